@@ -1,0 +1,183 @@
+"""One small HTTP server core shared by every API emulator, with fault injection.
+
+An emulator module only says how its API answers a call (`Api.handle`) and how it says "slow
+down"; this module serves it over real HTTP on loopback and injects the faults that connectors
+must survive: throttling, 5xx, slow answers and dropped connections.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol
+from urllib.parse import parse_qs, urlsplit
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Call:
+    """An HTTP request as an emulator sees it."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    base_url: str
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[-1] if values else default
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def encode(self) -> bytes:
+        if isinstance(self.body, bytes):
+            return self.body
+        return json.dumps(self.body).encode()
+
+
+class Api(Protocol):
+    def handle(self, call: Call) -> Reply: ...
+
+    def throttled(self, retry_after: float) -> Reply: ...
+
+
+@dataclass
+class Faults:
+    """Deterministic fault schedule: every Nth request gets the fault (0 = never)."""
+
+    throttle_every: int = 0
+    retry_after: float = 0.05
+    error_every: int = 0
+    error_status: int = 503
+    drop_every: int = 0
+    delay: float = 0.0
+
+
+def default_throttled(retry_after: float) -> Reply:
+    return Reply(
+        429,
+        {"error": {"message": "Too many requests"}, "status": "failure"},
+        {"Retry-After": f"{retry_after:g}"},
+    )
+
+
+class EmulatorServer:
+    """Serve an Api on 127.0.0.1 in a background thread; use as a context manager."""
+
+    def __init__(
+        self, api: Api, host: str = "127.0.0.1", port: int = 0, faults: Faults | None = None
+    ) -> None:
+        self.api = api
+        self.faults = faults or Faults()
+        self.requests = 0
+        self.faults_injected = 0
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> EmulatorServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        log.info("%s emulator listening on %s", type(self.api).__name__, self.url)
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _next_fault(self) -> str | None:
+        with self._lock:
+            self.requests += 1
+            n = self.requests
+            f = self.faults
+            for name, every in (
+                ("drop", f.drop_every),
+                ("throttle", f.throttle_every),
+                ("error", f.error_every),
+            ):
+                if every and n % every == 0:
+                    self.faults_injected += 1
+                    return name
+        return None
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                log.debug("emulator: " + format, *args)
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                fault = server._next_fault()
+                if server.faults.delay:
+                    time.sleep(server.faults.delay)
+                if fault == "drop":
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                if fault == "throttle":
+                    throttled = getattr(server.api, "throttled", default_throttled)
+                    reply = throttled(server.faults.retry_after)
+                elif fault == "error":
+                    reply = Reply(
+                        server.faults.error_status,
+                        {"error": {"message": "Service unavailable (injected)"}},
+                    )
+                else:
+                    parts = urlsplit(self.path)
+                    call = Call(
+                        self.command,
+                        parts.path,
+                        parse_qs(parts.query, keep_blank_values=True),
+                        {k.lower(): v for k, v in self.headers.items()},
+                        body,
+                        server.url,
+                    )
+                    try:
+                        reply = server.api.handle(call)
+                    except Exception as exc:  # an emulator bug must show, not hang the client
+                        log.exception("emulator failed on %s %s", self.command, self.path)
+                        reply = Reply(500, {"error": {"message": f"emulator error: {exc}"}})
+                payload = reply.encode()
+                self.send_response(reply.status)
+                headers = {"Content-Type": "application/json", **reply.headers}
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = _serve
+
+        return Handler

@@ -1,0 +1,223 @@
+"""The one HTTP client every connector uses: timeouts, bounded retries with backoff, paging.
+
+Sources differ in how they say "slow down" (429 + Retry-After, X-RateLimit-Reset, AWS's 400
+LimitExceededException, Azure's per-scope retry headers) and in how they point to the next page
+(offset, token, Link header, nextLink). Those differences are small functions passed in; the
+retry loop and the paging loop exist once.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class SourceError(RuntimeError):
+    """A source could not be read; the message names the source, what was read and where."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 60.0
+    jitter: float = 0.25  # +/- fraction of the computed delay
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    url: str
+    params: dict[str, Any] | None = None
+    json: Any = None
+    context: str = ""  # what is being read, for messages: "incident at offset 20000"
+
+    def with_params(self, **changes: Any) -> Request:
+        return replace(self, params={**(self.params or {}), **changes})
+
+
+# (response) -> seconds to wait, or None when the response is not a throttle/transient error.
+RetryAfter = Callable[[requests.Response], float | None]
+# (request just sent, response, decoded body) -> the request for the next page, or None at the end.
+NextPage = Callable[[Request, requests.Response, Any], Request | None]
+
+
+def require_safe_url(url: str, source: str) -> str:
+    """Refuse plain http unless it stays on this machine (tests and emulators)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SourceError(f"{source}: {url!r} is not an http(s) URL")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise SourceError(
+            f"{source}: refusing plain-http URL {redact(url)}; use https (plain http is "
+            "allowed only for loopback hosts such as local emulators)"
+        )
+    return url.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def redact(url: str) -> str:
+    """Drop user:password@ from a URL before it reaches a log or an error."""
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        netloc = parts.hostname or ""
+        if parts.port:
+            netloc += f":{parts.port}"
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts)
+
+
+def standard_retry_after(response: requests.Response) -> float | None:
+    """429/5xx are transient; wait what Retry-After or X-RateLimit-Reset says, if anything."""
+    if response.status_code not in RETRY_STATUSES:
+        return None
+    return header_delay(response) or 0.0
+
+
+def header_delay(response: requests.Response) -> float | None:
+    """Seconds to wait from Retry-After (seconds or HTTP date) or X-RateLimit-Reset (epoch s)."""
+    retry_after = response.headers.get("Retry-After")
+    if retry_after:
+        try:
+            return max(0.0, float(retry_after))
+        except ValueError:
+            try:
+                return max(0.0, parsedate_to_datetime(retry_after).timestamp() - time.time())
+            except (TypeError, ValueError):
+                pass
+    reset = response.headers.get("X-RateLimit-Reset")
+    if reset:
+        try:
+            value = float(reset)
+        except ValueError:
+            return None
+        # Epoch seconds when large, otherwise already a number of seconds.
+        return max(0.0, value - time.time()) if value > 1e9 else max(0.0, value)
+    return None
+
+
+@dataclass
+class HttpClient:
+    """A requests.Session with the retry and paging behaviour every source needs."""
+
+    source: str
+    headers: dict[str, str] = field(default_factory=dict)
+    auth: tuple[str, str] | None = None
+    timeout: tuple[float, float] = (10.0, 120.0)
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    retry_after: RetryAfter = standard_retry_after
+    sleep: Callable[[float], None] = time.sleep
+    session: requests.Session = field(default_factory=requests.Session)
+
+    def __post_init__(self) -> None:
+        self.session.headers.update({"Accept": "application/json", **self.headers})
+        if self.auth:
+            self.session.auth = self.auth
+
+    def send(self, request: Request) -> requests.Response:
+        """Send with retries; return the first non-retryable response, raise on exhaustion."""
+        last_problem = ""
+        for attempt in range(1, self.policy.max_attempts + 1):
+            try:
+                response = self.session.request(
+                    request.method,
+                    request.url,
+                    params=request.params,
+                    json=request.json,
+                    timeout=self.timeout,
+                )
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                wait = None
+                last_problem = f"{type(exc).__name__}"
+            else:
+                wait = self.retry_after(response)
+                if wait is None:
+                    return response
+                last_problem = f"HTTP {response.status_code}"
+            if attempt == self.policy.max_attempts:
+                break
+            delay = self._backoff(attempt, wait)
+            log.warning(
+                "%s: %s reading %s; retry %d/%d in %.1fs",
+                self.source,
+                last_problem,
+                request.context or redact(request.url),
+                attempt,
+                self.policy.max_attempts - 1,
+                delay,
+            )
+            self.sleep(delay)
+        raise SourceError(
+            f"{self.source}: gave up reading {request.context or redact(request.url)} after "
+            f"{self.policy.max_attempts} attempts (last: {last_problem})"
+        )
+
+    def _backoff(self, attempt: int, server_wait: float | None) -> float:
+        computed = min(self.policy.max_delay, self.policy.base_delay * 2 ** (attempt - 1))
+        computed *= 1 + random.uniform(-self.policy.jitter, self.policy.jitter)
+        # The server's own figure is a floor: waiting less only earns another 429.
+        return min(self.policy.max_delay, max(computed, server_wait or 0.0))
+
+    def fetch_json(self, request: Request) -> tuple[requests.Response, Any]:
+        response = self.send(request)
+        if response.status_code >= 400:
+            raise SourceError(
+                f"{self.source}: HTTP {response.status_code} reading "
+                f"{request.context or redact(request.url)}: {_error_text(response)}"
+            )
+        try:
+            return response, response.json()
+        except ValueError as exc:
+            raise SourceError(
+                f"{self.source}: response for {request.context or redact(request.url)} "
+                f"is not JSON: {response.text[:200]!r}"
+            ) from exc
+
+    def paginate(self, first: Request, next_page: NextPage) -> Iterator[tuple[Request, Any]]:
+        """Yield (request, decoded body) page by page until next_page says stop."""
+        request: Request | None = first
+        while request is not None:
+            response, body = self.fetch_json(request)
+            yield request, body
+            request = next_page(request, response, body)
+
+
+def _error_text(response: requests.Response) -> str:
+    """The source's own error message, short; never echoes request headers."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300]
+    if isinstance(body, dict):
+        error = body.get("error") or body.get("errorMessages") or body.get("message") or body
+        return str(error)[:300]
+    return str(body)[:300]
+
+
+def next_by_link_header(request: Request, response: requests.Response, body: Any) -> Request | None:
+    """Follow RFC 8288 `Link: <...>; rel="next"` (ServiceNow, Freshservice)."""
+    link = response.links.get("next", {}).get("url")
+    if not link:
+        return None
+    return replace(request, url=link, params=None)

@@ -1,0 +1,77 @@
+"""Where the warehouse lives and how a process opens it.
+
+DuckDB allows one writing process per file and even a reader blocks the writer, so loads work on a
+private working file and BI tools read a published copy that is replaced atomically (publish.py).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from warehouse.migrations import migrate
+
+DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
+LOCK_WAIT_SECONDS = 30.0
+
+
+class WarehouseError(RuntimeError):
+    """A problem with the warehouse files that the user must act on."""
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """The working file that loads write and the published file that readers open."""
+
+    published_path: Path
+    working_path: Path
+    memory_limit: str | None = None
+
+    @classmethod
+    def at(cls, published: str | os.PathLike, working: str | os.PathLike | None = None):
+        published_path = Path(published)
+        if working is None:
+            working = published_path.with_name(published_path.stem + ".work.duckdb")
+        return cls(published_path, Path(working))
+
+    @classmethod
+    def from_env(cls) -> Warehouse:
+        return cls.at(
+            os.environ.get("SCORECARD_WAREHOUSE") or DEFAULT_WAREHOUSE,
+            os.environ.get("SCORECARD_WORK_DATABASE") or None,
+        )
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Open the working file read-write at the newest schema version."""
+        con = self._open_with_lock_wait()
+        try:
+            migrate(con, label=str(self.working_path))
+            yield con
+        finally:
+            con.close()
+
+    def _open_with_lock_wait(self) -> duckdb.DuckDBPyConnection:
+        self.working_path.parent.mkdir(parents=True, exist_ok=True)
+        config = {}
+        if self.memory_limit:
+            config["memory_limit"] = self.memory_limit
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                con = duckdb.connect(str(self.working_path), config=config)
+                con.execute("SET TimeZone = 'UTC'")
+                return con
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise WarehouseError(
+                        f"cannot open the working warehouse {self.working_path}: {exc}. "
+                        "Another load may be running; only one process may write at a time."
+                    ) from exc
+                time.sleep(0.5)

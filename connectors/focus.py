@@ -1,0 +1,487 @@
+"""FOCUS cost exports (CSV, gzipped CSV, Parquet) read by DuckDB straight into core.costs.
+
+A FOCUS file is already the canonical record: its columns are core.costs' columns. Landing it as
+JSON in raw.* first would double the storage and cost most of the load time for no gain (a file
+can always be read again), so each file is loaded straight into core.costs: in one transaction its
+old rows are deleted, its new rows inserted and meta.loaded_files updated. A file whose content
+hash is unchanged is skipped; a changed file (providers restate the current month) replaces its
+rows. core.costs rows with source 'focus' therefore have no staging SQL.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from connectors.http import SourceError
+
+log = logging.getLogger(__name__)
+
+SOURCE = "focus"
+
+# FOCUS 1.0-1.2 columns this project reads, with the type core.costs stores them as.
+MANDATORY_COLUMNS: dict[str, str] = {
+    "BilledCost": "DECIMAL(38, 12)",
+    "EffectiveCost": "DECIMAL(38, 12)",
+    "ListCost": "DECIMAL(38, 12)",
+    "ContractedCost": "DECIMAL(38, 12)",
+    "BillingPeriodStart": "TIMESTAMPTZ",
+    "BillingPeriodEnd": "TIMESTAMPTZ",
+    "ChargePeriodStart": "TIMESTAMPTZ",
+    "ChargePeriodEnd": "TIMESTAMPTZ",
+    "BillingCurrency": "VARCHAR",
+    "BillingAccountId": "VARCHAR",
+    "ChargeCategory": "VARCHAR",
+    "ServiceCategory": "VARCHAR",
+    "ServiceName": "VARCHAR",
+    "ProviderName": "VARCHAR",
+    "PublisherName": "VARCHAR",
+    "InvoiceIssuerName": "VARCHAR",
+}
+OPTIONAL_COLUMNS: dict[str, str] = {
+    "BillingAccountName": "VARCHAR",
+    "ChargeClass": "VARCHAR",
+    "ChargeDescription": "VARCHAR",
+    "SubAccountId": "VARCHAR",
+    "SubAccountName": "VARCHAR",
+    "RegionId": "VARCHAR",
+    "RegionName": "VARCHAR",
+    "ResourceId": "VARCHAR",
+    "ResourceName": "VARCHAR",
+    "ResourceType": "VARCHAR",
+    "SkuId": "VARCHAR",
+    "PricingQuantity": "DOUBLE",
+    "PricingUnit": "VARCHAR",
+    "ConsumedQuantity": "DOUBLE",
+    "ConsumedUnit": "VARCHAR",
+    "Tags": "VARCHAR",
+}
+# Values core.costs must have on every row; a row without one is reported in data_quality.
+REQUIRED_VALUES = ("BilledCost", "EffectiveCost", "ChargePeriodStart", "BillingCurrency")
+
+# FOCUS 1.0 ServiceCategory values; exports spell them in any case.
+SERVICE_CATEGORIES = (
+    "AI and Machine Learning",
+    "Analytics",
+    "Business Applications",
+    "Compute",
+    "Databases",
+    "Developer Tools",
+    "Multicloud",
+    "Identity",
+    "Integration",
+    "Internet of Things",
+    "Management and Governance",
+    "Media",
+    "Migration",
+    "Mobile",
+    "Networking",
+    "Security",
+    "Storage",
+    "Web",
+    "Other",
+)
+
+DEFAULT_TAG_KEYS = {
+    "cost_centre": ("cost_centre", "cost_center", "costcentre", "business_unit"),
+    "service": ("service", "business_service", "service_name"),
+    "application": ("application", "app", "application_name", "workload"),
+}
+
+
+def normalise_tag_key(key: str) -> str:
+    """Tag keys compare without case, spaces, '-' or '_' ("Cost-Center" = "cost_center")."""
+    return re.sub(r"[^a-z0-9]", "", key.lower())
+
+
+@dataclass(frozen=True)
+class TagKeys:
+    """Which tag keys say who owns a cost; the first key present on a line item wins."""
+
+    cost_centre: tuple[str, ...] = DEFAULT_TAG_KEYS["cost_centre"]
+    service: tuple[str, ...] = DEFAULT_TAG_KEYS["service"]
+    application: tuple[str, ...] = DEFAULT_TAG_KEYS["application"]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> TagKeys:
+        """FOCUS_TAG_COST_CENTRE, FOCUS_TAG_SERVICE, FOCUS_TAG_APPLICATION: comma lists of keys."""
+        chosen = {}
+        for role, defaults in DEFAULT_TAG_KEYS.items():
+            raw = env.get(f"FOCUS_TAG_{role.upper()}", "")
+            keys = tuple(k.strip() for k in raw.split(",") if k.strip())
+            chosen[role] = keys or defaults
+        return cls(**chosen)
+
+    def normalised(self, role: str) -> list[str]:
+        return [normalise_tag_key(k) for k in getattr(self, role)]
+
+    def role_of(self, key: str) -> str | None:
+        """The allocation column a tag key fills (for API sources that group by one tag)."""
+        wanted = normalise_tag_key(key)
+        for role in DEFAULT_TAG_KEYS:
+            if wanted in self.normalised(role):
+                return role
+        return None
+
+
+@dataclass(frozen=True)
+class Currency:
+    """One currency per warehouse; other currencies are converted only with an explicit rate."""
+
+    reporting: str | None = None
+    # 1 unit of the key currency = rate units of the reporting currency.
+    rates: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Currency:
+        """FOCUS_CURRENCY (e.g. USD) and FOCUS_EXCHANGE_RATES (e.g. "EUR=1.08,GBP=1.27")."""
+        reporting = (env.get("FOCUS_CURRENCY") or "").strip().upper() or None
+        rates: dict[str, float] = {}
+        for part in (env.get("FOCUS_EXCHANGE_RATES") or "").split(","):
+            if not part.strip():
+                continue
+            code, _, value = part.partition("=")
+            try:
+                rates[code.strip().upper()] = float(value)
+            except ValueError as exc:
+                raise SourceError(
+                    f"focus: FOCUS_EXCHANGE_RATES entry {part.strip()!r} is not CODE=rate"
+                ) from exc
+        if rates and not reporting:
+            raise SourceError("focus: FOCUS_EXCHANGE_RATES needs FOCUS_CURRENCY (the target)")
+        return cls(reporting, rates)
+
+
+def split_patterns(value: str) -> list[str]:
+    """Glob patterns separated by commas or os.pathsep."""
+    parts = re.split(rf"[,{re.escape(os.pathsep)}]", value)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def expand_paths(source: str, variable: str, patterns: list[str]) -> list[Path]:
+    """Every file the patterns match, sorted; a pattern matching nothing is a configuration error."""
+    found: dict[str, Path] = {}
+    for pattern in patterns:
+        expanded = os.path.expanduser(pattern)
+        matches = [Path(expanded)] if os.path.isfile(expanded) else []
+        if not matches:
+            target = os.path.join(expanded, "*") if os.path.isdir(expanded) else expanded
+            matches = [Path(m) for m in glob.glob(target, recursive=True) if os.path.isfile(m)]
+        if not matches:
+            raise SourceError(f"{source}: {variable} pattern {pattern!r} matched no files")
+        for match in matches:
+            found[str(match.resolve())] = match.resolve()
+    return [found[k] for k in sorted(found)]
+
+
+def content_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def loaded_hash(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> str | None:
+    rows = con.execute(
+        "SELECT content_hash FROM meta.loaded_files WHERE source = ? AND path = ?",
+        [source, str(path)],
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def record_loaded_file(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    path: Path,
+    digest: str,
+    rows: int,
+    run_id: str | None,
+) -> None:
+    con.execute(
+        """
+        INSERT INTO meta.loaded_files VALUES (?, ?, ?, ?, now(), ?)
+        ON CONFLICT (source, path) DO UPDATE
+            SET content_hash = excluded.content_hash, rows_loaded = excluded.rows_loaded,
+                loaded_at = excluded.loaded_at, run_id = excluded.run_id
+        """,
+        [source, str(path), digest, rows, run_id],
+    )
+
+
+def file_reader(path: Path) -> str:
+    """The DuckDB table function for a file, reading $path; CSV as text so casts stay ours."""
+    name = path.name.lower()
+    if name.endswith(".parquet"):
+        return "read_parquet($path)"
+    if name.endswith((".csv", ".csv.gz", ".gz", ".txt")):
+        return "read_csv($path, header = true, all_varchar = true, nullstr = ['NULL', ''])"
+    raise SourceError(f"{SOURCE}: {path}: not a FOCUS export (.csv, .csv.gz or .parquet expected)")
+
+
+LOAD_SQL = """
+WITH line_items AS (
+    SELECT row_number() OVER () AS line_number, {typed_columns}
+    FROM {reader}
+),
+priced AS (
+    SELECT *,
+        CASE WHEN list_contains($rate_currencies, upper(trim(BillingCurrency)))
+             THEN $rate_values[list_position($rate_currencies, upper(trim(BillingCurrency)))]
+        END AS rate,
+        try_cast(try_cast(Tags AS JSON) AS MAP(VARCHAR, VARCHAR)) AS tag_map
+    FROM line_items
+),
+tagged AS (
+    SELECT *,
+        list_transform(map_entries(tag_map), lambda e: {{
+            'key': regexp_replace(lower(e.key), '[^a-z0-9]', '', 'g'), 'value': e.value
+        }}) AS tag_entries
+    FROM priced
+)
+INSERT INTO core.costs BY NAME
+SELECT
+    $id_prefix || line_number AS cost_id,
+    'focus' AS source,
+    $file AS source_file,
+    BillingAccountId,
+    BillingAccountName,
+    CASE WHEN rate IS NULL THEN upper(trim(BillingCurrency)) ELSE $reporting END
+        AS BillingCurrency,
+    BillingPeriodStart,
+    BillingPeriodEnd,
+    ChargePeriodStart,
+    ChargePeriodEnd,
+    upper(left(trim(ChargeCategory), 1)) || lower(substr(trim(ChargeCategory), 2))
+        AS ChargeCategory,
+    upper(left(trim(ChargeClass), 1)) || lower(substr(trim(ChargeClass), 2)) AS ChargeClass,
+    ChargeDescription,
+    CASE WHEN rate IS NULL THEN BilledCost ELSE CAST(BilledCost * rate AS DECIMAL(38, 12)) END
+        AS BilledCost,
+    CASE WHEN rate IS NULL THEN EffectiveCost
+         ELSE CAST(EffectiveCost * rate AS DECIMAL(38, 12)) END AS EffectiveCost,
+    CASE WHEN rate IS NULL THEN ListCost ELSE CAST(ListCost * rate AS DECIMAL(38, 12)) END
+        AS ListCost,
+    CASE WHEN rate IS NULL THEN ContractedCost
+         ELSE CAST(ContractedCost * rate AS DECIMAL(38, 12)) END AS ContractedCost,
+    ProviderName,
+    PublisherName,
+    InvoiceIssuerName,
+    coalesce(
+        list_filter($service_categories, lambda c: lower(c) = lower(trim(ServiceCategory)))[1],
+        ServiceCategory
+    ) AS ServiceCategory,
+    ServiceName,
+    SubAccountId,
+    SubAccountName,
+    RegionId,
+    RegionName,
+    ResourceId,
+    ResourceName,
+    ResourceType,
+    SkuId,
+    PricingQuantity,
+    PricingUnit,
+    ConsumedQuantity,
+    ConsumedUnit,
+    CASE WHEN tag_map IS NOT NULL THEN Tags::JSON END AS Tags,
+    list_filter(
+        list_transform($cost_centre_keys,
+            lambda k: list_filter(tag_entries, lambda e: e.key = k)[1].value),
+        lambda v: v IS NOT NULL AND v <> '')[1] AS cost_centre,
+    list_filter(
+        list_transform($service_keys,
+            lambda k: list_filter(tag_entries, lambda e: e.key = k)[1].value),
+        lambda v: v IS NOT NULL AND v <> '')[1] AS service,
+    list_filter(
+        list_transform($application_keys,
+            lambda k: list_filter(tag_entries, lambda e: e.key = k)[1].value),
+        lambda v: v IS NOT NULL AND v <> '')[1] AS application,
+    now() AS loaded_at
+FROM tagged
+"""
+
+MISSING_VALUES_SQL = """
+WITH file_rows AS (
+    SELECT cost_id, BilledCost, EffectiveCost, ChargePeriodStart, BillingCurrency
+    FROM core.costs
+    WHERE source = 'focus' AND source_file = $file
+),
+missing AS (
+    UNPIVOT (
+        SELECT cost_id,
+            (BilledCost IS NULL)::INTEGER AS BilledCost,
+            (EffectiveCost IS NULL)::INTEGER AS EffectiveCost,
+            (ChargePeriodStart IS NULL)::INTEGER AS ChargePeriodStart,
+            (BillingCurrency IS NULL)::INTEGER AS BillingCurrency
+        FROM file_rows
+    ) ON BilledCost, EffectiveCost, ChargePeriodStart, BillingCurrency
+    INTO NAME field VALUE is_missing
+)
+INSERT INTO scorecard.data_quality
+SELECT 'focus', 'costs', $file || '#' || split_part(cost_id, ':', 3), field,
+       'missing or unparseable mandatory value', NULL, now()
+FROM missing
+WHERE is_missing = 1
+"""
+
+
+class FocusFiles:
+    """FileSource for FOCUS exports named by glob patterns (FOCUS_PATHS)."""
+
+    name = SOURCE
+
+    def __init__(
+        self,
+        patterns: list[str],
+        tag_keys: TagKeys | None = None,
+        currency: Currency | None = None,
+    ) -> None:
+        self.patterns = patterns
+        self.tag_keys = tag_keys or TagKeys()
+        self.currency = currency or Currency()
+
+    def load(self, con: duckdb.DuckDBPyConnection, run_id: str | None) -> dict[str, int]:
+        """Load every new or changed file; report all bad files together after loading the rest."""
+        loaded = 0
+        problems: list[str] = []
+        for path in expand_paths(SOURCE, "FOCUS_PATHS", self.patterns):
+            try:
+                loaded += self.load_file(con, path, run_id)
+            except SourceError as exc:
+                problems.append(str(exc))
+                _record_file_problem(con, path, str(exc))
+        if problems:
+            raise SourceError("; ".join(problems))
+        return {"costs": loaded}
+
+    def load_file(self, con: duckdb.DuckDBPyConnection, path: Path, run_id: str | None) -> int:
+        """Replace one file's rows unless its content is unchanged; returns rows inserted."""
+        digest = content_hash(path)
+        if loaded_hash(con, SOURCE, path) == digest:
+            log.info("focus: %s unchanged, skipped", path)
+            return 0
+        reader = file_reader(path)
+        columns = self._columns(con, path, reader)
+        params = self._params(path)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute("DELETE FROM core.costs WHERE source = 'focus' AND source_file = ?", [str(path)])
+            con.execute(
+                "DELETE FROM scorecard.data_quality"
+                " WHERE source = 'focus' AND starts_with(record_key, ?)",
+                [str(path)],
+            )
+            sql = LOAD_SQL.format(typed_columns=_typed_columns(columns), reader=reader)
+            rows = con.execute(sql, params).fetchall()[0][0]
+            self._check_currency(con, path)
+            con.execute(MISSING_VALUES_SQL, {"file": str(path)})
+            record_loaded_file(con, SOURCE, path, digest, rows, run_id)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        log.info("focus: %s loaded, %d line items", path, rows)
+        return rows
+
+    def _columns(
+        self, con: duckdb.DuckDBPyConnection, path: Path, reader: str
+    ) -> dict[str, tuple[str, str]]:
+        """The file's (name, type) by lower-cased name; a missing mandatory column is an error."""
+        try:
+            described = con.execute(f"DESCRIBE SELECT * FROM {reader}", {"path": str(path)})
+            names = [(row[0], row[1]) for row in described.fetchall()]
+        except duckdb.Error as exc:
+            raise SourceError(f"focus: cannot read {path}: {exc}") from exc
+        present = {name.lower(): (name, sql_type) for name, sql_type in names}
+        missing = [c for c in MANDATORY_COLUMNS if c.lower() not in present]
+        if missing:
+            raise SourceError(
+                f"focus: {path} is not a FOCUS 1.0-1.2 export: missing mandatory column(s) "
+                f"{', '.join(missing)} (native AWS CUR, Azure EA and OCI exports must be "
+                "converted to FOCUS or exported as FOCUS by the provider)"
+            )
+        return present
+
+    def _params(self, path: Path) -> dict[str, Any]:
+        file_key = hashlib.sha256(str(path).encode()).hexdigest()[:12]
+        currencies = sorted(self.currency.rates)
+        return {
+            "path": str(path),
+            "file": str(path),
+            "id_prefix": f"focus:{file_key}:",
+            "reporting": self.currency.reporting,
+            "rate_currencies": currencies,
+            "rate_values": [self.currency.rates[c] for c in currencies],
+            "service_categories": list(SERVICE_CATEGORIES),
+            "cost_centre_keys": self.tag_keys.normalised("cost_centre"),
+            "service_keys": self.tag_keys.normalised("service"),
+            "application_keys": self.tag_keys.normalised("application"),
+        }
+
+    def _check_currency(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
+        """Sums across currencies are meaningless: refuse a file that would mix them."""
+        rows = con.execute(
+            """
+            SELECT BillingCurrency, list(DISTINCT coalesce(source_file, source)) AS origins
+            FROM core.costs
+            WHERE BillingCurrency IS NOT NULL
+            GROUP BY BillingCurrency
+            ORDER BY BillingCurrency
+            """
+        ).fetchall()
+        currencies = [r[0] for r in rows]
+        if self.currency.reporting and currencies in ([], [self.currency.reporting]):
+            return
+        if len(currencies) <= 1 and not self.currency.reporting:
+            return
+        described = "; ".join(f"{code} from {', '.join(sorted(o)[:3])}" for code, o in rows)
+        raise SourceError(
+            f"focus: {path} would mix currencies in core.costs ({described}). Keep one currency "
+            "per warehouse, or set FOCUS_CURRENCY and FOCUS_EXCHANGE_RATES (e.g. EUR=1.08) to "
+            "convert"
+        )
+
+
+def _typed_columns(present: dict[str, tuple[str, str]]) -> str:
+    """Each FOCUS column cast to its core type; optional columns the file lacks become NULL.
+
+    Text is trimmed before the cast (exports pad values); typed Parquet columns cast directly.
+    """
+    parts = []
+    for column, sql_type in {**MANDATORY_COLUMNS, **OPTIONAL_COLUMNS}.items():
+        actual = present.get(column.lower())
+        if actual is None:
+            parts.append(f"CAST(NULL AS {sql_type}) AS {column}")
+            continue
+        name, file_type = actual
+        quoted = '"' + name.replace('"', '""') + '"'
+        value = f"trim({quoted})" if file_type == "VARCHAR" else quoted
+        parts.append(f"try_cast({value} AS {sql_type}) AS {column}")
+    return ",\n        ".join(parts)
+
+
+def _record_file_problem(con: duckdb.DuckDBPyConnection, path: Path, problem: str) -> None:
+    con.execute(
+        "DELETE FROM scorecard.data_quality WHERE source = 'focus' AND record_key = ?", [str(path)]
+    )
+    con.execute(
+        "INSERT INTO scorecard.data_quality VALUES ('focus', 'costs', ?, NULL, ?, NULL, now())",
+        [str(path), problem],
+    )
+
+
+def from_env(env: Mapping[str, str]) -> FocusFiles:
+    patterns = split_patterns(env.get("FOCUS_PATHS", ""))
+    if not patterns:
+        raise SourceError("focus: FOCUS_PATHS is not set (comma-separated file globs)")
+    return FocusFiles(patterns, TagKeys.from_env(env), Currency.from_env(env))

@@ -1,0 +1,1 @@
+"""The Dagster code location: wiring of connectors/, transforms/ and warehouse/."""

@@ -1,0 +1,62 @@
+"""The code location: sources from scorecard.yaml / SCORECARD_SOURCES, or the built-in demo."""
+
+import os
+
+import dagster as dg
+
+from connectors.emulators.demo import demo_sources
+from pipelines.alerts import failure_alert_sensor
+from pipelines.checks import all_checks
+from pipelines.core import core_assets, core_key
+from pipelines.ingest import ingest_asset
+from pipelines.kpi import METRIC_VALUES, kpi_asset
+from pipelines.publish import publish_asset
+from pipelines.resources import SourcesResource, WarehouseResource
+from settings import enabled_sources, load_settings
+from transforms.staging import CORE_TABLES
+from warehouse.store import DEFAULT_WAREHOUSE
+
+settings = load_settings()
+requested = enabled_sources(settings)
+demo = "demo" in requested
+sources = demo_sources() if demo else requested
+
+assets = [
+    *[
+        ingest_asset(s, settings.sources.get(s) and settings.sources[s].full_refresh)
+        for s in sources
+    ],
+    *core_assets(sources),
+    kpi_asset(settings),
+    publish_asset([*[core_key(t) for t in CORE_TABLES], METRIC_VALUES]),
+]
+
+nightly_scorecard = dg.define_asset_job(
+    "nightly_scorecard",
+    selection=dg.AssetSelection.all(),
+    description="All sources, all KPIs, the scorecard and the published snapshot.",
+    executor_def=dg.in_process_executor,
+)
+
+defs = dg.Definitions(
+    assets=assets,
+    asset_checks=all_checks(),
+    jobs=[nightly_scorecard],
+    schedules=[
+        dg.ScheduleDefinition(
+            name="nightly_scorecard_schedule",
+            job=nightly_scorecard,
+            cron_schedule=settings.schedule.cron,
+            execution_timezone=settings.schedule_timezone,
+            default_status=dg.DefaultScheduleStatus.RUNNING,
+        )
+    ],
+    sensors=[failure_alert_sensor(settings.notifications.webhook_url)],
+    resources={
+        "warehouse": WarehouseResource(
+            published_path=os.environ.get("SCORECARD_WAREHOUSE") or DEFAULT_WAREHOUSE,
+            working_path=os.environ.get("SCORECARD_WORK_DATABASE") or None,
+        ),
+        "sources": SourcesResource(demo=demo),
+    },
+)

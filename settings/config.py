@@ -1,0 +1,263 @@
+"""scorecard.yaml: parsed, `${ENV}`-interpolated and validated, with errors a person can act on.
+
+Every error names the file, the key path and what was expected, and never echoes an interpolated
+value (it may be a secret).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from connectors.registry import SOURCE_NAMES
+
+DEFAULT_CONFIG = "scorecard.yaml"
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$")
+_CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class ConfigError(ValueError):
+    """The scorecard definition is invalid; the message says where and what was expected."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Calendar(_Strict):
+    timezone: str = "UTC"
+    week_start: Literal[WEEKDAYS] = "monday"  # type: ignore[valid-type]
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return check_timezone(value)
+
+
+class Schedule(_Strict):
+    cron: str = "0 2 * * *"
+    timezone: str | None = None  # defaults to the calendar's
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        return check_cron(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return None if value is None else check_timezone(value)
+
+
+class SourceConfig(_Strict):
+    enabled: bool = True
+    full_refresh: bool = False
+
+
+class Notifications(_Strict):
+    webhook_url: str | None = None
+
+
+class KpiSettings(_Strict):
+    min_n: int = Field(default=5, ge=1)
+
+
+class MetricConfig(BaseModel):
+    """Where a metric sits on the scorecard and its goals; KPI parameters are checked by the KPI
+    runner, which knows them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    name: str | None = None
+    perspective: str | None = None
+    objective: str | None = None
+    owner: str | None = None
+    grain: Literal["week", "month", "quarter"] = "month"
+    threshold: float | None = None
+    target: float | None = None
+    stretch: float | None = None
+    band: tuple[float, float] | None = None
+    weight: float = Field(default=1.0, gt=0)
+    critical: bool = False
+    min_n: int | None = Field(default=None, ge=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _goals_come_in_pairs(self) -> MetricConfig:
+        """A threshold without a target (or the reverse) cannot be scored."""
+        if (self.threshold is None) != (self.target is None):
+            missing = "target" if self.target is None else "threshold"
+            raise ValidationError.from_exception_data(
+                "MetricConfig",
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError("missing", "required key is missing"),
+                        loc=(missing,),
+                        input=None,
+                    )
+                ],
+            )
+        return self
+
+
+class Settings(_Strict):
+    name: str = "IT Balanced Scorecard"
+    calendar: Calendar = Field(default_factory=Calendar)
+    schedule: Schedule = Field(default_factory=Schedule)
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    notifications: Notifications = Field(default_factory=Notifications)
+    kpi: KpiSettings = Field(default_factory=KpiSettings)
+    metrics: dict[str, MetricConfig] = Field(default_factory=dict)
+
+    @field_validator("sources")
+    @classmethod
+    def _known_sources(cls, value: dict[str, SourceConfig]) -> dict[str, SourceConfig]:
+        for name in value:
+            check_source_name(name)
+        return value
+
+    @property
+    def schedule_timezone(self) -> str:
+        return self.schedule.timezone or self.calendar.timezone
+
+    def metric_overrides(self) -> dict[str, dict[str, Any]]:
+        """The metrics section as plain mappings, for the KPI runner."""
+        return {k: v.model_dump(exclude_none=True) for k, v in self.metrics.items()}
+
+
+def check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r} (expected an IANA name such as 'Europe/Berlin')"
+        ) from None
+    return value
+
+
+def check_cron(value: str) -> str:
+    fields = value.split()
+    problem = None
+    if len(fields) != 5:
+        problem = f"has {len(fields)} fields"
+    else:
+        for text, (low, high) in zip(fields, _CRON_RANGES, strict=True):
+            numbers = [int(n) for n in re.findall(r"\d+", text.split("/")[0])]
+            if not _CRON_FIELD.match(text) or any(n < low or n > high for n in numbers):
+                problem = f"field {text!r} is not valid (allowed {low}-{high})"
+                break
+    if problem:
+        raise ValueError(
+            f"cron expression {value!r} {problem}; expected 5 fields 'minute hour day month "
+            "weekday', e.g. '0 2 * * *'"
+        )
+    return value
+
+
+def check_source_name(name: str) -> str:
+    if name not in SOURCE_NAMES:
+        raise ValueError(f"unknown source {name!r}; known sources: {', '.join(SOURCE_NAMES)}")
+    return name
+
+
+def interpolate(value: Any, env: Mapping[str, str], path: str, file: str) -> Any:
+    """Replace ${NAME} and ${NAME:-default} in every string of the document."""
+    if isinstance(value, dict):
+        return {
+            k: interpolate(v, env, f"{path}.{k}" if path else str(k), file)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [interpolate(v, env, f"{path}[{i}]", file) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        name, default = match[1], match[2]
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        raise ConfigError(f"{file}: {path}: environment variable {name} is not set")
+
+    return _ENV_REFERENCE.sub(substitute, value)
+
+
+def load_settings(
+    path: str | os.PathLike | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Read SCORECARD_CONFIG (default scorecard.yaml); a missing default file means all defaults."""
+    env = os.environ if env is None else env
+    explicit = path or env.get("SCORECARD_CONFIG")
+    file = Path(explicit or DEFAULT_CONFIG)
+    if not file.exists():
+        if explicit:
+            raise ConfigError(f"{file}: configuration file not found (set by SCORECARD_CONFIG)")
+        document: Any = {}
+    else:
+        try:
+            document = yaml.safe_load(file.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{file}: not valid YAML: {exc}") from None
+    if not isinstance(document, dict):
+        raise ConfigError(
+            f"{file}: expected a mapping at the top level, got {type(document).__name__}"
+        )
+    document = interpolate(document, env, "", str(file))
+    if env.get("SCORECARD_TIMEZONE"):
+        document.setdefault("calendar", {})
+        document["calendar"] = {
+            **(document["calendar"] or {}),
+            "timezone": env["SCORECARD_TIMEZONE"],
+        }
+    try:
+        return Settings.model_validate(document)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, str(file))) from None
+
+
+def _describe(exc: ValidationError, file: str) -> str:
+    lines = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        lines.append(f"{file}: {key}: {message}")
+    return "\n".join(lines)
+
+
+def enabled_sources(settings: Settings, env: Mapping[str, str] | None = None) -> list[str]:
+    """SCORECARD_SOURCES wins; else sources enabled in the file; with neither, the demo."""
+    env = os.environ if env is None else env
+    override = env.get("SCORECARD_SOURCES", "").strip()
+    if override:
+        names = [n.strip() for n in override.split(",") if n.strip()]
+        for name in names:
+            try:
+                check_source_name(name)
+            except ValueError as exc:
+                raise ConfigError(f"SCORECARD_SOURCES: {exc}") from None
+        return list(dict.fromkeys(names))
+    names = [name for name, source in settings.sources.items() if source.enabled]
+    return names or ["demo"]

@@ -1,0 +1,112 @@
+"""BI readers open the published file from another process and never see half a load."""
+
+import subprocess
+import sys
+import textwrap
+
+import duckdb
+
+from connectors.base import Page, Stream
+from warehouse import land_page
+from warehouse.publish import publish
+
+STREAM = Stream("incident", "sys_id", "sys_updated_on")
+
+
+def load_batch(con, batch: int, size: int = 100) -> None:
+    records = [{"sys_id": f"{batch}-{i}", "sys_updated_on": f"{batch:04d}"} for i in range(size)]
+    land_page(con, "servicenow", STREAM, Page(records, f"{batch:04d}"))
+
+
+def published_count(path) -> int:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute("SELECT count(*) FROM raw.servicenow_incident").fetchall()[0][0]
+
+
+def test_published_file_holds_the_working_data_and_schema(warehouse):
+    with warehouse.connect() as con:
+        load_batch(con, 0)
+    result = publish(warehouse)
+    assert result.path == warehouse.published_path
+    assert published_count(warehouse.published_path) == 100
+    with duckdb.connect(str(warehouse.published_path), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM core.incidents").fetchall()[0][0] == 0
+        assert con.execute("SELECT max(version) FROM meta.schema_version").fetchall()[0][0] >= 1
+        storage = con.execute(
+            "SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchall()[0][0]
+    # DuckDB 1.4, bundled by many BI tools, cannot open files in 2.0's own storage format.
+    assert storage.startswith("v1.4")
+
+
+def test_reader_in_another_process_sees_previous_snapshot_while_a_load_runs(warehouse, tmp_path):
+    with warehouse.connect() as con:
+        load_batch(con, 0)
+    publish(warehouse)
+
+    loader = tmp_path / "loader.py"
+    loader.write_text(
+        textwrap.dedent(
+            f"""
+            import time
+            from connectors.base import Page, Stream
+            from warehouse import Warehouse, land_page
+            from warehouse.publish import publish
+            wh = Warehouse.at({str(warehouse.published_path)!r})
+            stream = Stream("incident", "sys_id", "sys_updated_on")
+            with wh.connect() as con:
+                for batch in range(1, 11):
+                    records = [{{"sys_id": f"{{batch}}-{{i}}", "sys_updated_on": f"{{batch:04d}}"}} for i in range(100)]
+                    land_page(con, "servicenow", stream, Page(records, f"{{batch:04d}}"))
+                    print("landed", batch, flush=True)
+                    time.sleep(0.15)
+            publish(wh)
+            print("published", flush=True)
+            """
+        )
+    )
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+            import time, duckdb
+            seen = []
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                with duckdb.connect({str(warehouse.published_path)!r}, read_only=True) as con:
+                    n = con.execute("SELECT count(*) FROM raw.servicenow_incident").fetchall()[0][0]
+                seen.append(n)
+                if n == 1100:
+                    break
+                time.sleep(0.02)
+            print(sorted(set(seen)))
+            """
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    held = duckdb.connect(str(warehouse.published_path), read_only=True)
+    load = subprocess.run([sys.executable, str(loader)], capture_output=True, text=True, timeout=60)
+    assert load.returncode == 0, load.stderr
+    assert "published" in load.stdout
+    # A connection held open across the publish keeps its complete old snapshot.
+    assert held.execute("SELECT count(*) FROM raw.servicenow_incident").fetchall()[0][0] == 100
+    held.close()
+    out, _ = reader.communicate(timeout=60)
+    # Readers only ever saw the old snapshot or the new one, never a partial load.
+    assert out.strip() == "[100, 1100]"
+    assert published_count(warehouse.published_path) == 1100
+
+
+def test_failed_load_leaves_the_last_good_snapshot(warehouse):
+    with warehouse.connect() as con:
+        load_batch(con, 0)
+    publish(warehouse)
+    with warehouse.connect() as con:
+        load_batch(con, 1)  # a run that lands data, then dies before publishing
+    assert published_count(warehouse.published_path) == 100
+    publish(warehouse)
+    assert published_count(warehouse.published_path) == 200

@@ -1,0 +1,1 @@
+"""SQL run in DuckDB: staging (source -> canonical model), KPIs and scoring."""

@@ -1,0 +1,106 @@
+"""Stage raw records into the canonical core.* tables, one source at a time.
+
+A staging query is transforms/staging/<source>/<core_table>.sql (one SELECT of core columns); an
+optional <core_table>.quality.sql lists the records it had to question. Restaging replaces the
+source's rows in one transaction, so core never holds half of a source.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+log = logging.getLogger(__name__)
+
+STAGING_DIR = Path(__file__).parent / "staging"
+CORE_TABLES = (
+    "incidents",
+    "changes",
+    "requests",
+    "sla_records",
+    "outages",
+    "costs",
+    "measures",
+    "survey_responses",
+)
+# File sources that load their core table themselves (the file is the raw record).
+DIRECT_LOADS = {"focus": ("costs",), "measures": ("measures", "survey_responses")}
+
+
+@dataclass(frozen=True)
+class StageResult:
+    source: str
+    table: str
+    rows: int
+    quality_issues: int
+
+
+def staged_tables(source: str) -> list[str]:
+    folder = STAGING_DIR / source
+    staged = {p.stem for p in folder.glob("*.sql") if not p.stem.endswith(".quality")}
+    unknown = staged - set(CORE_TABLES)
+    if unknown:
+        raise ValueError(f"{folder}: staging files for unknown core tables {sorted(unknown)}")
+    return sorted(staged)
+
+
+def feeds(source: str) -> set[str]:
+    """Core tables a source contributes to."""
+    return set(staged_tables(source)) | set(DIRECT_LOADS.get(source, ()))
+
+
+def _raw_tables_exist(con: duckdb.DuckDBPyConnection, sql: str) -> bool:
+    """A source that never loaded has no raw tables yet; its staging is then empty, not an error."""
+    present = {
+        row[0]
+        for row in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"
+        ).fetchall()
+    }
+    needed = set(re.findall(r"\braw\.([a-z0-9_]+)", sql))
+    return needed <= present
+
+
+def stage(con: duckdb.DuckDBPyConnection, source: str, table: str) -> StageResult:
+    query_file = STAGING_DIR / source / f"{table}.sql"
+    quality_file = STAGING_DIR / source / f"{table}.quality.sql"
+    query = query_file.read_text()
+    quality = quality_file.read_text() if quality_file.exists() else None
+    if not _raw_tables_exist(con, query + (quality or "")):
+        log.info("%s -> core.%s: no raw data loaded yet", source, table)
+        return StageResult(source, table, 0, 0)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"DELETE FROM core.{table} WHERE source = ?", [source])
+        try:
+            con.execute(f"INSERT INTO core.{table} BY NAME ({query})")
+        except duckdb.Error as exc:
+            raise RuntimeError(
+                f"staging {query_file.relative_to(STAGING_DIR.parent)} failed: {exc}"
+            ) from exc
+        con.execute(
+            "DELETE FROM scorecard.data_quality WHERE source = ? AND table_name = ?",
+            [source, table],
+        )
+        if quality:
+            con.execute(
+                "INSERT INTO scorecard.data_quality SELECT source, table_name, record_key, "
+                f"field, problem, value, now() FROM ({quality})"
+            )
+        rows = con.execute(
+            f"SELECT count(*) FROM core.{table} WHERE source = ?", [source]
+        ).fetchall()[0][0]
+        issues = con.execute(
+            "SELECT count(*) FROM scorecard.data_quality WHERE source = ? AND table_name = ?",
+            [source, table],
+        ).fetchall()[0][0]
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    log.info("%s -> core.%s: %d rows, %d data-quality issues", source, table, rows, issues)
+    return StageResult(source, table, rows, issues)

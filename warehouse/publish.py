@@ -1,0 +1,54 @@
+"""Publish a consistent read-only copy of the working warehouse for BI tools.
+
+The copy is written beside the published file and renamed over it: a reader holding the old file
+keeps reading its complete snapshot, and a new reader sees the new one whole, never half a load.
+It is written in a storage format that DuckDB 1.4+ (bundled by most BI tools) can open.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from warehouse.store import Warehouse
+
+BI_STORAGE_VERSION = "v1.4.0"
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    path: Path
+    bytes: int
+    tables: int
+    seconds: float
+
+
+def publish(warehouse: Warehouse) -> PublishResult:
+    started = time.monotonic()
+    target = warehouse.published_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    staging.unlink(missing_ok=True)
+    try:
+        with warehouse.connect() as con:
+            source_db = con.execute("SELECT current_database()").fetchall()[0][0]
+            con.execute(
+                f"ATTACH '{staging}' AS published_snapshot (STORAGE_VERSION '{BI_STORAGE_VERSION}')"
+            )
+            try:
+                con.execute(f'COPY FROM DATABASE "{source_db}" TO published_snapshot')
+                tables = con.execute(
+                    "SELECT count(*) FROM duckdb_tables() "
+                    "WHERE database_name = 'published_snapshot'"
+                ).fetchall()[0][0]
+                con.execute("CHECKPOINT published_snapshot")
+            finally:
+                con.execute("DETACH published_snapshot")
+        with open(staging, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(staging, target)
+    finally:
+        staging.unlink(missing_ok=True)
+    return PublishResult(target, target.stat().st_size, tables, time.monotonic() - started)

@@ -1,4 +1,4 @@
-"""The demo organisation shared by every emulator, so tickets and costs meet on the same services."""
+"""The demo organisation every emulator shares, so tickets and costs meet on the same services."""
 
 from __future__ import annotations
 

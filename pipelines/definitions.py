@@ -12,6 +12,7 @@ from pipelines.ingest import ingest_asset
 from pipelines.kpi import METRIC_VALUES, kpi_asset
 from pipelines.publish import publish_asset
 from pipelines.resources import SourcesResource, WarehouseResource
+from pipelines.scorecard import METRIC_STATUS, scorecard_asset
 from settings import enabled_sources, load_settings
 from transforms.staging import CORE_TABLES
 from warehouse.store import DEFAULT_WAREHOUSE
@@ -28,7 +29,8 @@ assets = [
     ],
     *core_assets(sources),
     kpi_asset(settings),
-    publish_asset([*[core_key(t) for t in CORE_TABLES], METRIC_VALUES]),
+    scorecard_asset(settings),
+    publish_asset([*[core_key(t) for t in CORE_TABLES], METRIC_VALUES, METRIC_STATUS]),
 ]
 
 nightly_scorecard = dg.define_asset_job(

@@ -94,6 +94,7 @@ class MetricConfig(BaseModel):
     threshold: float | None = None
     target: float | None = None
     stretch: float | None = None
+    baseline: float | None = None
     band: tuple[float, float] | None = None
     weight: float = Field(default=1.0, gt=0)
     critical: bool = False

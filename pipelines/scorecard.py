@@ -1,0 +1,52 @@
+"""The scorecard asset: each KPI scored against its goals, rolled up to objectives and perspectives."""
+
+import dagster as dg
+
+from pipelines.ingest import WAREHOUSE_POOL
+from pipelines.kpi import METRIC_VALUES
+from pipelines.metadata import table_metadata
+from pipelines.resources import WarehouseResource
+from settings import Settings
+from transforms.scoring import score_metrics
+
+METRIC_STATUS = dg.AssetKey(["scorecard", "metric_status"])
+
+
+def scorecard_asset(settings: Settings) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=METRIC_STATUS,
+        group_name="scorecard",
+        description=(
+            "Each metric's latest periods scored 0-100 against threshold / target / stretch, "
+            "with status, trend and escalation; objective and perspective roll-ups with coverage."
+        ),
+        deps=[METRIC_VALUES],
+        kinds={"sql", "duckdb"},
+        owners=["team:it-performance"],
+        pool=WAREHOUSE_POOL,
+    )
+    def metric_status(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        from transforms.kpis import load_catalogue
+
+        perspectives = {entry["id"]: entry["perspective"] for entry in load_catalogue()}
+        with warehouse.get().connect() as con:
+            summary = score_metrics(con, settings.metric_overrides(), perspectives)
+            metadata = table_metadata(con, "scorecard.metric_status")
+            latest = con.execute(
+                "SELECT metric_id, period_start, actual, score, status FROM scorecard.metric_status "
+                "QUALIFY row_number() OVER (PARTITION BY metric_id ORDER BY period_start DESC) = 1 "
+                "ORDER BY metric_id"
+            ).fetchall()
+        metadata["latest"] = dg.MetadataValue.md(
+            "| metric | period | actual | score | status |\n|---|---|---|---|---|\n"
+            + "\n".join(
+                f"| {m} | {p} | {'' if a is None else round(a, 2)} | {s} | {st} |"
+                for m, p, a, s, st in latest
+            )
+        )
+        context.log.info(f"scorecard: {summary}")
+        return dg.MaterializeResult(metadata=metadata)
+
+    return metric_status

@@ -1,0 +1,116 @@
+"""The shared HTTP client against a real emulator server with injected faults."""
+
+import time
+
+import pytest
+import requests
+
+from connectors.emulators.server import Call, EmulatorServer, Faults, Reply
+from connectors.http import (
+    HttpClient,
+    Request,
+    RetryPolicy,
+    SourceError,
+    header_delay,
+    redact,
+    require_safe_url,
+)
+
+
+class Counter:
+    """Serves ?page=N of 4 pages, each pointing to the next with a Link header."""
+
+    def handle(self, call: Call) -> Reply:
+        page = int(call.arg("page", "1"))
+        headers = {}
+        if page < 4:
+            headers["Link"] = f'<{call.base_url}/items?page={page + 1}>; rel="next"'
+        return Reply(200, {"result": [page * 10 + i for i in range(3)]}, headers)
+
+
+def client(sleeps: list[float] | None = None, attempts: int = 6) -> HttpClient:
+    recorded = sleeps if sleeps is not None else []
+    return HttpClient(
+        "servicenow",
+        policy=RetryPolicy(max_attempts=attempts, base_delay=0.01, max_delay=5),
+        sleep=recorded.append,
+    )
+
+
+def test_paging_follows_link_headers_through_throttling_errors_and_drops():
+    from connectors.http import next_by_link_header
+
+    faults = Faults(throttle_every=3, error_every=4, drop_every=5, retry_after=0.2)
+    sleeps: list[float] = []
+    with EmulatorServer(Counter(), faults=faults) as server:
+        pages = list(
+            client(sleeps).paginate(Request("GET", f"{server.url}/items"), next_by_link_header)
+        )
+        assert server.faults_injected > 0
+    assert [body["result"] for _, body in pages] == [
+        [10, 11, 12],
+        [20, 21, 22],
+        [30, 31, 32],
+        [40, 41, 42],
+    ]
+    # Retry-After of a 429 is honoured as a floor on the backoff.
+    assert any(s >= 0.2 for s in sleeps)
+
+
+def test_gives_up_after_bounded_attempts_naming_what_was_read():
+    with EmulatorServer(Counter(), faults=Faults(error_every=1)) as server:
+        request = Request("GET", f"{server.url}/items", context="incident at offset 20000")
+        with pytest.raises(
+            SourceError,
+            match=r"servicenow: gave up reading incident at offset 20000 after 3 attempts \(last: HTTP 503\)",
+        ):
+            client(attempts=3).send(request)
+        assert server.requests == 3
+
+
+def test_client_error_is_reported_with_the_sources_message_and_no_credentials():
+    class Unauthorised:
+        def handle(self, call: Call) -> Reply:
+            return Reply(401, {"error": {"message": "User Not Authenticated"}, "status": "failure"})
+
+    with EmulatorServer(Unauthorised()) as server:
+        http = HttpClient("servicenow", auth=("admin", "hunter2"))
+        with pytest.raises(SourceError) as error:
+            http.fetch_json(
+                Request(
+                    "GET", f"{server.url}/api/now/table/incident", context="incident at offset 0"
+                )
+            )
+    assert "HTTP 401 reading incident at offset 0" in str(error.value)
+    assert "User Not Authenticated" in str(error.value)
+    assert "hunter2" not in str(error.value)
+
+
+def test_plain_http_is_refused_unless_loopback():
+    assert require_safe_url("http://127.0.0.1:8080/", "servicenow") == "http://127.0.0.1:8080"
+    assert require_safe_url("http://localhost:1", "jira") == "http://localhost:1"
+    assert (
+        require_safe_url("https://acme.service-now.com", "servicenow")
+        == "https://acme.service-now.com"
+    )
+    with pytest.raises(
+        SourceError, match="servicenow: refusing plain-http URL http://acme.example.com"
+    ):
+        require_safe_url("http://user:pw@acme.example.com", "servicenow")
+
+
+def test_redact_removes_credentials_from_urls():
+    assert redact("https://bob:secret@host:8443/a?b=1") == "https://host:8443/a?b=1"
+
+
+def test_rate_limit_headers_give_the_wait():
+    def response(**headers: str) -> requests.Response:
+        r = requests.Response()
+        r.status_code = 429
+        r.headers.update(headers)
+        return r
+
+    assert header_delay(response(**{"Retry-After": "7"})) == 7
+    reset = time.time() + 30
+    assert 28 < header_delay(response(**{"X-RateLimit-Reset": f"{reset:.0f}"})) <= 31
+    assert header_delay(response()) is None

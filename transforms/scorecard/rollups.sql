@@ -1,0 +1,54 @@
+-- Roll metric scores up to objectives and perspectives in one pass: the weighted mean of the
+-- metrics with data, and coverage = weight with data / all weight. Below 70% coverage a level
+-- says "insufficient data" instead of a number; a critical metric caps its parent's status.
+WITH scored_goals AS (
+    SELECT *
+    FROM scorecard_goals
+    WHERE (threshold IS NOT NULL AND target IS NOT NULL AND threshold <> target)
+       OR band_low IS NOT NULL
+),
+
+periods AS (
+    SELECT DISTINCT grain, period_start FROM scorecard.metric_status
+),
+
+-- Every goal in every period, so a metric without a value lowers coverage instead of vanishing.
+weighted AS (
+    SELECT g.metric_id, g.objective, g.perspective, p.grain, p.period_start, s.score, s.status,
+           g.weight, g.critical
+    FROM scored_goals AS g
+    JOIN periods AS p USING (grain)
+    LEFT JOIN scorecard.metric_status AS s
+        ON s.metric_id = g.metric_id AND s.grain = p.grain AND s.period_start = p.period_start
+),
+
+rolled AS (
+    SELECT
+        CASE WHEN grouping(objective) = 0 THEN 'objective' ELSE 'perspective' END AS level,
+        coalesce(objective, perspective) AS name,
+        CASE WHEN grouping(objective) = 0 THEN any_value(perspective) ELSE perspective END AS perspective,
+        grain,
+        period_start,
+        sum(weight * score) FILTER (WHERE score IS NOT NULL)
+            / nullif(sum(weight) FILTER (WHERE score IS NOT NULL), 0) AS weighted_score,
+        coalesce(sum(weight) FILTER (WHERE score IS NOT NULL), 0) / sum(weight) AS coverage,
+        bool_or(critical AND status = 'red') AS critical_red,
+        bool_or(critical AND status = 'amber') AS critical_amber
+    FROM weighted
+    WHERE (objective IS NOT NULL OR perspective IS NOT NULL)
+    GROUP BY GROUPING SETS ((objective, grain, period_start), (perspective, grain, period_start))
+    HAVING coalesce(objective, perspective) IS NOT NULL
+)
+
+SELECT
+    level, name, perspective, grain, period_start,
+    CASE WHEN coverage >= 0.7 THEN round(weighted_score, 1) END AS score,
+    round(100 * coverage, 1) AS coverage,
+    CASE
+        WHEN coverage < 0.7 THEN 'insufficient data'
+        WHEN critical_red OR weighted_score < 100.0 / 3 THEN 'red'
+        WHEN critical_amber OR weighted_score < 200.0 / 3 THEN 'amber'
+        WHEN weighted_score >= 100 THEN 'blue'
+        ELSE 'green'
+    END AS status
+FROM rolled

@@ -1,0 +1,108 @@
+"""Score KPIs against the goals of scorecard.yaml and roll them up (SQL in transforms/scorecard/)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+SQL_DIR = Path(__file__).parent / "scorecard"
+
+
+@dataclass(frozen=True)
+class ScoringSummary:
+    metrics_scored: int
+    status_rows: int
+    objectives: int
+    perspectives: int
+
+
+def goals_table(metrics: Mapping[str, Mapping[str, Any]], defaults: Mapping[str, str]) -> pa.Table:
+    """One row per enabled metric; perspective falls back to the metric catalogue's default."""
+    rows = []
+    for metric_id, m in metrics.items():
+        if not m.get("enabled", True):
+            continue
+        band = m.get("band") or (None, None)
+        rows.append(
+            {
+                "metric_id": metric_id,
+                "grain": m.get("grain", "month"),
+                "perspective": m.get("perspective") or defaults.get(metric_id),
+                "objective": m.get("objective"),
+                "owner": m.get("owner"),
+                "threshold": m.get("threshold"),
+                "target": m.get("target"),
+                "stretch": m.get("stretch"),
+                "baseline": m.get("baseline"),
+                "band_low": band[0],
+                "band_high": band[1],
+                "weight": float(m.get("weight", 1.0)),
+                "critical": bool(m.get("critical", False)),
+            }
+        )
+    schema = pa.schema(
+        [
+            ("metric_id", pa.string()),
+            ("grain", pa.string()),
+            ("perspective", pa.string()),
+            ("objective", pa.string()),
+            ("owner", pa.string()),
+            ("threshold", pa.float64()),
+            ("target", pa.float64()),
+            ("stretch", pa.float64()),
+            ("baseline", pa.float64()),
+            ("band_low", pa.float64()),
+            ("band_high", pa.float64()),
+            ("weight", pa.float64()),
+            ("critical", pa.bool_()),
+        ]
+    )
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def score_metrics(
+    con: duckdb.DuckDBPyConnection,
+    metrics: Mapping[str, Mapping[str, Any]],
+    perspective_defaults: Mapping[str, str] | None = None,
+) -> ScoringSummary:
+    """Replace scorecard.metric_status and the roll-ups in one transaction."""
+    goals = goals_table(metrics, perspective_defaults or {})
+    con.register("scorecard_goals", goals)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM scorecard.metric_status")
+        con.execute(
+            "INSERT INTO scorecard.metric_status BY NAME "
+            f"({(SQL_DIR / 'metric_status.sql').read_text()})"
+        )
+        con.execute("DELETE FROM scorecard.objective_scores")
+        con.execute("DELETE FROM scorecard.perspective_scores")
+        rollups = (SQL_DIR / "rollups.sql").read_text()
+        con.execute(
+            "INSERT INTO scorecard.objective_scores BY NAME "
+            f"(SELECT name AS objective, * EXCLUDE (level, name) FROM ({rollups}) "
+            "WHERE level = 'objective')"
+        )
+        con.execute(
+            "INSERT INTO scorecard.perspective_scores BY NAME "
+            f"(SELECT name AS perspective, * EXCLUDE (level, name, perspective) FROM ({rollups}) "
+            "WHERE level = 'perspective')"
+        )
+        counts = con.execute(
+            "SELECT (SELECT count(DISTINCT metric_id) FROM scorecard.metric_status),"
+            " (SELECT count(*) FROM scorecard.metric_status),"
+            " (SELECT count(DISTINCT objective) FROM scorecard.objective_scores),"
+            " (SELECT count(DISTINCT perspective) FROM scorecard.perspective_scores)"
+        ).fetchall()[0]
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("scorecard_goals")
+    return ScoringSummary(*counts)

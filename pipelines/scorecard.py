@@ -1,4 +1,4 @@
-"""The scorecard asset: each KPI scored against its goals, rolled up to objectives and perspectives."""
+"""The scorecard asset: KPIs scored against their goals, rolled up to objectives and perspectives."""
 
 import dagster as dg
 
@@ -35,7 +35,8 @@ def scorecard_asset(settings: Settings) -> dg.AssetsDefinition:
             summary = score_metrics(con, settings.metric_overrides(), perspectives)
             metadata = table_metadata(con, "scorecard.metric_status")
             latest = con.execute(
-                "SELECT metric_id, period_start, actual, score, status FROM scorecard.metric_status "
+                "SELECT metric_id, period_start, actual, score, status "
+                "FROM scorecard.metric_status "
                 "QUALIFY row_number() OVER (PARTITION BY metric_id ORDER BY period_start DESC) = 1 "
                 "ORDER BY metric_id"
             ).fetchall()

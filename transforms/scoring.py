@@ -1,4 +1,4 @@
-"""Score KPIs against the goals of scorecard.yaml and roll them up (SQL in transforms/scorecard/)."""
+"""Score KPIs against the goals in scorecard.yaml and roll them up (SQL: transforms/scorecard/)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The scorecard asset: KPIs scored against their goals, rolled up to objectives and perspectives."""
+"""The scorecard asset: KPIs scored against goals, rolled up to objectives and perspectives."""
 
 import dagster as dg
 

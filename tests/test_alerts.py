@@ -1,0 +1,63 @@
+"""A failed run is logged and reported to the webhook, whose URL never leaks into the log."""
+
+import dagster as dg
+
+from connectors.emulators.server import Call, EmulatorServer, Reply
+from pipelines.alerts import failure_alert_sensor
+
+
+class Webhook:
+    def __init__(self, status: int = 200) -> None:
+        self.status = status
+        self.received: list[dict] = []
+
+    def handle(self, call: Call) -> Reply:
+        self.received.append(call.json())
+        return Reply(self.status, {"ok": self.status == 200})
+
+
+@dg.op
+def breaks() -> None:
+    raise RuntimeError("source went away")
+
+
+@dg.job
+def failing_job() -> None:
+    breaks()
+
+
+def failure_context() -> dg.RunFailureSensorContext:
+    instance = dg.DagsterInstance.ephemeral()
+    result = failing_job.execute_in_process(instance=instance, raise_on_error=False)
+    assert not result.success
+    return dg.build_run_status_sensor_context(
+        sensor_name="scorecard_run_failure_alert",
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        dagster_event=result.get_run_failure_event(),
+    ).for_run_failure()
+
+
+def test_failed_run_is_posted_to_the_webhook():
+    hook = Webhook()
+    with EmulatorServer(hook) as server:
+        context = failure_context()
+        failure_alert_sensor(f"{server.url}/hooks/secret-token")(context)
+    assert len(hook.received) == 1
+    text = hook.received[0]["text"]
+    assert context.dagster_run.run_id in text
+    assert "failing_job failed" in text
+
+
+def test_undeliverable_webhook_is_logged_without_its_url(capfd):
+    hook = Webhook(status=500)
+    with EmulatorServer(hook) as server:
+        failure_alert_sensor(f"{server.url}/hooks/secret-token")(failure_context())
+    assert len(hook.received) == 1
+    log = capfd.readouterr().err
+    assert "failure webhook not delivered: HTTPError" in log
+    assert "secret-token" not in log
+
+
+def test_without_a_webhook_the_sensor_only_logs():
+    failure_alert_sensor(None)(failure_context())

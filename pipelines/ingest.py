@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from pipelines.metadata import raw_metadata
 from pipelines.resources import SourcesResource, WarehouseResource
 from warehouse.ingest import ingest
 
@@ -44,7 +45,8 @@ def ingest_asset(source: str, full_refresh_default: bool = False) -> dg.AssetsDe
         full_refresh = config.full_refresh or full_refresh_default
         with warehouse.get().connect() as con:
             load = ingest(con, connector, run_id=context.run_id, full_refresh=full_refresh)
-        metadata: dict = {"records_received": load.received, "full_refresh": full_refresh}
+            metadata = raw_metadata(con, source)
+        metadata.update({"records_received": load.received, "full_refresh": full_refresh})
         for stream in load.streams.values():
             metadata[f"{stream.stream}/records"] = stream.received
             if stream.cursor:

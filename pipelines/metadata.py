@@ -29,6 +29,26 @@ def table_metadata(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any]
     }
 
 
+def raw_metadata(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, Any]:
+    """Rows per raw table of a source, with the schema and a preview of its largest table."""
+    tables = [
+        row[0]
+        for row in con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'raw' AND starts_with(table_name, ?) ORDER BY table_name",
+            [f"{source}_"],
+        ).fetchall()
+    ]
+    counts = {t: con.execute(f"SELECT count(*) FROM raw.{t}").fetchall()[0][0] for t in tables}
+    if not counts:
+        return {}
+    largest = max(counts, key=counts.__getitem__)
+    metadata = table_metadata(con, f"raw.{largest}")
+    metadata["dagster/row_count"] = sum(counts.values())
+    metadata.update({f"raw.{t}": rows for t, rows in counts.items()})
+    return metadata
+
+
 def _markdown(header: list[str], rows: list[tuple]) -> str:
     def cell(value: Any) -> str:
         text = "" if value is None else str(value)

@@ -168,7 +168,7 @@ def split_patterns(value: str) -> list[str]:
 
 
 def expand_paths(source: str, variable: str, patterns: list[str]) -> list[Path]:
-    """Every file the patterns match, sorted; a pattern matching nothing is a configuration error."""
+    """Every file the patterns match, sorted; a pattern matching nothing is a config error."""
     found: dict[str, Path] = {}
     for pattern in patterns:
         expanded = os.path.expanduser(pattern)
@@ -228,25 +228,59 @@ def file_reader(path: Path) -> str:
     raise SourceError(f"{SOURCE}: {path}: not a FOCUS export (.csv, .csv.gz or .parquet expected)")
 
 
+# Tags repeat across line items (one set per resource), so they are parsed and allocated once per
+# distinct set and joined back. tag_sets scans the file's Tags column on its own so that
+# line_items stays a single streaming scan (a CTE read twice would be held in memory).
 LOAD_SQL = """
 WITH line_items AS (
     SELECT row_number() OVER () AS line_number, {typed_columns}
     FROM {reader}
 ),
-priced AS (
-    SELECT *,
-        CASE WHEN list_contains($rate_currencies, upper(trim(BillingCurrency)))
-             THEN $rate_values[list_position($rate_currencies, upper(trim(BillingCurrency)))]
-        END AS rate,
-        try_cast(try_cast(Tags AS JSON) AS MAP(VARCHAR, VARCHAR)) AS tag_map
-    FROM line_items
+tag_sets AS (
+    SELECT DISTINCT tag_text AS Tags
+    FROM (SELECT {tags} AS tag_text FROM {reader})
+    WHERE tag_text IS NOT NULL
 ),
-tagged AS (
-    SELECT *,
+parsed_tags AS (
+    SELECT Tags, try_cast(try_cast(Tags AS JSON) AS MAP(VARCHAR, VARCHAR)) AS tag_map
+    FROM tag_sets
+),
+normalised_tags AS (
+    SELECT Tags, tag_map,
         list_transform(map_entries(tag_map), lambda e: {{
             'key': regexp_replace(lower(e.key), '[^a-z0-9]', '', 'g'), 'value': e.value
         }}) AS tag_entries
-    FROM priced
+    FROM parsed_tags
+),
+allocations AS (
+    SELECT
+        Tags,
+        CASE WHEN tag_map IS NOT NULL THEN CAST(Tags AS JSON) END AS tags_json,
+        list_filter(
+            list_transform($cost_centre_keys,
+                lambda k: list_filter(tag_entries, lambda e: e.key = k)[1].value),
+            lambda v: v IS NOT NULL AND v <> '')[1] AS cost_centre,
+        list_filter(
+            list_transform($service_keys,
+                lambda k: list_filter(tag_entries, lambda e: e.key = k)[1].value),
+            lambda v: v IS NOT NULL AND v <> '')[1] AS service,
+        list_filter(
+            list_transform($application_keys,
+                lambda k: list_filter(tag_entries, lambda e: e.key = k)[1].value),
+            lambda v: v IS NOT NULL AND v <> '')[1] AS application
+    FROM normalised_tags
+),
+priced AS (
+    SELECT
+        line_items.*,
+        allocations.tags_json,
+        allocations.cost_centre,
+        allocations.service,
+        allocations.application,
+        upper(trim(BillingCurrency)) AS currency_code,
+        $rate_values[list_position($rate_currencies, upper(trim(BillingCurrency)))] AS rate
+    FROM line_items
+    LEFT JOIN allocations USING (Tags)
 )
 INSERT INTO core.costs BY NAME
 SELECT
@@ -255,8 +289,7 @@ SELECT
     $file AS source_file,
     BillingAccountId,
     BillingAccountName,
-    CASE WHEN rate IS NULL THEN upper(trim(BillingCurrency)) ELSE $reporting END
-        AS BillingCurrency,
+    CASE WHEN rate IS NULL THEN currency_code ELSE $reporting END AS BillingCurrency,
     BillingPeriodStart,
     BillingPeriodEnd,
     ChargePeriodStart,
@@ -277,7 +310,7 @@ SELECT
     PublisherName,
     InvoiceIssuerName,
     coalesce(
-        list_filter($service_categories, lambda c: lower(c) = lower(trim(ServiceCategory)))[1],
+        $service_categories[list_position($service_category_keys, lower(trim(ServiceCategory)))],
         ServiceCategory
     ) AS ServiceCategory,
     ServiceName,
@@ -293,21 +326,12 @@ SELECT
     PricingUnit,
     ConsumedQuantity,
     ConsumedUnit,
-    CASE WHEN tag_map IS NOT NULL THEN Tags::JSON END AS Tags,
-    list_filter(
-        list_transform($cost_centre_keys,
-            lambda k: list_filter(tag_entries, lambda e: e.key = k)[1].value),
-        lambda v: v IS NOT NULL AND v <> '')[1] AS cost_centre,
-    list_filter(
-        list_transform($service_keys,
-            lambda k: list_filter(tag_entries, lambda e: e.key = k)[1].value),
-        lambda v: v IS NOT NULL AND v <> '')[1] AS service,
-    list_filter(
-        list_transform($application_keys,
-            lambda k: list_filter(tag_entries, lambda e: e.key = k)[1].value),
-        lambda v: v IS NOT NULL AND v <> '')[1] AS application,
+    tags_json AS Tags,
+    cost_centre,
+    service,
+    application,
     now() AS loaded_at
-FROM tagged
+FROM priced
 """
 
 MISSING_VALUES_SQL = """
@@ -375,13 +399,20 @@ class FocusFiles:
         params = self._params(path)
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute("DELETE FROM core.costs WHERE source = 'focus' AND source_file = ?", [str(path)])
+            con.execute(
+                "DELETE FROM core.costs WHERE source = 'focus' AND source_file = ?", [str(path)]
+            )
             con.execute(
                 "DELETE FROM scorecard.data_quality"
                 " WHERE source = 'focus' AND starts_with(record_key, ?)",
                 [str(path)],
             )
-            sql = LOAD_SQL.format(typed_columns=_typed_columns(columns), reader=reader)
+            typed = _typed_columns(columns)
+            sql = LOAD_SQL.format(
+                typed_columns=",\n        ".join(f"{e} AS {c}" for c, e in typed.items()),
+                tags=typed["Tags"],
+                reader=reader,
+            )
             rows = con.execute(sql, params).fetchall()[0][0]
             self._check_currency(con, path)
             con.execute(MISSING_VALUES_SQL, {"file": str(path)})
@@ -420,9 +451,10 @@ class FocusFiles:
             "file": str(path),
             "id_prefix": f"focus:{file_key}:",
             "reporting": self.currency.reporting,
-            "rate_currencies": currencies,
-            "rate_values": [self.currency.rates[c] for c in currencies],
+            "rate_currencies": currencies or [""],
+            "rate_values": [self.currency.rates[c] for c in currencies] or [None],
             "service_categories": list(SERVICE_CATEGORIES),
+            "service_category_keys": [c.lower() for c in SERVICE_CATEGORIES],
             "cost_centre_keys": self.tag_keys.normalised("cost_centre"),
             "service_keys": self.tag_keys.normalised("service"),
             "application_keys": self.tag_keys.normalised("application"),
@@ -452,22 +484,22 @@ class FocusFiles:
         )
 
 
-def _typed_columns(present: dict[str, tuple[str, str]]) -> str:
-    """Each FOCUS column cast to its core type; optional columns the file lacks become NULL.
+def _typed_columns(present: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """Each FOCUS column's expression cast to its core type; a column the file lacks is NULL.
 
     Text is trimmed before the cast (exports pad values); typed Parquet columns cast directly.
     """
-    parts = []
+    expressions = {}
     for column, sql_type in {**MANDATORY_COLUMNS, **OPTIONAL_COLUMNS}.items():
         actual = present.get(column.lower())
         if actual is None:
-            parts.append(f"CAST(NULL AS {sql_type}) AS {column}")
+            expressions[column] = f"CAST(NULL AS {sql_type})"
             continue
         name, file_type = actual
         quoted = '"' + name.replace('"', '""') + '"'
         value = f"trim({quoted})" if file_type == "VARCHAR" else quoted
-        parts.append(f"try_cast({value} AS {sql_type}) AS {column}")
-    return ",\n        ".join(parts)
+        expressions[column] = f"try_cast({value} AS {sql_type})"
+    return expressions
 
 
 def _record_file_problem(con: duckdb.DuckDBPyConnection, path: Path, problem: str) -> None:

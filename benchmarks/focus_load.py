@@ -1,0 +1,158 @@
+"""Benchmark: load a 10,000,000-row FOCUS Parquet export into core.costs.
+
+Generates the file with DuckDB (once; reused when present), then loads it in a child process
+through the real FocusFiles connector into a fresh warehouse, and prints rows/second and the
+child's peak resident memory. Usage:
+
+    .venv/bin/python benchmarks/focus_load.py [--rows N] [--memory-limit 1GB] [--workdir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GENERATE_SQL = """
+COPY (
+    WITH numbered AS (
+        SELECT range AS n, CAST(hash(range) % 1000000007 AS BIGINT) AS h FROM range($rows)
+    )
+    SELECT
+        CAST((h % 100000) / 1000.0 AS DECIMAL(18, 6)) AS BilledCost,
+        CAST((h % 100000) / 1100.0 AS DECIMAL(18, 6)) AS EffectiveCost,
+        CAST((h % 100000) / 900.0 AS DECIMAL(18, 6)) AS ListCost,
+        CAST((h % 100000) / 1000.0 AS DECIMAL(18, 6)) AS ContractedCost,
+        TIMESTAMP '2024-01-01' + INTERVAL (n // 1000000) MONTH AS BillingPeriodStart,
+        TIMESTAMP '2024-02-01' + INTERVAL (n // 1000000) MONTH AS BillingPeriodEnd,
+        TIMESTAMP '2024-01-01' + INTERVAL (n % 8760) HOUR AS ChargePeriodStart,
+        TIMESTAMP '2024-01-01' + INTERVAL (n % 8760 + 1) HOUR AS ChargePeriodEnd,
+        'USD' AS BillingCurrency,
+        'acct-' || (h % 7) AS BillingAccountId,
+        'Bench Org' AS BillingAccountName,
+        CASE WHEN h % 500 = 0 THEN 'Credit' ELSE 'Usage' END AS ChargeCategory,
+        CAST(NULL AS VARCHAR) AS ChargeClass,
+        'line item ' || (h % 1000) AS ChargeDescription,
+        ['Compute', 'Storage', 'Databases', 'Networking'][CAST(1 + h % 4 AS BIGINT)] AS ServiceCategory,
+        'Service ' || (h % 40) AS ServiceName,
+        'BenchCloud' AS ProviderName,
+        'BenchCloud' AS PublisherName,
+        'BenchCloud' AS InvoiceIssuerName,
+        'sub-' || (h % 50) AS SubAccountId,
+        'region-' || (h % 6) AS RegionId,
+        'res-' || (h % 200000) AS ResourceId,
+        CAST(h % 1000 AS DOUBLE) AS PricingQuantity,
+        'Hours' AS PricingUnit,
+        CASE WHEN h % 10 < 7 THEN
+            '{"cost_centre": "CC-' || (h % 9) || '", "service": "svc-' || (h % 23)
+            || '", "environment": "prod"}'
+        END AS Tags
+    FROM numbered
+) TO $path (FORMAT parquet, ROW_GROUP_SIZE 122880)
+"""
+
+
+def generate(path: Path, rows: int) -> float:
+    started = time.perf_counter()
+    con = duckdb.connect()
+    try:
+        con.execute(GENERATE_SQL, {"rows": rows, "path": str(path)})
+    finally:
+        con.close()
+    return time.perf_counter() - started
+
+
+def load(path: Path, memory_limit: str, workdir: Path) -> dict:
+    """Runs in the child: one real connector load into a fresh warehouse."""
+    sys.path.insert(0, str(ROOT))
+    from connectors.focus import FocusFiles
+    from warehouse.store import Warehouse
+
+    warehouse = Warehouse(workdir / "bench.duckdb", workdir / "bench.work.duckdb", memory_limit)
+    with warehouse.connect() as con:
+        started = time.perf_counter()
+        counts = FocusFiles([str(path)]).load(con, "benchmark")
+        seconds = time.perf_counter() - started
+        total = con.execute(
+            "SELECT count(*), sum(BilledCost), count(cost_centre) FROM core.costs"
+        ).fetchall()[0]
+        again = time.perf_counter()
+        skipped = FocusFiles([str(path)]).load(con, "benchmark-2")
+        skip_seconds = time.perf_counter() - again
+    return {
+        "rows": counts["costs"],
+        "seconds": seconds,
+        "stored": total[0],
+        "allocated": total[2],
+        "billed_total": str(total[1]),
+        "second_run_rows": skipped["costs"],
+        "second_run_seconds": skip_seconds,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--memory-limit", default="1GB")
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(load(args.child, args.memory_limit, args.workdir)))
+        return
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="focus-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    parquet = workdir / f"focus-{args.rows}.parquet"
+    if not parquet.exists():
+        seconds = generate(parquet, args.rows)
+        print(
+            f"generated {args.rows:,} rows -> {parquet} "
+            f"({parquet.stat().st_size / 1e6:.0f} MB) in {seconds:.1f}s"
+        )
+    for stale in workdir.glob("bench*.duckdb*"):
+        stale.unlink()
+    child = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            str(parquet),
+            "--memory-limit",
+            args.memory_limit,
+            "--workdir",
+            str(workdir),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result = json.loads(child.stdout.strip().splitlines()[-1])
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        f"loaded {result['rows']:,} rows in {result['seconds']:.1f}s "
+        f"= {result['rows'] / result['seconds']:,.0f} rows/s "
+        f"(DuckDB memory_limit {args.memory_limit})"
+    )
+    print(f"peak resident memory of the loading process: {peak_mb:,.0f} MB")
+    print(
+        f"stored {result['stored']:,} rows, {result['allocated']:,} with a cost centre, "
+        f"BilledCost total {result['billed_total']}"
+    )
+    print(
+        f"second run (unchanged file): {result['second_run_rows']} rows in "
+        f"{result['second_run_seconds']:.1f}s"
+    )
+
+
+if __name__ == "__main__":
+    main()

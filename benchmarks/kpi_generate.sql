@@ -1,0 +1,135 @@
+-- Synthetic volume for benchmarks/kpi_compute.py: 1,000,000 incidents, 200,000 changes,
+-- 10,000,000 cost rows and the smaller tables, spread over two years, deterministic (hash of i).
+
+INSERT INTO core.incidents
+WITH numbered AS (
+    SELECT
+        i,
+        TIMESTAMPTZ '2023-01-01 00:00:00+00' + to_seconds(CAST(hash(i, 'opened') % 63072000 AS BIGINT))
+            AS opened_at,
+        hash(i, 'draw') % 1000 AS draw
+    FROM range(1000000) AS t (i)
+)
+SELECT
+    'bench:' || i AS incident_id,
+    CASE WHEN i % 10 = 0 THEN 'jira' ELSE 'servicenow' END AS source,
+    'INC' || i AS number,
+    opened_at,
+    CASE WHEN draw >= 40 THEN opened_at + to_seconds(CAST(hash(i, 'took') % 1209600 AS BIGINT)) END
+        AS resolved_at,
+    CASE WHEN draw >= 30 THEN opened_at + to_seconds(CAST(hash(i, 'took') % 1209600 AS BIGINT) + 259200) END
+        AS closed_at,
+    1 + CAST(hash(i, 'priority') % 5 AS INTEGER) AS priority,
+    CASE WHEN draw < 10 THEN 'canceled' WHEN draw < 30 THEN 'in_progress' ELSE 'closed' END AS state,
+    'Service ' || (hash(i, 'service') % 20) AS service,
+    'Group ' || (hash(i, 'group') % 50) AS assignment_group,
+    CASE WHEN draw % 50 = 0 THEN 'Security' ELSE 'Category ' || (hash(i, 'cat') % 30) END AS category,
+    (['portal', 'phone', 'email', 'chat', NULL])[1 + CAST(hash(i, 'channel') % 5 AS INTEGER)] AS channel,
+    CASE WHEN draw % 25 = 0 THEN 1 ELSE 0 END AS reopen_count,
+    CAST(hash(i, 'reassign') % 3 AS INTEGER) AS reassignment_count,
+    hash(i, 'sla') % 10 < 8 AS made_sla,
+    CASE WHEN draw % 50 = 1 THEN 'chg:' || (hash(i, 'chg') % 200000) END AS caused_by_change_id,
+    CASE WHEN draw % 50 = 2 THEN 'chg:' || (hash(i, 'rfc') % 200000) END AS related_change_id,
+    NULL AS close_code,
+    draw % 50 = 0 AS is_security,
+    opened_at AS updated_at
+FROM numbered;
+
+INSERT INTO core.changes
+WITH numbered AS (
+    SELECT
+        i,
+        TIMESTAMPTZ '2023-01-01 00:00:00+00' + to_seconds(CAST(hash(i, 'end') % 63072000 AS BIGINT))
+            AS ends_at,
+        hash(i, 'draw') % 100 AS draw
+    FROM range(200000) AS t (i)
+)
+SELECT
+    'chg:' || i,
+    'servicenow',
+    'CHG' || i,
+    (['normal', 'standard', 'emergency'])[1 + CAST(draw % 3 AS INTEGER)],
+    '3',
+    CASE WHEN draw < 2 THEN 'canceled' ELSE 'closed' END,
+    CASE WHEN draw < 2 THEN NULL WHEN draw < 8 THEN 'unsuccessful' WHEN draw < 12 THEN NULL
+        ELSE 'successful' END,
+    ends_at - INTERVAL 3 DAY,
+    ends_at - INTERVAL 4 HOUR,
+    ends_at,
+    ends_at - INTERVAL 2 HOUR,
+    CASE WHEN draw % 7 = 0 THEN NULL ELSE ends_at END,
+    ends_at + INTERVAL 1 DAY,
+    'Service ' || (hash(i, 'service') % 20),
+    'Group ' || (hash(i, 'group') % 50),
+    draw = 50,
+    draw <> 99,
+    ends_at
+FROM numbered;
+
+INSERT INTO core.requests
+WITH numbered AS (
+    SELECT
+        i,
+        TIMESTAMPTZ '2023-01-01 00:00:00+00' + to_seconds(CAST(hash(i, 'opened') % 63072000 AS BIGINT))
+            AS opened_at
+    FROM range(300000) AS t (i)
+)
+SELECT
+    'req:' || i, 'servicenow', 'RITM' || i, opened_at,
+    opened_at + to_seconds(CAST(hash(i, 'took') % 604800 AS BIGINT)),
+    opened_at + to_seconds(CAST(hash(i, 'took') % 604800 AS BIGINT) + 86400),
+    'closed_complete',
+    'Service ' || (hash(i, 'service') % 20),
+    'Group ' || (hash(i, 'group') % 50),
+    (['portal', 'phone', 'email'])[1 + CAST(hash(i, 'channel') % 3 AS INTEGER)],
+    opened_at
+FROM numbered;
+
+INSERT INTO core.outages
+SELECT
+    'out:' || i, 'servicenow', 'OUT' || i, 'Service ' || (i % 20),
+    CASE WHEN i % 4 = 0 THEN 'planned' ELSE 'outage' END,
+    TIMESTAMPTZ '2023-01-01 00:00:00+00' + to_seconds(CAST(hash(i, 'begin') % 63072000 AS BIGINT)),
+    TIMESTAMPTZ '2023-01-01 00:00:00+00' + to_seconds(CAST(hash(i, 'begin') % 63072000 AS BIGINT)
+        + CAST(hash(i, 'len') % 14400 AS BIGINT)),
+    NULL
+FROM range(2000) AS t (i);
+
+INSERT INTO core.costs BY NAME
+SELECT
+    'cost:' || i AS cost_id,
+    'focus' AS source,
+    TIMESTAMPTZ '2023-01-01 00:00:00+00' + to_days(CAST(i % 730 AS INTEGER)) AS ChargePeriodStart,
+    TIMESTAMPTZ '2023-01-02 00:00:00+00' + to_days(CAST(i % 730 AS INTEGER)) AS ChargePeriodEnd,
+    CASE WHEN i % 100 = 0 THEN 'Credit' ELSE 'Usage' END AS ChargeCategory,
+    CAST(CASE WHEN i % 100 = 0 THEN -5 ELSE (hash(i) % 10000) / 100.0 END AS DECIMAL(38, 12))
+        AS BilledCost,
+    CAST(CASE WHEN i % 100 = 0 THEN -5 ELSE (hash(i) % 9000) / 100.0 END AS DECIMAL(38, 12))
+        AS EffectiveCost,
+    (['AWS', 'Microsoft', 'Google'])[1 + CAST(i % 3 AS INTEGER)] AS ProviderName,
+    'Category ' || (i % 8) AS ServiceCategory,
+    'Cloud service ' || (i % 40) AS ServiceName,
+    CASE WHEN i % 10 = 1 THEN '{"owner": "team"}' END AS Tags,
+    CASE WHEN i % 10 < 6 THEN 'CC-' || (i % 7) END AS cost_centre,
+    CASE WHEN i % 10 < 6 THEN 'Service ' || (i % 20) END AS service
+FROM range(10000000) AS t (i);
+
+INSERT INTO core.survey_responses (response_id, source, survey, responded_at, score, scale_max)
+SELECT
+    'resp:' || i, 'measures', CASE WHEN i % 5 = 0 THEN 'engagement' ELSE 'csat' END,
+    TIMESTAMPTZ '2023-01-01 00:00:00+00' + to_seconds(CAST(hash(i) % 63072000 AS BIGINT)),
+    1 + hash(i, 'score') % 5, 5
+FROM range(50000) AS t (i);
+
+INSERT INTO core.measures (metric_id, period_start, period_end, value, source)
+SELECT metric_id, month::DATE, (month + INTERVAL 1 MONTH - INTERVAL 1 DAY)::DATE, value, 'measures'
+FROM (
+    SELECT unnest(generate_series(TIMESTAMP '2023-01-01', TIMESTAMP '2024-12-01', INTERVAL 1 MONTH))
+        AS month
+) AS months
+CROSS JOIN (
+    VALUES ('revenue', 5000000.0), ('it_spend', 150000.0), ('service_desk_cost', 80000.0),
+        ('headcount_fte', 120.0), ('training_hours', 400.0), ('certifications', 3.0),
+        ('automation_coverage', 40.0), ('staff_start', 120.0), ('staff_retained', 118.0),
+        ('critical_vulns_remediated', 12.0), ('critical_vuln_remediation_days', 90.0)
+) AS inputs (metric_id, value);

@@ -1,0 +1,144 @@
+"""Azure Cost Management Query emulator: bearer auth, columns/rows, nextLink, 429 quota headers.
+
+Serves the demo organisation's Azure spend by day (UsageDate yyyymmdd), ServiceName and the
+`service` tag (TagKey/TagValue columns; untagged rows carry empty strings). A throttled call
+answers 429 with several x-ms-ratelimit-*-retry-after headers of different lengths.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import quote
+
+from connectors.azure_cost import API_VERSION
+from connectors.emulators.catalogue import history_start
+from connectors.emulators.focus_demo import AZURE_LINES, daily_cloud_costs, merge_by_day
+from connectors.emulators.server import Call, EmulatorServer, Faults, Reply
+
+DEMO_SCOPE = "subscriptions/00000000-0000-0000-0000-00000000demo"
+DEMO_TOKEN = "demo-azure-token"
+TAG_KEY = "service"
+MAX_DAYS = 366  # the service refuses custom periods longer than a year
+_PATH = re.compile(r"^/(?P<scope>.+)/providers/Microsoft\.CostManagement/query$")
+COLUMNS = [
+    {"name": "PreTaxCost", "type": "Number"},
+    {"name": "UsageDate", "type": "Number"},
+    {"name": "ServiceName", "type": "String"},
+    {"name": "TagKey", "type": "String"},
+    {"name": "TagValue", "type": "String"},
+    {"name": "Currency", "type": "String"},
+]
+
+
+def _error(status: int, code: str, message: str) -> Reply:
+    return Reply(status, {"error": {"code": code, "message": message}})
+
+
+class CostManagementApi:
+    """The Query operation for one scope over a fixed set of daily costs."""
+
+    def __init__(
+        self,
+        as_of: datetime,
+        scope: str = DEMO_SCOPE,
+        token: str = DEMO_TOKEN,
+        page_size: int = 40,
+    ) -> None:
+        self.scope = scope.strip("/")
+        self.token = token
+        self.page_size = page_size
+        self.costs = merge_by_day(daily_cloud_costs(AZURE_LINES, as_of, "azure"))
+
+    def ground_truth(self) -> dict[tuple[date, str, str | None], Decimal]:
+        """What a complete load must hold: amount by (day, Azure service, service tag)."""
+        return dict(self.costs)
+
+    def throttled(self, retry_after: float) -> Reply:
+        prefix = "x-ms-ratelimit-microsoft.costmanagement-"
+        return Reply(
+            429,
+            {"error": {"code": "429", "message": "Too many requests. Please retry."}},
+            {
+                f"{prefix}qpu-retry-after": f"{retry_after:g}",
+                f"{prefix}entity-retry-after": f"{retry_after * 2:g}",
+                f"{prefix}tenant-retry-after": f"{retry_after / 2:g}",
+            },
+        )
+
+    def handle(self, call: Call) -> Reply:
+        match = _PATH.match(call.path)
+        if call.method != "POST" or not match:
+            return _error(404, "NotFound", f"{call.method} {call.path}")
+        if call.headers.get("authorization") != f"Bearer {self.token}":
+            return _error(401, "AuthenticationFailed", "invalid bearer token")
+        if match["scope"].strip("/") != self.scope:
+            return _error(403, "AuthorizationFailed", f"no access to scope {match['scope']}")
+        if call.arg("api-version") != API_VERSION:
+            return _error(400, "BadRequest", "unsupported api-version")
+        body = call.json() or {}
+        try:
+            first = date.fromisoformat(body["timePeriod"]["from"][:10])
+            last = date.fromisoformat(body["timePeriod"]["to"][:10])
+        except (KeyError, TypeError, ValueError):
+            return _error(400, "BadRequest", "timePeriod from/to required")
+        if (last - first).days >= MAX_DAYS:
+            return _error(
+                400, "BadRequest", "The time period for pulling the data cannot exceed 1 year"
+            )
+        if (body.get("dataset") or {}).get("granularity") != "Daily":
+            return _error(400, "BadRequest", "this emulator serves Daily granularity only")
+        rows = self._rows(body, first, last)
+        skip = int(call.arg("$skiptoken") or 0)
+        page = rows[skip : skip + self.page_size]
+        next_link = None
+        if skip + self.page_size < len(rows):
+            next_link = (
+                f"{call.base_url}{call.path}?api-version={API_VERSION}"
+                f"&$skiptoken={quote(str(skip + self.page_size))}"
+            )
+        return Reply(
+            200,
+            {
+                "id": f"/{self.scope}/providers/Microsoft.CostManagement/query/demo",
+                "name": "demo",
+                "type": "Microsoft.CostManagement/query",
+                "properties": {"nextLink": next_link, "columns": COLUMNS, "rows": page},
+            },
+        )
+
+    def _rows(self, body: dict, first: date, last: date) -> list[list]:
+        grouping = (body.get("dataset") or {}).get("grouping") or []
+        tag = next((g.get("name") for g in grouping if g.get("type") == "TagKey"), None)
+        rows = []
+        for (day, service, business), amount in sorted(
+            self.costs.items(), key=lambda item: (item[0][0], item[0][1], item[0][2] or "")
+        ):
+            if first <= day <= last:
+                tagged = tag == TAG_KEY and business
+                rows.append(
+                    [
+                        float(amount),
+                        int(day.strftime("%Y%m%d")),
+                        service,
+                        tag if tagged else "",
+                        business if tagged else "",
+                        "USD",
+                    ]
+                )
+        return rows
+
+
+def start_demo(as_of: datetime, workdir: Path) -> tuple[dict[str, str], Callable[[], None]]:
+    """Serve the demo's Azure spend (with 429 throttling) and return the connector's environment."""
+    server = EmulatorServer(CostManagementApi(as_of), faults=Faults(throttle_every=11)).start()
+    env = {
+        "AZURE_COST_ENDPOINT_URL": server.url,
+        "AZURE_COST_SCOPE": DEMO_SCOPE,
+        "AZURE_ACCESS_TOKEN": DEMO_TOKEN,
+        "AZURE_COST_START": history_start(as_of).date().isoformat(),
+    }
+    return env, server.stop

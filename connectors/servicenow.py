@@ -1,0 +1,273 @@
+"""ServiceNow Table API: incidents, changes, requests, SLA clocks and outages, read incrementally.
+
+Paging is by key, not by offset: each page asks for records strictly after the last one stored,
+in (sys_updated_on, sys_id) order. A record updated while we page moves to the end of that order
+and is read again later in the same run, so nothing is skipped the way offset paging skips rows
+when earlier ones move. A run starts `overlap` before the stored cursor to catch records whose
+update committed late with an earlier timestamp; landing de-duplicates them by sys_id.
+
+Names come with the records (`sysparm_display_value=all`): the assignment group, service and
+configuration item are references into tables (cmdb_ci can hold millions of rows) that we would
+otherwise have to copy whole; every field then arrives as {"display_value", "value"} and staging
+reads the raw value for codes and dates and the display value for names.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+
+from connectors.base import Page, Record, Stream
+from connectors.http import (
+    HttpClient,
+    Request,
+    SourceError,
+    header_delay,
+    require_safe_url,
+)
+
+SOURCE = "servicenow"
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+DEFAULT_PAGE_SIZE = 1000
+DEFAULT_OVERLAP_MINUTES = 10.0
+_ORDER = "ORDERBYsys_updated_on^ORDERBYsys_id"
+_TASK_FIELDS = (
+    "sys_id",
+    "number",
+    "sys_updated_on",
+    "state",
+    "opened_at",
+    "closed_at",
+    "assignment_group",
+    "business_service",
+    "cmdb_ci",
+    "contact_type",
+)
+
+# Only the fields staging reads (sysparm_fields): smaller pages, faster reads.
+TABLE_FIELDS: dict[str, tuple[str, ...]] = {
+    "incident": _TASK_FIELDS
+    + (
+        "priority",
+        "resolved_at",
+        "category",
+        "caused_by",
+        "rfc",
+        "reopen_count",
+        "reassignment_count",
+        "made_sla",
+        "close_code",
+    ),
+    "change_request": _TASK_FIELDS
+    + (
+        "type",
+        "risk",
+        "close_code",
+        "start_date",
+        "end_date",
+        "work_start",
+        "work_end",
+        "production_system",
+    ),
+    "sc_req_item": _TASK_FIELDS + ("stage", "cat_item"),
+    "task_sla": (
+        "sys_id",
+        "sys_updated_on",
+        "task",
+        "sla",
+        "stage",
+        "has_breached",
+        "start_time",
+        "end_time",
+        "planned_end_time",
+        "pause_duration",
+    ),
+    "cmdb_ci_outage": ("sys_id", "number", "sys_updated_on", "cmdb_ci", "type", "begin", "end"),
+}
+
+
+def servicenow_retry_after(response: requests.Response) -> float | None:
+    """429 waits for Retry-After (or the rate-limit reset); 5xx only for an explicit Retry-After.
+
+    X-RateLimit-Reset rides on every answer of a rate-limited instance; on a 503 it says when the
+    hourly quota refills, not when the server recovers, so it must not stall a plain retry.
+    """
+    status = response.status_code
+    if status == 429:
+        return header_delay(response) or 0.0
+    if status in (500, 502, 503, 504):
+        return header_delay(response) if "Retry-After" in response.headers else 0.0
+    return None
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """Where a stream has been read up to: the last stored record in paging order."""
+
+    updated_on: str
+    sys_id: str
+
+    @classmethod
+    def of(cls, record: Record) -> Position:
+        return cls(_value(record.get("sys_updated_on")), _value(record.get("sys_id")))
+
+    @classmethod
+    def decode(cls, cursor: str, table: str) -> Position:
+        try:
+            data = json.loads(cursor)
+            position = cls(str(data["sys_updated_on"]), str(data["sys_id"]))
+            datetime.strptime(position.updated_on, TIME_FORMAT)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SourceError(
+                f"{SOURCE}: stored cursor of table {table} is not readable ({cursor!r}); "
+                "run a full refresh of this source"
+            ) from exc
+        return position
+
+    def encode(self) -> str:
+        return json.dumps({"sys_updated_on": self.updated_on, "sys_id": self.sys_id})
+
+    def after_query(self) -> str:
+        """Records strictly after this position in (sys_updated_on, sys_id) order."""
+        t = self.updated_on
+        return f"sys_updated_on={t}^sys_id>{self.sys_id}^NQsys_updated_on>{t}^{_ORDER}"
+
+
+def _value(field_value: Any) -> str:
+    if isinstance(field_value, dict):
+        field_value = field_value.get("value", "")
+    return "" if field_value is None else str(field_value)
+
+
+@dataclass
+class ServiceNowSource:
+    """The five ServiceNow tables the scorecard needs, as incremental streams."""
+
+    instance_url: str
+    client: HttpClient
+    page_size: int = DEFAULT_PAGE_SIZE
+    overlap: timedelta = timedelta(minutes=DEFAULT_OVERLAP_MINUTES)
+    tables: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: TABLE_FIELDS)
+    name: str = SOURCE
+
+    def streams(self) -> list[Stream]:
+        return [Stream(table, "sys_id", "sys_updated_on") for table in self.tables]
+
+    def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]:
+        """Pages in (sys_updated_on, sys_id) order; each page's cursor is its last record."""
+        table = stream.name
+        query = _ORDER
+        if cursor:
+            start = Position.decode(cursor, table)
+            since = datetime.strptime(start.updated_on, TIME_FORMAT) - self.overlap
+            query = f"sys_updated_on>={since.strftime(TIME_FORMAT)}^{_ORDER}"
+        pager = _Keyset(self, table)
+        for request, body in self.client.paginate(pager.request(query, None), pager.next_page):
+            records = pager.accept(request, body)
+            if records:
+                yield Page(records, Position.of(records[-1]).encode())
+
+    def list_request(self, table: str, query: str, context: str) -> Request:
+        return Request(
+            "GET",
+            f"{self.instance_url}/api/now/table/{table}",
+            params={
+                "sysparm_query": query,
+                "sysparm_fields": ",".join(self.tables[table]),
+                "sysparm_limit": str(self.page_size),
+                "sysparm_display_value": "all",
+                "sysparm_exclude_reference_link": "true",
+                "sysparm_no_count": "true",
+            },
+            context=context,
+        )
+
+
+@dataclass
+class _Keyset:
+    """Builds each page's request from the last record of the page before it."""
+
+    source: ServiceNowSource
+    table: str
+    read: int = 0
+    last: Position | None = None
+    records: list[Record] = field(default_factory=list)
+
+    def request(self, query: str, after: Position | None) -> Request:
+        where = f" after sys_updated_on {after.updated_on}, sys_id {after.sys_id}" if after else ""
+        context = f"table {self.table} at offset {self.read}{where}"
+        return self.source.list_request(self.table, query, context)
+
+    def accept(self, request: Request, body: Any) -> list[Record]:
+        """Check a page is in paging order and remember where it ends."""
+        records = body.get("result") if isinstance(body, dict) else None
+        if not isinstance(records, list):
+            raise SourceError(
+                f"{SOURCE}: {request.context}: answer has no result list: {str(body)[:200]!r}"
+            )
+        self.records = records
+        positions = [Position.of(r) for r in records]
+        for record, position in zip(records, positions, strict=True):
+            if not position.sys_id or (self.last is not None and position <= self.last):
+                raise SourceError(
+                    f"{SOURCE}: {request.context}: record {_value(record.get('number')) or '?'} "
+                    f"(sys_id {position.sys_id or 'missing'}) is out of (sys_updated_on, sys_id) "
+                    "order; the instance did not honour ORDERBY, refusing to page on"
+                )
+            self.last = position
+        self.read += len(records)
+        return records
+
+    def next_page(self, request: Request, response: requests.Response, body: Any) -> Request | None:
+        """An empty page ends the stream; a short page may just be a server-side cap."""
+        if not self.records or self.last is None:
+            return None
+        return self.request(self.last.after_query(), self.last)
+
+
+def from_env(env: Mapping[str, str]) -> ServiceNowSource:
+    """Configure from SERVICENOW_* variables; names the variable that is missing or wrong."""
+    url = env.get("SERVICENOW_INSTANCE_URL", "").strip()
+    if not url:
+        raise SourceError(f"{SOURCE}: SERVICENOW_INSTANCE_URL is not set")
+    url = require_safe_url(url, SOURCE)
+    token = env.get("SERVICENOW_TOKEN", "").strip()
+    user = env.get("SERVICENOW_USERNAME", "").strip()
+    password = env.get("SERVICENOW_PASSWORD", "")
+    if token:
+        client = HttpClient(
+            SOURCE,
+            headers={"Authorization": f"Bearer {token}"},
+            retry_after=servicenow_retry_after,
+        )
+    elif user and password:
+        client = HttpClient(SOURCE, auth=(user, password), retry_after=servicenow_retry_after)
+    else:
+        missing = "SERVICENOW_USERNAME" if not user else "SERVICENOW_PASSWORD"
+        raise SourceError(f"{SOURCE}: {missing} is not set (or set SERVICENOW_TOKEN for OAuth)")
+    return ServiceNowSource(
+        url,
+        client,
+        page_size=_number(env, "SERVICENOW_PAGE_SIZE", DEFAULT_PAGE_SIZE, 1, 10000),
+        overlap=timedelta(
+            minutes=_number(env, "SERVICENOW_OVERLAP_MINUTES", DEFAULT_OVERLAP_MINUTES, 0, 10080)
+        ),
+    )
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> Any:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = type(default)(text)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise SourceError(f"{SOURCE}: {name}={text!r} must be a number from {low:g} to {high:g}")
+    return value

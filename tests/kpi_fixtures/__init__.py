@@ -1,0 +1,1 @@
+"""Hand-built KPI fixtures shared by tests/test_kpi_*.py."""

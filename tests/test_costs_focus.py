@@ -1,0 +1,292 @@
+"""FOCUS files into core.costs: the real sample, validation, currencies, file-level incrementality."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from connectors.focus import MANDATORY_COLUMNS, Currency, FocusFiles, TagKeys, from_env
+from connectors.http import SourceError
+
+HEADER = [
+    "BilledCost",
+    "EffectiveCost",
+    "ListCost",
+    "ContractedCost",
+    "BillingPeriodStart",
+    "BillingPeriodEnd",
+    "ChargePeriodStart",
+    "ChargePeriodEnd",
+    "BillingCurrency",
+    "BillingAccountId",
+    "ChargeCategory",
+    "ChargeClass",
+    "ServiceCategory",
+    "ServiceName",
+    "ProviderName",
+    "PublisherName",
+    "InvoiceIssuerName",
+    "Tags",
+    "ExtraVendorColumn",
+]
+
+
+def line(cost: str, day: str = "2024-09-02", currency: str = "USD", **overrides: str) -> dict:
+    values = {
+        "BilledCost": cost,
+        "EffectiveCost": cost,
+        "ListCost": cost,
+        "ContractedCost": cost,
+        "BillingPeriodStart": "2024-09-01 00:00:00",
+        "BillingPeriodEnd": "2024-10-01 00:00:00",
+        "ChargePeriodStart": f"{day} 00:00:00",
+        "ChargePeriodEnd": f"{day} 23:00:00",
+        "BillingCurrency": currency,
+        "BillingAccountId": "acct-1",
+        "ChargeCategory": "usage",
+        "ChargeClass": "NULL",
+        "ServiceCategory": "compute",
+        "ServiceName": "Compute Engine",
+        "ProviderName": "Google Cloud",
+        "PublisherName": "Google Cloud",
+        "InvoiceIssuerName": "Google Cloud",
+        "Tags": "NULL",
+        "ExtraVendorColumn": "x",
+    }
+    values.update(overrides)
+    return values
+
+
+def write_csv(path: Path, rows: list[dict], header: list[str] = HEADER) -> Path:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "wt", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def costs(con: duckdb.DuckDBPyConnection, where: str = "TRUE") -> list[tuple]:
+    return con.execute(
+        f"SELECT source_file, BilledCost FROM core.costs WHERE {where} ORDER BY cost_id"
+    ).fetchall()
+
+
+def test_official_sample_loads_with_totals_per_provider(warehouse, shared_data):
+    sample = shared_data / "focus" / "focus-1.0-sample.csv"
+    expected: dict[str, Decimal] = defaultdict(Decimal)
+    counts: dict[str, int] = defaultdict(int)
+    with sample.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            expected[row["ProviderName"]] += Decimal(row["BilledCost"])
+            counts[row["ProviderName"]] += 1
+    # Figures of the FinOps sample, stated so a change in either side shows.
+    assert dict(counts) == {"AWS": 942, "Microsoft": 51, "Oracle": 7}
+    assert round(sum(expected.values()), 2) == Decimal("20.52")
+
+    with warehouse.connect() as con:
+        assert from_env({"FOCUS_PATHS": str(sample)}).load(con, "run-1") == {"costs": 1000}
+        per_provider = con.execute(
+            "SELECT ProviderName, count(*), sum(BilledCost) FROM core.costs GROUP BY 1"
+        ).fetchall()
+        total = con.execute("SELECT round(sum(BilledCost), 2) FROM core.costs").fetchall()[0][0]
+        credits = con.execute(
+            "SELECT count(*), sum(BilledCost) FROM core.costs WHERE ChargeCategory = 'Credit'"
+        ).fetchall()[0]
+        null_text = con.execute(
+            "SELECT count(*) FROM core.costs WHERE ChargeClass = 'NULL' OR Tags::VARCHAR = 'NULL'"
+        ).fetchall()[0][0]
+        tagged = con.execute(
+            "SELECT count(*) FROM core.costs WHERE cost_centre = '1234'"
+        ).fetchall()[0][0]
+        ids = con.execute("SELECT count(DISTINCT cost_id) FROM core.costs").fetchall()[0][0]
+        logged = con.execute(
+            "SELECT rows_loaded FROM meta.loaded_files WHERE source = 'focus'"
+        ).fetchall()
+    assert {p: (n, v) for p, n, v in per_provider} == {
+        p: (counts[p], expected[p]) for p in expected
+    }
+    assert total == Decimal("20.52")
+    assert credits[0] == 1 and credits[1] < 0  # credits stay negative
+    assert null_text == 0
+    # 36 Microsoft line items carry {"CostCenter": "1234", ...}.
+    assert tagged == 36
+    assert ids == 1000
+    assert logged == [(1000,)]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "aws-cur-anonymized-sample.csv",
+        "azure-ea-anonymized-sample.csv",
+        "oci-cost-report-sample.csv",
+    ],
+)
+def test_native_exports_are_refused_naming_file_and_columns(warehouse, shared_data, name):
+    path = shared_data / "focus" / name
+    with warehouse.connect() as con:
+        with pytest.raises(SourceError) as error:
+            from_env({"FOCUS_PATHS": str(path)}).load(con, None)
+        assert costs(con) == []
+    message = str(error.value)
+    assert str(path.resolve()) in message
+    assert "BilledCost" in message and "ChargePeriodStart" in message
+
+
+def test_missing_mandatory_column_names_file_and_column(warehouse, tmp_path):
+    header = [c for c in HEADER if c != "EffectiveCost"]
+    bad = write_csv(tmp_path / "bad.csv", [line("1.00")], header)
+    good = write_csv(tmp_path / "good.csv", [line("2.50")])
+    with warehouse.connect() as con:
+        with pytest.raises(
+            SourceError, match=r"bad\.csv.*missing mandatory column\(s\) EffectiveCost"
+        ):
+            from_env({"FOCUS_PATHS": f"{bad},{good}"}).load(con, None)
+        # The good file still loaded, and the bad one is recorded for the data-quality view.
+        assert costs(con) == [(str(good.resolve()), Decimal("2.5"))]
+        problems = con.execute(
+            "SELECT record_key, problem FROM scorecard.data_quality WHERE source = 'focus'"
+        ).fetchall()
+    assert problems[0][0] == str(bad.resolve()) and "EffectiveCost" in problems[0][1]
+
+
+def test_mixed_currencies_are_refused_unless_rates_given(warehouse, tmp_path):
+    usd = write_csv(tmp_path / "usd.csv", [line("10.00")])
+    eur = write_csv(tmp_path / "eur.csv", [line("5.00", currency="EUR")])
+    with warehouse.connect() as con:
+        FocusFiles([str(usd)]).load(con, None)
+        with pytest.raises(SourceError, match=r"eur\.csv would mix currencies.*EUR.*USD"):
+            FocusFiles([str(eur)]).load(con, None)
+        assert costs(con) == [(str(usd.resolve()), Decimal("10"))]
+
+        converted = FocusFiles([str(eur)], currency=Currency("USD", {"EUR": 1.1}))
+        assert converted.load(con, None) == {"costs": 1}
+        rows = con.execute(
+            "SELECT BillingCurrency, BilledCost FROM core.costs ORDER BY BilledCost"
+        ).fetchall()
+    assert rows == [("USD", Decimal("5.5")), ("USD", Decimal("10"))]
+
+
+def test_one_file_mixing_currencies_is_refused(warehouse, tmp_path):
+    mixed = write_csv(tmp_path / "mixed.csv", [line("1.00"), line("1.00", currency="GBP")])
+    with warehouse.connect() as con, pytest.raises(SourceError, match="GBP"):
+        FocusFiles([str(mixed)]).load(con, None)
+
+
+def test_same_file_twice_is_skipped_and_changed_file_replaces_rows(warehouse, tmp_path):
+    path = write_csv(tmp_path / "month.csv", [line("1.00"), line("2.00")])
+    source = FocusFiles([str(tmp_path / "*.csv")])
+    with warehouse.connect() as con:
+        assert source.load(con, "run-1") == {"costs": 2}
+        assert source.load(con, "run-2") == {"costs": 0}
+        write_csv(path, [line("1.00"), line("2.25"), line("-0.50", ChargeCategory="credit")])
+        assert source.load(con, "run-3") == {"costs": 3}
+        rows = con.execute(
+            "SELECT count(*), count(DISTINCT cost_id), sum(BilledCost) FROM core.costs"
+        ).fetchall()[0]
+        logged = con.execute(
+            "SELECT rows_loaded, run_id FROM meta.loaded_files WHERE source = 'focus'"
+        ).fetchall()
+    assert rows == (3, 3, Decimal("2.75"))
+    assert logged == [(3, "run-3")]
+
+
+def test_gzipped_csv_and_parquet_load_alike(warehouse, tmp_path):
+    rows = [line("1.25", ServiceName="BigQuery"), line("-0.25", ChargeCategory="CREDIT")]
+    gz = write_csv(tmp_path / "export.csv.gz", rows)
+    parquet = tmp_path / "export.parquet"
+    plain = write_csv(tmp_path / "plain.csv", rows)
+    duckdb.execute(
+        f"COPY (SELECT * FROM read_csv('{plain}', all_varchar = true)) TO '{parquet}' (FORMAT parquet)"
+    )
+    with warehouse.connect() as con:
+        FocusFiles([str(gz), str(parquet)]).load(con, None)
+        loaded = con.execute(
+            "SELECT regexp_extract(source_file, '[^/]+$'), ChargeCategory, BilledCost "
+            "FROM core.costs ORDER BY 1, 3"
+        ).fetchall()
+    expected = [("Credit", Decimal("-0.25")), ("Usage", Decimal("1.25"))]
+    assert loaded == [("export.csv.gz", *e) for e in expected] + [
+        ("export.parquet", *e) for e in expected
+    ]
+
+
+def test_quirks_tags_and_configurable_keys(warehouse, tmp_path):
+    tags = json.dumps({"Cost-Center": "CC-100", "Service": "Email", "team": "ops"})
+    path = write_csv(
+        tmp_path / "quirks.csv",
+        [
+            line(
+                "3.00",
+                Tags=tags,
+                ChargeClass="correction",
+                ServiceCategory="AI AND MACHINE LEARNING",
+            ),
+            line("4.00", Tags=json.dumps({"team": "web"})),
+            line("5.00", Tags="not json"),
+            line("oops"),
+        ],
+    )
+    source = FocusFiles([str(path)], tag_keys=TagKeys(application=("team",)))
+    with warehouse.connect() as con:
+        source.load(con, None)
+        rows = con.execute(
+            "SELECT BilledCost, cost_centre, service, application, ChargeClass, ServiceCategory,"
+            " ChargePeriodStart::VARCHAR, Tags IS NULL FROM core.costs ORDER BY cost_id"
+        ).fetchall()
+        problems = con.execute(
+            "SELECT field, problem FROM scorecard.data_quality WHERE source = 'focus' ORDER BY 1"
+        ).fetchall()
+    assert rows[0] == (
+        Decimal("3"),
+        "CC-100",
+        "Email",
+        "ops",
+        "Correction",
+        "AI and Machine Learning",
+        "2024-09-02 00:00:00+00",
+        False,
+    )
+    assert rows[1][1:4] == (None, None, "web")
+    assert rows[2][1:4] == (None, None, None) and rows[2][7] is True
+    assert rows[3][0] is None
+    assert problems == [
+        ("BilledCost", "missing or unparseable mandatory value"),
+        ("EffectiveCost", "missing or unparseable mandatory value"),
+    ]
+
+
+def test_tag_keys_and_rates_from_environment():
+    keys = TagKeys.from_env({"FOCUS_TAG_SERVICE": "svc, business-service"})
+    assert keys.service == ("svc", "business-service")
+    assert keys.role_of("Business_Service") == "service"
+    assert keys.role_of("CostCentre") == "cost_centre"
+    assert Currency.from_env({"FOCUS_CURRENCY": "usd", "FOCUS_EXCHANGE_RATES": "EUR=1.1"}) == (
+        Currency("USD", {"EUR": 1.1})
+    )
+    with pytest.raises(SourceError, match="FOCUS_CURRENCY"):
+        Currency.from_env({"FOCUS_EXCHANGE_RATES": "EUR=1.1"})
+    with pytest.raises(SourceError, match="FOCUS_PATHS"):
+        from_env({})
+
+
+def test_pattern_matching_nothing_is_an_error(warehouse, tmp_path):
+    with warehouse.connect() as con, pytest.raises(SourceError, match="matched no files"):
+        FocusFiles([str(tmp_path / "none-*.csv")]).load(con, None)
+
+
+def test_every_mandatory_column_is_checked(warehouse, tmp_path):
+    for column in MANDATORY_COLUMNS:
+        folder = tmp_path / column
+        folder.mkdir()
+        path = write_csv(folder / "f.csv", [line("1")], [c for c in HEADER if c != column])
+        with warehouse.connect() as con, pytest.raises(SourceError, match=column):
+            FocusFiles([str(path)]).load(con, None)

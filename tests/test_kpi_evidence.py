@@ -1,0 +1,112 @@
+"""kpi.metric_evidence lists exactly the records behind a KPI value, with their roles."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from kpi_fixtures.support import AS_OF, load_fixture
+
+from transforms.kpis import compute_metrics
+
+JAN = date(2024, 1, 1)
+
+
+def evidence(con, metric_id, grain, period, dimension="all", dimension_value="all"):
+    rows = con.execute(
+        "SELECT role, record_id FROM kpi.metric_evidence WHERE metric_id = ? AND grain = ? "
+        "AND period_start = ? AND dimension = ? AND dimension_value = ?",
+        [metric_id, grain, period, dimension, dimension_value],
+    ).fetchall()
+    by_role: dict[str, set[str]] = {}
+    for role, record_id in rows:
+        by_role.setdefault(role, set()).add(record_id)
+    return by_role
+
+
+def test_change_failure_rate_evidence(warehouse):
+    with warehouse.connect() as con:
+        load_fixture(con)
+        compute_metrics(con, timezone="Europe/Berlin", min_n=1, as_of=AS_OF)
+        january = evidence(con, "change_failure_rate", "month", JAN)
+        vpn = evidence(con, "change_failure_rate", "month", JAN, "service", "VPN")
+        march = evidence(con, "change_failure_rate", "month", date(2024, 3, 1))
+    assert january == {
+        "numerator": {"C2", "C3", "C4"},
+        "denominator": {"C1", "C2", "C3", "C4", "C6"},
+        "excluded": {"C5"},
+    }
+    assert vpn == {"numerator": {"C2", "C4"}, "denominator": {"C2", "C4"}}
+    # the incident that cites an unknown change is shown, not silently dropped
+    assert march == {"excluded": {"I10"}}
+
+
+def test_evidence_matches_the_stored_counts(warehouse):
+    with warehouse.connect() as con:
+        load_fixture(con)
+        compute_metrics(con, timezone="Europe/Berlin", min_n=1, as_of=AS_OF)
+        mismatches = con.execute(
+            """
+            SELECT v.metric_id, v.grain, v.period_start, v.dimension, v.dimension_value
+            FROM kpi.metric_values AS v
+            LEFT JOIN (
+                SELECT metric_id, grain, period_start, dimension, dimension_value,
+                    sum(numerator_contribution) FILTER (WHERE role = 'numerator') AS numerator,
+                    sum(denominator_contribution) FILTER (WHERE role = 'denominator') AS denominator
+                FROM kpi.metric_evidence
+                GROUP BY ALL
+            ) AS e USING (metric_id, grain, period_start, dimension, dimension_value)
+            WHERE v.metric_id IN ('change_failure_rate', 'cloud_spend', 'sla_attainment',
+                'service_availability', 'cost_per_ticket')
+                AND (abs(coalesce(e.numerator, 0) - coalesce(v.numerator, 0)) > 1e-6
+                    OR (v.metric_id <> 'cloud_spend'
+                        AND abs(coalesce(e.denominator, 0) - coalesce(v.denominator, 0)) > 1e-6))
+            """
+        ).fetchall()
+    assert mismatches == []
+
+
+def test_cost_and_duration_evidence(warehouse):
+    with warehouse.connect() as con:
+        load_fixture(con)
+        compute_metrics(con, timezone="Europe/Berlin", min_n=1, as_of=AS_OF)
+        spend = con.execute(
+            "SELECT role, cost_id, cost_group FROM kpi.cost_evidence WHERE metric_id = 'cloud_spend' "
+            "AND grain = 'month' AND period_start = ? AND dimension = 'provider' "
+            "AND dimension_value = 'AWS' ORDER BY cost_id",
+            [JAN],
+        ).fetchall()
+        coverage = con.execute(
+            "SELECT role, cost_id, allocation FROM kpi.cost_evidence "
+            "WHERE metric_id = 'cost_allocation_coverage' AND grain = 'month' AND period_start = ? "
+            "AND dimension = 'all' ORDER BY role, cost_id",
+            [JAN],
+        ).fetchall()
+        resolution = con.execute(
+            "SELECT record_id, sample_value FROM kpi.metric_evidence "
+            "WHERE metric_id = 'incident_resolution_time_p90' AND grain = 'month' "
+            "AND period_start = ? AND dimension = 'all' AND role = 'denominator' ORDER BY 2",
+            [JAN],
+        ).fetchall()
+        roi_march = evidence(con, "project_roi", "month", date(2024, 3, 1), "initiative", "INIT-1")
+    # cost rows are stored as cost groups (local day x dimensions) and expanded on demand
+    assert spend == [
+        ("numerator", "K1", "2024-01-01|AWS|Compute|Email|focus|charge"),
+        ("numerator", "K2", "2024-01-15|AWS|Storage|(unknown)|focus|charge"),
+        ("numerator", "K4", "2024-01-25|AWS|Compute|Email|focus|credit"),
+    ]
+    assert coverage == [
+        ("denominator", "K1", "allocated"),
+        ("denominator", "K2", "allocated"),
+        ("denominator", "K3", "unallocated"),
+        ("denominator", "K4", "allocated"),
+        ("numerator", "K1", "allocated"),
+        ("numerator", "K2", "allocated"),
+        ("numerator", "K4", "allocated"),
+    ]
+    assert resolution == [("I1", 2.0), ("I2", 4.0), ("I4", 6.0), ("I3", 24.0)]
+    # cumulative: March's ROI rests on every INIT-1 input since January
+    assert roi_march["denominator"] == {
+        "project_cost:2024-01-01:initiative:INIT-1",
+        "project_cost:2024-02-01:initiative:INIT-1",
+    }
+    assert len(roi_march["numerator"]) == 4

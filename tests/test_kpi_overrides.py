@@ -1,0 +1,141 @@
+"""scorecard.yaml can disable or redefine a metric without code changes; bad settings name their path."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from kpi_fixtures.support import AS_OF, load_fixture, values_by_key
+
+import transforms.kpis as kpis
+from transforms.kpis import compute_metrics
+
+JAN, FEB, MAR = date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)
+
+
+def compute(warehouse, overrides):
+    with warehouse.connect() as con:
+        load_fixture(con)
+        summary = compute_metrics(
+            con, timezone="Europe/Berlin", min_n=1, as_of=AS_OF, overrides=overrides
+        )
+        return summary, values_by_key(con)
+
+
+def value(values, metric, period, grain="month", dimension="all", dimension_value="all"):
+    return values[(metric, grain, period, dimension, dimension_value)]["value"]
+
+
+def test_redefined_metrics(warehouse):
+    overrides = {
+        # owner/target keys belong to the scorecard and are ignored here
+        "change_failure_rate": {
+            "owner": "Head of Change",
+            "target": 10,
+            "params": {"failed_outcomes": ["Unsuccessful", "successful_issues"]},
+        },
+        "mean_time_to_restore": {"params": {"major_priorities": [1], "include_change_caused": False}},
+        "self_service_adoption": {"params": {"self_service_channels": ["phone"]}},
+        "cloud_spend": {"params": {"cost_column": "BilledCost"}},
+        "it_spend_pct_revenue": {"params": {"include_cloud_costs": True}},
+        "csat": {"params": {"top_box_points": 1}},
+    }
+    _, values = compute(warehouse, overrides)
+    # Feb: C7 (successful_issues) and C9 (unsuccessful) now both fail
+    assert value(values, "change_failure_rate", FEB) == 100.0
+    # only P1 counts: Jan I1 2 h; Mar I9 4 h
+    assert value(values, "mean_time_to_restore", JAN) == 2.0
+    assert value(values, "mean_time_to_restore", MAR) == 4.0
+    # Jan phone tickets: I2, I6, R2 of 9
+    assert value(values, "self_service_adoption", JAN) == pytest.approx(300 / 9)
+    # BilledCost: 120 + 50 + 30 - 20
+    assert value(values, "cloud_spend", JAN) == 180.0
+    # (50,000 + 160) / 2,000,000
+    assert value(values, "it_spend_pct_revenue", JAN) == pytest.approx(2.508)
+    # top-1-box: Q1 5/5 and no 10/10: 1 of 5
+    assert value(values, "csat", JAN) == 20.0
+
+
+def test_caused_by_links_can_be_switched_off(warehouse):
+    _, values = compute(
+        warehouse, {"change_failure_rate": {"params": {"count_caused_incidents": False}}}
+    )
+    # C2 no longer fails: C3, C4 of 5
+    assert value(values, "change_failure_rate", JAN) == 40.0
+
+
+def test_disabled_metric_and_own_min_n(warehouse):
+    summary, values = compute(
+        warehouse,
+        {
+            "incident_resolution_time": {"enabled": False},
+            "reopen_rate": {"min_n": 4},
+        },
+    )
+    assert "incident_resolution_time" in summary.disabled
+    assert not any(key[0] == "incident_resolution_time" for key in values)
+    # the P90 companion still runs on the shared facts
+    assert value(values, "incident_resolution_time_p90", JAN) == pytest.approx(18.6)
+    assert value(values, "reopen_rate", JAN) == 25.0
+    assert values[("reopen_rate", "month", MAR, "all", "all")]["reason"] == (
+        "too little data: n=3 below the minimum of 4"
+    )
+    assert summary.rows_by_metric["reopen_rate"] > 0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"change_failure_rate": {"params": {"failed_close_codes": ["x"]}}},
+            "metrics.change_failure_rate.params: unknown parameter(s) ['failed_close_codes']",
+        ),
+        (
+            {"change_failure_rate": {"params": {"failed_outcomes": "unsuccessful"}}},
+            "metrics.change_failure_rate.params.failed_outcomes: expected a list of strings",
+        ),
+        (
+            {"mean_time_to_restore": {"params": {"major_priorities": ["P1"]}}},
+            "metrics.mean_time_to_restore.params.major_priorities: expected a list of integers",
+        ),
+        ({"csat": {"enabled": "yes"}}, "metrics.csat.enabled: expected true or false"),
+        ({"csat": {"min_n": -1}}, "metrics.csat.min_n: expected a whole number >= 0"),
+        (
+            {"cloud_spend": {"params": {"cost_column": "ListCost"}}},
+            "metrics.cloud_spend.params.cost_column: expected one of ['EffectiveCost', 'BilledCost']",
+        ),
+        ({"mttr": {"enabled": True}}, "metrics: unknown metric id(s) ['mttr']; known ids: cost_per_ticket"),
+    ],
+)
+def test_bad_overrides_name_their_path(warehouse, overrides, message):
+    with warehouse.connect() as con, pytest.raises(ValueError) as error:
+        compute_metrics(con, overrides=overrides, as_of=AS_OF)
+    assert message in str(error.value)
+
+
+def test_bad_settings_are_refused(warehouse):
+    with warehouse.connect() as con:
+        with pytest.raises(ValueError, match="timezone: unknown time zone 'Mars/Olympus'"):
+            compute_metrics(con, timezone="Mars/Olympus", as_of=AS_OF)
+        with pytest.raises(ValueError, match="week_start"):
+            compute_metrics(con, week_start="funday", as_of=AS_OF)
+        with pytest.raises(ValueError, match="grains"):
+            compute_metrics(con, grains=("day",), as_of=AS_OF)
+
+
+def test_failed_run_keeps_previous_values(warehouse, monkeypatch):
+    with warehouse.connect() as con:
+        load_fixture(con)
+        compute_metrics(con, timezone="Europe/Berlin", min_n=1, as_of=AS_OF)
+        before = values_by_key(con)
+        facts_before = con.execute("SELECT count(*) FROM kpi.metric_facts").fetchall()
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("disk full")
+
+        monkeypatch.setattr(kpis, "_store_specs", broken)
+        con.execute("DELETE FROM core.changes")
+        with pytest.raises(RuntimeError, match="disk full"):
+            compute_metrics(con, timezone="Europe/Berlin", min_n=1, as_of=AS_OF)
+        assert values_by_key(con) == before
+        assert con.execute("SELECT count(*) FROM kpi.metric_facts").fetchall() == facts_before

@@ -1,0 +1,230 @@
+"""Spreadsheet measures: templates load, bad rows are named (file, row, column), reloads are exact."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from connectors.emulators.measures_demo import (
+    MEASURE_COLUMNS,
+    SURVEY_COLUMNS,
+    TEMPLATE_FIRST_MONTH,
+    TEMPLATE_LAST_MONTH,
+    TEMPLATES,
+    measure_rows,
+    months,
+    survey_rows,
+)
+from connectors.http import SourceError
+from connectors.measures import FALLBACK_INPUTS, MeasureFiles, from_env, known_inputs
+
+INPUTS = {"revenue": "all", "service_desk_cost": "all", "project_cost": "initiative"}
+HEADER = "metric_id,period_start,period_end,value,unit,dimension,dimension_value,notes\n"
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def quality(con) -> list[tuple]:
+    return con.execute(
+        "SELECT table_name, record_key, field, problem, value FROM scorecard.data_quality "
+        "WHERE source = 'measures' ORDER BY record_key, field"
+    ).fetchall()
+
+
+def test_csv_templates_load_every_row(warehouse):
+    with (TEMPLATES / "measures.csv").open(newline="") as handle:
+        measures = list(csv.DictReader(handle))
+    with (TEMPLATES / "survey_responses.csv").open(newline="") as handle:
+        answers = list(csv.DictReader(handle))
+    revenue_2025 = sum(
+        float(r["value"])
+        for r in measures
+        if r["metric_id"] == "revenue" and r["period_start"].startswith("2025")
+    )
+    with warehouse.connect() as con:
+        counts = from_env({"MEASURES_PATHS": str(TEMPLATES / "*.csv")}).load(con, "run-1")
+        loaded_revenue = con.execute(
+            "SELECT sum(value) FROM core.measures WHERE metric_id = 'revenue' "
+            "AND year(period_start) = 2025"
+        ).fetchall()[0][0]
+        surveys = dict(
+            con.execute("SELECT survey, count(*) FROM core.survey_responses GROUP BY 1").fetchall()
+        )
+        problems = quality(con)
+    assert counts == {"measures": len(measures), "survey_responses": len(answers)}
+    assert loaded_revenue == pytest.approx(revenue_2025)
+    assert surveys == dict(Counter(r["survey"] for r in answers))
+    assert problems == []
+
+
+def test_xlsx_template_holds_the_same_rows_as_the_csv_templates(warehouse, tmp_path):
+    with warehouse.connect() as con:
+        MeasureFiles([str(TEMPLATES / "*.csv")]).load(con, None)
+        from_csv = con.execute(
+            "SELECT metric_id, period_start, period_end, value, dimension, dimension_value "
+            "FROM core.measures ORDER BY ALL"
+        ).fetchall()
+        csv_answers = con.execute(
+            "SELECT response_id, responded_at, score, scale_max FROM core.survey_responses "
+            "ORDER BY ALL"
+        ).fetchall()
+        MeasureFiles([str(TEMPLATES / "measures_template.xlsx")]).load(con, None)
+        from_xlsx = con.execute(
+            "SELECT metric_id, period_start, period_end, value, dimension, dimension_value "
+            "FROM core.measures ORDER BY ALL"
+        ).fetchall()
+        xlsx_answers = con.execute(
+            "SELECT response_id, responded_at, score, scale_max FROM core.survey_responses "
+            "ORDER BY ALL"
+        ).fetchall()
+        assert quality(con) == []
+    assert from_xlsx == from_csv and xlsx_answers == csv_answers
+
+
+def test_templates_match_their_generator():
+    span = list(months(TEMPLATE_FIRST_MONTH, TEMPLATE_LAST_MONTH))
+    with (TEMPLATES / "measures.csv").open(newline="") as handle:
+        assert list(csv.DictReader(handle)) == [r for m in span for r in measure_rows(m)]
+    with (TEMPLATES / "survey_responses.csv").open(newline="") as handle:
+        assert list(csv.DictReader(handle)) == [r for m in span for r in survey_rows(m)]
+
+
+def test_invalid_rows_are_reported_with_file_row_and_column(warehouse, tmp_path):
+    path = write(
+        tmp_path / "finance.csv",
+        HEADER
+        + "revenue,2025-01-01,,1000000,USD,,,ok\n"  # row 2
+        + "revnue,2025-02-01,,900000,USD,,,typo in id\n"  # row 3
+        + "revenue,2025-13-01,,900000,USD,,,bad month\n"  # row 4
+        + "revenue,2025-03,,1.2m,USD,,,not a number\n"  # row 5
+        + "project_cost,2025-01-01,,5000,USD,initiative,,no initiative\n"  # row 6
+        + "project_cost,2025-01-01,,5000,USD,initiative,INI-1,ok\n"  # row 7
+        + "service_desk_cost,2025-01-01,2024-12-31,100,USD,,,ends before start\n",  # row 8
+    )
+    with warehouse.connect() as con:
+        counts = MeasureFiles([str(path)], INPUTS).load(con, None)
+        rows = con.execute(
+            "SELECT metric_id, period_start, value, dimension_value, source_row "
+            "FROM core.measures ORDER BY source_row"
+        ).fetchall()
+        problems = quality(con)
+    assert counts == {"measures": 2, "survey_responses": 0}
+    assert rows == [
+        ("revenue", date(2025, 1, 1), 1000000.0, "all", 2),
+        ("project_cost", date(2025, 1, 1), 5000.0, "INI-1", 7),
+    ]
+    file = str(path.resolve())
+    assert [(key, field, value) for _, key, field, _, value in problems] == [
+        (f"{file} row 3", "metric_id", "revnue"),
+        (f"{file} row 4", "period_start", "2025-13-01"),
+        (f"{file} row 5", "value", "1.2m"),
+        (f"{file} row 6", "dimension", "initiative"),
+        (f"{file} row 8", "period_end", "2024-12-31"),
+    ]
+    assert "unknown metric id" in problems[0][3] and "revenue" in problems[0][3]
+    assert problems[2][3] == "not a number"
+
+
+def test_survey_validation_and_duplicates(warehouse, tmp_path):
+    first = write(
+        tmp_path / "a.csv",
+        "survey,responded_at,score,scale_max,response_id\n"
+        "csat,2025-01-05 10:00:00,5,5,R1\n"
+        "csat,yesterday,4,5,R2\n"
+        "csat,2025-01-06,7,5,R3\n"
+        "engagement,2025-01-07,8,10,\n",
+    )
+    second = write(
+        tmp_path / "b.csv", "survey,responded_at,score,response_id\ncsat,2025-01-09,2,R1\n"
+    )
+    with warehouse.connect() as con:
+        counts = MeasureFiles([str(first), str(second)], INPUTS).load(con, None)
+        answers = con.execute(
+            "SELECT response_id, survey, score, scale_max, source_row FROM core.survey_responses "
+            "ORDER BY response_id"
+        ).fetchall()
+        problems = quality(con)
+    assert counts == {"measures": 0, "survey_responses": 2}
+    assert answers == [
+        ("measures:R1", "csat", 2.0, 5.0, 2),  # the later file wins, and says so
+        ("measures:a.csv:5", "engagement", 8.0, 10.0, 5),
+    ]
+    a = str(first.resolve())
+    assert [(key, field, problem.split(":")[0]) for _, key, field, problem, _ in problems] == [
+        (f"{a} row 2", "response_id", "duplicate response"),
+        (f"{a} row 3", "responded_at", "bad timestamp"),
+        (f"{a} row 4", "score", "score outside 0..scale_max"),
+    ]
+
+
+def test_unchanged_files_are_skipped_and_a_changed_file_reloads_all(warehouse, tmp_path):
+    finance = write(tmp_path / "finance.csv", HEADER + "revenue,2025-01-01,,100,USD,,,\n")
+    desk = write(tmp_path / "desk.csv", HEADER + "service_desk_cost,2025-01-01,,7,USD,,,\n")
+    source = MeasureFiles([str(tmp_path / "*.csv")], INPUTS)
+    with warehouse.connect() as con:
+        assert source.load(con, "run-1") == {"measures": 2, "survey_responses": 0}
+        assert source.load(con, "run-2") == {"measures": 0, "survey_responses": 0}
+        write(finance, HEADER + "revenue,2025-01-01,,150,USD,,,\nrevenue,2025-02,,160,USD,,,\n")
+        assert source.load(con, "run-3") == {"measures": 3, "survey_responses": 0}
+        rows = con.execute(
+            "SELECT metric_id, period_start, value FROM core.measures ORDER BY ALL"
+        ).fetchall()
+        files = con.execute(
+            "SELECT regexp_extract(path, '[^/]+$'), rows_loaded, run_id FROM meta.loaded_files "
+            "WHERE source = 'measures' ORDER BY 1"
+        ).fetchall()
+    assert rows == [
+        ("revenue", date(2025, 1, 1), 150.0),
+        ("revenue", date(2025, 2, 1), 160.0),
+        ("service_desk_cost", date(2025, 1, 1), 7.0),
+    ]
+    assert files == [("desk.csv", 1, "run-3"), ("finance.csv", 2, "run-3")]
+    assert desk.exists()
+
+
+def test_unreadable_layouts_skip_the_whole_file(warehouse, tmp_path):
+    tmp_path = tmp_path / "inputs"
+    tmp_path.mkdir()
+    odd = write(tmp_path / "odd.csv", "name,amount\nrevenue,1\n")
+    partial = write(tmp_path / "partial.csv", "metric_id,period_start\nrevenue,2025-01-01\n")
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "measures"
+    sheet.append(list(MEASURE_COLUMNS))
+    sheet.append(["revenue", date(2025, 4, 1), None, 42, "USD", None, None])
+    sheet.append(["revenue", "April", None, 43, "USD", None, None])
+    workbook.create_sheet("README").append(["free text is ignored"])
+    workbook.save(tmp_path / "book.xlsx")
+    with warehouse.connect() as con:
+        counts = MeasureFiles([str(tmp_path / "*")], INPUTS).load(con, None)
+        problems = quality(con)
+    assert counts == {"measures": 1, "survey_responses": 0}
+    book = str((tmp_path / "book.xlsx").resolve())
+    assert [(key, field) for _, key, field, _, _ in problems] == [
+        (f"{book}#measures row 3", "period_start"),
+        (f"{str(odd.resolve())} row 1", None),
+        (f"{str(partial.resolve())} row 1", "value"),
+    ]
+    assert "missing required column(s) value" in problems[2][3]
+
+
+def test_known_inputs_follow_the_kpi_definitions(tmp_path):
+    listed = write(
+        tmp_path / "inputs.yaml",
+        "inputs:\n  - id: revenue\n  - id: project_cost\n    dimension: initiative\n",
+    )
+    assert known_inputs(listed) == {"revenue": "all", "project_cost": "initiative"}
+    assert known_inputs(tmp_path / "missing.yaml") == FALLBACK_INPUTS
+    shipped = known_inputs()
+    assert {"revenue", "service_desk_cost", "project_benefit"} <= set(shipped)
+    with pytest.raises(SourceError, match="MEASURES_PATHS"):
+        from_env({})
+    assert SURVEY_COLUMNS[0] == "response_id"

@@ -1,0 +1,25 @@
+-- The shape every metric SQL file produces (columns it leaves out stay NULL): one row per record.
+CREATE OR REPLACE TEMP TABLE metric_facts_input (
+    record_table      VARCHAR,
+    record_id         VARCHAR,
+    completed_at      TIMESTAMPTZ,
+    local_day         DATE,
+    span_last         DATE,
+    fill_bucket       BOOLEAN,
+    weight_by_span    BOOLEAN,
+    service           VARCHAR,
+    assignment_group  VARCHAR,
+    priority          VARCHAR,
+    source            VARCHAR,
+    provider          VARCHAR,
+    service_category  VARCHAR,
+    initiative        VARCHAR,
+    num               DOUBLE,
+    den               DOUBLE,
+    x                 DOUBLE,
+    in_numerator      BOOLEAN,
+    in_denominator    BOOLEAN,
+    counts_in_n       BOOLEAN,
+    record_count      BIGINT,
+    note              VARCHAR
+)

@@ -1,0 +1,254 @@
+-- Aggregate the stored facts into one value per metric, grain, period and dimension value.
+-- Sums and counts go through a per-day pre-aggregation (10M cost rows shrink to days x dimensions);
+-- quantiles read the raw facts of duration metrics only. Every period between a metric's first and
+-- last data gets a row: a value, or NULL with the reason.
+WITH grains AS (
+    SELECT unnest(getvariable('grains')) AS grain
+),
+dimensions_needed AS (
+    SELECT DISTINCT facts_id, unnest(['all'] || dimensions) AS dimension
+    FROM metric_specs
+),
+daily_sums AS (
+    SELECT
+        facts_id, local_day, week_period, month_period, quarter_period,
+        service, assignment_group, priority, source, provider, service_category, initiative,
+        sum(num * week_weight) AS week_num,
+        sum(den * week_weight) AS week_den,
+        sum(num * month_weight) AS month_num,
+        sum(den * month_weight) AS month_den,
+        sum(num * quarter_weight) AS quarter_num,
+        sum(den * quarter_weight) AS quarter_den,
+        sum(record_count) FILTER (WHERE counts_in_n) AS n,
+        sum(record_count) FILTER (WHERE in_numerator) AS numerator_records
+    FROM kpi.metric_facts
+    GROUP BY ALL
+),
+daily_sums_by_grain AS (
+    SELECT
+        d.*,
+        g.grain,
+        CASE g.grain WHEN 'week' THEN week_period WHEN 'month' THEN month_period ELSE quarter_period END
+            AS period_start,
+        CASE g.grain WHEN 'week' THEN week_num WHEN 'month' THEN month_num ELSE quarter_num END AS num,
+        CASE g.grain WHEN 'week' THEN week_den WHEN 'month' THEN month_den ELSE quarter_den END AS den
+    FROM daily_sums AS d
+    CROSS JOIN grains AS g
+),
+daily_sums_by_dimension AS (
+    SELECT
+        d.*,
+        dn.dimension,
+        CASE dn.dimension
+            WHEN 'all' THEN 'all'
+            WHEN 'service' THEN d.service
+            WHEN 'assignment_group' THEN d.assignment_group
+            WHEN 'priority' THEN d.priority
+            WHEN 'source' THEN d.source
+            WHEN 'provider' THEN d.provider
+            WHEN 'service_category' THEN d.service_category
+            WHEN 'initiative' THEN d.initiative
+        END AS dimension_value
+    FROM daily_sums_by_grain AS d
+    JOIN dimensions_needed AS dn ON dn.facts_id = d.facts_id
+    WHERE d.period_start IS NOT NULL
+),
+period_sums AS (
+    SELECT
+        facts_id, grain, period_start, dimension, dimension_value,
+        sum(num) AS numerator,
+        sum(den) AS denominator,
+        coalesce(sum(n), 0) AS n,
+        coalesce(sum(numerator_records), 0) AS numerator_records,
+        count(DISTINCT local_day) FILTER (WHERE numerator_records > 0) AS active_days
+    FROM daily_sums_by_dimension
+    GROUP BY ALL
+),
+quantile_facts AS (
+    SELECT
+        f.facts_id, g.grain, f.x,
+        CASE g.grain WHEN 'week' THEN f.week_period WHEN 'month' THEN f.month_period ELSE f.quarter_period END
+            AS period_start,
+        f.service, f.assignment_group, f.priority, f.source, f.provider, f.service_category, f.initiative
+    FROM kpi.metric_facts AS f
+    CROSS JOIN grains AS g
+    WHERE f.x IS NOT NULL
+        AND f.facts_id IN (SELECT facts_id FROM metric_specs WHERE statistic IN ('median', 'p90'))
+),
+period_quantiles AS (
+    SELECT
+        q.facts_id, q.grain, q.period_start, dn.dimension,
+        CASE dn.dimension
+            WHEN 'all' THEN 'all'
+            WHEN 'service' THEN q.service
+            WHEN 'assignment_group' THEN q.assignment_group
+            WHEN 'priority' THEN q.priority
+            WHEN 'source' THEN q.source
+            WHEN 'provider' THEN q.provider
+            WHEN 'service_category' THEN q.service_category
+            WHEN 'initiative' THEN q.initiative
+        END AS dimension_value,
+        quantile_cont(q.x, 0.5) AS median,
+        quantile_cont(q.x, 0.9) AS p90
+    FROM quantile_facts AS q
+    JOIN dimensions_needed AS dn ON dn.facts_id = q.facts_id
+    WHERE q.period_start IS NOT NULL
+    GROUP BY ALL
+),
+noted_facts_by_grain AS (
+    SELECT
+        f.*,
+        g.grain,
+        CASE g.grain WHEN 'week' THEN f.week_period WHEN 'month' THEN f.month_period ELSE f.quarter_period END
+            AS period_start
+    FROM kpi.metric_facts AS f
+    CROSS JOIN grains AS g
+    WHERE f.note IS NOT NULL
+),
+note_counts AS (
+    SELECT
+        f.facts_id, f.grain, f.period_start, dn.dimension,
+        CASE dn.dimension
+            WHEN 'all' THEN 'all'
+            WHEN 'service' THEN f.service
+            WHEN 'assignment_group' THEN f.assignment_group
+            WHEN 'priority' THEN f.priority
+            WHEN 'source' THEN f.source
+            WHEN 'provider' THEN f.provider
+            WHEN 'service_category' THEN f.service_category
+            WHEN 'initiative' THEN f.initiative
+        END AS dimension_value,
+        f.note,
+        sum(f.record_count) AS records
+    FROM noted_facts_by_grain AS f
+    JOIN dimensions_needed AS dn ON dn.facts_id = f.facts_id
+    WHERE f.period_start IS NOT NULL
+    GROUP BY ALL
+),
+period_notes AS (
+    SELECT
+        facts_id, grain, period_start, dimension, dimension_value,
+        string_agg(format('{} ({})', note, records), ', ' ORDER BY note) AS notes
+    FROM note_counts
+    GROUP BY ALL
+),
+period_ranges AS (
+    SELECT facts_id, grain, min(period_start) AS first_period, max(period_start) AS last_period
+    FROM period_sums
+    WHERE dimension = 'all'
+    GROUP BY ALL
+),
+periods AS (
+    SELECT
+        facts_id,
+        grain,
+        CAST(unnest(generate_series(
+            first_period::TIMESTAMP,
+            last_period::TIMESTAMP,
+            CASE grain WHEN 'week' THEN INTERVAL 7 DAY WHEN 'month' THEN INTERVAL 1 MONTH ELSE INTERVAL 3 MONTH END
+        )) AS DATE) AS period_start
+    FROM period_ranges
+),
+dimension_values AS (
+    SELECT DISTINCT facts_id, grain, dimension, dimension_value
+    FROM period_sums
+),
+value_grid AS (
+    SELECT
+        s.metric_id, s.facts_id, s.statistic, s.scale, s.unit, s.min_n, s.noun, s.numerator_noun,
+        s.numerator_required, p.grain, p.period_start, dv.dimension, dv.dimension_value
+    FROM metric_specs AS s
+    JOIN periods AS p ON p.facts_id = s.facts_id
+    JOIN dimension_values AS dv ON dv.facts_id = s.facts_id AND dv.grain = p.grain
+    WHERE list_contains(['all'] || s.dimensions, dv.dimension)
+),
+grid_with_sums AS (
+    SELECT
+        v.*,
+        ps.numerator,
+        ps.denominator,
+        coalesce(ps.n, 0) AS n,
+        coalesce(ps.numerator_records, 0) AS numerator_records,
+        coalesce(ps.active_days, 0) AS active_days,
+        pq.median,
+        pq.p90,
+        pn.notes,
+        sum(ps.numerator) OVER running AS running_numerator,
+        sum(ps.denominator) OVER running AS running_denominator,
+        sum(coalesce(ps.n, 0)) OVER running AS running_n,
+        (least(kpi.period_after(v.grain, v.period_start), getvariable('as_of_day') + 1) - v.period_start)
+            / 7.0 AS weeks
+    FROM value_grid AS v
+    LEFT JOIN period_sums AS ps USING (facts_id, grain, period_start, dimension, dimension_value)
+    LEFT JOIN period_quantiles AS pq USING (facts_id, grain, period_start, dimension, dimension_value)
+    LEFT JOIN period_notes AS pn USING (facts_id, grain, period_start, dimension, dimension_value)
+    WINDOW running AS (
+        PARTITION BY v.metric_id, v.grain, v.dimension, v.dimension_value ORDER BY v.period_start
+    )
+),
+figures AS (
+    SELECT
+        *,
+        CASE statistic
+            WHEN 'cumulative_ratio' THEN running_numerator
+            WHEN 'median' THEN numerator
+            WHEN 'p90' THEN numerator
+            WHEN 'per_week' THEN coalesce(numerator, 0)
+            WHEN 'days_per_week' THEN active_days
+            WHEN 'ratio' THEN CASE WHEN numerator_required THEN numerator ELSE coalesce(numerator, 0) END
+            ELSE numerator
+        END AS shown_numerator,
+        CASE statistic
+            WHEN 'cumulative_ratio' THEN running_denominator
+            WHEN 'median' THEN n
+            WHEN 'p90' THEN n
+            WHEN 'sum' THEN NULL
+            WHEN 'per_week' THEN weeks
+            WHEN 'days_per_week' THEN weeks
+            ELSE denominator
+        END AS shown_denominator,
+        CASE statistic WHEN 'cumulative_ratio' THEN running_n ELSE n END AS shown_n
+    FROM grid_with_sums
+),
+judged AS (
+    SELECT
+        *,
+        CASE
+            WHEN shown_n < min_n AND shown_n = 0 THEN format('no data: no {} in period', noun)
+            WHEN shown_n < min_n THEN format('too little data: n={} below the minimum of {}', shown_n, min_n)
+            WHEN numerator_required AND numerator_records = 0
+                THEN format('no data: no {} for period', numerator_noun)
+            WHEN statistic IN ('ratio', 'cumulative_ratio') AND coalesce(shown_denominator, 0) = 0
+                THEN 'denominator is zero'
+            WHEN statistic IN ('per_week', 'days_per_week') AND shown_denominator <= 0
+                THEN 'period starts after as_of'
+        END AS reason
+    FROM figures
+)
+SELECT
+    metric_id,
+    grain,
+    period_start,
+    dimension,
+    dimension_value,
+    CASE
+        WHEN reason IS NOT NULL THEN NULL
+        WHEN statistic IN ('ratio', 'cumulative_ratio') THEN shown_numerator / shown_denominator * scale
+        WHEN statistic = 'median' THEN median
+        WHEN statistic = 'p90' THEN p90
+        WHEN statistic = 'sum' THEN coalesce(shown_numerator, 0) * scale
+        ELSE shown_numerator / shown_denominator * scale
+    END AS value,
+    shown_numerator AS numerator,
+    shown_denominator AS denominator,
+    shown_n AS n,
+    unit,
+    concat_ws(
+        '; ',
+        format('{} {}', shown_n, noun),
+        CASE WHEN numerator_noun IS NOT NULL THEN format('{} {}', numerator_records, numerator_noun) END,
+        notes
+    ) AS coverage,
+    reason,
+    getvariable('computed_at') AS computed_at
+FROM judged

@@ -1,0 +1,45 @@
+-- Place each fact of one metric SQL file in its period at every grain, in the scorecard's time
+-- zone and week, and keep contributions only where the record's role says it counts.
+WITH facts_with_day AS (
+    SELECT
+        *,
+        coalesce(local_day, CAST(completed_at AT TIME ZONE getvariable('timezone') AS DATE)) AS day,
+        coalesce(in_numerator, false) AS counts_as_numerator,
+        coalesce(in_denominator, false) AS counts_as_denominator
+    FROM metric_facts_input
+),
+facts_up_to_as_of AS (
+    SELECT *
+    FROM facts_with_day
+    WHERE day IS NOT NULL
+        AND day <= getvariable('as_of_day')
+        AND (completed_at IS NULL OR completed_at <= getvariable('as_of'))
+)
+SELECT
+    getvariable('facts_id') AS facts_id,
+    record_table,
+    record_id,
+    completed_at,
+    day AS local_day,
+    kpi.fitting_period('week', day, span_last, fill_bucket, getvariable('week_offset')) AS week_period,
+    kpi.fitting_period('month', day, span_last, fill_bucket, 0) AS month_period,
+    kpi.fitting_period('quarter', day, span_last, fill_bucket, 0) AS quarter_period,
+    kpi.span_weight('week', day, span_last, weight_by_span, getvariable('week_offset')) AS week_weight,
+    kpi.span_weight('month', day, span_last, weight_by_span, 0) AS month_weight,
+    kpi.span_weight('quarter', day, span_last, weight_by_span, 0) AS quarter_weight,
+    coalesce(service, '(unknown)') AS service,
+    coalesce(assignment_group, '(unknown)') AS assignment_group,
+    coalesce(priority, '(unknown)') AS priority,
+    coalesce(source, '(unknown)') AS source,
+    coalesce(provider, '(unknown)') AS provider,
+    coalesce(service_category, '(unknown)') AS service_category,
+    coalesce(initiative, '(unknown)') AS initiative,
+    CASE WHEN counts_as_numerator THEN num END AS num,
+    CASE WHEN counts_as_denominator THEN den END AS den,
+    CASE WHEN counts_as_denominator THEN x END AS x,
+    counts_as_numerator AS in_numerator,
+    counts_as_denominator AS in_denominator,
+    coalesce(counts_in_n, counts_as_denominator) AS counts_in_n,
+    coalesce(record_count, 1) AS record_count,
+    note
+FROM facts_up_to_as_of

@@ -1,0 +1,41 @@
+-- Service-desk cost inputs over the tickets (incidents + requests) handled in the same period.
+WITH cost_inputs AS (
+    SELECT
+        'measure' AS record_table,
+        record_id,
+        first_day AS local_day,
+        last_day AS span_last,
+        value AS num,
+        true AS in_numerator,
+        false AS in_denominator,
+        source
+    FROM kpi.measure_inputs
+    WHERE metric_id = 'service_desk_cost' AND dimension = 'all'
+),
+tickets AS (
+    SELECT 'incident' AS record_table, incident_id AS record_id, opened_at,
+        coalesce(resolved_at, closed_at) AS completed_at, state, source
+    FROM core.incidents
+    UNION ALL
+    SELECT 'request' AS record_table, request_id AS record_id, opened_at,
+        coalesce(fulfilled_at, closed_at) AS completed_at, state, source
+    FROM core.requests
+),
+tickets_handled AS (
+    SELECT
+        record_table,
+        record_id,
+        CASE getvariable('ticket_basis') WHEN 'opened' THEN opened_at ELSE completed_at END AS completed_at,
+        1.0 AS den,
+        false AS in_numerator,
+        NOT list_contains(getvariable('cancelled_states'), lower(state)) AS in_denominator,
+        CASE
+            WHEN list_contains(getvariable('cancelled_states'), lower(state)) THEN 'excluded: cancelled'
+        END AS note,
+        source
+    FROM tickets
+)
+SELECT * FROM cost_inputs
+UNION ALL BY NAME
+SELECT * FROM tickets_handled
+WHERE completed_at IS NOT NULL

@@ -1,0 +1,20 @@
+-- Satisfaction survey answers: top-2-box = a score within the top points of its own scale.
+WITH responses_judged AS (
+    SELECT
+        *,
+        CASE WHEN score < 0 OR score > scale_max THEN 'excluded: score outside its scale' END AS exclusion
+    FROM core.survey_responses
+    WHERE survey = getvariable('survey')
+)
+SELECT
+    'survey_response' AS record_table,
+    response_id AS record_id,
+    responded_at AS completed_at,
+    service,
+    source,
+    1.0 AS num,
+    1.0 AS den,
+    exclusion IS NULL AND score > scale_max - getvariable('top_box_points') AS in_numerator,
+    exclusion IS NULL AS in_denominator,
+    exclusion AS note
+FROM responses_judged

@@ -1,0 +1,40 @@
+-- IT spend inputs (plus cloud costs when configured) over revenue inputs of the same period.
+WITH spend_inputs AS (
+    SELECT 'measure' AS record_table, record_id, first_day AS local_day, last_day AS span_last,
+        value AS num, true AS in_numerator, false AS in_denominator, source
+    FROM kpi.measure_inputs
+    WHERE metric_id = 'it_spend' AND dimension = 'all'
+),
+cloud_costs AS (
+    SELECT
+        'cost_group' AS record_table,
+        kpi.cost_group(charge_day, ProviderName, ServiceCategory, service, source, ChargeCategory)
+            AS record_id,
+        charge_day AS local_day,
+        sum(amount) AS num,
+        true AS in_numerator,
+        false AS in_denominator,
+        count(*) AS record_count,
+        source
+    FROM (
+        SELECT
+            *,
+            CAST(ChargePeriodStart AT TIME ZONE getvariable('timezone') AS DATE) AS charge_day,
+            CAST(CASE getvariable('cost_column') WHEN 'BilledCost' THEN BilledCost ELSE EffectiveCost END
+                AS DOUBLE) AS amount
+        FROM core.costs
+        WHERE getvariable('include_cloud_costs') AND ChargePeriodStart IS NOT NULL
+    ) AS costs_by_local_day
+    GROUP BY ALL
+),
+revenue_inputs AS (
+    SELECT 'measure' AS record_table, record_id, first_day AS local_day, last_day AS span_last,
+        value AS den, false AS in_numerator, true AS in_denominator, source
+    FROM kpi.measure_inputs
+    WHERE metric_id = 'revenue' AND dimension = 'all'
+)
+SELECT * FROM spend_inputs
+UNION ALL BY NAME
+SELECT * FROM cloud_costs
+UNION ALL BY NAME
+SELECT * FROM revenue_inputs

@@ -1,0 +1,98 @@
+-- Availability per service and local calendar day: agreed minutes (24x7, so 23 or 25 hours on a
+-- DST day) less planned maintenance, and unplanned downtime within what is left.
+WITH services_first_seen AS (
+    SELECT service, min(first_at) AS first_at
+    FROM (
+        SELECT service, begin_at AS first_at FROM core.outages
+        UNION ALL
+        SELECT service, opened_at AS first_at FROM core.incidents
+    ) AS sightings
+    WHERE service IS NOT NULL AND first_at IS NOT NULL
+    GROUP BY service
+),
+service_days AS (
+    SELECT
+        service,
+        CAST(unnest(generate_series(
+            CAST(first_at AT TIME ZONE getvariable('timezone') AS DATE)::TIMESTAMP,
+            CAST(getvariable('as_of') AT TIME ZONE getvariable('timezone') AS DATE)::TIMESTAMP,
+            INTERVAL 1 DAY
+        )) AS DATE) AS local_day
+    FROM services_first_seen
+),
+service_day_bounds AS (
+    SELECT
+        service,
+        local_day,
+        local_day::TIMESTAMP AT TIME ZONE getvariable('timezone') AS day_begin,
+        (local_day + 1)::TIMESTAMP AT TIME ZONE getvariable('timezone') AS day_end
+    FROM service_days
+),
+classified_outages AS (
+    SELECT
+        outage_id,
+        service,
+        begin_at,
+        least(coalesce(end_at, getvariable('as_of')), getvariable('as_of')) AS end_at,
+        CASE
+            WHEN list_contains(getvariable('planned_types'), lower(type)) THEN 'planned'
+            WHEN list_contains(getvariable('downtime_types'), lower(type)) THEN 'unplanned'
+        END AS kind
+    FROM core.outages
+    WHERE service IS NOT NULL AND begin_at IS NOT NULL
+),
+outages_without_overlap AS (
+    SELECT
+        *,
+        greatest(begin_at, coalesce(max(end_at) OVER (
+            PARTITION BY service ORDER BY begin_at, outage_id
+            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+        ), begin_at)) AS counted_from
+    FROM classified_outages
+    WHERE kind IS NOT NULL
+),
+outage_pieces_per_day AS (
+    SELECT
+        o.outage_id,
+        o.service,
+        o.kind,
+        d.local_day,
+        epoch(least(o.end_at, d.day_end) - greatest(o.counted_from, d.day_begin)) / 60.0 AS minutes
+    FROM outages_without_overlap AS o
+    JOIN service_day_bounds AS d
+        ON d.service = o.service AND o.counted_from < d.day_end AND o.end_at > d.day_begin
+    WHERE o.counted_from < o.end_at
+),
+agreed_time AS (
+    SELECT
+        'service_day' AS record_table,
+        service || ' @ ' || strftime(local_day, '%Y-%m-%d') AS record_id,
+        local_day,
+        service,
+        epoch(day_end - day_begin) / 60.0 AS num,
+        epoch(day_end - day_begin) / 60.0 AS den,
+        true AS in_numerator,
+        true AS in_denominator,
+        true AS counts_in_n
+    FROM service_day_bounds
+),
+lost_time AS (
+    SELECT
+        'outage' AS record_table,
+        outage_id AS record_id,
+        local_day,
+        service,
+        -minutes AS num,
+        CASE kind WHEN 'planned' THEN -minutes END AS den,
+        true AS in_numerator,
+        kind = 'planned' AS in_denominator,
+        false AS counts_in_n,
+        CASE kind
+            WHEN 'planned' THEN 'planned maintenance (outage record)'
+            ELSE 'unplanned downtime (outage record)'
+        END AS note
+    FROM outage_pieces_per_day
+)
+SELECT * FROM agreed_time
+UNION ALL BY NAME
+SELECT * FROM lost_time

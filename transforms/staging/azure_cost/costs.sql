@@ -1,0 +1,38 @@
+-- Azure Cost Management daily rows (day x ServiceName x one tag) as FOCUS columns.
+-- raw.azure_cost_costs is already unique per record_key (day|service|tag value), so cost_id is too.
+-- The query asks for ActualCost, so BilledCost and EffectiveCost are the same amount.
+WITH daily_rows AS (
+    SELECT
+        record_key,
+        CAST(record ->> 'date' AS DATE) AS charge_day,
+        record ->> 'azure_service' AS azure_service,
+        record ->> 'tag_key' AS tag_key,
+        record ->> 'tag_value' AS tag_value,
+        record ->> 'allocation' AS allocation,
+        CAST(record ->> 'cost' AS DECIMAL(38, 12)) AS cost,
+        upper(record ->> 'currency') AS currency,
+        loaded_at
+    FROM raw.azure_cost_costs
+)
+SELECT
+    'azure_cost:' || record_key AS cost_id,
+    'azure_cost' AS source,
+    CAST(NULL AS VARCHAR) AS source_file,
+    currency AS BillingCurrency,
+    CAST(date_trunc('month', charge_day) AS TIMESTAMPTZ) AS BillingPeriodStart,
+    CAST(date_trunc('month', charge_day) + INTERVAL 1 MONTH AS TIMESTAMPTZ) AS BillingPeriodEnd,
+    CAST(charge_day AS TIMESTAMPTZ) AS ChargePeriodStart,
+    CAST(charge_day + INTERVAL 1 DAY AS TIMESTAMPTZ) AS ChargePeriodEnd,
+    CASE WHEN cost < 0 THEN 'Credit' ELSE 'Usage' END AS ChargeCategory,
+    cost AS BilledCost,
+    cost AS EffectiveCost,
+    'Microsoft' AS ProviderName,
+    'Microsoft' AS PublisherName,
+    'Microsoft' AS InvoiceIssuerName,
+    azure_service AS ServiceName,
+    CASE WHEN tag_value IS NOT NULL THEN json_object(tag_key, tag_value) END AS Tags,
+    CASE WHEN allocation = 'cost_centre' THEN tag_value END AS cost_centre,
+    CASE WHEN allocation = 'service' THEN tag_value END AS service,
+    CASE WHEN allocation = 'application' THEN tag_value END AS application,
+    loaded_at
+FROM daily_rows

@@ -1,0 +1,67 @@
+-- Change values staging could not use, one row per record and field, named by the number.
+WITH changes AS (
+    SELECT
+        coalesce(nullif(record ->> '$.number.value', ''), record_key) AS number,
+        record ->> '$.state.value' AS state_code,
+        record ->> '$.close_code.value' AS close_code,
+        record
+    FROM raw.servicenow_change_request
+),
+
+date_values AS (
+    SELECT
+        changes.number,
+        date_fields.field,
+        json_extract_string(changes.record, '$.' || date_fields.field || '.value') AS value
+    FROM changes
+    CROSS JOIN (
+        VALUES ('opened_at'), ('start_date'), ('end_date'), ('work_start'), ('work_end'),
+               ('closed_at'), ('sys_updated_on')
+    ) AS date_fields(field)
+),
+
+unparseable_dates AS (
+    SELECT number, field, 'unparseable date' AS problem, value
+    FROM date_values
+    WHERE value <> '' AND try_strptime(value, '%Y-%m-%d %H:%M:%S') IS NULL
+),
+
+unknown_states AS (
+    SELECT number, 'state' AS field, 'unknown state code' AS problem, state_code AS value
+    FROM changes
+    WHERE coalesce(state_code, '') NOT IN ('-5', '-4', '-3', '-2', '-1', '0', '3', '4')
+),
+
+unknown_close_codes AS (
+    SELECT number, 'close_code' AS field,
+           CASE WHEN coalesce(close_code, '') = '' THEN 'closed without close_code'
+                ELSE 'unknown close_code' END AS problem,
+           close_code AS value
+    FROM changes
+    WHERE state_code = '3'
+      AND coalesce(close_code, '') NOT IN ('successful', 'successful_issues', 'unsuccessful')
+),
+
+ended_before_started AS (
+    SELECT number, 'work_end' AS field, 'work_end before work_start' AS problem,
+           record ->> '$.work_end.value' AS value
+    FROM changes
+    WHERE try_strptime(record ->> '$.work_end.value', '%Y-%m-%d %H:%M:%S')
+        < try_strptime(record ->> '$.work_start.value', '%Y-%m-%d %H:%M:%S')
+),
+
+problems AS (
+    SELECT * FROM unparseable_dates
+    UNION ALL SELECT * FROM unknown_states
+    UNION ALL SELECT * FROM unknown_close_codes
+    UNION ALL SELECT * FROM ended_before_started
+)
+
+SELECT
+    'servicenow' AS source,
+    'changes' AS table_name,
+    number AS record_key,
+    field,
+    problem,
+    value
+FROM problems

@@ -1,0 +1,73 @@
+-- ServiceNow change requests -> core.changes.
+-- Outcome comes from close_code only once the change is in review or closed; a canceled change
+-- keeps state 'canceled' and no outcome, so change failure rate can leave it out of both sides.
+WITH change_fields AS (
+    SELECT
+        record_key,
+        coalesce(nullif(record ->> '$.number.value', ''), record_key) AS number,
+        record ->> '$.state.value' AS state_code,
+        nullif(lower(record ->> '$.type.value'), '') AS type,
+        record ->> '$.risk.value' AS risk_code,
+        record ->> '$.close_code.value' AS close_code,
+        try_strptime(record ->> '$.opened_at.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
+            AS opened_at,
+        try_strptime(record ->> '$.start_date.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
+            AS planned_start,
+        try_strptime(record ->> '$.end_date.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
+            AS planned_end,
+        try_strptime(record ->> '$.work_start.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
+            AS actual_start,
+        try_strptime(record ->> '$.work_end.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
+            AS actual_end,
+        try_strptime(record ->> '$.closed_at.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
+            AS closed_at,
+        try_strptime(record ->> '$.sys_updated_on.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
+            AS updated_at,
+        coalesce(
+            nullif(record ->> '$.business_service.display_value', ''),
+            nullif(record ->> '$.cmdb_ci.display_value', '')
+        ) AS service,
+        nullif(record ->> '$.assignment_group.display_value', '') AS assignment_group,
+        try_cast(nullif(record ->> '$.production_system.value', '') AS BOOLEAN) AS is_production
+    FROM raw.servicenow_change_request
+),
+
+change_states(state_code, state, finished) AS (
+    VALUES ('-5', 'new', false), ('-4', 'assess', false), ('-3', 'authorize', false),
+           ('-2', 'scheduled', false), ('-1', 'implement', false), ('0', 'review', true),
+           ('3', 'closed', true), ('4', 'canceled', false)
+),
+
+change_outcomes(close_code, outcome) AS (
+    VALUES ('successful', 'successful'), ('successful_issues', 'successful_issues'),
+           ('unsuccessful', 'unsuccessful')
+),
+
+risk_levels(risk_code, risk) AS (
+    VALUES ('1', 'very_high'), ('2', 'high'), ('3', 'moderate'), ('4', 'low')
+)
+
+SELECT
+    'servicenow:' || change.record_key AS change_id,
+    'servicenow' AS source,
+    change.number,
+    change.type,
+    risk_levels.risk,
+    change_states.state,
+    CASE WHEN change_states.finished THEN change_outcomes.outcome END AS outcome,
+    change.opened_at,
+    change.planned_start,
+    change.planned_end,
+    change.actual_start,
+    change.actual_end,
+    change.closed_at,
+    change.service,
+    change.assignment_group,
+    -- ServiceNow has no backed-out flag; a backed-out change closes as unsuccessful.
+    CAST(NULL AS BOOLEAN) AS backed_out,
+    change.is_production,
+    change.updated_at
+FROM change_fields AS change
+LEFT JOIN change_states USING (state_code)
+LEFT JOIN change_outcomes USING (close_code)
+LEFT JOIN risk_levels USING (risk_code)

@@ -1,0 +1,63 @@
+-- Incident values staging could not use, one row per record and field, named by the number.
+WITH incidents AS (
+    SELECT
+        coalesce(nullif(record ->> '$.number.value', ''), record_key) AS number,
+        record
+    FROM raw.servicenow_incident
+),
+
+date_values AS (
+    SELECT
+        incidents.number,
+        date_fields.field,
+        json_extract_string(incidents.record, '$.' || date_fields.field || '.value') AS value
+    FROM incidents
+    CROSS JOIN (
+        VALUES ('opened_at'), ('resolved_at'), ('closed_at'), ('sys_updated_on')
+    ) AS date_fields(field)
+),
+
+unparseable_dates AS (
+    SELECT number, field, 'unparseable date' AS problem, value
+    FROM date_values
+    WHERE value <> '' AND try_strptime(value, '%Y-%m-%d %H:%M:%S') IS NULL
+),
+
+unknown_states AS (
+    SELECT number, 'state' AS field, 'unknown state code' AS problem,
+           record ->> '$.state.value' AS value
+    FROM incidents
+    WHERE coalesce(record ->> '$.state.value', '') NOT IN ('1', '2', '3', '6', '7', '8')
+),
+
+unknown_priorities AS (
+    SELECT number, 'priority' AS field, 'unknown priority code' AS problem,
+           record ->> '$.priority.value' AS value
+    FROM incidents
+    WHERE coalesce(record ->> '$.priority.value', '') NOT IN ('1', '2', '3', '4', '5')
+),
+
+resolved_before_opened AS (
+    SELECT number, 'resolved_at' AS field,
+           'resolved before opened (resolved_at left empty)' AS problem,
+           record ->> '$.resolved_at.value' AS value
+    FROM incidents
+    WHERE try_strptime(record ->> '$.resolved_at.value', '%Y-%m-%d %H:%M:%S')
+        < try_strptime(record ->> '$.opened_at.value', '%Y-%m-%d %H:%M:%S')
+),
+
+problems AS (
+    SELECT * FROM unparseable_dates
+    UNION ALL SELECT * FROM unknown_states
+    UNION ALL SELECT * FROM unknown_priorities
+    UNION ALL SELECT * FROM resolved_before_opened
+)
+
+SELECT
+    'servicenow' AS source,
+    'incidents' AS table_name,
+    number AS record_key,
+    field,
+    problem,
+    value
+FROM problems

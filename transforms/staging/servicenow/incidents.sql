@@ -1,0 +1,75 @@
+-- ServiceNow incidents -> core.incidents.
+-- Raw records hold every field as {"display_value", "value"} (sysparm_display_value=all):
+-- codes and UTC datetimes come from "value", names of groups and services from "display_value".
+-- Unreadable values become NULL here and are reported by incidents.quality.sql.
+WITH incident_fields AS (
+    SELECT
+        record_key,
+        coalesce(nullif(record ->> '$.number.value', ''), record_key) AS number,
+        record ->> '$.state.value' AS state_code,
+        record ->> '$.priority.value' AS priority_code,
+        try_strptime(record ->> '$.opened_at.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
+            AS opened_at,
+        try_strptime(record ->> '$.resolved_at.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
+            AS resolved_at,
+        try_strptime(record ->> '$.closed_at.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
+            AS closed_at,
+        try_strptime(record ->> '$.sys_updated_on.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
+            AS updated_at,
+        coalesce(
+            nullif(record ->> '$.business_service.display_value', ''),
+            nullif(record ->> '$.cmdb_ci.display_value', '')
+        ) AS service,
+        nullif(record ->> '$.assignment_group.display_value', '') AS assignment_group,
+        nullif(record ->> '$.category.value', '') AS category,
+        lower(trim(record ->> '$.contact_type.value')) AS contact_type,
+        try_cast(record ->> '$.reopen_count.value' AS INTEGER) AS reopen_count,
+        try_cast(record ->> '$.reassignment_count.value' AS INTEGER) AS reassignment_count,
+        try_cast(nullif(record ->> '$.made_sla.value', '') AS BOOLEAN) AS made_sla,
+        nullif(record ->> '$.caused_by.value', '') AS caused_by,
+        nullif(record ->> '$.rfc.value', '') AS rfc,
+        nullif(record ->> '$.close_code.value', '') AS close_code
+    FROM raw.servicenow_incident
+),
+
+incident_states(state_code, state) AS (
+    VALUES ('1', 'new'), ('2', 'in_progress'), ('3', 'on_hold'),
+           ('6', 'resolved'), ('7', 'closed'), ('8', 'canceled')
+),
+
+contact_channels(contact_type, channel) AS (
+    VALUES ('phone', 'phone'), ('ivr', 'phone'), ('email', 'email'),
+           ('self-service', 'portal'), ('self service', 'portal'), ('portal', 'portal'),
+           ('web', 'portal'), ('chat', 'chat'), ('virtual_agent', 'chat'),
+           ('walk-in', 'walk_in'), ('direct_opening', 'walk_in'), ('direct opening', 'walk_in'),
+           ('monitoring', 'monitoring'), ('alert', 'monitoring'), ('event', 'monitoring')
+)
+
+SELECT
+    'servicenow:' || incident.record_key AS incident_id,
+    'servicenow' AS source,
+    incident.number,
+    incident.opened_at,
+    -- A resolution before the opening is impossible; it is reported, not measured.
+    CASE WHEN incident.resolved_at >= incident.opened_at OR incident.opened_at IS NULL
+        THEN incident.resolved_at END AS resolved_at,
+    incident.closed_at,
+    CASE WHEN incident.priority_code IN ('1', '2', '3', '4', '5')
+        THEN incident.priority_code::INTEGER END AS priority,
+    incident_states.state,
+    incident.service,
+    incident.assignment_group,
+    incident.category,
+    CASE WHEN incident.contact_type <> ''
+        THEN coalesce(contact_channels.channel, 'other') END AS channel,
+    incident.reopen_count,
+    incident.reassignment_count,
+    incident.made_sla,
+    'servicenow:' || incident.caused_by AS caused_by_change_id,
+    'servicenow:' || incident.rfc AS related_change_id,
+    incident.close_code,
+    coalesce(lower(incident.category) LIKE '%security%', false) AS is_security,
+    incident.updated_at
+FROM incident_fields AS incident
+LEFT JOIN incident_states USING (state_code)
+LEFT JOIN contact_channels USING (contact_type)

@@ -1,0 +1,52 @@
+-- Requested-item values staging could not use, one row per record and field, named by the number.
+WITH requests AS (
+    SELECT
+        coalesce(nullif(record ->> '$.number.value', ''), record_key) AS number,
+        record
+    FROM raw.servicenow_sc_req_item
+),
+
+date_values AS (
+    SELECT
+        requests.number,
+        date_fields.field,
+        json_extract_string(requests.record, '$.' || date_fields.field || '.value') AS value
+    FROM requests
+    CROSS JOIN (VALUES ('opened_at'), ('closed_at'), ('sys_updated_on')) AS date_fields(field)
+),
+
+unparseable_dates AS (
+    SELECT number, field, 'unparseable date' AS problem, value
+    FROM date_values
+    WHERE value <> '' AND try_strptime(value, '%Y-%m-%d %H:%M:%S') IS NULL
+),
+
+unknown_states AS (
+    SELECT number, 'state' AS field, 'unknown state code' AS problem,
+           record ->> '$.state.value' AS value
+    FROM requests
+    WHERE coalesce(record ->> '$.state.value', '') NOT IN ('-5', '1', '2', '3', '4', '7')
+),
+
+closed_before_opened AS (
+    SELECT number, 'closed_at' AS field, 'closed before opened' AS problem,
+           record ->> '$.closed_at.value' AS value
+    FROM requests
+    WHERE try_strptime(record ->> '$.closed_at.value', '%Y-%m-%d %H:%M:%S')
+        < try_strptime(record ->> '$.opened_at.value', '%Y-%m-%d %H:%M:%S')
+),
+
+problems AS (
+    SELECT * FROM unparseable_dates
+    UNION ALL SELECT * FROM unknown_states
+    UNION ALL SELECT * FROM closed_before_opened
+)
+
+SELECT
+    'servicenow' AS source,
+    'requests' AS table_name,
+    number AS record_key,
+    field,
+    problem,
+    value
+FROM problems

@@ -1,0 +1,52 @@
+-- SLA clock values staging could not use, one row per record and field.
+-- A clock has no number of its own; it is named by its task's number and its SLA.
+WITH clocks AS (
+    SELECT
+        coalesce(
+            nullif(record ->> '$.task.display_value', '') || ' / '
+                || coalesce(nullif(record ->> '$.sla.display_value', ''), record_key),
+            record_key
+        ) AS number,
+        record
+    FROM raw.servicenow_task_sla
+),
+
+date_values AS (
+    SELECT
+        clocks.number,
+        date_fields.field,
+        json_extract_string(clocks.record, '$.' || date_fields.field || '.value') AS value
+    FROM clocks
+    CROSS JOIN (
+        VALUES ('start_time'), ('end_time'), ('planned_end_time'), ('pause_duration'),
+               ('sys_updated_on')
+    ) AS date_fields(field)
+),
+
+unparseable_dates AS (
+    SELECT number, field, 'unparseable date' AS problem, value
+    FROM date_values
+    WHERE value <> '' AND try_strptime(value, '%Y-%m-%d %H:%M:%S') IS NULL
+),
+
+unknown_stages AS (
+    SELECT number, 'stage' AS field, 'unknown stage' AS problem,
+           record ->> '$.stage.value' AS value
+    FROM clocks
+    WHERE lower(coalesce(record ->> '$.stage.value', '')) NOT IN
+        ('in_progress', 'paused', 'cancelled', 'completed', 'breached', 'achieved')
+),
+
+problems AS (
+    SELECT * FROM unparseable_dates
+    UNION ALL SELECT * FROM unknown_stages
+)
+
+SELECT
+    'servicenow' AS source,
+    'sla_records' AS table_name,
+    number AS record_key,
+    field,
+    problem,
+    value
+FROM problems

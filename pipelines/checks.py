@@ -40,16 +40,29 @@ def data_quality_check(table: str) -> dg.AssetChecksDefinition:
     return _check
 
 
+def share_metrics() -> list[str]:
+    """Percentages that are a part of a whole (not ROI, not a band) must lie in 0-100."""
+    from transforms.kpis import load_catalogue
+
+    return [
+        m.id
+        for m in load_catalogue()
+        if m.unit == "%" and m.statistic == "ratio" and m.direction != "band"
+    ]
+
+
 @dg.asset_check(
     asset=METRIC_VALUES,
     blocking=True,
-    description="Percentages lie in 0-100 and no value is NaN; a failure stops publishing.",
+    description="Shares lie in 0-100 and no value is NaN or infinite; a failure stops publishing.",
 )
 def kpi_values_in_range(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.get().connect() as con:
         bad = con.execute(
             "SELECT metric_id, grain, period_start, dimension_value, value FROM kpi.metric_values "
-            "WHERE isnan(value) OR (unit = '%' AND (value < 0 OR value > 100)) LIMIT 20"
+            "WHERE NOT isfinite(value) "
+            "   OR (list_contains(?, metric_id) AND (value < 0 OR value > 100)) LIMIT 20",
+            [share_metrics()],
         ).fetchall()
     return dg.AssetCheckResult(
         passed=not bad,

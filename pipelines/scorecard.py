@@ -30,7 +30,7 @@ def scorecard_asset(settings: Settings) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         from transforms.kpis import load_catalogue
 
-        perspectives = {entry["id"]: entry["perspective"] for entry in load_catalogue()}
+        perspectives = {metric.id: metric.perspective for metric in load_catalogue()}
         with warehouse.get().connect() as con:
             summary = score_metrics(con, settings.metric_overrides(), perspectives)
             metadata = table_metadata(con, "scorecard.metric_status")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -137,13 +138,19 @@ def main() -> None:
         text=True,
     )
     result = json.loads(child.stdout.strip().splitlines()[-1])
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak_mb = usage.ru_maxrss / 1024
+    cpu_seconds = usage.ru_utime + usage.ru_stime
     print(
         f"loaded {result['rows']:,} rows in {result['seconds']:.1f}s "
         f"= {result['rows'] / result['seconds']:,.0f} rows/s "
         f"(DuckDB memory_limit {args.memory_limit})"
     )
-    print(f"peak resident memory of the loading process: {peak_mb:,.0f} MB")
+    print(
+        f"peak resident memory of the loading process: {peak_mb:,.0f} MB; its CPU time "
+        f"{cpu_seconds:.1f}s on {os.cpu_count()} cores (load average now "
+        f"{os.getloadavg()[0]:.1f}: other processes share the machine)"
+    )
     print(
         f"stored {result['stored']:,} rows, {result['allocated']:,} with a cost centre, "
         f"BilledCost total {result['billed_total']}"

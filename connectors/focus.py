@@ -5,15 +5,23 @@ JSON in raw.* first would double the storage and cost most of the load time for 
 can always be read again), so each file is loaded straight into core.costs: in one transaction its
 old rows are deleted, its new rows inserted and meta.loaded_files updated. A file whose content
 hash is unchanged is skipped; a changed file (providers restate the current month) replaces its
-rows. core.costs rows with source 'focus' therefore have no staging SQL.
+rows. core.costs rows with source 'focus' therefore have no staging SQL. A file that disappears
+from FOCUS_PATHS keeps its rows (exports are often archived or rotated away).
+
+Only FOCUS is read. Native exports (AWS CUR, Azure EA/MCA cost details, OCI cost reports) are
+refused with an error naming the file and the FOCUS columns it lacks: export FOCUS from the
+provider (all three offer a FOCUS export) or convert first; AWS and Azure spend can also come
+through the aws_ce and azure_cost API sources.
+
+Tag keys (FOCUS_TAG_COST_CENTRE / _SERVICE / _APPLICATION, comma lists) fill the allocation
+columns; keys compare without case or separators. One currency per warehouse: a file that would
+mix currencies is refused unless FOCUS_CURRENCY and FOCUS_EXCHANGE_RATES convert it.
 """
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import logging
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,6 +30,13 @@ from typing import Any
 
 import duckdb
 
+from connectors.files import (
+    content_hash,
+    expand_paths,
+    loaded_hash,
+    record_loaded_file,
+    split_patterns,
+)
 from connectors.http import SourceError
 
 log = logging.getLogger(__name__)
@@ -65,9 +80,6 @@ OPTIONAL_COLUMNS: dict[str, str] = {
     "ConsumedUnit": "VARCHAR",
     "Tags": "VARCHAR",
 }
-# Values core.costs must have on every row; a row without one is reported in data_quality.
-REQUIRED_VALUES = ("BilledCost", "EffectiveCost", "ChargePeriodStart", "BillingCurrency")
-
 # FOCUS 1.0 ServiceCategory values; exports spell them in any case.
 SERVICE_CATEGORIES = (
     "AI and Machine Learning",
@@ -92,7 +104,8 @@ SERVICE_CATEGORIES = (
 )
 
 DEFAULT_TAG_KEYS = {
-    "cost_centre": ("cost_centre", "cost_center", "costcentre", "business_unit"),
+    # business_unit last: many exports name the owning unit so, and it still says who pays.
+    "cost_centre": ("cost_centre", "cost_center", "business_unit"),
     "service": ("service", "business_service", "service_name"),
     "application": ("application", "app", "application_name", "workload"),
 }
@@ -161,70 +174,20 @@ class Currency:
         return cls(reporting, rates)
 
 
-def split_patterns(value: str) -> list[str]:
-    """Glob patterns separated by commas or os.pathsep."""
-    parts = re.split(rf"[,{re.escape(os.pathsep)}]", value)
-    return [p.strip() for p in parts if p.strip()]
+def file_reader(path: Path) -> tuple[str, str]:
+    """The DuckDB table function reading $path, and the expression numbering its line items.
 
-
-def expand_paths(source: str, variable: str, patterns: list[str]) -> list[Path]:
-    """Every file the patterns match, sorted; a pattern matching nothing is a config error."""
-    found: dict[str, Path] = {}
-    for pattern in patterns:
-        expanded = os.path.expanduser(pattern)
-        matches = [Path(expanded)] if os.path.isfile(expanded) else []
-        if not matches:
-            target = os.path.join(expanded, "*") if os.path.isdir(expanded) else expanded
-            matches = [Path(m) for m in glob.glob(target, recursive=True) if os.path.isfile(m)]
-        if not matches:
-            raise SourceError(f"{source}: {variable} pattern {pattern!r} matched no files")
-        for match in matches:
-            found[str(match.resolve())] = match.resolve()
-    return [found[k] for k in sorted(found)]
-
-
-def content_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def loaded_hash(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> str | None:
-    rows = con.execute(
-        "SELECT content_hash FROM meta.loaded_files WHERE source = ? AND path = ?",
-        [source, str(path)],
-    ).fetchall()
-    return rows[0][0] if rows else None
-
-
-def record_loaded_file(
-    con: duckdb.DuckDBPyConnection,
-    source: str,
-    path: Path,
-    digest: str,
-    rows: int,
-    run_id: str | None,
-) -> None:
-    con.execute(
-        """
-        INSERT INTO meta.loaded_files VALUES (?, ?, ?, ?, now(), ?)
-        ON CONFLICT (source, path) DO UPDATE
-            SET content_hash = excluded.content_hash, rows_loaded = excluded.rows_loaded,
-                loaded_at = excluded.loaded_at, run_id = excluded.run_id
-        """,
-        [source, str(path), digest, rows, run_id],
-    )
-
-
-def file_reader(path: Path) -> str:
-    """The DuckDB table function for a file, reading $path; CSV as text so casts stay ours."""
+    CSV is read as text so the casts stay ours. Parquet numbers rows itself, which keeps the scan
+    parallel; a CSV scan keeps file order, so row_number() numbers its lines in order too.
+    """
     name = path.name.lower()
     if name.endswith(".parquet"):
-        return "read_parquet($path)"
+        return "read_parquet($path, file_row_number = true)", "file_row_number + 1"
     if name.endswith((".csv", ".csv.gz", ".gz", ".txt")):
-        return "read_csv($path, header = true, all_varchar = true, nullstr = ['NULL', ''])"
+        return (
+            "read_csv($path, header = true, all_varchar = true, nullstr = ['NULL', ''])",
+            "row_number() OVER ()",
+        )
     raise SourceError(f"{SOURCE}: {path}: not a FOCUS export (.csv, .csv.gz or .parquet expected)")
 
 
@@ -233,7 +196,7 @@ def file_reader(path: Path) -> str:
 # line_items stays a single streaming scan (a CTE read twice would be held in memory).
 LOAD_SQL = """
 WITH line_items AS (
-    SELECT row_number() OVER () AS line_number, {typed_columns}
+    SELECT {line_number} AS line_number, {typed_columns}
     FROM {reader}
 ),
 tag_sets AS (
@@ -394,7 +357,7 @@ class FocusFiles:
         if loaded_hash(con, SOURCE, path) == digest:
             log.info("focus: %s unchanged, skipped", path)
             return 0
-        reader = file_reader(path)
+        reader, line_number = file_reader(path)
         columns = self._columns(con, path, reader)
         params = self._params(path)
         con.execute("BEGIN TRANSACTION")
@@ -412,6 +375,7 @@ class FocusFiles:
                 typed_columns=",\n        ".join(f"{e} AS {c}" for c, e in typed.items()),
                 tags=typed["Tags"],
                 reader=reader,
+                line_number=line_number,
             )
             rows = con.execute(sql, params).fetchall()[0][0]
             self._check_currency(con, path)

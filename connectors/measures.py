@@ -9,8 +9,9 @@ periods simply show no data, and every skipped row is listed in scorecard.data_q
 file, row and column. A file whose layout is unreadable (a required column missing) is skipped
 whole, because then no row can be trusted.
 
-Spreadsheets are small and a key may move between files, so when any file changed all of them are
-reloaded in one transaction (core rows of source 'measures' replaced); unchanged files = no work.
+Spreadsheets are small and a key may move between files, so when any file (or the list of input
+ids in transforms/metrics/inputs.yaml) changed, all of them are reloaded in one transaction (core
+rows of source 'measures' replaced); unchanged files = no work.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import duckdb
 import pyarrow as pa
 import yaml
 
-from connectors.focus import (
+from connectors.files import (
     content_hash,
     expand_paths,
     record_loaded_file,
@@ -297,6 +298,9 @@ class MeasureFiles:
         """Reload every file when any changed; returns the valid rows loaded per table."""
         files = expand_paths(SOURCE, "MEASURES_PATHS", self.patterns)
         hashes = {path: content_hash(path) for path in files}
+        if self.inputs is None and INPUTS_FILE.exists():
+            # A new input id makes rows valid that were not: that too calls for a reload.
+            hashes[INPUTS_FILE] = content_hash(INPUTS_FILE)
         stored = dict(
             con.execute(
                 "SELECT path, content_hash FROM meta.loaded_files WHERE source = ?", [SOURCE]
@@ -305,7 +309,7 @@ class MeasureFiles:
         if stored == {str(p): h for p, h in hashes.items()}:
             log.info("measures: %d file(s) unchanged, skipped", len(files))
             return {"measures": 0, "survey_responses": 0}
-        inputs = self.inputs if self.inputs is not None else known_inputs()
+        inputs = self.inputs if self.inputs is not None else known_inputs(INPUTS_FILE)
         self._prepare(con)
         file_problems: list[tuple[str, int | None, str | None, str, str | None]] = []
         for order, path in enumerate(files):

@@ -204,27 +204,42 @@ class _Keyset:
         return self.source.list_request(self.table, query, context)
 
     def accept(self, request: Request, body: Any) -> list[Record]:
-        """Check a page is in paging order and remember where it ends."""
+        """The page's records not read before, checked to be in paging order.
+
+        An instance that ignores the sys_id tie-break (an invalid query part is silently
+        dropped) sends again the records sharing the last timestamp; those are skipped. A short
+        page of repeats is the end; a full one means paging cannot progress: an error, not a loop.
+        """
         records = body.get("result") if isinstance(body, dict) else None
         if not isinstance(records, list):
             raise SourceError(
                 f"{SOURCE}: {request.context}: answer has no result list: {str(body)[:200]!r}"
             )
-        self.records = records
-        positions = [Position.of(r) for r in records]
-        for record, position in zip(records, positions, strict=True):
+        before, fresh = self.last, []
+        for record in records:
+            position = Position.of(record)
+            if before is not None and position.sys_id and position <= before:
+                continue
             if not position.sys_id or (self.last is not None and position <= self.last):
                 raise SourceError(
                     f"{SOURCE}: {request.context}: record {_value(record.get('number')) or '?'} "
                     f"(sys_id {position.sys_id or 'missing'}) is out of (sys_updated_on, sys_id) "
                     "order; the instance did not honour ORDERBY, refusing to page on"
                 )
+            fresh.append(record)
             self.last = position
-        self.read += len(records)
-        return records
+        self.records = fresh
+        if len(records) >= self.source.page_size and not fresh:
+            raise SourceError(
+                f"{SOURCE}: {request.context}: the page repeats records already read; more "
+                f"than {len(records)} records share one sys_updated_on and the instance ignores "
+                "the sys_id tie-break: raise SERVICENOW_PAGE_SIZE"
+            )
+        self.read += len(fresh)
+        return fresh
 
     def next_page(self, request: Request, response: requests.Response, body: Any) -> Request | None:
-        """An empty page ends the stream; a short page may just be a server-side cap."""
+        """A page with nothing new ends the stream; a short page may just be a server cap."""
         if not self.records or self.last is None:
             return None
         return self.request(self.last.after_query(), self.last)

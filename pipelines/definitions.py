@@ -15,7 +15,7 @@ from pipelines.resources import SourcesResource, WarehouseResource
 from pipelines.scorecard import METRIC_STATUS, scorecard_asset
 from settings import enabled_sources, load_settings
 from transforms.staging import CORE_TABLES
-from warehouse.store import DEFAULT_WAREHOUSE
+from warehouse.store import DEFAULT_MEMORY_LIMIT, DEFAULT_WAREHOUSE
 
 settings = load_settings()
 requested = enabled_sources(settings)
@@ -58,6 +58,7 @@ defs = dg.Definitions(
         "warehouse": WarehouseResource(
             published_path=os.environ.get("SCORECARD_WAREHOUSE") or DEFAULT_WAREHOUSE,
             working_path=os.environ.get("SCORECARD_WORK_DATABASE") or None,
+            memory_limit=os.environ.get("SCORECARD_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT,
         ),
         "sources": SourcesResource(demo=demo),
     },

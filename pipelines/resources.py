@@ -10,6 +10,7 @@ from pydantic import PrivateAttr
 from connectors.base import FileSource, Source
 from connectors.registry import source_from_env
 from warehouse import Warehouse
+from warehouse.store import DEFAULT_MEMORY_LIMIT
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -17,9 +18,10 @@ class WarehouseResource(dg.ConfigurableResource):
 
     published_path: str
     working_path: str | None = None
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
 
     def get(self) -> Warehouse:
-        return Warehouse.at(self.published_path, self.working_path)
+        return Warehouse.at(self.published_path, self.working_path, self.memory_limit)
 
 
 class SourcesResource(dg.ConfigurableResource):

@@ -21,7 +21,9 @@ from connectors.emulators.aws_cost_explorer import (
     DEMO_SECRET_KEY,
     CostExplorerApi,
 )
+from connectors.emulators.focus_demo import AWS_LINES
 from connectors.emulators.server import EmulatorServer, Faults
+from connectors.focus import FocusFiles
 from connectors.http import RetryPolicy, SourceError
 from transforms.staging import stage
 from warehouse.ingest import ingest
@@ -140,3 +142,31 @@ def test_throttle_detection_and_configuration():
             }
         )
     assert "b" not in repr(Credentials("a", "b"))
+
+
+def test_groups_in_another_currency_than_the_warehouse_are_flagged(warehouse, tmp_path):
+    export = tmp_path / "eur.csv"
+    export.write_text(
+        "BilledCost,EffectiveCost,ListCost,ContractedCost,BillingPeriodStart,BillingPeriodEnd,"
+        "ChargePeriodStart,ChargePeriodEnd,BillingCurrency,BillingAccountId,ChargeCategory,"
+        "ServiceCategory,ServiceName,ProviderName,PublisherName,InvoiceIssuerName\n"
+        "1,1,1,1,2025-02-01,2025-03-01,2025-02-01,2025-02-02,EUR,a,Usage,Compute,VM,X,X,X\n"
+    )
+    with EmulatorServer(CostExplorerApi(AS_OF)) as server, warehouse.connect() as con:
+        FocusFiles([str(export)]).load(con, None)
+        source = connector(server.url, AS_OF.date())
+        source.start = date(2025, 2, 28)
+        ingest(con, source, None)
+        result = stage(con, "aws_ce", "costs")
+        flagged = con.execute(
+            "SELECT DISTINCT field, problem, value FROM scorecard.data_quality "
+            "WHERE source = 'aws_ce'"
+        ).fetchall()
+    assert result.quality_issues == len(AWS_LINES)  # one group per cost line on that day
+    assert flagged == [
+        (
+            "Unit",
+            "currency differs from the rest of core.costs (EUR): sums would mix currencies",
+            "USD",
+        )
+    ]

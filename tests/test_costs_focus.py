@@ -243,7 +243,8 @@ def test_quirks_tags_and_configurable_keys(warehouse, tmp_path):
             " ChargePeriodStart::VARCHAR, Tags IS NULL FROM core.costs ORDER BY cost_id"
         ).fetchall()
         problems = con.execute(
-            "SELECT field, problem FROM scorecard.data_quality WHERE source = 'focus' ORDER BY 1"
+            "SELECT record_key, field, problem FROM scorecard.data_quality"
+            " WHERE source = 'focus' ORDER BY 2"
         ).fetchall()
     assert rows[0] == (
         Decimal("3"),
@@ -258,9 +259,10 @@ def test_quirks_tags_and_configurable_keys(warehouse, tmp_path):
     assert rows[1][1:4] == (None, None, "web")
     assert rows[2][1:4] == (None, None, None) and rows[2][7] is True
     assert rows[3][0] is None
+    # The fourth line item of the file, named by file and line.
     assert problems == [
-        ("BilledCost", "missing or unparseable mandatory value"),
-        ("EffectiveCost", "missing or unparseable mandatory value"),
+        (f"{path.resolve()}#4", "BilledCost", "missing or unparseable mandatory value"),
+        (f"{path.resolve()}#4", "EffectiveCost", "missing or unparseable mandatory value"),
     ]
 
 
@@ -290,3 +292,16 @@ def test_every_mandatory_column_is_checked(warehouse, tmp_path):
         path = write_csv(folder / "f.csv", [line("1")], [c for c in HEADER if c != column])
         with warehouse.connect() as con, pytest.raises(SourceError, match=column):
             FocusFiles([str(path)]).load(con, None)
+
+
+def test_full_refresh_reloads_unchanged_files_without_duplicates(warehouse, tmp_path):
+    from warehouse.ingest import ingest
+
+    write_csv(tmp_path / "month.csv", [line("1.00"), line("2.00")])
+    source = FocusFiles([str(tmp_path / "*.csv")])
+    with warehouse.connect() as con:
+        assert ingest(con, source).received == 2
+        assert ingest(con, source).received == 0
+        assert ingest(con, source, full_refresh=True).received == 2
+        rows = con.execute("SELECT count(*), sum(BilledCost) FROM core.costs").fetchall()[0]
+    assert rows == (2, Decimal("3.00"))

@@ -228,3 +228,18 @@ def test_known_inputs_follow_the_kpi_definitions(tmp_path):
     with pytest.raises(SourceError, match="MEASURES_PATHS"):
         from_env({})
     assert SURVEY_COLUMNS[0] == "response_id"
+
+
+def test_a_new_input_id_reloads_unchanged_files(warehouse, tmp_path, monkeypatch):
+    inputs = write(tmp_path / "inputs.yaml", "inputs:\n  - id: revenue\n")
+    monkeypatch.setattr("connectors.measures.INPUTS_FILE", inputs)
+    data = tmp_path / "data"
+    data.mkdir()
+    write(data / "f.csv", HEADER + "revenue,2025-01,,1,USD,,,\nheadcount_fte,2025-01,,40,FTE,,,\n")
+    source = from_env({"MEASURES_PATHS": str(data)})
+    with warehouse.connect() as con:
+        assert source.load(con, None) == {"measures": 1, "survey_responses": 0}
+        assert source.load(con, None) == {"measures": 0, "survey_responses": 0}
+        write(inputs, "inputs:\n  - id: revenue\n  - id: headcount_fte\n")
+        assert source.load(con, None) == {"measures": 2, "survey_responses": 0}
+        assert quality(con) == []

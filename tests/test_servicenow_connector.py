@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
 from test_servicenow_support import FAST, source_for
 
 from connectors.base import Page
-from connectors.emulators.server import Faults
-from connectors.emulators.servicenow import Churn, Credentials, serve
+from connectors.emulators.server import EmulatorServer, Faults
+from connectors.emulators.servicenow import Churn, Credentials, ServiceNowApi, serve
+from connectors.emulators.servicenow_bulk import bulk_tables
 from connectors.emulators.servicenow_demo import demo_tables
 from connectors.http import HttpClient, Request, RetryPolicy, SourceError, next_by_link_header
 from connectors.servicenow import TABLE_FIELDS, Position, from_env
@@ -75,7 +77,7 @@ def test_loads_all_five_tables_and_a_second_run_reads_only_the_overlap(warehouse
 
 
 def test_faults_and_updates_during_paging_lose_and_duplicate_nothing(warehouse, tables):
-    faults = Faults(throttle_every=7, error_every=5, error_status=500, drop_every=11)
+    faults = Faults(throttle_every=7, error_every=5, error_status=500, drop_every=11, delay=0.002)
     churn = Churn(every_pages=2, records=4, max_updates=80)
     with serve(tables, USER, faults=faults, churn=churn) as server, warehouse.connect() as con:
         ingest(con, source_for(server.url, page_size=200))
@@ -200,3 +202,45 @@ def test_from_env_reads_the_optional_settings():
     assert source.instance_url == "https://acme.service-now.com"
     assert source.page_size == 500
     assert source.overlap.total_seconds() == 1800
+
+
+class _IgnoresTieBreak(ServiceNowApi):
+    """An instance that drops the `sys_id>` part, as one does with a query part it rejects."""
+
+    def handle(self, call):
+        query = call.query.get("sysparm_query", [""])[-1]
+        call.query["sysparm_query"] = [re.sub(r"\^sys_id>[0-9a-f]+", "", query)]
+        return super().handle(call)
+
+
+class _IgnoresOrder(ServiceNowApi):
+    def handle(self, call):
+        query = call.query.get("sysparm_query", [""])[-1]
+        call.query["sysparm_query"] = [query.replace("ORDERBY", "ORDERBYDESC")]
+        return super().handle(call)
+
+
+def test_an_instance_ignoring_the_tie_break_still_loads_everything_once(warehouse):
+    tables = bulk_tables(500)  # three records share each sys_updated_on second
+    with (
+        EmulatorServer(_IgnoresTieBreak(tables, USER)) as server,
+        warehouse.connect() as con,
+    ):
+        load = ingest(con, source_for(server.url, page_size=10))
+        assert load.streams["incident"].received == 500
+        assert len(loaded(con, "incident")) == 500
+
+
+def test_an_instance_ignoring_the_tie_break_with_pages_too_small_stops_with_advice():
+    tables = bulk_tables(30)
+    with EmulatorServer(_IgnoresTieBreak(tables, USER)) as server:
+        source = source_for(server.url, page_size=2)
+        with pytest.raises(SourceError, match="raise SERVICENOW_PAGE_SIZE"):
+            list(source.read(source.streams()[0], None))
+
+
+def test_an_instance_ignoring_the_order_is_refused_not_trusted():
+    with EmulatorServer(_IgnoresOrder(bulk_tables(30), USER)) as server:
+        source = source_for(server.url, page_size=5)
+        with pytest.raises(SourceError, match="did not honour ORDERBY"):
+            list(source.read(source.streams()[0], None))

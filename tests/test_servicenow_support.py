@@ -1,38 +1,24 @@
-"""Shared pieces of the ServiceNow tests: staging runner, ground truth and connector setup.
-
-It runs the staging SQL the way the pipeline's runner does: the source's core rows replaced by
-`INSERT INTO core.<table> BY NAME <select>`, quality rows appended to scorecard.data_quality.
-"""
+"""Shared pieces of the ServiceNow tests: staging through the pipeline's own runner, and a
+connector with fast retries pointed at an emulator."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import duckdb
 
 from connectors.http import HttpClient, RetryPolicy
 from connectors.servicenow import ServiceNowSource, servicenow_retry_after
+from transforms.staging import stage as stage_table
+from transforms.staging import staged_tables
 
-STAGING = Path(__file__).resolve().parents[1] / "transforms" / "staging" / "servicenow"
-CORE_TABLES = ("incidents", "changes", "requests", "sla_records", "outages")
 FAST = RetryPolicy(max_attempts=6, base_delay=0.01, max_delay=0.2)
 
 
 def stage(con: duckdb.DuckDBPyConnection) -> None:
-    """Replace the servicenow rows of every core table and its data-quality rows."""
-    con.execute("BEGIN TRANSACTION")
-    for table in CORE_TABLES:
-        con.execute(f"DELETE FROM core.{table} WHERE source = 'servicenow'")
-        con.execute(f"INSERT INTO core.{table} BY NAME {(STAGING / f'{table}.sql').read_text()}")
-        con.execute(
-            "DELETE FROM scorecard.data_quality WHERE source = 'servicenow' AND table_name = ?",
-            [table],
-        )
-        quality = (STAGING / f"{table}.quality.sql").read_text()
-        con.execute(
-            f"INSERT INTO scorecard.data_quality BY NAME SELECT *, now() AS detected_at FROM ({quality})"
-        )
-    con.execute("COMMIT")
+    """Replace the servicenow rows of every core table it feeds, and their data-quality rows."""
+    tables = staged_tables("servicenow")
+    assert tables == ["changes", "incidents", "outages", "requests", "sla_records"]
+    for table in tables:
+        stage_table(con, "servicenow", table)
 
 
 def source_for(

@@ -44,6 +44,9 @@ def ingest(
     """Land every stream of a source; resumes from the stored cursor unless full_refresh."""
     result = SourceLoad(source.name)
     if hasattr(source, "load"):
+        if full_refresh:
+            # Forgetting the content hashes makes every file load again, replacing its rows.
+            con.execute("DELETE FROM meta.loaded_files WHERE source = ?", [source.name])
         for stream, rows in source.load(con, run_id).items():
             result.streams[stream] = StreamLoad(stream, received=rows, stored=rows)
         return result

@@ -89,7 +89,8 @@ def land_page(
             ON CONFLICT (record_key) DO UPDATE
                 SET record_version = excluded.record_version, record = excluded.record,
                     loaded_at = excluded.loaded_at, run_id = excluded.run_id
-                WHERE excluded.record_version >= record_version
+                WHERE excluded.record_version > record_version
+                   OR (excluded.record_version = record_version AND excluded.record <> record)
             """,
             [run_id],
         ).fetchall()[0][0]

@@ -18,6 +18,8 @@ import duckdb
 from warehouse.migrations import migrate
 
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
+# DuckDB would otherwise cache up to 80% of RAM; it spills to disk past this.
+DEFAULT_MEMORY_LIMIT = "2GB"
 LOCK_WAIT_SECONDS = 30.0
 
 
@@ -31,20 +33,26 @@ class Warehouse:
 
     published_path: Path
     working_path: Path
-    memory_limit: str | None = None
+    memory_limit: str | None = DEFAULT_MEMORY_LIMIT
 
     @classmethod
-    def at(cls, published: str | os.PathLike, working: str | os.PathLike | None = None):
+    def at(
+        cls,
+        published: str | os.PathLike,
+        working: str | os.PathLike | None = None,
+        memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
+    ) -> Warehouse:
         published_path = Path(published)
         if working is None:
             working = published_path.with_name(published_path.stem + ".work.duckdb")
-        return cls(published_path, Path(working))
+        return cls(published_path, Path(working), memory_limit)
 
     @classmethod
     def from_env(cls) -> Warehouse:
         return cls.at(
             os.environ.get("SCORECARD_WAREHOUSE") or DEFAULT_WAREHOUSE,
             os.environ.get("SCORECARD_WORK_DATABASE") or None,
+            os.environ.get("SCORECARD_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT,
         )
 
     @contextmanager

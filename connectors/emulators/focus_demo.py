@@ -64,6 +64,7 @@ GCP_LINES = (
     CostLine("Compute Engine", None, 15.0),
 )
 CREDIT_DAY_OF_MONTH = 15
+CREDIT = Decimal("250.00")
 
 
 def daily_cloud_costs(lines: tuple[CostLine, ...], as_of: datetime, seed: str) -> list[DailyCost]:
@@ -82,14 +83,8 @@ def daily_cloud_costs(lines: tuple[CostLine, ...], as_of: datetime, seed: str) -
         day += timedelta(days=1)
     credit_day = _credit_day(first, last)
     credited = lines[0]
-    costs.append(
-        DailyCost(credit_day, credited.cloud_service, credited.business_service, -_credit())
-    )
+    costs.append(DailyCost(credit_day, credited.cloud_service, credited.business_service, -CREDIT))
     return costs
-
-
-def _credit() -> Decimal:
-    return Decimal("250.00")
 
 
 def _credit_day(first: date, last: date) -> date:
@@ -194,9 +189,10 @@ def write_focus_files(costs: list[DailyCost], folder: Path) -> list[Path]:
         paths = []
         for (month,) in months:
             path = folder / f"gcp-focus-{month}.csv.gz"
+            target = str(path).replace("'", "''")
             con.execute(
                 f"COPY (SELECT * FROM demo_focus WHERE left(BillingPeriodStart, 7) = '{month}') "
-                f"TO '{path}' (HEADER, COMPRESSION gzip)"
+                f"TO '{target}' (HEADER, COMPRESSION gzip)"
             )
             paths.append(path)
         return paths

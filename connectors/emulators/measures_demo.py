@@ -77,7 +77,7 @@ def measure_rows(month: date) -> list[dict[str, str]]:
     rows = [
         row("revenue", revenue, "USD"),
         row("it_spend", round(revenue * (0.024 + 0.006 * _unit(f"s{month}")), -2), "USD"),
-        row("service_desk_cost", round(46_000 + 4_000 * _unit(f"d{month}"), -2), "USD"),
+        row("service_desk_cost", round(8_500 + 1_500 * _unit(f"d{month}"), -2), "USD"),
         row("headcount_fte", 40 + round(4 * _unit(f"h{month}"), 1), "FTE"),
         row("training_hours", round(60 + 60 * _unit(f"t{month}")), "hours"),
         row("certifications", round(4 * _unit(f"c{month}")), "count"),
@@ -157,6 +157,47 @@ def write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, str]]) 
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
+
+
+def write_templates(folder: Path = TEMPLATES) -> None:
+    """Rebuild the shipped templates (CSV and XLSX) from the generator, for the template months."""
+    import openpyxl
+
+    span = list(months(TEMPLATE_FIRST_MONTH, TEMPLATE_LAST_MONTH))
+    measures = [r for m in span for r in measure_rows(m)]
+    answers = [r for m in span for r in survey_rows(m)]
+    write_csv(folder / "measures.csv", MEASURE_COLUMNS, measures)
+    write_csv(folder / "survey_responses.csv", SURVEY_COLUMNS, answers)
+    workbook = openpyxl.Workbook()
+    readme = workbook.active
+    readme.title = "README"
+    for line in (
+        "ITSM Scorecard measures template (see templates/measures/README.md).",
+        "Sheet measures: one row per input metric and period.",
+        "Sheet survey_responses: one row per CSAT or engagement answer.",
+        "Dates may be Excel dates or text YYYY-MM-DD; values must be plain numbers.",
+    ):
+        readme.append([line])
+    for title, columns, rows in (
+        ("measures", MEASURE_COLUMNS, measures),
+        ("survey_responses", SURVEY_COLUMNS, answers),
+    ):
+        sheet = workbook.create_sheet(title)
+        sheet.append(list(columns))
+        for row in rows:
+            sheet.append([_spreadsheet_value(column, row[column]) for column in columns])
+    workbook.save(folder / "measures_template.xlsx")
+
+
+def _spreadsheet_value(column: str, text: str) -> object:
+    """What a person would type: real dates and numbers, empty cells for empty text."""
+    if not text:
+        return None
+    if column in ("period_start", "period_end", "responded_at"):
+        return datetime.fromisoformat(text) if " " in text else date.fromisoformat(text)
+    if column in ("value", "score", "scale_max"):
+        return float(text) if "." in text else int(text)
+    return text
 
 
 def start_demo(as_of: datetime, workdir: Path) -> tuple[dict[str, str], Callable[[], None]]:

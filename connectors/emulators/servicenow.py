@@ -263,7 +263,7 @@ def _links(call: Call, offset: int, limit: int, total: int, returned: int) -> st
         query = urlencode({**params, "sysparm_limit": limit, "sysparm_offset": at})
         return f'<{call.base_url}{call.path}?{query}>;rel="{rel}"'
 
-    counted = "X" if (call.arg("sysparm_no_count") or "").lower() != "true" else ""
+    counted = (call.arg("sysparm_no_count") or "").lower() != "true"
     links = [link(0, "first"), link(max(offset - limit, 0) if offset > 0 else -1, "prev")]
     has_next = offset + limit < total if counted else returned == limit
     if has_next:

@@ -9,8 +9,8 @@ WITH daily_groups AS (
         record ->> 'tag_key' AS tag_key,
         record ->> 'tag_value' AS tag_value,
         record ->> 'allocation' AS allocation,
-        CAST(record ->> 'billed_cost' AS DECIMAL(38, 12)) AS billed_cost,
-        CAST(record ->> 'effective_cost' AS DECIMAL(38, 12)) AS effective_cost,
+        TRY_CAST(record ->> 'billed_cost' AS DECIMAL(38, 12)) AS billed_cost,
+        TRY_CAST(record ->> 'effective_cost' AS DECIMAL(38, 12)) AS effective_cost,
         upper(record ->> 'currency') AS currency,
         loaded_at
     FROM raw.aws_ce_costs
@@ -38,6 +38,22 @@ SELECT
     'AWS' AS PublisherName,
     'AWS' AS InvoiceIssuerName,
     aws_service AS ServiceName,
+    -- The APIs give no FOCUS ServiceCategory: derive it from well-known service names.
+    CASE
+        WHEN regexp_matches(lower(aws_service),
+            'compute|virtual machine|lambda|functions|container|kubernetes|app service')
+            THEN 'Compute'
+        WHEN regexp_matches(lower(aws_service), 'storage|s3|backup|glacier') THEN 'Storage'
+        WHEN regexp_matches(lower(aws_service), 'database|sql|rds|dynamodb|cosmos') THEN 'Databases'
+        WHEN regexp_matches(lower(aws_service),
+            'bandwidth|network|cloudfront|load balanc|data transfer|vpc|dns')
+            THEN 'Networking'
+        WHEN regexp_matches(lower(aws_service), 'active directory|entra|identity|cognito')
+            THEN 'Identity'
+        WHEN regexp_matches(lower(aws_service), 'monitor|cloudwatch|cloudtrail|log analytics')
+            THEN 'Management and Governance'
+        ELSE 'Other'
+    END AS ServiceCategory,
     CASE WHEN tag_value IS NOT NULL THEN json_object(tag_key, tag_value) END AS Tags,
     CASE WHEN allocation = 'cost_centre' THEN tag_value END AS cost_centre,
     CASE WHEN allocation = 'service' THEN tag_value END AS service,

@@ -1,0 +1,74 @@
+"""Bookkeeping shared by file sources: which files the globs name, and which are already loaded.
+
+A file's content hash is stored in meta.loaded_files with its rows, so an unchanged file is
+skipped and a changed one (providers restate the current month) replaces what it loaded before.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import re
+from pathlib import Path
+
+import duckdb
+
+from connectors.http import SourceError
+
+
+def split_patterns(value: str) -> list[str]:
+    """Glob patterns separated by commas or os.pathsep."""
+    parts = re.split(rf"[,{re.escape(os.pathsep)}]", value)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def expand_paths(source: str, variable: str, patterns: list[str]) -> list[Path]:
+    """Every file the patterns match, sorted; a pattern matching nothing is a config error."""
+    found: dict[str, Path] = {}
+    for pattern in patterns:
+        expanded = os.path.expanduser(pattern)
+        matches = [Path(expanded)] if os.path.isfile(expanded) else []
+        if not matches:
+            target = os.path.join(expanded, "*") if os.path.isdir(expanded) else expanded
+            matches = [Path(m) for m in glob.glob(target, recursive=True) if os.path.isfile(m)]
+        if not matches:
+            raise SourceError(f"{source}: {variable} pattern {pattern!r} matched no files")
+        for match in matches:
+            found[str(match.resolve())] = match.resolve()
+    return [found[k] for k in sorted(found)]
+
+
+def content_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def loaded_hash(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> str | None:
+    rows = con.execute(
+        "SELECT content_hash FROM meta.loaded_files WHERE source = ? AND path = ?",
+        [source, str(path)],
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def record_loaded_file(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    path: Path,
+    digest: str,
+    rows: int,
+    run_id: str | None,
+) -> None:
+    con.execute(
+        """
+        INSERT INTO meta.loaded_files VALUES (?, ?, ?, ?, now(), ?)
+        ON CONFLICT (source, path) DO UPDATE
+            SET content_hash = excluded.content_hash, rows_loaded = excluded.rows_loaded,
+                loaded_at = excluded.loaded_at, run_id = excluded.run_id
+        """,
+        [source, str(path), digest, rows, run_id],
+    )

@@ -161,6 +161,8 @@ def _definition(raw: Mapping[str, Any]) -> MetricDefinition:
         },
     )
     problems = []
+    if not all(isinstance(rule, str) for rule in definition.rules):
+        problems.append("every rule must be a string (quote rules that contain ': ')")
     if definition.statistic not in STATISTICS:
         problems.append(f"statistic {definition.statistic!r} is not one of {STATISTICS}")
     if not definition.sql_path.is_file():
@@ -174,7 +176,7 @@ def _definition(raw: Mapping[str, Any]) -> MetricDefinition:
 
 @cache
 def load_catalogue() -> tuple[MetricDefinition, ...]:
-    """All metric definitions, in catalogue order (financial, customer, process, learning, security)."""
+    """All metric definitions, in catalogue order (grouped by perspective)."""
     raw = yaml.safe_load(CATALOGUE_PATH.read_text())
     definitions = tuple(_definition(entry) for entry in raw["metrics"])
     ids = [d.id for d in definitions]
@@ -232,7 +234,7 @@ def _checked_param(path: str, spec: ParamSpec, value: Any) -> Any:
 def resolve_metrics(
     overrides: Mapping[str, Mapping] | None, min_n: int
 ) -> tuple[ResolvedMetric, ...]:
-    """Apply scorecard.yaml's `metrics:` mapping to the catalogue; raise ValueError naming the path."""
+    """Apply scorecard.yaml's `metrics:` mapping; a bad setting raises ValueError with its path."""
     catalogue = {d.id: d for d in load_catalogue()}
     overrides = overrides or {}
     if not isinstance(overrides, Mapping):
@@ -248,8 +250,12 @@ def resolve_metrics(
             raise ValueError(f"metrics.{metric_id}: expected a mapping, got {settings!r}")
         enabled = settings.get("enabled", True)
         if not isinstance(enabled, bool):
-            raise ValueError(f"metrics.{metric_id}.enabled: expected true or false, got {enabled!r}")
-        metric_min_n = settings.get("min_n", definition.min_n if definition.min_n is not None else min_n)
+            raise ValueError(
+                f"metrics.{metric_id}.enabled: expected true or false, got {enabled!r}"
+            )
+        metric_min_n = settings.get(
+            "min_n", definition.min_n if definition.min_n is not None else min_n
+        )
         if not isinstance(metric_min_n, int) or isinstance(metric_min_n, bool) or metric_min_n < 0:
             raise ValueError(
                 f"metrics.{metric_id}.min_n: expected a whole number >= 0, got {metric_min_n!r}"
@@ -309,24 +315,41 @@ def _check_settings(
     if as_of.tzinfo is None:
         raise ValueError("as_of: expected a time-zone-aware datetime")
     try:
-        con.execute("SELECT TIMESTAMPTZ '2000-01-01 00:00:00+00' AT TIME ZONE ?", [timezone]).fetchall()
+        con.execute(
+            "SELECT TIMESTAMPTZ '2000-01-01 00:00:00+00' AT TIME ZONE ?", [timezone]
+        ).fetchall()
     except duckdb.Error as exc:
         raise ValueError(f"timezone: unknown time zone {timezone!r}") from exc
 
 
-def _store_facts(
-    con: duckdb.DuckDBPyConnection, facts_id: str, owner: ResolvedMetric
-) -> None:
-    """Run one metric SQL file and store its facts, placed in their periods."""
+def _facts_source(con: duckdb.DuckDBPyConnection, metric_sql: str) -> str:
+    """A SELECT giving every fact column, NULL where the metric SQL leaves one out.
+
+    The metric SQL is read once, straight into kpi.metric_facts (no intermediate table).
+    """
     con.execute(_sql("_facts_input.sql"))
+    declared = con.execute("DESCRIBE metric_facts_input").fetchall()
+    produced = {row[0] for row in con.execute(f"DESCRIBE {metric_sql}").fetchall()}
+    if unknown := produced - {row[0] for row in declared}:
+        raise ValueError(f"columns {sorted(unknown)} are not fact columns")
+    columns = ",\n    ".join(
+        f"CAST({'produced.' + name if name in produced else 'NULL'} AS {sql_type}) AS {name}"
+        for name, sql_type, *_ in declared
+    )
+    return f"SELECT\n    {columns}\nFROM ({metric_sql}) AS produced"
+
+
+def _store_facts(con: duckdb.DuckDBPyConnection, facts_id: str, owner: ResolvedMetric) -> None:
+    """Run one metric SQL file and store its facts, placed in their periods."""
     for name, value in owner.params.items():
         _set_variable(con, name, _SQL_TYPES[owner.definition.params[name].type], value)
     _set_variable(con, "facts_id", "VARCHAR", facts_id)
     path = owner.definition.sql_path
     try:
-        con.execute(f"INSERT INTO metric_facts_input BY NAME {path.read_text()}")
+        source = _facts_source(con, path.read_text())
+        con.execute(f"CREATE OR REPLACE TEMP VIEW metric_facts_source AS {source}")
         con.execute(f"INSERT INTO kpi.metric_facts BY NAME {_sql('_store_facts.sql')}")
-    except duckdb.Error as exc:
+    except (duckdb.Error, ValueError) as exc:
         raise RuntimeError(f"KPI facts {facts_id} ({path}) failed: {exc}") from exc
 
 
@@ -405,7 +428,8 @@ def compute_metrics(
         _set_variable(con, "timezone", "VARCHAR", timezone)
         _set_variable(con, "as_of", "TIMESTAMPTZ", as_of)
         con.execute(
-            "SET VARIABLE as_of_day = CAST(getvariable('as_of') AT TIME ZONE getvariable('timezone') AS DATE)"
+            "SET VARIABLE as_of_day = "
+            "CAST(getvariable('as_of') AT TIME ZONE getvariable('timezone') AS DATE)"
         )
         _set_variable(con, "week_offset", "INTEGER", WEEK_STARTS.index(week_start))
         _set_variable(con, "grains", "VARCHAR[]", list(grains))

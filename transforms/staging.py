@@ -14,9 +14,12 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.landing import create_raw_table
+
 log = logging.getLogger(__name__)
 
 STAGING_DIR = Path(__file__).parent / "staging"
+MACROS = STAGING_DIR / "macros.sql"
 CORE_TABLES = (
     "incidents",
     "changes",
@@ -53,16 +56,12 @@ def feeds(source: str) -> set[str]:
     return set(staged_tables(source)) | set(DIRECT_LOADS.get(source, ()))
 
 
-def _raw_tables_exist(con: duckdb.DuckDBPyConnection, sql: str) -> bool:
-    """A source that never loaded has no raw tables yet; its staging is then empty, not an error."""
-    present = {
-        row[0]
-        for row in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"
-        ).fetchall()
-    }
-    needed = set(re.findall(r"\braw\.([a-z0-9_]+)", sql))
-    return needed <= present
+def prepare(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Define the shared macros, and create (empty) any raw table the query reads that no load
+    has created yet, so a source with nothing in one table still stages the others."""
+    con.execute(MACROS.read_text())
+    for name in sorted(set(re.findall(r"\braw\.([a-z][a-z0-9_]*)", sql))):
+        create_raw_table(con, f"raw.{name}")
 
 
 def stage(con: duckdb.DuckDBPyConnection, source: str, table: str) -> StageResult:
@@ -70,9 +69,7 @@ def stage(con: duckdb.DuckDBPyConnection, source: str, table: str) -> StageResul
     quality_file = STAGING_DIR / source / f"{table}.quality.sql"
     query = query_file.read_text()
     quality = quality_file.read_text() if quality_file.exists() else None
-    if not _raw_tables_exist(con, query + (quality or "")):
-        log.info("%s -> core.%s: no raw data loaded yet", source, table)
-        return StageResult(source, table, 0, 0)
+    prepare(con, query + (quality or ""))
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"DELETE FROM core.{table} WHERE source = ?", [source])

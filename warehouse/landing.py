@@ -32,13 +32,18 @@ def raw_table(source: str, stream: str) -> str:
     return f"raw.{name}"
 
 
-def ensure_raw_table(con: duckdb.DuckDBPyConnection, source: str, stream: str) -> str:
-    table = raw_table(source, stream)
+def create_raw_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Every raw table has this shape: the record as received plus its key and version."""
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {table} ("
         " record_key VARCHAR PRIMARY KEY, record_version VARCHAR NOT NULL, record JSON NOT NULL,"
         " loaded_at TIMESTAMPTZ NOT NULL, run_id VARCHAR)"
     )
+
+
+def ensure_raw_table(con: duckdb.DuckDBPyConnection, source: str, stream: str) -> str:
+    table = raw_table(source, stream)
+    create_raw_table(con, table)
     return table
 
 

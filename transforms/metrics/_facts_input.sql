@@ -1,4 +1,5 @@
--- The shape every metric SQL file produces (columns it leaves out stay NULL): one row per record.
+-- The columns a metric SQL file may produce, one row per record; those it leaves out are NULL.
+-- (Declared as an empty table so the runner can read the names and types.)
 CREATE OR REPLACE TEMP TABLE metric_facts_input (
     record_table      VARCHAR,
     record_id         VARCHAR,

@@ -1,7 +1,7 @@
 -- Aggregate the stored facts into one value per metric, grain, period and dimension value.
--- Sums and counts go through a per-day pre-aggregation (10M cost rows shrink to days x dimensions);
--- quantiles read the raw facts of duration metrics only. Every period between a metric's first and
--- last data gets a row: a value, or NULL with the reason.
+-- Each fact is counted once per grain and once per dimension of its metric; quantiles read the
+-- facts of duration metrics only. Every period between a metric's first and last data gets a row:
+-- a value, or NULL with the reason.
 WITH grains AS (
     SELECT unnest(getvariable('grains')) AS grain
 ),
@@ -9,59 +9,57 @@ dimensions_needed AS (
     SELECT DISTINCT facts_id, unnest(['all'] || dimensions) AS dimension
     FROM metric_specs
 ),
-daily_sums AS (
+facts_by_grain AS NOT MATERIALIZED (
     SELECT
-        facts_id, local_day, week_period, month_period, quarter_period,
-        service, assignment_group, priority, source, provider, service_category, initiative,
-        sum(num * week_weight) AS week_num,
-        sum(den * week_weight) AS week_den,
-        sum(num * month_weight) AS month_num,
-        sum(den * month_weight) AS month_den,
-        sum(num * quarter_weight) AS quarter_num,
-        sum(den * quarter_weight) AS quarter_den,
-        sum(record_count) FILTER (WHERE counts_in_n) AS n,
-        sum(record_count) FILTER (WHERE in_numerator) AS numerator_records
-    FROM kpi.metric_facts
-    GROUP BY ALL
-),
-daily_sums_by_grain AS (
-    SELECT
-        d.*,
+        f.facts_id, f.local_day, f.record_count, f.counts_in_n, f.in_numerator,
+        f.service, f.assignment_group, f.priority, f.source, f.provider, f.service_category,
+        f.initiative,
         g.grain,
-        CASE g.grain WHEN 'week' THEN week_period WHEN 'month' THEN month_period ELSE quarter_period END
+        CASE g.grain WHEN 'week' THEN f.week_period WHEN 'month' THEN f.month_period ELSE f.quarter_period END
             AS period_start,
-        CASE g.grain WHEN 'week' THEN week_num WHEN 'month' THEN month_num ELSE quarter_num END AS num,
-        CASE g.grain WHEN 'week' THEN week_den WHEN 'month' THEN month_den ELSE quarter_den END AS den
-    FROM daily_sums AS d
+        f.num * CASE g.grain WHEN 'week' THEN f.week_weight WHEN 'month' THEN f.month_weight
+            ELSE f.quarter_weight END AS num,
+        f.den * CASE g.grain WHEN 'week' THEN f.week_weight WHEN 'month' THEN f.month_weight
+            ELSE f.quarter_weight END AS den
+    FROM kpi.metric_facts AS f
     CROSS JOIN grains AS g
 ),
-daily_sums_by_dimension AS (
+facts_by_dimension AS NOT MATERIALIZED (
     SELECT
-        d.*,
+        f.*,
         dn.dimension,
         CASE dn.dimension
             WHEN 'all' THEN 'all'
-            WHEN 'service' THEN d.service
-            WHEN 'assignment_group' THEN d.assignment_group
-            WHEN 'priority' THEN d.priority
-            WHEN 'source' THEN d.source
-            WHEN 'provider' THEN d.provider
-            WHEN 'service_category' THEN d.service_category
-            WHEN 'initiative' THEN d.initiative
+            WHEN 'service' THEN f.service
+            WHEN 'assignment_group' THEN f.assignment_group
+            WHEN 'priority' THEN f.priority
+            WHEN 'source' THEN f.source
+            WHEN 'provider' THEN f.provider
+            WHEN 'service_category' THEN f.service_category
+            WHEN 'initiative' THEN f.initiative
         END AS dimension_value
-    FROM daily_sums_by_grain AS d
-    JOIN dimensions_needed AS dn ON dn.facts_id = d.facts_id
-    WHERE d.period_start IS NOT NULL
+    FROM facts_by_grain AS f
+    JOIN dimensions_needed AS dn ON dn.facts_id = f.facts_id
+    WHERE f.period_start IS NOT NULL
 ),
 period_sums AS (
     SELECT
         facts_id, grain, period_start, dimension, dimension_value,
         sum(num) AS numerator,
         sum(den) AS denominator,
-        coalesce(sum(n), 0) AS n,
-        coalesce(sum(numerator_records), 0) AS numerator_records,
-        count(DISTINCT local_day) FILTER (WHERE numerator_records > 0) AS active_days
-    FROM daily_sums_by_dimension
+        coalesce(sum(record_count) FILTER (WHERE counts_in_n), 0) AS n,
+        coalesce(sum(record_count) FILTER (WHERE in_numerator), 0) AS numerator_records
+    FROM facts_by_dimension
+    GROUP BY ALL
+),
+-- Distinct deployment days are counted only for the metrics that need them (a costly aggregate).
+period_active_days AS (
+    SELECT
+        facts_id, grain, period_start, dimension, dimension_value,
+        count(DISTINCT local_day) AS active_days
+    FROM facts_by_dimension
+    WHERE in_numerator
+        AND facts_id IN (SELECT facts_id FROM metric_specs WHERE statistic = 'days_per_week')
     GROUP BY ALL
 ),
 quantile_facts AS (
@@ -88,8 +86,7 @@ period_quantiles AS (
             WHEN 'service_category' THEN q.service_category
             WHEN 'initiative' THEN q.initiative
         END AS dimension_value,
-        quantile_cont(q.x, 0.5) AS median,
-        quantile_cont(q.x, 0.9) AS p90
+        quantile_cont(q.x, [0.5, 0.9]) AS quantiles
     FROM quantile_facts AS q
     JOIN dimensions_needed AS dn ON dn.facts_id = q.facts_id
     WHERE q.period_start IS NOT NULL
@@ -169,9 +166,9 @@ grid_with_sums AS (
         ps.denominator,
         coalesce(ps.n, 0) AS n,
         coalesce(ps.numerator_records, 0) AS numerator_records,
-        coalesce(ps.active_days, 0) AS active_days,
-        pq.median,
-        pq.p90,
+        coalesce(pa.active_days, 0) AS active_days,
+        pq.quantiles[1] AS median,
+        pq.quantiles[2] AS p90,
         pn.notes,
         sum(ps.numerator) OVER running AS running_numerator,
         sum(ps.denominator) OVER running AS running_denominator,
@@ -180,6 +177,7 @@ grid_with_sums AS (
             / 7.0 AS weeks
     FROM value_grid AS v
     LEFT JOIN period_sums AS ps USING (facts_id, grain, period_start, dimension, dimension_value)
+    LEFT JOIN period_active_days AS pa USING (facts_id, grain, period_start, dimension, dimension_value)
     LEFT JOIN period_quantiles AS pq USING (facts_id, grain, period_start, dimension, dimension_value)
     LEFT JOIN period_notes AS pn USING (facts_id, grain, period_start, dimension, dimension_value)
     WINDOW running AS (

@@ -6,7 +6,7 @@ WITH facts_with_day AS (
         coalesce(local_day, CAST(completed_at AT TIME ZONE getvariable('timezone') AS DATE)) AS day,
         coalesce(in_numerator, false) AS counts_as_numerator,
         coalesce(in_denominator, false) AS counts_as_denominator
-    FROM metric_facts_input
+    FROM metric_facts_source
 ),
 facts_up_to_as_of AS (
     SELECT *

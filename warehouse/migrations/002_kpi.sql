@@ -279,6 +279,11 @@ cost_rows AS (
         END AS allocation
     FROM core.costs AS c
     CROSS JOIN last_run AS r
+),
+-- A cost row is in one spend group and one allocation group; both keys allow an equi-join.
+cost_rows_by_key AS (
+    SELECT *, unnest([cost_group, cost_group || '|' || allocation]) AS group_key
+    FROM cost_rows
 )
 SELECT
     e.metric_id,
@@ -294,6 +299,4 @@ SELECT
     c.EffectiveCost,
     c.allocation
 FROM kpi.metric_evidence AS e
-JOIN cost_rows AS c
-    ON e.record_table = 'cost_group'
-    AND e.record_id IN (c.cost_group, c.cost_group || '|' || c.allocation);
+JOIN cost_rows_by_key AS c ON e.record_table = 'cost_group' AND e.record_id = c.group_key;

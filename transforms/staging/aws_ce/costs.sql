@@ -38,22 +38,7 @@ SELECT
     'AWS' AS PublisherName,
     'AWS' AS InvoiceIssuerName,
     aws_service AS ServiceName,
-    -- The APIs give no FOCUS ServiceCategory: derive it from well-known service names.
-    CASE
-        WHEN regexp_matches(lower(aws_service),
-            'compute|virtual machine|lambda|functions|container|kubernetes|app service')
-            THEN 'Compute'
-        WHEN regexp_matches(lower(aws_service), 'storage|s3|backup|glacier') THEN 'Storage'
-        WHEN regexp_matches(lower(aws_service), 'database|sql|rds|dynamodb|cosmos') THEN 'Databases'
-        WHEN regexp_matches(lower(aws_service),
-            'bandwidth|network|cloudfront|load balanc|data transfer|vpc|dns')
-            THEN 'Networking'
-        WHEN regexp_matches(lower(aws_service), 'active directory|entra|identity|cognito')
-            THEN 'Identity'
-        WHEN regexp_matches(lower(aws_service), 'monitor|cloudwatch|cloudtrail|log analytics')
-            THEN 'Management and Governance'
-        ELSE 'Other'
-    END AS ServiceCategory,
+    cloud_service_category(aws_service) AS ServiceCategory,
     CASE WHEN tag_value IS NOT NULL THEN json_object(tag_key, tag_value) END AS Tags,
     CASE WHEN allocation = 'cost_centre' THEN tag_value END AS cost_centre,
     CASE WHEN allocation = 'service' THEN tag_value END AS service,

@@ -23,7 +23,7 @@ date_values AS (
 unparseable_dates AS (
     SELECT number, field, 'unparseable date' AS problem, value
     FROM date_values
-    WHERE value <> '' AND try_strptime(value, '%Y-%m-%d %H:%M:%S') IS NULL
+    WHERE value <> '' AND servicenow_time(value) IS NULL
 ),
 
 unknown_states AS (
@@ -46,8 +46,8 @@ ended_before_started AS (
     SELECT number, 'work_end' AS field, 'work_end before work_start' AS problem,
            record ->> '$.work_end.value' AS value
     FROM changes
-    WHERE try_strptime(record ->> '$.work_end.value', '%Y-%m-%d %H:%M:%S')
-        < try_strptime(record ->> '$.work_start.value', '%Y-%m-%d %H:%M:%S')
+    WHERE servicenow_time(record ->> '$.work_end.value')
+        < servicenow_time(record ->> '$.work_start.value')
 ),
 
 problems AS (

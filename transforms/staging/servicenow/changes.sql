@@ -9,20 +9,13 @@ WITH change_fields AS (
         nullif(lower(record ->> '$.type.value'), '') AS type,
         record ->> '$.risk.value' AS risk_code,
         record ->> '$.close_code.value' AS close_code,
-        try_strptime(record ->> '$.opened_at.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
-            AS opened_at,
-        try_strptime(record ->> '$.start_date.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
-            AS planned_start,
-        try_strptime(record ->> '$.end_date.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
-            AS planned_end,
-        try_strptime(record ->> '$.work_start.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
-            AS actual_start,
-        try_strptime(record ->> '$.work_end.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
-            AS actual_end,
-        try_strptime(record ->> '$.closed_at.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
-            AS closed_at,
-        try_strptime(record ->> '$.sys_updated_on.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
-            AS updated_at,
+        servicenow_time(record ->> '$.opened_at.value') AS opened_at,
+        servicenow_time(record ->> '$.start_date.value') AS planned_start,
+        servicenow_time(record ->> '$.end_date.value') AS planned_end,
+        servicenow_time(record ->> '$.work_start.value') AS actual_start,
+        servicenow_time(record ->> '$.work_end.value') AS actual_end,
+        servicenow_time(record ->> '$.closed_at.value') AS closed_at,
+        servicenow_time(record ->> '$.sys_updated_on.value') AS updated_at,
         coalesce(
             nullif(record ->> '$.business_service.display_value', ''),
             nullif(record ->> '$.cmdb_ci.display_value', '')

@@ -20,7 +20,7 @@ date_values AS (
 unparseable_dates AS (
     SELECT number, field, 'unparseable date' AS problem, value
     FROM date_values
-    WHERE value <> '' AND try_strptime(value, '%Y-%m-%d %H:%M:%S') IS NULL
+    WHERE value <> '' AND servicenow_time(value) IS NULL
 ),
 
 unknown_states AS (
@@ -42,8 +42,8 @@ resolved_before_opened AS (
            'resolved before opened (resolved_at left empty)' AS problem,
            record ->> '$.resolved_at.value' AS value
     FROM incidents
-    WHERE try_strptime(record ->> '$.resolved_at.value', '%Y-%m-%d %H:%M:%S')
-        < try_strptime(record ->> '$.opened_at.value', '%Y-%m-%d %H:%M:%S')
+    WHERE servicenow_time(record ->> '$.resolved_at.value')
+        < servicenow_time(record ->> '$.opened_at.value')
 ),
 
 problems AS (

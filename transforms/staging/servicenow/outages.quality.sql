@@ -16,7 +16,7 @@ date_values AS (
 unparseable_dates AS (
     SELECT number, field, 'unparseable date' AS problem, value
     FROM date_values
-    WHERE value <> '' AND try_strptime(value, '%Y-%m-%d %H:%M:%S') IS NULL
+    WHERE value <> '' AND servicenow_time(value) IS NULL
 ),
 
 unknown_types AS (
@@ -31,8 +31,8 @@ ended_before_began AS (
     SELECT number, 'end' AS field, 'end before begin' AS problem,
            record ->> '$.end.value' AS value
     FROM outages
-    WHERE try_strptime(record ->> '$.end.value', '%Y-%m-%d %H:%M:%S')
-        < try_strptime(record ->> '$.begin.value', '%Y-%m-%d %H:%M:%S')
+    WHERE servicenow_time(record ->> '$.end.value')
+        < servicenow_time(record ->> '$.begin.value')
 ),
 
 problems AS (

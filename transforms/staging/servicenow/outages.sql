@@ -7,8 +7,7 @@ SELECT
     nullif(record ->> '$.cmdb_ci.display_value', '') AS service,
     CASE WHEN lower(record ->> '$.type.value') IN ('outage', 'degradation', 'planned')
         THEN lower(record ->> '$.type.value') END AS type,
-    try_strptime(record ->> '$.begin.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC' AS begin_at,
-    try_strptime(record ->> '$.end.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC' AS end_at,
-    try_strptime(record ->> '$.sys_updated_on.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
-        AS updated_at
+    servicenow_time(record ->> '$.begin.value') AS begin_at,
+    servicenow_time(record ->> '$.end.value') AS end_at,
+    servicenow_time(record ->> '$.sys_updated_on.value') AS updated_at
 FROM raw.servicenow_cmdb_ci_outage

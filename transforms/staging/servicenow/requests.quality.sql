@@ -18,7 +18,7 @@ date_values AS (
 unparseable_dates AS (
     SELECT number, field, 'unparseable date' AS problem, value
     FROM date_values
-    WHERE value <> '' AND try_strptime(value, '%Y-%m-%d %H:%M:%S') IS NULL
+    WHERE value <> '' AND servicenow_time(value) IS NULL
 ),
 
 unknown_states AS (
@@ -32,8 +32,8 @@ closed_before_opened AS (
     SELECT number, 'closed_at' AS field, 'closed before opened' AS problem,
            record ->> '$.closed_at.value' AS value
     FROM requests
-    WHERE try_strptime(record ->> '$.closed_at.value', '%Y-%m-%d %H:%M:%S')
-        < try_strptime(record ->> '$.opened_at.value', '%Y-%m-%d %H:%M:%S')
+    WHERE servicenow_time(record ->> '$.closed_at.value')
+        < servicenow_time(record ->> '$.opened_at.value')
 ),
 
 problems AS (

@@ -5,12 +5,9 @@ WITH request_fields AS (
         record_key,
         coalesce(nullif(record ->> '$.number.value', ''), record_key) AS number,
         record ->> '$.state.value' AS state_code,
-        try_strptime(record ->> '$.opened_at.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
-            AS opened_at,
-        try_strptime(record ->> '$.closed_at.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
-            AS closed_at,
-        try_strptime(record ->> '$.sys_updated_on.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
-            AS updated_at,
+        servicenow_time(record ->> '$.opened_at.value') AS opened_at,
+        servicenow_time(record ->> '$.closed_at.value') AS closed_at,
+        servicenow_time(record ->> '$.sys_updated_on.value') AS updated_at,
         coalesce(
             nullif(record ->> '$.business_service.display_value', ''),
             nullif(record ->> '$.cmdb_ci.display_value', ''),

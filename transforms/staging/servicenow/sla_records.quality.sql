@@ -26,7 +26,7 @@ date_values AS (
 unparseable_dates AS (
     SELECT number, field, 'unparseable date' AS problem, value
     FROM date_values
-    WHERE value <> '' AND try_strptime(value, '%Y-%m-%d %H:%M:%S') IS NULL
+    WHERE value <> '' AND servicenow_time(value) IS NULL
 ),
 
 unknown_stages AS (

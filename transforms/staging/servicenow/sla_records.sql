@@ -9,16 +9,11 @@ WITH sla_fields AS (
         nullif(record ->> '$.sla.display_value', '') AS sla_name,
         nullif(lower(record ->> '$.stage.value'), '') AS stage,
         try_cast(nullif(record ->> '$.has_breached.value', '') AS BOOLEAN) AS breached,
-        try_strptime(record ->> '$.start_time.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
-            AS start_time,
-        try_strptime(record ->> '$.end_time.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
-            AS end_time,
-        try_strptime(record ->> '$.planned_end_time.value', '%Y-%m-%d %H:%M:%S')
-            AT TIME ZONE 'UTC' AS breach_time,
-        epoch(try_strptime(record ->> '$.pause_duration.value', '%Y-%m-%d %H:%M:%S'))
-            AS pause_duration_seconds,
-        try_strptime(record ->> '$.sys_updated_on.value', '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC'
-            AS updated_at
+        servicenow_time(record ->> '$.start_time.value') AS start_time,
+        servicenow_time(record ->> '$.end_time.value') AS end_time,
+        servicenow_time(record ->> '$.planned_end_time.value') AS breach_time,
+        epoch(servicenow_time(record ->> '$.pause_duration.value')) AS pause_duration_seconds,
+        servicenow_time(record ->> '$.sys_updated_on.value') AS updated_at
     FROM raw.servicenow_task_sla
 ),
 

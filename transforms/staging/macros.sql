@@ -1,0 +1,25 @@
+-- Small SQL functions shared by the staging queries; defined per connection before staging runs.
+
+-- ServiceNow datetimes with sysparm_display_value=false are UTC 'YYYY-MM-DD HH:MM:SS'.
+-- Anything else becomes NULL here; the .quality.sql files report it by record number.
+CREATE OR REPLACE TEMP MACRO servicenow_time(text) AS
+    try_strptime(text, '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC';
+
+-- Cost APIs name services but give no FOCUS ServiceCategory: derive it from well-known names.
+CREATE OR REPLACE TEMP MACRO cloud_service_category(service_name) AS
+    CASE
+        WHEN regexp_matches(lower(service_name),
+            'compute|virtual machine|lambda|functions|container|kubernetes|app service')
+            THEN 'Compute'
+        WHEN regexp_matches(lower(service_name), 'storage|s3|backup|glacier') THEN 'Storage'
+        WHEN regexp_matches(lower(service_name), 'database|sql|rds|dynamodb|cosmos')
+            THEN 'Databases'
+        WHEN regexp_matches(lower(service_name),
+            'bandwidth|network|cloudfront|load balanc|data transfer|vpc|dns')
+            THEN 'Networking'
+        WHEN regexp_matches(lower(service_name), 'active directory|entra|identity|cognito')
+            THEN 'Identity'
+        WHEN regexp_matches(lower(service_name), 'monitor|cloudwatch|cloudtrail|log analytics')
+            THEN 'Management and Governance'
+        ELSE 'Other'
+    END;

@@ -149,6 +149,24 @@ EXPECTED = [
     ("retention_rate", "month", FEB, "all", "all", 100.0),  # 21 of 21
     ("retention_rate", "quarter", Q1, "all", "all", 90.0),  # quarterly cohort 18 of 20
     ("critical_vulnerability_remediation_time", "month", JAN, "all", "all", 10.0),  # 40 / 4
+    ("critical_vulnerability_remediation_time", "quarter", Q1, "all", "all", 10.0),
+    ("automation_coverage", "month", JAN, "all", "all", 40.0),
+    # weeks (Monday start, Berlin) of the metrics pinned above at month and quarter
+    ("incident_resolution_time_p90", "week", date(2024, 1, 1), "all", "all", 3.8),  # 2 + 0.9 x 2
+    ("mean_time_to_restore", "week", date(2024, 1, 1), "all", "all", 2.0),  # I1
+    ("mean_time_to_restore", "week", date(2024, 1, 8), "all", "all", 24.0),  # I3
+    ("security_incident_resolution_time", "week", date(2024, 1, 15), "all", "all", 6.0),  # I4
+    ("reopen_rate", "week", date(2024, 1, 1), "all", "all", 50.0),  # I2 of I1, I2
+    ("first_contact_resolution", "week", date(2024, 1, 15), "all", "all", 100.0),  # I4
+    # S1 ends Mon Jan 15 01:00 Berlin (met), S2 Tue (breached), I4 Sat (made): 2 of 3
+    ("sla_attainment", "week", date(2024, 1, 15), "all", "all", 200 / 3),
+    # opened: I1 Tue portal, I2 Wed phone, I6 Fri phone
+    ("self_service_adoption", "week", date(2024, 1, 1), "all", "all", 100 / 3),
+    ("request_fulfillment_time_p90", "week", date(2024, 1, 8), "all", "all", 24.0),  # R1
+    ("request_fulfillment_time_p90", "quarter", Q1, "all", "all", 21.8),
+    # K2 (tag owner, 50) Mon Jan 15 and K3 (unallocated, 30) Sat Jan 20: 50 / 80
+    ("cost_allocation_coverage", "week", date(2024, 1, 15), "all", "all", 62.5),
+    ("employee_engagement", "week", date(2024, 1, 15), "all", "all", 80.0),  # E1
 ]
 
 
@@ -161,10 +179,30 @@ def test_value(berlin, metric, grain, period, dimension, dimension_value, expect
     assert row["value"] == pytest.approx(expected)
 
 
-def test_every_metric_is_pinned():
+# Inputs that arrive monthly (or quarterly) cannot give weekly values: tested as absent or NULL.
+MONTHLY_INPUT_METRICS = {
+    "cost_per_ticket", "it_spend_pct_revenue", "project_roi", "training_hours_per_fte",
+    "certifications", "automation_coverage", "retention_rate",
+    "critical_vulnerability_remediation_time",
+}  # fmt: skip
+
+
+def test_every_metric_is_pinned_at_every_grain():
     from transforms.kpis import load_catalogue
 
-    assert {m.id for m in load_catalogue()} == {e[0] for e in EXPECTED}
+    pinned = {(e[0], e[1]) for e in EXPECTED}
+    for metric in load_catalogue():
+        grains = {"month", "quarter"} | (set() if metric.id in MONTHLY_INPUT_METRICS else {"week"})
+        assert {(metric.id, grain) for grain in grains} <= pinned, metric.id
+
+
+def test_monthly_inputs_never_give_weekly_values(berlin):
+    weekly = [
+        key
+        for key, row in berlin.items()
+        if key[0] in MONTHLY_INPUT_METRICS and key[1] == "week" and row["value"] is not None
+    ]
+    assert weekly == []
 
 
 def test_ratio_rows_carry_numerator_denominator_and_coverage(berlin):
@@ -235,18 +273,18 @@ def test_utc_buckets_differ_from_berlin(warehouse):
 def test_week_start_sunday(warehouse):
     with warehouse.connect() as con:
         load_fixture(con)
-        compute_metrics(
-            con, timezone="Europe/Berlin", week_start="sunday", min_n=1, as_of=AS_OF
-        )
+        compute_metrics(con, timezone="Europe/Berlin", week_start="sunday", min_n=1, as_of=AS_OF)
         values = values_by_key(con)
     # I9 resolves on Sunday 2024-03-31 in Berlin: the first day of a Sunday week
-    assert values[("incident_resolution_time", "week", date(2024, 3, 31), "all", "all")][
-        "value"
-    ] == 4.0
+    assert (
+        values[("incident_resolution_time", "week", date(2024, 3, 31), "all", "all")]["value"]
+        == 4.0
+    )
     # I1 (Tue Jan 2) and I2 (Wed Jan 3) fall in the week that starts on Sunday 2023-12-31
-    assert values[("incident_resolution_time", "week", date(2023, 12, 31), "all", "all")][
-        "value"
-    ] == 3.0
+    assert (
+        values[("incident_resolution_time", "week", date(2023, 12, 31), "all", "all")]["value"]
+        == 3.0
+    )
 
 
 def test_empty_warehouse_computes_no_rows(warehouse):

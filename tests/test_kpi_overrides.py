@@ -34,7 +34,9 @@ def test_redefined_metrics(warehouse):
             "target": 10,
             "params": {"failed_outcomes": ["Unsuccessful", "successful_issues"]},
         },
-        "mean_time_to_restore": {"params": {"major_priorities": [1], "include_change_caused": False}},
+        "mean_time_to_restore": {
+            "params": {"major_priorities": [1], "include_change_caused": False}
+        },
         "self_service_adoption": {"params": {"self_service_channels": ["phone"]}},
         "cloud_spend": {"params": {"cost_column": "BilledCost"}},
         "it_spend_pct_revenue": {"params": {"include_cloud_costs": True}},
@@ -104,7 +106,10 @@ def test_disabled_metric_and_own_min_n(warehouse):
             {"cloud_spend": {"params": {"cost_column": "ListCost"}}},
             "metrics.cloud_spend.params.cost_column: expected one of ['EffectiveCost', 'BilledCost']",
         ),
-        ({"mttr": {"enabled": True}}, "metrics: unknown metric id(s) ['mttr']; known ids: cost_per_ticket"),
+        (
+            {"mttr": {"enabled": True}},
+            "metrics: unknown metric id(s) ['mttr']; known ids: cost_per_ticket",
+        ),
     ],
 )
 def test_bad_overrides_name_their_path(warehouse, overrides, message):

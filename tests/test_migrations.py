@@ -30,7 +30,25 @@ def test_new_file_gets_every_schema_and_the_latest_version(warehouse):
                 "WHERE table_schema = 'core' AND table_name = 'incidents' ORDER BY ordinal_position"
             ).fetchall()
         ]
-    for contract_column in ["incident_id", "source", "number", "opened_at", "resolved_at", "closed_at", "priority", "state", "service", "assignment_group", "category", "channel", "reopen_count", "reassignment_count", "made_sla", "caused_by_change_id", "updated_at"]:
+    for contract_column in [
+        "incident_id",
+        "source",
+        "number",
+        "opened_at",
+        "resolved_at",
+        "closed_at",
+        "priority",
+        "state",
+        "service",
+        "assignment_group",
+        "category",
+        "channel",
+        "reopen_count",
+        "reassignment_count",
+        "made_sla",
+        "caused_by_change_id",
+        "updated_at",
+    ]:
         assert contract_column in columns
 
 

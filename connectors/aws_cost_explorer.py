@@ -12,13 +12,14 @@ import hashlib
 import hmac
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 import requests
 
 from connectors.base import Page, Record, Stream
+from connectors.cost_window import restated_window
 from connectors.focus import TagKeys
 from connectors.http import (
     HttpClient,
@@ -203,13 +204,7 @@ class CostExplorer:
         return [COSTS]
 
     def window(self, cursor: str | None) -> tuple[date, date]:
-        """[start, end): from the cursor minus the restatement window, up to today (exclusive)."""
-        today = self.today or datetime.now(UTC).date()
-        if cursor:
-            start = date.fromisoformat(cursor) - timedelta(days=self.lookback_days)
-        else:
-            start = self.start or _months_back(today, 13)
-        return start, today
+        return restated_window(cursor, self.lookback_days, self.start, self.today)
 
     def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]:
         start, end = self.window(cursor)
@@ -258,11 +253,6 @@ class CostExplorer:
                     "currency": billed.get("Unit"),
                     "estimated": bool(result.get("Estimated")),
                 }
-
-
-def _months_back(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 - months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def from_env(env: Mapping[str, str]) -> CostExplorer:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import requests
 
 from connectors.base import Page, Record, Stream
+from connectors.cost_window import restated_window
 from connectors.focus import TagKeys
 from connectors.http import (
     HttpClient,
@@ -104,13 +105,7 @@ class CostManagement:
         return [COSTS]
 
     def window(self, cursor: str | None) -> tuple[date, date]:
-        """[start, end): from the cursor minus the restatement window, up to today (exclusive)."""
-        today = self.today or datetime.now(UTC).date()
-        if cursor:
-            start = date.fromisoformat(cursor) - timedelta(days=self.lookback_days)
-        else:
-            start = self.start or (today.replace(day=1) - timedelta(days=365)).replace(day=1)
-        return start, today
+        return restated_window(cursor, self.lookback_days, self.start, self.today)
 
     def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]:
         for first, last in month_windows(*self.window(cursor)):

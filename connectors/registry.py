@@ -33,18 +33,6 @@ CONNECTOR_MODULES = {
 }
 
 
-def available_sources() -> list[str]:
-    """Sources with a connector in this release (the others are names reserved by the contract)."""
-    found = []
-    for name, module in CONNECTOR_MODULES.items():
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError:
-            continue
-        found.append(name)
-    return found
-
-
 def source_from_env(name: str, env: Mapping[str, str]) -> Source | FileSource:
     if name not in CONNECTOR_MODULES:
         raise SourceError(f"{name}: no connector for this source in this release")

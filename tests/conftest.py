@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,3 +33,26 @@ def warehouse(tmp_path: Path) -> Warehouse:
 def shared_data() -> Path:
     require(SHARED_DATA.is_dir(), f"shared data folder {SHARED_DATA} not found")
     return SHARED_DATA
+
+
+REPO = Path(__file__).resolve().parents[1]
+SOURCE_VARIABLES = ("SCORECARD_", "SERVICENOW_", "FOCUS_", "AWS_", "AZURE_", "MEASURES_")
+
+
+def launch_nightly_job(**env: str) -> None:
+    """Run `dg launch --job nightly_scorecard` as a user would, with only the given settings."""
+    dg = shutil.which("dg", path=str(Path(sys.executable).parent)) or "dg"
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(SOURCE_VARIABLES) and k != "DAGSTER_HOME"
+    }
+    run = subprocess.run(
+        [dg, "launch", "--job", "nightly_scorecard"],
+        cwd=REPO,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]

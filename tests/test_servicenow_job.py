@@ -1,31 +1,14 @@
 """`SCORECARD_SOURCES=servicenow dg launch --job nightly_scorecard` against a Table API emulator."""
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 
 from connectors.emulators.catalogue import demo_as_of
 from connectors.emulators.servicenow import start_demo
+from tests.conftest import launch_nightly_job
 
-REPO = Path(__file__).resolve().parents[1]
 CORE_TABLES = ("incidents", "changes", "requests", "sla_records", "outages")
-
-
-def launch(env: dict[str, str]) -> None:
-    dg = shutil.which("dg", path=str(Path(sys.executable).parent)) or "dg"
-    run = subprocess.run(
-        [dg, "launch", "--job", "nightly_scorecard"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
 
 
 def snapshot(path: Path) -> tuple[dict, list, list]:
@@ -43,17 +26,14 @@ def snapshot(path: Path) -> tuple[dict, list, list]:
 def test_job_loads_all_five_tables_and_a_second_run_changes_nothing(tmp_path):
     source_env, stop = start_demo(demo_as_of(), tmp_path)
     try:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("SCORECARD_", "SERVICENOW_", "DAGSTER_HOME"))
+        settings = {
+            **source_env,
+            "SCORECARD_SOURCES": "servicenow",
+            "SCORECARD_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
         }
-        env.update(source_env)
-        env["SCORECARD_SOURCES"] = "servicenow"
-        env["SCORECARD_WAREHOUSE"] = str(tmp_path / "warehouse.duckdb")
-        launch(env)
+        launch_nightly_job(**settings)
         first = snapshot(tmp_path / "warehouse.duckdb")
-        launch(env)
+        launch_nightly_job(**settings)
         second = snapshot(tmp_path / "warehouse.duckdb")
     finally:
         stop()

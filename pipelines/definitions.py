@@ -23,10 +23,7 @@ demo = "demo" in requested
 sources = demo_sources() if demo else requested
 
 assets = [
-    *[
-        ingest_asset(s, settings.sources.get(s) and settings.sources[s].full_refresh)
-        for s in sources
-    ],
+    *[ingest_asset(s, settings.full_refresh(s)) for s in sources],
     *core_assets(sources),
     kpi_asset(settings),
     scorecard_asset(settings),

@@ -44,7 +44,7 @@ def ingest_asset(source: str, full_refresh_default: bool = False) -> dg.AssetsDe
         connector = sources.open(source)
         full_refresh = config.full_refresh or full_refresh_default
         with warehouse.get().connect() as con:
-            load = ingest(con, connector, run_id=context.run_id, full_refresh=full_refresh)
+            load = ingest(con, connector, context.run_id, full_refresh, origin=sources.origin)
             metadata = raw_metadata(con, source)
         metadata.update({"records_received": load.received, "full_refresh": full_refresh})
         for stream in load.streams.values():

@@ -44,5 +44,9 @@ class SourcesResource(dg.ConfigurableResource):
         if self._stack is not None:
             self._stack.close()
 
+    @property
+    def origin(self) -> str:
+        return "the built-in demo" if self.demo else "the configured source"
+
     def open(self, name: str) -> Source | FileSource:
         return source_from_env(name, {**os.environ, **self._demo_env})

@@ -24,7 +24,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from connectors.registry import SOURCE_NAMES
+from connectors.registry import CONNECTOR_MODULES, SOURCE_NAMES
 
 DEFAULT_CONFIG = "scorecard.yaml"
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -138,6 +138,9 @@ class Settings(_Strict):
     @property
     def schedule_timezone(self) -> str:
         return self.schedule.timezone or self.calendar.timezone
+
+    def full_refresh(self, source: str) -> bool:
+        return source in self.sources and self.sources[source].full_refresh
 
     def metric_overrides(self) -> dict[str, dict[str, Any]]:
         """The metrics section as plain mappings, for the KPI runner."""
@@ -259,6 +262,17 @@ def enabled_sources(settings: Settings, env: Mapping[str, str] | None = None) ->
                 check_source_name(name)
             except ValueError as exc:
                 raise ConfigError(f"SCORECARD_SOURCES: {exc}") from None
-        return list(dict.fromkeys(names))
+        return _with_connectors(list(dict.fromkeys(names)), "SCORECARD_SOURCES")
     names = [name for name, source in settings.sources.items() if source.enabled]
-    return names or ["demo"]
+    return _with_connectors(names, "sources") or ["demo"]
+
+
+def _with_connectors(names: list[str], where: str) -> list[str]:
+    """Names the contract reserves for connectors still to come are refused before a run starts."""
+    missing = [n for n in names if n != "demo" and n not in CONNECTOR_MODULES]
+    if missing:
+        raise ConfigError(
+            f"{where}: no connector for {', '.join(missing)} in this release; "
+            f"available: {', '.join(CONNECTOR_MODULES)}, demo"
+        )
+    return names

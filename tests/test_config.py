@@ -106,3 +106,14 @@ def test_secret_values_never_appear_in_errors(tmp_path):
     with pytest.raises(ConfigError) as error:
         load_settings(path, env={"HOOK": "s3cr3t-token"})
     assert "s3cr3t-token" not in str(error.value)
+
+
+def test_sources_without_a_connector_yet_are_refused_before_a_run(tmp_path):
+    settings = load_settings(write(tmp_path, "sources:\n  pagerduty: {enabled: true}\n"), env={})
+    with pytest.raises(
+        ConfigError,
+        match="sources: no connector for pagerduty in this release; available: servicenow, focus",
+    ):
+        enabled_sources(settings, env={})
+    with pytest.raises(ConfigError, match="SCORECARD_SOURCES: no connector for jira, freshservice"):
+        enabled_sources(settings, env={"SCORECARD_SOURCES": "servicenow,jira,freshservice"})

@@ -163,3 +163,17 @@ def test_records_are_stored_as_received(warehouse):
         land_page(con, "servicenow", INCIDENT, Page([payload], None))
         stored = con.execute("SELECT record FROM raw.servicenow_incident").fetchall()[0][0]
     assert json.loads(stored) == payload
+
+
+def test_demo_and_real_records_are_never_blended(warehouse):
+    from warehouse import WarehouseError
+
+    with warehouse.connect() as con:
+        ingest(con, PagedSource(), origin="the built-in demo")
+        ingest(con, PagedSource(), origin="the built-in demo")
+        with pytest.raises(
+            WarehouseError,
+            match=r"servicenow: the warehouse .*warehouse.work.duckdb holds servicenow records from the built-in demo, and this run reads the configured source",
+        ):
+            ingest(con, PagedSource(), origin="the configured source")
+        assert con.execute("SELECT count(*) FROM raw.servicenow_incident").fetchall()[0][0] == 15

@@ -10,6 +10,7 @@ import duckdb
 
 from connectors.base import FileSource, Source
 from warehouse.landing import land_page, read_cursor, reset_cursor
+from warehouse.store import WarehouseError
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +36,34 @@ class SourceLoad:
         return sum(s.received for s in self.streams.values())
 
 
+def claim_origin(con: duckdb.DuckDBPyConnection, source: str, origin: str) -> None:
+    """Refuse to load a source into a warehouse that holds its records from another origin."""
+    held = con.execute(
+        "SELECT origin FROM meta.source_origins WHERE source = ?", [source]
+    ).fetchall()
+    if held and held[0][0] != origin:
+        database = con.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchall()[0][0]
+        raise WarehouseError(
+            f"{source}: the warehouse {database} holds {source} records from {held[0][0]}, "
+            f"and this run reads {origin}; loading both would blend them. Point "
+            "SCORECARD_WAREHOUSE at another file, or delete this one (and its published copy) "
+            "to start over."
+        )
+    if not held:
+        con.execute("INSERT INTO meta.source_origins VALUES (?, ?, now())", [source, origin])
+
+
 def ingest(
     con: duckdb.DuckDBPyConnection,
     source: Source | FileSource,
     run_id: str | None = None,
     full_refresh: bool = False,
+    origin: str = "the configured source",
 ) -> SourceLoad:
     """Land every stream of a source; resumes from the stored cursor unless full_refresh."""
+    claim_origin(con, source.name, origin)
     result = SourceLoad(source.name)
     if hasattr(source, "load"):
         if full_refresh:

@@ -23,3 +23,21 @@ CREATE OR REPLACE TEMP MACRO cloud_service_category(service_name) AS
             THEN 'Management and Governance'
         ELSE 'Other'
     END;
+
+-- ServiceNow datetime fields of a raw table that are set but cannot be read, by record number.
+CREATE OR REPLACE TEMP MACRO servicenow_unparseable_dates(raw_table, fields) AS TABLE
+    SELECT
+        record_key,
+        coalesce(nullif(record ->> '$.number.value', ''), record_key) AS number,
+        field,
+        'unparseable date' AS problem,
+        value
+    FROM (
+        SELECT
+            record_key,
+            record,
+            field,
+            json_extract_string(record, '$.' || field || '.value') AS value
+        FROM query_table(raw_table), unnest(fields) AS date_fields(field)
+    )
+    WHERE value <> '' AND servicenow_time(value) IS NULL;

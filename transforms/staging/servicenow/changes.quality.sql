@@ -8,22 +8,12 @@ WITH changes AS (
     FROM raw.servicenow_change_request
 ),
 
-date_values AS (
-    SELECT
-        changes.number,
-        date_fields.field,
-        json_extract_string(changes.record, '$.' || date_fields.field || '.value') AS value
-    FROM changes
-    CROSS JOIN (
-        VALUES ('opened_at'), ('start_date'), ('end_date'), ('work_start'), ('work_end'),
-               ('closed_at'), ('sys_updated_on')
-    ) AS date_fields(field)
-),
-
 unparseable_dates AS (
-    SELECT number, field, 'unparseable date' AS problem, value
-    FROM date_values
-    WHERE value <> '' AND servicenow_time(value) IS NULL
+    SELECT number, field, problem, value
+    FROM servicenow_unparseable_dates(
+        'raw.servicenow_change_request',
+        ['opened_at', 'start_date', 'end_date', 'work_start', 'work_end', 'closed_at', 'sys_updated_on']
+    )
 ),
 
 unknown_states AS (

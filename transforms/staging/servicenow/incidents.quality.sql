@@ -6,21 +6,12 @@ WITH incidents AS (
     FROM raw.servicenow_incident
 ),
 
-date_values AS (
-    SELECT
-        incidents.number,
-        date_fields.field,
-        json_extract_string(incidents.record, '$.' || date_fields.field || '.value') AS value
-    FROM incidents
-    CROSS JOIN (
-        VALUES ('opened_at'), ('resolved_at'), ('closed_at'), ('sys_updated_on')
-    ) AS date_fields(field)
-),
-
 unparseable_dates AS (
-    SELECT number, field, 'unparseable date' AS problem, value
-    FROM date_values
-    WHERE value <> '' AND servicenow_time(value) IS NULL
+    SELECT number, field, problem, value
+    FROM servicenow_unparseable_dates(
+        'raw.servicenow_incident',
+        ['opened_at', 'resolved_at', 'closed_at', 'sys_updated_on']
+    )
 ),
 
 unknown_states AS (

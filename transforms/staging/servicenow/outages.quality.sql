@@ -4,19 +4,12 @@ WITH outages AS (
     FROM raw.servicenow_cmdb_ci_outage
 ),
 
-date_values AS (
-    SELECT
-        outages.number,
-        date_fields.field,
-        json_extract_string(outages.record, '$.' || date_fields.field || '.value') AS value
-    FROM outages
-    CROSS JOIN (VALUES ('begin'), ('end'), ('sys_updated_on')) AS date_fields(field)
-),
-
 unparseable_dates AS (
-    SELECT number, field, 'unparseable date' AS problem, value
-    FROM date_values
-    WHERE value <> '' AND servicenow_time(value) IS NULL
+    SELECT number, field, problem, value
+    FROM servicenow_unparseable_dates(
+        'raw.servicenow_cmdb_ci_outage',
+        ['begin', 'end', 'sys_updated_on']
+    )
 ),
 
 unknown_types AS (

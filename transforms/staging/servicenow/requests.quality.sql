@@ -6,19 +6,12 @@ WITH requests AS (
     FROM raw.servicenow_sc_req_item
 ),
 
-date_values AS (
-    SELECT
-        requests.number,
-        date_fields.field,
-        json_extract_string(requests.record, '$.' || date_fields.field || '.value') AS value
-    FROM requests
-    CROSS JOIN (VALUES ('opened_at'), ('closed_at'), ('sys_updated_on')) AS date_fields(field)
-),
-
 unparseable_dates AS (
-    SELECT number, field, 'unparseable date' AS problem, value
-    FROM date_values
-    WHERE value <> '' AND servicenow_time(value) IS NULL
+    SELECT number, field, problem, value
+    FROM servicenow_unparseable_dates(
+        'raw.servicenow_sc_req_item',
+        ['opened_at', 'closed_at', 'sys_updated_on']
+    )
 ),
 
 unknown_states AS (

@@ -7,26 +7,18 @@ WITH clocks AS (
                 || coalesce(nullif(record ->> '$.sla.display_value', ''), record_key),
             record_key
         ) AS number,
+        record_key,
         record
     FROM raw.servicenow_task_sla
 ),
 
-date_values AS (
-    SELECT
-        clocks.number,
-        date_fields.field,
-        json_extract_string(clocks.record, '$.' || date_fields.field || '.value') AS value
-    FROM clocks
-    CROSS JOIN (
-        VALUES ('start_time'), ('end_time'), ('planned_end_time'), ('pause_duration'),
-               ('sys_updated_on')
-    ) AS date_fields(field)
-),
-
 unparseable_dates AS (
-    SELECT number, field, 'unparseable date' AS problem, value
-    FROM date_values
-    WHERE value <> '' AND servicenow_time(value) IS NULL
+    SELECT clocks.number, dates.field, dates.problem, dates.value
+    FROM servicenow_unparseable_dates(
+        'raw.servicenow_task_sla',
+        ['start_time', 'end_time', 'planned_end_time', 'pause_duration', 'sys_updated_on']
+    ) AS dates
+    JOIN clocks USING (record_key)
 ),
 
 unknown_stages AS (

@@ -12,7 +12,10 @@ unparseable_dates AS (
     SELECT number, field, problem, value
     FROM servicenow_unparseable_dates(
         'raw.servicenow_change_request',
-        ['opened_at', 'start_date', 'end_date', 'work_start', 'work_end', 'closed_at', 'sys_updated_on']
+        [
+            'opened_at', 'start_date', 'end_date', 'work_start', 'work_end', 'closed_at',
+            'sys_updated_on'
+        ]
     )
 ),
 

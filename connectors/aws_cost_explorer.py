@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -19,7 +19,11 @@ from urllib.parse import quote, unquote, urlsplit
 import requests
 
 from connectors.base import Page, Record, Stream
-from connectors.cost_window import restated_window
+from connectors.cost_window import (
+    DEFAULT_LOOKBACK_DAYS,
+    DailyCostSource,
+    cost_settings,
+)
 from connectors.focus import TagKeys
 from connectors.http import (
     HttpClient,
@@ -36,17 +40,15 @@ DEFAULT_ENDPOINT = "https://ce.us-east-1.amazonaws.com"
 TARGET = "AWSInsightsIndexService.GetCostAndUsage"
 THROTTLE_TYPES = frozenset({"LimitExceededException", "ThrottlingException"})
 METRICS = ("UnblendedCost", "AmortizedCost")
-COSTS = Stream("costs", primary_key="key", cursor_field="date")
 
 
 @dataclass(frozen=True)
 class Credentials:
-    access_key: str
-    secret_key: str
-    session_token: str | None = None
+    """An AWS key pair; the secret and session token stay out of repr (and so of tracebacks)."""
 
-    def __repr__(self) -> str:  # never print a secret, even in a traceback
-        return f"Credentials(access_key={self.access_key[:4]}...)"
+    access_key: str
+    secret_key: str = field(repr=False)
+    session_token: str | None = field(default=None, repr=False)
 
 
 def _hmac(key: bytes, text: str) -> bytes:
@@ -167,7 +169,7 @@ def region_of(endpoint: str, fallback: str | None) -> str:
     return fallback or "us-east-1"
 
 
-class CostExplorer:
+class CostExplorer(DailyCostSource):
     """Source: daily UnblendedCost/AmortizedCost by SERVICE and one TAG key."""
 
     name = SOURCE
@@ -178,18 +180,14 @@ class CostExplorer:
         credentials: Credentials,
         region: str,
         tag_key: str = "service",
-        lookback_days: int = 5,
+        lookback_days: int = DEFAULT_LOOKBACK_DAYS,
         start: date | None = None,
         tag_keys: TagKeys | None = None,
         policy: RetryPolicy | None = None,
         today: date | None = None,
     ) -> None:
+        super().__init__(tag_key, lookback_days, start, tag_keys, today)
         self.endpoint = require_safe_url(endpoint, SOURCE)
-        self.tag_key = tag_key
-        self.lookback_days = lookback_days
-        self.today = today
-        self.start = start
-        self.allocation = (tag_keys or TagKeys()).role_of(tag_key)
         session = requests.Session()
         session.auth = SigV4Auth(credentials, region)
         self.client = HttpClient(
@@ -200,13 +198,12 @@ class CostExplorer:
             session=session,
         )
 
-    def streams(self) -> list[Stream]:
-        return [COSTS]
-
-    def window(self, cursor: str | None) -> tuple[date, date]:
-        return restated_window(cursor, self.lookback_days, self.start, self.today)
-
     def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]:
+        """Pages in time order; each page's cursor is its latest day.
+
+        That day may continue on the next page, but a resumed run starts lookback_days before
+        the cursor and so reads it again whole.
+        """
         start, end = self.window(cursor)
         if start >= end:
             return
@@ -224,35 +221,47 @@ class CostExplorer:
             },
             context=f"GetCostAndUsage {start}..{end}",
         )
-        for _, body in self.client.paginate(first, next_by_token):
-            records = list(self._records(body))
+        for request, body in self.client.paginate(first, next_by_token):
+            records = list(self._records(body, request.context))
             latest = max((r["date"] for r in records), default=cursor)
             yield Page(records, latest)
 
-    def _records(self, body: dict[str, Any]) -> Iterator[Record]:
-        for result in body.get("ResultsByTime") or []:
-            day = result["TimePeriod"]["Start"]
+    def _records(self, body: dict[str, Any], context: str) -> Iterator[Record]:
+        for index, result in enumerate(body.get("ResultsByTime") or []):
+            day = (result.get("TimePeriod") or {}).get("Start")
+            if not isinstance(day, str) or not _is_day(day):
+                raise SourceError(
+                    f"{SOURCE}: {context}: ResultsByTime[{index}] field TimePeriod.Start is "
+                    f"{day!r}, expected YYYY-MM-DD"
+                )
             for group in result.get("Groups") or []:
                 keys = group.get("Keys") or []
                 if len(keys) != 2:
-                    raise SourceError(f"{SOURCE}: group on {day} has keys {keys!r}, expected 2")
+                    raise SourceError(
+                        f"{SOURCE}: {context}: group on {day} field Keys is {keys!r}, expected "
+                        "[SERVICE, TAG]"
+                    )
                 service, tag = keys
                 _, _, tag_value = tag.partition("$")
                 metrics = group.get("Metrics") or {}
                 billed = metrics.get("UnblendedCost") or {}
                 effective = metrics.get("AmortizedCost") or billed
                 yield {
-                    "key": f"{day}|{service}|{tag_value}",
-                    "date": day,
+                    **self.keyed(day, service, tag_value),
                     "aws_service": service,
-                    "tag_key": self.tag_key,
-                    "tag_value": tag_value or None,
-                    "allocation": self.allocation,
                     "billed_cost": billed.get("Amount"),
                     "effective_cost": effective.get("Amount"),
                     "currency": billed.get("Unit"),
                     "estimated": bool(result.get("Estimated")),
                 }
+
+
+def _is_day(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
 
 
 def from_env(env: Mapping[str, str]) -> CostExplorer:
@@ -262,20 +271,13 @@ def from_env(env: Mapping[str, str]) -> CostExplorer:
         if not env.get(variable):
             raise SourceError(f"{SOURCE}: {variable} is not set")
     endpoint = env.get("AWS_CE_ENDPOINT_URL") or DEFAULT_ENDPOINT
-    start = env.get("AWS_CE_START")
-    try:
-        return CostExplorer(
-            endpoint,
-            Credentials(
-                env["AWS_ACCESS_KEY_ID"],
-                env["AWS_SECRET_ACCESS_KEY"],
-                env.get("AWS_SESSION_TOKEN") or None,
-            ),
-            region_of(endpoint, env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")),
-            tag_key=env.get("AWS_CE_TAG_KEY") or "service",
-            lookback_days=int(env.get("AWS_CE_LOOKBACK_DAYS") or 5),
-            start=date.fromisoformat(start) if start else None,
-            tag_keys=TagKeys.from_env(env),
-        )
-    except ValueError as exc:
-        raise SourceError(f"{SOURCE}: bad AWS_CE_LOOKBACK_DAYS or AWS_CE_START: {exc}") from exc
+    return CostExplorer(
+        endpoint,
+        Credentials(
+            env["AWS_ACCESS_KEY_ID"],
+            env["AWS_SECRET_ACCESS_KEY"],
+            env.get("AWS_SESSION_TOKEN") or None,
+        ),
+        region_of(endpoint, env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")),
+        **cost_settings(env, SOURCE, "AWS_CE"),
+    )

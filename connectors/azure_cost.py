@@ -16,7 +16,7 @@ from typing import Any
 import requests
 
 from connectors.base import Page, Record, Stream
-from connectors.cost_window import restated_window
+from connectors.cost_window import DEFAULT_LOOKBACK_DAYS, DailyCostSource, cost_settings
 from connectors.focus import TagKeys
 from connectors.http import (
     HttpClient,
@@ -31,7 +31,6 @@ SOURCE = "azure_cost"
 DEFAULT_ENDPOINT = "https://management.azure.com"
 API_VERSION = "2023-03-01"
 RETRY_HEADER_PREFIX = "x-ms-ratelimit-microsoft.costmanagement-"
-COSTS = Stream("costs", primary_key="key", cursor_field="date")
 
 
 def azure_retry_after(response: requests.Response) -> float | None:
@@ -68,7 +67,7 @@ def month_windows(start: date, end: date) -> Iterator[tuple[date, date]]:
         first = last + timedelta(days=1)
 
 
-class CostManagement:
+class CostManagement(DailyCostSource):
     """Source: Cost Management Query for one scope (subscription, resource group, account)."""
 
     name = SOURCE
@@ -79,33 +78,23 @@ class CostManagement:
         scope: str,
         token: str,
         tag_key: str = "service",
-        lookback_days: int = 5,
+        lookback_days: int = DEFAULT_LOOKBACK_DAYS,
         start: date | None = None,
         tag_keys: TagKeys | None = None,
         policy: RetryPolicy | None = None,
         today: date | None = None,
     ) -> None:
+        super().__init__(tag_key, lookback_days, start, tag_keys, today)
         self.url = (
             f"{require_safe_url(endpoint, SOURCE)}/{scope.strip('/')}"
             "/providers/Microsoft.CostManagement/query"
         )
-        self.tag_key = tag_key
-        self.lookback_days = lookback_days
-        self.start = start
-        self.today = today
-        self.allocation = (tag_keys or TagKeys()).role_of(tag_key)
         self.client = HttpClient(
             SOURCE,
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
             policy=policy or RetryPolicy(),
             retry_after=azure_retry_after,
         )
-
-    def streams(self) -> list[Stream]:
-        return [COSTS]
-
-    def window(self, cursor: str | None) -> tuple[date, date]:
-        return restated_window(cursor, self.lookback_days, self.start, self.today)
 
     def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]:
         for first, last in month_windows(*self.window(cursor)):
@@ -117,10 +106,10 @@ class CostManagement:
                 context=f"cost query {first}..{last}",
             )
             held: list[Record] | None = None
-            for _, body in self.client.paginate(request, next_by_link):
+            for page_request, body in self.client.paginate(request, next_by_link):
                 if held is not None:
                     yield Page(held, None)
-                held = list(self._records(body))
+                held = list(self._records(body, page_request.context))
             # Only a month's last page moves the cursor: its last day is then fully read.
             yield Page(held or [], last.isoformat())
 
@@ -139,30 +128,30 @@ class CostManagement:
             },
         }
 
-    def _records(self, body: dict[str, Any]) -> Iterator[Record]:
+    def _records(self, body: dict[str, Any], context: str) -> Iterator[Record]:
         properties = body.get("properties") or {}
         names = [c.get("name") for c in properties.get("columns") or []]
         needed = ("PreTaxCost", "UsageDate", "ServiceName", "Currency")
         missing = [n for n in needed if n not in names]
         if missing:
-            raise SourceError(f"{SOURCE}: query result lacks column(s) {missing}; got {names}")
-        for row in properties.get("rows") or []:
+            raise SourceError(
+                f"{SOURCE}: {context}: query result lacks column(s) {missing}; got {names}"
+            )
+        for index, row in enumerate(properties.get("rows") or []):
             cell = dict(zip(names, row, strict=False))
-            usage = str(cell["UsageDate"])
+            usage = str(cell.get("UsageDate"))
             try:
                 day = date(int(usage[:4]), int(usage[4:6]), int(usage[6:8])).isoformat()
             except ValueError as exc:
-                raise SourceError(f"{SOURCE}: UsageDate {usage!r} is not yyyymmdd") from exc
-            tag_value = cell.get("TagValue") or None
+                raise SourceError(
+                    f"{SOURCE}: {context}: row {index} ({cell.get('ServiceName')!r}) field "
+                    f"UsageDate is {usage!r}, expected yyyymmdd"
+                ) from exc
             yield {
-                "key": f"{day}|{cell['ServiceName']}|{tag_value or ''}",
-                "date": day,
-                "azure_service": cell["ServiceName"],
-                "tag_key": self.tag_key,
-                "tag_value": tag_value,
-                "allocation": self.allocation,
-                "cost": str(cell["PreTaxCost"]),
-                "currency": cell["Currency"],
+                **self.keyed(day, cell.get("ServiceName"), cell.get("TagValue")),
+                "azure_service": cell.get("ServiceName"),
+                "cost": str(cell.get("PreTaxCost")),
+                "currency": cell.get("Currency"),
             }
 
 
@@ -172,18 +161,9 @@ def from_env(env: Mapping[str, str]) -> CostManagement:
     for variable in ("AZURE_COST_SCOPE", "AZURE_ACCESS_TOKEN"):
         if not env.get(variable):
             raise SourceError(f"{SOURCE}: {variable} is not set")
-    start = env.get("AZURE_COST_START")
-    try:
-        return CostManagement(
-            env.get("AZURE_COST_ENDPOINT_URL") or DEFAULT_ENDPOINT,
-            env["AZURE_COST_SCOPE"],
-            env["AZURE_ACCESS_TOKEN"],
-            tag_key=env.get("AZURE_COST_TAG_KEY") or "service",
-            lookback_days=int(env.get("AZURE_COST_LOOKBACK_DAYS") or 5),
-            start=date.fromisoformat(start) if start else None,
-            tag_keys=TagKeys.from_env(env),
-        )
-    except ValueError as exc:
-        raise SourceError(
-            f"{SOURCE}: bad AZURE_COST_LOOKBACK_DAYS or AZURE_COST_START: {exc}"
-        ) from exc
+    return CostManagement(
+        env.get("AZURE_COST_ENDPOINT_URL") or DEFAULT_ENDPOINT,
+        env["AZURE_COST_SCOPE"],
+        env["AZURE_ACCESS_TOKEN"],
+        **cost_settings(env, SOURCE, "AZURE_COST"),
+    )

@@ -365,10 +365,12 @@ class FocusFiles:
             con.execute(
                 "DELETE FROM core.costs WHERE source = 'focus' AND source_file = ?", [str(path)]
             )
+            # Keys are the path (file problems) or path#line; a bare prefix would also clear
+            # the problems of a sibling such as costs.csv.gz when costs.csv reloads.
             con.execute(
-                "DELETE FROM scorecard.data_quality"
-                " WHERE source = 'focus' AND starts_with(record_key, ?)",
-                [str(path)],
+                "DELETE FROM scorecard.data_quality WHERE source = 'focus'"
+                " AND (record_key = $file OR starts_with(record_key, $file || '#'))",
+                {"file": str(path)},
             )
             typed = _typed_columns(columns)
             sql = LOAD_SQL.format(

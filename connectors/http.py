@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 
@@ -59,7 +59,7 @@ def require_safe_url(url: str, source: str) -> str:
     """Refuse plain http unless it stays on this machine (tests and emulators)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SourceError(f"{source}: {url!r} is not an http(s) URL")
+        raise SourceError(f"{source}: {redact(url)!r} is not an http(s) URL")
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise SourceError(
             f"{source}: refusing plain-http URL {redact(url)}; use https (plain http is "
@@ -122,13 +122,14 @@ class HttpClient:
     """A requests.Session with the retry and paging behaviour every source needs."""
 
     source: str
-    headers: dict[str, str] = field(default_factory=dict)
-    auth: tuple[str, str] | None = None
+    # Credentials ride in headers (bearer tokens) and auth: kept out of repr, hence tracebacks.
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+    auth: tuple[str, str] | None = field(default=None, repr=False)
     timeout: tuple[float, float] = (10.0, 120.0)
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     retry_after: RetryAfter = standard_retry_after
     sleep: Callable[[float], None] = time.sleep
-    session: requests.Session = field(default_factory=requests.Session)
+    session: requests.Session = field(default_factory=requests.Session, repr=False)
 
     def __post_init__(self) -> None:
         self.session.headers.update({"Accept": "application/json", **self.headers})
@@ -195,12 +196,27 @@ class HttpClient:
             ) from exc
 
     def paginate(self, first: Request, next_page: NextPage) -> Iterator[tuple[Request, Any]]:
-        """Yield (request, decoded body) page by page until next_page says stop."""
+        """Yield (request, decoded body) page by page until next_page says stop.
+
+        Next-page URLs come from the server (Link headers, nextLink); the session sends its
+        credentials with every request, so a page on another origin is refused, not followed.
+        """
         request: Request | None = first
         while request is not None:
             response, body = self.fetch_json(request)
             yield request, body
             request = next_page(request, response, body)
+            if request is not None and _origin(request.url) != _origin(first.url):
+                raise SourceError(
+                    f"{self.source}: {first.context or redact(first.url)}: the next-page link "
+                    f"points to another origin ({redact(request.url)}); refusing to send "
+                    "credentials there"
+                )
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port or {"http": 80, "https": 443}.get(parts.scheme)
 
 
 def _error_text(response: requests.Response) -> str:
@@ -216,8 +232,8 @@ def _error_text(response: requests.Response) -> str:
 
 
 def next_by_link_header(request: Request, response: requests.Response, body: Any) -> Request | None:
-    """Follow RFC 8288 `Link: <...>; rel="next"` (ServiceNow, Freshservice)."""
+    """Follow RFC 8288 `Link: <...>; rel="next"` (Freshservice; ServiceNow offers it too)."""
     link = response.links.get("next", {}).get("url")
     if not link:
         return None
-    return replace(request, url=link, params=None)
+    return replace(request, url=urljoin(request.url, link), params=None)

@@ -101,7 +101,11 @@ def _cell_text(value: Any) -> str | None:
 
 
 def xlsx_sheets(path: Path) -> list[tuple[str, pa.Table]]:
-    """Every sheet of a workbook as text columns plus its spreadsheet row numbers (streamed)."""
+    """Every sheet of a workbook as text columns plus its spreadsheet row numbers.
+
+    The workbook is read in openpyxl's read-only (streaming) mode, but all sheets are returned
+    together: a file that fails half-way must stage no rows at all, and spreadsheets are small.
+    """
     import openpyxl
 
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -134,17 +138,22 @@ def xlsx_sheets(path: Path) -> list[tuple[str, pa.Table]]:
         workbook.close()
 
 
+# Each line table is parsed once, in a view both the checks and the typed rows read.
+MEASURE_PARSED_SQL = """
+SELECT *,
+    coalesce(try_strptime(period_start, '%Y-%m-%d'), try_strptime(period_start, '%Y-%m'))
+        ::DATE AS start_day,
+    try_strptime(period_end, '%Y-%m-%d')::DATE AS end_day,
+    try_cast(value AS DOUBLE) AS amount,
+    coalesce(nullif(lower(dimension), ''), 'all') AS dimension_name,
+    coalesce(nullif(dimension_value, ''), 'all') AS dimension_member
+FROM temp.measure_lines
+"""
+
 MEASURE_PROBLEMS_SQL = """
 WITH parsed AS (
-    SELECT *,
-        coalesce(try_strptime(period_start, '%Y-%m-%d'), try_strptime(period_start, '%Y-%m'))
-            ::DATE AS start_day,
-        try_strptime(period_end, '%Y-%m-%d')::DATE AS end_day,
-        try_cast(value AS DOUBLE) AS amount,
-        coalesce(nullif(lower(dimension), ''), 'all') AS dimension_name,
-        coalesce(nullif(dimension_value, ''), 'all') AS dimension_member,
-        list_position($input_ids, metric_id) AS input_index
-    FROM temp.measure_lines
+    SELECT *, list_position($input_ids, metric_id) AS input_index
+    FROM temp.measure_parsed
 ),
 checks AS (
     SELECT source_file, source_row, 'metric_id' AS field, metric_id AS value,
@@ -186,102 +195,86 @@ FROM checks
 WHERE problem IS NOT NULL
 """
 
+# Valid rows typed for core.measures; when rows share a key the newest file's last row wins.
 VALID_MEASURES_SQL = """
-WITH valid AS (
-    SELECT l.*
-    FROM temp.measure_lines AS l
-    ANTI JOIN temp.measure_problems AS p USING (source_file, source_row)
-),
-typed AS (
-    SELECT
-        metric_id,
-        coalesce(try_strptime(period_start, '%Y-%m-%d'), try_strptime(period_start, '%Y-%m'))
-            ::DATE AS period_start,
-        try_strptime(period_end, '%Y-%m-%d')::DATE AS period_end,
-        CAST(value AS DOUBLE) AS value,
-        nullif(unit, '') AS unit,
-        coalesce(nullif(lower(dimension), ''), 'all') AS dimension,
-        coalesce(nullif(dimension_value, ''), 'all') AS dimension_value,
-        source_file,
-        source_row,
-        file_order
-    FROM valid
+SELECT
+    metric_id,
+    start_day AS period_start,
+    end_day AS period_end,
+    amount AS value,
+    nullif(unit, '') AS unit,
+    dimension_name AS dimension,
+    dimension_member AS dimension_value,
+    source_file,
+    source_row,
+    row_number() OVER same_key AS newest_first,
+    first_value(source_file || ' row ' || source_row) OVER same_key AS kept_row
+FROM temp.measure_parsed
+ANTI JOIN temp.measure_problems USING (source_file, source_row)
+WINDOW same_key AS (
+    PARTITION BY metric_id, start_day, dimension_name, dimension_member
+    ORDER BY file_order DESC, source_row DESC
 )
+"""
+
+SURVEY_PARSED_SQL = """
 SELECT *,
-    row_number() OVER (
-        PARTITION BY metric_id, period_start, dimension, dimension_value
-        ORDER BY file_order DESC, source_row DESC
-    ) AS newest_first,
-    first_value(source_file || ' row ' || source_row) OVER (
-        PARTITION BY metric_id, period_start, dimension, dimension_value
-        ORDER BY file_order DESC, source_row DESC
-    ) AS kept_row
-FROM typed
+    try_cast(responded_at AS TIMESTAMPTZ) AS answered,
+    try_cast(score AS DOUBLE) AS points,
+    coalesce(try_cast(scale_max AS DOUBLE), CASE WHEN scale_max IS NULL THEN 5 END) AS scale
+FROM temp.survey_lines
 """
 
 SURVEY_PROBLEMS_SQL = """
-WITH parsed AS (
-    SELECT *,
-        try_cast(responded_at AS TIMESTAMPTZ) AS answered,
-        try_cast(score AS DOUBLE) AS points,
-        coalesce(try_cast(scale_max AS DOUBLE), CASE WHEN scale_max IS NULL THEN 5 END) AS scale
-    FROM temp.survey_lines
-),
-checks AS (
+WITH checks AS (
     SELECT source_file, source_row, 'survey' AS field, survey AS value,
         CASE WHEN survey IS NULL THEN 'missing survey name' END AS problem
-    FROM parsed
+    FROM temp.survey_parsed
     UNION ALL
     SELECT source_file, source_row, 'responded_at', responded_at,
         CASE WHEN answered IS NULL THEN 'bad timestamp: expected YYYY-MM-DD[ HH:MM:SS]' END
-    FROM parsed
+    FROM temp.survey_parsed
     UNION ALL
     SELECT source_file, source_row, 'scale_max', scale_max,
         CASE WHEN scale IS NULL OR scale <= 0 THEN 'scale_max must be a positive number' END
-    FROM parsed
+    FROM temp.survey_parsed
     UNION ALL
     SELECT source_file, source_row, 'score', score,
         CASE WHEN points IS NULL OR NOT isfinite(points) THEN 'not a number'
              WHEN points < 0 OR points > scale THEN 'score outside 0..scale_max'
         END
-    FROM parsed
+    FROM temp.survey_parsed
 )
 SELECT source_file, source_row, field, problem, value
 FROM checks
 WHERE problem IS NOT NULL
 """
 
+# Valid answers typed for core.survey_responses; a repeated response id keeps the newest row.
 VALID_SURVEY_SQL = """
-WITH valid AS (
-    SELECT l.*
-    FROM temp.survey_lines AS l
-    ANTI JOIN temp.survey_problems AS p USING (source_file, source_row)
-),
-typed AS (
-    SELECT
+WITH identified AS (
+    SELECT *,
         'measures:' || coalesce(
             nullif(response_id, ''),
             regexp_replace(source_file, '^.*/', '') || ':' || source_row
-        ) AS response_id,
-        lower(survey) AS survey,
-        CAST(responded_at AS TIMESTAMPTZ) AS responded_at,
-        CAST(score AS DOUBLE) AS score,
-        coalesce(CAST(scale_max AS DOUBLE), 5) AS scale_max,
-        nullif(service, '') AS service,
-        nullif(ticket_number, '') AS ticket_number,
-        source_file,
-        source_row,
-        file_order
-    FROM valid
+        ) AS answer_id
+    FROM temp.survey_parsed
+    ANTI JOIN temp.survey_problems USING (source_file, source_row)
 )
-SELECT *,
-    row_number() OVER (
-        PARTITION BY response_id ORDER BY file_order DESC, source_row DESC
-    ) AS newest_first,
-    first_value(source_file || ' row ' || source_row) OVER (
-        PARTITION BY response_id ORDER BY file_order DESC, source_row DESC
-    ) AS kept_row
-FROM typed
+SELECT
+    answer_id AS response_id,
+    lower(survey) AS survey,
+    answered AS responded_at,
+    points AS score,
+    scale AS scale_max,
+    nullif(service, '') AS service,
+    nullif(ticket_number, '') AS ticket_number,
+    source_file,
+    source_row,
+    row_number() OVER same_answer AS newest_first,
+    first_value(source_file || ' row ' || source_row) OVER same_answer AS kept_row
+FROM identified
+WINDOW same_answer AS (PARTITION BY answer_id ORDER BY file_order DESC, source_row DESC)
 """
 
 
@@ -314,6 +307,8 @@ class MeasureFiles:
         file_problems: list[tuple[str, int | None, str | None, str, str | None]] = []
         for order, path in enumerate(files):
             file_problems += self._stage_file(con, path, order)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW measure_parsed AS {MEASURE_PARSED_SQL}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW survey_parsed AS {SURVEY_PARSED_SQL}")
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE measure_problems AS {MEASURE_PROBLEMS_SQL}",
             {"input_ids": list(inputs), "input_dimensions": list(inputs.values())},
@@ -459,10 +454,12 @@ class MeasureFiles:
                 """
             )
             for path, digest in hashes.items():
+                # A sheet's rows are labelled path#sheet; a bare prefix would also count a
+                # sibling file whose name extends this one (m.csv and m.csv.txt).
                 rows = con.execute(
-                    "SELECT (SELECT count(*) FROM temp.measure_lines WHERE starts_with("
-                    "source_file, $f)) + (SELECT count(*) FROM temp.survey_lines WHERE "
-                    "starts_with(source_file, $f))",
+                    "SELECT count(*) FROM (SELECT source_file FROM temp.measure_lines UNION ALL "
+                    "SELECT source_file FROM temp.survey_lines) "
+                    "WHERE source_file = $f OR starts_with(source_file, $f || '#')",
                     {"f": str(path)},
                 ).fetchall()[0][0]
                 record_loaded_file(con, SOURCE, path, digest, rows, run_id)

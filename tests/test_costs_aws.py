@@ -22,7 +22,7 @@ from connectors.emulators.aws_cost_explorer import (
     CostExplorerApi,
 )
 from connectors.emulators.focus_demo import AWS_LINES
-from connectors.emulators.server import EmulatorServer, Faults
+from connectors.emulators.server import EmulatorServer, Faults, Reply
 from connectors.focus import FocusFiles
 from connectors.http import RetryPolicy, SourceError
 from transforms.staging import stage
@@ -170,3 +170,31 @@ def test_groups_in_another_currency_than_the_warehouse_are_flagged(warehouse, tm
             "USD",
         )
     ]
+
+
+def test_window_settings_name_the_bad_variable():
+    base = {"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "very-secret"}
+    with pytest.raises(SourceError, match="aws_ce: AWS_CE_LOOKBACK_DAYS='-2' must be"):
+        from_env({**base, "AWS_CE_LOOKBACK_DAYS": "-2"})
+    with pytest.raises(SourceError, match="aws_ce: AWS_CE_START='2025-13-01' is not a date"):
+        from_env({**base, "AWS_CE_START": "2025-13-01"})
+    source = from_env({**base, "AWS_CE_LOOKBACK_DAYS": "2", "AWS_CE_START": "2024-05-01"})
+    assert source.window(None)[0] == date(2024, 5, 1)
+    assert source.window("2025-02-10")[0] == date(2025, 2, 8)
+    assert "very-secret" not in repr(source.client) + repr(source.client.session.auth.credentials)
+
+
+def test_a_result_without_a_day_is_an_error_naming_request_and_field(warehouse):
+    class Broken:
+        def handle(self, call):
+            return Reply(200, {"ResultsByTime": [{"TimePeriod": {}, "Groups": []}]})
+
+    with EmulatorServer(Broken()) as server, warehouse.connect() as con:
+        with pytest.raises(
+            SourceError,
+            match=r"aws_ce: GetCostAndUsage 2023-12-07\.\.2025-03-01: ResultsByTime\[0\] "
+            r"field TimePeriod\.Start is None",
+        ):
+            ingest(con, connector(server.url, AS_OF.date()), None)
+        cursors = con.execute("SELECT count(*) FROM meta.cursors").fetchall()[0][0]
+    assert cursors == 0

@@ -305,3 +305,20 @@ def test_full_refresh_reloads_unchanged_files_without_duplicates(warehouse, tmp_
         assert ingest(con, source, full_refresh=True).received == 2
         rows = con.execute("SELECT count(*), sum(BilledCost) FROM core.costs").fetchall()[0]
     assert rows == (2, Decimal("3.00"))
+
+
+def test_reloading_a_file_keeps_the_problems_of_a_file_whose_name_extends_it(warehouse, tmp_path):
+    plain = write_csv(tmp_path / "month.csv", [line("1.00")])
+    gzipped = write_csv(tmp_path / "month.csv.gz", [line("oops")])
+    with warehouse.connect() as con:
+        FocusFiles([str(plain), str(gzipped)]).load(con, None)
+        write_csv(plain, [line("2.00")])
+        FocusFiles([str(plain)]).load(con, None)
+        problems = con.execute(
+            "SELECT record_key, field FROM scorecard.data_quality WHERE source = 'focus' "
+            "ORDER BY field"
+        ).fetchall()
+    assert problems == [
+        (f"{gzipped.resolve()}#1", "BilledCost"),
+        (f"{gzipped.resolve()}#1", "EffectiveCost"),
+    ]

@@ -114,3 +114,47 @@ def test_rate_limit_headers_give_the_wait():
     reset = time.time() + 30
     assert 28 < header_delay(response(**{"X-RateLimit-Reset": f"{reset:.0f}"})) <= 31
     assert header_delay(response()) is None
+
+
+def test_client_repr_holds_no_credentials():
+    basic = HttpClient("servicenow", auth=("admin", "hunter2"))
+    bearer = HttpClient("azure_cost", headers={"Authorization": "Bearer tok-123"})
+    assert "hunter2" not in repr(basic)
+    assert "tok-123" not in repr(bearer)
+    assert "servicenow" in repr(basic)
+
+
+def test_next_page_links_to_another_origin_are_refused():
+    from connectors.http import next_by_link_header
+
+    class Elsewhere:
+        def handle(self, call: Call) -> Reply:
+            if call.arg("page") == "2":
+                return Reply(200, {"result": [2]})
+            return Reply(
+                200,
+                {"result": [1]},
+                {"Link": '<https://collector.example.com/items?page=2>; rel="next"'},
+            )
+
+    class Relative:
+        def handle(self, call: Call) -> Reply:
+            page = int(call.arg("page", "1"))
+            headers = {"Link": f'</items?page={page + 1}>; rel="next"'} if page < 3 else {}
+            return Reply(200, {"result": [page]}, headers)
+
+    with EmulatorServer(Elsewhere()) as server:
+        pages = client().paginate(
+            Request("GET", f"{server.url}/items", context="table incident"), next_by_link_header
+        )
+        assert next(pages)[1] == {"result": [1]}
+        with pytest.raises(
+            SourceError,
+            match=r"servicenow: table incident: the next-page link points to another origin "
+            r"\(https://collector\.example\.com/items\?page=2\)",
+        ):
+            next(pages)
+        assert server.requests == 1
+    with EmulatorServer(Relative()) as server:
+        pages = client().paginate(Request("GET", f"{server.url}/items"), next_by_link_header)
+        assert [body["result"] for _, body in pages] == [[1], [2], [3]]

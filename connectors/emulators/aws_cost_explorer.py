@@ -17,7 +17,12 @@ from pathlib import Path
 
 from connectors.aws_cost_explorer import TARGET, Credentials, sigv4_headers
 from connectors.emulators.catalogue import history_start
-from connectors.emulators.focus_demo import AWS_LINES, daily_cloud_costs, merge_by_day
+from connectors.emulators.focus_demo import (
+    AWS_LINES,
+    daily_cloud_costs,
+    groups_between,
+    merge_by_day,
+)
 from connectors.emulators.server import Call, EmulatorServer, Faults, Reply
 
 DEMO_ACCESS_KEY = "AKIDEMOSCORECARD"
@@ -119,14 +124,10 @@ class CostExplorerApi:
     def _groups(self, body: dict, start: date, end: date) -> list[tuple[date, str, str, Decimal]]:
         group_by = body.get("GroupBy") or []
         tag = next((g["Key"] for g in group_by if g.get("Type") == "TAG"), None)
-        rows = []
-        for (day, service, business), amount in sorted(
-            self.costs.items(), key=lambda item: (item[0][0], item[0][1], item[0][2] or "")
-        ):
-            if start <= day < end:
-                value = business if tag == TAG_KEY and business else ""
-                rows.append((day, service, f"{tag}${value}", amount))
-        return rows
+        return [
+            (day, service, f"{tag}${business if tag == TAG_KEY and business else ''}", amount)
+            for day, service, business, amount in groups_between(self.costs, start, end)
+        ]
 
     def _results(self, page: list, metrics: list[str]) -> list[dict]:
         results: list[dict] = []

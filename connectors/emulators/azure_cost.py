@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
 from connectors.azure_cost import API_VERSION
 from connectors.emulators.catalogue import history_start
-from connectors.emulators.focus_demo import AZURE_LINES, daily_cloud_costs, merge_by_day
+from connectors.emulators.focus_demo import (
+    AZURE_LINES,
+    daily_cloud_costs,
+    groups_between,
+    merge_by_day,
+)
 from connectors.emulators.server import Call, EmulatorServer, Faults, Reply
 
 DEMO_SCOPE = "subscriptions/00000000-0000-0000-0000-00000000demo"
@@ -92,7 +97,10 @@ class CostManagementApi:
         if (body.get("dataset") or {}).get("granularity") != "Daily":
             return _error(400, "BadRequest", "this emulator serves Daily granularity only")
         rows = self._rows(body, first, last)
-        skip = int(call.arg("$skiptoken") or 0)
+        skip_token = call.arg("$skiptoken") or "0"
+        if not skip_token.isdigit():
+            return _error(400, "BadRequest", f"invalid $skiptoken {skip_token!r}")
+        skip = int(skip_token)
         page = rows[skip : skip + self.page_size]
         next_link = None
         if skip + self.page_size < len(rows):
@@ -114,21 +122,20 @@ class CostManagementApi:
         grouping = (body.get("dataset") or {}).get("grouping") or []
         tag = next((g.get("name") for g in grouping if g.get("type") == "TagKey"), None)
         rows = []
-        for (day, service, business), amount in sorted(
-            self.costs.items(), key=lambda item: (item[0][0], item[0][1], item[0][2] or "")
+        for day, service, business, amount in groups_between(
+            self.costs, first, last + timedelta(days=1)
         ):
-            if first <= day <= last:
-                tagged = tag == TAG_KEY and business
-                rows.append(
-                    [
-                        float(amount),
-                        int(day.strftime("%Y%m%d")),
-                        service,
-                        tag if tagged else "",
-                        business if tagged else "",
-                        "USD",
-                    ]
-                )
+            tagged = tag == TAG_KEY and business
+            rows.append(
+                [
+                    float(amount),
+                    int(day.strftime("%Y%m%d")),
+                    service,
+                    tag if tagged else "",
+                    business if tagged else "",
+                    "USD",
+                ]
+            )
         return rows
 
 

@@ -103,6 +103,21 @@ def merge_by_day(costs: list[DailyCost]) -> dict[tuple[date, str, str | None], D
     return merged
 
 
+def groups_between(
+    costs: dict[tuple[date, str, str | None], Decimal], first: date, end: date
+) -> list[tuple[date, str, str | None, Decimal]]:
+    """The merged costs of days [first, end) in the order the cost APIs page them: by day,
+    then cloud service, then tag (untagged first)."""
+    return sorted(
+        (
+            (day, service, business, amount)
+            for (day, service, business), amount in costs.items()
+            if first <= day < end
+        ),
+        key=lambda group: (group[0], group[1], group[2] or ""),
+    )
+
+
 def _cost_centre(service: str | None) -> str | None:
     return next((s.cost_centre for s in SERVICES if s.name == service), None)
 

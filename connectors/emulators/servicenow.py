@@ -14,7 +14,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
@@ -43,9 +43,11 @@ def failure(status: int, message: str, detail: str = "") -> Reply:
 
 @dataclass(frozen=True)
 class Credentials:
+    """What the instance accepts; the password and token stay out of repr, like the client's."""
+
     username: str
-    password: str
-    token: str | None = None
+    password: str = field(repr=False)
+    token: str | None = field(default=None, repr=False)
 
     def accepts(self, header: str | None) -> bool:
         if not header:

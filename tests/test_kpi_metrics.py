@@ -243,6 +243,18 @@ def test_monthly_inputs_give_no_weekly_values(berlin):
     assert berlin[("cost_per_ticket", "month", JAN, "all", "all")]["numerator"] == 1000
 
 
+def test_deployment_counts_run_on_to_as_of(berlin):
+    # the last production deployment (C9) ends on 2024-02-01 in Berlin; March and its weeks up to
+    # as_of had none, which is a true zero, not missing data
+    for metric in ("deployment_frequency", "deployment_days_per_week"):
+        march = berlin[(metric, "month", MAR, "all", "all")]
+        assert (march["value"], march["numerator"], march["reason"]) == (0.0, 0.0, None)
+        last_week = berlin[(metric, "week", date(2024, 3, 25), "all", "all")]
+        assert (last_week["value"], last_week["denominator"]) == (0.0, 1.0)
+    # ratio metrics still stop at their last record (no zero to report there)
+    assert ("change_failure_rate", "week", date(2024, 3, 25), "all", "all") not in berlin
+
+
 def test_min_n_nulls_small_samples(warehouse):
     with warehouse.connect() as con:
         load_fixture(con)
@@ -254,6 +266,30 @@ def test_min_n_nulls_small_samples(warehouse):
     assert january["reason"] == "too little data: n=4 below the minimum of 5"
     # 5 changes reach the default minimum of 5
     assert values[("change_failure_rate", "month", JAN, "all", "all")]["value"] == 60.0
+
+
+def test_records_of_unknown_state_are_not_taken_for_cancelled(warehouse):
+    with warehouse.connect() as con:
+        load_fixture(con)
+        con.execute(
+            "INSERT INTO core.changes (change_id, source, number, state, outcome, actual_end) "
+            "VALUES ('CN', 'servicenow', 'CHGN', NULL, 'unsuccessful', '2024-01-12 10:00+00')"
+        )
+        con.execute(
+            "INSERT INTO core.requests (request_id, source, number, opened_at, fulfilled_at, state) "
+            "VALUES ('RN', 'servicenow', 'RITMN', '2024-01-08 09:00+00', '2024-01-09 09:00+00', NULL)"
+        )
+        compute_metrics(con, timezone="Europe/Berlin", min_n=1, as_of=AS_OF)
+        values = values_by_key(con)
+    # January had 3 failed of 5 completed changes; CN is completed and unsuccessful: 4 of 6
+    cfr = values[("change_failure_rate", "month", JAN, "all", "all")]
+    assert (cfr["numerator"], cfr["denominator"]) == (4.0, 6.0)
+    # ... and it was deployed: 6 deployments in January
+    assert values[("deployment_frequency", "month", JAN, "all", "all")]["numerator"] == 6.0
+    # RN is a handled ticket: 1000 / 7
+    assert values[("cost_per_ticket", "month", JAN, "all", "all")]["value"] == pytest.approx(
+        1000 / 7
+    )
 
 
 def test_utc_buckets_differ_from_berlin(warehouse):

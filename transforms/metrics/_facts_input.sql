@@ -26,6 +26,19 @@ CREATE OR REPLACE TEMP TABLE metric_facts_input (
 )
 ;
 
+-- Every completed incident with why it cannot count as a resolution, if so: the judgement that
+-- resolution times, reopen rate and first contact resolution share. An unknown state is not
+-- cancelled.
+CREATE OR REPLACE TEMP VIEW resolved_incidents AS
+SELECT
+    *,
+    CASE
+        WHEN list_contains(getvariable('cancelled_states'), state) THEN 'excluded: canceled'
+        WHEN resolved_at IS NULL THEN 'excluded: closed without resolved_at'
+    END AS resolution_exclusion
+FROM kpi.completed_incidents
+;
+
 -- The resolution time of every completed incident as facts, with why it cannot count if so.
 -- Resolution, restore and security resolution times differ only in which incidents they take
 -- (filter on the last four columns, then leave them out).
@@ -34,12 +47,11 @@ WITH incidents_judged AS (
     SELECT
         *,
         CASE
-            WHEN list_contains(getvariable('cancelled_states'), state) THEN 'excluded: canceled'
-            WHEN resolved_at IS NULL THEN 'excluded: closed without resolved_at'
+            WHEN resolution_exclusion IS NOT NULL THEN resolution_exclusion
             WHEN opened_at IS NULL THEN 'excluded: no opened_at'
             WHEN resolution_hours < 0 THEN 'excluded: resolved before opened'
         END AS exclusion
-    FROM kpi.completed_incidents
+    FROM resolved_incidents
 )
 SELECT
     'incident' AS record_table,
@@ -60,3 +72,30 @@ SELECT
     is_security,
     category
 FROM incidents_judged
+;
+
+-- Changes that reached an end, placed at their actual end (else their closing), and whether they
+-- were cancelled: the population change failure rate and deployment frequency share. An unknown
+-- state is not cancelled, so such a change still counts.
+CREATE OR REPLACE TEMP VIEW completed_changes AS
+WITH changes_with_end AS (
+    SELECT *, coalesce(actual_end, closed_at) AS completed_at
+    FROM core.changes
+)
+SELECT
+    *,
+    coalesce(list_contains(getvariable('cancelled_states'), lower(state)), false) AS is_cancelled
+FROM changes_with_end
+WHERE completed_at IS NOT NULL
+;
+
+-- Cost rows in the local day of their charge start, with the amount of the configured FOCUS cost
+-- column: what cloud spend, cost allocation coverage and IT spend share before grouping.
+CREATE OR REPLACE TEMP VIEW costs_by_local_day AS
+SELECT
+    *,
+    CAST(ChargePeriodStart AT TIME ZONE getvariable('timezone') AS DATE) AS charge_day,
+    CAST(CASE getvariable('cost_column') WHEN 'BilledCost' THEN BilledCost ELSE EffectiveCost END
+        AS DOUBLE) AS amount
+FROM core.costs
+WHERE ChargePeriodStart IS NOT NULL

@@ -129,11 +129,26 @@ period_notes AS (
     FROM note_counts
     GROUP BY ALL
 ),
+-- A count per week has a true zero, so those metrics run on to the period of as_of: weeks without
+-- deployments after the last one show 0, not a stale value.
 period_ranges AS (
-    SELECT facts_id, grain, min(period_start) AS first_period, max(period_start) AS last_period
+    SELECT
+        facts_id,
+        grain,
+        min(period_start) AS first_period,
+        CASE
+            WHEN facts_id IN (
+                SELECT facts_id FROM metric_specs WHERE statistic IN ('per_week', 'days_per_week')
+            )
+                THEN greatest(
+                    max(period_start),
+                    kpi.period_of(grain, getvariable('as_of_day'), getvariable('week_offset'))
+                )
+            ELSE max(period_start)
+        END AS last_period
     FROM period_sums
     WHERE dimension = 'all'
-    GROUP BY ALL
+    GROUP BY facts_id, grain
 ),
 periods AS (
     SELECT

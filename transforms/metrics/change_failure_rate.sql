@@ -1,11 +1,9 @@
 -- Completed changes and whether each failed; an incident's caused_by is a failure link, its
--- related change (rfc) is not. Incidents that cite an unknown change are listed as not linkable.
+-- related change (rfc) is not. Incidents that cite an unknown change are listed as not linkable
+-- (completed_changes is defined in _facts_input.sql).
 WITH changes_in_scope AS (
-    SELECT
-        *,
-        coalesce(actual_end, closed_at) AS completed_at,
-        list_contains(getvariable('cancelled_states'), lower(state)) AS is_cancelled
-    FROM core.changes
+    SELECT *
+    FROM completed_changes
     WHERE NOT getvariable('production_only') OR is_production IS DISTINCT FROM false
 ),
 changes_that_caused_incidents AS (
@@ -16,12 +14,12 @@ changes_that_caused_incidents AS (
 changes_judged AS (
     SELECT
         c.*,
-        list_contains(getvariable('failed_outcomes'), lower(c.outcome)) AS failed_by_outcome,
+        coalesce(list_contains(getvariable('failed_outcomes'), lower(c.outcome)), false)
+            AS failed_by_outcome,
         getvariable('count_backed_out') AND coalesce(c.backed_out, false) AS failed_by_backout,
         getvariable('count_caused_incidents') AND caused.change_id IS NOT NULL AS failed_by_incident
     FROM changes_in_scope AS c
     LEFT JOIN changes_that_caused_incidents AS caused ON caused.change_id = c.change_id
-    WHERE c.completed_at IS NOT NULL
 ),
 change_facts AS (
     SELECT

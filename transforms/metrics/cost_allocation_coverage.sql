@@ -1,15 +1,12 @@
 -- Cost per cost group and allocation: allocated when an allocation column (cost_centre, service,
--- application) or one of the owner tag keys names an owner. Credits count on both sides.
+-- application) or one of the owner tag keys names an owner. Credits count on both sides
+-- (costs_by_local_day is defined in _facts_input.sql).
 WITH costs_judged AS (
     SELECT
         *,
-        CAST(ChargePeriodStart AT TIME ZONE getvariable('timezone') AS DATE) AS charge_day,
-        CAST(CASE getvariable('cost_column') WHEN 'BilledCost' THEN BilledCost ELSE EffectiveCost END
-            AS DOUBLE) AS amount,
         kpi.cost_is_allocated(cost_centre, service, application, Tags, getvariable('owner_tag_keys'))
             AS is_allocated
-    FROM core.costs
-    WHERE ChargePeriodStart IS NOT NULL
+    FROM costs_by_local_day
 )
 SELECT
     'cost_group' AS record_table,

@@ -21,6 +21,12 @@ tickets AS (
         coalesce(fulfilled_at, closed_at) AS completed_at, state, source
     FROM core.requests
 ),
+tickets_judged AS (
+    SELECT
+        *,
+        coalesce(list_contains(getvariable('cancelled_states'), lower(state)), false) AS is_cancelled
+    FROM tickets
+),
 tickets_handled AS (
     SELECT
         record_table,
@@ -28,12 +34,10 @@ tickets_handled AS (
         CASE getvariable('ticket_basis') WHEN 'opened' THEN opened_at ELSE completed_at END AS completed_at,
         1.0 AS den,
         false AS in_numerator,
-        NOT list_contains(getvariable('cancelled_states'), lower(state)) AS in_denominator,
-        CASE
-            WHEN list_contains(getvariable('cancelled_states'), lower(state)) THEN 'excluded: cancelled'
-        END AS note,
+        NOT is_cancelled AS in_denominator,
+        CASE WHEN is_cancelled THEN 'excluded: cancelled' END AS note,
         source
-    FROM tickets
+    FROM tickets_judged
 )
 SELECT * FROM cost_inputs
 UNION ALL BY NAME

@@ -1,13 +1,13 @@
--- Resolved incidents, and whether each was resolved without being reassigned.
-WITH resolved_incidents AS (
+-- Resolved incidents, and whether each was resolved without being reassigned
+-- (resolved_incidents is defined in _facts_input.sql).
+WITH incidents_judged AS (
     SELECT
         *,
         CASE
-            WHEN list_contains(getvariable('cancelled_states'), state) THEN 'excluded: canceled'
-            WHEN resolved_at IS NULL THEN 'excluded: closed without resolved_at'
+            WHEN resolution_exclusion IS NOT NULL THEN resolution_exclusion
             WHEN reassignment_count IS NULL THEN 'excluded: reassignment_count unknown'
         END AS exclusion
-    FROM kpi.completed_incidents
+    FROM resolved_incidents
 )
 SELECT
     'incident' AS record_table,
@@ -22,4 +22,4 @@ SELECT
     exclusion IS NULL AND reassignment_count = 0 AS in_numerator,
     exclusion IS NULL AS in_denominator,
     exclusion AS note
-FROM resolved_incidents
+FROM incidents_judged

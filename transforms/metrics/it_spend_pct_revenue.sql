@@ -1,4 +1,5 @@
--- IT spend inputs (plus cloud costs when configured) over revenue inputs of the same period.
+-- IT spend inputs (plus cloud costs when configured) over revenue inputs of the same period
+-- (costs_by_local_day is defined in _facts_input.sql).
 WITH spend_inputs AS (
     SELECT 'measure' AS record_table, record_id, first_day AS local_day, last_day AS span_last,
         value AS num, true AS in_numerator, false AS in_denominator, source
@@ -16,15 +17,8 @@ cloud_costs AS (
         false AS in_denominator,
         count(*) AS record_count,
         source
-    FROM (
-        SELECT
-            *,
-            CAST(ChargePeriodStart AT TIME ZONE getvariable('timezone') AS DATE) AS charge_day,
-            CAST(CASE getvariable('cost_column') WHEN 'BilledCost' THEN BilledCost ELSE EffectiveCost END
-                AS DOUBLE) AS amount
-        FROM core.costs
-        WHERE getvariable('include_cloud_costs') AND ChargePeriodStart IS NOT NULL
-    ) AS costs_by_local_day
+    FROM costs_by_local_day
+    WHERE getvariable('include_cloud_costs')
     GROUP BY ALL
 ),
 revenue_inputs AS (

@@ -28,7 +28,7 @@ incident_outcomes AS (
         i.source,
         i.made_sla AS met,
         CASE
-            WHEN i.state IN ('canceled', 'cancelled') THEN 'excluded: canceled'
+            WHEN list_contains(getvariable('cancelled_states'), i.state) THEN 'excluded: canceled'
             WHEN i.made_sla IS NULL THEN 'excluded: made_sla unknown'
         END AS exclusion
     FROM kpi.completed_incidents AS i

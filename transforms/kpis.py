@@ -327,7 +327,6 @@ def _facts_source(con: duckdb.DuckDBPyConnection, metric_sql: str) -> str:
 
     The metric SQL is read once, straight into kpi.metric_facts (no intermediate table).
     """
-    con.execute(_sql("_facts_input.sql"))
     declared = con.execute("DESCRIBE metric_facts_input").fetchall()
     produced = {row[0] for row in con.execute(f"DESCRIBE {metric_sql}").fetchall()}
     if unknown := produced - {row[0] for row in declared}:
@@ -434,6 +433,8 @@ def compute_metrics(
         _set_variable(con, "week_offset", "INTEGER", WEEK_STARTS.index(week_start))
         _set_variable(con, "grains", "VARCHAR[]", list(grains))
         _set_variable(con, "computed_at", "TIMESTAMPTZ", datetime.now(UTC))
+        # The fact contract and the shared views read each metric's settings when queried.
+        con.execute(_sql("_facts_input.sql"))
         for facts_id in facts_ids:
             _store_facts(con, facts_id, owners[facts_id])
         _store_specs(con, enabled)

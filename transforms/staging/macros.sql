@@ -41,3 +41,33 @@ CREATE OR REPLACE TEMP MACRO servicenow_unparseable_dates(raw_table, fields) AS 
         FROM query_table(raw_table), unnest(fields) AS date_fields(field)
     )
     WHERE value <> '' AND servicenow_time(value) IS NULL;
+
+-- Daily cost records that cannot be summed safely: an amount that is not a number, or a currency
+-- other than the one the rest of core.costs is kept in (the FOCUS loader checks its own files).
+CREATE OR REPLACE TEMP MACRO daily_cost_problems(
+    source_name, raw_table, amount_key, amount_field, currency_field
+) AS TABLE
+    WITH daily_costs AS (
+        SELECT
+            record_key,
+            json_extract_string(record, amount_key) AS amount,
+            upper(json_extract_string(record, 'currency')) AS currency
+        FROM query_table(raw_table)
+    ),
+    other_currencies AS (
+        SELECT DISTINCT BillingCurrency AS currency
+        FROM core.costs
+        WHERE source <> source_name AND BillingCurrency IS NOT NULL
+    )
+    SELECT source_name AS source, 'costs' AS table_name, record_key, amount_field AS field,
+           'amount is not a number' AS problem, amount AS value
+    FROM daily_costs
+    WHERE TRY_CAST(amount AS DECIMAL(38, 12)) IS NULL
+    UNION ALL
+    SELECT source_name, 'costs', record_key, currency_field,
+           'currency differs from the rest of core.costs (' || (
+               SELECT string_agg(currency, ', ' ORDER BY currency) FROM other_currencies
+           ) || '): sums would mix currencies', currency
+    FROM daily_costs
+    WHERE EXISTS (SELECT 1 FROM other_currencies)
+      AND currency NOT IN (SELECT currency FROM other_currencies);

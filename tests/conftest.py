@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -39,9 +40,16 @@ REPO = Path(__file__).resolve().parents[1]
 SOURCE_VARIABLES = ("SCORECARD_", "SERVICENOW_", "FOCUS_", "AWS_", "AZURE_", "MEASURES_")
 
 
-def launch_nightly_job(**env: str) -> None:
-    """Run `dg launch --job nightly_scorecard` as a user would, with only the given settings."""
+def launch_nightly_job(
+    check: bool = True, dagster_home: Path | None = None, timeout: float = 900, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run `dg launch --job nightly_scorecard` as a user would, with only the given settings.
+
+    Each launch gets its own DAGSTER_HOME (a fresh temporary folder unless one is given), so tests
+    never write into the checkout's run history.
+    """
     dg = shutil.which("dg", path=str(Path(sys.executable).parent)) or "dg"
+    home = dagster_home or Path(tempfile.mkdtemp(prefix="dagster-home-"))
     clean = {
         k: v
         for k, v in os.environ.items()
@@ -50,9 +58,11 @@ def launch_nightly_job(**env: str) -> None:
     run = subprocess.run(
         [dg, "launch", "--job", "nightly_scorecard"],
         cwd=REPO,
-        env={**clean, **env},
+        env={**clean, "DAGSTER_HOME": str(home), **env},
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=timeout,
     )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    if check:
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return run

@@ -1,0 +1,25 @@
+"""The run's "now": SCORECARD_AS_OF for reproducible runs and backfills, else the current time."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from settings.config import ConfigError
+
+
+def run_as_of(env: Mapping[str, str] | None = None) -> datetime:
+    """SCORECARD_AS_OF as a time-zone-aware instant (a naive value is read as UTC)."""
+    env = os.environ if env is None else env
+    text = env.get("SCORECARD_AS_OF", "").strip()
+    if not text:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            f"SCORECARD_AS_OF: {text!r} is not an ISO timestamp; "
+            "expected e.g. 2026-12-01 or 2026-12-01T02:00:00+01:00"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

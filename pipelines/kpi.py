@@ -7,6 +7,7 @@ from pipelines.ingest import WAREHOUSE_POOL
 from pipelines.metadata import table_metadata
 from pipelines.resources import WarehouseResource
 from settings import Settings
+from settings.clock import run_as_of
 from transforms.staging import CORE_TABLES
 
 METRIC_VALUES = dg.AssetKey(["kpi", "metric_values"])
@@ -38,6 +39,7 @@ def kpi_asset(settings: Settings) -> dg.AssetsDefinition:
                 week_start=settings.calendar.week_start,
                 overrides=settings.metric_overrides(),
                 min_n=settings.kpi.min_n,
+                as_of=run_as_of(),
             )
             metadata = table_metadata(con, "kpi.metric_values")
             per_metric = con.execute(
@@ -48,6 +50,12 @@ def kpi_asset(settings: Settings) -> dg.AssetsDefinition:
             "| metric | rows | with value |\n|---|---|---|\n"
             + "\n".join(f"| {m} | {rows} | {valued} |" for m, rows, valued in per_metric)
         )
+        for metric_id, grain, period_start, dimension, value_of, reason in summary.quarantined:
+            context.log.warning(
+                f"KPI value quarantined: {metric_id} {grain} {period_start} "
+                f"({dimension}={value_of}): {reason}"
+            )
+        metadata["quarantined_values"] = len(summary.quarantined)
         context.log.info(f"KPIs computed: {summary}")
         return dg.MaterializeResult(metadata=metadata)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from transforms.kpis import load_catalogue, load_inputs
+from transforms.catalogue import load_catalogue, load_inputs
 from transforms.metric_dictionary import DICTIONARY_PATH, render
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "metrics.md"
@@ -40,7 +40,7 @@ def test_every_input_the_sql_reads_is_declared():
     read = set()
     for path in metric_dir.glob("*.sql"):
         text = path.read_text()
-        if "kpi.measure_inputs" in text:
+        if "measure_inputs" in text:
             read |= set(re.findall(r"'([a-z_]+)'", text)) & declared
     assert read == declared
     for item in load_inputs():

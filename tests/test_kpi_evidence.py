@@ -94,14 +94,14 @@ def test_cost_and_duration_evidence(warehouse):
         ("numerator", "K2", "2024-01-15|AWS|Storage|(unknown)|focus|charge"),
         ("numerator", "K4", "2024-01-25|AWS|Compute|Email|focus|credit"),
     ]
+    # the credit K4 is listed, but excluded from both sides
     assert coverage == [
         ("denominator", "K1", "allocated"),
         ("denominator", "K2", "allocated"),
         ("denominator", "K3", "unallocated"),
-        ("denominator", "K4", "allocated"),
+        ("excluded", "K4", "allocated"),
         ("numerator", "K1", "allocated"),
         ("numerator", "K2", "allocated"),
-        ("numerator", "K4", "allocated"),
     ]
     assert resolution == [("I1", 2.0), ("I2", 4.0), ("I4", 6.0), ("I3", 24.0)]
     # cumulative: March's ROI rests on every INIT-1 input since January
@@ -110,3 +110,29 @@ def test_cost_and_duration_evidence(warehouse):
         "project_cost:2024-02-01:initiative:INIT-1",
     }
     assert len(roi_march["numerator"]) == 4
+
+
+def test_evidence_views_answer_from_the_published_file(warehouse):
+    import duckdb
+
+    from warehouse.publish import publish
+
+    with warehouse.connect() as con:
+        load_fixture(con)
+        compute_metrics(con, timezone="Europe/Berlin", min_n=1, as_of=AS_OF)
+    publish(warehouse)
+    with duckdb.connect(str(warehouse.published_path), read_only=True) as reader:
+        changes = reader.execute(
+            "SELECT record_id FROM kpi.metric_evidence WHERE metric_id = 'change_failure_rate' "
+            "AND grain = 'month' AND period_start = ? AND dimension = 'all' AND role = 'numerator' "
+            "ORDER BY 1",
+            [JAN],
+        ).fetchall()
+        costs = reader.execute(
+            "SELECT cost_id FROM kpi.cost_evidence WHERE metric_id = 'cloud_spend' "
+            "AND grain = 'month' AND period_start = ? AND dimension = 'provider' "
+            "AND dimension_value = 'Microsoft'",
+            [JAN],
+        ).fetchall()
+    assert changes == [("C2",), ("C3",), ("C4",)]
+    assert costs == [("K3",)]

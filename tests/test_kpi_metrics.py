@@ -81,11 +81,11 @@ EXPECTED = [
     ("request_fulfillment_time_p90", "month", JAN, "all", "all", 21.8),  # 2 + 0.9 x 22
     ("request_fulfillment_time", "week", date(2024, 1, 8), "all", "all", 24.0),
     ("request_fulfillment_time", "quarter", Q1, "all", "all", 13.0),
-    # changes: Jan completed C1,C2,C3,C4,C6 (C5 cancelled); failed C2 (caused I8), C3 (outcome),
-    # C4 (backed out); Feb C7, C9 (ends Feb 1 00:30 Berlin, unsuccessful)
+    # changes (the deployments: C7 is not production): Jan completed C1,C2,C3,C4,C6 (C5 cancelled);
+    # failed C2 (caused I8), C3 (outcome), C4 (backed out); Feb C9 (ends Feb 1 00:30 Berlin, unsuccessful)
     ("change_failure_rate", "month", JAN, "all", "all", 60.0),  # 3 / 5
-    ("change_failure_rate", "month", FEB, "all", "all", 50.0),  # 1 / 2
-    ("change_failure_rate", "quarter", Q1, "all", "all", 400 / 7),  # 4 / 7
+    ("change_failure_rate", "month", FEB, "all", "all", 100.0),  # 1 / 1
+    ("change_failure_rate", "quarter", Q1, "all", "all", 400 / 6),  # 4 / 6
     ("change_failure_rate", "week", date(2024, 1, 8), "all", "all", 50.0),  # C1 ok, C2 failed
     ("change_failure_rate", "week", date(2024, 1, 15), "all", "all", 100.0),  # C3, C4
     ("change_failure_rate", "month", JAN, "service", "VPN", 100.0),  # C2, C4
@@ -93,19 +93,30 @@ EXPECTED = [
     ("deployment_frequency", "month", JAN, "all", "all", 5 / (31 / 7)),
     ("deployment_days_per_week", "month", JAN, "all", "all", 4 / (31 / 7)),
     ("deployment_frequency", "month", FEB, "all", "all", 1 / (29 / 7)),
-    ("deployment_frequency", "quarter", Q1, "all", "all", 6 / 13),  # 91 days = 13 weeks
-    ("deployment_days_per_week", "quarter", Q1, "all", "all", 5 / 13),
+    # Q1 is running: as_of is Mar 31 23:00 Berlin, so 90 days 23 h elapsed = 2183 / 168 weeks
+    ("deployment_frequency", "quarter", Q1, "all", "all", 6 * 168 / 2183),
+    ("deployment_days_per_week", "quarter", Q1, "all", "all", 5 * 168 / 2183),
     ("deployment_frequency", "week", date(2024, 1, 8), "all", "all", 2.0),
     ("deployment_days_per_week", "week", date(2024, 1, 8), "all", "all", 1.0),
     # availability, 24x7 from the service's first local day: Email from Jan 2 (30 days in Jan),
     # VPN from Jan 10 (22 days); Email loses 90 unplanned (O1 60 + O2's last 30) and 120 planned;
-    # VPN loses 60 in Jan and 60 in Feb (O4 23:00-01:00 Berlin); O5 degradation is not downtime
+    # VPN loses 60 in Jan and 60 in Feb (O4 23:00-01:00 Berlin); O5 degradation is not downtime.
+    # Both have outages, so both are committed. Mar 31 (23 h in Berlin) counts only up to as_of
+    # (23:00 CEST = 22 h elapsed): 2 x 60 minutes fewer than the whole day in March and Q1
     ("service_availability", "month", JAN, "service", "Email", 100 * 42990 / 43080),
     ("service_availability", "month", JAN, "service", "VPN", 100 * 31620 / 31680),
     ("service_availability", "month", JAN, "all", "all", 100 * 74610 / 74760),
     ("service_availability", "month", FEB, "all", "all", 100 * 83460 / 83520),  # 2 x 29 x 1440
     ("service_availability", "month", MAR, "all", "all", 100.0),
-    ("service_availability", "quarter", Q1, "all", "all", 100 * 247230 / 247440),
+    ("service_availability", "quarter", Q1, "all", "all", 100 * 247110 / 247320),
+    # the worst committed service: Jan Email 42990 / 43080 (99.79%) below VPN 31620 / 31680
+    ("service_availability_worst", "month", JAN, "all", "all", 100 * 42990 / 43080),
+    ("service_availability_worst", "month", FEB, "all", "all", 100 * 41700 / 41760),  # VPN
+    # Q1: Email 129270 / 129360 (43080 + 41760 + 44520, less 90); VPN 117840 / 117960 (31680 +
+    # 41760 + 44520, less 120)
+    ("service_availability_worst", "quarter", Q1, "all", "all", 100 * 117840 / 117960),
+    # week of Jan 29: VPN loses O4's 120 minutes of 7 x 1440; Email loses none
+    ("service_availability_worst", "week", date(2024, 1, 29), "all", "all", 100 * 9960 / 10080),
     ("service_availability", "week", date(2024, 1, 29), "all", "all", 100 * 20040 / 20160),
     # costs (EffectiveCost): Jan K1 100, K2 50, K3 30, K4 credit -20; K5 40 is Feb 1 in Berlin
     ("cloud_spend", "month", JAN, "all", "all", 160.0),
@@ -115,14 +126,14 @@ EXPECTED = [
     ("cloud_spend", "month", JAN, "provider", "Microsoft", 30.0),
     ("cloud_spend", "week", date(2024, 1, 1), "all", "all", 100.0),  # K1, Mon 01:00 Berlin
     ("cloud_spend", "week", date(2024, 1, 22), "all", "all", -20.0),  # a credit-only week
-    # allocated: K1 (cost_centre), K2 (Owner tag), K4 (cost_centre): 130 of 160; K5 not: 0 of 40
-    ("cost_allocation_coverage", "month", JAN, "all", "all", 81.25),
+    # allocated share of positive cost: K1 (cost_centre) 100, K2 (Owner tag) 50 of K1, K2, K3 30;
+    # the credit K4 is on neither side: 150 / 180; K5 not allocated: 0 of 40
+    ("cost_allocation_coverage", "month", JAN, "all", "all", 250 / 3),
     ("cost_allocation_coverage", "month", FEB, "all", "all", 0.0),
-    ("cost_allocation_coverage", "quarter", Q1, "all", "all", 65.0),  # 130 / 200
-    # cost per ticket: Jan 1000 / (I1-I4 + R1, R2); Feb 600 / (I5, I7); Q1 1600 / 11
+    ("cost_allocation_coverage", "quarter", Q1, "all", "all", 1500 / 22),  # 150 / 220
+    # cost per ticket: Jan 1000 / (I1-I4 + R1, R2); Feb 600 / (I5, I7); Q1 has no March cost
     ("cost_per_ticket", "month", JAN, "all", "all", 1000 / 6),
     ("cost_per_ticket", "month", FEB, "all", "all", 300.0),
-    ("cost_per_ticket", "quarter", Q1, "all", "all", 1600 / 11),
     ("it_spend_pct_revenue", "month", JAN, "all", "all", 2.5),  # 50,000 / 2,000,000
     ("it_spend_pct_revenue", "quarter", Q1, "all", "all", 2.5),
     # ROI, cumulative: INIT-1 cost Jan 100, Feb 50, benefit Feb 60, Mar 200; INIT-2 Mar 150 / 100
@@ -187,10 +198,14 @@ MONTHLY_INPUT_METRICS = {
 }  # fmt: skip
 
 
-def test_every_metric_is_pinned_at_every_grain():
-    from transforms.kpis import load_catalogue
+# Pinned as NULL with their reason in test_periods_without_data_are_null_with_a_reason.
+PINNED_AS_NULL = {("cost_per_ticket", "quarter")}
 
-    pinned = {(e[0], e[1]) for e in EXPECTED}
+
+def test_every_metric_is_pinned_at_every_grain():
+    from transforms.catalogue import load_catalogue
+
+    pinned = {(e[0], e[1]) for e in EXPECTED} | PINNED_AS_NULL
     for metric in load_catalogue():
         grains = {"month", "quarter"} | (set() if metric.id in MONTHLY_INPUT_METRICS else {"week"})
         assert {(metric.id, grain) for grain in grains} <= pinned, metric.id
@@ -215,9 +230,12 @@ def test_ratio_rows_carry_numerator_denominator_and_coverage(berlin):
     # numerator / denominator = mean 9 h, far from the median 5 h
     assert (resolution["numerator"], resolution["denominator"]) == (36, 4)
     assert "excluded: canceled (1)" in resolution["coverage"]
+    worst_january = berlin[("service_availability_worst", "month", JAN, "all", "all")]
+    assert worst_january["coverage"].startswith("2 services; lowest: Email")
     email_march = berlin[("service_availability", "month", MAR, "service", "Email")]
-    # 30 days x 1440 + 1380 for 2024-03-31, which has 23 hours in Berlin
-    assert email_march["denominator"] == 30 * 1440 + 1380
+    # 30 days x 1440 + 1320 for 2024-03-31, which has 23 hours in Berlin of which 22 elapsed by
+    # as_of (23:00 CEST)
+    assert email_march["denominator"] == 30 * 1440 + 1320
 
 
 def test_periods_without_data_are_null_with_a_reason(berlin):
@@ -232,6 +250,10 @@ def test_periods_without_data_are_null_with_a_reason(berlin):
     cost_march = berlin[("cost_per_ticket", "month", MAR, "all", "all")]
     assert (cost_march["value"], cost_march["denominator"]) == (None, 3)
     assert cost_march["reason"] == "no data: no cost inputs for period"
+    # the quarter's cost stops after February: 31 + 29 of 91 days
+    cost_q1 = berlin[("cost_per_ticket", "quarter", Q1, "all", "all")]
+    assert (cost_q1["value"], cost_q1["numerator"], cost_q1["denominator"]) == (None, 1600, 11)
+    assert cost_q1["reason"] == "incomplete cost inputs: 60 of 91 days covered"
 
 
 def test_monthly_inputs_give_no_weekly_values(berlin):
@@ -250,9 +272,14 @@ def test_deployment_counts_run_on_to_as_of(berlin):
         march = berlin[(metric, "month", MAR, "all", "all")]
         assert (march["value"], march["numerator"], march["reason"]) == (0.0, 0.0, None)
         last_week = berlin[(metric, "week", date(2024, 3, 25), "all", "all")]
-        assert (last_week["value"], last_week["denominator"]) == (0.0, 1.0)
-    # ratio metrics still stop at their last record (no zero to report there)
-    assert ("change_failure_rate", "week", date(2024, 3, 25), "all", "all") not in berlin
+        # Mon 00:00 to Sun 23:00 (as_of): 6 days 23 hours = 167 / 168 weeks elapsed
+        assert (last_week["value"], last_week["denominator"]) == (0.0, pytest.approx(167 / 168))
+    # a ratio metric has no zero to report: its periods after the last record are NULL with why
+    cfr_last_week = berlin[("change_failure_rate", "week", date(2024, 3, 25), "all", "all")]
+    assert (cfr_last_week["value"], cfr_last_week["reason"]) == (
+        None,
+        "no data: no changes in period",
+    )
 
 
 def test_min_n_nulls_small_samples(warehouse):

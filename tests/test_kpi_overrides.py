@@ -108,7 +108,11 @@ def test_disabled_metric_and_own_min_n(warehouse):
         ),
         (
             {"mttr": {"enabled": True}},
-            "metrics: unknown metric id(s) ['mttr']; known ids: cost_per_ticket",
+            "metrics: unknown metric id 'mttr'; known ids: cost_per_ticket",
+        ),
+        (
+            {"change_failur_rate": {"enabled": True}},
+            "metrics: unknown metric id 'change_failur_rate' (did you mean 'change_failure_rate'?)",
         ),
     ],
 )

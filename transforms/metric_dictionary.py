@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from transforms.kpis import (
+from transforms.catalogue import (
     CATALOGUE_PATH,
     INPUTS_PATH,
     InputDefinition,
@@ -40,6 +40,7 @@ STATISTIC_TEXT = {
     "per_week": "count / weeks in the period",
     "days_per_week": "distinct local days with a record / weeks in the period",
     "cumulative_ratio": "running sum of numerators / running sum of denominators up to the period",
+    "lowest_ratio": "the lowest ratio among the values of one dimension",
 }
 
 PREAMBLE = f"""# Metric dictionary
@@ -55,13 +56,24 @@ do not edit by hand.
 - Grains: week (start day configurable, default Monday), month and quarter, in the scorecard's time
   zone: a record belongs to the local calendar day of its completion (resolved, fulfilled, actual
   end, charge start, response). Durations are computed between UTC instants.
-- Dimensions: `all` plus the dimensions listed per metric; a missing dimension value is `(unknown)`.
+- Periods: dimension `all` has a row for every period from a metric's first period with data to
+  the period that contains the run's as-of (`SCORECARD_AS_OF`, default now), so gaps and a source
+  that stopped delivering show as NULL with a reason. Every other dimension (service,
+  assignment_group, priority, ...) has a row only where that value has records in the period; a
+  missing dimension value is `(unknown)`.
+- `period_complete` is true once the period ended at or before the as-of in the calendar time zone;
+  the running period is stored with `false` and never scored. Per-week rates and availability
+  count only the time elapsed up to the as-of.
 - Every row carries numerator, denominator, n and a coverage note (records counted, excluded and
   why). For median / P90 the numerator is the total hours and the denominator n, so
   numerator / denominator is the mean, shown beside the median for comparison.
 - A period with n below the metric's minimum (the run's `min_n`, default 5, unless the metric sets
   its own) or a missing input has `value` NULL and a `reason`; it is never stored as 0.
-  Periods run from a metric's first to its last period with data.
+- A value the metric cannot take (outside its possible values, NaN or infinite) is quarantined:
+  `value` NULL, `reason` `quarantined: kpi_values_in_range: <value> outside <low>-<high>`, and a
+  row in `scorecard.data_quality` (table_name `metric_values`, record_key
+  `metric/grain/period/dimension=value`, field `value`, source: the sources of its records). The
+  asset check `kpi_values_in_range` warns with the list; publishing goes on.
 - Percentages are stored 0-100. Ratios are sums of numerators over sums of denominators, never
   averages of daily ratios.
 - Audit: `SELECT * FROM kpi.metric_evidence WHERE metric_id = ... AND grain = ... AND
@@ -82,6 +94,13 @@ def _param_line(spec: ParamSpec) -> str:
     return f"  - `{spec.name}` ({spec.type}{choices}, default `{default}`): {spec.meaning}"
 
 
+def _range_lines(metric: MetricDefinition) -> list[str]:
+    if metric.value_range is None:
+        return ["- Possible values: any finite number (NaN and infinite values are quarantined)"]
+    low, high = ("no limit" if bound is None else f"{bound:g}" for bound in metric.value_range)
+    return [f"- Possible values: {low} to {high}; a value outside is quarantined"]
+
+
 def _metric_section(metric: MetricDefinition) -> list[str]:
     lines = [
         f"### `{metric.id}`: {metric.name}",
@@ -93,9 +112,11 @@ def _metric_section(metric: MetricDefinition) -> list[str]:
         f"- Denominator: {metric.denominator}",
         f"- Sources: {', '.join(f'`{s}`' for s in metric.sources)}; "
         f"SQL: `transforms/metrics/{metric.facts}.sql`",
-        f"- Dimensions: {', '.join(('all', *metric.dimensions))}",
+        f"- Dimensions: {', '.join(('all', *metric.dimensions))}"
+        + (f"; lowest of: {metric.worst_of}" if metric.worst_of else ""),
         "- Minimum n: "
         + (str(metric.min_n) if metric.min_n is not None else "the run's min_n (default 5)"),
+        *_range_lines(metric),
         "- Rules:",
         *(f"  - {rule}" for rule in metric.rules),
     ]

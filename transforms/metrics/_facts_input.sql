@@ -26,17 +26,47 @@ CREATE OR REPLACE TEMP TABLE metric_facts_input (
 )
 ;
 
+-- Incidents that reached an end (resolved, or closed without a resolution time): the population
+-- the incident KPIs start from, with the duration each would contribute. Durations subtract epochs,
+-- so the session time zone of whoever runs this cannot bend them on a DST day.
+CREATE OR REPLACE TEMP VIEW completed_incidents AS
+SELECT
+    incident_id,
+    source,
+    number,
+    opened_at,
+    resolved_at,
+    closed_at,
+    coalesce(resolved_at, closed_at) AS completed_at,
+    lower(state) AS state,
+    coalesce(lower(state) IN ('resolved', 'closed'), false) AS has_ended,
+    priority,
+    CAST(priority AS VARCHAR) AS priority_label,
+    service,
+    assignment_group,
+    category,
+    reopen_count,
+    reassignment_count,
+    made_sla,
+    caused_by_change_id,
+    is_security,
+    (epoch(resolved_at) - epoch(opened_at)) / 3600.0 AS resolution_hours
+FROM core.incidents
+WHERE coalesce(resolved_at, closed_at) IS NOT NULL
+;
+
 -- Every completed incident with why it cannot count as a resolution, if so: the judgement that
--- resolution times, reopen rate and first contact resolution share. An unknown state is not
--- cancelled.
+-- resolution times, reopen rate and first contact resolution share. An incident still open (new,
+-- in progress, on hold, or of unknown state) is not resolved, whatever its resolved_at says.
 CREATE OR REPLACE TEMP VIEW resolved_incidents AS
 SELECT
     *,
     CASE
         WHEN list_contains(getvariable('cancelled_states'), state) THEN 'excluded: canceled'
+        WHEN NOT has_ended THEN 'excluded: not resolved or closed (still open)'
         WHEN resolved_at IS NULL THEN 'excluded: closed without resolved_at'
     END AS resolution_exclusion
-FROM kpi.completed_incidents
+FROM completed_incidents
 ;
 
 -- The resolution time of every completed incident as facts, with why it cannot count if so.
@@ -74,13 +104,17 @@ SELECT
 FROM incidents_judged
 ;
 
--- Changes that reached an end, placed at their actual end (else their closing), and whether they
--- were cancelled: the population change failure rate and deployment frequency share. An unknown
--- state is not cancelled, so such a change still counts.
+-- Deployments: production changes (is_production true or unknown) of the counted types that
+-- reached an end, placed at their actual end (else their closing), and whether they were
+-- cancelled. Change failure rate and deployment frequency both count exactly the ones not
+-- cancelled. An unknown state is not cancelled, so such a change still counts.
 CREATE OR REPLACE TEMP VIEW completed_changes AS
 WITH changes_with_end AS (
     SELECT *, coalesce(actual_end, closed_at) AS completed_at
     FROM core.changes
+    WHERE is_production IS DISTINCT FROM false
+        AND (len(getvariable('change_types')) = 0
+            OR list_contains(getvariable('change_types'), lower(type)))
 )
 SELECT
     *,
@@ -89,13 +123,38 @@ FROM changes_with_end
 WHERE completed_at IS NOT NULL
 ;
 
--- Cost rows in the local day of their charge start, with the amount of the configured FOCUS cost
--- column: what cloud spend, cost allocation coverage and IT spend share before grouping.
-CREATE OR REPLACE TEMP VIEW costs_by_local_day AS
+-- Manual inputs with their span normalised to [first day, last day] (see transforms/metrics/inputs.yaml).
+CREATE OR REPLACE TEMP VIEW measure_inputs AS
 SELECT
-    *,
-    CAST(ChargePeriodStart AT TIME ZONE getvariable('timezone') AS DATE) AS charge_day,
-    CAST(CASE getvariable('cost_column') WHEN 'BilledCost' THEN BilledCost ELSE EffectiveCost END
-        AS DOUBLE) AS amount
-FROM core.costs
-WHERE ChargePeriodStart IS NOT NULL
+    metric_id,
+    metric_id || ':' || strftime(period_start, '%Y-%m-%d') || ':' || dimension || ':' || dimension_value
+        AS record_id,
+    period_start AS first_day,
+    CASE
+        WHEN period_end IS NULL THEN (period_start + INTERVAL 1 MONTH - INTERVAL 1 DAY)::DATE
+        WHEN period_end > period_start AND day(period_end) = 1 AND day(period_start) = 1
+            THEN (period_end - INTERVAL 1 DAY)::DATE
+        ELSE period_end
+    END AS last_day,
+    value,
+    dimension,
+    dimension_value,
+    source
+FROM core.measures
+;
+
+-- Cost rows in the local day of their charge start, with the amount of the configured FOCUS cost
+-- column and their kind (charge, or credit / refund): what cloud spend, cost allocation coverage
+-- and IT spend share before grouping.
+CREATE OR REPLACE TEMP VIEW costs_by_local_day AS
+WITH costs_with_amount AS (
+    SELECT
+        *,
+        CAST(ChargePeriodStart AT TIME ZONE getvariable('timezone') AS DATE) AS charge_day,
+        CAST(CASE getvariable('cost_column') WHEN 'BilledCost' THEN BilledCost ELSE EffectiveCost END
+            AS DOUBLE) AS amount
+    FROM core.costs
+    WHERE ChargePeriodStart IS NOT NULL
+)
+SELECT *, kpi.cost_kind(ChargeCategory, amount) AS cost_kind
+FROM costs_with_amount

@@ -1,46 +1,36 @@
 -- Aggregate the stored facts into one value per metric, grain, period and dimension value.
--- Each fact is counted once per grain and once per dimension of its metric; quantiles read the
--- facts of duration metrics only. Every period between a metric's first and last data gets a row:
--- a value, or NULL with the reason.
+-- Dimension 'all' gets every period from a metric's first period with data to the period of
+-- as_of, so gaps and a source that stopped delivering show as NULL with a reason. Any other
+-- dimension value gets a row only for a period in which it has records, so the work grows with
+-- the data, not with dimension values x periods. Only elapsed time counts in the running period,
+-- which is marked period_complete = false. A value the metric cannot take is quarantined: NULL,
+-- with the check named in its reason.
 WITH grains AS (
     SELECT unnest(getvariable('grains')) AS grain
 ),
 dimensions_needed AS (
-    SELECT DISTINCT facts_id, unnest(['all'] || dimensions) AS dimension
+    SELECT DISTINCT
+        facts_id,
+        unnest(['all'] || dimensions || list_filter([worst_of], lambda d: d IS NOT NULL)) AS dimension
     FROM metric_specs
 ),
-facts_by_grain AS NOT MATERIALIZED (
+facts_by_period AS NOT MATERIALIZED (
     SELECT
-        f.facts_id, f.local_day, f.record_count, f.counts_in_n, f.in_numerator,
-        f.service, f.assignment_group, f.priority, f.source, f.provider, f.service_category,
-        f.initiative,
+        f.facts_id, f.local_day, f.record_count, f.counts_in_n, f.in_numerator, f.x, f.note,
+        f.covered_days,
         g.grain,
-        CASE g.grain WHEN 'week' THEN f.week_period WHEN 'month' THEN f.month_period ELSE f.quarter_period END
-            AS period_start,
-        f.num * CASE g.grain WHEN 'week' THEN f.week_weight WHEN 'month' THEN f.month_weight
-            ELSE f.quarter_weight END AS num,
-        f.den * CASE g.grain WHEN 'week' THEN f.week_weight WHEN 'month' THEN f.month_weight
-            ELSE f.quarter_weight END AS den
+        kpi.at_grain(g.grain, f.week_period, f.month_period, f.quarter_period) AS period_start,
+        f.num * kpi.at_grain(g.grain, f.week_weight, f.month_weight, f.quarter_weight) AS num,
+        f.den * kpi.at_grain(g.grain, f.week_weight, f.month_weight, f.quarter_weight) AS den,
+        dn.dimension,
+        kpi.dimension_value(
+            dn.dimension, f.service, f.assignment_group, f.priority, f.source, f.provider,
+            f.service_category, f.initiative
+        ) AS dimension_value
     FROM kpi.metric_facts AS f
     CROSS JOIN grains AS g
-),
-facts_by_dimension AS NOT MATERIALIZED (
-    SELECT
-        f.*,
-        dn.dimension,
-        CASE dn.dimension
-            WHEN 'all' THEN 'all'
-            WHEN 'service' THEN f.service
-            WHEN 'assignment_group' THEN f.assignment_group
-            WHEN 'priority' THEN f.priority
-            WHEN 'source' THEN f.source
-            WHEN 'provider' THEN f.provider
-            WHEN 'service_category' THEN f.service_category
-            WHEN 'initiative' THEN f.initiative
-        END AS dimension_value
-    FROM facts_by_grain AS f
     JOIN dimensions_needed AS dn ON dn.facts_id = f.facts_id
-    WHERE f.period_start IS NOT NULL
+    WHERE kpi.at_grain(g.grain, f.week_period, f.month_period, f.quarter_period) IS NOT NULL
 ),
 period_sums AS (
     SELECT
@@ -48,8 +38,9 @@ period_sums AS (
         sum(num) AS numerator,
         sum(den) AS denominator,
         coalesce(sum(record_count) FILTER (WHERE counts_in_n), 0) AS n,
-        coalesce(sum(record_count) FILTER (WHERE in_numerator), 0) AS numerator_records
-    FROM facts_by_dimension
+        coalesce(sum(record_count) FILTER (WHERE in_numerator), 0) AS numerator_records,
+        coalesce(sum(covered_days) FILTER (WHERE in_numerator), 0) AS numerator_days
+    FROM facts_by_period
     GROUP BY ALL
 ),
 -- Distinct deployment days are counted only for the metrics that need them (a costly aggregate).
@@ -57,69 +48,26 @@ period_active_days AS (
     SELECT
         facts_id, grain, period_start, dimension, dimension_value,
         count(DISTINCT local_day) AS active_days
-    FROM facts_by_dimension
+    FROM facts_by_period
     WHERE in_numerator
         AND facts_id IN (SELECT facts_id FROM metric_specs WHERE statistic = 'days_per_week')
     GROUP BY ALL
 ),
-quantile_facts AS (
-    SELECT
-        f.facts_id, g.grain, f.x,
-        CASE g.grain WHEN 'week' THEN f.week_period WHEN 'month' THEN f.month_period ELSE f.quarter_period END
-            AS period_start,
-        f.service, f.assignment_group, f.priority, f.source, f.provider, f.service_category, f.initiative
-    FROM kpi.metric_facts AS f
-    CROSS JOIN grains AS g
-    WHERE f.x IS NOT NULL
-        AND f.facts_id IN (SELECT facts_id FROM metric_specs WHERE statistic IN ('median', 'p90'))
-),
 period_quantiles AS (
     SELECT
-        q.facts_id, q.grain, q.period_start, dn.dimension,
-        CASE dn.dimension
-            WHEN 'all' THEN 'all'
-            WHEN 'service' THEN q.service
-            WHEN 'assignment_group' THEN q.assignment_group
-            WHEN 'priority' THEN q.priority
-            WHEN 'source' THEN q.source
-            WHEN 'provider' THEN q.provider
-            WHEN 'service_category' THEN q.service_category
-            WHEN 'initiative' THEN q.initiative
-        END AS dimension_value,
-        quantile_cont(q.x, [0.5, 0.9]) AS quantiles
-    FROM quantile_facts AS q
-    JOIN dimensions_needed AS dn ON dn.facts_id = q.facts_id
-    WHERE q.period_start IS NOT NULL
+        facts_id, grain, period_start, dimension, dimension_value,
+        quantile_cont(x, [0.5, 0.9]) AS quantiles
+    FROM facts_by_period
+    WHERE x IS NOT NULL
+        AND facts_id IN (SELECT facts_id FROM metric_specs WHERE statistic IN ('median', 'p90'))
     GROUP BY ALL
-),
-noted_facts_by_grain AS (
-    SELECT
-        f.*,
-        g.grain,
-        CASE g.grain WHEN 'week' THEN f.week_period WHEN 'month' THEN f.month_period ELSE f.quarter_period END
-            AS period_start
-    FROM kpi.metric_facts AS f
-    CROSS JOIN grains AS g
-    WHERE f.note IS NOT NULL
 ),
 note_counts AS (
     SELECT
-        f.facts_id, f.grain, f.period_start, dn.dimension,
-        CASE dn.dimension
-            WHEN 'all' THEN 'all'
-            WHEN 'service' THEN f.service
-            WHEN 'assignment_group' THEN f.assignment_group
-            WHEN 'priority' THEN f.priority
-            WHEN 'source' THEN f.source
-            WHEN 'provider' THEN f.provider
-            WHEN 'service_category' THEN f.service_category
-            WHEN 'initiative' THEN f.initiative
-        END AS dimension_value,
-        f.note,
-        sum(f.record_count) AS records
-    FROM noted_facts_by_grain AS f
-    JOIN dimensions_needed AS dn ON dn.facts_id = f.facts_id
-    WHERE f.period_start IS NOT NULL
+        facts_id, grain, period_start, dimension, dimension_value, note,
+        sum(record_count) AS records
+    FROM facts_by_period
+    WHERE note IS NOT NULL
     GROUP BY ALL
 ),
 period_notes AS (
@@ -129,28 +77,34 @@ period_notes AS (
     FROM note_counts
     GROUP BY ALL
 ),
--- A count per week has a true zero, so those metrics run on to the period of as_of: weeks without
--- deployments after the last one show 0, not a stale value.
-period_ranges AS (
+-- The lowest ratio among the values of another dimension (e.g. the worst service's availability).
+lowest_ratios AS (
+    SELECT
+        s.metric_id, ps.grain, ps.period_start,
+        arg_min(ps.dimension_value, (ps.numerator / ps.denominator, ps.dimension_value)) AS lowest_of,
+        arg_min(ps.numerator, (ps.numerator / ps.denominator, ps.dimension_value)) AS lowest_numerator,
+        arg_min(ps.denominator, (ps.numerator / ps.denominator, ps.dimension_value))
+            AS lowest_denominator,
+        count(*) AS compared
+    FROM metric_specs AS s
+    JOIN period_sums AS ps ON ps.facts_id = s.facts_id AND ps.dimension = s.worst_of
+    WHERE s.statistic = 'lowest_ratio' AND ps.n >= greatest(s.min_n, 1) AND ps.denominator <> 0
+    GROUP BY ALL
+),
+all_period_ranges AS (
     SELECT
         facts_id,
         grain,
         min(period_start) AS first_period,
-        CASE
-            WHEN facts_id IN (
-                SELECT facts_id FROM metric_specs WHERE statistic IN ('per_week', 'days_per_week')
-            )
-                THEN greatest(
-                    max(period_start),
-                    kpi.period_of(grain, getvariable('as_of_day'), getvariable('week_offset'))
-                )
-            ELSE max(period_start)
-        END AS last_period
+        greatest(
+            max(period_start),
+            kpi.period_of(grain, getvariable('as_of_day'), getvariable('week_offset'))
+        ) AS last_period
     FROM period_sums
     WHERE dimension = 'all'
     GROUP BY facts_id, grain
 ),
-periods AS (
+all_periods AS (
     SELECT
         facts_id,
         grain,
@@ -158,54 +112,98 @@ periods AS (
             first_period::TIMESTAMP,
             last_period::TIMESTAMP,
             CASE grain WHEN 'week' THEN INTERVAL 7 DAY WHEN 'month' THEN INTERVAL 1 MONTH ELSE INTERVAL 3 MONTH END
-        )) AS DATE) AS period_start
-    FROM period_ranges
+        )) AS DATE) AS period_start,
+        'all' AS dimension,
+        'all' AS dimension_value
+    FROM all_period_ranges
 ),
-dimension_values AS (
-    SELECT DISTINCT facts_id, grain, dimension, dimension_value
-    FROM period_sums
-),
-value_grid AS (
+-- Everything known about one facts file's period and dimension value, in one narrow row.
+period_figures AS (
     SELECT
-        s.metric_id, s.facts_id, s.statistic, s.scale, s.unit, s.min_n, s.noun, s.numerator_noun,
-        s.numerator_required, p.grain, p.period_start, dv.dimension, dv.dimension_value
-    FROM metric_specs AS s
-    JOIN periods AS p ON p.facts_id = s.facts_id
-    JOIN dimension_values AS dv ON dv.facts_id = s.facts_id AND dv.grain = p.grain
-    WHERE list_contains(['all'] || s.dimensions, dv.dimension)
-),
-grid_with_sums AS (
-    SELECT
-        v.*,
-        ps.numerator,
-        ps.denominator,
-        coalesce(ps.n, 0) AS n,
-        coalesce(ps.numerator_records, 0) AS numerator_records,
+        ps.*,
         coalesce(pa.active_days, 0) AS active_days,
         pq.quantiles[1] AS median,
         pq.quantiles[2] AS p90,
-        pn.notes,
-        sum(ps.numerator) OVER running AS running_numerator,
-        sum(ps.denominator) OVER running AS running_denominator,
-        sum(coalesce(ps.n, 0)) OVER running AS running_n,
-        (least(kpi.period_after(v.grain, v.period_start), getvariable('as_of_day') + 1) - v.period_start)
-            / 7.0 AS weeks
-    FROM value_grid AS v
-    LEFT JOIN period_sums AS ps USING (facts_id, grain, period_start, dimension, dimension_value)
+        pn.notes
+    FROM period_sums AS ps
     LEFT JOIN period_active_days AS pa USING (facts_id, grain, period_start, dimension, dimension_value)
     LEFT JOIN period_quantiles AS pq USING (facts_id, grain, period_start, dimension, dimension_value)
     LEFT JOIN period_notes AS pn USING (facts_id, grain, period_start, dimension, dimension_value)
+),
+-- The 'all' grid with its figures where it has records, and every other dimension's rows as
+-- they are: no join of the (large) dimension rows against a grid.
+value_rows AS (
+    SELECT
+        g.facts_id, g.grain, g.period_start, g.dimension, g.dimension_value,
+        pf.numerator, pf.denominator, pf.n, pf.numerator_records, pf.numerator_days,
+        pf.active_days, pf.median, pf.p90, pf.notes
+    FROM all_periods AS g
+    LEFT JOIN period_figures AS pf USING (facts_id, grain, period_start, dimension, dimension_value)
+    UNION ALL
+    SELECT
+        facts_id, grain, period_start, dimension, dimension_value,
+        numerator, denominator, n, numerator_records, numerator_days,
+        active_days, median, p90, notes
+    FROM period_figures
+    WHERE dimension <> 'all'
+),
+-- Running sums for cumulative metrics only (the portfolio and initiative inputs), so no window
+-- runs over the large dimensions of other metrics.
+running_sums AS (
+    SELECT
+        facts_id, grain, period_start, dimension, dimension_value,
+        sum(numerator) OVER running AS running_numerator,
+        sum(denominator) OVER running AS running_denominator,
+        sum(coalesce(n, 0)) OVER running AS running_n
+    FROM value_rows
+    WHERE facts_id IN (SELECT facts_id FROM metric_specs WHERE statistic = 'cumulative_ratio')
     WINDOW running AS (
-        PARTITION BY v.metric_id, v.grain, v.dimension, v.dimension_value ORDER BY v.period_start
+        PARTITION BY facts_id, grain, dimension, dimension_value ORDER BY period_start
     )
+),
+grid_with_sums AS (
+    SELECT
+        s.*,
+        v.grain,
+        v.period_start,
+        v.dimension,
+        v.dimension_value,
+        kpi.period_after(v.grain, v.period_start) - v.period_start AS period_days,
+        kpi.period_after(v.grain, v.period_start)::TIMESTAMP <= getvariable('as_of_local')
+            AS period_complete,
+        (epoch(least(kpi.period_after(v.grain, v.period_start)::TIMESTAMP, getvariable('as_of_local')))
+            - epoch(v.period_start::TIMESTAMP)) / (7 * 86400.0) AS elapsed_weeks,
+        v.numerator,
+        v.denominator,
+        coalesce(v.n, 0) AS n,
+        coalesce(v.numerator_records, 0) AS numerator_records,
+        coalesce(v.numerator_days, 0) AS numerator_days,
+        coalesce(v.active_days, 0) AS active_days,
+        v.median,
+        v.p90,
+        v.notes,
+        lr.lowest_of,
+        lr.lowest_numerator,
+        lr.lowest_denominator,
+        coalesce(lr.compared, 0) AS compared,
+        rs.running_numerator,
+        rs.running_denominator,
+        rs.running_n
+    FROM value_rows AS v
+    JOIN metric_specs AS s
+        ON s.facts_id = v.facts_id AND list_contains(['all'] || s.dimensions, v.dimension)
+    LEFT JOIN running_sums AS rs
+        ON rs.facts_id = v.facts_id AND rs.grain = v.grain AND rs.period_start = v.period_start
+        AND rs.dimension = v.dimension AND rs.dimension_value = v.dimension_value
+    LEFT JOIN lowest_ratios AS lr
+        ON lr.metric_id = s.metric_id AND lr.grain = v.grain AND lr.period_start = v.period_start
 ),
 figures AS (
     SELECT
         *,
         CASE statistic
             WHEN 'cumulative_ratio' THEN running_numerator
-            WHEN 'median' THEN numerator
-            WHEN 'p90' THEN numerator
+            WHEN 'lowest_ratio' THEN lowest_numerator
             WHEN 'per_week' THEN coalesce(numerator, 0)
             WHEN 'days_per_week' THEN active_days
             WHEN 'ratio' THEN CASE WHEN numerator_required THEN numerator ELSE coalesce(numerator, 0) END
@@ -213,14 +211,19 @@ figures AS (
         END AS shown_numerator,
         CASE statistic
             WHEN 'cumulative_ratio' THEN running_denominator
+            WHEN 'lowest_ratio' THEN lowest_denominator
             WHEN 'median' THEN n
             WHEN 'p90' THEN n
             WHEN 'sum' THEN NULL
-            WHEN 'per_week' THEN weeks
-            WHEN 'days_per_week' THEN weeks
+            WHEN 'per_week' THEN elapsed_weeks
+            WHEN 'days_per_week' THEN elapsed_weeks
             ELSE denominator
         END AS shown_denominator,
-        CASE statistic WHEN 'cumulative_ratio' THEN running_n ELSE n END AS shown_n
+        CASE statistic
+            WHEN 'cumulative_ratio' THEN running_n
+            WHEN 'lowest_ratio' THEN compared
+            ELSE n
+        END AS shown_n
     FROM grid_with_sums
 ),
 judged AS (
@@ -231,12 +234,30 @@ judged AS (
             WHEN shown_n < min_n THEN format('too little data: n={} below the minimum of {}', shown_n, min_n)
             WHEN numerator_required AND numerator_records = 0
                 THEN format('no data: no {} for period', numerator_noun)
-            WHEN statistic IN ('ratio', 'cumulative_ratio') AND coalesce(shown_denominator, 0) = 0
+            WHEN numerator_covers_period AND numerator_days < period_days
+                THEN format('incomplete {}: {} of {} days covered', numerator_noun, numerator_days, period_days)
+            WHEN numerator_covers_period AND NOT period_complete
+                THEN format('period not complete: {} cover the whole period, {} only up to as_of',
+                    numerator_noun, noun)
+            WHEN statistic IN ('ratio', 'cumulative_ratio', 'lowest_ratio')
+                AND coalesce(shown_denominator, 0) = 0
                 THEN 'denominator is zero'
             WHEN statistic IN ('per_week', 'days_per_week') AND shown_denominator <= 0
-                THEN 'period starts after as_of'
-        END AS reason
+                THEN 'no time elapsed in the period by as_of'
+        END AS reason,
+        CASE
+            WHEN statistic = 'median' THEN median
+            WHEN statistic = 'p90' THEN p90
+            WHEN statistic = 'sum' THEN coalesce(shown_numerator, 0) * scale
+            ELSE shown_numerator / shown_denominator * scale
+        END AS computed_value
     FROM figures
+),
+checked AS (
+    SELECT
+        *,
+        coalesce(reason, kpi.out_of_range_reason(computed_value, range_low, range_high)) AS final_reason
+    FROM judged
 )
 SELECT
     metric_id,
@@ -244,14 +265,7 @@ SELECT
     period_start,
     dimension,
     dimension_value,
-    CASE
-        WHEN reason IS NOT NULL THEN NULL
-        WHEN statistic IN ('ratio', 'cumulative_ratio') THEN shown_numerator / shown_denominator * scale
-        WHEN statistic = 'median' THEN median
-        WHEN statistic = 'p90' THEN p90
-        WHEN statistic = 'sum' THEN coalesce(shown_numerator, 0) * scale
-        ELSE shown_numerator / shown_denominator * scale
-    END AS value,
+    CASE WHEN final_reason IS NULL THEN computed_value END AS value,
     shown_numerator AS numerator,
     shown_denominator AS denominator,
     shown_n AS n,
@@ -260,8 +274,10 @@ SELECT
         '; ',
         format('{} {}', shown_n, noun),
         CASE WHEN numerator_noun IS NOT NULL THEN format('{} {}', numerator_records, numerator_noun) END,
+        CASE WHEN lowest_of IS NOT NULL THEN format('lowest: {}', lowest_of) END,
         notes
     ) AS coverage,
-    reason,
+    final_reason AS reason,
+    period_complete,
     getvariable('computed_at') AS computed_at
-FROM judged
+FROM checked

@@ -27,6 +27,7 @@ SELECT
     kpi.span_weight('week', day, span_last, weight_by_span, getvariable('week_offset')) AS week_weight,
     kpi.span_weight('month', day, span_last, weight_by_span, 0) AS month_weight,
     kpi.span_weight('quarter', day, span_last, weight_by_span, 0) AS quarter_weight,
+    CASE WHEN span_last IS NOT NULL THEN span_last - day + 1 END AS covered_days,
     coalesce(service, '(unknown)') AS service,
     coalesce(assignment_group, '(unknown)') AS assignment_group,
     coalesce(priority, '(unknown)') AS priority,

@@ -10,5 +10,5 @@ SELECT
     1.0 AS den,
     true AS in_numerator,
     true AS in_denominator
-FROM kpi.measure_inputs
+FROM measure_inputs
 WHERE metric_id = 'automation_coverage' AND dimension = 'all'

@@ -8,5 +8,5 @@ SELECT
     value AS num,
     true AS in_numerator,
     true AS counts_in_n
-FROM kpi.measure_inputs
+FROM measure_inputs
 WHERE metric_id = 'certifications' AND dimension = 'all'

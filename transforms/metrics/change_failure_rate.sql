@@ -1,15 +1,12 @@
--- Completed changes and whether each failed; an incident's caused_by is a failure link, its
--- related change (rfc) is not. Incidents that cite an unknown change are listed as not linkable
+-- Deployments (the population deployment frequency counts) and whether each failed; an incident's
+-- caused_by is a failure link, its related change (rfc) is not, and a cancelled incident links
+-- nothing. Incidents that cite an unknown change are listed as not linkable
 -- (completed_changes is defined in _facts_input.sql).
-WITH changes_in_scope AS (
-    SELECT *
-    FROM completed_changes
-    WHERE NOT getvariable('production_only') OR is_production IS DISTINCT FROM false
-),
-changes_that_caused_incidents AS (
+WITH changes_that_caused_incidents AS (
     SELECT DISTINCT caused_by_change_id AS change_id
     FROM core.incidents
     WHERE caused_by_change_id IS NOT NULL
+        AND NOT coalesce(list_contains(getvariable('cancelled_states'), lower(state)), false)
 ),
 changes_judged AS (
     SELECT
@@ -18,7 +15,7 @@ changes_judged AS (
             AS failed_by_outcome,
         getvariable('count_backed_out') AND coalesce(c.backed_out, false) AS failed_by_backout,
         getvariable('count_caused_incidents') AND caused.change_id IS NOT NULL AS failed_by_incident
-    FROM changes_in_scope AS c
+    FROM completed_changes AS c
     LEFT JOIN changes_that_caused_incidents AS caused ON caused.change_id = c.change_id
 ),
 change_facts AS (

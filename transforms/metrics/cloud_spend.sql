@@ -1,10 +1,10 @@
 -- Cost line items in the local day of their charge start, summed per cost group (day x provider x
 -- category x service x source, credits apart): tens of millions of rows become a compact audit
--- trail that kpi.cost_evidence expands back to cost_ids. Credits are negative and reduce spend
--- (costs_by_local_day is defined in _facts_input.sql).
+-- trail that kpi.cost_evidence expands back to cost_ids. Credits and refunds are negative and
+-- reduce spend (costs_by_local_day is defined in _facts_input.sql).
 SELECT
     'cost_group' AS record_table,
-    kpi.cost_group(charge_day, ProviderName, ServiceCategory, service, source, ChargeCategory)
+    kpi.cost_group(charge_day, ProviderName, ServiceCategory, service, source, cost_kind)
         AS record_id,
     charge_day AS local_day,
     service,
@@ -15,7 +15,6 @@ SELECT
     true AS in_numerator,
     true AS counts_in_n,
     count(*) AS record_count,
-    CASE WHEN ChargeCategory ILIKE 'credit' THEN 'credit (negative cost) included' END AS note
+    CASE WHEN cost_kind = 'credit' THEN 'credit or refund (negative cost) included' END AS note
 FROM costs_by_local_day
-GROUP BY charge_day, ProviderName, ServiceCategory, service, source, ChargeCategory ILIKE 'credit',
-    record_id
+GROUP BY charge_day, ProviderName, ServiceCategory, service, source, cost_kind, record_id

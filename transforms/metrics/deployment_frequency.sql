@@ -1,5 +1,5 @@
--- Completed production changes (deployments), counted in the period of their actual end, else
--- their closing (completed_changes is defined in _facts_input.sql).
+-- Deployments, counted in the period of their actual end, else their closing: the change
+-- population change failure rate also counts (completed_changes is defined in _facts_input.sql).
 SELECT
     'change' AS record_table,
     change_id AS record_id,
@@ -12,6 +12,3 @@ SELECT
     NOT is_cancelled AS counts_in_n,
     CASE WHEN is_cancelled THEN 'excluded: cancelled' END AS note
 FROM completed_changes
-WHERE is_production IS DISTINCT FROM false
-    AND (len(getvariable('change_types')) = 0
-        OR list_contains(getvariable('change_types'), lower(type)))

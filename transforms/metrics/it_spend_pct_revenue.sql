@@ -3,13 +3,13 @@
 WITH spend_inputs AS (
     SELECT 'measure' AS record_table, record_id, first_day AS local_day, last_day AS span_last,
         value AS num, true AS in_numerator, false AS in_denominator, source
-    FROM kpi.measure_inputs
+    FROM measure_inputs
     WHERE metric_id = 'it_spend' AND dimension = 'all'
 ),
 cloud_costs AS (
     SELECT
         'cost_group' AS record_table,
-        kpi.cost_group(charge_day, ProviderName, ServiceCategory, service, source, ChargeCategory)
+        kpi.cost_group(charge_day, ProviderName, ServiceCategory, service, source, cost_kind)
             AS record_id,
         charge_day AS local_day,
         sum(amount) AS num,
@@ -24,7 +24,7 @@ cloud_costs AS (
 revenue_inputs AS (
     SELECT 'measure' AS record_table, record_id, first_day AS local_day, last_day AS span_last,
         value AS den, false AS in_numerator, true AS in_denominator, source
-    FROM kpi.measure_inputs
+    FROM measure_inputs
     WHERE metric_id = 'revenue' AND dimension = 'all'
 )
 SELECT * FROM spend_inputs

@@ -3,7 +3,7 @@ WITH project_inputs AS (
     SELECT
         *,
         CASE dimension WHEN 'initiative' THEN dimension_value ELSE '(unspecified)' END AS initiative
-    FROM kpi.measure_inputs
+    FROM measure_inputs
     WHERE metric_id IN ('project_benefit', 'project_cost')
 )
 SELECT

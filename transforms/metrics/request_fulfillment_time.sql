@@ -2,7 +2,7 @@
 WITH requests_judged AS (
     SELECT
         *,
-        epoch(fulfilled_at - opened_at) / 3600.0 AS hours,
+        (epoch(fulfilled_at) - epoch(opened_at)) / 3600.0 AS hours,
         CASE
             WHEN list_contains(getvariable('cancelled_states'), lower(state)) THEN 'excluded: cancelled'
             WHEN fulfilled_at IS NULL THEN 'excluded: closed without fulfilled_at'

@@ -10,5 +10,5 @@ SELECT
     CASE metric_id WHEN 'staff_start' THEN value END AS den,
     metric_id = 'staff_retained' AS in_numerator,
     metric_id = 'staff_start' AS in_denominator
-FROM kpi.measure_inputs
+FROM measure_inputs
 WHERE metric_id IN ('staff_start', 'staff_retained') AND dimension = 'all'

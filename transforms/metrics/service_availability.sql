@@ -1,37 +1,56 @@
--- Availability per service and local calendar day: agreed minutes (24x7, so 23 or 25 hours on a
--- DST day) less planned maintenance, and unplanned downtime within what is left.
-WITH services_first_seen AS (
-    SELECT service, min(first_at) AS first_at
-    FROM (
-        SELECT service, begin_at AS first_at FROM core.outages
-        UNION ALL
-        SELECT service, opened_at AS first_at FROM core.incidents
-    ) AS sightings
-    WHERE service IS NOT NULL AND first_at IS NOT NULL
+-- Availability per committed service and local calendar day: agreed minutes (24x7, so 23 or 25
+-- hours on a DST day, and only up to as_of on its own day) less planned maintenance, and unplanned
+-- downtime within what is left. Committed services are the configured `committed_services`, else
+-- those with outage records; incidents only tell since when a service has been watched.
+WITH service_sightings AS (
+    SELECT service, source, begin_at AS seen_at FROM core.outages
+    UNION ALL
+    SELECT service, source, opened_at AS seen_at FROM core.incidents
+),
+services_first_seen AS (
+    SELECT service, min(seen_at) AS first_at, min(source) AS source
+    FROM service_sightings
+    WHERE service IS NOT NULL AND seen_at IS NOT NULL
     GROUP BY service
+),
+committed_services AS (
+    SELECT *
+    FROM services_first_seen
+    WHERE CASE
+        WHEN len(getvariable('committed_services')) = 0
+            THEN service IN (SELECT service FROM core.outages)
+        ELSE list_contains(getvariable('committed_services'), lower(service))
+    END
 ),
 service_days AS (
     SELECT
         service,
+        source,
         CAST(unnest(generate_series(
             CAST(first_at AT TIME ZONE getvariable('timezone') AS DATE)::TIMESTAMP,
             CAST(getvariable('as_of') AT TIME ZONE getvariable('timezone') AS DATE)::TIMESTAMP,
             INTERVAL 1 DAY
         )) AS DATE) AS local_day
-    FROM services_first_seen
+    FROM committed_services
 ),
 service_day_bounds AS (
     SELECT
         service,
+        source,
         local_day,
         local_day::TIMESTAMP AT TIME ZONE getvariable('timezone') AS day_begin,
-        (local_day + 1)::TIMESTAMP AT TIME ZONE getvariable('timezone') AS day_end
+        least((local_day + 1)::TIMESTAMP AT TIME ZONE getvariable('timezone'), getvariable('as_of'))
+            AS day_end
     FROM service_days
+),
+elapsed_service_days AS (
+    SELECT * FROM service_day_bounds WHERE day_begin < day_end
 ),
 classified_outages AS (
     SELECT
         outage_id,
         service,
+        source,
         begin_at,
         least(coalesce(end_at, getvariable('as_of')), getvariable('as_of')) AS end_at,
         CASE
@@ -56,10 +75,11 @@ outage_pieces_per_day AS (
         o.outage_id,
         o.service,
         o.kind,
+        o.source,
         d.local_day,
-        epoch(least(o.end_at, d.day_end) - greatest(o.counted_from, d.day_begin)) / 60.0 AS minutes
+        (epoch(least(o.end_at, d.day_end)) - epoch(greatest(o.counted_from, d.day_begin))) / 60.0 AS minutes
     FROM outages_without_overlap AS o
-    JOIN service_day_bounds AS d
+    JOIN elapsed_service_days AS d
         ON d.service = o.service AND o.counted_from < d.day_end AND o.end_at > d.day_begin
     WHERE o.counted_from < o.end_at
 ),
@@ -69,12 +89,13 @@ agreed_time AS (
         service || ' @ ' || strftime(local_day, '%Y-%m-%d') AS record_id,
         local_day,
         service,
-        epoch(day_end - day_begin) / 60.0 AS num,
-        epoch(day_end - day_begin) / 60.0 AS den,
+        source,
+        (epoch(day_end) - epoch(day_begin)) / 60.0 AS num,
+        (epoch(day_end) - epoch(day_begin)) / 60.0 AS den,
         true AS in_numerator,
         true AS in_denominator,
         true AS counts_in_n
-    FROM service_day_bounds
+    FROM elapsed_service_days
 ),
 lost_time AS (
     SELECT
@@ -82,6 +103,7 @@ lost_time AS (
         outage_id AS record_id,
         local_day,
         service,
+        source,
         -minutes AS num,
         CASE kind WHEN 'planned' THEN -minutes END AS den,
         true AS in_numerator,

@@ -29,9 +29,10 @@ incident_outcomes AS (
         i.made_sla AS met,
         CASE
             WHEN list_contains(getvariable('cancelled_states'), i.state) THEN 'excluded: canceled'
+            WHEN NOT i.has_ended THEN 'excluded: not resolved or closed (still open)'
             WHEN i.made_sla IS NULL THEN 'excluded: made_sla unknown'
         END AS exclusion
-    FROM kpi.completed_incidents AS i
+    FROM completed_incidents AS i
     WHERE getvariable('basis') = 'made_sla'
         OR (getvariable('basis') = 'auto'
             AND i.source NOT IN (SELECT source FROM sources_with_sla_records))

@@ -1,0 +1,159 @@
+"""Complete periods, elapsed time and sparse dimensions of kpi.metric_values.
+
+The running period is stored with period_complete = false and counts only the time elapsed up to
+the run's as-of; dimension 'all' keeps a full period grid up to the as-of's period, every other
+dimension has rows only where it has records.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from kpi_fixtures.support import AS_OF, load_fixture, values_by_key
+
+from transforms.kpis import compute_metrics
+
+JAN, FEB, MAR = date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)
+
+
+def completeness(con, metric_id: str) -> dict[tuple[str, date], bool]:
+    rows = con.execute(
+        "SELECT grain, period_start, period_complete FROM kpi.metric_values "
+        "WHERE metric_id = ? AND dimension = 'all'",
+        [metric_id],
+    ).fetchall()
+    return {(grain, period): complete for grain, period, complete in rows}
+
+
+def test_running_period_is_stored_as_not_complete(warehouse):
+    with warehouse.connect() as con:
+        load_fixture(con)
+        # 23:00 on Sunday 2024-03-31 in Berlin: March, Q1 and the week of Mar 25 are still running
+        compute_metrics(con, timezone="Europe/Berlin", min_n=1, as_of=AS_OF)
+        running = completeness(con, "incident_resolution_time")
+        # one hour later (midnight in Berlin) they have ended
+        compute_metrics(
+            con, timezone="Europe/Berlin", min_n=1, as_of=datetime(2024, 3, 31, 22, tzinfo=UTC)
+        )
+        ended = completeness(con, "incident_resolution_time")
+        nulls = con.execute(
+            "SELECT count(*) FROM kpi.metric_values WHERE period_complete IS NULL"
+        ).fetchall()[0][0]
+    assert running[("month", FEB)] is True
+    assert running[("week", date(2024, 3, 18))] is True
+    assert running[("month", MAR)] is False
+    assert running[("quarter", JAN)] is False
+    assert running[("week", date(2024, 3, 25))] is False
+    assert ended[("month", MAR)] is True
+    assert ended[("quarter", JAN)] is True
+    assert ended[("week", date(2024, 3, 25))] is True
+    assert nulls == 0
+
+
+def test_weekly_rates_count_elapsed_time_not_the_whole_as_of_day(warehouse):
+    # Wednesday 2024-01-10 12:00 in Berlin: C1 ended at 10:00, C2 ends at 16:00 (after as_of)
+    as_of = datetime(2024, 1, 10, 11, tzinfo=UTC)
+    with warehouse.connect() as con:
+        load_fixture(con)
+        compute_metrics(con, timezone="Europe/Berlin", min_n=1, as_of=as_of)
+        values = values_by_key(con)
+    week = values[("deployment_frequency", "week", date(2024, 1, 8), "all", "all")]
+    # Monday 00:00 to Wednesday 12:00 = 2.5 days elapsed: 1 deployment / (2.5 / 7) weeks = 2.8
+    assert week["denominator"] == pytest.approx(2.5 / 7)
+    assert week["value"] == pytest.approx(2.8)
+    days = values[("deployment_days_per_week", "week", date(2024, 1, 8), "all", "all")]
+    assert days["value"] == pytest.approx(2.8)  # one deployment day in 2.5 days
+    # Email: Jan 2 .. Jan 9 whole (8 x 1440) + Jan 10 up to noon (720) = 12240 agreed minutes;
+    # O1 11:00-12:00 Berlin is 60 minutes down, O2 starts after it and is cut at as_of
+    email = values[("service_availability", "month", JAN, "service", "Email")]
+    assert (email["numerator"], email["denominator"]) == (12180, 12240)
+    assert email["value"] == pytest.approx(100 * 12180 / 12240)
+
+
+def test_day_one_of_a_month_scores_no_zero_for_the_new_month(warehouse):
+    # midnight on March 1st in Berlin: February has just ended, March has no elapsed time
+    as_of = datetime(2024, 2, 29, 23, tzinfo=UTC)
+    with warehouse.connect() as con:
+        load_fixture(con)
+        compute_metrics(con, timezone="Europe/Berlin", min_n=1, as_of=as_of)
+        values = values_by_key(con)
+        complete = completeness(con, "deployment_frequency")
+    march = values[("deployment_frequency", "month", MAR, "all", "all")]
+    assert march["value"] is None
+    assert march["reason"] == "no time elapsed in the period by as_of"
+    assert complete[("month", MAR)] is False
+    assert complete[("month", FEB)] is True
+    # February is whole: C9 (Feb 1 in Berlin) over 29 / 7 weeks
+    assert values[("deployment_frequency", "month", FEB, "all", "all")]["value"] == pytest.approx(
+        7 / 29
+    )
+
+
+SPARSE_INCIDENTS = """
+INSERT INTO core.incidents (incident_id, source, number, opened_at, resolved_at, state, service,
+    assignment_group, priority) VALUES
+('A1', 'servicenow', 'A1', '2024-01-10 08:00+00', '2024-01-10 10:00+00', 'resolved', 'Alpha', 'G1', 3),
+('B1', 'servicenow', 'B1', '2024-03-05 08:00+00', '2024-03-05 12:00+00', 'resolved', 'Beta', 'G2', 3)
+"""
+
+
+def test_dimensions_other_than_all_have_rows_only_where_they_have_records(warehouse):
+    as_of = datetime(2024, 5, 15, tzinfo=UTC)
+    with warehouse.connect() as con:
+        con.execute(SPARSE_INCIDENTS)
+        compute_metrics(con, min_n=1, as_of=as_of)
+        by_service = con.execute(
+            "SELECT dimension_value, period_start FROM kpi.metric_values "
+            "WHERE metric_id = 'incident_resolution_time' AND grain = 'month' "
+            "AND dimension = 'service' ORDER BY ALL"
+        ).fetchall()
+        total = con.execute(
+            "SELECT period_start, value, reason, period_complete FROM kpi.metric_values "
+            "WHERE metric_id = 'incident_resolution_time' AND grain = 'month' "
+            "AND dimension = 'all' ORDER BY period_start"
+        ).fetchall()
+    assert by_service == [("Alpha", JAN), ("Beta", MAR)]
+    no_data = "no data: no incidents resolved in period"
+    # 'all' runs from the first month with data to the month of as_of: gaps and the silence after
+    # the last record show as NULL with the reason
+    assert total == [
+        (JAN, 2.0, None, True),
+        (FEB, None, no_data, True),
+        (MAR, 4.0, None, True),
+        (date(2024, 4, 1), None, no_data, True),
+        (date(2024, 5, 1), None, no_data, False),
+    ]
+
+
+def test_rows_grow_with_service_periods_that_have_records_not_with_services_x_periods(warehouse):
+    # 3,000 services, each with one incident in one of twelve months: a dense grid would be
+    # 3,000 x 12 rows per metric and grain; the data has 3,000 (service, month) pairs
+    with warehouse.connect() as con:
+        con.execute(
+            """
+            INSERT INTO core.incidents (incident_id, source, number, opened_at, resolved_at, state,
+                service, assignment_group, priority)
+            SELECT 'I' || i, 'servicenow', 'I' || i,
+                TIMESTAMPTZ '2023-01-05 08:00+00' + to_months(i % 12),
+                TIMESTAMPTZ '2023-01-05 10:00+00' + to_months(i % 12),
+                'resolved', 'svc-' || i, 'group-' || (i % 50), 1 + i % 5
+            FROM range(3000) AS r(i)
+            """
+        )
+        summary = compute_metrics(con, min_n=1, as_of=datetime(2024, 1, 1, tzinfo=UTC))
+        service_months = con.execute(
+            "SELECT count(*) FROM kpi.metric_values WHERE metric_id = 'incident_resolution_time' "
+            "AND grain = 'month' AND dimension = 'service'"
+        ).fetchall()[0][0]
+        group_months = con.execute(
+            "SELECT count(*) FROM kpi.metric_values WHERE metric_id = 'incident_resolution_time' "
+            "AND grain = 'month' AND dimension = 'assignment_group'"
+        ).fetchall()[0][0]
+    assert service_months == 3000
+    # groups i % 50 and months i % 12 meet in lcm(50, 12) = 300 combinations
+    assert group_months == 300
+    # per grain and metric: services + groups + priorities + sources + 'all' grid, not 3,000 x
+    # periods; for the month grain of this metric: 3000 + 300 + 5 x 12 + 12 + 13 (Jan 2023 .. Jan
+    # 2024)
+    assert summary.rows_by_metric["incident_resolution_time"] < 3 * (3000 + 300 + 60 + 12 + 60)

@@ -1,0 +1,119 @@
+-- KPI audit trail: the records behind every kpi.metric_values row. Facts are stored once per metric
+-- and record (not once per grain and dimension) and expanded to periods here, on demand. Cost rows
+-- are stored as one fact per cost group (local day and cost dimensions, with its record_count);
+-- kpi.cost_evidence expands a group back to its core.costs rows. Replaced on each run, persistent
+-- so the published file answers the same questions.
+
+-- For any KPI value: which records made its numerator and denominator (and which were excluded, and why).
+CREATE OR REPLACE VIEW kpi.metric_evidence AS
+WITH values_with_facts_id AS (
+    SELECT v.metric_id, v.grain, v.period_start, v.dimension, v.dimension_value, d.facts_id, d.statistic
+    FROM kpi.metric_values AS v
+    JOIN kpi.metric_definitions AS d ON d.metric_id = v.metric_id
+),
+matching_facts AS (
+    SELECT
+        v.metric_id, v.grain, v.period_start, v.dimension, v.dimension_value, f.*,
+        kpi.at_grain(v.grain, f.week_weight, f.month_weight, f.quarter_weight) AS weight
+    FROM values_with_facts_id AS v
+    JOIN kpi.metric_facts AS f
+        ON f.facts_id = v.facts_id
+        AND kpi.dimension_value(
+            v.dimension, f.service, f.assignment_group, f.priority, f.source, f.provider,
+            f.service_category, f.initiative
+        ) = v.dimension_value
+    WHERE kpi.at_grain(v.grain, f.week_period, f.month_period, f.quarter_period) = v.period_start
+        OR (v.statistic = 'cumulative_ratio'
+            AND kpi.at_grain(v.grain, f.week_period, f.month_period, f.quarter_period) < v.period_start)
+)
+SELECT
+    metric_id,
+    grain,
+    period_start,
+    dimension,
+    dimension_value,
+    unnest(list_filter(
+        [
+            CASE WHEN in_numerator THEN 'numerator' END,
+            CASE WHEN in_denominator THEN 'denominator' END,
+            CASE WHEN NOT in_numerator AND NOT in_denominator THEN 'excluded' END
+        ],
+        lambda role: role IS NOT NULL
+    )) AS role,
+    record_table,
+    record_id,
+    completed_at,
+    local_day,
+    num * weight AS numerator_contribution,
+    den * weight AS denominator_contribution,
+    x AS sample_value,
+    record_count,
+    note
+FROM matching_facts;
+
+-- The individual cost rows behind a cost metric's value, computed on demand from core.costs with
+-- the time zone, cost column and allocation rule of the last run.
+CREATE OR REPLACE VIEW kpi.cost_evidence AS
+WITH cost_rules AS (
+    SELECT
+        m.metric_id,
+        r.timezone,
+        coalesce(owner.params->>'cost_column', 'EffectiveCost') AS cost_column,
+        coalesce(CAST(owner.params->'owner_tag_keys' AS VARCHAR[]), CAST([] AS VARCHAR[]))
+            AS owner_tag_keys
+    FROM kpi.metric_definitions AS m
+    JOIN kpi.metric_definitions AS owner ON owner.metric_id = m.facts_id
+    CROSS JOIN kpi.metric_runs AS r
+),
+cost_groups_in_evidence AS (
+    SELECT e.*, rules.timezone, rules.cost_column, rules.owner_tag_keys
+    FROM kpi.metric_evidence AS e
+    JOIN cost_rules AS rules USING (metric_id)
+    WHERE e.record_table = 'cost_group'
+),
+cost_rows AS (
+    SELECT
+        c.*,
+        CAST(c.ChargePeriodStart AT TIME ZONE rules.timezone AS DATE) AS charge_day,
+        CASE rules.cost_column WHEN 'BilledCost' THEN c.BilledCost ELSE c.EffectiveCost END AS amount,
+        rules.cost_column,
+        rules.owner_tag_keys
+    FROM core.costs AS c
+    CROSS JOIN (SELECT DISTINCT timezone, cost_column, owner_tag_keys FROM cost_rules) AS rules
+),
+-- A cost row is in one spend group and one allocation group; both keys allow an equi-join.
+cost_rows_grouped AS (
+    SELECT
+        *,
+        kpi.cost_group(
+            charge_day, ProviderName, ServiceCategory, service, source, kpi.cost_kind(ChargeCategory, amount)
+        ) AS cost_group,
+        CASE
+            WHEN kpi.cost_is_allocated(cost_centre, service, application, Tags, owner_tag_keys)
+                THEN 'allocated'
+            ELSE 'unallocated'
+        END AS allocation
+    FROM cost_rows
+),
+cost_rows_by_key AS (
+    SELECT *, unnest([cost_group, cost_group || '|' || allocation]) AS group_key
+    FROM cost_rows_grouped
+)
+SELECT
+    e.metric_id,
+    e.grain,
+    e.period_start,
+    e.dimension,
+    e.dimension_value,
+    e.role,
+    e.record_id AS cost_group,
+    c.cost_id,
+    c.ChargePeriodStart,
+    c.BilledCost,
+    c.EffectiveCost,
+    c.allocation
+FROM cost_groups_in_evidence AS e
+JOIN cost_rows_by_key AS c
+    ON c.cost_column = e.cost_column
+    AND c.owner_tag_keys = e.owner_tag_keys
+    AND e.record_id = c.group_key;

@@ -1,0 +1,102 @@
+-- The calendar, dimension and cost rules every KPI query shares, replaced on each run so the
+-- warehouse always holds this release's meaning (the evidence views in _evidence.sql use them too,
+-- so they live in schema kpi and travel with the published file).
+
+-- The first day of the period that contains `day`; week_offset is 0 for Monday .. 6 for Sunday.
+CREATE OR REPLACE MACRO kpi.period_of(grain, day, week_offset) AS
+    CASE grain
+        WHEN 'week' THEN (day - to_days(CAST((isodow(day) - 1 - week_offset + 7) % 7 AS INTEGER)))::DATE
+        WHEN 'month' THEN date_trunc('month', day)::DATE
+        WHEN 'quarter' THEN date_trunc('quarter', day)::DATE
+    END;
+
+-- The first day after the period that starts on period_start.
+CREATE OR REPLACE MACRO kpi.period_after(grain, period_start) AS
+    CASE grain
+        WHEN 'week' THEN (period_start + INTERVAL 7 DAY)::DATE
+        WHEN 'month' THEN (period_start + INTERVAL 1 MONTH)::DATE
+        WHEN 'quarter' THEN (period_start + INTERVAL 3 MONTH)::DATE
+    END;
+
+-- A fact's period (or weight) at `grain`, from the three stored with it in kpi.metric_facts.
+CREATE OR REPLACE MACRO kpi.at_grain(grain, week_item, month_item, quarter_item) AS
+    CASE grain WHEN 'week' THEN week_item WHEN 'month' THEN month_item ELSE quarter_item END;
+
+-- A fact's value of `dimension` ('all' for the total): the one place dimensions are named.
+CREATE OR REPLACE MACRO kpi.dimension_value(
+    dimension, service, assignment_group, priority, source, provider, service_category, initiative
+) AS
+    CASE dimension
+        WHEN 'all' THEN 'all'
+        WHEN 'service' THEN service
+        WHEN 'assignment_group' THEN assignment_group
+        WHEN 'priority' THEN priority
+        WHEN 'source' THEN source
+        WHEN 'provider' THEN provider
+        WHEN 'service_category' THEN service_category
+        WHEN 'initiative' THEN initiative
+    END;
+
+-- The period of `grain` a record of day `day` belongs to, or NULL when a manual input spanning
+-- [day, span_last] does not fit inside one period (or, with fill, does not span exactly one period).
+CREATE OR REPLACE MACRO kpi.fitting_period(grain, day, span_last, fill, week_offset) AS
+    CASE
+        WHEN span_last IS NULL THEN kpi.period_of(grain, day, week_offset)
+        WHEN kpi.period_of(grain, span_last, week_offset) <> kpi.period_of(grain, day, week_offset)
+            THEN NULL
+        WHEN coalesce(fill, false)
+            AND (kpi.period_of(grain, day, week_offset) <> day
+                OR kpi.period_after(grain, day) <> span_last + 1)
+            THEN NULL
+        ELSE kpi.period_of(grain, day, week_offset)
+    END;
+
+-- The share of the period a stock input covers (1 for everything else), for time-weighted averages.
+CREATE OR REPLACE MACRO kpi.span_weight(grain, day, span_last, by_span, week_offset) AS
+    CASE
+        WHEN coalesce(by_span, false) AND span_last IS NOT NULL
+            THEN (span_last - day + 1) / (
+                kpi.period_after(grain, kpi.period_of(grain, day, week_offset))
+                - kpi.period_of(grain, day, week_offset)
+            )::DOUBLE
+        ELSE 1.0
+    END;
+
+-- Whether a cost row has an owner: an allocation column, or one of the owner tag keys (lower case).
+CREATE OR REPLACE MACRO kpi.cost_is_allocated(cost_centre, service, application, tags, owner_tag_keys) AS
+    nullif(trim(cost_centre), '') IS NOT NULL
+    OR nullif(trim(service), '') IS NOT NULL
+    OR nullif(trim(application), '') IS NOT NULL
+    OR coalesce(list_has_any(
+        list_transform(json_keys(tags), lambda tag_key: lower(tag_key)), owner_tag_keys
+    ), false);
+
+-- Credits and refunds (negative amounts) apart from charges: spend nets them, coverage leaves them out.
+CREATE OR REPLACE MACRO kpi.cost_kind(charge_category, amount) AS
+    CASE WHEN charge_category ILIKE 'credit' OR amount < 0 THEN 'credit' ELSE 'charge' END;
+
+-- The cost group a cost row is counted in: its local day, cost dimensions and kind.
+CREATE OR REPLACE MACRO kpi.cost_group(local_day, provider, service_category, service, source, cost_kind) AS
+    concat_ws(
+        '|',
+        strftime(local_day, '%Y-%m-%d'),
+        coalesce(provider, '(unknown)'),
+        coalesce(service_category, '(unknown)'),
+        coalesce(service, '(unknown)'),
+        source,
+        cost_kind
+    );
+
+-- Why a value cannot be published, if it lies outside what the metric can be (or is not a number);
+-- NULL when it is fine. The check's name is part of the reason, so readers can find it.
+CREATE OR REPLACE MACRO kpi.out_of_range_reason(value, low, high) AS
+    CASE
+        WHEN value IS NULL THEN NULL
+        WHEN NOT isfinite(value)
+            THEN format('quarantined: kpi_values_in_range: {:g} is not a finite number', value)
+        WHEN value < low OR value > high
+            THEN format(
+                'quarantined: kpi_values_in_range: {:g} outside {}-{}', value,
+                coalesce(format('{:g}', low), '-inf'), coalesce(format('{:g}', high), 'inf')
+            )
+    END;

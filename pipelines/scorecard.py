@@ -7,6 +7,7 @@ from pipelines.kpi import METRIC_VALUES
 from pipelines.metadata import table_metadata
 from pipelines.resources import WarehouseResource
 from settings import Settings
+from settings.clock import run_as_of
 from transforms.scoring import score_metrics
 
 METRIC_STATUS = dg.AssetKey(["scorecard", "metric_status"])
@@ -17,8 +18,9 @@ def scorecard_asset(settings: Settings) -> dg.AssetsDefinition:
         key=METRIC_STATUS,
         group_name="scorecard",
         description=(
-            "Each metric's latest periods scored 0-100 against threshold / target / stretch, "
-            "with status, trend and escalation; objective and perspective roll-ups with coverage."
+            "Each metric's complete periods scored 0-100 against threshold / target / stretch "
+            "(or a band), with status (grey with a reason, stale when the source stopped), "
+            "trend and escalation; objective and perspective roll-ups with coverage."
         ),
         deps=[METRIC_VALUES],
         kinds={"sql", "duckdb"},
@@ -28,23 +30,29 @@ def scorecard_asset(settings: Settings) -> dg.AssetsDefinition:
     def metric_status(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
-        from transforms.kpis import load_catalogue
+        from transforms.catalogue import load_catalogue
 
         perspectives = {metric.id: metric.perspective for metric in load_catalogue()}
         with warehouse.get().connect() as con:
-            summary = score_metrics(con, settings.metric_overrides(), perspectives)
+            summary = score_metrics(
+                con,
+                settings.metric_overrides(),
+                perspectives,
+                as_of=run_as_of(),
+                timezone=settings.calendar.timezone,
+            )
             metadata = table_metadata(con, "scorecard.metric_status")
             latest = con.execute(
-                "SELECT metric_id, period_start, actual, score, status "
+                "SELECT metric_id, period_start, actual, score, status, reason "
                 "FROM scorecard.metric_status "
                 "QUALIFY row_number() OVER (PARTITION BY metric_id ORDER BY period_start DESC) = 1 "
                 "ORDER BY metric_id"
             ).fetchall()
         metadata["latest"] = dg.MetadataValue.md(
-            "| metric | period | actual | score | status |\n|---|---|---|---|---|\n"
+            "| metric | period | actual | score | status | reason |\n|---|---|---|---|---|---|\n"
             + "\n".join(
-                f"| {m} | {p} | {'' if a is None else round(a, 2)} | {s} | {st} |"
-                for m, p, a, s, st in latest
+                f"| {m} | {p} | {'' if a is None else round(a, 2)} | {s} | {st} | {r or ''} |"
+                for m, p, a, s, st, r in latest
             )
         )
         context.log.info(f"scorecard: {summary}")

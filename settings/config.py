@@ -73,6 +73,8 @@ class SourceConfig(_Strict):
 
 class Notifications(_Strict):
     webhook_url: str | None = None
+    # One message per successful nightly run: what loaded, what was quarantined, status changes.
+    success_summary: bool = False
 
 
 class KpiSettings(_Strict):
@@ -102,21 +104,66 @@ class MetricConfig(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _goals_come_in_pairs(self) -> MetricConfig:
-        """A threshold without a target (or the reverse) cannot be scored."""
-        if (self.threshold is None) != (self.target is None):
-            missing = "target" if self.target is None else "threshold"
-            raise ValidationError.from_exception_data(
-                "MetricConfig",
-                [
-                    InitErrorDetails(
-                        type=PydanticCustomError("missing", "required key is missing"),
-                        loc=(missing,),
-                        input=None,
-                    )
-                ],
-            )
+    def _goals_in_order(self) -> MetricConfig:
+        """Goals that cannot be scored honestly are refused here, naming the key to fix."""
+        problems = [
+            InitErrorDetails(type=PydanticCustomError(kind, message), loc=(key,), input=None)
+            for key, kind, message in goal_problems(self)
+        ]
+        if problems:
+            raise ValidationError.from_exception_data("MetricConfig", problems)
         return self
+
+
+def goal_problems(metric: MetricConfig) -> list[tuple[str, str, str]]:
+    """(key, error type, message) for each way the goals contradict each other.
+
+    Direction is the sign of target - threshold, so threshold == target has none; stretch must lie
+    beyond target in that direction, and a band must be a real interval.
+    """
+    threshold, target, stretch, band = metric.threshold, metric.target, metric.stretch, metric.band
+    if (threshold is None) != (target is None):
+        key = "target" if target is None else "threshold"
+        return [(key, "missing", "required key is missing")]
+    problems = []
+    if band is not None:
+        low, high = (_number(edge) for edge in band)
+        if band[0] >= band[1]:
+            problems.append(("band", "band_order", f"low {low} is not below high {high}"))
+        if threshold is not None or stretch is not None:
+            problems.append(
+                (
+                    "band",
+                    "band_with_goals",
+                    "a metric is scored against a band or against threshold / target / stretch, "
+                    "not both",
+                )
+            )
+    if threshold is None or target is None:
+        if stretch is not None and band is None:
+            message = f"{_number(stretch)} needs a threshold and a target"
+            problems.append(("stretch", "stretch_alone", message))
+        return problems
+    t, g = _number(threshold), _number(target)
+    if threshold == target:
+        message = (
+            f"{g} equals threshold {t}; the order of threshold and target sets the direction, "
+            "so they must differ"
+        )
+        problems.append(("target", "no_direction", message))
+    elif stretch is not None and (stretch - target) * (target - threshold) <= 0:
+        direction = "higher-is-better" if target > threshold else "lower-is-better"
+        message = (
+            f"{_number(stretch)} is not beyond target {g} in the direction {direction} "
+            f"(threshold {t} -> target {g})"
+        )
+        problems.append(("stretch", "stretch_order", message))
+    return problems
+
+
+def _number(value: float) -> str:
+    """A goal as the user wrote it: 25, not 25.0."""
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 class Settings(_Strict):

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+
+from warehouse.transaction import transaction
 
 SQL_DIR = Path(__file__).parent / "scorecard"
 
@@ -69,40 +72,49 @@ def score_metrics(
     con: duckdb.DuckDBPyConnection,
     metrics: Mapping[str, Mapping[str, Any]],
     perspective_defaults: Mapping[str, str] | None = None,
+    as_of: datetime | None = None,
+    timezone: str = "UTC",
 ) -> ScoringSummary:
-    """Replace scorecard.metric_status and the roll-ups in one transaction."""
+    """Replace scorecard.metric_status and the roll-ups in one transaction.
+
+    Only periods that ended by `as_of` (the run's "now", default the current time) in the
+    calendar's `timezone` are scored, and staleness is judged against it.
+    """
+    as_of = as_of or datetime.now(UTC)
+    if as_of.tzinfo is None:
+        raise ValueError("as_of: expected a time-zone-aware datetime")
     goals = goals_table(metrics, perspective_defaults or {})
+    con.execute(
+        "SET VARIABLE scoring_as_of = CAST(? AS TIMESTAMPTZ) AT TIME ZONE ?", [as_of, timezone]
+    )
     con.register("scorecard_goals", goals)
-    con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("DELETE FROM scorecard.metric_status")
-        con.execute(
-            "INSERT INTO scorecard.metric_status BY NAME "
-            f"({(SQL_DIR / 'metric_status.sql').read_text()})"
-        )
-        con.execute("DELETE FROM scorecard.objective_scores")
-        con.execute("DELETE FROM scorecard.perspective_scores")
-        rollups = (SQL_DIR / "rollups.sql").read_text()
-        con.execute(
-            "INSERT INTO scorecard.objective_scores BY NAME "
-            f"(SELECT name AS objective, * EXCLUDE (level, name) FROM ({rollups}) "
-            "WHERE level = 'objective')"
-        )
-        con.execute(
-            "INSERT INTO scorecard.perspective_scores BY NAME "
-            f"(SELECT name AS perspective, * EXCLUDE (level, name, perspective) FROM ({rollups}) "
-            "WHERE level = 'perspective')"
-        )
-        counts = con.execute(
-            "SELECT (SELECT count(DISTINCT metric_id) FROM scorecard.metric_status),"
-            " (SELECT count(*) FROM scorecard.metric_status),"
-            " (SELECT count(DISTINCT objective) FROM scorecard.objective_scores),"
-            " (SELECT count(DISTINCT perspective) FROM scorecard.perspective_scores)"
-        ).fetchall()[0]
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            con.execute("DELETE FROM scorecard.metric_status")
+            con.execute(f"INSERT INTO scorecard.metric_status BY NAME ({_sql('metric_status')})")
+            con.execute("DELETE FROM scorecard.objective_scores")
+            con.execute("DELETE FROM scorecard.perspective_scores")
+            rollups = _sql("rollups")
+            con.execute(
+                "INSERT INTO scorecard.objective_scores BY NAME "
+                f"(SELECT name AS objective, * EXCLUDE (level, name) FROM ({rollups}) "
+                "WHERE level = 'objective')"
+            )
+            con.execute(
+                "INSERT INTO scorecard.perspective_scores BY NAME "
+                f"(SELECT name AS perspective, * EXCLUDE (level, name, perspective) "
+                f"FROM ({rollups}) WHERE level = 'perspective')"
+            )
+            counts = con.execute(
+                "SELECT (SELECT count(DISTINCT metric_id) FROM scorecard.metric_status),"
+                " (SELECT count(*) FROM scorecard.metric_status),"
+                " (SELECT count(DISTINCT objective) FROM scorecard.objective_scores),"
+                " (SELECT count(DISTINCT perspective) FROM scorecard.perspective_scores)"
+            ).fetchall()[0]
     finally:
         con.unregister("scorecard_goals")
     return ScoringSummary(*counts)
+
+
+def _sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text()

@@ -1,83 +1,154 @@
 -- Score each metric's headline value (dimension 'all', the metric's own grain) against its goals.
--- Inputs: kpi.metric_values and scorecard_goals (one row per configured metric, registered by
--- transforms/scoring.py). The score model is in ../shared/reference/metrics.md.
+-- Inputs: kpi.metric_values, scorecard_goals (one row per configured metric, registered by
+-- transforms/scoring.py) and the variable scoring_as_of (the run's "now" in the calendar's time
+-- zone). The score model is in ../shared/reference/metrics.md; README "Reading the scorecard" says
+-- how to read the result.
 WITH goals AS (
     SELECT
         *,
-        coalesce(stretch, target + (target - threshold)) AS stretch_or_default,
         CASE
-            WHEN band_low IS NOT NULL THEN 'band'
+            WHEN band_low < band_high THEN 'band'
+            WHEN band_low IS NOT NULL THEN NULL
             WHEN target > threshold THEN 'higher'
             WHEN target < threshold THEN 'lower'
-        END AS direction
+        END AS direction,
+        coalesce(stretch, target + (target - threshold)) AS stretch_or_default,
+        CASE grain
+            WHEN 'week' THEN INTERVAL 7 DAY
+            WHEN 'month' THEN INTERVAL 1 MONTH
+            ELSE INTERVAL 3 MONTH
+        END AS cadence,
+        -- A value is stale once 1.5 cadences have passed since its period ended.
+        CASE grain
+            WHEN 'week' THEN INTERVAL '10 days 12 hours'
+            WHEN 'month' THEN INTERVAL '1 month 15 days'
+            ELSE INTERVAL '4 months 15 days'
+        END AS stale_after
     FROM scorecard_goals
 ),
 
-headline_values AS (
-    SELECT v.metric_id, v.grain, v.period_start, v.value
+headline_rows AS (
+    SELECT
+        v.metric_id, v.grain, v.period_start, v.value, v.reason, v.period_complete,
+        true AS kpi_row
     FROM kpi.metric_values AS v
     JOIN goals AS g ON g.metric_id = v.metric_id AND g.grain = v.grain
     WHERE v.dimension = 'all'
 ),
 
+-- Every period that ended by the as-of, from the metric's first complete period on, so periods
+-- after a source stopped delivering are there to be marked instead of the last value standing in.
+period_grid AS (
+    SELECT
+        g.metric_id,
+        g.grain,
+        CAST(unnest(generate_series(
+            first_complete.period_start::TIMESTAMP,
+            getvariable('scoring_as_of') - g.cadence,
+            g.cadence
+        )) AS DATE) AS period_start
+    FROM goals AS g
+    JOIN (
+        SELECT metric_id, min(period_start) AS period_start
+        FROM headline_rows
+        WHERE period_complete
+        GROUP BY metric_id
+    ) AS first_complete USING (metric_id)
+),
+
+-- Complete periods only: a row the KPI step marked running (or left unmarked) is never scored.
+complete_periods AS (
+    SELECT p.metric_id, p.grain, p.period_start, h.value, h.reason, h.kpi_row IS NULL AS no_row
+    FROM period_grid AS p
+    LEFT JOIN headline_rows AS h USING (metric_id, grain, period_start)
+    WHERE h.period_complete OR h.kpi_row IS NULL
+),
+
 numbered AS (
     SELECT *, row_number() OVER (PARTITION BY metric_id ORDER BY period_start) AS period_number
-    FROM headline_values
+    FROM complete_periods
     WHERE value IS NOT NULL
 ),
 
 baselines AS (
-    -- The median of the first three periods that have a value, unless the definition gives one.
+    -- The median of the first three complete periods that have a value, unless the definition
+    -- gives one.
     SELECT metric_id, median(value) AS first_periods_median
     FROM numbered
     WHERE period_number <= 3
     GROUP BY metric_id
 ),
 
+last_values AS (
+    SELECT metric_id, max(period_start) AS period_start
+    FROM numbered
+    GROUP BY metric_id
+),
+
 positioned AS (
     SELECT
-        h.*,
+        c.*,
         g.perspective, g.objective, g.owner, g.threshold, g.target,
         g.stretch_or_default AS stretch, g.direction, g.band_low, g.band_high,
         coalesce(g.baseline, b.first_periods_median) AS baseline,
-        -- Position on the goal scale: 0 at threshold, 1 at target, 2 at stretch.
+        l.period_start AS last_value_period,
+        -- The source stopped delivering: every period after its last value is stale.
+        coalesce(
+            c.period_start > l.period_start
+            AND l.period_start + g.cadence + g.stale_after < getvariable('scoring_as_of'),
+            false
+        ) AS stale,
+        -- Position on the goal scale: 0 at threshold, 1 at target, 2 at stretch. A band counts
+        -- as stretch inside it and loses one step per third of its width outside it.
         CASE
-            WHEN h.value IS NULL OR g.direction IS NULL OR g.direction = 'band' THEN NULL
-            WHEN (h.value - g.target) * (g.target - g.threshold) <= 0
-                THEN (h.value - g.threshold) / (g.target - g.threshold)
-            ELSE 1 + (h.value - g.target) / (g.stretch_or_default - g.target)
+            WHEN c.value IS NULL OR g.direction IS NULL THEN NULL
+            WHEN g.direction = 'band'
+                THEN 2 - 3 * greatest(g.band_low - c.value, c.value - g.band_high, 0)
+                    / (g.band_high - g.band_low)
+            WHEN (c.value - g.target) * (g.target - g.threshold) <= 0
+                THEN (c.value - g.threshold) / (g.target - g.threshold)
+            ELSE 1 + (c.value - g.target) / (g.stretch_or_default - g.target)
         END AS position,
-        lag(h.value) OVER (PARTITION BY h.metric_id ORDER BY h.period_start) AS previous_value
-    FROM headline_values AS h
+        lag(c.value) OVER (PARTITION BY c.metric_id ORDER BY c.period_start) AS previous_value
+    FROM complete_periods AS c
     JOIN goals AS g USING (metric_id)
     LEFT JOIN baselines AS b USING (metric_id)
+    LEFT JOIN last_values AS l USING (metric_id)
 ),
 
+-- Status follows the position, and the score (0 at one step below threshold, 33.3 at threshold,
+-- 66.7 at target, 100 at stretch) is rounded without crossing into the next status.
 scored AS (
     SELECT
         *,
         CASE
-            WHEN value IS NULL THEN NULL
-            WHEN direction = 'band' THEN
-                CASE
-                    WHEN value BETWEEN band_low AND band_high THEN 100.0
-                    ELSE greatest(0.0, 100.0 * (1 - least(abs(value - band_low), abs(value - band_high))
-                        / nullif(band_high - band_low, 0)))
-                END
-            ELSE greatest(0.0, least(100.0, 100.0 / 3 * (1 + position)))
-        END AS score,
-        CASE
-            WHEN value IS NULL THEN 'grey'
-            WHEN direction = 'band' THEN
-                CASE WHEN value BETWEEN band_low AND band_high THEN 'green' ELSE 'red' END
-            WHEN direction IS NULL THEN NULL
+            WHEN stale THEN 'stale'
+            WHEN direction IS NULL OR position IS NULL THEN 'grey'
+            WHEN position >= 2 AND direction = 'band' THEN 'green'
             WHEN position >= 2 THEN 'blue'
             WHEN position >= 1 THEN 'green'
             WHEN position >= 0 THEN 'amber'
             ELSE 'red'
         END AS status,
         CASE
-            WHEN value IS NULL OR previous_value IS NULL OR value = previous_value THEN 'flat'
+            WHEN position >= 2 THEN 100.0
+            WHEN position >= 1 THEN least(round(100.0 / 3 * (1 + position), 1), 99.9)
+            WHEN position >= 0 THEN least(round(100.0 / 3 * (1 + position), 1), 66.6)
+            WHEN position >= -1 THEN least(round(100.0 / 3 * (1 + position), 1), 33.2)
+            WHEN position < -1 THEN 0.0
+        END AS score,
+        CASE
+            WHEN stale THEN format(
+                'stale: no value since the {} starting {}',
+                grain, strftime(last_value_period, '%Y-%m-%d')
+            )
+            WHEN direction IS NULL THEN 'no goals'
+            WHEN value IS NULL AND no_row THEN 'no value computed for this period'
+            WHEN value IS NULL THEN coalesce(reason, 'no value for this period')
+        END AS status_reason,
+        CASE
+            WHEN value IS NULL OR previous_value IS NULL OR direction IS NULL THEN NULL
+            WHEN value = previous_value THEN 'flat'
             WHEN direction = 'band' THEN NULL
             WHEN (value - previous_value) * (target - threshold) > 0 THEN 'improving'
             ELSE 'deteriorating'
@@ -99,7 +170,7 @@ SELECT
     metric_id, grain, period_start, perspective, objective, owner,
     value AS actual, baseline, threshold, target,
     CASE WHEN direction = 'band' THEN NULL ELSE stretch END AS stretch,
-    direction, round(score, 1) AS score, status, trend,
+    direction, score, status, status_reason AS reason, trend,
     NULL AS signal,
     coalesce(escalate, false) AS escalate
 FROM with_escalation

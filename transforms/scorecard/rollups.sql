@@ -1,11 +1,13 @@
 -- Roll metric scores up to objectives and perspectives in one pass: the weighted mean of the
 -- metrics with data, and coverage = weight with data / all weight. Below 70% coverage a level
 -- says "insufficient data" instead of a number; a critical metric caps its parent's status.
+-- metric_status holds complete periods only, and a grey or stale metric has no score, so it
+-- counts as missing here. Metrics without goals carry no weight.
 WITH scored_goals AS (
     SELECT *
     FROM scorecard_goals
     WHERE (threshold IS NOT NULL AND target IS NOT NULL AND threshold <> target)
-       OR band_low IS NOT NULL
+       OR band_low < band_high
 ),
 
 periods AS (
@@ -40,15 +42,17 @@ rolled AS (
     HAVING coalesce(objective, perspective) IS NOT NULL
 )
 
+-- Status follows the published score with the metrics' cut-offs (33.3, 66.7, 100), so a roll-up
+-- of one metric at its threshold (33.3, amber) is amber too.
 SELECT
     level, name, perspective, grain, period_start,
     CASE WHEN coverage >= 0.7 THEN round(weighted_score, 1) END AS score,
     round(100 * coverage, 1) AS coverage,
     CASE
         WHEN coverage < 0.7 THEN 'insufficient data'
-        WHEN critical_red OR weighted_score < 100.0 / 3 THEN 'red'
-        WHEN critical_amber OR weighted_score < 200.0 / 3 THEN 'amber'
-        WHEN weighted_score >= 100 THEN 'blue'
+        WHEN critical_red OR round(weighted_score, 1) < 33.3 THEN 'red'
+        WHEN critical_amber OR round(weighted_score, 1) < 66.7 THEN 'amber'
+        WHEN round(weighted_score, 1) >= 100 THEN 'blue'
         ELSE 'green'
     END AS status
 FROM rolled

@@ -1,8 +1,9 @@
 """AWS Cost Explorer GetCostAndUsage: daily cost by AWS service and one cost-allocation tag.
 
 Cost Explorer restates recent days (estimates settle, credits and refunds arrive late), so every
-run re-reads a trailing window before the stored cursor; records are keyed by day, service and
-tag value, so a restated figure replaces the old one in raw.aws_ce_costs. Requests are signed
+run re-reads a trailing window before the stored cursor and each re-read day replaces that day
+whole in raw.aws_ce_costs: a restated figure replaces the old one, and a service or tag group the
+restatement dropped disappears. Requests are signed
 with SigV4 (a few lines of hashlib/hmac, below) rather than pulling in boto3.
 """
 
@@ -34,6 +35,7 @@ from connectors.http import (
     require_safe_url,
     standard_retry_after,
 )
+from connectors.removals import WindowPage
 
 SOURCE = "aws_ce"
 DEFAULT_ENDPOINT = "https://ce.us-east-1.amazonaws.com"
@@ -199,10 +201,12 @@ class CostExplorer(DailyCostSource):
         )
 
     def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]:
-        """Pages in time order; each page's cursor is its latest day.
+        """One page per API page, each replacing whole days, in time order.
 
-        That day may continue on the next page, but a resumed run starts lookback_days before
-        the cursor and so reads it again whole.
+        A day's groups may continue on the next API page, so a page holds back its latest day
+        until the next page (or the end) shows that day complete; each page replaces every day
+        from where the page before it stopped, days without any group included. Its cursor is
+        its latest complete day with costs, from which a resumed run reads lookback_days back.
         """
         start, end = self.window(cursor)
         if start >= end:
@@ -221,10 +225,25 @@ class CostExplorer(DailyCostSource):
             },
             context=f"GetCostAndUsage {start}..{end}",
         )
-        for request, body in self.client.paginate(first, next_by_token):
-            records = list(self._records(body, request.context))
-            latest = max((r["date"] for r in records), default=cursor)
-            yield Page(records, latest)
+        replaced_to = start.isoformat()
+        held: list[Record] = []
+        answered = self.client.paginate(first, next_by_token)
+        answer = next(answered, None)
+        while answer is not None:
+            request, body = answer
+            held += self._records(body, request.context)
+            answer = next(answered, None)
+            # The last page completes every day; before it, the latest day may go on.
+            upto = (
+                end.isoformat()
+                if answer is None
+                else max((r["date"] for r in held), default=replaced_to)
+            )
+            complete = [r for r in held if r["date"] < upto]
+            held = [r for r in held if r["date"] >= upto]
+            latest = max((r["date"] for r in complete), default=None)
+            yield WindowPage(complete, latest, window=(replaced_to, max(upto, replaced_to)))
+            replaced_to = max(upto, replaced_to)
 
     def _records(self, body: dict[str, Any], context: str) -> Iterator[Record]:
         for index, result in enumerate(body.get("ResultsByTime") or []):

@@ -2,8 +2,10 @@
 
 The API answers a table (columns + rows) and pages with nextLink; a query may span at most a
 year, so the window is read one calendar month at a time and the cursor moves after each month.
-Azure restates recent days, so each run starts a trailing window before the stored cursor and
-records keyed by day, service and tag value replace their earlier versions.
+Azure restates recent days, so each run starts a trailing window before the stored cursor, and
+each month read replaces its days whole: a restated figure replaces the old one, and a service or
+tag value the restatement dropped disappears. Rows come in no promised order, so a month's pages
+are gathered before they land (a month of daily groups is small).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from connectors.http import (
     require_safe_url,
     standard_retry_after,
 )
+from connectors.removals import WindowPage
 
 SOURCE = "azure_cost"
 DEFAULT_ENDPOINT = "https://management.azure.com"
@@ -105,13 +108,14 @@ class CostManagement(DailyCostSource):
                 json=self._query(first, last),
                 context=f"cost query {first}..{last}",
             )
-            held: list[Record] | None = None
+            month: list[Record] = []
             for page_request, body in self.client.paginate(request, next_by_link):
-                if held is not None:
-                    yield Page(held, None)
-                held = list(self._records(body, page_request.context))
-            # Only a month's last page moves the cursor: its last day is then fully read.
-            yield Page(held or [], last.isoformat())
+                month += self._records(body, page_request.context)
+            yield WindowPage(
+                month,
+                last.isoformat(),
+                window=(first.isoformat(), (last + timedelta(days=1)).isoformat()),
+            )
 
     def _query(self, first: date, last: date) -> dict[str, Any]:
         return {

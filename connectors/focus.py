@@ -37,7 +37,9 @@ from connectors.files import (
     record_loaded_file,
     split_patterns,
 )
-from connectors.http import SourceError
+from connectors.http import PermanentSourceError, SourceError
+from connectors.progress import Progress
+from warehouse.transaction import transaction
 
 log = logging.getLogger(__name__)
 
@@ -341,14 +343,21 @@ class FocusFiles:
         """Load every new or changed file; report all bad files together after loading the rest."""
         loaded = 0
         problems: list[str] = []
-        for path in expand_paths(SOURCE, "FOCUS_PATHS", self.patterns):
+        files = expand_paths(SOURCE, "FOCUS_PATHS", self.patterns)
+        progress = Progress(SOURCE, log, unit="line items")
+        for number, path in enumerate(files, 1):
             try:
-                loaded += self.load_file(con, path, run_id)
+                rows = self.load_file(con, path, run_id)
             except SourceError as exc:
                 problems.append(str(exc))
                 _record_file_problem(con, path, str(exc))
+                continue
+            loaded += rows
+            progress.add(rows, f"file {number} of {len(files)}")
+        progress.finish(f"{len(files)} files, {len(problems)} refused")
         if problems:
-            raise SourceError("; ".join(problems))
+            # A bad file stays bad until someone replaces it: retrying the step cannot help.
+            raise PermanentSourceError("; ".join(problems))
         return {"costs": loaded}
 
     def load_file(self, con: duckdb.DuckDBPyConnection, path: Path, run_id: str | None) -> int:
@@ -360,8 +369,7 @@ class FocusFiles:
         reader, line_number = file_reader(path)
         columns = self._columns(con, path, reader)
         params = self._params(path)
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.execute(
                 "DELETE FROM core.costs WHERE source = 'focus' AND source_file = ?", [str(path)]
             )
@@ -383,10 +391,6 @@ class FocusFiles:
             self._check_currency(con, path)
             con.execute(MISSING_VALUES_SQL, {"file": str(path)})
             record_loaded_file(con, SOURCE, path, digest, rows, run_id)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         log.info("focus: %s loaded, %d line items", path, rows)
         return rows
 

@@ -33,6 +33,7 @@ from connectors.files import (
     split_patterns,
 )
 from connectors.http import SourceError
+from warehouse.transaction import transaction
 
 log = logging.getLogger(__name__)
 
@@ -399,8 +400,7 @@ class MeasureFiles:
         run_id: str | None,
     ) -> dict[str, int]:
         """Replace the source's core rows, its data-quality rows and its file list atomically."""
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.execute("DELETE FROM core.measures WHERE source = 'measures'")
             con.execute("DELETE FROM core.survey_responses WHERE source = 'measures'")
             con.execute("DELETE FROM scorecard.data_quality WHERE source = 'measures'")
@@ -463,10 +463,6 @@ class MeasureFiles:
                     {"f": str(path)},
                 ).fetchall()[0][0]
                 record_loaded_file(con, SOURCE, path, digest, rows, run_id)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         return {"measures": measures, "survey_responses": surveys}
 
     @staticmethod

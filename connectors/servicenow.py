@@ -10,6 +10,12 @@ Names come with the records (`sysparm_display_value=all`): the assignment group,
 configuration item are references into tables (cmdb_ci can hold millions of rows) that we would
 otherwise have to copy whole; every field then arrives as {"display_value", "value"} and staging
 reads the raw value for codes and dates and the display value for names.
+
+Deleted records never show up in a table read, so the instance's deletion log, `sys_audit_delete`
+(one entry per deleted record: tablename, documentkey = its sys_id, sys_created_on = when), is
+read as one more stream with its own cursor; landing removes each deleted record from raw, and
+therefore from core. The integration user needs read access to it, or set
+SERVICENOW_READ_DELETIONS=false to go without.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from connectors.http import (
     header_delay,
     require_safe_url,
 )
+from connectors.removals import Deletion, DeletionLog
 
 SOURCE = "servicenow"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -89,6 +96,8 @@ TABLE_FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "cmdb_ci_outage": ("sys_id", "number", "sys_updated_on", "cmdb_ci", "type", "begin", "end"),
 }
+DELETION_LOG = "sys_audit_delete"
+DELETION_FIELDS = ("sys_id", "sys_updated_on", "sys_created_on", "tablename", "documentkey")
 
 
 def servicenow_retry_after(response: requests.Response) -> float | None:
@@ -132,10 +141,13 @@ class Position:
     def encode(self) -> str:
         return json.dumps({"sys_updated_on": self.updated_on, "sys_id": self.sys_id})
 
-    def after_query(self) -> str:
-        """Records strictly after this position in (sys_updated_on, sys_id) order."""
-        t = self.updated_on
-        return f"sys_updated_on={t}^sys_id>{self.sys_id}^NQsys_updated_on>{t}^{_ORDER}"
+    def after_query(self, where: str = "") -> str:
+        """Records strictly after this position in (sys_updated_on, sys_id) order, that also
+        match `where` (repeated in both ^NQ alternatives, since each is a query of its own)."""
+        t, scope = self.updated_on, f"{where}^" if where else ""
+        return (
+            f"{scope}sys_updated_on={t}^sys_id>{self.sys_id}^NQ{scope}sys_updated_on>{t}^{_ORDER}"
+        )
 
 
 def _value(field_value: Any) -> str:
@@ -153,20 +165,30 @@ class ServiceNowSource:
     page_size: int = DEFAULT_PAGE_SIZE
     overlap: timedelta = timedelta(minutes=DEFAULT_OVERLAP_MINUTES)
     tables: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: TABLE_FIELDS)
+    read_deletions: bool = True
     name: str = SOURCE
 
     def streams(self) -> list[Stream]:
-        return [Stream(table, "sys_id", "sys_updated_on") for table in self.tables]
+        """The tables, then the deletion log: read last, it also catches deletions made while
+        the tables were being read."""
+        streams = [Stream(table, "sys_id", "sys_updated_on") for table in self.tables]
+        if self.read_deletions:
+            streams.append(
+                DeletionLog(DELETION_LOG, "sys_id", "sys_updated_on", deletion_of=_deletion)
+            )
+        return streams
 
     def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]:
         """Pages in (sys_updated_on, sys_id) order; each page's cursor is its last record."""
         table = stream.name
-        query = _ORDER
+        where = f"tablenameIN{','.join(self.tables)}" if table == DELETION_LOG else ""
+        scope = f"{where}^" if where else ""
+        query = scope + _ORDER
         if cursor:
             start = Position.decode(cursor, table)
             since = datetime.strptime(start.updated_on, TIME_FORMAT) - self.overlap
-            query = f"sys_updated_on>={since.strftime(TIME_FORMAT)}^{_ORDER}"
-        pager = _Keyset(self, table)
+            query = f"{scope}sys_updated_on>={since.strftime(TIME_FORMAT)}^{_ORDER}"
+        pager = _Keyset(self, table, where)
         for request, body in self.client.paginate(pager.request(query, None), pager.next_page):
             records = pager.accept(request, body)
             if records:
@@ -178,7 +200,7 @@ class ServiceNowSource:
             f"{self.instance_url}/api/now/table/{table}",
             params={
                 "sysparm_query": query,
-                "sysparm_fields": ",".join(self.tables[table]),
+                "sysparm_fields": ",".join(self.tables.get(table, DELETION_FIELDS)),
                 "sysparm_limit": str(self.page_size),
                 "sysparm_display_value": "all",
                 "sysparm_exclude_reference_link": "true",
@@ -194,6 +216,7 @@ class _Keyset:
 
     source: ServiceNowSource
     table: str
+    where: str = ""
     read: int = 0
     last: Position | None = None
     records: list[Record] = field(default_factory=list)
@@ -242,7 +265,16 @@ class _Keyset:
         """A page with nothing new ends the stream; a short page may just be a server cap."""
         if not self.records or self.last is None:
             return None
-        return self.request(self.last.after_query(), self.last)
+        return self.request(self.last.after_query(self.where), self.last)
+
+
+def _deletion(entry: Record) -> Deletion:
+    """A sys_audit_delete entry: which record of which table was deleted, and when."""
+    return Deletion(
+        _value(entry.get("tablename")),
+        _value(entry.get("documentkey")),
+        _value(entry.get("sys_created_on")),
+    )
 
 
 def from_env(env: Mapping[str, str]) -> ServiceNowSource:
@@ -272,7 +304,17 @@ def from_env(env: Mapping[str, str]) -> ServiceNowSource:
         overlap=timedelta(
             minutes=_number(env, "SERVICENOW_OVERLAP_MINUTES", DEFAULT_OVERLAP_MINUTES, 0, 10080)
         ),
+        read_deletions=_switch(env, "SERVICENOW_READ_DELETIONS", default=True),
     )
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    text = env.get(name, "").strip().lower()
+    if not text:
+        return default
+    if text not in ("true", "false", "1", "0", "yes", "no"):
+        raise SourceError(f"{SOURCE}: {name}={text!r} must be true or false")
+    return text in ("true", "1", "yes")
 
 
 def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> Any:

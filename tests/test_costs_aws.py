@@ -198,3 +198,32 @@ def test_a_result_without_a_day_is_an_error_naming_request_and_field(warehouse):
             ingest(con, connector(server.url, AS_OF.date()), None)
         cursors = con.execute("SELECT count(*) FROM meta.cursors").fetchall()[0][0]
     assert cursors == 0
+
+
+def test_a_restatement_replaces_its_days_whole_so_dropped_groups_disappear(warehouse):
+    api = CostExplorerApi(AS_OF, page_size=7)  # small pages: days continue across pages
+    with EmulatorServer(api) as server, warehouse.connect() as con:
+        first = connector(server.url, AS_OF.date())
+        first.start = date(2025, 2, 1)
+        ingest(con, first, "run-1")
+        dropped = next(k for k in api.costs if k[0] == date(2025, 2, 27) and k[2])
+        del api.costs[dropped]
+        emptied = [k for k in api.costs if k[0] == date(2025, 2, 26)]
+        for key in emptied:
+            del api.costs[key]
+        later = connector(server.url, AS_OF.date() + timedelta(days=1))
+        restated = ingest(con, later, "run-2")
+        again = ingest(con, later, "run-3")
+        stage(con, "aws_ce", "costs")
+        got = loaded(con)
+        days = con.execute(
+            "SELECT count(DISTINCT record->>'date') FROM raw.aws_ce_costs "
+            "WHERE record->>'date' = '2025-02-26'"
+        ).fetchall()[0][0]
+    assert dropped not in got
+    assert days == 0  # a day whose every group went is gone whole
+    assert got == {k: v for k, v in api.ground_truth().items() if k[0] >= first.start}
+    # One group of Feb 27 plus every group of Feb 26, and nothing else in the window.
+    assert restated.streams["costs"].removed == 1 + len(emptied)
+    # Reading the same window again rewrites and removes nothing.
+    assert (again.streams["costs"].stored, again.streams["costs"].removed) == (0, 0)

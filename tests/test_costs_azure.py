@@ -99,3 +99,26 @@ def test_month_windows_stay_inside_one_month():
     ]
     with pytest.raises(SourceError, match="AZURE_ACCESS_TOKEN"):
         from_env({"AZURE_COST_SCOPE": DEMO_SCOPE})
+
+
+def test_a_restatement_replaces_its_days_whole_so_dropped_groups_disappear(warehouse):
+    api = CostManagementApi(AS_OF, page_size=5)  # a month spans many pages
+    with EmulatorServer(api) as server, warehouse.connect() as con:
+        first = connector(server.url, AS_OF.date())
+        first.start = date(2025, 2, 1)
+        ingest(con, first, "run-1")
+        dropped = next(k for k in api.costs if k[0] == date(2025, 2, 27) and k[2])
+        del api.costs[dropped]
+        emptied = [k for k in api.costs if k[0] == date(2025, 2, 26)]
+        for key in emptied:
+            del api.costs[key]
+        later = connector(server.url, AS_OF.date() + timedelta(days=1))
+        restated = ingest(con, later, "run-2")
+        again = ingest(con, later, "run-3")
+        stage(con, "azure_cost", "costs")
+        got = loaded(con)
+    assert dropped not in got
+    assert not any(day == date(2025, 2, 26) for day, _, _ in got)
+    assert got == {k: v for k, v in api.ground_truth().items() if k[0] >= first.start}
+    assert restated.streams["costs"].removed == 1 + len(emptied)
+    assert (again.streams["costs"].stored, again.streams["costs"].removed) == (0, 0)

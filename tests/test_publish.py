@@ -110,3 +110,42 @@ def test_failed_load_leaves_the_last_good_snapshot(warehouse):
     assert published_count(warehouse.published_path) == 100
     publish(warehouse)
     assert published_count(warehouse.published_path) == 200
+
+
+def test_a_log_left_by_a_read_write_opener_does_not_break_readers_after_the_next_publish(
+    warehouse,
+):
+    """Someone opens the published file read-write, writes and dies: its .wal stays beside it.
+
+    Replayed into the next published file, DuckDB refuses it ("WAL does not match database
+    file"); the publish must leave readers a file they can open, with the new data.
+    """
+    with warehouse.connect() as con:
+        load_batch(con, 0)
+    publish(warehouse)
+    path = warehouse.published_path
+    opener = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import os, duckdb
+                con = duckdb.connect({str(path)!r})
+                con.execute("SET wal_autocheckpoint = '1TB'")
+                con.execute("CREATE TABLE main.scratch AS SELECT 1 AS x")
+                os._exit(0)  # no clean close: the log stays
+                """
+            ),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert opener.returncode == 0, opener.stderr
+    wal = path.with_name(path.name + ".wal")
+    assert wal.exists()
+    with warehouse.connect() as con:
+        load_batch(con, 1)
+    publish(warehouse)
+    assert published_count(path) == 200
+    assert not wal.exists()

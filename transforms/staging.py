@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.landing import create_raw_table
+from warehouse.transaction import transaction
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,7 @@ def stage(con: duckdb.DuckDBPyConnection, source: str, table: str) -> StageResul
     query = query_file.read_text()
     quality = quality_file.read_text() if quality_file.exists() else None
     prepare(con, query + (quality or ""))
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(f"DELETE FROM core.{table} WHERE source = ?", [source])
         try:
             con.execute(f"INSERT INTO core.{table} BY NAME ({query})")
@@ -95,9 +95,5 @@ def stage(con: duckdb.DuckDBPyConnection, source: str, table: str) -> StageResul
             "SELECT count(*) FROM scorecard.data_quality WHERE source = ? AND table_name = ?",
             [source, table],
         ).fetchall()[0][0]
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     log.info("%s -> core.%s: %d rows, %d data-quality issues", source, table, rows, issues)
     return StageResult(source, table, rows, issues)

@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from connectors.base import FileSource, Source
+from connectors.base import FileSource, Source, Stream
+from connectors.progress import Progress
 from warehouse.landing import land_page, read_cursor, reset_cursor
+from warehouse.refresh import FullRefresh
 from warehouse.store import WarehouseError
 
 log = logging.getLogger(__name__)
@@ -21,6 +23,7 @@ class StreamLoad:
     pages: int = 0
     received: int = 0
     stored: int = 0
+    removed: int = 0
     seconds: float = 0.0
     started_from: str | None = None
     cursor: str | None = None
@@ -73,34 +76,38 @@ def ingest(
             result.streams[stream] = StreamLoad(stream, received=rows, stored=rows)
         return result
     for stream in source.streams():
-        if full_refresh:
-            reset_cursor(con, source.name, stream.name)
-        load = StreamLoad(stream.name, started_from=read_cursor(con, source.name, stream.name))
-        started = time.monotonic()
-        log.info("%s.%s: reading from cursor %s", source.name, stream.name, load.started_from)
-        for page in source.read(stream, load.started_from):
-            landed = land_page(con, source.name, stream, page, run_id)
-            load.pages += 1
-            load.received += landed.received
-            load.stored += landed.stored
-            load.cursor = page.cursor or load.cursor
-            if load.pages % 10 == 0:
-                log.info(
-                    "%s.%s: %d pages, %d records so far",
-                    source.name,
-                    stream.name,
-                    load.pages,
-                    load.received,
-                )
-        load.seconds = time.monotonic() - started
-        log.info(
-            "%s.%s: %d records in %d pages (%.1fs), cursor now %s",
-            source.name,
-            stream.name,
-            load.received,
-            load.pages,
-            load.seconds,
-            load.cursor,
-        )
-        result.streams[stream.name] = load
+        result.streams[stream.name] = _land_stream(con, source, stream, run_id, full_refresh)
     return result
+
+
+def _land_stream(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    stream: Stream,
+    run_id: str | None,
+    full_refresh: bool,
+) -> StreamLoad:
+    """Land one stream page by page; a full refresh then removes what the source no longer has."""
+    refresh = FullRefresh(source.name, stream.name) if full_refresh else None
+    if refresh is not None:
+        reset_cursor(con, source.name, stream.name)
+        refresh.start(con)
+    load = StreamLoad(stream.name, started_from=read_cursor(con, source.name, stream.name))
+    started = time.monotonic()
+    log.info("%s.%s: reading from cursor %s", source.name, stream.name, load.started_from)
+    progress = Progress(f"{source.name}.{stream.name}", log)
+    for page in source.read(stream, load.started_from):
+        landed = land_page(
+            con, source.name, stream, page, run_id, refresh.read_keys if refresh else None
+        )
+        load.pages += 1
+        load.received += landed.received
+        load.stored += landed.stored
+        load.removed += landed.removed
+        load.cursor = page.cursor or load.cursor
+        progress.add(landed.received)
+    if refresh is not None:
+        load.removed += refresh.sweep(con)
+    load.seconds = time.monotonic() - started
+    progress.finish(f"{load.pages} pages, {load.removed} records removed, cursor now {load.cursor}")
+    return load

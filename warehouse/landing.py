@@ -2,7 +2,8 @@
 
 A crash between pages therefore leaves the pages before it stored with a cursor that points just
 past them; re-reading a page replaces records by primary key (latest version wins), so nothing is
-lost or duplicated.
+lost or duplicated. A page may also say which stored records are gone (connectors/removals.py):
+those removals commit in the same transaction as the page.
 """
 
 from __future__ import annotations
@@ -10,19 +11,24 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from connectors.base import Page, Stream
+from connectors.removals import DeletionLog, WindowPage
+from warehouse.transaction import transaction
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+SQL_DIR = Path(__file__).parent / "sql"
 
 
 @dataclass(frozen=True)
 class LandingResult:
     received: int
     stored: int
+    removed: int = 0
 
 
 def raw_table(source: str, stream: str) -> str:
@@ -47,6 +53,11 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, source: str, stream: str) -
     return table
 
 
+def landing_sql(name: str, **tables: str) -> str:
+    """A statement of warehouse/sql/, with its (already validated) table names filled in."""
+    return (SQL_DIR / f"{name}.sql").read_text().format(**tables)
+
+
 def read_cursor(con: duckdb.DuckDBPyConnection, source: str, stream: str) -> str | None:
     rows = con.execute(
         "SELECT cursor_value FROM meta.cursors WHERE source = ? AND stream = ?", [source, stream]
@@ -65,8 +76,12 @@ def land_page(
     stream: Stream,
     page: Page,
     run_id: str | None = None,
+    read_keys: str | None = None,
 ) -> LandingResult:
-    """Merge a page by primary key and advance the cursor, atomically."""
+    """Merge a page by primary key, apply what it says is gone, and advance the cursor, atomically.
+
+    `read_keys` names a table that collects every key read (a full refresh sweeps the rest).
+    """
     table = ensure_raw_table(con, source, stream.name)
     keyed = [(stream.key(r), stream.version(r), r) for r in page.records]
     missing = [r for key, _, r in keyed if not key]
@@ -77,29 +92,35 @@ def land_page(
         )
     batch = pa.table(
         {
-            "record_key": [k for k, _, _ in keyed],
-            "record_version": [v for _, v, _ in keyed],
-            "record": [json.dumps(r, separators=(",", ":")) for _, _, r in keyed],
+            "record_key": pa.array([k for k, _, _ in keyed], pa.string()),
+            "record_version": pa.array([v for _, v, _ in keyed], pa.string()),
+            "record": pa.array(
+                [json.dumps(r, separators=(",", ":")) for _, _, r in keyed], pa.string()
+            ),
         }
     )
-    con.execute("BEGIN TRANSACTION")
-    try:
+    deletions = _deletions(source, stream, page)
+    removed = 0
+    with transaction(con):
         con.register("landing_batch", batch)
-        stored = con.execute(
-            f"""
-            INSERT INTO {table}
-            SELECT record_key, record_version, record::JSON, now(), ?
-            FROM landing_batch
-            QUALIFY row_number() OVER (PARTITION BY record_key ORDER BY record_version DESC) = 1
-            ON CONFLICT (record_key) DO UPDATE
-                SET record_version = excluded.record_version, record = excluded.record,
-                    loaded_at = excluded.loaded_at, run_id = excluded.run_id
-                WHERE excluded.record_version > record_version
-                   OR (excluded.record_version = record_version AND excluded.record <> record)
-            """,
-            [run_id],
-        ).fetchall()[0][0]
-        con.unregister("landing_batch")
+        try:
+            if isinstance(page, WindowPage):
+                start, end = page.window
+                removed += _count(
+                    con.execute(
+                        landing_sql("replace_window", raw_table=table),
+                        {"window_start": start, "window_end": end},
+                    )
+                )
+            stored = _count(
+                con.execute(landing_sql("merge_page", raw_table=table), {"run_id": run_id})
+            )
+            if read_keys:
+                con.execute(f"INSERT INTO {read_keys} SELECT record_key FROM landing_batch")
+        finally:
+            con.unregister("landing_batch")
+        if deletions is not None:
+            removed += _apply_deletions(con, source, deletions)
         if page.cursor is not None:
             con.execute(
                 """
@@ -111,8 +132,44 @@ def land_page(
                 """,
                 [source, stream.name, page.cursor, len(keyed), run_id],
             )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return LandingResult(received=len(keyed), stored=stored)
+    return LandingResult(received=len(keyed), stored=stored, removed=removed)
+
+
+def _count(result: duckdb.DuckDBPyConnection) -> int:
+    rows = result.fetchall()
+    return rows[0][0] if rows else 0
+
+
+def _deletions(source: str, stream: Stream, page: Page) -> pa.Table | None:
+    """The (stream, record_key, deleted_at) entries of a deletion log's page, checked."""
+    if not isinstance(stream, DeletionLog):
+        return None
+    entries = [stream.deletion(r) for r in page.records]
+    for entry in entries:
+        if not entry.key or not entry.deleted_at:
+            raise ValueError(
+                f"{source}.{stream.name}: deletion entry without the deleted record's key or "
+                f"time: {entry!r}"
+            )
+        raw_table(source, entry.stream)  # refuses a name that cannot be a raw table
+    return pa.table(
+        {
+            "stream": pa.array([e.stream for e in entries], pa.string()),
+            "record_key": pa.array([e.key for e in entries], pa.string()),
+            "deleted_at": pa.array([e.deleted_at for e in entries], pa.string()),
+        }
+    )
+
+
+def _apply_deletions(con: duckdb.DuckDBPyConnection, source: str, deletions: pa.Table) -> int:
+    removed = 0
+    con.register("reported_deletions", deletions)
+    try:
+        for stream in sorted(set(deletions.column("stream").to_pylist())):
+            table = ensure_raw_table(con, source, stream)
+            removed += _count(
+                con.execute(landing_sql("apply_deletions", raw_table=table), {"stream": stream})
+            )
+    finally:
+        con.unregister("reported_deletions")
+    return removed

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.transaction import transaction
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
@@ -62,20 +64,19 @@ def migrate(
     for migration in migrations:
         if migration.version <= version:
             continue
-        con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(
-                "CREATE SCHEMA IF NOT EXISTS meta; CREATE TABLE IF NOT EXISTS meta.schema_version "
-                "(version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMPTZ)"
-            )
-            con.execute(migration.sql)
-            con.execute(
-                "INSERT INTO meta.schema_version VALUES (?, ?, now())",
-                [migration.version, migration.name],
-            )
-            con.execute("COMMIT")
+            with transaction(con):
+                con.execute(
+                    "CREATE SCHEMA IF NOT EXISTS meta; CREATE TABLE IF NOT EXISTS "
+                    "meta.schema_version (version INTEGER PRIMARY KEY, name VARCHAR, "
+                    "applied_at TIMESTAMPTZ)"
+                )
+                con.execute(migration.sql)
+                con.execute(
+                    "INSERT INTO meta.schema_version VALUES (?, ?, now())",
+                    [migration.version, migration.name],
+                )
         except Exception as exc:
-            con.execute("ROLLBACK")
             raise RuntimeError(
                 f"{label}: migration {migration.version:03d}_{migration.name} failed: {exc}"
             ) from exc

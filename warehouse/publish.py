@@ -3,6 +3,11 @@
 The copy is written beside the published file and renamed over it: a reader holding the old file
 keeps reading its complete snapshot, and a new reader sees the new one whole, never half a load.
 It is written in a storage format that DuckDB 1.4+ (bundled by most BI tools) can open.
+
+A write-ahead log left beside the published file (someone opened it read-write and did not close
+cleanly) belongs to the old file: DuckDB would try to replay it into the new one and refuse to
+open it ("WAL does not match database file"). So the publish removes it, and syncs the folder so
+the rename survives a power cut.
 """
 
 from __future__ import annotations
@@ -48,7 +53,21 @@ def publish(warehouse: Warehouse) -> PublishResult:
                 con.execute("DETACH published_snapshot")
         with open(staging, "rb") as handle:
             os.fsync(handle.fileno())
+        stale_wal = target.with_name(target.name + ".wal")
+        stale_wal.unlink(missing_ok=True)
         os.replace(staging, target)
+        # A writer still holding the old file may have flushed its log again meanwhile.
+        stale_wal.unlink(missing_ok=True)
+        _sync_folder(target.parent)
     finally:
         staging.unlink(missing_ok=True)
     return PublishResult(target, target.stat().st_size, tables, time.monotonic() - started)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename durable: it lives in the folder's entries, not in the file."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

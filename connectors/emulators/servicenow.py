@@ -4,7 +4,8 @@ Reproduces what ../shared/reference/itsm-apis.md records: encoded queries with O
 paging with X-Total-Count and a Link header whose `prev` at offset 0 carries offset=-1 (following
 it gives 400 "Negative offset"), string-typed values, reference objects, the three display-value
 modes, 401 bodies, X-RateLimit-* headers, 429 with Retry-After, and (optionally) records that
-change while a client pages, which is what makes plain offset paging lose rows.
+change while a client pages, which is what makes plain offset paging lose rows. Deleting a record
+(`delete_record`) writes its entry to `sys_audit_delete`, as an instance does.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import base64
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -35,6 +37,7 @@ from connectors.emulators.servicenow_tables import (
 _PATH = re.compile(r"^/api/now(?:/v2)?/table/([A-Za-z0-9_]+)(?:/([A-Za-z0-9]+))?/?$")
 _NATURAL_ORDERS = ((), (("sys_updated_on", False),), (("sys_updated_on", False), ("sys_id", False)))
 DEFAULT_LIMIT = 10000
+DELETION_LOG = "sys_audit_delete"
 
 
 def failure(status: int, message: str, detail: str = "") -> Reply:
@@ -103,6 +106,7 @@ class ServiceNowApi:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.tables = dict(tables)
+        self.tables.setdefault(DELETION_LOG, MemoryTable.of(DELETION_LOG))
         self.credentials = credentials
         self.churn = churn
         self.rate_limit = rate_limit
@@ -118,6 +122,26 @@ class ServiceNowApi:
             reply = self._answer(call)
             reply.headers.update(self._rate_headers())
             return reply
+
+    def delete_record(self, table: str, sys_id: str) -> Record:
+        """Delete a record as a user would, leaving its sys_audit_delete entry; returns that."""
+        with self.lock:
+            store = self.tables[table]
+            removed = store.remove(sys_id) if isinstance(store, MemoryTable) else None
+            if removed is None:
+                raise KeyError(f"{table} has no record {sys_id} to delete")
+            deleted_at = datetime.fromtimestamp(self.clock(), UTC).strftime(TIME_FORMAT)
+            entry = {
+                "sys_id": uuid.uuid4().hex,
+                "sys_created_on": deleted_at,
+                "sys_updated_on": deleted_at,
+                "sys_mod_count": "0",
+                "tablename": table,
+                "documentkey": sys_id,
+                "display_value": removed.get(store.schema.display_field, sys_id),
+            }
+            self.tables[DELETION_LOG].put(entry)
+            return entry
 
     def throttled(self, retry_after: float) -> Reply:
         reply = failure(429, "Too Many Requests", "Rate limit exceeded for this instance")

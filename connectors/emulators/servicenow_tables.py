@@ -210,6 +210,12 @@ SCHEMAS: dict[str, TableSchema] = {
                 "short_description": STRING,
             },
         ),
+        # One entry per deleted record: the table it was in and its sys_id (documentkey).
+        TableSchema(
+            "sys_audit_delete",
+            "display_value",
+            {**_SYSTEM, "tablename": STRING, "documentkey": STRING, "display_value": STRING},
+        ),
         TableSchema("sys_user_group", "name", {**_SYSTEM, "name": STRING}),
         TableSchema("cmdb_ci_service", "name", {**_SYSTEM, "name": STRING}),
         TableSchema("cmdb_ci", "name", {**_SYSTEM, "name": STRING}),
@@ -263,6 +269,13 @@ class MemoryTable:
             del self._keys[bisect.bisect_left(self._keys, order_key(old))]
         self._by_id[record["sys_id"]] = record
         bisect.insort(self._keys, order_key(record))
+
+    def remove(self, sys_id: str) -> Record | None:
+        """Delete a record; returns it, or None when there was none."""
+        old = self._by_id.pop(sys_id, None)
+        if old is not None:
+            del self._keys[bisect.bisect_left(self._keys, order_key(old))]
+        return old
 
     def scan(self, updated_from: str | None = None) -> Iterator[Record]:
         start = bisect.bisect_left(self._keys, (updated_from, "")) if updated_from else 0

@@ -1,0 +1,47 @@
+"""How a source says that records it delivered before are gone.
+
+Merging by key only ever adds or updates. Two kinds of source news remove records instead:
+- a window read whole (a restated cost day): stored records of that window that the new read
+  lacks no longer exist, so the page carries its window and landing replaces it whole;
+- a deletion log (ServiceNow's sys_audit_delete): each entry names a deleted record, so landing
+  removes that record from its stream's raw table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from connectors.base import Page, Record, Stream
+
+
+@dataclass
+class WindowPage(Page):
+    """Every record whose version (cursor field) lies in [window[0], window[1]), and only those."""
+
+    window: tuple[str, str] = ("", "")
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """A record of `stream` with primary key `key` was deleted at `deleted_at`.
+
+    `deleted_at` compares with the stream's record versions, so a record restored (or updated)
+    after the deletion is kept.
+    """
+
+    stream: str
+    key: str
+    deleted_at: str
+
+
+@dataclass(frozen=True)
+class DeletionLog(Stream):
+    """A stream whose records each report the deletion of a record of another stream."""
+
+    deletion_of: Callable[[Record], Deletion] | None = field(default=None, compare=False)
+
+    def deletion(self, record: Record) -> Deletion:
+        if self.deletion_of is None:
+            raise TypeError(f"deletion log {self.name} does not say how to read its entries")
+        return self.deletion_of(record)

@@ -1,0 +1,148 @@
+"""ServiceNow deletions: read from sys_audit_delete over real HTTP, removed from raw and core."""
+
+from __future__ import annotations
+
+import json
+
+from test_servicenow_support import source_for, stage
+
+from connectors.base import Page
+from connectors.emulators.servicenow import Credentials, serve
+from connectors.emulators.servicenow_tables import MemoryTable
+from connectors.servicenow import DELETION_LOG, TABLE_FIELDS
+from warehouse.ingest import ingest
+from warehouse.landing import land_page, read_cursor
+
+USER = Credentials("tester", "s3cret-pass")
+
+
+def instance() -> dict[str, MemoryTable]:
+    """Six incidents and three changes; the other tables the connector reads are empty."""
+    tables = {name: MemoryTable.of(name) for name in TABLE_FIELDS}
+    tables["incident"] = MemoryTable.of(
+        "incident",
+        [
+            {
+                "sys_id": f"inc{n:029d}",
+                "number": f"INC{n:07d}",
+                "sys_updated_on": f"2025-05-0{n + 1} 10:00:00",
+                "opened_at": f"2025-05-0{n + 1} 09:00:00",
+                "state": "2",
+                "priority": "3",
+            }
+            for n in range(6)
+        ],
+    )
+    tables["change_request"] = MemoryTable.of(
+        "change_request",
+        [
+            {
+                "sys_id": f"chg{n:029d}",
+                "number": f"CHG{n:07d}",
+                "sys_updated_on": f"2025-05-0{n + 1} 12:00:00",
+                "state": "3",
+                "type": "normal",
+            }
+            for n in range(3)
+        ],
+    )
+    return tables
+
+
+def keys(con, query: str) -> set[str]:
+    return {row[0] for row in con.execute(query).fetchall()}
+
+
+def test_records_deleted_between_runs_are_removed_from_raw_and_core(warehouse):
+    tables = instance()
+    with serve(tables, USER) as server, warehouse.connect() as con:
+        source = source_for(server.url, page_size=2)  # several pages per table
+        first = ingest(con, source, "first")
+        stage(con)
+        assert first.streams[DELETION_LOG].received == 0
+        assert len(keys(con, "SELECT incident_id FROM core.incidents")) == 6
+
+        deleted = [
+            server.api.delete_record("incident", "inc" + "1".zfill(29)),
+            server.api.delete_record("incident", "inc" + "4".zfill(29)),
+            server.api.delete_record("change_request", "chg" + "0".zfill(29)),
+        ]
+        second = ingest(con, source, "second")
+        stage(con)
+        raw_incidents = keys(con, "SELECT record_key FROM raw.servicenow_incident")
+        core_incidents = keys(con, "SELECT incident_id FROM core.incidents")
+        core_changes = keys(con, "SELECT change_id FROM core.changes")
+        logged = keys(
+            con, "SELECT record ->> '$.documentkey.value' FROM raw.servicenow_sys_audit_delete"
+        )
+        cursor = json.loads(read_cursor(con, "servicenow", DELETION_LOG))
+
+        third = ingest(con, source, "third")  # re-reads the log's overlap: removes nothing more
+        stage(con)
+        after_third = keys(con, "SELECT incident_id FROM core.incidents")
+
+    gone = {"inc" + "1".zfill(29), "inc" + "4".zfill(29)}
+    assert raw_incidents == {f"inc{n:029d}" for n in range(6)} - gone
+    assert core_incidents == {f"servicenow:inc{n:029d}" for n in (0, 2, 3, 5)}
+    assert core_changes == {f"servicenow:chg{n:029d}" for n in (1, 2)}
+    assert logged == {entry["documentkey"] for entry in deleted}
+    assert second.streams[DELETION_LOG].received == 3
+    assert second.streams[DELETION_LOG].removed == 3
+    newest = max(deleted, key=lambda e: (e["sys_updated_on"], e["sys_id"]))
+    assert cursor == {"sys_updated_on": newest["sys_updated_on"], "sys_id": newest["sys_id"]}
+    assert third.streams[DELETION_LOG].removed == 0
+    assert after_third == core_incidents
+
+
+def test_a_record_restored_after_its_deletion_is_kept(warehouse):
+    """sys_ids are never reused, but a deleted record can be restored with its own sys_id."""
+    source = source_for("http://127.0.0.1:9")
+    incident = next(s for s in source.streams() if s.name == "incident")
+    log = next(s for s in source.streams() if s.name == DELETION_LOG)
+    entry = {
+        "sys_id": "a1",
+        "sys_updated_on": "2025-05-02 08:00:00",
+        "sys_created_on": "2025-05-02 08:00:00",
+        "tablename": "incident",
+        "documentkey": "inc1",
+    }
+    with warehouse.connect() as con:
+        land_page(
+            con,
+            "servicenow",
+            incident,
+            Page([{"sys_id": "inc1", "sys_updated_on": "2025-05-03 09:00:00"}], None),
+        )
+        land_page(
+            con,
+            "servicenow",
+            incident,
+            Page([{"sys_id": "inc2", "sys_updated_on": "2025-05-01 09:00:00"}], None),
+        )
+        removed = land_page(
+            con,
+            "servicenow",
+            log,
+            Page([entry, {**entry, "sys_id": "a2", "documentkey": "inc2"}], None),
+        )
+        left = keys(con, "SELECT record_key FROM raw.servicenow_incident")
+    assert (removed.removed, left) == (1, {"inc1"})
+
+
+def test_a_full_refresh_removes_records_gone_without_a_deletion_entry(warehouse):
+    """An instance whose deletion log the user cannot read (SERVICENOW_READ_DELETIONS=false)."""
+    tables = instance()
+    with serve(tables, USER) as server, warehouse.connect() as con:
+        source = source_for(server.url, page_size=2)
+        source.read_deletions = False
+        ingest(con, source, "first")
+        tables["incident"].remove("inc" + "2".zfill(29))
+        ingest(con, source, "incremental")
+        stage(con)
+        before = keys(con, "SELECT incident_id FROM core.incidents")
+        refreshed = ingest(con, source, "refresh", full_refresh=True)
+        stage(con)
+        after = keys(con, "SELECT incident_id FROM core.incidents")
+    assert "servicenow:inc" + "2".zfill(29) in before
+    assert after == {f"servicenow:inc{n:029d}" for n in (0, 1, 3, 4, 5)}
+    assert refreshed.streams["incident"].removed == 1

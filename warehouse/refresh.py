@@ -1,0 +1,65 @@
+"""A full refresh replaces a stream's raw rows: records the source no longer returns disappear.
+
+The refresh lands pages as every run does (merged by key with their cursor, so a crash leaves
+the last good rows plus whatever it read, and a cursor that matches them) and notes each key it
+reads in a temporary table. Only when the stream has been read to its end are the stored records
+it did not read deleted, in one transaction. A refresh that dies halfway deletes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import duckdb
+
+from warehouse.landing import ensure_raw_table, landing_sql
+from warehouse.transaction import transaction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FullRefresh:
+    """The keys one stream's full refresh has read so far (a connection-local temp table)."""
+
+    source: str
+    stream: str
+
+    @property
+    def read_keys(self) -> str:
+        return f"temp.full_refresh_{self.source}_{self.stream}"
+
+    def start(self, con: duckdb.DuckDBPyConnection) -> None:
+        ensure_raw_table(con, self.source, self.stream)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self.read_keys.removeprefix('temp.')} "
+            "(record_key VARCHAR)"
+        )
+
+    def sweep(self, con: duckdb.DuckDBPyConnection) -> int:
+        """Delete the stored records this refresh did not read; returns how many.
+
+        A source that answered nothing at all is more likely hiding records (an ACL, a filter, an
+        outage answering 200) than empty: then nothing is deleted and the log says why.
+        """
+        table = ensure_raw_table(con, self.source, self.stream)
+        read, stored = con.execute(
+            f"SELECT (SELECT count(*) FROM {self.read_keys}), (SELECT count(*) FROM {table})"
+        ).fetchall()[0]
+        if read == 0 and stored > 0:
+            log.warning(
+                "%s.%s: the full refresh read no records; keeping the %d stored ones (delete "
+                "them by hand if the source really is empty)",
+                self.source,
+                self.stream,
+                stored,
+            )
+            removed = 0
+        else:
+            with transaction(con):
+                removed = con.execute(
+                    landing_sql("sweep_unread", raw_table=table, seen_table=self.read_keys)
+                ).fetchall()[0][0]
+        con.execute(f"DROP TABLE IF EXISTS {self.read_keys}")
+        return removed

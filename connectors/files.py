@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from connectors.http import SourceError
+from connectors.http import PermanentSourceError
 
 
 def split_patterns(value: str) -> list[str]:
@@ -33,7 +33,7 @@ def expand_paths(source: str, variable: str, patterns: list[str]) -> list[Path]:
             target = os.path.join(expanded, "*") if os.path.isdir(expanded) else expanded
             matches = [Path(m) for m in glob.glob(target, recursive=True) if os.path.isfile(m)]
         if not matches:
-            raise SourceError(f"{source}: {variable} pattern {pattern!r} matched no files")
+            raise PermanentSourceError(f"{source}: {variable} pattern {pattern!r} matched no files")
         for match in matches:
             found[str(match.resolve())] = match.resolve()
     return [found[k] for k in sorted(found)]

@@ -23,10 +23,20 @@ import requests
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Client errors that may pass by themselves; every other 4xx repeats the same answer on retry.
+_TRANSIENT_CLIENT_STATUSES = frozenset({408, 409, 425, 429})
 
 
 class SourceError(RuntimeError):
     """A source could not be read; the message names the source, what was read and where."""
+
+
+class PermanentSourceError(SourceError):
+    """Retrying cannot help: configuration, credentials, a bad file or a schema mismatch.
+
+    The message puts the cause first (source, what was wrong, what to do), because a person must
+    act before the next run can succeed; transient trouble stays a plain SourceError.
+    """
 
 
 @dataclass(frozen=True)
@@ -130,6 +140,10 @@ class HttpClient:
     retry_after: RetryAfter = standard_retry_after
     sleep: Callable[[float], None] = time.sleep
     session: requests.Session = field(default_factory=requests.Session, repr=False)
+    # Settings named when the source refuses the credentials (names only, never values): whose
+    # credentials were sent ("SERVICENOW_USERNAME") and what to check ("SERVICENOW_PASSWORD").
+    credentials_of: str = ""
+    credentials_check: str = "the source's credentials"
 
     def __post_init__(self) -> None:
         self.session.headers.update({"Accept": "application/json", **self.headers})
@@ -183,10 +197,7 @@ class HttpClient:
     def fetch_json(self, request: Request) -> tuple[requests.Response, Any]:
         response = self.send(request)
         if response.status_code >= 400:
-            raise SourceError(
-                f"{self.source}: HTTP {response.status_code} reading "
-                f"{request.context or redact(request.url)}: {_error_text(response)}"
-            )
+            raise self._refusal(request, response)
         try:
             return response, response.json()
         except ValueError as exc:
@@ -194,6 +205,24 @@ class HttpClient:
                 f"{self.source}: response for {request.context or redact(request.url)} "
                 f"is not JSON: {response.text[:200]!r}"
             ) from exc
+
+    def _refusal(self, request: Request, response: requests.Response) -> SourceError:
+        """The error for a 4xx/5xx answer: permanent unless waiting could change the answer."""
+        status = response.status_code
+        answer = f"reading {request.context or redact(request.url)}: {_error_text(response)}"
+        if status in (401, 403):
+            cause = "authentication failed" if status == 401 else "access denied"
+            whose = f" for {self.credentials_of}" if self.credentials_of else ""
+            return PermanentSourceError(
+                f"{self.source}: {cause} (HTTP {status}){whose}; check {self.credentials_check}. "
+                f"The source answered, {answer}"
+            )
+        if 400 <= status < 500 and status not in _TRANSIENT_CLIENT_STATUSES:
+            return PermanentSourceError(
+                f"{self.source}: request refused (HTTP {status}); a retry gets the same answer: "
+                f"check the source's URL and settings. The source answered, {answer}"
+            )
+        return SourceError(f"{self.source}: HTTP {status} {answer}")
 
     def paginate(self, first: Request, next_page: NextPage) -> Iterator[tuple[Request, Any]]:
         """Yield (request, decoded body) page by page until next_page says stop.

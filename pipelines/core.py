@@ -4,6 +4,7 @@ import dagster as dg
 
 from pipelines.ingest import OWNERS, WAREHOUSE_POOL, raw_key
 from pipelines.metadata import table_metadata
+from pipelines.preflight import CONFIGURATION
 from pipelines.resources import WarehouseResource
 from transforms.staging import CORE_TABLES, feeds, stage, staged_tables
 
@@ -30,7 +31,8 @@ def core_asset(table: str, sources: list[str]) -> dg.AssetsDefinition:
         key=core_key(table),
         group_name="core",
         description=DESCRIPTIONS[table],
-        deps=[raw_key(s) for s in feeding],
+        # A table no enabled source feeds still waits for the configuration check.
+        deps=[raw_key(s) for s in feeding] or [CONFIGURATION],
         kinds={"sql", "duckdb"},
         owners=OWNERS,
         pool=WAREHOUSE_POOL,

@@ -1,13 +1,20 @@
-"""Ingest assets: one per enabled source, landing its streams in raw.<source>_<stream>."""
+"""Ingest assets: one per enabled source, landing its records where its load writes them."""
+
+import re
 
 import dagster as dg
 
+from connectors.http import PermanentSourceError
 from pipelines.metadata import raw_metadata
+from pipelines.preflight import CONFIGURATION
 from pipelines.resources import SourcesResource, WarehouseResource
+from transforms.staging import DIRECT_LOADS, STAGING_DIR, staged_tables
 from warehouse.ingest import ingest
 
 WAREHOUSE_POOL = "duckdb_warehouse"
 OWNERS = ["team:data-engineering"]
+# Only what can heal is retried: throttling, 5xx, timeouts, dropped connections. A
+# PermanentSourceError (settings, credentials, a bad file) fails the step at once.
 INGEST_RETRY = dg.RetryPolicy(
     max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
@@ -21,14 +28,34 @@ def raw_key(source: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", source])
 
 
+def written_tables(source: str) -> list[str]:
+    """The tables a source's load writes: its own core tables for a file source that loads
+    directly, else the raw.<source>_* tables its staging SQL reads."""
+    if source in DIRECT_LOADS:
+        return [f"core.{table}" for table in DIRECT_LOADS[source]]
+    sql = "\n".join((STAGING_DIR / source / f"{t}.sql").read_text() for t in staged_tables(source))
+    return sorted(set(re.findall(rf"\braw\.{source}_[a-z0-9_]+", sql)))
+
+
+def describe(source: str) -> str:
+    tables = ", ".join(written_tables(source)) or f"raw.{source}_*"
+    if source in DIRECT_LOADS:
+        return (
+            f"Files from {source} loaded straight into {tables}; an unchanged file is skipped "
+            "and a changed one replaces its rows."
+        )
+    return (
+        f"Records from {source} as received, merged by primary key into {tables}; the cursor "
+        "is stored with each page, so a failed run resumes where it stopped."
+    )
+
+
 def ingest_asset(source: str, full_refresh_default: bool = False) -> dg.AssetsDefinition:
     @dg.asset(
         key=raw_key(source),
         group_name="ingest",
-        description=(
-            f"Records from {source} as received, merged by primary key into raw.{source}_*; "
-            "the cursor is stored with each page, so a failed run resumes where it stopped."
-        ),
+        description=describe(source),
+        deps=[CONFIGURATION],
         kinds={"python", "duckdb"},
         owners=OWNERS,
         tags={"source": source},
@@ -41,11 +68,15 @@ def ingest_asset(source: str, full_refresh_default: bool = False) -> dg.AssetsDe
         warehouse: WarehouseResource,
         sources: SourcesResource,
     ) -> dg.MaterializeResult:
-        connector = sources.open(source)
         full_refresh = config.full_refresh or full_refresh_default
-        with warehouse.get().connect() as con:
-            load = ingest(con, connector, context.run_id, full_refresh, origin=sources.origin)
-            metadata = raw_metadata(con, source)
+        try:
+            connector = sources.open(source)
+            with warehouse.get().connect() as con:
+                load = ingest(con, connector, context.run_id, full_refresh, origin=sources.origin)
+                metadata = raw_metadata(con, source)
+        except PermanentSourceError as exc:
+            # The cause, not a retry wrapper, is the step's headline; retrying cannot fix it.
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
         metadata.update({"records_received": load.received, "full_refresh": full_refresh})
         for stream in load.streams.values():
             metadata[f"{stream.stream}/records"] = stream.received

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from settings import ConfigError, enabled_sources, load_settings
+from settings.cli import main
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -108,12 +109,170 @@ def test_secret_values_never_appear_in_errors(tmp_path):
     assert "s3cr3t-token" not in str(error.value)
 
 
-def test_sources_without_a_connector_yet_are_refused_before_a_run(tmp_path):
+def test_every_source_name_of_the_contract_has_a_connector(tmp_path):
+    """jira, pagerduty and freshservice were reserved names; now each opens its own connector."""
     settings = load_settings(write(tmp_path, "sources:\n  pagerduty: {enabled: true}\n"), env={})
-    with pytest.raises(
-        ConfigError,
-        match="sources: no connector for pagerduty in this release; available: servicenow, focus",
-    ):
-        enabled_sources(settings, env={})
-    with pytest.raises(ConfigError, match="SCORECARD_SOURCES: no connector for jira, freshservice"):
-        enabled_sources(settings, env={"SCORECARD_SOURCES": "servicenow,jira,freshservice"})
+    assert enabled_sources(settings, env={}) == ["pagerduty"]
+    assert enabled_sources(settings, env={"SCORECARD_SOURCES": "servicenow,jira,freshservice"}) == [
+        "servicenow",
+        "jira",
+        "freshservice",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("goals", "expected"),
+    [
+        (
+            "cost_per_ticket: {threshold: 40, target: 25, stretch: 30}",
+            "metrics.cost_per_ticket.stretch: 30 is not beyond target 25 in the direction "
+            "lower-is-better (threshold 40 -> target 25)",
+        ),
+        (
+            "sla_attainment: {threshold: 90, target: 95, stretch: 95}",
+            "metrics.sla_attainment.stretch: 95 is not beyond target 95 in the direction "
+            "higher-is-better (threshold 90 -> target 95)",
+        ),
+        (
+            "sla_attainment: {threshold: 90, target: 95, stretch: 92.5}",
+            "metrics.sla_attainment.stretch: 92.5 is not beyond target 95",
+        ),
+        (
+            "csat: {threshold: 80, target: 80}",
+            "metrics.csat.target: 80 equals threshold 80; the order of threshold and target sets "
+            "the direction, so they must differ",
+        ),
+        (
+            "csat: {stretch: 90}",
+            "metrics.csat.stretch: 90 needs a threshold and a target",
+        ),
+        (
+            "it_spend_pct_revenue: {band: [5, 2]}",
+            "metrics.it_spend_pct_revenue.band: low 5 is not below high 2",
+        ),
+        (
+            "it_spend_pct_revenue: {band: [3, 3]}",
+            "metrics.it_spend_pct_revenue.band: low 3 is not below high 3",
+        ),
+        (
+            "it_spend_pct_revenue: {band: [2, 5], threshold: 8, target: 5}",
+            "metrics.it_spend_pct_revenue.band: a metric is scored against a band or against "
+            "threshold / target / stretch, not both",
+        ),
+    ],
+)
+def test_goals_out_of_order_name_the_key_path(tmp_path, goals, expected):
+    path = write(tmp_path, f"metrics:\n  {goals}\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings(path, env={})
+    assert f"{path}: {expected}" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "goals",
+    [
+        "cost_per_ticket: {threshold: 40, target: 25, stretch: 18}",
+        "cost_per_ticket: {threshold: 40, target: 25}",
+        "csat: {threshold: 75, target: 85, stretch: 92}",
+        "deployment_frequency: {threshold: 5, target: 0}",
+        "it_spend_pct_revenue: {band: [2, 5]}",
+        "csat: {owner: Head of Service Desk}",
+    ],
+)
+def test_goals_in_order_are_accepted(tmp_path, goals):
+    load_settings(write(tmp_path, f"metrics:\n  {goals}\n"), env={})
+
+
+def test_the_shipped_scorecard_has_goals_in_order():
+    settings = load_settings(Path(__file__).resolve().parents[1] / "scorecard.yaml", env={})
+    assert len(settings.metrics) > 10
+
+
+def test_check_config_exits_2_on_goals_out_of_order(tmp_path, capsys):
+    path = write(
+        tmp_path, "metrics:\n  cost_per_ticket: {threshold: 40, target: 25, stretch: 30}\n"
+    )
+    assert main(["check-config", str(path)]) == 2
+    assert "metrics.cost_per_ticket.stretch: 30 is not beyond target 25" in capsys.readouterr().err
+
+
+def test_check_config_names_each_variable_an_enabled_source_misses(tmp_path):
+    result = check_config(
+        write(tmp_path, ""),
+        SCORECARD_SOURCES="servicenow",
+        SCORECARD_WAREHOUSE=str(tmp_path / "warehouse.duckdb"),
+    )
+    assert result.returncode == 2
+    assert "servicenow: SERVICENOW_INSTANCE_URL is not set" in result.stderr
+    assert "servicenow: SERVICENOW_USERNAME is not set (or set SERVICENOW_TOKEN" in result.stderr
+
+
+def test_check_config_names_file_key_and_close_match_of_a_metric_id_typo(tmp_path):
+    path = write(tmp_path, "metrics:\n  change_failur_rate:\n    threshold: 20\n    target: 10\n")
+    result = check_config(path, SCORECARD_WAREHOUSE=str(tmp_path / "warehouse.duckdb"))
+    assert result.returncode == 2
+    assert (
+        f"{path}: metrics.change_failur_rate: unknown metric id 'change_failur_rate' "
+        "(did you mean 'change_failure_rate'?)"
+    ) in result.stderr
+
+
+def test_check_config_lists_every_problem_at_once_without_secrets(tmp_path):
+    path = write(
+        tmp_path,
+        "schedule:\n  cron: every night\n"
+        "metrics:\n  change_failur_rate: {}\n  csat:\n    params: {nonsense: 1}\n",
+    )
+    not_a_folder = tmp_path / "notes.txt"
+    not_a_folder.write_text("")
+    result = check_config(
+        path,
+        SCORECARD_SOURCES="servicenow,focus",
+        SERVICENOW_INSTANCE_URL="http://reader:s3cret-pw@itsm.example.com",
+        SERVICENOW_PASSWORD="s3cret-pw",
+        FOCUS_PATHS=f"{tmp_path}/exports/*.csv",
+        SCORECARD_AS_OF="last tuesday",
+        SCORECARD_TIMEZONE="Europe/Atlantis",
+        SCORECARD_WAREHOUSE=str(not_a_folder / "warehouse.duckdb"),
+    )
+    assert result.returncode == 2
+    expected = [
+        "configuration has 9 problems; nothing was run:",
+        "SCORECARD_TIMEZONE: unknown time zone 'Europe/Atlantis'",
+        f"{path}: schedule.cron: cron expression 'every night' has 2 fields",
+        f"{path}: metrics.change_failur_rate: unknown metric id 'change_failur_rate' (did you mean",
+        f"{path}: metrics.csat.params: unknown parameter(s) ['nonsense']",
+        "SERVICENOW_INSTANCE_URL: servicenow: refusing plain-http URL http://itsm.example.com",
+        "servicenow: SERVICENOW_USERNAME is not set",
+        f"focus: FOCUS_PATHS pattern '{tmp_path}/exports/*.csv' matched no files",
+        "SCORECARD_AS_OF: 'last tuesday' is not an ISO timestamp",
+        f"SCORECARD_WAREHOUSE: cannot create the folder {not_a_folder}: {not_a_folder} is a file",
+    ]
+    lines = result.stderr.splitlines()
+    assert len(lines) == len(expected), result.stderr
+    for line, start in zip(lines, expected, strict=True):
+        assert line.strip().startswith(start), (line, start)
+    assert "s3cret-pw" not in result.stdout + result.stderr
+
+
+def test_check_config_passes_the_demo_and_a_source_with_everything_set(tmp_path):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "costs.csv").write_text("BilledCost\n1\n")
+    warehouse = str(tmp_path / "new" / "folder" / "warehouse.duckdb")
+    demo = check_config(write(tmp_path, ""), SCORECARD_WAREHOUSE=warehouse)
+    assert demo.returncode == 0, demo.stderr
+    assert "configuration OK: sources demo" in demo.stdout
+    configured = check_config(
+        write(tmp_path, ""),
+        SCORECARD_SOURCES="servicenow,focus",
+        SERVICENOW_INSTANCE_URL="http://127.0.0.1:8080",
+        SERVICENOW_TOKEN="a-token",
+        FOCUS_PATHS=f"{exports}/*.csv",
+        SCORECARD_AS_OF="2026-12-01",
+        SCORECARD_WAREHOUSE=warehouse,
+    )
+    assert configured.returncode == 0, configured.stderr
+    assert "configuration OK: sources servicenow, focus" in configured.stdout
+    # Checking creates nothing: the warehouse folder is created by the run.
+    assert not (tmp_path / "new").exists()

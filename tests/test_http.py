@@ -8,6 +8,7 @@ import requests
 from connectors.emulators.server import Call, EmulatorServer, Faults, Reply
 from connectors.http import (
     HttpClient,
+    PermanentSourceError,
     Request,
     RetryPolicy,
     SourceError,
@@ -81,7 +82,10 @@ def test_client_error_is_reported_with_the_sources_message_and_no_credentials():
                     "GET", f"{server.url}/api/now/table/incident", context="incident at offset 0"
                 )
             )
-    assert "HTTP 401 reading incident at offset 0" in str(error.value)
+    assert str(error.value).startswith(
+        "servicenow: authentication failed (HTTP 401); check the source's credentials. The "
+        "source answered, reading incident at offset 0: "
+    )
     assert "User Not Authenticated" in str(error.value)
     assert "hunter2" not in str(error.value)
 
@@ -158,3 +162,64 @@ def test_next_page_links_to_another_origin_are_refused():
     with EmulatorServer(Relative()) as server:
         pages = client().paginate(Request("GET", f"{server.url}/items"), next_by_link_header)
         assert [body["result"] for _, body in pages] == [[1], [2], [3]]
+
+
+class Answers:
+    """Answers every request with one status and the source's own error text."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+    def handle(self, call: Call) -> Reply:
+        return Reply(self.status, {"error": {"message": f"refused with {self.status}"}})
+
+
+@pytest.mark.parametrize(
+    ("status", "cause"),
+    [
+        (
+            401,
+            "servicenow: authentication failed (HTTP 401) for SERVICENOW_USERNAME; check "
+            "SERVICENOW_PASSWORD / SERVICENOW_TOKEN. The source answered, reading table incident",
+        ),
+        (
+            403,
+            "servicenow: access denied (HTTP 403) for SERVICENOW_USERNAME; check "
+            "SERVICENOW_PASSWORD / SERVICENOW_TOKEN",
+        ),
+        (404, "servicenow: request refused (HTTP 404); a retry gets the same answer"),
+    ],
+)
+def test_answers_that_repeat_on_retry_are_permanent_and_asked_once(status, cause):
+    with EmulatorServer(Answers(status)) as server:
+        http = HttpClient(
+            "servicenow",
+            auth=("admin", "hunter2"),
+            policy=RetryPolicy(max_attempts=6, base_delay=0.01),
+            credentials_of="SERVICENOW_USERNAME",
+            credentials_check="SERVICENOW_PASSWORD / SERVICENOW_TOKEN",
+        )
+        request = Request("GET", f"{server.url}/api/now/table/incident", context="table incident")
+        with pytest.raises(PermanentSourceError) as error:
+            http.fetch_json(request)
+        assert server.requests == 1
+    assert str(error.value).startswith(cause)
+    assert f"refused with {status}" in str(error.value)
+    assert "hunter2" not in str(error.value)
+
+
+@pytest.mark.parametrize("faults", [Faults(error_every=1), Faults(throttle_every=1)])
+def test_throttling_and_server_errors_stay_transient_after_the_clients_retries(faults):
+    with EmulatorServer(Counter(), faults=faults) as server:
+        with pytest.raises(SourceError) as error:
+            client(attempts=3).send(Request("GET", f"{server.url}/items"))
+        assert server.requests == 3
+    # A plain SourceError: the step's retry policy may still try again later.
+    assert not isinstance(error.value, PermanentSourceError)
+
+
+def test_dropped_connections_stay_transient():
+    dropped = pytest.raises(SourceError, match=r"after 2 attempts \(last: ConnectionError\)")
+    with EmulatorServer(Counter(), faults=Faults(drop_every=1)) as server, dropped as error:
+        client(attempts=2).send(Request("GET", f"{server.url}/items"))
+    assert not isinstance(error.value, PermanentSourceError)

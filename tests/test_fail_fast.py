@@ -1,0 +1,170 @@
+"""Launched runs that cannot succeed fail at once, with the cause as the failure's message.
+
+A bad setting stops the run in its first step (the same check as `itsm-scorecard check-config`);
+rejected credentials and a file that is not a FOCUS export fail their ingest step without the
+step retries that only transient trouble deserves.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dagster._core.instance import DagsterInstance
+from dagster._core.instance.ref import InstanceRef
+
+from connectors.emulators.servicenow import Credentials, serve
+from tests.conftest import launch_nightly_job
+
+TYPO = "metrics:\n  change_failur_rate:\n    threshold: 20\n    target: 10\n"
+
+
+def empty_config(folder: Path) -> Path:
+    """A scorecard.yaml with every default, so only the environment's settings matter."""
+    path = folder / "scorecard.yaml"
+    path.write_text("")
+    return path
+
+
+def run_events(home: Path) -> list[tuple[float, str, str | None, str]]:
+    """(time, event type, step, message) of the one run recorded in a DAGSTER_HOME."""
+    instance = DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+    try:
+        (run,) = instance.get_runs()
+        return [
+            (e.timestamp, e.dagster_event.event_type_value, e.step_key, e.dagster_event.message)
+            for e in instance.all_logs(run.run_id)
+            if e.dagster_event is not None
+        ]
+    finally:
+        instance.dispose()
+
+
+def seconds_to_failure(events: list[tuple[float, str, str | None, str]], step: str) -> float:
+    """From the run's start to the failure of `step` (other branches may still run after it)."""
+    started = next(t for t, kind, _, _ in events if kind == "PIPELINE_START")
+    failed = next(t for t, kind, key, _ in events if kind == "STEP_FAILURE" and key == step)
+    return failed - started
+
+
+def step_attempts(events: list[tuple[float, str, str | None, str]], step: str) -> int:
+    return sum(1 for _, kind, key, _ in events if key == step and kind == "STEP_START")
+
+
+def check_config_problems(**env: str) -> list[str]:
+    """The problem lines `itsm-scorecard check-config` prints for these settings."""
+    checked = subprocess.run(
+        [sys.executable, "-m", "settings", "check-config"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", **env},
+    )
+    assert checked.returncode == 2, checked.stdout + checked.stderr
+    return [line.strip() for line in checked.stderr.splitlines()[1:]]
+
+
+@pytest.mark.parametrize(
+    ("config", "sources", "expected"),
+    [
+        ("", "servicenow", "servicenow: SERVICENOW_INSTANCE_URL is not set"),
+        (
+            TYPO,
+            "focus",
+            "metrics.change_failur_rate: unknown metric id 'change_failur_rate' "
+            "(did you mean 'change_failure_rate'?)",
+        ),
+    ],
+    ids=["servicenow-variables-missing", "metric-id-typo"],
+)
+def test_a_bad_configuration_fails_the_run_in_its_first_step_with_check_configs_message(
+    tmp_path, config, sources, expected
+):
+    (tmp_path / "scorecard.yaml").write_text(config)
+    (tmp_path / "costs.csv").write_text("BilledCost\n1\n")  # only its name is checked
+    settings = {
+        "SCORECARD_CONFIG": str(tmp_path / "scorecard.yaml"),
+        "SCORECARD_SOURCES": sources,
+        "SCORECARD_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
+        "FOCUS_PATHS": str(tmp_path / "costs.csv"),
+    }
+    problems = check_config_problems(**settings)
+    assert any(expected in line for line in problems), problems
+
+    run = launch_nightly_job(check=False, dagster_home=tmp_path / "home", **settings)
+
+    assert run.returncode != 0
+    output = run.stdout + run.stderr
+    for problem in problems:
+        assert problem in output
+    events = run_events(tmp_path / "home")
+    started = [key for _, kind, key, _ in events if kind == "STEP_START"]
+    assert started == ["preflight__configuration"]
+    elapsed = seconds_to_failure(events, "preflight__configuration")
+    print(f"{expected[:40]}: run failed {elapsed:.2f}s after its start")
+    assert elapsed < 10
+    # Nothing was loaded, so not even the working file was created.
+    assert not list(tmp_path.glob("warehouse*.duckdb"))
+
+
+def test_rejected_credentials_fail_the_ingest_step_once_without_retries(tmp_path):
+    instance = serve({}, Credentials("scorecard.reader", "the-right-password"))
+    try:
+        run = launch_nightly_job(
+            check=False,
+            dagster_home=tmp_path / "home",
+            SCORECARD_SOURCES="servicenow",
+            SCORECARD_CONFIG=str(empty_config(tmp_path)),
+            SCORECARD_WAREHOUSE=str(tmp_path / "warehouse.duckdb"),
+            SERVICENOW_INSTANCE_URL=instance.url,
+            SERVICENOW_USERNAME="scorecard.reader",
+            SERVICENOW_PASSWORD="a-wrong-password",
+        )
+        requests = instance.requests
+    finally:
+        instance.stop()
+
+    assert run.returncode != 0
+    output = run.stdout + run.stderr
+    assert (
+        "servicenow: authentication failed (HTTP 401) for SERVICENOW_USERNAME; check "
+        "SERVICENOW_PASSWORD / SERVICENOW_TOKEN" in output
+    )
+    assert "User Not Authenticated" in output
+    assert "a-wrong-password" not in output
+    events = run_events(tmp_path / "home")
+    assert step_attempts(events, "raw__servicenow") == 1
+    assert not [kind for _, kind, _, _ in events if kind in ("STEP_UP_FOR_RETRY", "STEP_RESTARTED")]
+    # One request: neither the HTTP client nor the step asked again.
+    assert requests == 1
+    elapsed = seconds_to_failure(events, "raw__servicenow")
+    print(f"401: ingest step failed {elapsed:.2f}s after the run's start")
+    assert elapsed < 10
+
+
+def test_a_file_that_is_not_focus_fails_the_ingest_step_once_naming_file_and_columns(tmp_path):
+    cur = tmp_path / "cur-export.csv"
+    cur.write_text(
+        "lineItem/UsageStartDate,lineItem/UnblendedCost,lineItem/CurrencyCode,product/ProductName\n"
+        "2026-10-01T00:00:00Z,12.50,USD,Amazon Elastic Compute Cloud\n"
+    )
+    run = launch_nightly_job(
+        check=False,
+        dagster_home=tmp_path / "home",
+        SCORECARD_SOURCES="focus",
+        SCORECARD_CONFIG=str(empty_config(tmp_path)),
+        SCORECARD_WAREHOUSE=str(tmp_path / "warehouse.duckdb"),
+        FOCUS_PATHS=str(cur),
+    )
+
+    assert run.returncode != 0
+    output = run.stdout + run.stderr
+    assert (
+        f"focus: {cur} is not a FOCUS 1.0-1.2 export: missing mandatory column(s) BilledCost, "
+        "EffectiveCost, ListCost, ContractedCost, BillingPeriodStart" in output
+    )
+    events = run_events(tmp_path / "home")
+    assert step_attempts(events, "raw__focus") == 1
+    assert not [kind for _, kind, _, _ in events if kind in ("STEP_UP_FOR_RETRY", "STEP_RESTARTED")]
+    elapsed = seconds_to_failure(events, "raw__focus")
+    print(f"non-FOCUS file: ingest step failed {elapsed:.2f}s after the run's start")
+    assert elapsed < 10

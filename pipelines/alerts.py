@@ -1,7 +1,18 @@
-"""Tell someone when the nightly run fails: the run log always, a webhook when configured."""
+"""Tell someone how the nightly run went: the run log always, a webhook when configured.
+
+`dg launch` executes a run in the launching process, so the run carries no code-location origin;
+a sensor that watched only its own code location would skip such runs and move its cursor past
+them. These sensors watch every run of the instance, which is this project's (DAGSTER_HOME).
+"""
+
+from __future__ import annotations
+
+import logging
 
 import dagster as dg
 import requests
+
+from pipelines.run_summary import summarise_run
 
 
 def failure_alert_sensor(webhook_url: str | None) -> dg.SensorDefinition:
@@ -9,6 +20,7 @@ def failure_alert_sensor(webhook_url: str | None) -> dg.SensorDefinition:
         name="scorecard_run_failure_alert",
         description="Logs every failed run and posts a short message to the configured webhook.",
         default_status=dg.DefaultSensorStatus.RUNNING,
+        monitor_all_code_locations=True,
     )
     def _alert(context: dg.RunFailureSensorContext) -> None:
         run = context.dagster_run
@@ -16,13 +28,38 @@ def failure_alert_sensor(webhook_url: str | None) -> dg.SensorDefinition:
             context.failure_event.message or "see the run log"
         )
         context.log.error(message)
-        if not webhook_url:
-            return
-        try:
-            response = requests.post(webhook_url, json={"text": message}, timeout=10)
-            response.raise_for_status()
-        except requests.RequestException as exc:
-            # The URL often embeds a token: report the failure without it.
-            context.log.error(f"failure webhook not delivered: {type(exc).__name__}")
+        post(webhook_url, message, "failure", context.log)
 
     return _alert
+
+
+def success_summary_sensor(webhook_url: str | None, job_name: str) -> dg.SensorDefinition:
+    @dg.run_status_sensor(
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        name="scorecard_run_success_summary",
+        description=(
+            "After each successful nightly run, posts what loaded, what was quarantined and the "
+            "scorecard's status changes (notifications.success_summary)."
+        ),
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        monitor_all_code_locations=True,
+    )
+    def _summary(context: dg.RunStatusSensorContext) -> None:
+        if context.dagster_run.job_name != job_name:
+            return
+        message = summarise_run(context.instance, context.dagster_run).text()
+        context.log.info(message)
+        post(webhook_url, message, "success summary", context.log)
+
+    return _summary
+
+
+def post(webhook_url: str | None, message: str, kind: str, log: logging.Logger) -> None:
+    """Post `{"text": message}`; a delivery problem is logged without the URL (it holds a token)."""
+    if not webhook_url:
+        return
+    try:
+        response = requests.post(webhook_url, json={"text": message}, timeout=10)
+        response.raise_for_status()
+    except requests.RequestException as exc:
+        log.error(f"{kind} webhook not delivered: {type(exc).__name__}")

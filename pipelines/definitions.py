@@ -1,16 +1,19 @@
 """The code location: sources from scorecard.yaml / SCORECARD_SOURCES, or the built-in demo."""
 
 import os
+from pathlib import Path
 
 import dagster as dg
 
 from connectors.emulators.demo import demo_sources
-from pipelines.alerts import failure_alert_sensor
+from pipelines.alerts import failure_alert_sensor, success_summary_sensor
 from pipelines.checks import all_checks
 from pipelines.core import core_assets, core_key
 from pipelines.ingest import ingest_asset
 from pipelines.kpi import METRIC_VALUES, kpi_asset
+from pipelines.preflight import configuration
 from pipelines.publish import publish_asset
+from pipelines.recovery import dead_run_sensor
 from pipelines.resources import SourcesResource, WarehouseResource
 from pipelines.scorecard import METRIC_STATUS, scorecard_asset
 from settings import enabled_sources, load_settings
@@ -23,12 +26,15 @@ demo = "demo" in requested
 sources = demo_sources() if demo else requested
 
 assets = [
+    configuration,
     *[ingest_asset(s, settings.full_refresh(s)) for s in sources],
     *core_assets(sources),
     kpi_asset(settings),
     scorecard_asset(settings),
     publish_asset([*[core_key(t) for t in CORE_TABLES], METRIC_VALUES, METRIC_STATUS]),
 ]
+
+published = os.environ.get("SCORECARD_WAREHOUSE") or DEFAULT_WAREHOUSE
 
 nightly_scorecard = dg.define_asset_job(
     "nightly_scorecard",
@@ -47,16 +53,28 @@ defs = dg.Definitions(
             job=nightly_scorecard,
             cron_schedule=settings.schedule.cron,
             execution_timezone=settings.schedule_timezone,
+            description=(
+                "Runs nightly_scorecard at schedule.cron in the schedule's time zone "
+                f"({settings.schedule.cron}, {settings.schedule_timezone})."
+            ),
             default_status=dg.DefaultScheduleStatus.RUNNING,
         )
     ],
-    sensors=[failure_alert_sensor(settings.notifications.webhook_url)],
+    sensors=[
+        failure_alert_sensor(settings.notifications.webhook_url),
+        dead_run_sensor(),
+        *(
+            [success_summary_sensor(settings.notifications.webhook_url, nightly_scorecard.name)]
+            if settings.notifications.success_summary
+            else []
+        ),
+    ],
     resources={
         "warehouse": WarehouseResource(
-            published_path=os.environ.get("SCORECARD_WAREHOUSE") or DEFAULT_WAREHOUSE,
+            published_path=published,
             working_path=os.environ.get("SCORECARD_WORK_DATABASE") or None,
             memory_limit=os.environ.get("SCORECARD_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT,
         ),
-        "sources": SourcesResource(demo=demo),
+        "sources": SourcesResource(demo=demo, demo_workdir=str(Path(published).parent / "demo")),
     },
 )

@@ -9,6 +9,7 @@ from pydantic import PrivateAttr
 
 from connectors.base import FileSource, Source
 from connectors.registry import source_from_env
+from pipelines.recovery import fail_runs_whose_process_died, record_run_process
 from warehouse import Warehouse
 from warehouse.store import DEFAULT_MEMORY_LIMIT
 
@@ -19,15 +20,28 @@ class WarehouseResource(dg.ConfigurableResource):
     published_path: str
     working_path: str | None = None
     memory_limit: str = DEFAULT_MEMORY_LIMIT
+    _run_id: str | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Before any step claims the warehouse: fail the runs that died, record this one."""
+        self._run_id = context.run_id
+        if context.instance is None or context.run_id is None:
+            return
+        for run_id in fail_runs_whose_process_died(context.instance, f"run {context.run_id}"):
+            context.log.warning(f"run {run_id} had died without finishing: marked failed")
+        record_run_process(context.instance, context.run_id)
 
     def get(self) -> Warehouse:
-        return Warehouse.at(self.published_path, self.working_path, self.memory_limit)
+        holder = f"run {self._run_id}" if self._run_id else None
+        return Warehouse.at(self.published_path, self.working_path, self.memory_limit, holder)
 
 
 class SourcesResource(dg.ConfigurableResource):
     """Opens connectors from the environment; in demo mode, from emulators it starts itself."""
 
     demo: bool = False
+    # definitions.py puts it beside the warehouse, so a warehouse in a temporary folder keeps the
+    # demo's files there too.
     demo_workdir: str = "data/demo"
     _stack: ExitStack | None = PrivateAttr(default=None)
     _demo_env: dict[str, str] = PrivateAttr(default_factory=dict)

@@ -2,18 +2,9 @@
 
 import dagster as dg
 
-from connectors.emulators.server import Call, EmulatorServer, Reply
+from connectors.emulators.server import EmulatorServer
 from pipelines.alerts import failure_alert_sensor
-
-
-class Webhook:
-    def __init__(self, status: int = 200) -> None:
-        self.status = status
-        self.received: list[dict] = []
-
-    def handle(self, call: Call) -> Reply:
-        self.received.append(call.json())
-        return Reply(self.status, {"ok": self.status == 200})
+from tests.conftest import Webhook
 
 
 @dg.op

@@ -22,7 +22,34 @@ def test_nightly_job_and_schedule_of_the_contract(defs):
     schedule = defs.resolve_schedule_def("nightly_scorecard_schedule")
     assert schedule.job_name == job.name
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "UTC")
+    assert schedule.description == (
+        "Runs nightly_scorecard at schedule.cron in the schedule's time zone (0 2 * * *, UTC)."
+    )
     assert defs.resolve_sensor_def("scorecard_run_failure_alert")
+    assert defs.resolve_sensor_def("scorecard_dead_run_check")
+
+
+def test_the_success_summary_sensor_exists_only_when_configured(tmp_path):
+    config = tmp_path / "scorecard.yaml"
+    config.write_text(
+        "notifications: {webhook_url: 'http://127.0.0.1:9/hook', success_summary: true}\n"
+    )
+    code = "from pipelines.definitions import defs; print(sorted(s.name for s in defs.sensors))"
+    sensors = {}
+    for name, env in (("default", {}), ("configured", {"SCORECARD_CONFIG": str(config)})):
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **env},
+        )
+        assert out.returncode == 0, out.stderr
+        sensors[name] = out.stdout.strip()
+    assert sensors["default"] == "['scorecard_dead_run_check', 'scorecard_run_failure_alert']"
+    assert sensors["configured"] == (
+        "['scorecard_dead_run_check', 'scorecard_run_failure_alert', "
+        "'scorecard_run_success_summary']"
+    )
 
 
 def test_assets_are_grouped_by_layer_and_fully_described(defs):

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.migrations import migrate
+from warehouse.writer_lock import writer_lock
 
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 # DuckDB would otherwise cache up to 80% of RAM; it spills to disk past this.
@@ -34,6 +35,8 @@ class Warehouse:
     published_path: Path
     working_path: Path
     memory_limit: str | None = DEFAULT_MEMORY_LIMIT
+    # Named in the writer lock, so a run waiting for it can say who holds it.
+    holder: str | None = None
 
     @classmethod
     def at(
@@ -41,11 +44,12 @@ class Warehouse:
         published: str | os.PathLike,
         working: str | os.PathLike | None = None,
         memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
+        holder: str | None = None,
     ) -> Warehouse:
         published_path = Path(published)
         if working is None:
             working = published_path.with_name(published_path.stem + ".work.duckdb")
-        return cls(published_path, Path(working), memory_limit)
+        return cls(published_path, Path(working), memory_limit, holder)
 
     @classmethod
     def from_env(cls) -> Warehouse:
@@ -57,13 +61,14 @@ class Warehouse:
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Open the working file read-write at the newest schema version."""
-        con = self._open_with_lock_wait()
-        try:
-            migrate(con, label=str(self.working_path))
-            yield con
-        finally:
-            con.close()
+        """Open the working file read-write at the newest schema version, as its only writer."""
+        with writer_lock(self.working_path, self.holder):
+            con = self._open_with_lock_wait()
+            try:
+                migrate(con, label=str(self.working_path))
+                yield con
+            finally:
+                con.close()
 
     def _open_with_lock_wait(self) -> duckdb.DuckDBPyConnection:
         self.working_path.parent.mkdir(parents=True, exist_ok=True)
@@ -77,6 +82,8 @@ class Warehouse:
                 con.execute("SET TimeZone = 'UTC'")
                 return con
             except duckdb.IOException as exc:
+                # Only a process outside the writer lock (a DuckDB client on the working file)
+                # can hold DuckDB's own lock now.
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                     raise WarehouseError(
                         f"cannot open the working warehouse {self.working_path}: {exc}. "

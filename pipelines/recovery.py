@@ -1,0 +1,111 @@
+"""Runs whose process died (out-of-memory killer, reboot, SIGKILL) are marked failed, not waited on.
+
+Dagster's default run launcher cannot tell that a run worker died, and a `dg launch` run has no
+launcher at all, so each run records its process on itself and every later run (and the daemon's
+`scorecard_dead_run_check` sensor) fails the runs of this host whose process is gone. Marking them
+failed also frees any pool slot they held and lets the failure alert report them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import dagster as dg
+
+HOST_TAG = "scorecard/host"
+PROCESS_TAG = "scorecard/process"
+UNFINISHED = [
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
+
+
+def record_run_process(instance: dg.DagsterInstance, run_id: str) -> None:
+    """Tag the run with this host and process, so another run can tell whether it still lives."""
+    instance.add_run_tags(
+        run_id, {HOST_TAG: socket.gethostname(), PROCESS_TAG: process_identity(os.getpid())}
+    )
+
+
+def fail_runs_whose_process_died(instance: dg.DagsterInstance, found_by: str) -> list[str]:
+    """Mark failed every unfinished run of this host whose process no longer exists."""
+    host = socket.gethostname()
+    records = instance.get_run_records(
+        filters=dg.RunsFilter(statuses=UNFINISHED, tags={HOST_TAG: host})
+    )
+    failed = []
+    for record in records:
+        run = record.dagster_run
+        identity = run.tags.get(PROCESS_TAG, "")
+        if not identity or is_running(identity):
+            continue
+        pid = identity.split(":")[0]
+        instance.report_run_failed(
+            run,
+            f"Run {run.run_id} stopped without finishing: its process {pid} on {host} is gone "
+            f"(killed, out of memory or a reboot). Found by {found_by}.",
+        )
+        if instance.event_log_storage.supports_global_concurrency_limits:
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        failed.append(run.run_id)
+    return failed
+
+
+def process_identity(pid: int) -> str:
+    """`pid:start time` where /proc tells the start time, so a reused pid is not mistaken."""
+    started = _start_time(pid)
+    return f"{pid}:{started}" if started else str(pid)
+
+
+def is_running(identity: str) -> bool:
+    pid_text, _, started = identity.partition(":")
+    pid = int(pid_text)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # another user's process: it exists
+    if _is_zombie(pid):
+        return False
+    return not started or _start_time(pid) == started
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+    return text[text.rindex(")") + 2 :].split()
+
+
+def _start_time(pid: int) -> str | None:
+    fields = _proc_stat(pid)
+    return fields[19] if fields else None
+
+
+def _is_zombie(pid: int) -> bool:
+    fields = _proc_stat(pid)
+    return bool(fields) and fields[0] == "Z"
+
+
+def dead_run_sensor() -> dg.SensorDefinition:
+    """Where the daemon runs, a crashed run is failed within a minute, before the next launch."""
+
+    @dg.sensor(
+        name="scorecard_dead_run_check",
+        description="Marks failed the runs of this host whose process died.",
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )
+    def _check(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+        failed = fail_runs_whose_process_died(context.instance, "the daemon's dead-run check")
+        if failed:
+            context.log.warning(f"marked failed, their process died: {', '.join(failed)}")
+        return dg.SkipReason(f"{len(failed)} dead run(s) marked failed")
+
+    return _check

@@ -1,0 +1,88 @@
+"""What a successful nightly run did, in one message a team reads in the morning.
+
+Rows loaded per source come from the run's own materializations; what was quarantined and which
+metrics changed status come from the snapshot the run published, read-only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+SQL = Path(__file__).with_name("sql")
+PUBLISHED = dg.AssetKey(["publish", "warehouse"])
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    metric_id: str
+    grain: str
+    period_start: date
+    previous: str
+    status: str
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    job_name: str
+    loaded: dict[str, int]
+    quarantined: int
+    changes: list[StatusChange]
+
+    def text(self) -> str:
+        loaded = ", ".join(f"{source} {rows:,}" for source, rows in sorted(self.loaded.items()))
+        changes = "; ".join(
+            f"{c.metric_id} ({c.grain} of {c.period_start}) {c.previous} -> {c.status}"
+            for c in self.changes
+        )
+        return "\n".join(
+            [
+                f"ITSM Scorecard run {self.run_id} of job {self.job_name} succeeded.",
+                f"Loaded (records per source): {loaded or 'nothing'}.",
+                f"Quarantined KPI values: {self.quarantined}.",
+                f"Status changes in the latest complete period: {changes or 'none'}.",
+            ]
+        )
+
+
+def summarise_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> RunSummary:
+    loaded, published = _materializations(instance, run.run_id)
+    quarantined, changes = scorecard_news(published) if published else (0, [])
+    return RunSummary(run.run_id, run.job_name, loaded, quarantined, changes)
+
+
+def _materializations(
+    instance: dg.DagsterInstance, run_id: str
+) -> tuple[dict[str, int], Path | None]:
+    loaded: dict[str, int] = {}
+    published = None
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+    ).records
+    for record in records:
+        materialization = record.event_log_entry.asset_materialization
+        if materialization is None:
+            continue
+        key, metadata = materialization.asset_key, materialization.metadata
+        if key.path[0] == "raw" and "records_received" in metadata:
+            loaded[key.path[-1]] = int(metadata["records_received"].value)
+        elif key == PUBLISHED and "path" in metadata:
+            published = Path(str(metadata["path"].value))
+    return loaded, published
+
+
+def scorecard_news(published: Path) -> tuple[int, list[StatusChange]]:
+    """Quarantined KPI values and status changes in the published snapshot."""
+    with duckdb.connect(str(published), read_only=True) as con:
+        quarantined = con.execute(_sql("quarantined_kpi_values")).fetchone()[0]
+        changes = [StatusChange(*row) for row in con.execute(_sql("status_changes")).fetchall()]
+    return quarantined, changes
+
+
+def _sql(name: str) -> str:
+    return (SQL / f"{name}.sql").read_text()

@@ -1,0 +1,79 @@
+"""The nightly summary's news: quarantined KPI values and status changes in the latest complete period."""
+
+from datetime import date
+
+from pipelines.run_summary import RunSummary, StatusChange, scorecard_news
+
+# (metric, grain, period_start, complete, status): the running periods (complete = false) change
+# status too, and must not be reported; only the latest complete period of each grain counts.
+HISTORY = [
+    ("change_failure_rate", "month", "2026-09-01", True, "green"),
+    ("change_failure_rate", "month", "2026-10-01", True, "green"),
+    ("change_failure_rate", "month", "2026-11-01", True, "red"),
+    ("change_failure_rate", "month", "2026-12-01", False, "green"),
+    ("sla_attainment", "month", "2026-10-01", True, "amber"),
+    ("sla_attainment", "month", "2026-11-01", True, "amber"),
+    ("sla_attainment", "month", "2026-12-01", False, "red"),
+    ("cost_per_ticket", "month", "2026-10-01", True, "red"),
+    ("cost_per_ticket", "month", "2026-11-01", True, "green"),
+    ("first_contact_resolution", "month", "2026-11-01", True, "green"),
+    ("retention_rate", "month", "2026-09-01", True, "red"),
+    ("retention_rate", "month", "2026-10-01", True, "green"),
+    ("deployment_frequency", "week", "2026-11-16", True, "amber"),
+    ("deployment_frequency", "week", "2026-11-23", True, "green"),
+    ("deployment_frequency", "week", "2026-11-30", False, "red"),
+]
+
+
+def test_status_changes_and_quarantined_values_of_the_latest_complete_period(warehouse):
+    with warehouse.connect() as con:
+        for metric_id, grain, period, complete, status in HISTORY:
+            con.execute(
+                "INSERT INTO kpi.metric_values BY NAME SELECT ? AS metric_id, ? AS grain, "
+                "?::DATE AS period_start, 'all' AS dimension, 'all' AS dimension_value, "
+                "? AS period_complete",
+                [metric_id, grain, period, complete],
+            )
+            con.execute(
+                "INSERT INTO scorecard.metric_status BY NAME SELECT ? AS metric_id, ? AS grain, "
+                "?::DATE AS period_start, ? AS status",
+                [metric_id, grain, period, status],
+            )
+        con.execute(
+            "INSERT INTO scorecard.data_quality (source, table_name, problem) VALUES "
+            "('kpi', 'metric_values', 'value out of range'), "
+            "('kpi', 'metric_values', 'value out of range'), "
+            "('servicenow', 'incidents', 'unparseable date')"
+        )
+
+    quarantined, changes = scorecard_news(warehouse.working_path)
+
+    # Two rows name metric_values; the incidents row is a staging problem, not a KPI quarantine.
+    assert quarantined == 2
+    # Latest complete month is November: change_failure_rate went green -> red and cost_per_ticket
+    # red -> green; sla_attainment stayed amber (its December red is a running period);
+    # first_contact_resolution has no earlier status; retention_rate changed in October, not in
+    # the latest complete month. Latest complete week starts 2026-11-23: deployment_frequency
+    # amber -> green (its running week's red is not reported).
+    assert changes == [
+        StatusChange("change_failure_rate", "month", date(2026, 11, 1), "green", "red"),
+        StatusChange("cost_per_ticket", "month", date(2026, 11, 1), "red", "green"),
+        StatusChange("deployment_frequency", "week", date(2026, 11, 23), "amber", "green"),
+    ]
+
+
+def test_summary_text_names_each_source_the_quarantine_and_each_change():
+    summary = RunSummary(
+        run_id="r-1",
+        job_name="nightly_scorecard",
+        loaded={"servicenow": 12500, "focus": 3},
+        quarantined=2,
+        changes=[StatusChange("change_failure_rate", "month", date(2026, 11, 1), "green", "red")],
+    )
+    assert summary.text().splitlines() == [
+        "ITSM Scorecard run r-1 of job nightly_scorecard succeeded.",
+        "Loaded (records per source): focus 3, servicenow 12,500.",
+        "Quarantined KPI values: 2.",
+        "Status changes in the latest complete period: "
+        "change_failure_rate (month of 2026-11-01) green -> red.",
+    ]

@@ -30,8 +30,11 @@ TEAMS = tuple(sorted({s.team for s in SERVICES} | {"Service Desk"}))
 
 
 def demo_as_of(today: date | None = None) -> datetime:
-    """The demo's "now": midnight UTC today, so the same day always serves the same data."""
-    day = today or datetime.now(UTC).date()
+    """The demo's "now": midnight UTC of the run's day (SCORECARD_AS_OF, else today), so the same
+    day always serves the same data and a backfill sees the data of its own day."""
+    from settings.clock import run_as_of
+
+    day = today or run_as_of().astimezone(UTC).date()
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 

@@ -2,7 +2,9 @@
 
 An emulator module only says how its API answers a call (`Api.handle`) and how it says "slow
 down"; this module serves it over real HTTP on loopback and injects the faults that connectors
-must survive: throttling, 5xx, slow answers and dropped connections.
+must survive: throttling, 5xx, slow answers and dropped connections. An API may also say how
+its injected 5xx looks (`unavailable(status)`) and keep its own clock for the Date header
+(`server_clock()`), since some clients take the server's time as their next cursor.
 """
 
 from __future__ import annotations
@@ -76,6 +78,10 @@ def default_throttled(retry_after: float) -> Reply:
     )
 
 
+def default_unavailable(status: int) -> Reply:
+    return Reply(status, {"error": {"message": "Service unavailable (injected)"}})
+
+
 class EmulatorServer:
     """Serve an Api on 127.0.0.1 in a background thread; use as a context manager."""
 
@@ -138,6 +144,14 @@ class EmulatorServer:
             def log_message(self, format: str, *args: Any) -> None:
                 log.debug("emulator: " + format, *args)
 
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                # An API with its own clock (`server_clock`) dates its answers by it, as clients
+                # that take the server's Date as their next cursor need in tests.
+                clock = getattr(server.api, "server_clock", None)
+                if timestamp is None and clock is not None:
+                    timestamp = clock()
+                return super().date_time_string(timestamp)
+
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
@@ -152,10 +166,8 @@ class EmulatorServer:
                     throttled = getattr(server.api, "throttled", default_throttled)
                     reply = throttled(server.faults.retry_after)
                 elif fault == "error":
-                    reply = Reply(
-                        server.faults.error_status,
-                        {"error": {"message": "Service unavailable (injected)"}},
-                    )
+                    unavailable = getattr(server.api, "unavailable", default_unavailable)
+                    reply = unavailable(server.faults.error_status)
                 else:
                     parts = urlsplit(self.path)
                     call = Call(

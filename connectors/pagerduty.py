@@ -1,0 +1,247 @@
+"""PagerDuty REST API v2: on-call incidents and the services they belong to.
+
+`/incidents` filters by creation time only (since/until, at most six months apart) and pages by
+offset, and refuses any page past offset + limit = 10,000. So a run reads every incident created
+since the last run (less an overlap), oldest first in windows of under six months; when a window
+holds more than 10,000 it restarts at the creation time of the last incident read, skipping the
+ones already read at that second, until the window is done.
+
+Incidents change after they are created (acknowledged, resolved), which a creation-time filter
+never shows. The cursor therefore also remembers the oldest incident still open, and the next
+run reads again from there. Within a run, every incident read while open is fetched once more at
+the end, so one that was resolved while the run paged lands in its final state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+
+from connectors.base import Page, Record, Stream
+from connectors.catch_up import server_time
+from connectors.http import HttpClient, Request, SourceError, header_delay, require_safe_url
+
+SOURCE = "pagerduty"
+PUBLIC_API = "https://api.pagerduty.com"
+PAGE_SIZE = 100
+OFFSET_CEILING = 10_000
+MAX_WINDOW = timedelta(days=179)
+OVERLAP = timedelta(minutes=10)
+# Records landed per transaction: the cursor only moves at the end of a run, so pages of the API
+# (100 at most) are gathered to spare a commit each.
+LANDING_BATCH = 2000
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def pagerduty_retry_after(response: requests.Response) -> float | None:
+    """429 waits `ratelimit-reset` seconds (or Retry-After); 5xx retry with backoff."""
+    if response.status_code == 429:
+        reset = response.headers.get("ratelimit-reset")
+        try:
+            return max(0.0, float(reset)) if reset else header_delay(response) or 0.0
+        except ValueError:
+            return header_delay(response) or 0.0
+    if response.status_code in (500, 502, 503, 504):
+        return header_delay(response) or 0.0
+    return None
+
+
+def utc(text: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else None
+
+
+def stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(TIME_FORMAT)
+
+
+@dataclass(frozen=True)
+class Position:
+    """Incidents created before `until` are read; `open_since` is the oldest still open then."""
+
+    until: datetime
+    open_since: datetime | None
+
+    def encode(self) -> str:
+        opened = stamp(self.open_since) if self.open_since else None
+        return json.dumps({"until": stamp(self.until), "open_since": opened})
+
+    @classmethod
+    def decode(cls, cursor: str) -> Position:
+        try:
+            data = json.loads(cursor)
+            until = utc(data["until"])
+            open_since = utc(data["open_since"]) if data.get("open_since") else None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SourceError(
+                f"{SOURCE}: stored cursor of stream incidents is not readable ({cursor!r}); run "
+                "a full refresh of this source"
+            ) from exc
+        if until is None:
+            raise SourceError(f"{SOURCE}: stored cursor of stream incidents has no until time")
+        return cls(until, open_since)
+
+
+@dataclass
+class PagerDutySource:
+    """Incidents (incremental by creation time, open ones re-read) and services (whole)."""
+
+    api_url: str
+    client: HttpClient
+    page_size: int = PAGE_SIZE
+    overlap: timedelta = OVERLAP
+    name: str = SOURCE
+
+    def streams(self) -> list[Stream]:
+        return [Stream("services", "id"), Stream("incidents", "id", "updated_at")]
+
+    def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]:
+        if stream.name == "services":
+            yield from self._services()
+            return
+        first, now = self._oldest_incident()
+        if cursor:
+            last = Position.decode(cursor)
+            start = last.until - self.overlap
+            if last.open_since is not None:
+                start = min(start, last.open_since)
+        elif first is not None:
+            start = first
+        else:
+            yield Page([], Position(now, None).encode())
+            return
+        until = now + timedelta(seconds=1)
+        open_ids: dict[str, datetime] = {}
+        batch: list[Record] = []
+        while start < until:
+            end = min(until, start + MAX_WINDOW)
+            for records in self._window(start, end):
+                for record in records:
+                    if record.get("status") == "resolved":
+                        open_ids.pop(str(record.get("id")), None)
+                    else:
+                        open_ids[str(record["id"])] = utc(record.get("created_at")) or start
+                batch.extend(records)
+                if len(batch) >= LANDING_BATCH:
+                    yield Page(batch, None)
+                    batch = []
+            start = end
+        still_open = []
+        for incident_id in sorted(open_ids):
+            latest = self._incident(incident_id)
+            if latest.get("status") != "resolved":
+                still_open.append(open_ids[incident_id])
+            batch.append(latest)
+        yield Page(batch, Position(until, min(still_open, default=None)).encode())
+
+    def _incidents_request(self, params: dict[str, str], context: str) -> Request:
+        return Request("GET", f"{self.api_url}/incidents", params=params, context=context)
+
+    def _oldest_incident(self) -> tuple[datetime | None, datetime]:
+        """The creation time of the account's first incident, and the server's clock now."""
+        request = self._incidents_request(
+            {"date_range": "all", "sort_by": "created_at:asc", "limit": "1", "total": "false"},
+            "the oldest incident",
+        )
+        response, body = self.client.fetch_json(request)
+        incidents = _listed(body, "incidents", request)
+        now = server_time(response) or datetime.now(UTC)
+        return (utc(incidents[0].get("created_at")) if incidents else None), now
+
+    def _window(self, since: datetime, until: datetime) -> Iterator[list[Record]]:
+        """Incidents created in [since, until), oldest first, pages under the offset ceiling."""
+        offset, last_created, last_ids = 0, None, set()
+        while True:
+            request = self._incidents_request(
+                {
+                    "since": stamp(since),
+                    "until": stamp(until),
+                    "sort_by": "created_at:asc",
+                    "limit": str(self.page_size),
+                    "offset": str(offset),
+                    "total": "false",
+                },
+                f"incidents created {stamp(since)} to {stamp(until)} at offset {offset}",
+            )
+            _, body = self.client.fetch_json(request)
+            page = _listed(body, "incidents", request)
+            fresh = []
+            for record in page:
+                created = utc(record.get("created_at"))
+                if created == last_created and record.get("id") in last_ids:
+                    continue  # read before the window restarted at this second
+                if created != last_created:
+                    last_created, last_ids = created, set()
+                last_ids.add(record.get("id"))
+                fresh.append(record)
+            yield fresh
+            if not body.get("more") or not page:
+                return
+            offset += len(page)
+            if offset + self.page_size > OFFSET_CEILING:
+                if last_created is None or last_created <= since:
+                    raise SourceError(
+                        f"{SOURCE}: {request.context}: more than {OFFSET_CEILING} incidents "
+                        f"were created at {stamp(since)}; the window cannot be split further"
+                    )
+                since, offset = last_created, 0
+
+    def _incident(self, incident_id: str) -> Record:
+        request = Request(
+            "GET", f"{self.api_url}/incidents/{incident_id}", context=f"incident {incident_id}"
+        )
+        _, body = self.client.fetch_json(request)
+        incident = body.get("incident") if isinstance(body, dict) else None
+        if not isinstance(incident, dict):
+            raise SourceError(f"{SOURCE}: {request.context}: answer has no incident")
+        return incident
+
+    def _services(self) -> Iterator[Page]:
+        offset = 0
+        while True:
+            request = Request(
+                "GET",
+                f"{self.api_url}/services",
+                params={"limit": str(self.page_size), "offset": str(offset), "total": "false"},
+                context=f"services at offset {offset}",
+            )
+            _, body = self.client.fetch_json(request)
+            page = _listed(body, "services", request)
+            yield Page(page, None)
+            if not body.get("more") or not page:
+                return
+            offset += len(page)
+
+
+def _listed(body: Any, name: str, request: Request) -> list[Record]:
+    records = body.get(name) if isinstance(body, dict) else None
+    if not isinstance(records, list):
+        raise SourceError(
+            f"{SOURCE}: {request.context}: answer has no {name} list: {str(body)[:200]!r}"
+        )
+    return records
+
+
+def from_env(env: Mapping[str, str]) -> PagerDutySource:
+    """Configure from PAGERDUTY_TOKEN and PAGERDUTY_API_URL (default the public API)."""
+    token = env.get("PAGERDUTY_TOKEN", "").strip()
+    if not token:
+        raise SourceError(f"{SOURCE}: PAGERDUTY_TOKEN is not set")
+    url = require_safe_url(env.get("PAGERDUTY_API_URL", "").strip() or PUBLIC_API, SOURCE)
+    client = HttpClient(
+        SOURCE,
+        headers={
+            "Authorization": f"Token token={token}",
+            "Accept": "application/vnd.pagerduty+json;version=2",
+        },
+        retry_after=pagerduty_retry_after,
+    )
+    return PagerDutySource(url, client)

@@ -1,0 +1,230 @@
+"""The Freshservice connector against its emulator over real HTTP, into DuckDB."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from connectors.emulators.freshservice import Churn, FreshserviceApi, serve
+from connectors.emulators.freshservice_data import sample_changes, sample_tickets
+from connectors.emulators.server import Faults
+from connectors.freshservice import FreshserviceSource, from_env
+from connectors.http import RetryPolicy, SourceError
+from transforms.staging import stage, staged_tables
+from warehouse.ingest import ingest
+
+AS_OF = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+KEY = "fs-Api-key-secret"
+
+
+def account(tickets: list[dict], changes: list[dict], churn: Churn | None = None):
+    started = time.time() - 60  # the clock starts a minute after the last sample update
+    return FreshserviceApi(
+        tickets, changes, KEY, churn=churn, clock=lambda: AS_OF.timestamp() + time.time() - started
+    )
+
+
+def connector(url: str) -> FreshserviceSource:
+    source = from_env({"FRESHSERVICE_URL": url, "FRESHSERVICE_API_KEY": KEY})
+    source.client.policy = RetryPolicy(max_attempts=6, base_delay=0.01, max_delay=0.2)
+    return source
+
+
+def loaded(con, stream: str) -> dict[str, dict]:
+    rows = con.execute(f"SELECT record_key, record FROM raw.freshservice_{stream}").fetchall()
+    return {key: json.loads(record) for key, record in rows}
+
+
+def truth(api: FreshserviceApi) -> dict[str, dict[str, dict]]:
+    return {
+        "tickets": {str(t["id"]): api.render(t, stats=True) for t in api.tickets},
+        "changes": {str(c["id"]): api.render(c) for c in api.changes},
+    }
+
+
+def test_faults_and_updates_while_paging_still_load_every_record_old_ones_too(warehouse):
+    churn = Churn(every_pages=2, records=3, max_updates=18)
+    api = account(sample_tickets(AS_OF, 700), sample_changes(AS_OF, 300), churn)
+    faults = Faults(throttle_every=7, retry_after=0.01, error_every=5, drop_every=11)
+    with serve(api, faults) as server, warehouse.connect() as con:
+        source = connector(server.url)
+        source.page_size = 25
+        ingest(con, source)
+        assert server.faults_injected > 15
+        assert churn.updates == 18
+        expected = truth(api)
+        for stream in ("tickets", "changes"):
+            assert loaded(con, stream) == expected[stream], stream
+        # Most sample records are older than the API's default 30-day window.
+        old = [t for t in api.tickets if t["created_at"] < AS_OF - timedelta(days=30)]
+        assert len(old) > 400
+
+
+def test_a_rerun_without_changes_reads_only_the_overlap_and_changes_nothing(warehouse):
+    api = account(sample_tickets(AS_OF, 300), sample_changes(AS_OF, 100))
+    with serve(api) as server, warehouse.connect() as con:
+        source = connector(server.url)
+        ingest(con, source)
+        before = {stream: loaded(con, stream) for stream in ("tickets", "changes")}
+        cursors = dict(
+            con.execute(
+                "SELECT stream, cursor_value FROM meta.cursors WHERE source = 'freshservice'"
+            ).fetchall()
+        )
+
+        second = ingest(con, source)
+
+        for stream, items in (("tickets", api.tickets), ("changes", api.changes)):
+            since = datetime.fromisoformat(json.loads(cursors[stream])["updated_since"])
+            recent = [i for i in items if i["updated_at"] >= since - timedelta(minutes=10)]
+            assert second.streams[stream].received == len(recent) < len(items) / 10
+            assert second.streams[stream].stored == 0
+            assert loaded(con, stream) == before[stream]
+
+
+def ticket(n: int, kind: str, created: str, **fields) -> dict:
+    at = datetime.fromisoformat(created).replace(tzinfo=UTC)
+    base = {
+        "id": n,
+        "subject": f"Ticket {n}",
+        "type": kind,
+        "status": 4,
+        "priority": 4,
+        "source": 2,
+        "category": "Email",
+        "group_id": 1001,
+        "created_at": at,
+        "updated_at": at + timedelta(hours=5),
+        "due_by": at + timedelta(hours=4),
+        "fr_due_by": at + timedelta(hours=1),
+        "resolved_at": at + timedelta(hours=5),
+        "closed_at": None,
+        "first_responded_at": at + timedelta(minutes=20),
+    }
+    return base | fields
+
+
+def test_staging_maps_codes_times_and_due_by_clocks(warehouse):
+    tickets = [
+        ticket(1, "Incident", "2025-05-01T08:00:00"),
+        ticket(
+            2, "Incident", "2025-05-02T08:00:00", status=3, priority=1, source=10, resolved_at=None
+        ),
+        ticket(
+            3,
+            "Service Request",
+            "2025-05-03T08:00:00",
+            status=5,
+            source=9,
+            resolved_at=datetime(2025, 5, 3, 11, 30, tzinfo=UTC),
+            closed_at=datetime(2025, 5, 4, 11, 30, tzinfo=UTC),
+        ),
+    ]
+    changes = [
+        {
+            "id": 9,
+            "subject": "Patch",
+            "status": 6,
+            "change_type": 4,
+            "risk": 2,
+            "impact": 1,
+            "created_at": datetime(2025, 5, 5, 8, tzinfo=UTC),
+            "updated_at": datetime(2025, 5, 6, 8, tzinfo=UTC),
+            "planned_start_date": datetime(2025, 5, 6, 1, tzinfo=UTC),
+            "planned_end_date": datetime(2025, 5, 6, 3, tzinfo=UTC),
+        }
+    ]
+    api = account(tickets, changes)
+    with serve(api) as server, warehouse.connect() as con:
+        ingest(con, connector(server.url))
+        for table in staged_tables("freshservice"):
+            stage(con, "freshservice", table)
+        incidents = con.execute(
+            "SELECT incident_id, opened_at, resolved_at, priority, state, channel "
+            "FROM core.incidents ORDER BY incident_id"
+        ).fetchall()
+        requests = con.execute(
+            "SELECT request_id, fulfilled_at, closed_at, state, channel FROM core.requests"
+        ).fetchall()
+        change = con.execute(
+            "SELECT change_id, type, risk, state, planned_start, closed_at FROM core.changes"
+        ).fetchall()
+        clocks = con.execute(
+            "SELECT sla_record_id, stage, breached FROM core.sla_records "
+            "WHERE task_id = 'freshservice:1' ORDER BY sla_name"
+        ).fetchall()
+
+    def utc(*parts: int) -> datetime:
+        return datetime(*parts, tzinfo=UTC)
+
+    assert incidents == [
+        # Urgent (4) is priority 1; Resolved (4); Portal (2) is the portal channel.
+        ("freshservice:1", utc(2025, 5, 1, 8), utc(2025, 5, 1, 13), 1, "resolved", "portal"),
+        # Low (1) is 4; Pending (3) is on hold; Slack (10) is chat.
+        ("freshservice:2", utc(2025, 5, 2, 8), None, 4, "on_hold", "chat"),
+    ]
+    # Closed (5) was fulfilled when resolved, 3.5 hours after opening; Walkup (9) is walk_in.
+    assert requests == [
+        ("freshservice:3", utc(2025, 5, 3, 11, 30), utc(2025, 5, 4, 11, 30), "closed", "walk_in")
+    ]
+    # Emergency (4), Medium risk (2); closed (6) at its last update.
+    assert change == [
+        (
+            "freshservice:9",
+            "emergency",
+            "moderate",
+            "closed",
+            utc(2025, 5, 6, 1),
+            utc(2025, 5, 6, 8),
+        )
+    ]
+    # Responded after 20 minutes of a 1-hour goal: met. Resolved after 5 hours of 4: breached.
+    assert clocks == [
+        ("freshservice:1:first_response", "completed", False),
+        ("freshservice:1:resolution", "completed", True),
+    ]
+
+
+def test_bad_values_are_listed_in_data_quality_with_the_ticket_id(warehouse):
+    tickets = [ticket(5, "Problem", "2025-05-01T08:00:00", status=12)]
+    api = account(tickets, [])
+    with serve(api) as server, warehouse.connect() as con:
+        ingest(con, connector(server.url))
+        result = stage(con, "freshservice", "incidents")
+        problems = con.execute(
+            "SELECT record_key, field, problem, value FROM scorecard.data_quality ORDER BY field"
+        ).fetchall()
+    assert result.quality_issues == 2
+    assert problems == [
+        ("5", "status", "unknown status code", "12"),
+        ("5", "type", "unknown ticket type (not staged)", "Problem"),
+    ]
+
+
+def test_wrong_key_fails_clearly_without_the_secret():
+    api = account([], [])
+    with serve(api) as server:
+        source = from_env({"FRESHSERVICE_URL": server.url, "FRESHSERVICE_API_KEY": "wr0ng-Key"})
+        with pytest.raises(SourceError) as caught:
+            list(source.read(source.streams()[0], None))
+    assert "HTTP 401" in str(caught.value) and "not authorized" in str(caught.value)
+    assert "wr0ng-Key" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({}, "FRESHSERVICE_URL is not set"),
+        ({"FRESHSERVICE_URL": "https://acme.freshservice.com"}, "FRESHSERVICE_API_KEY is not set"),
+        (
+            {"FRESHSERVICE_URL": "http://acme.freshservice.com", "FRESHSERVICE_API_KEY": "k"},
+            "refusing plain-http",
+        ),
+    ],
+)
+def test_from_env_names_what_is_missing_or_wrong(env, problem):
+    with pytest.raises(SourceError, match=problem):
+        from_env(env)

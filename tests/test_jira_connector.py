@@ -1,0 +1,385 @@
+"""The Jira Service Management connector against its emulator over real HTTP, into DuckDB."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from connectors.emulators.jira import Churn, JiraApi, serve
+from connectors.emulators.jira_data import sample_issues
+from connectors.emulators.server import Faults
+from connectors.http import RetryPolicy, SourceError
+from connectors.jira import ISSUE_FIELDS, JiraSource, from_env, parse_issue_types
+from transforms.staging import stage, staged_tables
+from warehouse.ingest import ingest
+
+AS_OF = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+EMAIL, TOKEN = "scorecard@example.com", "jira-T0ken-secret"
+KINDS = {"incidents": "Incident", "requests": "Service Request", "changes": "Change"}
+
+
+def site(issues: list[dict], zone: str = "UTC", churn: Churn | None = None) -> JiraApi:
+    """A site whose clock starts a minute after AS_OF (the last update in the sample issues) and
+    runs on, so each pass begins later than the last."""
+    started = time.time() - 60
+    return JiraApi(
+        issues,
+        EMAIL,
+        TOKEN,
+        time_zone=zone,
+        churn=churn,
+        max_page=37,  # shorter than the 100 asked for, as Jira may answer
+        clock=lambda: AS_OF.timestamp() + time.time() - started,
+    )
+
+
+def connector(url: str) -> JiraSource:
+    source = from_env(
+        {
+            "JIRA_BASE_URL": url,
+            "JIRA_EMAIL": EMAIL,
+            "JIRA_API_TOKEN": TOKEN,
+            "JIRA_JQL": "project = ITSM",
+        }
+    )
+    source.client.policy = RetryPolicy(max_attempts=6, base_delay=0.01, max_delay=0.2)
+    return source
+
+
+def loaded(con, stream: str) -> dict[str, dict]:
+    rows = con.execute(f"SELECT record_key, record FROM raw.jira_{stream}").fetchall()
+    return {key: json.loads(record) for key, record in rows}
+
+
+def truth(api: JiraApi, url: str, stream: str) -> dict[str, dict]:
+    """What the site holds now, rendered as search returns it with the connector's fields."""
+    return {
+        issue["id"]: api.render(issue, ISSUE_FIELDS, url)
+        for issue in api.issues
+        if issue["type"] == KINDS[stream]
+    }
+
+
+def sla_truth(api: JiraApi) -> dict[str, list]:
+    answers = {}
+    for issue in api.issues:
+        if issue["type"] in KINDS.values():
+            values = [api._sla_value(n, sla) for n, sla in enumerate(issue["slas"], start=1)]
+            answers[issue["id"]] = values
+    return answers
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "America/Bogota"])  # +09:00 and -05:00
+def test_faults_and_updates_while_paging_still_load_exactly_the_sites_issues(warehouse, zone):
+    churn = Churn(every_pages=1, issues=3, max_updates=12)
+    api = site(sample_issues(AS_OF, 160), zone, churn)
+    faults = Faults(throttle_every=13, retry_after=0.01, error_every=7, drop_every=11)
+    with serve(api, faults) as server, warehouse.connect() as con:
+        result = ingest(con, connector(server.url))
+        assert server.faults_injected > 15
+        assert churn.updates == 12
+        for stream in KINDS:
+            assert loaded(con, stream) == truth(api, server.url, stream), stream
+            rows = con.execute(f"SELECT count(*) FROM raw.jira_{stream}").fetchall()[0][0]
+            assert rows == len(truth(api, server.url, stream))
+            assert result.streams[stream].received >= rows
+        stored_slas = {key: record["values"] for key, record in loaded(con, "sla").items()}
+        assert stored_slas == sla_truth(api)
+        # The task type is the only thing the SLA rows need that does not come with them.
+        assert {r["issuetype"] for r in loaded(con, "sla").values()} == set(KINDS.values())
+
+
+def test_a_rerun_without_changes_reads_only_the_overlap_and_changes_nothing(warehouse):
+    api = site(sample_issues(AS_OF, 200), "Asia/Tokyo")
+    with serve(api) as server, warehouse.connect() as con:
+        source = connector(server.url)
+        ingest(con, source, run_id="first")
+        before = {stream: loaded(con, stream) for stream in (*KINDS, "sla")}
+        cursor = json.loads(
+            con.execute(
+                "SELECT cursor_value FROM meta.cursors WHERE stream = 'incidents'"
+            ).fetchall()[0][0]
+        )["updated_since"]
+
+        second = ingest(con, source, run_id="second")
+
+        # The window starts at the cursor less 10 minutes, floored to the minute; every issue
+        # in the sample was last updated at or before AS_OF, which the first run's cursor passed.
+        floor = (datetime.fromisoformat(cursor) - timedelta(minutes=10)).replace(second=0)
+        for stream, kind in KINDS.items():
+            recent = [i for i in api.issues if i["type"] == kind and i["updated"] >= floor]
+            assert second.streams[stream].received == len(recent) < len(before[stream]) / 10
+            assert second.streams[stream].stored == 0
+        assert {stream: loaded(con, stream) for stream in (*KINDS, "sla")} == before
+
+
+@pytest.mark.parametrize(
+    ("zone", "window"),
+    [("Asia/Tokyo", "2025-06-01 20:50"), ("America/Bogota", "2025-06-01 06:50")],
+)
+def test_the_updated_window_is_written_in_the_accounts_zone(warehouse, zone, window):
+    """Only the issue updated after the window's start is read: written in UTC, the window would
+    start 9 hours too early in Tokyo (reading more) and 5 hours too late in Bogota (missing it)."""
+    issues = sample_issues(AS_OF, 60)
+    api = site(issues, zone)
+    with serve(api) as server, warehouse.connect() as con:
+        source = connector(server.url)
+        ingest(con, source)
+        moved = next(i for i in api.issues if i["type"] == "Incident")
+        moved.update(updated=AS_OF + timedelta(minutes=2), priority="Lowest")
+        # Read from 12:01 UTC (the cursor less the overlap): the moved issue, nothing older.
+        cursor = '{"updated_since": "2025-06-01T12:11:00+00:00"}'
+        assert source.query(("Incident",), datetime(2025, 6, 1, 11, 50, tzinfo=UTC)) == (
+            f'(project = ITSM) AND issuetype in ("Incident") AND updated >= "{window}" '
+            "ORDER BY updated DESC, key DESC"
+        )
+        con.execute("UPDATE meta.cursors SET cursor_value = ? WHERE source = 'jira'", [cursor])
+        again = ingest(con, source)
+        assert again.streams["incidents"].received == 1
+        stored = loaded(con, "incidents")[moved["id"]]["fields"]
+        assert stored["priority"]["name"] == "Lowest"
+
+
+def issue(n: int, kind: str, created: str, **fields) -> dict:
+    """A hand-made issue; times are UTC text, rendered by the site in its own zone."""
+    at = datetime.fromisoformat(created).replace(tzinfo=UTC)
+    base = {
+        "id": str(10000 + n),
+        "key": f"ITSM-{n}",
+        "project": "ITSM",
+        "type": kind,
+        "created": at,
+        "updated": at + timedelta(hours=6),
+        "resolved": None,
+        "priority": "Medium",
+        "status": "Open",
+        "category": "new",
+        "resolution": None,
+        "components": ["Email"],
+        "slas": [],
+    }
+    return base | fields
+
+
+def test_staging_maps_types_states_priorities_outcomes_and_sla_cycles(warehouse):
+    resolved = datetime(2025, 3, 1, 14, 30, tzinfo=UTC)
+    issues = [
+        issue(
+            1,
+            "Incident",
+            "2025-03-01T10:00:00",
+            priority="Highest",
+            status="Resolved",
+            category="done",
+            resolution="Done",
+            resolved=resolved,
+            slas=[
+                {
+                    "name": "Time to resolution",
+                    "completed": [
+                        {
+                            "start": datetime(2025, 3, 1, 10, 0, tzinfo=UTC),
+                            "stop": resolved,
+                            "goal": timedelta(hours=4),
+                            "breached": True,
+                        }
+                    ],
+                    "ongoing": None,
+                }
+            ],
+        ),
+        issue(
+            2,
+            "Incident",
+            "2025-03-02T23:30:00",
+            priority="Low",
+            status="Canceled",
+            category="done",
+            resolution="Won't Do",
+            resolved=datetime(2025, 3, 3, 1, 0, tzinfo=UTC),
+        ),
+        issue(
+            3,
+            "Incident",
+            "2025-03-03T08:00:00",
+            status="Waiting for customer",
+            category="indeterminate",
+        ),
+        issue(
+            4,
+            "Change",
+            "2025-03-04T09:00:00",
+            status="Completed",
+            category="done",
+            resolution="Backed out",
+            resolved=datetime(2025, 3, 5, 9, 0, tzinfo=UTC),
+        ),
+        issue(
+            5,
+            "Service Request",
+            "2025-03-05T09:00:00",
+            status="Resolved",
+            category="done",
+            resolution="Done",
+            resolved=datetime(2025, 3, 5, 17, 15, tzinfo=UTC),
+        ),
+        issue(6, "Task", "2025-03-06T09:00:00"),
+    ]
+    api = site(issues, "America/Bogota")
+    with serve(api) as server, warehouse.connect() as con:
+        ingest(con, connector(server.url))
+        for table in staged_tables("jira"):
+            stage(con, "jira", table)
+        incidents = con.execute(
+            "SELECT incident_id, number, opened_at, resolved_at, closed_at, priority, state, "
+            "service, close_code FROM core.incidents WHERE source = 'jira' ORDER BY number"
+        ).fetchall()
+        change = con.execute(
+            "SELECT change_id, state, outcome, backed_out, closed_at FROM core.changes"
+        ).fetchall()
+        request = con.execute(
+            "SELECT request_id, state, opened_at, fulfilled_at FROM core.requests"
+        ).fetchall()
+        cycles = con.execute(
+            "SELECT task_id, task_type, sla_name, stage, breached, start_time, end_time, "
+            "breach_time, priority FROM core.sla_records"
+        ).fetchall()
+
+    def utc(*parts: int) -> datetime:
+        return datetime(*parts, tzinfo=UTC)
+
+    # Rendered at -05:00 ('2025-03-01T05:00:00.000-0500'), read back as 10:00 UTC.
+    assert incidents == [
+        # Highest -> 1; Resolved -> resolved, so resolved_at is set and closed_at is not.
+        (
+            "jira:10001",
+            "ITSM-1",
+            utc(2025, 3, 1, 10),
+            resolved,
+            None,
+            1,
+            "resolved",
+            "Email",
+            "Done",
+        ),
+        # Won't Do declines the work: canceled, never resolved, closed when it was declined.
+        (
+            "jira:10002",
+            "ITSM-2",
+            utc(2025, 3, 2, 23, 30),
+            None,
+            utc(2025, 3, 3, 1),
+            4,
+            "canceled",
+            "Email",
+            "Won't Do",
+        ),
+        ("jira:10003", "ITSM-3", utc(2025, 3, 3, 8), None, None, 3, "on_hold", "Email", None),
+    ]
+    # Backed out is a failure, and says so in backed_out.
+    assert change == [("jira:10004", "closed", "unsuccessful", True, utc(2025, 3, 5, 9))]
+    # 09:00 -> 17:15 UTC: fulfilled 8.25 hours after it was opened.
+    assert request == [("jira:10005", "closed", utc(2025, 3, 5, 9), utc(2025, 3, 5, 17, 15))]
+    # The 4-hour goal from 10:00 was due at 14:00; stopped at 14:30, so breached.
+    assert cycles == [
+        (
+            "jira:10001",
+            "incident",
+            "Time to resolution",
+            "completed",
+            True,
+            utc(2025, 3, 1, 10),
+            resolved,
+            utc(2025, 3, 1, 14),
+            1,
+        )
+    ]
+
+
+def test_bad_values_are_listed_in_data_quality_with_the_issue_key(warehouse):
+    issues = [issue(7, "Incident", "2025-03-01T10:00:00", priority="Urgent!!")]
+    api = site(issues)
+    with serve(api) as server, warehouse.connect() as con:
+        ingest(con, connector(server.url))
+        con.execute(
+            "UPDATE raw.jira_incidents SET record = json_merge_patch(record, "
+            '\'{"fields": {"created": "01/03/2025 10:00"}}\')'
+        )
+        result = stage(con, "jira", "incidents")
+        problems = con.execute(
+            "SELECT record_key, field, problem, value FROM scorecard.data_quality "
+            "WHERE source = 'jira' ORDER BY field"
+        ).fetchall()
+        opened = con.execute("SELECT opened_at, priority FROM core.incidents").fetchall()
+    assert result.quality_issues == 2
+    assert problems == [
+        ("ITSM-7", "created", "unparseable date", "01/03/2025 10:00"),
+        ("ITSM-7", "priority", "unknown priority", "Urgent!!"),
+    ]
+    assert opened == [(None, None)]
+
+
+def test_wrong_token_fails_clearly_without_the_secret():
+    api = site(sample_issues(AS_OF, 5))
+    with serve(api) as server:
+        source = connector(server.url)
+        source.client.auth = source.client.session.auth = (EMAIL, "wrong-Secret-9")
+        with pytest.raises(SourceError) as caught:
+            list(source.read(source.streams()[0], None))
+    message = str(caught.value)
+    assert "HTTP 401" in message and "not authenticated" in message
+    assert "wrong-Secret-9" not in message and TOKEN not in message
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({}, "JIRA_BASE_URL is not set"),
+        ({"JIRA_BASE_URL": "https://acme.atlassian.net"}, "JIRA_EMAIL is not set"),
+        (
+            {"JIRA_BASE_URL": "https://acme.atlassian.net", "JIRA_EMAIL": "a@b.c"},
+            "JIRA_API_TOKEN is not set",
+        ),
+        (
+            {"JIRA_BASE_URL": "https://a.atlassian.net", "JIRA_EMAIL": "a", "JIRA_API_TOKEN": "t"},
+            "JIRA_JQL is not set",
+        ),
+        (
+            {
+                "JIRA_BASE_URL": "http://acme.atlassian.net",
+                "JIRA_EMAIL": "a",
+                "JIRA_API_TOKEN": "t",
+                "JIRA_JQL": "project = ITSM",
+            },
+            "refusing plain-http",
+        ),
+        (
+            {
+                "JIRA_BASE_URL": "https://acme.atlassian.net",
+                "JIRA_EMAIL": "a",
+                "JIRA_API_TOKEN": "t",
+                "JIRA_JQL": "project = ITSM ORDER BY created",
+            },
+            "must not contain ORDER BY",
+        ),
+    ],
+)
+def test_from_env_names_what_is_missing_or_wrong(env, problem):
+    with pytest.raises(SourceError, match=problem):
+        from_env(env)
+
+
+def test_issue_types_are_configurable_and_an_empty_kind_is_not_read():
+    types = parse_issue_types("incident=Incident, Major Incident; change=")
+    assert types == {
+        "incident": ("Incident", "Major Incident"),
+        "request": ("Service Request",),
+        "change": (),
+    }
+    source = JiraSource("https://a.atlassian.net", None, "project = X", types)  # type: ignore[arg-type]
+    assert [s.name for s in source.streams()] == ["sla", "incidents", "requests"]
+    with pytest.raises(SourceError, match="JIRA_ISSUE_TYPES part 'problem=Problem'"):
+        parse_issue_types("problem=Problem")

@@ -1,0 +1,236 @@
+"""The PagerDuty connector against its emulator over real HTTP, into DuckDB."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+
+from connectors.emulators.pagerduty import Churn, PagerDutyApi, serve
+from connectors.emulators.pagerduty_data import sample_incidents, sample_services
+from connectors.emulators.server import Faults
+from connectors.http import RetryPolicy, SourceError
+from connectors.pagerduty import PUBLIC_API, PagerDutySource, from_env
+from transforms.staging import stage
+from warehouse.ingest import ingest
+
+AS_OF = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+TOKEN = "pd-Secret-token"
+
+
+def account(incidents: list[dict], zone: str = "UTC", churn: Churn | None = None) -> PagerDutyApi:
+    started = time.time() - 60  # the clock starts a minute after the last sample update
+    return PagerDutyApi(
+        incidents,
+        sample_services(),
+        TOKEN,
+        time_zone=zone,
+        churn=churn,
+        clock=lambda: AS_OF.timestamp() + time.time() - started,
+    )
+
+
+def connector(url: str) -> PagerDutySource:
+    source = from_env({"PAGERDUTY_API_URL": url, "PAGERDUTY_TOKEN": TOKEN})
+    source.client.policy = RetryPolicy(max_attempts=6, base_delay=0.01, max_delay=0.2)
+    return source
+
+
+def loaded(con) -> dict[str, dict]:
+    rows = con.execute("SELECT record_key, record FROM raw.pagerduty_incidents").fetchall()
+    return {key: json.loads(record) for key, record in rows}
+
+
+def test_25000_incidents_in_one_window_load_exactly_once_despite_faults_and_updates(warehouse):
+    """100 a page would need offsets up to 24,900; the emulator refuses any past 9,900 (400),
+    so the load only succeeds if the window is split twice."""
+    churn = Churn(every_pages=3, incidents=2, max_updates=20)
+    api = account(sample_incidents(AS_OF, 25_000, days=20), "Asia/Tokyo", churn)
+    faults = Faults(throttle_every=17, retry_after=0.01, error_every=13, drop_every=19)
+    with serve(api, faults) as server, warehouse.connect() as con:
+        result = ingest(con, connector(server.url))
+        assert server.faults_injected > 40
+        assert churn.updates == 20
+        assert loaded(con) == {i["id"]: api.render(i) for i in api.incidents}
+        rows = con.execute("SELECT count(*) FROM raw.pagerduty_incidents").fetchall()[0][0]
+        assert rows == 25_000 <= result.streams["incidents"].received
+        services = con.execute("SELECT count(*) FROM raw.pagerduty_services").fetchall()[0][0]
+        assert services == 3
+
+
+def test_a_rerun_reads_the_overlap_and_the_open_incidents_and_changes_nothing(warehouse):
+    api = account(sample_incidents(AS_OF, 400, days=10))
+    with serve(api) as server, warehouse.connect() as con:
+        source = connector(server.url)
+        ingest(con, source)
+        before = loaded(con)
+        cursor = json.loads(
+            con.execute(
+                "SELECT cursor_value FROM meta.cursors WHERE stream = 'incidents'"
+            ).fetchall()[0][0]
+        )
+        open_incidents = [i for i in api.incidents if i["status"] != "resolved"]
+        oldest_open = min(i["created_at"] for i in open_incidents)
+        assert cursor["open_since"] == oldest_open.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        second = ingest(con, source)
+
+        # From the oldest open incident on (it is older than the 10-minute overlap), then each
+        # incident still open once more by id.
+        window = [i for i in api.incidents if i["created_at"] >= oldest_open]
+        received = second.streams["incidents"].received
+        assert received == len(window) + len(open_incidents) < len(before) / 4
+        assert second.streams["incidents"].stored == 0
+        assert loaded(con) == before
+
+
+def pd_incident(n: int, created: str, **fields) -> dict:
+    at = datetime.fromisoformat(created).replace(tzinfo=UTC)
+    base = {
+        "id": f"Q{n:07d}",
+        "number": n,
+        "title": f"alert {n}",
+        "status": "resolved",
+        "urgency": "high",
+        "priority": None,
+        "created_at": at,
+        "updated_at": at + timedelta(hours=1),
+        "last_status_change_at": at + timedelta(hours=1),
+        "resolved_at": at + timedelta(minutes=90),
+        "service": {"id": "PSVC002", "name": "Email (old name)"},
+        "teams": [{"id": "PTEAM02", "name": "Messaging"}],
+    }
+    return base | fields
+
+
+def test_staging_maps_status_priority_urgency_and_the_services_current_name(warehouse):
+    incidents = [
+        pd_incident(1, "2025-05-01T10:00:00", priority=1),
+        pd_incident(2, "2025-05-02T10:00:00", urgency="low"),
+        pd_incident(3, "2025-05-03T10:00:00", status="acknowledged", resolved_at=None),
+        pd_incident(4, "2025-05-04T10:00:00", urgency="high"),
+    ]
+    api = account(incidents, "America/Bogota")
+    with serve(api) as server, warehouse.connect() as con:
+        ingest(con, connector(server.url))
+        stage(con, "pagerduty", "incidents")
+        rows = con.execute(
+            "SELECT incident_id, number, opened_at, resolved_at, closed_at, priority, state, "
+            "service, assignment_group, channel FROM core.incidents ORDER BY number"
+        ).fetchall()
+
+    opened = datetime(2025, 5, 1, 10, tzinfo=UTC)
+    resolved = opened + timedelta(minutes=90)
+    day = timedelta(days=1)
+    # Service names come from /services ("Email"), not the incident's stale reference.
+    assert rows == [
+        # P1 -> 1, resolved 90 minutes after it was triggered.
+        (
+            "pagerduty:Q0000001",
+            "1",
+            opened,
+            resolved,
+            resolved,
+            1,
+            "resolved",
+            "Email",
+            "Messaging",
+            "monitoring",
+        ),
+        # No priority: low urgency stands in as 4.
+        (
+            "pagerduty:Q0000002",
+            "2",
+            opened + day,
+            resolved + day,
+            resolved + day,
+            4,
+            "resolved",
+            "Email",
+            "Messaging",
+            "monitoring",
+        ),
+        # Acknowledged is in progress, with no resolution yet.
+        (
+            "pagerduty:Q0000003",
+            "3",
+            opened + 2 * day,
+            None,
+            None,
+            2,
+            "in_progress",
+            "Email",
+            "Messaging",
+            "monitoring",
+        ),
+        # No priority: high urgency stands in as 2.
+        (
+            "pagerduty:Q0000004",
+            "4",
+            opened + 3 * day,
+            resolved + 3 * day,
+            resolved + 3 * day,
+            2,
+            "resolved",
+            "Email",
+            "Messaging",
+            "monitoring",
+        ),
+    ]
+
+
+def test_bad_values_are_listed_in_data_quality_with_the_incident_number(warehouse):
+    incidents = [pd_incident(7, "2025-05-01T10:00:00", status="snoozed", urgency="meh")]
+    api = account(incidents)
+    with serve(api) as server, warehouse.connect() as con:
+        ingest(con, connector(server.url))
+        result = stage(con, "pagerduty", "incidents")
+        problems = con.execute(
+            "SELECT record_key, field, problem, value FROM scorecard.data_quality ORDER BY field"
+        ).fetchall()
+    assert result.quality_issues == 2
+    assert problems == [
+        ("7", "status", "unknown status", "snoozed"),
+        ("7", "urgency", "unknown urgency (and no priority)", "meh"),
+    ]
+
+
+def test_since_without_an_offset_would_be_read_in_the_accounts_zone():
+    """The connector always sends UTC with a Z: the emulator reads bare times in Tokyo time."""
+    api = account([pd_incident(1, "2025-05-01T10:00:00")], "Asia/Tokyo")
+    with serve(api) as server:
+
+        def count(since: str, until: str) -> int:
+            answer = requests.get(
+                f"{server.url}/incidents",
+                params={"since": since, "until": until},
+                headers={"Authorization": f"Token token={TOKEN}"},
+                timeout=5,
+            )
+            return len(answer.json()["incidents"])
+
+        # 10:00 UTC is 19:00 in Tokyo.
+        assert count("2025-05-01T09:59:00Z", "2025-05-01T10:01:00Z") == 1
+        assert count("2025-05-01T09:59:00", "2025-05-01T10:01:00") == 0
+        assert count("2025-05-01T18:59:00", "2025-05-01T19:01:00") == 1
+
+
+def test_wrong_token_fails_clearly_without_the_secret():
+    api = account([pd_incident(1, "2025-05-01T10:00:00")])
+    with serve(api) as server:
+        source = from_env({"PAGERDUTY_API_URL": server.url, "PAGERDUTY_TOKEN": "wr0ng-T0ken"})
+        with pytest.raises(SourceError) as caught:
+            list(source.read(source.streams()[1], None))
+    assert "HTTP 401" in str(caught.value) and "Authentication failed" in str(caught.value)
+    assert "wr0ng-T0ken" not in str(caught.value)
+
+
+def test_from_env_needs_the_token_and_defaults_to_the_public_api():
+    with pytest.raises(SourceError, match="PAGERDUTY_TOKEN is not set"):
+        from_env({})
+    assert from_env({"PAGERDUTY_TOKEN": "t"}).api_url == PUBLIC_API
+    with pytest.raises(SourceError, match="refusing plain-http"):
+        from_env({"PAGERDUTY_TOKEN": "t", "PAGERDUTY_API_URL": "http://api.pagerduty.com"})

@@ -1,0 +1,51 @@
+-- Change values staging could not use, one row per change and field, named by the change id.
+WITH changes AS (
+    SELECT record_key AS number, record FROM raw.freshservice_changes
+),
+
+change_times AS (
+    SELECT number, time_fields.field, record ->> ('$.' || time_fields.field) AS value
+    FROM changes,
+        unnest(['created_at', 'updated_at', 'planned_start_date', 'planned_end_date'])
+            AS time_fields(field)
+),
+
+unparseable_times AS (
+    SELECT number, field, 'unparseable time' AS problem, value
+    FROM change_times
+    WHERE value IS NOT NULL AND try_cast(value AS TIMESTAMPTZ) IS NULL
+),
+
+unknown_codes AS (
+    SELECT number, code_fields.field, 'unknown ' || code_fields.field || ' code' AS problem,
+           record ->> ('$.' || code_fields.field) AS value
+    FROM changes, unnest(['status', 'change_type', 'risk']) AS code_fields(field)
+    WHERE NOT list_contains(
+        CASE WHEN code_fields.field = 'status' THEN ['1', '2', '3', '4', '5', '6']
+            ELSE ['1', '2', '3', '4'] END,
+        coalesce(record ->> ('$.' || code_fields.field), '')
+    )
+),
+
+planned_end_before_start AS (
+    SELECT number, 'planned_end_date' AS field, 'planned end before planned start' AS problem,
+           record ->> '$.planned_end_date' AS value
+    FROM changes
+    WHERE try_cast(record ->> '$.planned_end_date' AS TIMESTAMPTZ)
+        < try_cast(record ->> '$.planned_start_date' AS TIMESTAMPTZ)
+),
+
+problems AS (
+    SELECT * FROM unparseable_times
+    UNION ALL SELECT * FROM unknown_codes
+    UNION ALL SELECT * FROM planned_end_before_start
+)
+
+SELECT
+    'freshservice' AS source,
+    'changes' AS table_name,
+    number AS record_key,
+    field,
+    problem,
+    value
+FROM problems

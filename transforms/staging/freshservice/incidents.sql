@@ -1,0 +1,63 @@
+-- Freshservice tickets of type Incident -> core.incidents.
+-- Codes per the API: status 2 Open, 3 Pending, 4 Resolved, 5 Closed; priority 1 Low .. 4 Urgent
+-- (reversed onto 1 critical .. 5: Urgent is 1, Low is 4); source is the channel. Resolved and
+-- closed times come from the ticket's stats (include=stats); times are UTC with a Z.
+WITH ticket_fields AS (
+    SELECT
+        record_key,
+        record_key AS number,
+        record ->> '$.status' AS status_code,
+        record ->> '$.priority' AS priority_code,
+        record ->> '$.source' AS source_code,
+        try_cast(record ->> '$.created_at' AS TIMESTAMPTZ) AS opened_at,
+        try_cast(record ->> '$.stats.resolved_at' AS TIMESTAMPTZ) AS resolved_at,
+        try_cast(record ->> '$.stats.closed_at' AS TIMESTAMPTZ) AS closed_at,
+        try_cast(record ->> '$.updated_at' AS TIMESTAMPTZ) AS updated_at,
+        nullif(record ->> '$.category', '') AS category,
+        nullif(record ->> '$.group_id', '') AS group_id
+    FROM raw.freshservice_tickets
+    WHERE record ->> '$.type' = 'Incident'
+),
+
+ticket_states(status_code, state) AS (
+    VALUES ('2', 'new'), ('3', 'on_hold'), ('4', 'resolved'), ('5', 'closed')
+),
+
+ticket_priorities(priority_code, priority) AS (
+    VALUES ('4', 1), ('3', 2), ('2', 3), ('1', 4)
+),
+
+ticket_channels(source_code, channel) AS (
+    VALUES ('1', 'email'), ('2', 'portal'), ('3', 'phone'), ('4', 'chat'), ('5', 'portal'),
+           ('6', 'chat'), ('7', 'other'), ('8', 'monitoring'), ('9', 'walk_in'),
+           ('10', 'chat')
+)
+
+SELECT
+    'freshservice:' || ticket.record_key AS incident_id,
+    'freshservice' AS source,
+    ticket.number,
+    ticket.opened_at,
+    CASE WHEN ticket_states.state IN ('resolved', 'closed')
+            AND (ticket.resolved_at >= ticket.opened_at OR ticket.opened_at IS NULL)
+        THEN ticket.resolved_at END AS resolved_at,
+    ticket.closed_at,
+    ticket_priorities.priority,
+    ticket_states.state,
+    ticket.category AS service,
+    ticket.group_id AS assignment_group,
+    ticket.category,
+    CASE WHEN ticket.source_code IS NOT NULL
+        THEN coalesce(ticket_channels.channel, 'other') END AS channel,
+    CAST(NULL AS INTEGER) AS reopen_count,
+    CAST(NULL AS INTEGER) AS reassignment_count,
+    CAST(NULL AS BOOLEAN) AS made_sla,
+    CAST(NULL AS VARCHAR) AS caused_by_change_id,
+    CAST(NULL AS VARCHAR) AS related_change_id,
+    CAST(NULL AS VARCHAR) AS close_code,
+    coalesce(lower(ticket.category) LIKE '%security%', false) AS is_security,
+    ticket.updated_at
+FROM ticket_fields AS ticket
+LEFT JOIN ticket_states USING (status_code)
+LEFT JOIN ticket_priorities USING (priority_code)
+LEFT JOIN ticket_channels USING (source_code)

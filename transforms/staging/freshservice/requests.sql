@@ -1,0 +1,45 @@
+-- Freshservice tickets of type Service Request -> core.requests.
+-- A request is fulfilled when it was resolved (status 4 or 5, stats.resolved_at).
+WITH ticket_fields AS (
+    SELECT
+        record_key,
+        record ->> '$.status' AS status_code,
+        record ->> '$.source' AS source_code,
+        try_cast(record ->> '$.created_at' AS TIMESTAMPTZ) AS opened_at,
+        try_cast(record ->> '$.stats.resolved_at' AS TIMESTAMPTZ) AS resolved_at,
+        try_cast(record ->> '$.stats.closed_at' AS TIMESTAMPTZ) AS closed_at,
+        try_cast(record ->> '$.updated_at' AS TIMESTAMPTZ) AS updated_at,
+        nullif(record ->> '$.category', '') AS category,
+        nullif(record ->> '$.group_id', '') AS group_id
+    FROM raw.freshservice_tickets
+    WHERE record ->> '$.type' = 'Service Request'
+),
+
+request_states(status_code, state, fulfilled) AS (
+    VALUES ('2', 'new', false), ('3', 'in_progress', false), ('4', 'closed', true),
+           ('5', 'closed', true)
+),
+
+ticket_channels(source_code, channel) AS (
+    VALUES ('1', 'email'), ('2', 'portal'), ('3', 'phone'), ('4', 'chat'), ('5', 'portal'),
+           ('6', 'chat'), ('7', 'other'), ('8', 'monitoring'), ('9', 'walk_in'),
+           ('10', 'chat')
+)
+
+SELECT
+    'freshservice:' || ticket.record_key AS request_id,
+    'freshservice' AS source,
+    ticket.record_key AS number,
+    ticket.opened_at,
+    CASE WHEN request_states.fulfilled AND ticket.resolved_at >= ticket.opened_at
+        THEN ticket.resolved_at END AS fulfilled_at,
+    ticket.closed_at,
+    request_states.state,
+    ticket.category AS service,
+    ticket.group_id AS assignment_group,
+    CASE WHEN ticket.source_code IS NOT NULL
+        THEN coalesce(ticket_channels.channel, 'other') END AS channel,
+    ticket.updated_at
+FROM ticket_fields AS ticket
+LEFT JOIN request_states USING (status_code)
+LEFT JOIN ticket_channels USING (source_code)

@@ -1,0 +1,56 @@
+-- Freshservice due-by times -> core.sla_records: each ticket has a first-response clock
+-- (fr_due_by, stopped by stats.first_responded_at) and a resolution clock (due_by, stopped by
+-- stats.resolved_at). A clock that stopped after its due time is breached; one still running
+-- is in progress.
+WITH tickets AS (
+    SELECT
+        record_key,
+        CASE record ->> '$.type' WHEN 'Incident' THEN 'incident'
+            WHEN 'Service Request' THEN 'request' END AS task_type,
+        try_cast(record ->> '$.created_at' AS TIMESTAMPTZ) AS opened_at,
+        try_cast(record ->> '$.updated_at' AS TIMESTAMPTZ) AS updated_at,
+        nullif(record ->> '$.category', '') AS service,
+        record ->> '$.priority' AS priority_code,
+        record
+    FROM raw.freshservice_tickets
+),
+
+clocks(clock, sla_name, due_field, stop_field) AS (
+    VALUES ('first_response', 'First response', 'fr_due_by', 'first_responded_at'),
+           ('resolution', 'Resolution', 'due_by', 'resolved_at')
+),
+
+ticket_clocks AS (
+    SELECT
+        tickets.*,
+        clocks.clock,
+        clocks.sla_name,
+        try_cast(record ->> ('$.' || clocks.due_field) AS TIMESTAMPTZ) AS breach_time,
+        try_cast(record ->> ('$.stats.' || clocks.stop_field) AS TIMESTAMPTZ) AS end_time
+    FROM tickets CROSS JOIN clocks
+),
+
+ticket_priorities(priority_code, priority) AS (
+    VALUES ('4', 1), ('3', 2), ('2', 3), ('1', 4)
+)
+
+SELECT
+    'freshservice:' || ticket.record_key || ':' || ticket.clock AS sla_record_id,
+    'freshservice' AS source,
+    'freshservice:' || ticket.record_key AS task_id,
+    ticket.record_key AS task_number,
+    ticket.task_type,
+    ticket.sla_name,
+    CASE WHEN ticket.end_time IS NULL THEN 'in_progress' ELSE 'completed' END AS stage,
+    CASE WHEN ticket.end_time IS NOT NULL THEN ticket.end_time > ticket.breach_time END
+        AS breached,
+    ticket.opened_at AS start_time,
+    ticket.end_time,
+    ticket.breach_time,
+    CAST(NULL AS DOUBLE) AS pause_duration_seconds,
+    ticket.service,
+    ticket_priorities.priority,
+    ticket.updated_at
+FROM ticket_clocks AS ticket
+LEFT JOIN ticket_priorities USING (priority_code)
+WHERE ticket.breach_time IS NOT NULL

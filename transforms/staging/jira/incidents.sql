@@ -1,0 +1,88 @@
+-- Jira Service Management issues of the incident types (JIRA_ISSUE_TYPES) -> core.incidents.
+-- Timestamps carry the account's offset without a colon ('2025-06-01T21:00:00.000+0900') and
+-- become UTC. The state comes from the status name where it is a known one, else from the
+-- status category; a done issue whose resolution declines the work is canceled.
+WITH issue_fields AS (
+    SELECT
+        record_key,
+        coalesce(nullif(record ->> '$.key', ''), record_key) AS number,
+        try_strptime(record ->> '$.fields.created', '%Y-%m-%dT%H:%M:%S.%g%z') AS opened_at,
+        try_strptime(record ->> '$.fields.resolutiondate', '%Y-%m-%dT%H:%M:%S.%g%z')
+            AS resolved_at,
+        try_strptime(record ->> '$.fields.updated', '%Y-%m-%dT%H:%M:%S.%g%z') AS updated_at,
+        lower(record ->> '$.fields.priority.name') AS priority_name,
+        lower(record ->> '$.fields.status.name') AS status_name,
+        lower(record ->> '$.fields.status.statusCategory.key') AS status_category,
+        lower(record ->> '$.fields.resolution.name') AS resolution_name,
+        record ->> '$.fields.resolution.name' AS resolution,
+        record ->> '$.fields.components[0].name' AS service,
+        record ->> '$.fields.issuetype.name' AS category
+    FROM raw.jira_incidents
+),
+
+jira_priorities(priority_name, priority) AS (
+    VALUES ('highest', 1), ('critical', 1), ('blocker', 1), ('p1', 1),
+           ('high', 2), ('major', 2), ('p2', 2),
+           ('medium', 3), ('p3', 3),
+           ('low', 4), ('minor', 4), ('p4', 4),
+           ('lowest', 5), ('trivial', 5), ('p5', 5)
+),
+
+status_states(status_name, state) AS (
+    VALUES ('open', 'new'), ('to do', 'new'), ('waiting for support', 'new'),
+           ('in progress', 'in_progress'), ('work in progress', 'in_progress'),
+           ('escalated', 'in_progress'),
+           ('pending', 'on_hold'), ('waiting for customer', 'on_hold'), ('on hold', 'on_hold'),
+           ('resolved', 'resolved'), ('done', 'resolved'), ('completed', 'resolved'),
+           ('closed', 'closed'),
+           ('canceled', 'canceled'), ('cancelled', 'canceled'), ('declined', 'canceled')
+),
+
+category_states(status_category, state) AS (
+    VALUES ('new', 'new'), ('indeterminate', 'in_progress'), ('done', 'resolved')
+),
+
+declining_resolutions(resolution_name) AS (
+    VALUES ('won''t do'), ('declined'), ('duplicate'), ('cannot reproduce'), ('canceled'),
+           ('cancelled')
+),
+
+issues_with_state AS (
+    SELECT
+        issue.*,
+        CASE
+            WHEN issue.status_category = 'done'
+                AND issue.resolution_name IN (SELECT resolution_name FROM declining_resolutions)
+                THEN 'canceled'
+            ELSE coalesce(status_states.state, category_states.state)
+        END AS state
+    FROM issue_fields AS issue
+    LEFT JOIN status_states USING (status_name)
+    LEFT JOIN category_states USING (status_category)
+)
+
+SELECT
+    'jira:' || issue.record_key AS incident_id,
+    'jira' AS source,
+    issue.number,
+    issue.opened_at,
+    CASE WHEN issue.state IN ('resolved', 'closed')
+            AND (issue.resolved_at >= issue.opened_at OR issue.opened_at IS NULL)
+        THEN issue.resolved_at END AS resolved_at,
+    CASE WHEN issue.state IN ('closed', 'canceled') THEN issue.resolved_at END AS closed_at,
+    jira_priorities.priority,
+    issue.state,
+    issue.service,
+    CAST(NULL AS VARCHAR) AS assignment_group,
+    issue.category,
+    CAST(NULL AS VARCHAR) AS channel,
+    CAST(NULL AS INTEGER) AS reopen_count,
+    CAST(NULL AS INTEGER) AS reassignment_count,
+    CAST(NULL AS BOOLEAN) AS made_sla,
+    CAST(NULL AS VARCHAR) AS caused_by_change_id,
+    CAST(NULL AS VARCHAR) AS related_change_id,
+    issue.resolution AS close_code,
+    false AS is_security,
+    issue.updated_at
+FROM issues_with_state AS issue
+LEFT JOIN jira_priorities USING (priority_name)

@@ -1,0 +1,53 @@
+-- Jira Service Management issues of the service-request types -> core.requests.
+-- A request is fulfilled when it reached a done status with a resolution that did the work;
+-- one declined (Won't Do, Declined, Duplicate ...) is canceled and never fulfilled.
+WITH request_fields AS (
+    SELECT
+        record_key,
+        coalesce(nullif(record ->> '$.key', ''), record_key) AS number,
+        try_strptime(record ->> '$.fields.created', '%Y-%m-%dT%H:%M:%S.%g%z') AS opened_at,
+        try_strptime(record ->> '$.fields.resolutiondate', '%Y-%m-%dT%H:%M:%S.%g%z')
+            AS resolved_at,
+        try_strptime(record ->> '$.fields.updated', '%Y-%m-%dT%H:%M:%S.%g%z') AS updated_at,
+        lower(record ->> '$.fields.status.statusCategory.key') AS status_category,
+        lower(record ->> '$.fields.resolution.name') AS resolution_name,
+        record ->> '$.fields.components[0].name' AS service
+    FROM raw.jira_requests
+),
+
+category_states(status_category, state) AS (
+    VALUES ('new', 'new'), ('indeterminate', 'in_progress'), ('done', 'closed')
+),
+
+declining_resolutions(resolution_name) AS (
+    VALUES ('won''t do'), ('declined'), ('duplicate'), ('cannot reproduce'), ('canceled'),
+           ('cancelled')
+),
+
+requests_with_state AS (
+    SELECT
+        request.*,
+        CASE
+            WHEN request.status_category = 'done'
+                AND request.resolution_name IN (SELECT resolution_name FROM declining_resolutions)
+                THEN 'canceled'
+            ELSE category_states.state
+        END AS state
+    FROM request_fields AS request
+    LEFT JOIN category_states USING (status_category)
+)
+
+SELECT
+    'jira:' || request.record_key AS request_id,
+    'jira' AS source,
+    request.number,
+    request.opened_at,
+    CASE WHEN request.state = 'closed' AND request.resolved_at >= request.opened_at
+        THEN request.resolved_at END AS fulfilled_at,
+    CASE WHEN request.state IN ('closed', 'canceled') THEN request.resolved_at END AS closed_at,
+    request.state,
+    request.service,
+    CAST(NULL AS VARCHAR) AS assignment_group,
+    CAST(NULL AS VARCHAR) AS channel,
+    request.updated_at
+FROM requests_with_state AS request

@@ -1,0 +1,85 @@
+-- Jira Service Management SLA cycles -> core.sla_records, one row per cycle.
+-- The raw record holds all SLAs of one issue, from /rest/servicedeskapi/request/{key}/sla.
+-- Each completed cycle is a stopped clock (met or breached); the ongoing cycle, if any, is a
+-- running or paused one. Times are read from epochMillis, which carries no zone to misread.
+WITH issue_slas AS (
+    SELECT
+        record_key AS issue_id,
+        record ->> '$.key' AS task_number,
+        try_strptime(record ->> '$.updated', '%Y-%m-%dT%H:%M:%S.%g%z') AS updated_at,
+        unnest(CAST(record -> '$.values' AS JSON[])) AS sla
+    FROM raw.jira_sla
+),
+
+completed_cycles AS (
+    SELECT
+        issue_id, task_number, updated_at,
+        sla ->> '$.id' AS sla_id,
+        sla ->> '$.name' AS sla_name,
+        unnest(CAST(sla -> '$.completedCycles' AS JSON[])) AS cycle,
+        'completed' AS stage
+    FROM issue_slas
+),
+
+ongoing_cycles AS (
+    SELECT
+        issue_id, task_number, updated_at,
+        sla ->> '$.id' AS sla_id,
+        sla ->> '$.name' AS sla_name,
+        sla -> '$.ongoingCycle' AS cycle,
+        CASE WHEN CAST(sla ->> '$.ongoingCycle.paused' AS BOOLEAN) THEN 'paused'
+            ELSE 'in_progress' END AS stage
+    FROM issue_slas
+    WHERE (sla -> '$.ongoingCycle') IS NOT NULL
+),
+
+cycles AS (
+    SELECT * FROM completed_cycles
+    UNION ALL
+    SELECT * FROM ongoing_cycles
+),
+
+tasks AS (
+    SELECT record_key AS issue_id, 'incident' AS task_type,
+           record ->> '$.fields.components[0].name' AS service,
+           lower(record ->> '$.fields.priority.name') AS priority_name
+    FROM raw.jira_incidents
+    UNION ALL
+    SELECT record_key, 'request', record ->> '$.fields.components[0].name', NULL
+    FROM raw.jira_requests
+    UNION ALL
+    SELECT record_key, 'change', record ->> '$.fields.components[0].name', NULL
+    FROM raw.jira_changes
+),
+
+jira_priorities(priority_name, priority) AS (
+    VALUES ('highest', 1), ('critical', 1), ('blocker', 1), ('p1', 1),
+           ('high', 2), ('major', 2), ('p2', 2),
+           ('medium', 3), ('p3', 3),
+           ('low', 4), ('minor', 4), ('p4', 4),
+           ('lowest', 5), ('trivial', 5), ('p5', 5)
+)
+
+SELECT
+    'jira:' || cycles.issue_id || ':' || coalesce(cycles.sla_id, cycles.sla_name) || ':'
+        || coalesce(cycles.cycle ->> '$.startTime.epochMillis', '?') AS sla_record_id,
+    'jira' AS source,
+    'jira:' || cycles.issue_id AS task_id,
+    cycles.task_number,
+    tasks.task_type,
+    cycles.sla_name,
+    cycles.stage,
+    try_cast(cycles.cycle ->> '$.breached' AS BOOLEAN) AS breached,
+    to_timestamp(try_cast(cycles.cycle ->> '$.startTime.epochMillis' AS BIGINT) / 1000.0)
+        AS start_time,
+    to_timestamp(try_cast(cycles.cycle ->> '$.stopTime.epochMillis' AS BIGINT) / 1000.0)
+        AS end_time,
+    to_timestamp(try_cast(cycles.cycle ->> '$.breachTime.epochMillis' AS BIGINT) / 1000.0)
+        AS breach_time,
+    CAST(NULL AS DOUBLE) AS pause_duration_seconds,
+    tasks.service,
+    jira_priorities.priority,
+    cycles.updated_at
+FROM cycles
+LEFT JOIN tasks USING (issue_id)
+LEFT JOIN jira_priorities USING (priority_name)

@@ -1,0 +1,56 @@
+-- PagerDuty incident values staging could not use, one row per incident and field, named by
+-- the incident number.
+WITH incidents AS (
+    SELECT coalesce(nullif(record ->> '$.incident_number', ''), record_key) AS number, record
+    FROM raw.pagerduty_incidents
+),
+
+incident_times AS (
+    SELECT number, time_fields.field, record ->> ('$.' || time_fields.field) AS value
+    FROM incidents, unnest(['created_at', 'updated_at', 'resolved_at']) AS time_fields(field)
+),
+
+unparseable_times AS (
+    SELECT number, field, 'unparseable time' AS problem, value
+    FROM incident_times
+    WHERE value IS NOT NULL AND try_cast(value AS TIMESTAMPTZ) IS NULL
+),
+
+unknown_statuses AS (
+    SELECT number, 'status' AS field, 'unknown status' AS problem, record ->> '$.status' AS value
+    FROM incidents
+    WHERE coalesce(record ->> '$.status', '') NOT IN ('triggered', 'acknowledged', 'resolved')
+),
+
+unknown_urgencies AS (
+    SELECT number, 'urgency' AS field, 'unknown urgency (and no priority)' AS problem,
+           record ->> '$.urgency' AS value
+    FROM incidents
+    WHERE upper(coalesce(record ->> '$.priority.summary', '')) NOT IN ('P1', 'P2', 'P3', 'P4', 'P5')
+        AND lower(coalesce(record ->> '$.urgency', '')) NOT IN ('high', 'low')
+),
+
+resolved_before_created AS (
+    SELECT number, 'resolved_at' AS field,
+           'resolved before created (resolved_at left empty)' AS problem,
+           record ->> '$.resolved_at' AS value
+    FROM incidents
+    WHERE try_cast(record ->> '$.resolved_at' AS TIMESTAMPTZ)
+        < try_cast(record ->> '$.created_at' AS TIMESTAMPTZ)
+),
+
+problems AS (
+    SELECT * FROM unparseable_times
+    UNION ALL SELECT * FROM unknown_statuses
+    UNION ALL SELECT * FROM unknown_urgencies
+    UNION ALL SELECT * FROM resolved_before_created
+)
+
+SELECT
+    'pagerduty' AS source,
+    'incidents' AS table_name,
+    number AS record_key,
+    field,
+    problem,
+    value
+FROM problems

@@ -1,0 +1,90 @@
+"""Table cells that render both to HTML and to Markdown, so the two twins cannot disagree."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+# Status by shape and label as well as colour, so a greyscale print still reads.
+MARKS = {
+    "red": ('<rect x="1" y="1" width="8" height="8" fill="#c62828"/>', "RED"),
+    "amber": ('<polygon points="5,0.5 9.5,9.5 0.5,9.5" fill="#ef8f00"/>', "AMBER"),
+    "green": ('<circle cx="5" cy="5" r="4.2" fill="#2e7d32"/>', "GREEN"),
+    "blue": ('<polygon points="5,0.3 9.7,5 5,9.7 0.3,5" fill="#1565c0"/>', "BLUE"),
+    "grey": ('<circle cx="5" cy="5" r="3.8" fill="none" stroke="#777" stroke-width="1.2"/>', "GREY"),
+    "stale": (
+        '<circle cx="5" cy="5" r="3.8" fill="none" stroke="#777" stroke-width="1.2" '
+        'stroke-dasharray="1.5 1.2"/>',
+        "STALE",
+    ),
+    "insufficient data": (
+        '<line x1="1" y1="5" x2="9" y2="5" stroke="#777" stroke-width="1.5"/>',
+        "NO DATA",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Markup:
+    """A cell whose HTML is not its text (a status mark, a sparkline)."""
+
+    text: str
+    html: str
+
+
+Cell = str | Markup
+
+
+def status_cell(status: str | None) -> Markup:
+    shape, label = MARKS.get(status or "", MARKS["grey"])
+    svg = f'<svg class="mark" viewBox="0 0 10 10" aria-hidden="true">{shape}</svg>'
+    return Markup(label, f'<span class="status">{svg} {label}</span>')
+
+
+def number(value: float | int | None, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.{digits}f}"
+
+
+def day(value: date | datetime | None) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    return value.isoformat()
+
+
+def html_table(
+    headers: Sequence[str], rows: Sequence[Sequence[Cell]], numeric: Sequence[int] = ()
+) -> str:
+    if not rows:
+        return '<p class="none">None.</p>'
+
+    def cell(tag: str, index: int, value: Cell) -> str:
+        css = ' class="num"' if index in numeric else ""
+        body = value.html if isinstance(value, Markup) else html.escape(value)
+        return f"<{tag}{css}>{body}</{tag}>"
+
+    head = "".join(cell("th", i, h) for i, h in enumerate(headers))
+    body = "\n".join(
+        "<tr>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>" for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table>"
+
+
+def md_table(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
+    if not rows:
+        return "None."
+
+    def text(value: Cell) -> str:
+        plain = value.text if isinstance(value, Markup) else value
+        return plain.replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(text(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)

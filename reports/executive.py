@@ -1,0 +1,247 @@
+"""The executive one-pager: one A4 section per scorecard, as HTML and as its Markdown twin."""
+
+from __future__ import annotations
+
+import html
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import duckdb
+
+from reports.cells import Cell, Markup, day, html_table, md_table, number, status_cell
+from reports.queries import rows
+
+TEMPLATES = Path(__file__).parent / "templates"
+# Enough to fill one A4 page; anything beyond is counted, not dropped silently.
+LIMITS = {"attention": 8, "changes": 8, "movers": 5, "initiatives": 5, "metrics": 30}
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[Cell]] = field(default_factory=list)
+    numeric: tuple[int, ...] = ()
+    more: int = 0
+
+    def html(self) -> str:
+        extra = f'<p class="more">+{self.more} more</p>' if self.more else ""
+        return html_table(self.headers, self.rows, self.numeric) + extra
+
+    def markdown(self) -> str:
+        extra = f"\n\n+{self.more} more" if self.more else ""
+        return md_table(self.headers, self.rows) + extra
+
+
+@dataclass
+class ScorecardPage:
+    """What one scorecard's page says, before it is written as HTML or Markdown."""
+
+    scorecard_id: str
+    name: str
+    grain: str
+    period_start: date
+    fields: dict[str, str]
+    tables: dict[str, Table]
+
+
+def period_label(grain: str, start: date | None) -> str:
+    if start is None:
+        return "no complete period"
+    if grain == "month":
+        return start.strftime("%B %Y")
+    if grain == "quarter":
+        return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+    return f"week of {start.isoformat()}"
+
+
+def sparkline(points: str | None, band_top: float | None, band_bottom: float | None) -> Markup:
+    """The last twelve periods as an inline SVG polyline over the threshold-target band."""
+    if not points:
+        return Markup("–", "–")
+    band = ""
+    if band_top is not None and band_bottom is not None:
+        band = (
+            f'<rect x="0" y="{band_top:.1f}" width="114" height="{band_bottom - band_top:.1f}" '
+            'fill="#d9d9d9"/>'
+        )
+    last_x, last_y = points.split(" ")[-1].split(",")
+    svg = (
+        f'<svg class="spark" viewBox="0 0 114 24" role="img" aria-label="last 12 periods">{band}'
+        f'<polyline points="{points}" fill="none" stroke="#111" stroke-width="1.2"/>'
+        f'<circle cx="{last_x}" cy="{last_y}" r="1.8" fill="#111"/></svg>'
+    )
+    return Markup("", svg)
+
+
+def _capped(table: Table, records: list[Any], limit: int) -> Table:
+    table.more = max(0, len(records) - limit)
+    return table
+
+
+def read_pages(con: duckdb.DuckDBPyConnection, names: dict[str, str], as_of: str) -> list[ScorecardPage]:
+    """Every scorecard's page from a handful of set-based queries over the prepared views."""
+    by_scorecard: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for query in ("perspectives", "attention", "status_changes", "movers", "metrics"):
+        for row in rows(con, query):
+            by_scorecard[row["scorecard_id"]][query].append(row)
+    for row in rows(con, "initiatives_at_risk", as_of=as_of):
+        by_scorecard[row["scorecard_id"]]["initiatives"].append(row)
+    freshness = Table(
+        ["source", "last load", "rows"],
+        [[r["source"], day(r["last_load"]), number(r["rows_loaded"])] for r in rows(con, "freshness")],
+        numeric=(2,),
+    )
+    quality_rows = rows(con, "quality")
+    quality = _capped(
+        Table(
+            ["source", "table", "problem", "records"],
+            [[r["source"], r["table_name"], r["problem"], number(r["records"])] for r in quality_rows[:6]],
+            numeric=(3,),
+        ),
+        quality_rows,
+        6,
+    )
+    pages = []
+    for card in rows(con, "scorecards"):
+        data = by_scorecard[card["scorecard_id"]]
+        pages.append(_page(card, data, names, as_of, freshness, quality))
+    return pages
+
+
+def _page(card, data, names, as_of, freshness, quality) -> ScorecardPage:
+    cap = LIMITS
+    perspectives = Table(
+        ["perspective", "score", "coverage", "status"],
+        [
+            [r["perspective"].replace("_", " "), number(r["score"]), f"{number(r['coverage'], 0)}%",
+             status_cell(r["status"])]
+            for r in data["perspectives"]
+        ],
+        numeric=(1, 2),
+    )
+    attention = _capped(
+        Table(
+            ["metric", "status", "owner", "due", "commentary"],
+            [
+                [
+                    r["metric_id"],
+                    status_cell(r["status"]) if not r["escalate"] or r["status"] == "red"
+                    else Markup("ESCALATED", f"{status_cell(r['status']).html} escalated"),
+                    r["owner"] or "–",
+                    day(r["due_date"]),
+                    Markup(r["commentary"] or "", f'<span class="commentary">{html.escape(r["commentary"] or "")}</span>'),
+                ]
+                for r in data["attention"][: cap["attention"]]
+            ],
+        ),
+        data["attention"],
+        cap["attention"],
+    )
+    changes = _capped(
+        Table(
+            ["metric", "was", "now"],
+            [
+                [r["metric_id"], status_cell(r["previous_status"]), status_cell(r["status"])]
+                for r in data["status_changes"][: cap["changes"]]
+            ],
+        ),
+        data["status_changes"],
+        cap["changes"],
+    )
+    movers = Table(
+        ["metric", "score before", "score now", "change"],
+        [
+            [r["metric_id"], number(r["previous_score"]), number(r["score"]),
+             f"{r['change']:+.1f}"]
+            for r in data["movers"]
+        ],
+        numeric=(1, 2, 3),
+    )
+    initiatives = _capped(
+        Table(
+            ["initiative", "owner", "ends", "status"],
+            [
+                [r["name"] or "–", r["owner"] or "–", day(r["end_date"]), r["status"] or "–"]
+                for r in data["initiatives"][: cap["initiatives"]]
+            ],
+        ),
+        data["initiatives"],
+        cap["initiatives"],
+    )
+    metrics = _capped(
+        Table(
+            ["metric", "actual", "threshold", "target", "score", "status", "last 12 periods"],
+            [
+                [
+                    names.get(r["metric_id"], r["metric_id"]),
+                    number(r["actual"], 2),
+                    number(r["threshold"], 2),
+                    number(r["target"], 2),
+                    number(r["score"]),
+                    status_cell(r["status"]),
+                    sparkline(r["points"], r["band_top"], r["band_bottom"]),
+                ]
+                for r in data["metrics"][: cap["metrics"]]
+            ],
+            numeric=(1, 2, 3, 4),
+        ),
+        data["metrics"],
+        cap["metrics"],
+    )
+    previous = period_label(card["grain"], card["previous_start"])
+    fields = {
+        "name": card["scorecard_id"],
+        "period_label": period_label(card["grain"], card["period_start"]),
+        "previous_label": previous,
+        "as_of": as_of,
+        "overall_score": number(card["overall_score"]),
+        "overall_status": card["overall_status"],
+        "overall_coverage": f"{number(card['overall_coverage'], 0)}%",
+    }
+    return ScorecardPage(
+        scorecard_id=card["scorecard_id"],
+        name=card["scorecard_id"],
+        grain=card["grain"],
+        period_start=card["period_start"],
+        fields=fields,
+        tables={
+            "perspectives": perspectives,
+            "attention": attention,
+            "changes": changes,
+            "movers": movers,
+            "initiatives": initiatives,
+            "metrics": metrics,
+            "freshness": freshness,
+            "quality": quality,
+        },
+    )
+
+
+def to_html(pages: list[ScorecardPage], title: str) -> str:
+    section = Template((TEMPLATES / "scorecard.html").read_text())
+    body = "\n".join(
+        section.substitute(
+            {k: html.escape(v) for k, v in page.fields.items()},
+            anchor=html.escape(page.scorecard_id),
+            overall_mark=status_cell(page.fields["overall_status"]).html,
+            **{name: table.html() for name, table in page.tables.items()},
+        )
+        for page in pages
+    )
+    return Template((TEMPLATES / "page.html").read_text()).substitute(
+        title=html.escape(title), css=(TEMPLATES / "report.css").read_text(), body=body
+    )
+
+
+def to_markdown(pages: list[ScorecardPage]) -> str:
+    section = Template((TEMPLATES / "scorecard.md").read_text())
+    return "\n\n".join(
+        section.substitute(
+            page.fields, **{name: table.markdown() for name, table in page.tables.items()}
+        )
+        for page in pages
+    )

@@ -1,0 +1,97 @@
+"""Writes the reports into SCORECARD_REPORTS: latest.html/.md, dated copies, services, dictionary."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from reports.dictionary import dictionary_html
+from reports.executive import ScorecardPage, read_pages, to_html, to_markdown
+from reports.queries import prepare
+from reports.services import DEFAULT_SERVICE_PAGES, slug, write_service_pages
+
+DEFAULT_REPORTS = "data/reports"
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    latest_html: Path
+    latest_markdown: Path
+    dated: list[Path]
+    services_index: Path | None
+    dictionary: Path
+    markdown: str
+    scorecards: int
+
+
+def reports_folder() -> Path:
+    return Path(os.environ.get("SCORECARD_REPORTS") or DEFAULT_REPORTS)
+
+
+def period_name(grain: str, start: date) -> str:
+    """The period in a file name: 2026-11, 2026-Q3, or the week's first day."""
+    if grain == "month":
+        return start.strftime("%Y-%m")
+    if grain == "quarter":
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    return start.isoformat()
+
+
+def _write(path: Path, text: str) -> Path:
+    """Replace the file whole, so a reader never opens half a report."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+    return path
+
+
+def write_reports(
+    warehouse_file: Path,
+    folder: Path,
+    scorecard_name: str,
+    as_of: str,
+    metric_names: dict[str, str],
+    service_pages: int = DEFAULT_SERVICE_PAGES,
+) -> ReportFiles:
+    """Render every report from the published warehouse file, opened read-only."""
+    folder.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(warehouse_file), read_only=True)
+    try:
+        prepare(con, scorecard_name)
+        pages = read_pages(con, metric_names, as_of)
+        services_index = None
+        if pages:
+            first = pages[0]
+            services_index = write_service_pages(
+                con,
+                folder / "services",
+                first.grain,
+                first.period_start,
+                first.fields["period_label"],
+                service_pages,
+            )
+    finally:
+        con.close()
+    title = f"{scorecard_name}: executive summary"
+    markdown = to_markdown(pages) if pages else "No complete period has been scored yet."
+    dated = []
+    for page in pages:
+        stem = f"{slug(page.scorecard_id)}-{period_name(page.grain, page.period_start)}"
+        dated.append(_write(folder / f"{stem}.html", to_html([page], title)))
+        _write(folder / f"{stem}.md", to_markdown([page]))
+    return ReportFiles(
+        latest_html=_write(folder / "latest.html", to_html(pages, title)),
+        latest_markdown=_write(folder / "latest.md", markdown),
+        dated=dated,
+        services_index=services_index,
+        dictionary=_write(folder / "dictionary.html", dictionary_html()),
+        markdown=markdown,
+        scorecards=len(pages),
+    )
+
+
+__all__ = ["ReportFiles", "ScorecardPage", "write_reports"]

@@ -1,0 +1,106 @@
+"""Service-owner pages: an index of every service and a page for each of the busiest ones.
+
+Two queries feed every page, so thousands of services cost two scans, not thousands.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+from string import Template
+
+import duckdb
+
+from reports.cells import day, html_table, number
+from reports.queries import rows
+
+TEMPLATES = Path(__file__).parent / "templates"
+# The index lists every service; pages beyond this many (the quietest) would be empty reading.
+DEFAULT_SERVICE_PAGES = 200
+
+HEADERS = [
+    "service", "incidents", "P1-P2", "open incidents", "changes", "failed changes", "requests",
+    "SLA %", "availability %", "resolution h (median)", "change failure %", "open actions",
+]
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "unnamed"
+
+
+def _figures(r: dict) -> list[str]:
+    return [
+        number(r["incidents_opened"]), number(r["major_incidents"]), number(r["incidents_open"]),
+        number(r["changes_closed"]), number(r["changes_failed"]), number(r["requests_opened"]),
+        number(r["sla_attainment"]), number(r["availability"], 2), number(r["resolution_hours"]),
+        number(r["change_failure_rate"]), number(r["actions_open"]),
+    ]
+
+
+def _page(title: str, body: str) -> str:
+    return Template((TEMPLATES / "page.html").read_text()).substitute(
+        title=html.escape(title), css=(TEMPLATES / "services.css").read_text(), body=body
+    )
+
+
+def write_service_pages(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    grain: str,
+    period_start: date,
+    period: str,
+    limit: int = DEFAULT_SERVICE_PAGES,
+) -> Path:
+    """Write services/index.html and one page per busiest service; return the index path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    services = rows(con, "services", grain=grain, period_start=period_start.isoformat())
+    actions: dict[str, list[dict]] = defaultdict(list)
+    for action in rows(con, "service_actions"):
+        actions[action["service"]].append(action)
+    with_page = {r["service"] for r in services[:limit]}
+    wanted = {f"{slug(s)}.html" for s in with_page} | {"index.html"}
+    for stale in folder.glob("*.html"):
+        if stale.name not in wanted:
+            stale.unlink()
+
+    index_rows = []
+    for r in services:
+        name = html.escape(r["service"])
+        link = f'<a href="{slug(r["service"])}.html">{name}</a>' if r["service"] in with_page else name
+        cells = "".join(f'<td class="num">{html.escape(v)}</td>' for v in _figures(r))
+        index_rows.append(f"<tr><td>{link}</td>{cells}</tr>")
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADERS)
+    note = (
+        f"<p>{len(services):,} services, busiest first; pages for the {len(with_page):,} busiest."
+        " Record counts by time opened (incidents, requests) or closed (changes), in UTC.</p>"
+    )
+    index = folder / "index.html"
+    index.write_text(
+        _page(
+            f"Services: {period}",
+            f"<h1>Services: {html.escape(period)}</h1>{note}"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(index_rows)}</tbody></table>",
+        )
+    )
+    for r in services[:limit]:
+        owned = actions.get(r["service"], [])
+        action_table = html_table(
+            ["action", "metric", "trigger", "owner", "due", "commentary"],
+            [
+                [a["action_id"], a["metric_id"] or "–", a["trigger"] or "–", a["owner"] or "–",
+                 day(a["due_date"]), a["commentary"] or ""]
+                for a in owned
+            ],
+        )
+        figures = html_table(["measure", "value"], list(zip(HEADERS[1:], _figures(r), strict=True)), (1,))
+        body = (
+            f'<p><a href="index.html">All services</a></p>'
+            f"<h1>{html.escape(r['service'])}: {html.escape(period)}</h1>"
+            f"<h2>Incidents, changes, SLA and availability</h2>{figures}"
+            f"<h2>Open actions it owns</h2>{action_table}"
+        )
+        (folder / f"{slug(r['service'])}.html").write_text(_page(r["service"], body))
+    return index

@@ -1,0 +1,85 @@
+-- One row per service for the service-owner pages: its incidents, changes and requests in the
+-- period ($period_start, $grain; record times in UTC), what is still open, and its SLA,
+-- availability, resolution time and change failure rate from kpi.metric_values.
+WITH period AS (
+    SELECT
+        CAST($period_start AS TIMESTAMPTZ) AS starts,
+        CAST($period_start AS TIMESTAMPTZ) + CASE $grain
+            WHEN 'week' THEN INTERVAL 7 DAY
+            WHEN 'quarter' THEN INTERVAL 3 MONTH
+            ELSE INTERVAL 1 MONTH END AS ends
+),
+
+incidents AS (
+    SELECT
+        service,
+        count(*) FILTER (WHERE opened_at >= starts AND opened_at < ends) AS incidents_opened,
+        count(*) FILTER (WHERE opened_at >= starts AND opened_at < ends AND priority <= 2)
+            AS major_incidents,
+        count(*) FILTER (WHERE state NOT IN ('resolved', 'closed', 'canceled')) AS incidents_open
+    FROM core.incidents, period
+    WHERE service IS NOT NULL
+    GROUP BY service
+),
+
+changes AS (
+    SELECT
+        service,
+        count(*) FILTER (WHERE closed_at >= starts AND closed_at < ends) AS changes_closed,
+        count(*) FILTER (WHERE closed_at >= starts AND closed_at < ends
+                         AND outcome = 'unsuccessful') AS changes_failed
+    FROM core.changes, period
+    WHERE service IS NOT NULL
+    GROUP BY service
+),
+
+requests AS (
+    SELECT service, count(*) FILTER (WHERE opened_at >= starts AND opened_at < ends) AS requests_opened
+    FROM core.requests, period
+    WHERE service IS NOT NULL
+    GROUP BY service
+),
+
+kpis AS (
+    SELECT
+        dimension_value AS service,
+        max(value) FILTER (WHERE metric_id = 'sla_attainment') AS sla_attainment,
+        max(value) FILTER (WHERE metric_id = 'service_availability') AS availability,
+        max(value) FILTER (WHERE metric_id = 'incident_resolution_time') AS resolution_hours,
+        max(value) FILTER (WHERE metric_id = 'change_failure_rate') AS change_failure_rate
+    FROM kpi.metric_values
+    WHERE dimension = 'service' AND grain = $grain AND period_start = CAST($period_start AS DATE)
+    GROUP BY dimension_value
+),
+
+open_actions AS (
+    SELECT service, count(*) AS actions_open
+    FROM report_actions
+    WHERE service IS NOT NULL AND coalesce(status, 'open') NOT IN ('resolved', 'closed')
+    GROUP BY service
+),
+
+services AS (
+    SELECT service FROM incidents
+    UNION SELECT service FROM changes
+    UNION SELECT service FROM requests
+    UNION SELECT service FROM kpis
+)
+
+SELECT
+    service,
+    coalesce(incidents_opened, 0) AS incidents_opened,
+    coalesce(major_incidents, 0) AS major_incidents,
+    coalesce(incidents_open, 0) AS incidents_open,
+    coalesce(changes_closed, 0) AS changes_closed,
+    coalesce(changes_failed, 0) AS changes_failed,
+    coalesce(requests_opened, 0) AS requests_opened,
+    sla_attainment, availability, resolution_hours, change_failure_rate,
+    coalesce(actions_open, 0) AS actions_open
+FROM services
+LEFT JOIN incidents USING (service)
+LEFT JOIN changes USING (service)
+LEFT JOIN requests USING (service)
+LEFT JOIN kpis USING (service)
+LEFT JOIN open_actions USING (service)
+ORDER BY incidents_opened + changes_closed + requests_opened DESC, service;

@@ -1,0 +1,13 @@
+-- Metrics whose status in the current period differs from the previous complete period.
+SELECT
+    now.scorecard_id, now.metric_id, before.status AS previous_status, now.status,
+    before.score AS previous_score, now.score
+FROM report_periods AS periods
+JOIN report_status AS now USING (scorecard_id, grain, period_start)
+JOIN report_status AS before
+    ON before.scorecard_id = now.scorecard_id
+   AND before.metric_id = now.metric_id
+   AND before.grain = now.grain
+   AND before.period_start = periods.previous_start
+WHERE now.status IS DISTINCT FROM before.status
+ORDER BY now.scorecard_id, now.metric_id;

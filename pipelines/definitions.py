@@ -14,6 +14,7 @@ from pipelines.kpi import METRIC_VALUES, kpi_asset
 from pipelines.preflight import configuration
 from pipelines.publish import publish_asset
 from pipelines.recovery import dead_run_sensor
+from pipelines.report import report_asset
 from pipelines.resources import SourcesResource, WarehouseResource
 from pipelines.scorecard import METRIC_STATUS, scorecard_asset
 from settings import enabled_sources, load_settings
@@ -32,6 +33,7 @@ assets = [
     kpi_asset(settings),
     scorecard_asset(settings),
     publish_asset([*[core_key(t) for t in CORE_TABLES], METRIC_VALUES, METRIC_STATUS]),
+    report_asset(settings),
 ]
 
 published = os.environ.get("SCORECARD_WAREHOUSE") or DEFAULT_WAREHOUSE

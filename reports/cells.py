@@ -13,7 +13,10 @@ MARKS = {
     "amber": ('<polygon points="5,0.5 9.5,9.5 0.5,9.5" fill="#ef8f00"/>', "AMBER"),
     "green": ('<circle cx="5" cy="5" r="4.2" fill="#2e7d32"/>', "GREEN"),
     "blue": ('<polygon points="5,0.3 9.7,5 5,9.7 0.3,5" fill="#1565c0"/>', "BLUE"),
-    "grey": ('<circle cx="5" cy="5" r="3.8" fill="none" stroke="#777" stroke-width="1.2"/>', "GREY"),
+    "grey": (
+        '<circle cx="5" cy="5" r="3.8" fill="none" stroke="#777" stroke-width="1.2"/>',
+        "GREY",
+    ),
     "stale": (
         '<circle cx="5" cy="5" r="3.8" fill="none" stroke="#777" stroke-width="1.2" '
         'stroke-dasharray="1.5 1.2"/>',

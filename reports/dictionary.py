@@ -18,7 +18,8 @@ def dictionary_html() -> str:
         better = "higher is better" if metric.direction == "higher" else "lower is better"
         entries.append(
             f'<section id="{html.escape(metric.id)}"><h2>{html.escape(metric.name)}</h2>'
-            f"<p><code>{html.escape(metric.id)}</code> · {html.escape(metric.perspective.replace('_', ' '))}"
+            f"<p><code>{html.escape(metric.id)}</code> · "
+            f"{html.escape(metric.perspective.replace('_', ' '))}"
             f" · {html.escape(metric.unit)} · {better}</p>"
             f"<p><b>Numerator:</b> {html.escape(metric.numerator)}<br>"
             f"<b>Denominator:</b> {html.escape(metric.denominator)}</p>"

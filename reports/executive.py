@@ -70,7 +70,8 @@ def sparkline(points: str | None, band_top: float | None, band_bottom: float | N
         )
     last_x, last_y = points.split(" ")[-1].split(",")
     svg = (
-        f'<svg class="spark" viewBox="0 0 114 24" role="img" aria-label="last 12 periods">{band}'
+        '<svg class="spark" viewBox="0 0 114 24" preserveAspectRatio="none" role="img" '
+        f'aria-label="last 12 periods">{band}'
         f'<polyline points="{points}" fill="none" stroke="#111" stroke-width="1.2"/>'
         f'<circle cx="{last_x}" cy="{last_y}" r="1.8" fill="#111"/></svg>'
     )
@@ -82,7 +83,9 @@ def _capped(table: Table, records: list[Any], limit: int) -> Table:
     return table
 
 
-def read_pages(con: duckdb.DuckDBPyConnection, names: dict[str, str], as_of: str) -> list[ScorecardPage]:
+def read_pages(
+    con: duckdb.DuckDBPyConnection, names: dict[str, str], as_of: str
+) -> list[ScorecardPage]:
     """Every scorecard's page from a handful of set-based queries over the prepared views."""
     by_scorecard: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for query in ("perspectives", "attention", "status_changes", "movers", "metrics"):
@@ -92,14 +95,20 @@ def read_pages(con: duckdb.DuckDBPyConnection, names: dict[str, str], as_of: str
         by_scorecard[row["scorecard_id"]]["initiatives"].append(row)
     freshness = Table(
         ["source", "last load", "rows"],
-        [[r["source"], day(r["last_load"]), number(r["rows_loaded"])] for r in rows(con, "freshness")],
+        [
+            [r["source"], day(r["last_load"]), number(r["rows_loaded"])]
+            for r in rows(con, "freshness")
+        ],
         numeric=(2,),
     )
     quality_rows = rows(con, "quality")
     quality = _capped(
         Table(
             ["source", "table", "problem", "records"],
-            [[r["source"], r["table_name"], r["problem"], number(r["records"])] for r in quality_rows[:6]],
+            [
+                [r["source"], r["table_name"], r["problem"], number(r["records"])]
+                for r in quality_rows[:6]
+            ],
             numeric=(3,),
         ),
         quality_rows,
@@ -117,8 +126,12 @@ def _page(card, data, names, as_of, freshness, quality) -> ScorecardPage:
     perspectives = Table(
         ["perspective", "score", "coverage", "status"],
         [
-            [r["perspective"].replace("_", " "), number(r["score"]), f"{number(r['coverage'], 0)}%",
-             status_cell(r["status"])]
+            [
+                r["perspective"].replace("_", " "),
+                number(r["score"]),
+                f"{number(r['coverage'], 0)}%",
+                status_cell(r["status"]),
+            ]
             for r in data["perspectives"]
         ],
         numeric=(1, 2),
@@ -129,11 +142,15 @@ def _page(card, data, names, as_of, freshness, quality) -> ScorecardPage:
             [
                 [
                     r["metric_id"],
-                    status_cell(r["status"]) if not r["escalate"] or r["status"] == "red"
+                    status_cell(r["status"])
+                    if not r["escalate"] or r["status"] == "red"
                     else Markup("ESCALATED", f"{status_cell(r['status']).html} escalated"),
                     r["owner"] or "–",
                     day(r["due_date"]),
-                    Markup(r["commentary"] or "", f'<span class="commentary">{html.escape(r["commentary"] or "")}</span>'),
+                    Markup(
+                        r["commentary"] or "",
+                        f'<span class="commentary">{html.escape(r["commentary"] or "")}</span>',
+                    ),
                 ]
                 for r in data["attention"][: cap["attention"]]
             ],
@@ -155,8 +172,7 @@ def _page(card, data, names, as_of, freshness, quality) -> ScorecardPage:
     movers = Table(
         ["metric", "score before", "score now", "change"],
         [
-            [r["metric_id"], number(r["previous_score"]), number(r["score"]),
-             f"{r['change']:+.1f}"]
+            [r["metric_id"], number(r["previous_score"]), number(r["score"]), f"{r['change']:+.1f}"]
             for r in data["movers"]
         ],
         numeric=(1, 2, 3),

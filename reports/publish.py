@@ -1,4 +1,4 @@
-"""Writes the reports into SCORECARD_REPORTS: latest.html/.md, dated copies, services, dictionary."""
+"""Writes the reports to SCORECARD_REPORTS: latest.html/.md, dated copies, services, dictionary."""
 
 from __future__ import annotations
 
@@ -28,8 +28,13 @@ class ReportFiles:
     scorecards: int
 
 
-def reports_folder() -> Path:
-    return Path(os.environ.get("SCORECARD_REPORTS") or DEFAULT_REPORTS)
+def reports_folder(warehouse_file: Path | None = None) -> Path:
+    """SCORECARD_REPORTS, else reports/ beside the published warehouse (data/reports by default),
+    so a warehouse in a temporary folder keeps its reports there too."""
+    configured = os.environ.get("SCORECARD_REPORTS")
+    if configured:
+        return Path(configured)
+    return warehouse_file.parent / "reports" if warehouse_file else Path(DEFAULT_REPORTS)
 
 
 def period_name(grain: str, start: date) -> str:

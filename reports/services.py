@@ -22,8 +22,18 @@ TEMPLATES = Path(__file__).parent / "templates"
 DEFAULT_SERVICE_PAGES = 200
 
 HEADERS = [
-    "service", "incidents", "P1-P2", "open incidents", "changes", "failed changes", "requests",
-    "SLA %", "availability %", "resolution h (median)", "change failure %", "open actions",
+    "service",
+    "incidents",
+    "P1-P2",
+    "open incidents",
+    "changes",
+    "failed changes",
+    "requests",
+    "SLA %",
+    "availability %",
+    "resolution h (median)",
+    "change failure %",
+    "open actions",
 ]
 
 
@@ -33,10 +43,17 @@ def slug(name: str) -> str:
 
 def _figures(r: dict) -> list[str]:
     return [
-        number(r["incidents_opened"]), number(r["major_incidents"]), number(r["incidents_open"]),
-        number(r["changes_closed"]), number(r["changes_failed"]), number(r["requests_opened"]),
-        number(r["sla_attainment"]), number(r["availability"], 2), number(r["resolution_hours"]),
-        number(r["change_failure_rate"]), number(r["actions_open"]),
+        number(r["incidents_opened"]),
+        number(r["major_incidents"]),
+        number(r["incidents_open"]),
+        number(r["changes_closed"]),
+        number(r["changes_failed"]),
+        number(r["requests_opened"]),
+        number(r["sla_attainment"]),
+        number(r["availability"], 2),
+        number(r["resolution_hours"]),
+        number(r["change_failure_rate"]),
+        number(r["actions_open"]),
     ]
 
 
@@ -69,7 +86,9 @@ def write_service_pages(
     index_rows = []
     for r in services:
         name = html.escape(r["service"])
-        link = f'<a href="{slug(r["service"])}.html">{name}</a>' if r["service"] in with_page else name
+        link = (
+            f'<a href="{slug(r["service"])}.html">{name}</a>' if r["service"] in with_page else name
+        )
         cells = "".join(f'<td class="num">{html.escape(v)}</td>' for v in _figures(r))
         index_rows.append(f"<tr><td>{link}</td>{cells}</tr>")
     head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADERS)
@@ -90,12 +109,20 @@ def write_service_pages(
         action_table = html_table(
             ["action", "metric", "trigger", "owner", "due", "commentary"],
             [
-                [a["action_id"], a["metric_id"] or "–", a["trigger"] or "–", a["owner"] or "–",
-                 day(a["due_date"]), a["commentary"] or ""]
+                [
+                    a["action_id"],
+                    a["metric_id"] or "–",
+                    a["trigger"] or "–",
+                    a["owner"] or "–",
+                    day(a["due_date"]),
+                    a["commentary"] or "",
+                ]
                 for a in owned
             ],
         )
-        figures = html_table(["measure", "value"], list(zip(HEADERS[1:], _figures(r), strict=True)), (1,))
+        figures = html_table(
+            ["measure", "value"], list(zip(HEADERS[1:], _figures(r), strict=True)), (1,)
+        )
         body = (
             f'<p><a href="index.html">All services</a></p>'
             f"<h1>{html.escape(r['service'])}: {html.escape(period)}</h1>"

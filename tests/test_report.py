@@ -78,4 +78,6 @@ def test_service_pages_count_incidents_of_the_period_and_link_from_the_index(tmp
     email = re.search(r"<tr><td><a href=\"email.html\">Email</a></td>(.*?)</tr>", index)[1]
     assert re.findall(r">([^<]*)</td>", email)[:3] == ["2", "1", "1"]
     assert (files.services_index.parent / "email.html").is_file()
-    assert "<h1>Email: November 2026</h1>" in (files.services_index.parent / "email.html").read_text()
+    assert (
+        "<h1>Email: November 2026</h1>" in (files.services_index.parent / "email.html").read_text()
+    )

@@ -3,7 +3,6 @@
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 from reports import write_reports
 from tests.conftest import REPO, require

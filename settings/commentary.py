@@ -87,6 +87,17 @@ def load_commentary(path: str | Path, settings: Settings) -> list[Comment]:
     return comments
 
 
+def commentary_problems(settings: Settings) -> list[str]:
+    """The commentary file's problems, one per line, for the configuration check."""
+    if not settings.commentary:
+        return []
+    try:
+        load_commentary(settings.commentary, settings)
+    except ConfigError as exc:
+        return str(exc).splitlines()
+    return []
+
+
 def commentary_table(comments: list[Comment]) -> pa.Table:
     """The entries as the table scoring joins beside each figure."""
     return pa.Table.from_pylist(

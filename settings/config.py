@@ -162,7 +162,7 @@ class InitiativeConfig(_Strict):
     status: Literal["proposed", "active", "on_hold", "done", "cancelled"] = "active"
     start: date | None = None
     end: date | None = None
-    scorecard: str = DEFAULT_SCORECARD
+    scorecard: str | None = None  # the default scorecard
     objectives: list[str] = Field(default_factory=list)
     metrics: list[str] = Field(default_factory=list)
     # Periods after which metrics that have not moved raise a governance warning.
@@ -251,6 +251,7 @@ class Settings(_Strict):
             raise ValueError(f"scorecards.{self.scorecard_id}: is the default scorecard's id")
         known = {self.scorecard_id, *self.scorecards}
         for key, initiative in self.initiatives.items():
+            initiative.scorecard = initiative.scorecard or self.scorecard_id
             if initiative.scorecard not in known:
                 raise ValueError(
                     f"initiatives.{key}.scorecard: unknown scorecard {initiative.scorecard!r}; "

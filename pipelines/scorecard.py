@@ -8,7 +8,9 @@ from pipelines.metadata import table_metadata
 from pipelines.resources import WarehouseResource
 from settings import Settings
 from settings.clock import run_as_of
-from transforms.scoring import score_metrics
+from settings.commentary import commentary_table, load_commentary
+from settings.governance import governance_findings
+from transforms.scoring import initiative_rows, score_metrics
 
 METRIC_STATUS = dg.AssetKey(["scorecard", "metric_status"])
 
@@ -20,7 +22,9 @@ def scorecard_asset(settings: Settings) -> dg.AssetsDefinition:
         description=(
             "Each metric's complete periods scored 0-100 against threshold / target / stretch "
             "(or a band), with status (grey with a reason, stale when the source stopped), "
-            "trend and escalation; objective and perspective roll-ups with coverage."
+            "trend and escalation; objective and perspective roll-ups with coverage; owners' "
+            "commentary beside each figure; initiatives and their progress; the action log; "
+            "governance findings in scorecard.data_quality. One set of rows per scorecard_id."
         ),
         deps=[METRIC_VALUES],
         kinds={"sql", "duckdb"},
@@ -33,6 +37,7 @@ def scorecard_asset(settings: Settings) -> dg.AssetsDefinition:
         from transforms.catalogue import load_catalogue
 
         perspectives = {metric.id: metric.perspective for metric in load_catalogue()}
+        comments = load_commentary(settings.commentary, settings) if settings.commentary else []
         with warehouse.get().connect() as con:
             summary = score_metrics(
                 con,
@@ -40,13 +45,19 @@ def scorecard_asset(settings: Settings) -> dg.AssetsDefinition:
                 perspectives,
                 as_of=run_as_of(),
                 timezone=settings.calendar.timezone,
+                scorecards=settings.scorecard_metrics(),
+                commentary=commentary_table(comments),
+                initiatives=initiative_rows(settings.initiatives),
+                governance=governance_findings(settings),
+                due_days=settings.actions.due_days,
             )
             metadata = table_metadata(con, "scorecard.metric_status")
             latest = con.execute(
                 "SELECT metric_id, period_start, actual, score, status, reason "
-                "FROM scorecard.metric_status "
+                "FROM scorecard.metric_status WHERE scorecard_id = ? "
                 "QUALIFY row_number() OVER (PARTITION BY metric_id ORDER BY period_start DESC) = 1 "
-                "ORDER BY metric_id"
+                "ORDER BY metric_id",
+                [settings.scorecard_id],
             ).fetchall()
         metadata["latest"] = dg.MetadataValue.md(
             "| metric | period | actual | score | status | reason |\n|---|---|---|---|---|---|\n"

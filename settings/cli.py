@@ -24,6 +24,8 @@ def check_config(path: str | None) -> int:
         f"'{settings.schedule.cron}' {settings.schedule_timezone}; "
         f"{len(settings.metrics)} metrics configured"
     )
+    for warning in result.warnings:
+        print(f"warning: {warning}")
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,6 +31,8 @@ DEFAULT_CONFIG = "scorecard.yaml"
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$")
 _CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
+DEFAULT_SCORECARD = "default"
+GRAINS = ("week", "month", "quarter")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -81,6 +84,22 @@ class KpiSettings(_Strict):
     min_n: int = Field(default=5, ge=1)
 
 
+class GoalVersion(_Strict):
+    """Goals from an effective date on: earlier periods keep the goals they were scored with."""
+
+    effective: date
+    threshold: float | None = None
+    target: float | None = None
+    stretch: float | None = None
+    band: tuple[float, float] | None = None
+    weight: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _goals_in_order(self) -> GoalVersion:
+        _raise_goal_problems(self, "GoalVersion")
+        return self
+
+
 class MetricConfig(BaseModel):
     """Where a metric sits on the scorecard and its goals; KPI parameters are checked by the KPI
     runner, which knows them."""
@@ -102,20 +121,63 @@ class MetricConfig(BaseModel):
     critical: bool = False
     min_n: int | None = Field(default=None, ge=1)
     params: dict[str, Any] = Field(default_factory=dict)
+    # Later goals, each from its effective date; the keys above hold until the first of them.
+    goals: list[GoalVersion] = Field(default_factory=list)
+    # From this date on the metric keeps its history but is no longer scored or reported.
+    retired: date | None = None
 
     @model_validator(mode="after")
     def _goals_in_order(self) -> MetricConfig:
         """Goals that cannot be scored honestly are refused here, naming the key to fix."""
-        problems = [
-            InitErrorDetails(type=PydanticCustomError(kind, message), loc=(key,), input=None)
-            for key, kind, message in goal_problems(self)
-        ]
-        if problems:
-            raise ValidationError.from_exception_data("MetricConfig", problems)
+        _raise_goal_problems(self, "MetricConfig")
+        dates = [version.effective for version in self.goals]
+        if dates != sorted(set(dates)):
+            raise ValueError("goals: effective dates must be distinct and in ascending order")
         return self
 
 
-def goal_problems(metric: MetricConfig) -> list[tuple[str, str, str]]:
+def _raise_goal_problems(goals: Any, title: str) -> None:
+    problems = [
+        InitErrorDetails(type=PydanticCustomError(kind, message), loc=(key,), input=None)
+        for key, kind, message in goal_problems(goals)
+    ]
+    if problems:
+        raise ValidationError.from_exception_data(title, problems)
+
+
+class ScorecardConfig(_Strict):
+    """A further scorecard (e.g. a pilot): its metrics overlay the top-level ones of the same id."""
+
+    name: str | None = None
+    owner: str | None = None
+    metrics: dict[str, MetricConfig] = Field(default_factory=dict)
+
+
+class InitiativeConfig(_Strict):
+    """A funded piece of work and the objectives and metrics it is meant to move."""
+
+    name: str | None = None
+    owner: str | None = None
+    budget: float | None = Field(default=None, ge=0)
+    status: Literal["proposed", "active", "on_hold", "done", "cancelled"] = "active"
+    start: date | None = None
+    end: date | None = None
+    scorecard: str | None = None  # the default scorecard
+    objectives: list[str] = Field(default_factory=list)
+    metrics: list[str] = Field(default_factory=list)
+    # Periods after which metrics that have not moved raise a governance warning.
+    review_periods: int = Field(default=3, ge=1)
+
+
+class ActionSettings(_Strict):
+    """Days after the period that opened an action until it is due, per cadence."""
+
+    due_days: dict[Literal[GRAINS], int] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: {"week": 7, "month": 14, "quarter": 30}
+    )
+
+
+def goal_problems(metric: Any) -> list[tuple[str, str, str]]:
     """(key, error type, message) for each way the goals contradict each other.
 
     Direction is the sign of target - threshold, so threshold == target has none; stretch must lie
@@ -173,7 +235,29 @@ class Settings(_Strict):
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     notifications: Notifications = Field(default_factory=Notifications)
     kpi: KpiSettings = Field(default_factory=KpiSettings)
+    # The default scorecard: its id, owner and metrics (the top-level metrics section).
+    scorecard_id: str = DEFAULT_SCORECARD
+    owner: str | None = None
     metrics: dict[str, MetricConfig] = Field(default_factory=dict)
+    scorecards: dict[str, ScorecardConfig] = Field(default_factory=dict)
+    initiatives: dict[str, InitiativeConfig] = Field(default_factory=dict)
+    actions: ActionSettings = Field(default_factory=ActionSettings)
+    # Owners' commentary and decisions per metric and period (CSV or YAML; templates/commentary/).
+    commentary: str | None = None
+
+    @model_validator(mode="after")
+    def _known_scorecards(self) -> Settings:
+        if self.scorecard_id in self.scorecards:
+            raise ValueError(f"scorecards.{self.scorecard_id}: is the default scorecard's id")
+        known = {self.scorecard_id, *self.scorecards}
+        for key, initiative in self.initiatives.items():
+            initiative.scorecard = initiative.scorecard or self.scorecard_id
+            if initiative.scorecard not in known:
+                raise ValueError(
+                    f"initiatives.{key}.scorecard: unknown scorecard {initiative.scorecard!r}; "
+                    f"known: {', '.join(sorted(known))}"
+                )
+        return self
 
     @field_validator("sources")
     @classmethod
@@ -192,6 +276,32 @@ class Settings(_Strict):
     def metric_overrides(self) -> dict[str, dict[str, Any]]:
         """The metrics section as plain mappings, for the KPI runner."""
         return {k: v.model_dump(exclude_none=True) for k, v in self.metrics.items()}
+
+    def scorecard_owners(self) -> dict[str, str | None]:
+        return {
+            self.scorecard_id: self.owner,
+            **{key: card.owner for key, card in self.scorecards.items()},
+        }
+
+    def scorecard_metrics(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Each scorecard's metrics as plain mappings; a further scorecard's entry overlays the
+        top-level metric of the same id, key by key."""
+        cards = {self.scorecard_id: self.metric_overrides()}
+        for key, card in self.scorecards.items():
+            cards[key] = {
+                metric_id: MetricConfig.model_validate(
+                    {
+                        **(
+                            self.metrics[metric_id].model_dump(exclude_unset=True)
+                            if metric_id in self.metrics
+                            else {}
+                        ),
+                        **metric.model_dump(exclude_unset=True),
+                    }
+                ).model_dump(exclude_none=True)
+                for metric_id, metric in card.metrics.items()
+            }
+        return cards
 
 
 def check_timezone(value: str) -> str:

@@ -21,6 +21,7 @@ from connectors.files import expand_paths, split_patterns
 from connectors.http import SourceError, require_safe_url
 from connectors.registry import PATH_VARIABLES, URL_VARIABLES, source_from_env
 from settings.clock import run_as_of
+from settings.commentary import commentary_problems
 from settings.config import (
     DEFAULT_CONFIG,
     ConfigError,
@@ -30,6 +31,7 @@ from settings.config import (
     interpolate,
     load_settings,
 )
+from settings.governance import governance_findings
 from transforms.catalogue import resolve_metrics
 from warehouse.store import DEFAULT_WAREHOUSE
 
@@ -47,6 +49,8 @@ class Preflight:
     settings: Settings | None = None
     sources: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # Scorecard design findings: shown, never blocking (settings/governance.py).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -85,6 +89,11 @@ def preflight(
     if metrics is not None:
         for problem in metric_problems(metrics, str(file)):
             result.add(problem)
+    if result.settings is not None:
+        result.problems += [
+            p for p in commentary_problems(result.settings) if p not in result.problems
+        ]
+        result.warnings = [str(finding) for finding in governance_findings(result.settings)]
     if result.settings is not None or env.get("SCORECARD_SOURCES", "").strip():
         try:
             result.sources = enabled_sources(result.settings or Settings(), env)

@@ -1,8 +1,9 @@
--- Score each metric's headline value (dimension 'all', the metric's own grain) against its goals.
--- Inputs: kpi.metric_values, scorecard_goals (one row per configured metric, registered by
--- transforms/scoring.py) and the variable scoring_as_of (the run's "now" in the calendar's time
--- zone). The score model is in ../shared/reference/metrics.md; README "Reading the scorecard" says
--- how to read the result.
+-- Score each metric's headline value (dimension 'all', the metric's own grain) against its goals,
+-- for every scorecard of the config. Inputs: kpi.metric_values, scorecard_goals (one row per
+-- scorecard, metric and goal version, registered by transforms/scoring.py), scorecard_commentary
+-- (owners' notes) and the variable scoring_as_of (the run's "now" in the calendar's time zone).
+-- The score model is in ../shared/reference/metrics.md; README "Reading the scorecard" says how
+-- to read the result.
 WITH goals AS (
     SELECT
         *,
@@ -27,12 +28,17 @@ WITH goals AS (
     FROM scorecard_goals
 ),
 
+-- One row per metric on each scorecard (its goal versions share grain and cadence).
+cards AS (
+    SELECT DISTINCT scorecard_id, metric_id, grain, cadence, stale_after FROM goals
+),
+
 headline_rows AS (
     SELECT
         v.metric_id, v.grain, v.period_start, v.value, v.reason, v.period_complete,
         true AS kpi_row
     FROM kpi.metric_values AS v
-    JOIN goals AS g ON g.metric_id = v.metric_id AND g.grain = v.grain
+    SEMI JOIN cards AS c ON c.metric_id = v.metric_id AND c.grain = v.grain
     WHERE v.dimension = 'all'
 ),
 
@@ -40,32 +46,49 @@ headline_rows AS (
 -- after a source stopped delivering are there to be marked instead of the last value standing in.
 period_grid AS (
     SELECT
-        g.metric_id,
-        g.grain,
+        c.scorecard_id,
+        c.metric_id,
+        c.grain,
         CAST(unnest(generate_series(
             first_complete.period_start::TIMESTAMP,
-            getvariable('scoring_as_of') - g.cadence,
-            g.cadence
+            getvariable('scoring_as_of') - c.cadence,
+            c.cadence
         )) AS DATE) AS period_start
-    FROM goals AS g
+    FROM cards AS c
     JOIN (
-        SELECT metric_id, min(period_start) AS period_start
+        SELECT metric_id, grain, min(period_start) AS period_start
         FROM headline_rows
         WHERE period_complete
-        GROUP BY metric_id
-    ) AS first_complete USING (metric_id)
+        GROUP BY metric_id, grain
+    ) AS first_complete USING (metric_id, grain)
+),
+
+-- The goals in force for each period: a later version never rewrites an earlier period, and
+-- periods from a metric's retirement on have none, so they drop out of scoring and reports.
+versioned_grid AS (
+    SELECT p.*, g.goals_from
+    FROM period_grid AS p
+    JOIN goals AS g
+        ON g.scorecard_id = p.scorecard_id AND g.metric_id = p.metric_id
+        AND p.period_start >= coalesce(g.goals_from, DATE '0001-01-01')
+        AND p.period_start < coalesce(g.goals_to, DATE '9999-12-31')
 ),
 
 -- Complete periods only: a row the KPI step marked running (or left unmarked) is never scored.
 complete_periods AS (
-    SELECT p.metric_id, p.grain, p.period_start, h.value, h.reason, h.kpi_row IS NULL AS no_row
-    FROM period_grid AS p
+    SELECT
+        p.scorecard_id, p.metric_id, p.grain, p.period_start, p.goals_from, h.value, h.reason,
+        h.kpi_row IS NULL AS no_row
+    FROM versioned_grid AS p
     LEFT JOIN headline_rows AS h USING (metric_id, grain, period_start)
     WHERE h.period_complete OR h.kpi_row IS NULL
 ),
 
 numbered AS (
-    SELECT *, row_number() OVER (PARTITION BY metric_id ORDER BY period_start) AS period_number
+    SELECT
+        *,
+        row_number() OVER (PARTITION BY scorecard_id, metric_id ORDER BY period_start)
+            AS period_number
     FROM complete_periods
     WHERE value IS NOT NULL
 ),
@@ -73,22 +96,22 @@ numbered AS (
 baselines AS (
     -- The median of the first three complete periods that have a value, unless the definition
     -- gives one.
-    SELECT metric_id, median(value) AS first_periods_median
+    SELECT scorecard_id, metric_id, median(value) AS first_periods_median
     FROM numbered
     WHERE period_number <= 3
-    GROUP BY metric_id
+    GROUP BY scorecard_id, metric_id
 ),
 
 last_values AS (
-    SELECT metric_id, max(period_start) AS period_start
+    SELECT scorecard_id, metric_id, max(period_start) AS period_start
     FROM numbered
-    GROUP BY metric_id
+    GROUP BY scorecard_id, metric_id
 ),
 
 positioned AS (
     SELECT
         c.*,
-        g.perspective, g.objective, g.owner, g.threshold, g.target,
+        g.perspective, g.objective, g.owner, g.threshold, g.target, g.weight, g.cadence,
         g.stretch_or_default AS stretch, g.direction, g.band_low, g.band_high,
         coalesce(g.baseline, b.first_periods_median) AS baseline,
         l.period_start AS last_value_period,
@@ -109,11 +132,14 @@ positioned AS (
                 THEN (c.value - g.threshold) / (g.target - g.threshold)
             ELSE 1 + (c.value - g.target) / (g.stretch_or_default - g.target)
         END AS position,
-        lag(c.value) OVER (PARTITION BY c.metric_id ORDER BY c.period_start) AS previous_value
+        lag(c.value) OVER (PARTITION BY c.scorecard_id, c.metric_id ORDER BY c.period_start)
+            AS previous_value
     FROM complete_periods AS c
-    JOIN goals AS g USING (metric_id)
-    LEFT JOIN baselines AS b USING (metric_id)
-    LEFT JOIN last_values AS l USING (metric_id)
+    JOIN goals AS g
+        ON g.scorecard_id = c.scorecard_id AND g.metric_id = c.metric_id
+        AND g.goals_from IS NOT DISTINCT FROM c.goals_from
+    LEFT JOIN baselines AS b ON b.scorecard_id = c.scorecard_id AND b.metric_id = c.metric_id
+    LEFT JOIN last_values AS l ON l.scorecard_id = c.scorecard_id AND l.metric_id = c.metric_id
 ),
 
 -- Status follows the position, and the score (0 at one step below threshold, 33.3 at threshold,
@@ -161,16 +187,22 @@ with_escalation AS (
         *,
         status = 'red'
             OR (status = 'amber'
-                AND lag(status) OVER (PARTITION BY metric_id ORDER BY period_start) = 'amber')
+                AND lag(status) OVER (
+                    PARTITION BY scorecard_id, metric_id ORDER BY period_start
+                ) = 'amber')
             AS escalate
     FROM scored
 )
 
 SELECT
-    metric_id, grain, period_start, perspective, objective, owner,
-    value AS actual, baseline, threshold, target,
-    CASE WHEN direction = 'band' THEN NULL ELSE stretch END AS stretch,
-    direction, score, status, status_reason AS reason, trend,
+    e.scorecard_id, e.metric_id, e.grain, e.period_start, e.perspective, e.objective, e.owner,
+    e.value AS actual, e.baseline, e.threshold, e.target,
+    CASE WHEN e.direction = 'band' THEN NULL ELSE e.stretch END AS stretch,
+    e.weight, e.goals_from, e.direction, e.score, e.status, e.status_reason AS reason, e.trend,
     NULL AS signal,
-    coalesce(escalate, false) AS escalate
-FROM with_escalation
+    coalesce(e.escalate, false) AS escalate,
+    n.commentary, n.decision,
+    -- A red period nobody has explained yet: the monthly review's first agenda item.
+    e.status = 'red' AND n.commentary IS NULL AS missing_commentary
+FROM with_escalation AS e
+LEFT JOIN scorecard_commentary AS n USING (scorecard_id, metric_id, period_start)

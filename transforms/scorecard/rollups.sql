@@ -2,7 +2,8 @@
 -- metrics with data, and coverage = weight with data / all weight. Below 70% coverage a level
 -- says "insufficient data" instead of a number; a critical metric caps its parent's status.
 -- metric_status holds complete periods only, and a grey or stale metric has no score, so it
--- counts as missing here. Metrics without goals carry no weight.
+-- counts as missing here. Metrics without goals carry no weight. Each scorecard rolls up on its
+-- own, and each period with the weights (goal version) in force for it.
 WITH scored_goals AS (
     SELECT *
     FROM scorecard_goals
@@ -11,21 +12,26 @@ WITH scored_goals AS (
 ),
 
 periods AS (
-    SELECT DISTINCT grain, period_start FROM scorecard.metric_status
+    SELECT DISTINCT scorecard_id, grain, period_start FROM scorecard.metric_status
 ),
 
 -- Every goal in every period, so a metric without a value lowers coverage instead of vanishing.
 weighted AS (
-    SELECT g.metric_id, g.objective, g.perspective, p.grain, p.period_start, s.score, s.status,
-           g.weight, g.critical
+    SELECT g.scorecard_id, g.metric_id, g.objective, g.perspective, p.grain, p.period_start,
+           s.score, s.status, g.weight, g.critical
     FROM scored_goals AS g
-    JOIN periods AS p USING (grain)
+    JOIN periods AS p
+        ON p.scorecard_id = g.scorecard_id AND p.grain = g.grain
+        AND p.period_start >= coalesce(g.goals_from, DATE '0001-01-01')
+        AND p.period_start < coalesce(g.goals_to, DATE '9999-12-31')
     LEFT JOIN scorecard.metric_status AS s
-        ON s.metric_id = g.metric_id AND s.grain = p.grain AND s.period_start = p.period_start
+        ON s.scorecard_id = g.scorecard_id AND s.metric_id = g.metric_id
+        AND s.grain = p.grain AND s.period_start = p.period_start
 ),
 
 rolled AS (
     SELECT
+        scorecard_id,
         CASE WHEN grouping(objective) = 0 THEN 'objective' ELSE 'perspective' END AS level,
         coalesce(objective, perspective) AS name,
         CASE WHEN grouping(objective) = 0 THEN any_value(perspective) ELSE perspective END AS perspective,
@@ -38,14 +44,17 @@ rolled AS (
         bool_or(critical AND status = 'amber') AS critical_amber
     FROM weighted
     WHERE (objective IS NOT NULL OR perspective IS NOT NULL)
-    GROUP BY GROUPING SETS ((objective, grain, period_start), (perspective, grain, period_start))
+    GROUP BY GROUPING SETS (
+        (scorecard_id, objective, grain, period_start),
+        (scorecard_id, perspective, grain, period_start)
+    )
     HAVING coalesce(objective, perspective) IS NOT NULL
 )
 
 -- Status follows the published score with the metrics' cut-offs (33.3, 66.7, 100), so a roll-up
 -- of one metric at its threshold (33.3, amber) is amber too.
 SELECT
-    level, name, perspective, grain, period_start,
+    scorecard_id, level, name, perspective, grain, period_start,
     CASE WHEN coverage >= 0.7 THEN round(weighted_score, 1) END AS score,
     round(100 * coverage, 1) AS coverage,
     CASE

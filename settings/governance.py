@@ -1,0 +1,92 @@
+"""Is the scorecard itself well designed? Findings are warnings, never errors: they are shown by
+`itsm-scorecard check-config` and published in scorecard.data_quality (source 'scorecard')."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from settings.config import Settings
+
+MAX_METRICS_PER_OBJECTIVE = 3
+MAX_METRICS = 20
+
+
+@dataclass(frozen=True)
+class Finding:
+    scorecard_id: str
+    record_key: str  # '<scorecard_id>/<what>', so data_quality exposes the scorecard id
+    field: str
+    problem: str
+    value: str | None = None
+
+    def __str__(self) -> str:
+        detail = f" ({self.value})" if self.value else ""
+        return f"{self.record_key}: {self.field}: {self.problem}{detail}"
+
+
+def governance_findings(settings: Settings) -> list[Finding]:
+    """Design checks from the Balanced Scorecard practice, per scorecard of the config."""
+    findings = []
+    owners = settings.scorecard_owners()
+    initiatives = settings.initiatives
+    for card, metrics in settings.scorecard_metrics().items():
+        active = {
+            k: m for k, m in metrics.items() if m.get("enabled", True) and not m.get("retired")
+        }
+        if not owners.get(card):
+            findings.append(Finding(card, card, "owner", "scorecard has no owner"))
+        if len(active) > MAX_METRICS:
+            findings.append(
+                Finding(
+                    card,
+                    f"{card}/metrics",
+                    "metrics",
+                    f"more than {MAX_METRICS} metrics",
+                    str(len(active)),
+                )
+            )
+        per_objective = Counter(m["objective"] for m in active.values() if m.get("objective"))
+        for objective, count in sorted(per_objective.items()):
+            if count > MAX_METRICS_PER_OBJECTIVE:
+                problem = f"more than {MAX_METRICS_PER_OBJECTIVE} metrics for one objective"
+                findings.append(
+                    Finding(card, f"{card}/objectives/{objective}", "metrics", problem, str(count))
+                )
+        for metric_id, metric in active.items():
+            key = f"{card}/metrics/{metric_id}"
+            if not metric.get("objective"):
+                findings.append(Finding(card, key, "objective", "metric that no objective uses"))
+            if not metric.get("owner"):
+                findings.append(Finding(card, key, "owner", "metric has no owner"))
+        objectives = sorted(per_objective)
+        for objective in objectives:
+            owners_of = {m.get("owner") for m in active.values() if m.get("objective") == objective}
+            if owners_of == {None}:
+                findings.append(
+                    Finding(
+                        card, f"{card}/objectives/{objective}", "owner", "objective has no owner"
+                    )
+                )
+        for key, initiative in initiatives.items():
+            if initiative.scorecard != card:
+                continue
+            traced = set(initiative.objectives) & set(objectives) | {
+                active[m]["objective"]
+                for m in initiative.metrics
+                if m in active and active[m].get("objective")
+            }
+            if not traced:
+                findings.append(
+                    Finding(
+                        card,
+                        f"{card}/initiatives/{key}",
+                        "objectives",
+                        "initiative traces to no objective",
+                    )
+                )
+            if not initiative.owner:
+                findings.append(
+                    Finding(card, f"{card}/initiatives/{key}", "owner", "initiative has no owner")
+                )
+    return findings

@@ -1,0 +1,155 @@
+"""The action log over consecutive nights (SCORECARD_AS_OF moving a month at a time) on a real
+DuckDB file: actions open, persist without duplicates, resolve when the trigger clears and close
+when an owner records a decision; a re-run of the same night changes nothing."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from settings.commentary import Comment, commentary_table
+from transforms.scoring import score_metrics
+
+JAN, FEB, MAR, APR = (date(2026, m, 1) for m in (1, 2, 3, 4))
+# change_failure_rate, lower is better (T 15, G 10): 12 amber, 17.5 red, 17 red, 8 green.
+# sla_attainment, higher is better (T 90, G 95): 92, 93, 91 amber three months running, 96 green.
+VALUES = [
+    ("change_failure_rate", JAN, 12.0),
+    ("change_failure_rate", FEB, 17.5),
+    ("change_failure_rate", MAR, 17.0),
+    ("change_failure_rate", APR, 8.0),
+    ("sla_attainment", JAN, 92.0),
+    ("sla_attainment", FEB, 93.0),
+    ("sla_attainment", MAR, 91.0),
+    ("sla_attainment", APR, 96.0),
+]
+CFR = {"threshold": 15, "target": 10, "owner": "Change Manager", "objective": "Change safely"}
+SLA = {"threshold": 90, "target": 95, "owner": "SLM", "objective": "Keep promises"}
+SCORECARDS = {
+    "default": {"change_failure_rate": CFR, "sla_attainment": SLA},
+    "service_desk": {"sla_attainment": {**SLA, "owner": "Service Desk Lead"}},
+}
+# The owner's decision for March on the IT-wide scorecard only.
+DECISION = Comment(
+    "default",
+    "sla_attainment",
+    MAR,
+    "Two vendors missed response times",
+    "Vendor review booked; accept amber until Q3",
+    "SLM",
+    2,
+)
+
+
+def night(con, month: int, comments=()):
+    """One nightly scoring at 02:00 on the 1st of `month` (every earlier month is complete)."""
+    # Only the months before the night exist yet, as on the real night.
+    con.execute("DELETE FROM kpi.metric_values")
+    con.executemany(
+        "INSERT INTO kpi.metric_values (metric_id, grain, period_start, dimension, "
+        "dimension_value, value, unit, period_complete) VALUES (?, 'month', ?, 'all', 'all', ?, "
+        "'%', true)",
+        [row for row in VALUES if row[1].month < month],
+    )
+    score_metrics(
+        con,
+        {},
+        as_of=datetime(2026, month, 1, 2, tzinfo=UTC),
+        scorecards=SCORECARDS,
+        commentary=commentary_table(list(comments)),
+    )
+    return {
+        row[0]: row[1:]
+        for row in con.execute(
+            "SELECT action_id, status, opened_period, due_date, resolved_period, note, owner "
+            "FROM scorecard.actions ORDER BY action_id"
+        ).fetchall()
+    }
+
+
+RED = "default:change_failure_rate:all:red:2026-02-01"
+AMBER = "default:sla_attainment:all:amber_two_periods:2026-02-01"
+PILOT_AMBER = "service_desk:sla_attainment:all:amber_two_periods:2026-02-01"
+
+
+@pytest.fixture
+def con(warehouse):
+    with warehouse.connect() as connection:
+        yield connection
+
+
+def test_actions_open_persist_resolve_and_close_over_four_nights(con):
+    # 1 February: only January is complete: one amber period, no trigger yet.
+    assert night(con, 2) == {}
+
+    # 1 March: February red (17.5 > 15) and amber twice (92, 93) on both scorecards.
+    # Due: the period ends 1 March, plus 14 days for a monthly metric = 15 March.
+    march = night(con, 3)
+    assert march == {
+        RED: ("open", FEB, date(2026, 3, 15), None, None, "Change Manager"),
+        AMBER: ("open", FEB, date(2026, 3, 15), None, None, "SLM"),
+        PILOT_AMBER: ("open", FEB, date(2026, 3, 15), None, None, "Service Desk Lead"),
+    }
+    # Re-running the same night changes nothing, timestamps included.
+    before = con.execute("SELECT * FROM scorecard.actions ORDER BY action_id").fetchall()
+    night(con, 3)
+    assert con.execute("SELECT * FROM scorecard.actions ORDER BY action_id").fetchall() == before
+
+    # 1 April: March still red (17) and amber (91): the same three actions, no duplicates; the
+    # decision for March closes the IT-wide amber action only, with the decision as its note.
+    april = night(con, 4, [DECISION])
+    assert set(april) == {RED, AMBER, PILOT_AMBER}
+    assert april[RED][0] == "open"
+    assert april[AMBER][0] == "closed"
+    assert april[AMBER][4] == "Vendor review booked; accept amber until Q3"
+    assert april[PILOT_AMBER][0] == "open"
+
+    # 1 May: April green on both (8 < 10, 96 > 95): the open actions resolve in April; the
+    # closed one stays closed.
+    may = night(con, 5, [DECISION])
+    assert may[RED][:4] == ("resolved", FEB, date(2026, 3, 15), APR)
+    assert may[PILOT_AMBER][0] == "resolved"
+    assert may[AMBER][0] == "closed"
+    assert len(may) == 3
+
+
+def test_a_red_period_without_commentary_is_flagged(con):
+    night(con, 3)
+    flagged = con.execute(
+        "SELECT scorecard_id, metric_id, period_start, missing_commentary, commentary "
+        "FROM scorecard.metric_status WHERE status = 'red'"
+    ).fetchall()
+    # February's 17.5 is the only red period by 1 March.
+    assert flagged == [("default", "change_failure_rate", FEB, True, None)]
+    assert con.execute(
+        "SELECT scorecard_id, record_key, field FROM scorecard.data_quality "
+        "WHERE source = 'scorecard' AND table_name = 'metric_status'"
+    ).fetchall() == [("default", "default/change_failure_rate/2026-02-01", "commentary")]
+    explained = Comment("default", "change_failure_rate", FEB, "One bad release", None, None, 2)
+    night(con, 3, [explained])
+    assert con.execute(
+        "SELECT commentary, missing_commentary FROM scorecard.metric_status "
+        "WHERE metric_id = 'change_failure_rate' AND period_start = DATE '2026-02-01'"
+    ).fetchall() == [("One bad release", False)]
+    assert con.execute(
+        "SELECT count(*) FROM scorecard.data_quality WHERE table_name = 'metric_status'"
+    ).fetchall() == [(0,)]
+
+
+def test_each_scorecard_has_its_own_rows(con):
+    night(con, 5)
+    rows = dict(
+        con.execute(
+            "SELECT scorecard_id, count(*) FROM scorecard.metric_status GROUP BY 1"
+        ).fetchall()
+    )
+    # IT-wide: 2 metrics x 4 months; the pilot: 1 metric x 4 months.
+    assert rows == {"default": 8, "service_desk": 4}
+    objectives = con.execute(
+        "SELECT scorecard_id, objective FROM scorecard.objective_scores "
+        "WHERE period_start = DATE '2026-04-01' ORDER BY ALL"
+    ).fetchall()
+    assert objectives == [
+        ("default", "Change safely"),
+        ("default", "Keep promises"),
+        ("service_desk", "Keep promises"),
+    ]

@@ -1,0 +1,151 @@
+"""Commentary validation, governance findings, versioned goals and retired metrics, initiatives."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from settings.commentary import load_commentary
+from settings.config import ConfigError, Settings
+from settings.governance import governance_findings
+from transforms.scoring import initiative_rows, score_metrics
+
+SETTINGS = Settings.model_validate(
+    {
+        "owner": "CIO",
+        "metrics": {
+            "change_failure_rate": {
+                "threshold": 15,
+                "target": 10,
+                "owner": "Change Manager",
+                "objective": "Change safely",
+                # From April the goals tighten: T 12, G 8.
+                "goals": [{"effective": "2026-04-01", "threshold": 12, "target": 8}],
+            },
+            "reopen_rate": {
+                "threshold": 8,
+                "target": 5,
+                "objective": "Change safely",
+                "retired": "2026-03-01",
+            },
+            "csat": {"threshold": 75, "target": 85, "owner": "Head of Service Desk"},
+        },
+        "scorecards": {"service_desk": {"metrics": {"csat": {"objective": "Delight users"}}}},
+        "initiatives": {
+            "safer_releases": {
+                "name": "Safer releases",
+                "owner": "Head of Engineering",
+                "start": "2026-02-01",
+                "metrics": ["change_failure_rate"],
+                "review_periods": 2,
+            },
+            "orphan": {"owner": "PMO", "metrics": ["csat"]},
+        },
+    }
+)
+
+
+def test_commentary_errors_name_file_line_and_key(tmp_path):
+    file = tmp_path / "commentary.yaml"
+    file.write_text(
+        "- {metric: csat, period: 2026-03, commentary: Survey changed}\n"
+        "- {metric: nope, period: 2026-03, decision: x}\n"
+        "- {metric: csat, period: March, commentary: y, mood: sad}\n"
+    )
+    with pytest.raises(ConfigError) as error:
+        load_commentary(file, SETTINGS)
+    assert str(error.value).splitlines() == [
+        f"{file}:2: metric: 'nope' is not on scorecard 'default'",
+        f"{file}:3: mood: unknown key (expected scorecard, metric, period, commentary, "
+        "decision, author)",
+        f"{file}:3: period: expected YYYY-MM or YYYY-MM-DD (the period's first day)",
+    ]
+
+
+def test_commentary_csv_lines_count_the_header(tmp_path):
+    file = tmp_path / "commentary.csv"
+    file.write_text(
+        "scorecard,metric,period,commentary,decision\n"
+        "service_desk,csat,2026-03,Survey changed,\n"
+        "service_desk,reopen_rate,2026-03,,Drop it\n"
+    )
+    with pytest.raises(ConfigError, match=rf"{file}:3: metric: 'reopen_rate' is not on"):
+        load_commentary(file, SETTINGS)
+    file.write_text("metric,period,decision\ncsat,2026-03-01,Keep\n")
+    [comment] = load_commentary(file, SETTINGS)
+    assert (comment.scorecard_id, comment.period_start, comment.decision) == (
+        "default",
+        date(2026, 3, 1),
+        "Keep",
+    )
+
+
+def test_governance_findings():
+    found = {(f.record_key, f.problem) for f in governance_findings(SETTINGS)}
+    assert found == {
+        # reopen_rate is retired, so only change_failure_rate and csat count as active.
+        ("default/metrics/csat", "metric that no objective uses"),
+        ("service_desk", "scorecard has no owner"),
+        ("default/initiatives/orphan", "initiative traces to no objective"),
+    }
+
+
+@pytest.fixture
+def scored(warehouse):
+    # change_failure_rate 12 in Jan-Mar, 11 in Apr and May; reopen_rate 6 every month.
+    values = [
+        ("change_failure_rate", date(2026, m, 1), 12.0 if m <= 3 else 11.0) for m in range(1, 6)
+    ]
+    values += [("reopen_rate", date(2026, m, 1), 6.0) for m in range(1, 6)]
+    with warehouse.connect() as con:
+        con.executemany(
+            "INSERT INTO kpi.metric_values (metric_id, grain, period_start, dimension, "
+            "dimension_value, value, unit, period_complete) VALUES (?, 'month', ?, 'all', 'all', "
+            "?, '%', true)",
+            values,
+        )
+        score_metrics(
+            con,
+            {},
+            as_of=datetime(2026, 6, 1, 2, tzinfo=UTC),
+            scorecards=SETTINGS.scorecard_metrics(),
+            initiatives=initiative_rows(SETTINGS.initiatives),
+            governance=governance_findings(SETTINGS),
+        )
+        yield con
+
+
+def test_versioned_goals_never_rewrite_earlier_periods(scored):
+    rows = scored.execute(
+        "SELECT period_start, threshold, target, status, score FROM scorecard.metric_status "
+        "WHERE metric_id = 'change_failure_rate' ORDER BY period_start"
+    ).fetchall()
+    # March: 12 against T 15 G 10: position (12-15)/(10-15) = 0.6 -> 53.3 amber.
+    assert rows[2] == (date(2026, 3, 1), 15.0, 10.0, "amber", 53.3)
+    # April: 11 against T 12 G 8: position (11-12)/(8-12) = 0.25 -> 41.7 amber.
+    assert rows[3] == (date(2026, 4, 1), 12.0, 8.0, "amber", 41.7)
+
+
+def test_a_retired_metric_keeps_its_history_and_leaves_scoring(scored):
+    periods = scored.execute(
+        "SELECT period_start FROM scorecard.metric_status WHERE metric_id = 'reopen_rate'"
+    ).fetchall()
+    # Retired 1 March: January and February remain, nothing after.
+    assert sorted(p for (p,) in periods) == [date(2026, 1, 1), date(2026, 2, 1)]
+
+
+def test_initiative_progress_and_published_governance(scored):
+    progress = scored.execute(
+        "SELECT start_period, start_value, latest_period, latest_value, movement, improved, "
+        "moved_in_review_window FROM scorecard.initiative_progress "
+        "WHERE initiative_id = 'safer_releases'"
+    ).fetchall()
+    # Started February (12), latest May (11): down 1 on a lower-is-better metric. The review
+    # window is May and the two periods before it: 12, 11, 11 -> moved.
+    assert progress == [(date(2026, 2, 1), 12.0, date(2026, 5, 1), 11.0, -1.0, True, True)]
+    governance = scored.execute(
+        "SELECT scorecard_id, record_key FROM scorecard.data_quality "
+        "WHERE table_name = 'governance' ORDER BY record_key"
+    ).fetchall()
+    # orphan's csat has no values on the default card, so it has not moved either.
+    assert ("default", "default/initiatives/orphan") in governance
+    assert ("service_desk", "service_desk") in governance

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from transforms.signals import DEFAULT_BASELINE_PERIODS, apply_signals
 from warehouse.transaction import transaction
 
 SQL_DIR = Path(__file__).parent / "scorecard"
@@ -46,6 +47,7 @@ def goals_table(metrics: Mapping[str, Mapping[str, Any]], defaults: Mapping[str,
                 "band_high": band[1],
                 "weight": float(m.get("weight", 1.0)),
                 "critical": bool(m.get("critical", False)),
+                "target_date": _as_date(m.get("target_date")),
             }
         )
     schema = pa.schema(
@@ -63,6 +65,7 @@ def goals_table(metrics: Mapping[str, Mapping[str, Any]], defaults: Mapping[str,
             ("band_high", pa.float64()),
             ("weight", pa.float64()),
             ("critical", pa.bool_()),
+            ("target_date", pa.date32()),
         ]
     )
     return pa.Table.from_pylist(rows, schema=schema)
@@ -74,6 +77,7 @@ def score_metrics(
     perspective_defaults: Mapping[str, str] | None = None,
     as_of: datetime | None = None,
     timezone: str = "UTC",
+    signal_baseline_periods: int = DEFAULT_BASELINE_PERIODS,
 ) -> ScoringSummary:
     """Replace scorecard.metric_status and the roll-ups in one transaction.
 
@@ -92,6 +96,7 @@ def score_metrics(
         with transaction(con):
             con.execute("DELETE FROM scorecard.metric_status")
             con.execute(f"INSERT INTO scorecard.metric_status BY NAME ({_sql('metric_status')})")
+            apply_signals(con, baseline_periods=signal_baseline_periods)
             con.execute("DELETE FROM scorecard.objective_scores")
             con.execute("DELETE FROM scorecard.perspective_scores")
             rollups = _sql("rollups")
@@ -114,6 +119,11 @@ def score_metrics(
     finally:
         con.unregister("scorecard_goals")
     return ScoringSummary(*counts)
+
+
+def _as_date(value: date | str | None) -> date | None:
+    """YAML gives a date for 2026-12-31 but a string when quoted."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _sql(name: str) -> str:

@@ -36,7 +36,9 @@ def apply_signals(
             f"baseline (one moving range), got {baseline_periods}"
         )
     if trend_periods < 3:
-        raise ValueError(f"trend_periods: Mann-Kendall needs at least 3 periods, got {trend_periods}")
+        raise ValueError(
+            f"trend_periods: Mann-Kendall needs at least 3 periods, got {trend_periods}"
+        )
     con.execute("SET VARIABLE signal_baseline_periods = ?", [baseline_periods])
     con.execute("SET VARIABLE trend_periods = ?", [trend_periods])
     assignments = ", ".join(f"{column} = computed.{column}" for column in SIGNAL_COLUMNS)

@@ -1,4 +1,4 @@
-"""Fill the signal, trend and progress columns of scorecard.metric_status (SQL: scorecard/signals.sql)."""
+"""Fill the signal, trend and progress columns of scorecard.metric_status (signals.sql)."""
 
 from __future__ import annotations
 

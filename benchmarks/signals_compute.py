@@ -97,8 +97,11 @@ def _in_child(phase: str, args: argparse.Namespace, path: Path) -> dict:
     command = [sys.executable, __file__, "--phase", phase, "--warehouse", str(path)]
     command += ["--metrics", str(args.metrics), "--dimension-values", str(args.dimension_values)]
     command += ["--months", str(args.months)]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        # an out-of-memory failure is a figure too: show the child's last words
+        return {"failed": done.stderr.strip().splitlines()[-1]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -132,6 +135,9 @@ def main() -> None:
             f"peak RSS {generated['peak_rss_mb']} MB"
         )
         signals = _in_child("signals", args, path)
+        if "failed" in signals:
+            print(f"signals:  failed: {signals['failed']}")
+            return
         print(
             f"signals:  {signals['seconds']} s, peak RSS {signals['peak_rss_mb']} MB "
             f"({signals['rows_with_signal']:,} rows with a signal, "

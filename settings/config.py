@@ -125,6 +125,8 @@ class MetricConfig(BaseModel):
     goals: list[GoalVersion] = Field(default_factory=list)
     # From this date on the metric keeps its history but is no longer scored or reported.
     retired: date | None = None
+    # The date the target should be reached by: on_track compares with the straight line to it.
+    target_date: date | None = None
 
     @model_validator(mode="after")
     def _goals_in_order(self) -> MetricConfig:

@@ -98,6 +98,18 @@ EXPECTED = [
     ("deployment_days_per_week", "quarter", Q1, "all", "all", 5 * 168 / 2183),
     ("deployment_frequency", "week", date(2024, 1, 8), "all", "all", 2.0),
     ("deployment_days_per_week", "week", date(2024, 1, 8), "all", "all", 1.0),
+    # change lead time, opened -> actual end, the deployments above: Jan C1 48, C2 6, C3 24, C6 120
+    # (C4 has no actual end, C5 cancelled); Feb C9 3 (opened 21:30, implemented 00:30 Berlin)
+    ("change_lead_time", "month", JAN, "all", "all", 36.0),  # (24 + 48) / 2
+    ("change_lead_time_p90", "month", JAN, "all", "all", 98.4),  # 48 + 0.7 x (120 - 48)
+    ("change_lead_time", "month", FEB, "all", "all", 3.0),
+    ("change_lead_time_p90", "month", FEB, "all", "all", 3.0),
+    ("change_lead_time", "quarter", Q1, "all", "all", 24.0),  # [3, 6, 24, 48, 120]
+    ("change_lead_time_p90", "quarter", Q1, "all", "all", 91.2),  # 48 + 0.6 x 72
+    ("change_lead_time", "week", date(2024, 1, 8), "all", "all", 27.0),  # C1 48, C2 6
+    ("change_lead_time_p90", "week", date(2024, 1, 8), "all", "all", 43.8),  # 6 + 0.9 x 42
+    ("change_lead_time", "week", date(2024, 1, 29), "all", "all", 3.0),  # C9, Thu Feb 1
+    ("change_lead_time", "month", JAN, "service", "Email", 48.0),  # C1 48, C3 24, C6 120
     # availability, 24x7 from the service's first local day: Email from Jan 2 (30 days in Jan),
     # VPN from Jan 10 (22 days); Email loses 90 unplanned (O1 60 + O2's last 30) and 120 planned;
     # VPN loses 60 in Jan and 60 in Feb (O4 23:00-01:00 Berlin); O5 degradation is not downtime.
@@ -230,6 +242,11 @@ def test_ratio_rows_carry_numerator_denominator_and_coverage(berlin):
     # numerator / denominator = mean 9 h, far from the median 5 h
     assert (resolution["numerator"], resolution["denominator"]) == (36, 4)
     assert "excluded: canceled (1)" in resolution["coverage"]
+    lead_time = berlin[("change_lead_time", "month", JAN, "all", "all")]
+    # numerator / denominator: mean (48 + 6 + 24 + 120) / 4 = 49.5 h beside the median 36 h
+    assert (lead_time["numerator"], lead_time["denominator"], lead_time["n"]) == (198, 4, 4)
+    assert "excluded: no actual end (1)" in lead_time["coverage"]  # C4
+    assert "excluded: cancelled (1)" in lead_time["coverage"]  # C5
     worst_january = berlin[("service_availability_worst", "month", JAN, "all", "all")]
     assert worst_january["coverage"].startswith("2 services; lowest: Email")
     email_march = berlin[("service_availability", "month", MAR, "service", "Email")]

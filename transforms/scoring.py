@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from settings.config import DEFAULT_SCORECARD
+from transforms.signals import DEFAULT_BASELINE_PERIODS, apply_signals
 from warehouse.transaction import transaction
 
 SQL_DIR = Path(__file__).parent / "scorecard"
@@ -34,6 +35,7 @@ _GOALS_SCHEMA = pa.schema(
         ("band_high", pa.float64()),
         ("weight", pa.float64()),
         ("critical", pa.bool_()),
+        ("target_date", pa.date32()),
         ("goals_from", pa.date32()),
         ("goals_to", pa.date32()),
     ]
@@ -92,6 +94,7 @@ def goals_table(
                     "band_high": band[1],
                     "weight": float(goals.get("weight") or 1.0),
                     "critical": bool(m.get("critical", False)),
+                    "target_date": _as_date(m.get("target_date")),
                     "goals_from": version["effective"],
                     "goals_to": end,
                 }
@@ -111,6 +114,7 @@ def score_metrics(
     initiatives: Sequence[Mapping[str, Any]] = (),
     governance: Sequence[Any] = (),
     due_days: Mapping[str, int] | None = None,
+    signal_baseline_periods: int = DEFAULT_BASELINE_PERIODS,
 ) -> ScoringSummary:
     """Replace metric_status, the roll-ups, initiatives and the scorecard's data_quality rows, and
     bring the action log up to date, in one transaction.
@@ -162,6 +166,7 @@ def score_metrics(
         with transaction(con):
             con.execute("DELETE FROM scorecard.metric_status")
             con.execute(f"INSERT INTO scorecard.metric_status BY NAME ({_sql('metric_status')})")
+            apply_signals(con, baseline_periods=signal_baseline_periods)
             con.execute("DELETE FROM scorecard.objective_scores")
             con.execute("DELETE FROM scorecard.perspective_scores")
             rollups = _sql("rollups")
@@ -240,6 +245,11 @@ def initiative_rows(initiatives: Mapping[str, Any]) -> list[dict[str, Any]]:
         }
         for key, i in initiatives.items()
     ]
+
+
+def _as_date(value: date | str | None) -> date | None:
+    """YAML gives a date for 2026-12-31 but a string when quoted."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _sql(name: str) -> str:

@@ -32,22 +32,22 @@ INSERT INTO core.requests (request_id, source, number, opened_at, fulfilled_at, 
 ('R3', 'servicenow', 'RITM3', '2024-01-20 00:00+00', NULL, '2024-01-21 00:00+00', 'cancelled', 'Email', 'Group A', 'portal');
 
 INSERT INTO core.changes (change_id, source, number, type, state, outcome, actual_end, closed_at,
-    service, assignment_group, backed_out, is_production) VALUES
-('C1', 'servicenow', 'CHG1', 'normal', 'closed', 'successful', '2024-01-10 09:00+00', '2024-01-11 00:00+00', 'Email', 'Group A', false, NULL),
+    service, assignment_group, backed_out, is_production, opened_at) VALUES
+('C1', 'servicenow', 'CHG1', 'normal', 'closed', 'successful', '2024-01-10 09:00+00', '2024-01-11 00:00+00', 'Email', 'Group A', false, NULL, '2024-01-08 09:00+00'),
 -- C2: successful by its outcome, but incident I8 names it as caused_by: failed
-('C2', 'servicenow', 'CHG2', 'normal', 'closed', 'successful', '2024-01-10 15:00+00', NULL, 'VPN', 'Group B', false, NULL),
-('C3', 'servicenow', 'CHG3', 'normal', 'closed', 'unsuccessful', '2024-01-15 10:00+00', NULL, 'Email', 'Group A', false, NULL),
+('C2', 'servicenow', 'CHG2', 'normal', 'closed', 'successful', '2024-01-10 15:00+00', NULL, 'VPN', 'Group B', false, NULL, '2024-01-10 09:00+00'),
+('C3', 'servicenow', 'CHG3', 'normal', 'closed', 'unsuccessful', '2024-01-15 10:00+00', NULL, 'Email', 'Group A', false, NULL, '2024-01-14 10:00+00'),
 -- C4: no actual end, so its closing places it; backed out: failed
-('C4', 'servicenow', 'CHG4', 'emergency', 'closed', 'successful', NULL, '2024-01-20 10:00+00', 'VPN', 'Group B', true, NULL),
-('C5', 'servicenow', 'CHG5', 'normal', 'canceled', NULL, NULL, '2024-01-22 10:00+00', 'Email', 'Group A', NULL, NULL),
+('C4', 'servicenow', 'CHG4', 'emergency', 'closed', 'successful', NULL, '2024-01-20 10:00+00', 'VPN', 'Group B', true, NULL, '2024-01-19 10:00+00'),
+('C5', 'servicenow', 'CHG5', 'normal', 'canceled', NULL, NULL, '2024-01-22 10:00+00', 'Email', 'Group A', NULL, NULL, '2024-01-21 10:00+00'),
 -- C6: completed, outcome never recorded
-('C6', 'servicenow', 'CHG6', 'standard', 'closed', NULL, '2024-01-25 10:00+00', NULL, 'Email', 'Group A', NULL, NULL),
+('C6', 'servicenow', 'CHG6', 'standard', 'closed', NULL, '2024-01-25 10:00+00', NULL, 'Email', 'Group A', NULL, NULL, '2024-01-20 10:00+00'),
 -- C7: not a production change
-('C7', 'servicenow', 'CHG7', 'normal', 'closed', 'successful_issues', '2024-02-10 10:00+00', NULL, 'Email', 'Group A', false, false),
+('C7', 'servicenow', 'CHG7', 'normal', 'closed', 'successful_issues', '2024-02-10 10:00+00', NULL, 'Email', 'Group A', false, false, '2024-02-09 10:00+00'),
 -- C8: still open
-('C8', 'servicenow', 'CHG8', 'normal', 'implement', NULL, NULL, NULL, 'Email', 'Group A', NULL, NULL),
+('C8', 'servicenow', 'CHG8', 'normal', 'implement', NULL, NULL, NULL, 'Email', 'Group A', NULL, NULL, '2024-03-01 10:00+00'),
 -- C9: ends 2024-01-31 23:30 UTC = 2024-02-01 in Berlin
-('C9', 'servicenow', 'CHG9', 'normal', 'closed', 'unsuccessful', '2024-01-31 23:30+00', NULL, 'VPN', 'Group B', false, NULL);
+('C9', 'servicenow', 'CHG9', 'normal', 'closed', 'unsuccessful', '2024-01-31 23:30+00', NULL, 'VPN', 'Group B', false, NULL, '2024-01-31 20:30+00');
 
 INSERT INTO core.sla_records (sla_record_id, source, task_id, sla_name, stage, breached, start_time,
     end_time, service, priority) VALUES

@@ -45,6 +45,7 @@ def apply_signals(
     con.execute(
         f"UPDATE scorecard.metric_status AS status SET {assignments} "
         f"FROM ({SIGNALS_SQL.read_text()}) AS computed "
-        "WHERE status.scorecard_id = computed.scorecard_id AND status.metric_id = computed.metric_id AND status.grain = computed.grain "
+        "WHERE status.scorecard_id = computed.scorecard_id "
+        "AND status.metric_id = computed.metric_id AND status.grain = computed.grain "
         "AND status.period_start = computed.period_start"
     )

@@ -1,8 +1,9 @@
 """A ServiceNow load in its own process, so a test can SIGKILL it anywhere and read its memory.
 
-`python -m tests.faults.loader WAREHOUSE` reads SERVICENOW_* from the environment, lands every
+`python -m tests.faults.loader WAREHOUSE [--publish]` reads SERVICENOW_* from the environment, lands every
 stream with warehouse/ingest.py `ingest` (the loop the nightly job runs) and prints one line per
-landed page ("landed <records>"), then "done <json>" with the records read and its peak RSS.
+landed page ("landed <records>"), then "done <json>" with the records read, its peak RSS and CPU time. With --publish it then publishes the
+BI copy (warehouse/publish.py), as the nightly job's last step does.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from connectors.base import Page, Stream
 from connectors.http import RetryPolicy
 from warehouse import Warehouse
 from warehouse.ingest import ingest
+from warehouse.publish import publish
 
 
 class ReportingSource:
@@ -41,11 +43,19 @@ def main() -> None:
     source = servicenow.from_env(os.environ)
     # Injected faults come often; waiting out the production backoff would only slow the test.
     source.client.policy = RetryPolicy(max_attempts=8, base_delay=0.01, max_delay=0.05)
-    with Warehouse.at(sys.argv[1], memory_limit="512MB").connect() as con:
+    warehouse = Warehouse.at(sys.argv[1], memory_limit="512MB")
+    with warehouse.connect() as con:
         print("started", flush=True)
         load = ingest(con, ReportingSource(source), run_id="fault-suite", origin=source.instance_url)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print("done " + json.dumps({"records": load.received, "peak_rss_mb": peak_kb / 1024}))
+    if "--publish" in sys.argv[2:]:
+        publish(warehouse)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    figures = {
+        "records": load.received,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+    }
+    print("done " + json.dumps(figures))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ class FaultScale:
 
 
 SCALES = {
-    "small": FaultScale("small", 30_000, 600, 50),
+    "small": FaultScale("small", 20_000, 1_000, 50),
     "full": FaultScale("full", 1_000_000, 1_000, 200),
 }
 

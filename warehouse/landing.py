@@ -94,9 +94,7 @@ def land_page(
         {
             "record_key": pa.array([k for k, _, _ in keyed], pa.string()),
             "record_version": pa.array([v for _, v, _ in keyed], pa.string()),
-            "record": pa.array(
-                [_json_text(r) for _, _, r in keyed], pa.string()
-            ),
+            "record": pa.array([_json_text(r) for _, _, r in keyed], pa.string()),
         }
     )
     deletions = _deletions(source, stream, page)

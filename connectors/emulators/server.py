@@ -15,9 +15,9 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
@@ -93,6 +93,12 @@ def default_unavailable(status: int) -> Reply:
     return Reply(status, {"error": {"message": "Service unavailable (injected)"}})
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client killed mid-request (the fault suite's SIGKILLs) is expected, not an error.
+        log.debug("emulator: connection from %s ended abruptly", client_address, exc_info=True)
+
+
 class EmulatorServer:
     """Serve an Api on 127.0.0.1 in a background thread; use as a context manager."""
 
@@ -104,7 +110,7 @@ class EmulatorServer:
         self.requests = 0
         self.faults_injected = 0
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        self._httpd = _Server((host, port), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 

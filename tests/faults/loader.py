@@ -46,7 +46,9 @@ def main() -> None:
     warehouse = Warehouse.at(sys.argv[1], memory_limit="512MB")
     with warehouse.connect() as con:
         print("started", flush=True)
-        load = ingest(con, ReportingSource(source), run_id="fault-suite", origin=source.instance_url)
+        load = ingest(
+            con, ReportingSource(source), run_id="fault-suite", origin=source.instance_url
+        )
     if "--publish" in sys.argv[2:]:
         publish(warehouse)
     usage = resource.getrusage(resource.RUSAGE_SELF)

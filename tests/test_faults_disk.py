@@ -24,7 +24,7 @@ from connectors.emulators.servicenow import DEMO_CREDENTIALS, serve
 from connectors.emulators.servicenow_demo import demo_tables
 from tests.conftest import REPO
 from tests.faults.ground_truth import emulator_versions, raw_versions
-from tests.test_faults_kills import loader_env
+from tests.faults.processes import loader_env
 
 pytestmark = pytest.mark.faults
 

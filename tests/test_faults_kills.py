@@ -9,14 +9,11 @@ the points; SCORECARD_FAULT_SEED replays them.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -24,7 +21,6 @@ from connectors.emulators.catalogue import demo_as_of
 from connectors.emulators.server import Faults
 from connectors.emulators.servicenow import DEMO_CREDENTIALS, Churn, serve
 from connectors.emulators.servicenow_demo import demo_tables
-from tests.conftest import REPO
 from tests.faults.ground_truth import (
     differing_core_rows,
     duplicate_ids,
@@ -32,6 +28,7 @@ from tests.faults.ground_truth import (
     raw_versions,
     stage_servicenow,
 )
+from tests.faults.processes import loader_env, run_to_the_end, start_loader
 from tests.faults.scale import fault_scale
 
 pytestmark = pytest.mark.faults
@@ -44,30 +41,6 @@ def kill_points(seed: int, count: int = KILLS) -> list[tuple[int, float]]:
     """(pages to let land, then seconds to wait) before each SIGKILL."""
     rng = random.Random(seed)
     return [(rng.randint(0, 8), round(rng.uniform(0.0, 0.03), 4)) for _ in range(count)]
-
-
-def loader_env(url: str, page_size: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SERVICENOW_", "SCORECARD_"))}
-    return {
-        **env,
-        "PYTHONPATH": str(REPO),
-        "SERVICENOW_INSTANCE_URL": url,
-        "SERVICENOW_USERNAME": DEMO_CREDENTIALS.username,
-        "SERVICENOW_PASSWORD": DEMO_CREDENTIALS.password,
-        "SERVICENOW_PAGE_SIZE": str(page_size),
-    }
-
-
-def start_loader(warehouse: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.faults.loader", str(warehouse)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        start_new_session=True,
-    )
 
 
 def kill_after(process: subprocess.Popen[str], pages: int, seconds: float) -> str:
@@ -86,19 +59,6 @@ def kill_after(process: subprocess.Popen[str], pages: int, seconds: float) -> st
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     return f"killed after {landed} pages + {seconds}s"
-
-
-def run_to_the_end(warehouse: Path, env: dict[str, str]) -> dict:
-    finished = subprocess.run(
-        [sys.executable, "-m", "tests.faults.loader", str(warehouse)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    return json.loads(finished.stdout.strip().splitlines()[-1].removeprefix("done "))
 
 
 def test_twenty_kills_then_one_clean_run_leave_exactly_the_instances_records(tmp_path):

@@ -28,7 +28,7 @@ from tests.faults.ground_truth import (
     raw_versions,
     stage_servicenow,
 )
-from tests.test_faults_kills import loader_env, run_to_the_end
+from tests.faults.processes import loader_env, run_to_the_end
 
 pytestmark = pytest.mark.faults
 

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class FaultScale:
     name: str
-    # Records sharing one sys_updated_on second, read by keyset paging.
-    same_second_records: int
+    # A burst of records updated within `burst_seconds`, read by keyset paging: at small scale
+    # all in one second (the hardest case for paging), at full scale a million in one day.
+    burst_records: int
+    burst_seconds: int
     # Peak resident memory the loading process may reach while reading them.
     loader_rss_limit_mb: int
     # Records per page of the killed loads: smaller pages, more places to be killed.
@@ -22,8 +24,8 @@ class FaultScale:
 
 
 SCALES = {
-    "small": FaultScale("small", 20_000, 1_000, 50),
-    "full": FaultScale("full", 1_000_000, 1_000, 200),
+    "small": FaultScale("small", 20_000, 1, 1_000, 50),
+    "full": FaultScale("full", 1_000_000, 86_400, 1_000, 200),
 }
 
 

@@ -195,16 +195,34 @@ class HttpClient:
         return min(self.policy.max_delay, max(computed, server_wait or 0.0))
 
     def fetch_json(self, request: Request) -> tuple[requests.Response, Any]:
-        response = self.send(request)
-        if response.status_code >= 400:
-            raise self._refusal(request, response)
-        try:
-            return response, response.json()
-        except ValueError as exc:
-            raise SourceError(
-                f"{self.source}: response for {request.context or redact(request.url)} "
-                f"is not JSON: {response.text[:200]!r}"
-            ) from exc
+        """Send and decode; an answer that is not whole JSON (a proxy cut it short) is asked
+        again like a 503, and after the last attempt fails the read, naming what was read."""
+        for attempt in range(1, self.policy.max_attempts + 1):
+            response = self.send(request)
+            if response.status_code >= 400:
+                raise self._refusal(request, response)
+            try:
+                return response, response.json()
+            except ValueError as exc:
+                problem = f"{len(response.content)} bytes that are not whole JSON"
+                if attempt == self.policy.max_attempts:
+                    raise SourceError(
+                        f"{self.source}: gave up reading {request.context or redact(request.url)}"
+                        f" after {attempt} attempts: the answer was {problem}, starting "
+                        f"{response.text[:120]!r}"
+                    ) from exc
+            delay = self._backoff(attempt, None)
+            log.warning(
+                "%s: %s reading %s; retry %d/%d in %.1fs",
+                self.source,
+                problem,
+                request.context or redact(request.url),
+                attempt,
+                self.policy.max_attempts - 1,
+                delay,
+            )
+            self.sleep(delay)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _refusal(self, request: Request, response: requests.Response) -> SourceError:
         """The error for a 4xx/5xx answer: permanent unless waiting could change the answer."""

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from connectors.base import Page, Stream
+from connectors.base import Page, Record, Stream
 from connectors.removals import DeletionLog, WindowPage
 from warehouse.transaction import transaction
 
@@ -94,9 +94,7 @@ def land_page(
         {
             "record_key": pa.array([k for k, _, _ in keyed], pa.string()),
             "record_version": pa.array([v for _, v, _ in keyed], pa.string()),
-            "record": pa.array(
-                [json.dumps(r, separators=(",", ":")) for _, _, r in keyed], pa.string()
-            ),
+            "record": pa.array([_json_text(r) for _, _, r in keyed], pa.string()),
         }
     )
     deletions = _deletions(source, stream, page)
@@ -133,6 +131,16 @@ def land_page(
                 [source, stream.name, page.cursor, len(keyed), run_id],
             )
     return LandingResult(received=len(keyed), stored=stored, removed=removed)
+
+
+def _json_text(record: Record) -> str:
+    """The record as JSON DuckDB accepts: a lone UTF-16 surrogate (valid in a JSON escape, not
+    in UTF-8) would fail the whole page, so it becomes U+FFFD, as any UTF-8 decoder shows it."""
+    text = json.dumps(record, separators=(",", ":"))
+    if "\\ud" not in text:  # no astral character and no surrogate: the common case
+        return text
+    text = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _count(result: duckdb.DuckDBPyConnection) -> int:

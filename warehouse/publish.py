@@ -17,7 +17,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from warehouse.store import Warehouse
+import duckdb
+
+from warehouse.store import Warehouse, WarehouseError
 
 BI_STORAGE_VERSION = "v1.4.0"
 
@@ -59,8 +61,15 @@ def publish(warehouse: Warehouse) -> PublishResult:
         # A writer still holding the old file may have flushed its log again meanwhile.
         stale_wal.unlink(missing_ok=True)
         _sync_folder(target.parent)
+    except (OSError, duckdb.Error) as exc:
+        # A full disk or a read-only folder: the rename never happened, the old copy is whole.
+        raise WarehouseError(
+            f"could not publish {target}: {exc}. The published copy is unchanged; free space "
+            f"in, or allow writing to, {target.parent} and run again."
+        ) from exc
     finally:
         staging.unlink(missing_ok=True)
+        staging.with_name(staging.name + ".wal").unlink(missing_ok=True)
     return PublishResult(target, target.stat().st_size, tables, time.monotonic() - started)
 
 

@@ -53,7 +53,14 @@ def writer_lock(
             _leave(key)
         return
 
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise OSError(
+            exc.errno,
+            f"cannot take the warehouse writer lock {path} ({exc.strerror}); the folder "
+            f"{path.parent} must be writable by this process",
+        ) from exc
     try:
         _acquire(fd, path, report_every)
         _write_holder(fd, holder)

@@ -2,7 +2,9 @@
 
 An emulator module only says how its API answers a call (`Api.handle`) and how it says "slow
 down"; this module serves it over real HTTP on loopback and injects the faults that connectors
-must survive: throttling, 5xx, slow answers and dropped connections. An API may also say how
+must survive: throttling, 5xx (or 401/403: a credential that expires), slow answers, dropped
+connections, bodies cut short (truncated JSON) and hostile records (`rewrite`), from a given
+request on (`start_after`: earlier pages are served whole). An API may also say how
 its injected 5xx looks (`unavailable(status)`) and keep its own clock for the Date header
 (`server_clock()`), since some clients take the server's time as their next cursor.
 """
@@ -13,6 +15,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
@@ -60,14 +63,22 @@ class Api(Protocol):
 
 @dataclass
 class Faults:
-    """Deterministic fault schedule: every Nth request gets the fault (0 = never)."""
+    """Deterministic fault schedule: every Nth request gets the fault (0 = never).
+
+    Counting starts after the first `start_after` requests, which are always served whole.
+    `rewrite` receives the decoded body of every answer the API gives and returns what to send
+    instead, so a test can serve records with wrong types, missing fields or odd text.
+    """
 
     throttle_every: int = 0
     retry_after: float = 0.05
     error_every: int = 0
     error_status: int = 503
     drop_every: int = 0
+    truncate_every: int = 0
     delay: float = 0.0
+    start_after: int = 0
+    rewrite: Callable[[Any], Any] | None = None
 
 
 def default_throttled(retry_after: float) -> Reply:
@@ -82,6 +93,12 @@ def default_unavailable(status: int) -> Reply:
     return Reply(status, {"error": {"message": "Service unavailable (injected)"}})
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client killed mid-request (the fault suite's SIGKILLs) is expected, not an error.
+        log.debug("emulator: connection from %s ended abruptly", client_address, exc_info=True)
+
+
 class EmulatorServer:
     """Serve an Api on 127.0.0.1 in a background thread; use as a context manager."""
 
@@ -93,7 +110,7 @@ class EmulatorServer:
         self.requests = 0
         self.faults_injected = 0
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        self._httpd = _Server((host, port), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -121,12 +138,15 @@ class EmulatorServer:
     def _next_fault(self) -> str | None:
         with self._lock:
             self.requests += 1
-            n = self.requests
             f = self.faults
+            n = self.requests - f.start_after
+            if n <= 0:
+                return None
             for name, every in (
                 ("drop", f.drop_every),
                 ("throttle", f.throttle_every),
                 ("error", f.error_every),
+                ("truncate", f.truncate_every),
             ):
                 if every and n % every == 0:
                     self.faults_injected += 1
@@ -183,7 +203,13 @@ class EmulatorServer:
                     except Exception as exc:  # an emulator bug must show, not hang the client
                         log.exception("emulator failed on %s %s", self.command, self.path)
                         reply = Reply(500, {"error": {"message": f"emulator error: {exc}"}})
+                    rewrite = server.faults.rewrite
+                    if rewrite is not None and not isinstance(reply.body, bytes):
+                        reply.body = rewrite(reply.body)
                 payload = reply.encode()
+                if fault == "truncate":
+                    # A well-formed HTTP answer whose JSON stops halfway, as a broken proxy sends.
+                    payload = payload[: len(payload) // 2]
                 self.send_response(reply.status)
                 headers = {"Content-Type": "application/json", **reply.headers}
                 for name, value in headers.items():

@@ -14,6 +14,12 @@ unparseable_dates AS (
     )
 ),
 
+missing_opened AS (
+    SELECT number, 'opened_at' AS field, 'missing opened_at' AS problem, NULL AS value
+    FROM incidents
+    WHERE coalesce(record ->> '$.opened_at.value', '') = ''
+),
+
 unknown_states AS (
     SELECT number, 'state' AS field, 'unknown state code' AS problem,
            record ->> '$.state.value' AS value
@@ -39,6 +45,7 @@ resolved_before_opened AS (
 
 problems AS (
     SELECT * FROM unparseable_dates
+    UNION ALL SELECT * FROM missing_opened
     UNION ALL SELECT * FROM unknown_states
     UNION ALL SELECT * FROM unknown_priorities
     UNION ALL SELECT * FROM resolved_before_opened

@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,12 +47,14 @@ def _as_server_user(command: list[str]) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+def postgres() -> Iterator[PostgresServer]:
     require(
         all(shutil.which(tool) for tool in ("initdb", "pg_ctl", "postgres")),
         "PostgreSQL server binaries (initdb, pg_ctl) not on PATH",
     )
-    root = tmp_path_factory.mktemp("postgres")
+    # Not under pytest's own temporary folder: that is private to root, and the server user must
+    # be able to reach its data folder.
+    root = Path(tempfile.mkdtemp(prefix="scorecard-postgres-"))
     data_dir = root / "data"
     if os.geteuid() == 0:
         root.chmod(0o755)
@@ -86,3 +89,4 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServe
             _as_server_user(["pg_ctl", "-D", str(data_dir), "-m", "fast", "-w", "stop"]),
             capture_output=True,
         )
+        shutil.rmtree(root, ignore_errors=True)

@@ -143,7 +143,8 @@ def _load(
             )
             csv_file = Path(scratch) / f"{schema}.{table}.csv"
             source.execute(
-                f'COPY (SELECT * FROM "{schema}"."{table}") TO \'{csv_file}\' (FORMAT csv)'
+                f'COPY (SELECT * FROM "{schema}"."{table}") '
+                f"TO '{csv_file}' (FORMAT csv, HEADER false)"
             )
             with (
                 cur.copy(sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(target)) as copy,

@@ -12,7 +12,7 @@ from pipelines.core import core_assets, core_key
 from pipelines.ingest import ingest_asset
 from pipelines.kpi import METRIC_VALUES, kpi_asset
 from pipelines.preflight import configuration
-from pipelines.publish import publish_asset
+from pipelines.publish import PUBLISH_URL, postgres_publish_asset, publish_asset
 from pipelines.recovery import dead_run_sensor
 from pipelines.resources import SourcesResource, WarehouseResource
 from pipelines.scorecard import METRIC_STATUS, scorecard_asset
@@ -32,6 +32,7 @@ assets = [
     kpi_asset(settings),
     scorecard_asset(settings),
     publish_asset([*[core_key(t) for t in CORE_TABLES], METRIC_VALUES, METRIC_STATUS]),
+    *([postgres_publish_asset()] if os.environ.get(PUBLISH_URL) else []),
 ]
 
 published = os.environ.get("SCORECARD_WAREHOUSE") or DEFAULT_WAREHOUSE

@@ -2,11 +2,14 @@
 
 import threading
 
+import dagster as dg
 import psycopg
 import pytest
 
+from pipelines.publish import postgres_publish_asset
+from pipelines.resources import WarehouseResource
 from tests.bi_fixture import build_bi_fixture
-from tests.postgres_server import postgres  # noqa: F401  (the session's PostgreSQL server)
+from tests.postgres_server import SUPERUSER, postgres  # noqa: F401  (the session's server)
 from warehouse import Warehouse
 from warehouse.bi_views import BI_VIEWS
 from warehouse.postgres import PostgresPublishError, publish_to_postgres
@@ -47,9 +50,12 @@ def test_reader_role_reads_every_view_and_the_scorecard_tables_and_cannot_write(
 ):
     warehouse = published_fixture(tmp_path)
     result = publish_to_postgres(warehouse.published_path, postgres.url(database=database), READER)
-    # 9 bi views + 7 scorecard tables (metric_status, objective/perspective scores, initiatives,
-    # actions, data_quality ... as many as the file has).
-    assert result.tables >= len(BI_VIEWS) + 5
+    # 9 bi views + 6 scorecard tables (metric_status, objective_scores, perspective_scores,
+    # initiatives, actions, data_quality). Rows: bi 2 current + 2 to date + 4 history +
+    # 2 objective history + 1 action + 2 incidents + 1 change + 1 request + 2 costs = 17;
+    # scorecard 4 metric_status + 2 objective_scores + 1 action = 7.
+    assert (result.tables, result.rows) == (15, 24)
+    assert "@127.0.0.1" in result.url
     with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
         # The publisher created the reader role; an administrator grants it to BI logins.
         assert admin.execute(
@@ -145,3 +151,27 @@ def test_the_password_never_appears_in_an_error(postgres, tmp_path):  # noqa: F8
     assert "no_such_database" in message
     assert "s3cret-Pa55" not in message
     assert failure.value.__cause__ is None
+
+
+def test_the_publish_postgres_asset_reports_without_the_password(
+    postgres,  # noqa: F811
+    database,
+    tmp_path,
+    monkeypatch,
+):
+    warehouse = published_fixture(tmp_path)
+    monkeypatch.setenv(
+        "SCORECARD_PUBLISH_URL", postgres.url(database=database, password="s3cret-Pa55")
+    )
+    monkeypatch.setenv("SCORECARD_PUBLISH_READER", READER)
+    result = dg.materialize(
+        [postgres_publish_asset()],
+        resources={"warehouse": WarehouseResource(published_path=str(warehouse.published_path))},
+    )
+    assert result.success
+    (materialization,) = result.asset_materializations_for_node("publish__postgres")
+    metadata = {key: value.value for key, value in materialization.metadata.items()}
+    assert (metadata["tables"], metadata["rows"], metadata["reader_role"]) == (15, 24, READER)
+    every_event = " ".join(str(event) for event in result.all_events)
+    assert "s3cret-Pa55" not in every_event
+    assert f"{SUPERUSER}:***@127.0.0.1" in metadata["database"]

@@ -2,16 +2,18 @@
 
 Each publish loads into fresh schemas, then swaps them for the live ones in one transaction that
 first locks the live tables: a reader's statement sees the old publish or the new one, never a mix,
-and never a half-loaded table. The old schemas are dropped afterwards. Data moves by COPY (a CSV
-stream written by DuckDB), not row INSERTs. The role named by SCORECARD_PUBLISH_READER gets SELECT
-and nothing else; it is created (NOLOGIN, a group role) when missing, so that an administrator only
-has to grant it to the login roles of BI tools.
+and never a half-loaded table. The old schemas are dropped afterwards. The publisher's lock waits
+are short and retried, so in a deadlock with a reader it is the publisher that backs off. Data
+moves by COPY (a CSV stream written by DuckDB), not row INSERTs. The role named by
+SCORECARD_PUBLISH_READER gets SELECT and nothing else; it is created (NOLOGIN, a group role) when
+missing, so that an administrator only has to grant it to the login roles of BI tools.
 
 The URL's password never reaches a log line, metadata or error: only `safe_url` is shown.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import time
@@ -25,10 +27,14 @@ from psycopg import sql
 
 from warehouse.bi_views import BI_VIEWS
 
+log = logging.getLogger(__name__)
+
 DEFAULT_READER = "scorecard_reader"
 PUBLISHED_SCHEMAS = ("bi", "scorecard")
-SWAP_ATTEMPTS = 5
-SWAP_LOCK_TIMEOUT = "5s"
+# The publisher gives way to readers: its lock waits end before PostgreSQL's deadlock check
+# (deadlock_timeout, 1 s by default) could pick a reader as the victim; then it tries again.
+LOCK_ATTEMPTS = 40
+LOCK_TIMEOUT = "500ms"
 COPY_CHUNK_BYTES = 1 << 20
 
 # DuckDB type (prefix) -> PostgreSQL type; anything else travels as text.
@@ -83,6 +89,7 @@ def publish_to_postgres(
                 pg = connection.connection.driver_connection
                 pg.autocommit = False
                 _ensure_reader(pg, reader)
+                _drop_leftovers(pg)
                 rows = _load(source, pg, tables, suffix, reader)
                 _swap(pg, suffix, tables)
                 _drop_old(pg, suffix)
@@ -173,10 +180,10 @@ def _swap(pg: psycopg.Connection, suffix: str, tables: list[tuple[str, str]]) ->
     Tables are locked in name order (the order a reader joining them alphabetically takes); a
     deadlock or lock timeout rolls the swap back and it is tried again.
     """
-    for attempt in range(1, SWAP_ATTEMPTS + 1):
+    for attempt in range(1, LOCK_ATTEMPTS + 1):
         try:
             with pg.cursor() as cur:
-                cur.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
+                cur.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
                 live = _live_tables(cur)
                 if live:
                     cur.execute(
@@ -208,9 +215,9 @@ def _swap(pg: psycopg.Connection, suffix: str, tables: list[tuple[str, str]]) ->
             return
         except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
             pg.rollback()
-            if attempt == SWAP_ATTEMPTS:
+            if attempt == LOCK_ATTEMPTS:
                 raise
-            time.sleep(0.2 * attempt)
+            time.sleep(0.1)
 
 
 def _live_tables(cur: psycopg.Cursor) -> list[tuple[str, str]]:
@@ -222,11 +229,32 @@ def _live_tables(cur: psycopg.Cursor) -> list[tuple[str, str]]:
 
 
 def _drop_old(pg: psycopg.Connection, suffix: str) -> None:
+    """Drop the retired schemas once their last readers finish; a later publish retries if not."""
+    for _ in range(LOCK_ATTEMPTS):
+        try:
+            with pg.cursor() as cur:
+                cur.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                for schema in PUBLISHED_SCHEMAS:
+                    cur.execute(
+                        sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(_retired(schema, suffix))
+                    )
+            pg.commit()
+            return
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
+            pg.rollback()
+            time.sleep(0.1)
+    log.warning("old published schemas still in use; the next publish drops them")
+
+
+def _drop_leftovers(pg: psycopg.Connection) -> None:
+    """Schemas a crashed or interrupted publish left behind (one publish runs at a time)."""
     with pg.cursor() as cur:
-        for schema in PUBLISHED_SCHEMAS:
-            cur.execute(
-                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(_retired(schema, suffix))
-            )
+        cur.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname ~ %s",
+            [f"^({'|'.join(PUBLISHED_SCHEMAS)})__(loading|retired)_[0-9_]+$"],
+        )
+        for (schema,) in cur.fetchall():
+            cur.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
     pg.commit()
 
 

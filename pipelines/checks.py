@@ -1,4 +1,4 @@
-"""Asset checks: data quality per core table, sane KPI values, a readable published snapshot."""
+"""Asset checks: data quality and integrity per core table, sane KPI values, readable snapshots."""
 
 import dagster as dg
 import duckdb
@@ -7,7 +7,16 @@ from pipelines.core import core_key
 from pipelines.kpi import METRIC_VALUES
 from pipelines.publish import PUBLISHED
 from pipelines.resources import WarehouseResource
+from settings.clock import run_as_of
 from transforms.staging import CORE_TABLES
+from warehouse.bi_views import BI_VIEWS
+from warehouse.integrity import (
+    RULES,
+    duplicate_keys,
+    null_keys,
+    stale_sources,
+    times_out_of_order,
+)
 from warehouse.migrations import load_migrations
 
 
@@ -38,6 +47,68 @@ def data_quality_check(table: str) -> dg.AssetChecksDefinition:
         )
 
     return _check
+
+
+def integrity_checks(table: str) -> list[dg.AssetChecksDefinition]:
+    """Unique ids, non-null keys, times in order and fresh sources; warnings, never blocking."""
+    rules = RULES[table]
+    key = ", ".join(rules.key)
+
+    @dg.asset_check(
+        asset=core_key(table),
+        name="unique_ids",
+        description=f"No two records of core.{table} share ({key}).",
+    )
+    def unique_ids(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.get().connect() as con:
+            duplicates = duplicate_keys(con, table)
+        return dg.AssetCheckResult(passed=duplicates == 0, metadata={"duplicates": duplicates})
+
+    @dg.asset_check(
+        asset=core_key(table),
+        name="non_null_keys",
+        description=f"Every record of core.{table} has its key ({key}) and a source.",
+    )
+    def non_null_keys(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.get().connect() as con:
+            missing = null_keys(con, table)
+        return dg.AssetCheckResult(passed=missing == 0, metadata={"records_without_key": missing})
+
+    @dg.asset_check(
+        asset=core_key(table),
+        name="times_in_order",
+        description=(
+            f"No record of core.{table} ends before it starts: "
+            + (", ".join(f"{later} >= {earlier}" for earlier, later in rules.time_order) or "-")
+            + "."
+        ),
+    )
+    def times_in_order(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.get().connect() as con:
+            wrong = times_out_of_order(con, table)
+        return dg.AssetCheckResult(
+            passed=not any(wrong.values()), severity=dg.AssetCheckSeverity.WARN, metadata=wrong
+        )
+
+    @dg.asset_check(
+        asset=core_key(table),
+        name="source_freshness",
+        description=(
+            f"Each source's newest record in core.{table} ({rules.freshness_column}) is at most "
+            f"{rules.max_age.days} days older than the run's as-of time."
+        ),
+    )
+    def source_freshness(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.get().connect() as con:
+            sources = stale_sources(con, table, run_as_of())
+        return dg.AssetCheckResult(
+            passed=not any(stale for _, stale in sources.values()),
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={f"{source}/newest": str(newest) for source, (newest, _) in sources.items()}
+            | {"stale_sources": ", ".join(s for s, (_, stale) in sources.items() if stale)},
+        )
+
+    return [unique_ids, non_null_keys, times_in_order, source_freshness]
 
 
 @dg.asset_check(
@@ -72,7 +143,10 @@ def kpi_values_in_range(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 
 @dg.asset_check(
     asset=PUBLISHED,
-    description="The published file opens read-only at this release's schema version.",
+    description=(
+        "The published file opens read-only at this release's schema version, and every bi "
+        "view reads."
+    ),
 )
 def snapshot_readable(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     path = warehouse.get().published_path
@@ -80,11 +154,30 @@ def snapshot_readable(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with duckdb.connect(str(path), read_only=True) as con:
         version = con.execute("SELECT max(version) FROM meta.schema_version").fetchall()[0][0]
         incidents = con.execute("SELECT count(*) FROM core.incidents").fetchall()[0][0]
+        views = {
+            name
+            for (name,) in con.execute(
+                "SELECT view_name FROM duckdb_views() WHERE schema_name = 'bi'"
+            ).fetchall()
+        }
+        for view in sorted(views & set(BI_VIEWS)):
+            con.execute(f"SELECT * FROM bi.{view} LIMIT 1").fetchall()
+    missing = sorted(set(BI_VIEWS) - views)
     return dg.AssetCheckResult(
-        passed=version == expected,
-        metadata={"schema_version": version, "expected_version": expected, "incidents": incidents},
+        passed=version == expected and not missing,
+        metadata={
+            "schema_version": version,
+            "expected_version": expected,
+            "incidents": incidents,
+            "missing_bi_views": ", ".join(missing),
+        },
     )
 
 
 def all_checks() -> list[dg.AssetChecksDefinition]:
-    return [data_quality_check(t) for t in CORE_TABLES] + [kpi_values_in_range, snapshot_readable]
+    return [
+        *[data_quality_check(t) for t in CORE_TABLES],
+        *[check for t in CORE_TABLES for check in integrity_checks(t)],
+        kpi_values_in_range,
+        snapshot_readable,
+    ]

@@ -12,7 +12,7 @@ from pipelines.core import core_assets, core_key
 from pipelines.ingest import ingest_asset
 from pipelines.kpi import METRIC_VALUES, kpi_asset
 from pipelines.preflight import configuration
-from pipelines.publish import publish_asset
+from pipelines.publish import PUBLISH_URL, postgres_publish_asset, publish_asset
 from pipelines.recovery import dead_run_sensor
 from pipelines.report import report_asset
 from pipelines.resources import SourcesResource, WarehouseResource
@@ -34,6 +34,7 @@ assets = [
     scorecard_asset(settings),
     publish_asset([*[core_key(t) for t in CORE_TABLES], METRIC_VALUES, METRIC_STATUS]),
     report_asset(settings),
+    *([postgres_publish_asset()] if os.environ.get(PUBLISH_URL) else []),
 ]
 
 published = os.environ.get("SCORECARD_WAREHOUSE") or DEFAULT_WAREHOUSE

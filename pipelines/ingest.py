@@ -50,13 +50,17 @@ def describe(source: str) -> str:
     )
 
 
+# The UI's icon for where each source's data comes from.
+SOURCE_KINDS = {"aws_ce": "aws", "azure_cost": "azure", "focus": "csv", "measures": "excel"}
+
+
 def ingest_asset(source: str, full_refresh_default: bool = False) -> dg.AssetsDefinition:
     @dg.asset(
         key=raw_key(source),
         group_name="ingest",
         description=describe(source),
         deps=[CONFIGURATION],
-        kinds={"python", "duckdb"},
+        kinds={"python", "duckdb", SOURCE_KINDS.get(source, source)},
         owners=OWNERS,
         tags={"source": source},
         retry_policy=INGEST_RETRY,

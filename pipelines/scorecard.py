@@ -1,5 +1,7 @@
 """The scorecard asset: KPIs scored against goals, rolled up to objectives and perspectives."""
 
+from datetime import timedelta
+
 import dagster as dg
 
 from pipelines.ingest import WAREHOUSE_POOL
@@ -13,6 +15,10 @@ from settings.governance import governance_findings
 from transforms.scoring import initiative_rows, score_metrics
 
 METRIC_STATUS = dg.AssetKey(["scorecard", "metric_status"])
+# The nightly run refreshes it; a day and a bit without a run is worth a look, more is a failure.
+SCORECARD_FRESHNESS = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(hours=30), warn_window=timedelta(hours=26)
+)
 
 
 def scorecard_asset(settings: Settings) -> dg.AssetsDefinition:
@@ -28,6 +34,7 @@ def scorecard_asset(settings: Settings) -> dg.AssetsDefinition:
         ),
         deps=[METRIC_VALUES],
         kinds={"sql", "duckdb"},
+        freshness_policy=SCORECARD_FRESHNESS,
         owners=["team:it-performance"],
         pool=WAREHOUSE_POOL,
     )

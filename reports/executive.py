@@ -84,9 +84,15 @@ def _capped(table: Table, records: list[Any], limit: int) -> Table:
 
 
 def read_pages(
-    con: duckdb.DuckDBPyConnection, names: dict[str, str], as_of: str
+    con: duckdb.DuckDBPyConnection,
+    names: dict[str, str],
+    as_of: str,
+    scorecard_names: dict[str, str] | None = None,
 ) -> list[ScorecardPage]:
-    """Every scorecard's page from a handful of set-based queries over the prepared views."""
+    """Every scorecard's page from a handful of set-based queries over the prepared views.
+
+    scorecard_names: the title of each scorecard_id; an id not in it is its own title.
+    """
     by_scorecard: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for query in ("perspectives", "attention", "status_changes", "movers", "metrics"):
         for row in rows(con, query):
@@ -102,26 +108,31 @@ def read_pages(
         numeric=(2,),
     )
     quality_rows = rows(con, "quality")
-    quality = _capped(
-        Table(
-            ["source", "table", "problem", "records"],
-            [
-                [r["source"], r["table_name"], r["problem"], number(r["records"])]
-                for r in quality_rows[:6]
-            ],
-            numeric=(3,),
-        ),
-        quality_rows,
-        6,
-    )
     pages = []
     for card in rows(con, "scorecards"):
-        data = by_scorecard[card["scorecard_id"]]
-        pages.append(_page(card, data, names, as_of, freshness, quality))
+        scorecard_id = card["scorecard_id"]
+        # The loads' problems (no scorecard_id) concern every scorecard; the rest, their own.
+        own = [r for r in quality_rows if r["scorecard_id"] in (None, scorecard_id)]
+        quality = _capped(
+            Table(
+                ["source", "table", "problem", "records"],
+                [
+                    [r["source"], r["table_name"], r["problem"], number(r["records"])]
+                    for r in own[:6]
+                ],
+                numeric=(3,),
+            ),
+            own,
+            6,
+        )
+        title = (scorecard_names or {}).get(scorecard_id, scorecard_id)
+        pages.append(
+            _page(card, title, by_scorecard[scorecard_id], names, as_of, freshness, quality)
+        )
     return pages
 
 
-def _page(card, data, names, as_of, freshness, quality) -> ScorecardPage:
+def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
     cap = LIMITS
     perspectives = Table(
         ["perspective", "score", "coverage", "status"],
@@ -179,9 +190,15 @@ def _page(card, data, names, as_of, freshness, quality) -> ScorecardPage:
     )
     initiatives = _capped(
         Table(
-            ["initiative", "owner", "ends", "status"],
+            ["initiative", "owner", "ends", "status", "why"],
             [
-                [r["name"] or "–", r["owner"] or "–", day(r["end_date"]), r["status"] or "–"]
+                [
+                    r["name"] or r["initiative_id"],
+                    r["owner"] or "–",
+                    day(r["end_date"]),
+                    r["status"] or "–",
+                    r["reason"],
+                ]
                 for r in data["initiatives"][: cap["initiatives"]]
             ],
         ),
@@ -210,7 +227,7 @@ def _page(card, data, names, as_of, freshness, quality) -> ScorecardPage:
     )
     previous = period_label(card["grain"], card["previous_start"])
     fields = {
-        "name": card["scorecard_id"],
+        "name": title,
         "period_label": period_label(card["grain"], card["period_start"]),
         "previous_label": previous,
         "as_of": as_of,
@@ -220,7 +237,7 @@ def _page(card, data, names, as_of, freshness, quality) -> ScorecardPage:
     }
     return ScorecardPage(
         scorecard_id=card["scorecard_id"],
-        name=card["scorecard_id"],
+        name=title,
         grain=card["grain"],
         period_start=card["period_start"],
         fields=fields,

@@ -13,6 +13,7 @@ from reports.dictionary import dictionary_html
 from reports.executive import ScorecardPage, read_pages, to_html, to_markdown
 from reports.queries import prepare
 from reports.services import DEFAULT_SERVICE_PAGES, slug, write_service_pages
+from settings.config import DEFAULT_SCORECARD
 
 DEFAULT_REPORTS = "data/reports"
 
@@ -61,13 +62,20 @@ def write_reports(
     as_of: str,
     metric_names: dict[str, str],
     service_pages: int = DEFAULT_SERVICE_PAGES,
+    scorecard_names: dict[str, str] | None = None,
 ) -> ReportFiles:
-    """Render every report from the published warehouse file, opened read-only."""
+    """Render every report from the published warehouse file, opened read-only.
+
+    Each scorecard is titled by scorecard_names (scorecard_id -> name); the default scorecard
+    (DEFAULT_SCORECARD) by scorecard_name unless scorecard_names says otherwise; any other by its
+    scorecard_id.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    titles = {DEFAULT_SCORECARD: scorecard_name, **(scorecard_names or {})}
     con = duckdb.connect(str(warehouse_file), read_only=True)
     try:
-        prepare(con, scorecard_name)
-        pages = read_pages(con, metric_names, as_of)
+        prepare(con)
+        pages = read_pages(con, metric_names, as_of, titles)
         services_index = None
         if pages:
             first = pages[0]
@@ -78,6 +86,7 @@ def write_reports(
                 first.period_start,
                 first.fields["period_label"],
                 service_pages,
+                titles,
             )
     finally:
         con.close()
@@ -85,7 +94,7 @@ def write_reports(
     markdown = to_markdown(pages) if pages else "No complete period has been scored yet."
     dated = []
     for page in pages:
-        stem = f"{slug(page.scorecard_id)}-{period_name(page.grain, page.period_start)}"
+        stem = f"{slug(page.name)}-{period_name(page.grain, page.period_start)}"
         dated.append(_write(folder / f"{stem}.html", to_html([page], title)))
         _write(folder / f"{stem}.md", to_markdown([page]))
     return ReportFiles(

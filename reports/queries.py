@@ -3,47 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from string import Template
 from typing import Any
 
 import duckdb
 
 SQL_DIR = Path(__file__).parent / "sql"
 
-# Columns other parts of the scorecard add over time, and what the report assumes without them.
-OPTIONAL_COLUMNS: dict[tuple[str, str], str] = {
-    ("metric_status", "scorecard_id"): "$scorecard",
-    ("metric_status", "commentary"): "NULL",
-    ("perspective_scores", "scorecard_id"): "$scorecard",
-    ("actions", "scorecard_id"): "$scorecard",
-    ("actions", "status"): "NULL",
-    ("actions", "commentary"): "NULL",
-    ("actions", "service"): "NULL",
-    ("initiatives", "scorecard_id"): "$scorecard",
-}
 
-
-def sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def prepare(con: duckdb.DuckDBPyConnection, scorecard: str) -> None:
-    """Create the report's temporary views; a missing scorecard_id means one scorecard."""
-    present = set(
-        con.execute(
-            "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = 'scorecard'"
-        ).fetchall()
-    )
-    expressions = {
-        f"{table}_{column}": (
-            f"{table}.{column}"
-            if (table, column) in present
-            else fallback.replace("$scorecard", sql_literal(scorecard))
-        )
-        for (table, column), fallback in OPTIONAL_COLUMNS.items()
-    }
-    con.execute(Template((SQL_DIR / "inputs.sql").read_text()).substitute(expressions))
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the report's temporary view of metric_status and its current periods."""
+    con.execute((SQL_DIR / "inputs.sql").read_text())
 
 
 def rows(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[dict[str, Any]]:

@@ -70,6 +70,7 @@ def write_service_pages(
     period_start: date,
     period: str,
     limit: int = DEFAULT_SERVICE_PAGES,
+    scorecard_names: dict[str, str] | None = None,
 ) -> Path:
     """Write services/index.html and one page per busiest service; return the index path."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -107,15 +108,16 @@ def write_service_pages(
     for r in services[:limit]:
         owned = actions.get(r["service"], [])
         action_table = html_table(
-            ["action", "metric", "trigger", "owner", "due", "commentary"],
+            ["scorecard", "metric", "trigger", "owner", "opened", "due", "note"],
             [
                 [
-                    a["action_id"],
-                    a["metric_id"] or "–",
-                    a["trigger"] or "–",
+                    (scorecard_names or {}).get(a["scorecard_id"], a["scorecard_id"]),
+                    a["metric_id"],
+                    a["trigger"],
                     a["owner"] or "–",
+                    day(a["opened_period"]),
                     day(a["due_date"]),
-                    a["commentary"] or "",
+                    a["note"] or "",
                 ]
                 for a in owned
             ],
@@ -127,7 +129,7 @@ def write_service_pages(
             f'<p><a href="index.html">All services</a></p>'
             f"<h1>{html.escape(r['service'])}: {html.escape(period)}</h1>"
             f"<h2>Incidents, changes, SLA and availability</h2>{figures}"
-            f"<h2>Open actions it owns</h2>{action_table}"
+            f"<h2>Open actions on this service</h2>{action_table}"
         )
         (folder / f"{slug(r['service'])}.html").write_text(_page(r["service"], body))
     return index

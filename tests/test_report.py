@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import duckdb
+
 from reports import write_reports
 from tests.report_fixture import build_warehouse
 
@@ -29,8 +31,15 @@ def test_the_page_shows_scores_the_red_metric_with_its_owner_and_the_changes(tmp
     assert "| csat | AMBER | GREEN |" in md
     # Movers: csat 50 -> 90 (+40.0) before change_failure_rate 55 -> 20 (-35.0).
     assert md.index("| csat | 50.0 | 90.0 | +40.0 |") < md.index("| change_failure_rate | 55.0")
-    # The initiative ended 2026-10-31, before the as-of, and is not finished: at risk.
-    assert "| Automated change testing | Sam Lee | 2026-10-31 | in_progress |" in md
+    # The initiative ended 2026-10-31, before the as-of, and is not finished: at risk. The schema
+    # change: its status is one initiatives: allows ('active', was 'in_progress'), and the table
+    # now says why, from initiative_progress too: change_failure_rate went 8 -> 16, lower is better.
+    assert (
+        "| Automated change testing | Sam Lee | 2026-10-31 | active | "
+        "past end date; not improved: change_failure_rate |" in md
+    )
+    # I-2 ends in 2027 and csat improved 80 -> 90 and moved: on track, not listed.
+    assert "Self-service portal" not in md
     assert "| servicenow | incidents | unknown state code | 2 |" in md
 
 
@@ -71,6 +80,45 @@ def test_each_scorecard_gets_its_own_page_when_tables_carry_scorecard_id(tmp_pat
     ]
 
 
+def test_a_pilot_shows_its_own_commentary_decision_and_quality_rows(tmp_path):
+    render(tmp_path, pilot=True)
+    folder = tmp_path / "reports"
+    default = (folder / "it-balanced-scorecard-2026-11.md").read_text()
+    pilot = (folder / "pilot-2026-11.md").read_text()
+    assert default.startswith("# IT Balanced Scorecard: November 2026")
+    assert pilot.startswith("# pilot: November 2026")
+    # Default: the open action answers the red, with no commentary written yet.
+    assert "| change_failure_rate | RED | Jane Doe | 2026-12-15 |  |" in default
+    # Pilot: the decision closed its action, so none is open: the metric's owner, no due date,
+    # the owner's commentary and the decision.
+    assert (
+        "| change_failure_rate | RED | Change Manager | – | Two releases failed on the same "
+        "defect · Decision: Freeze Friday releases |" in pilot
+    )
+    # The loads' problems show on both pages; the pilot's governance finding on its own only.
+    assert "| servicenow | incidents | unknown state code | 2 |" in default
+    assert "| servicenow | incidents | unknown state code | 2 |" in pilot
+    assert "| scorecard | governance | metric with no owner | 1 |" in pilot
+    assert "metric with no owner" not in default
+
+
+def test_an_initiative_whose_metrics_did_not_move_is_at_risk(tmp_path):
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        # As if csat had stayed flat over I-2's review window.
+        con.execute(
+            "UPDATE scorecard.initiative_progress SET moved_in_review_window = false "
+            "WHERE initiative_id = 'I-2'"
+        )
+    files = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    )
+    assert (
+        "| Self-service portal | Ana Ruiz | 2027-06-30 | active | no movement over 3 periods |"
+        in files.markdown
+    )
+
+
 def test_service_pages_count_incidents_of_the_period_and_link_from_the_index(tmp_path):
     files = render(tmp_path)
     index = files.services_index.read_text()
@@ -80,4 +128,26 @@ def test_service_pages_count_incidents_of_the_period_and_link_from_the_index(tmp
     assert (files.services_index.parent / "email.html").is_file()
     assert (
         "<h1>Email: November 2026</h1>" in (files.services_index.parent / "email.html").read_text()
+    )
+
+
+def test_a_service_page_lists_the_open_actions_raised_on_that_service_only(tmp_path):
+    files = render(tmp_path, pilot=True)
+    folder = files.services_index.parent
+    email = (folder / "email.html").read_text()
+    assert "Roll back the mail relay patch" in email and "Email Service Owner" in email
+    # The scorecard-wide actions (dimension 'all') belong to no service.
+    assert "Jane Doe" not in email
+    assert "Roll back" not in (folder / "payroll.html").read_text()
+    row = re.search(
+        r"<tr><td><a href=\"email.html\">Email</a></td>(.*?)</tr>", files.services_index.read_text()
+    )
+    assert re.findall(r">([^<]*)</td>", row[1])[-1] == "1"
+    # Without service actions (the default scorecard's today), every service shows none.
+    plain = render(tmp_path / "plain").services_index.read_text()
+    assert all(
+        cells[-1] == "0"
+        for cells in (
+            re.findall(r">([^<]*)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", plain)[1:]
+        )
     )

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.bi_views import create_bi_views
 from warehouse.store import Warehouse, WarehouseError
 
 BI_STORAGE_VERSION = "v1.4.0"
@@ -40,6 +41,9 @@ def publish(warehouse: Warehouse) -> PublishResult:
     staging.unlink(missing_ok=True)
     try:
         with warehouse.connect() as con:
+            # The bi views follow this release's tables; they reference only this file, so the
+            # copy below carries them into the published file intact.
+            create_bi_views(con)
             source_db = con.execute("SELECT current_database()").fetchall()[0][0]
             con.execute(
                 f"ATTACH '{staging}' AS published_snapshot (STORAGE_VERSION '{BI_STORAGE_VERSION}')"

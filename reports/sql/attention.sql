@@ -1,5 +1,7 @@
--- Reds and escalations of the current period, with the open action that answers each: its
--- owner (the metric's owner when no action exists yet), due date and commentary.
+-- Reds and escalations of the current period, with the scorecard-wide action (dimension 'all')
+-- that answers each: the open one due first, its owner (the metric's owner when none is open) and
+-- due date. Commentary is the owner's (metric_status.commentary), followed by the decision: the
+-- period's own, else the note of the action a decision closed when no action is left open.
 WITH needing_attention AS (
     SELECT status.*
     FROM report_status AS status
@@ -7,21 +9,28 @@ WITH needing_attention AS (
     WHERE status.status = 'red' OR status.escalate
 ),
 
-open_actions AS (
+metric_actions AS (
     SELECT *
-    FROM report_actions
-    WHERE coalesce(status, 'open') NOT IN ('resolved', 'closed')
+    FROM scorecard.actions
+    WHERE dimension = 'all' AND status IN ('open', 'closed')
     QUALIFY row_number() OVER (
-        PARTITION BY scorecard_id, metric_id ORDER BY due_date NULLS LAST, action_id
+        PARTITION BY scorecard_id, metric_id
+        ORDER BY status = 'open' DESC,
+                 CASE WHEN status = 'open' THEN due_date END NULLS LAST,
+                 closed_at DESC NULLS LAST,
+                 action_id
     ) = 1
 )
 
 SELECT
     metric.scorecard_id, metric.metric_id, metric.status, metric.escalate, metric.actual,
     metric.target, metric.score,
-    coalesce(action.owner, metric.owner) AS owner,
-    action.due_date,
-    coalesce(metric.commentary, action.commentary) AS commentary
+    CASE WHEN action.status = 'open' THEN action.owner END AS action_owner,
+    coalesce(CASE WHEN action.status = 'open' THEN action.owner END, metric.owner) AS owner,
+    CASE WHEN action.status = 'open' THEN action.due_date END AS due_date,
+    nullif(concat_ws(' · ', metric.commentary, 'Decision: ' || coalesce(
+        metric.decision, CASE WHEN action.status = 'closed' THEN action.note END
+    )), '') AS commentary
 FROM needing_attention AS metric
-LEFT JOIN open_actions AS action USING (scorecard_id, metric_id)
+LEFT JOIN metric_actions AS action USING (scorecard_id, metric_id)
 ORDER BY metric.scorecard_id, metric.status = 'red' DESC, metric.score NULLS FIRST, metric.metric_id;

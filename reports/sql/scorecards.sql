@@ -15,6 +15,6 @@ SELECT
         ELSE 'green'
     END AS overall_status
 FROM report_periods AS periods
-LEFT JOIN report_perspectives AS scores USING (scorecard_id, grain, period_start)
+LEFT JOIN scorecard.perspective_scores AS scores USING (scorecard_id, grain, period_start)
 GROUP BY ALL
 ORDER BY periods.scorecard_id;

@@ -1,5 +1,7 @@
--- The open actions each service owns, for its page.
-SELECT service, action_id, metric_id, trigger, owner, due_date, commentary
-FROM report_actions
-WHERE service IS NOT NULL AND coalesce(status, 'open') NOT IN ('resolved', 'closed')
-ORDER BY service, due_date NULLS LAST, action_id;
+-- The open actions raised on a service (dimension 'service'), for its page.
+SELECT
+    dimension_value AS service, scorecard_id, action_id, metric_id, trigger, owner,
+    opened_period, due_date, note
+FROM scorecard.actions
+WHERE dimension = 'service' AND status = 'open'
+ORDER BY service, due_date NULLS LAST, scorecard_id, action_id;

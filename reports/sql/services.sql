@@ -1,6 +1,7 @@
 -- One row per service for the service-owner pages: its incidents, changes and requests in the
 -- period ($period_start, $grain; record times in UTC), what is still open, and its SLA,
--- availability, resolution time and change failure rate from kpi.metric_values.
+-- availability, resolution time and change failure rate from kpi.metric_values, and the open
+-- actions raised on it (scorecard.actions with dimension 'service'; all scorecards).
 WITH period AS (
     SELECT
         CAST($period_start AS TIMESTAMPTZ) AS starts,
@@ -53,10 +54,10 @@ kpis AS (
 ),
 
 open_actions AS (
-    SELECT service, count(*) AS actions_open
-    FROM report_actions
-    WHERE service IS NOT NULL AND coalesce(status, 'open') NOT IN ('resolved', 'closed')
-    GROUP BY service
+    SELECT dimension_value AS service, count(*) AS actions_open
+    FROM scorecard.actions
+    WHERE dimension = 'service' AND status = 'open'
+    GROUP BY ALL
 ),
 
 services AS (
@@ -64,6 +65,7 @@ services AS (
     UNION SELECT service FROM changes
     UNION SELECT service FROM requests
     UNION SELECT service FROM kpis
+    UNION SELECT service FROM open_actions
 )
 
 SELECT

@@ -1,0 +1,161 @@
+"""The bi views BI users depend on: names, rows and values from a hand-built warehouse."""
+
+import duckdb
+import pytest
+
+from tests.bi_fixture import build_bi_fixture
+from warehouse.bi_views import BI_VIEWS, create_bi_views
+from warehouse.publish import publish
+
+
+@pytest.fixture
+def published(warehouse):
+    build_bi_fixture(warehouse)
+    publish(warehouse)
+    with duckdb.connect(str(warehouse.published_path), read_only=True) as con:
+        yield con
+
+
+def rows(con, sql):
+    return con.execute(sql).fetchall()
+
+
+def test_every_view_opens_read_only_in_the_published_file_with_comments(published):
+    views = rows(
+        published, "SELECT view_name, comment FROM duckdb_views() WHERE schema_name = 'bi'"
+    )
+    assert sorted(v for v, _ in views) == sorted(BI_VIEWS)
+    assert all(comment for _, comment in views)
+    for view in BI_VIEWS:
+        published.execute(f"SELECT * FROM bi.{view}").fetchall()
+    uncommented = rows(
+        published,
+        "SELECT table_name, column_name FROM duckdb_columns() "
+        "WHERE schema_name = 'bi' AND comment IS NULL",
+    )
+    assert uncommented == []
+
+
+def test_scorecard_current_holds_the_last_complete_period_of_each_grain(published):
+    current = rows(
+        published,
+        "SELECT metric_id, grain, period_start::VARCHAR, period_last_day::VARCHAR, metric_name, "
+        "unit, actual, status, escalate FROM bi.scorecard_current ORDER BY grain",
+    )
+    # month: Nov and Dec 2025 were scored, Dec is the last (ends 31 Dec); week: 29 Dec is the last
+    # scored week (ends Sunday 4 Jan 2026).
+    assert current == [
+        (
+            "change_failure_rate",
+            "month",
+            "2025-12-01",
+            "2025-12-31",
+            "Change failure rate",
+            "percent",
+            25.0,
+            "red",
+            True,
+        ),
+        (
+            "incident_resolution_time",
+            "week",
+            "2025-12-29",
+            "2026-01-04",
+            "Incident resolution time",
+            "hours",
+            3.0,
+            "green",
+            False,
+        ),
+    ]
+
+
+def test_scorecard_to_date_is_the_running_headline_value_with_the_latest_goals(published):
+    to_date = rows(
+        published,
+        "SELECT metric_id, period_start::VARCHAR, partial, actual_to_date, numerator, "
+        "denominator, threshold, target, stretch, owner FROM bi.scorecard_to_date ORDER BY 1",
+    )
+    # Running rows with dimension 'all': change_failure_rate Jan 2026 (1 of 8 changes failed =
+    # 12.5 %) and incident_resolution_time week of 5 Jan (12 h); goals from their last scored
+    # period. cloud_spend is not on the scorecard (no metric_status row), the Email row is a
+    # dimension, and the complete December row is not running.
+    assert to_date == [
+        ("change_failure_rate", "2026-01-01", True, 12.5, 1.0, 8.0, 20.0, 10.0, 5.0, "cab"),
+        (
+            "incident_resolution_time",
+            "2026-01-05",
+            True,
+            12.0,
+            None,
+            None,
+            8.0,
+            4.0,
+            2.0,
+            "service desk",
+        ),
+    ]
+
+
+def test_history_views_keep_every_scored_period(published):
+    history = rows(
+        published,
+        "SELECT metric_id, period_start::VARCHAR, score FROM bi.metric_history ORDER BY 1, 2",
+    )
+    assert history == [
+        ("change_failure_rate", "2025-11-01", 80.0),
+        ("change_failure_rate", "2025-12-01", 40.0),
+        ("incident_resolution_time", "2025-12-22", 62.5),
+        ("incident_resolution_time", "2025-12-29", 81.25),
+    ]
+    objectives = rows(
+        published,
+        "SELECT objective, period_start::VARCHAR, period_last_day::VARCHAR, score, status "
+        "FROM bi.objective_history ORDER BY 2",
+    )
+    assert objectives == [
+        ("Stable change", "2025-11-01", "2025-11-30", 80.0, "green"),
+        ("Stable change", "2025-12-01", "2025-12-31", 40.0, "red"),
+    ]
+
+
+def test_record_views_carry_the_core_records_with_durations(published):
+    # INC0001 08:00 -> 20:00 = 12 h; OPS-7 unresolved. RITM0001 09:00 -> 09:00 next day = 24 h.
+    assert rows(published, "SELECT number, resolution_hours FROM bi.incidents ORDER BY number") == [
+        ("INC0001", 12.0),
+        ("OPS-7", None),
+    ]
+    assert rows(published, "SELECT number, outcome FROM bi.changes") == [("CHG0001", "successful")]
+    assert rows(published, "SELECT number, fulfilment_hours FROM bi.requests") == [
+        ("RITM0001", 24.0)
+    ]
+    # 10.5 (AWS, Email) + 4.5 (Microsoft, Payroll) effective; billed 11.0 + 4.5.
+    assert rows(
+        published,
+        "SELECT sum(effective_cost), sum(billed_cost), string_agg(provider, ',' ORDER BY provider) "
+        "FROM bi.costs",
+    ) == [(15.0, 15.5, "AWS,Microsoft")]
+
+
+def test_actions_open_treats_actions_without_a_status_as_open(published):
+    assert rows(
+        published, "SELECT action_id, owner, due_date::VARCHAR, status FROM bi.actions_open"
+    ) == [("act-1", "cab", "2026-01-31", None)]
+
+
+def test_scorecard_id_and_action_status_pass_through_once_the_tables_have_them(warehouse):
+    build_bi_fixture(warehouse)
+    with warehouse.connect() as con:
+        con.execute("ALTER TABLE scorecard.metric_status ADD COLUMN scorecard_id VARCHAR")
+        con.execute("UPDATE scorecard.metric_status SET scorecard_id = 'main'")
+        con.execute("ALTER TABLE scorecard.actions ADD COLUMN status VARCHAR")
+        con.execute(
+            "INSERT INTO scorecard.actions VALUES ('act-2', 'change_failure_rate', '2025-11-01', "
+            "'red', 'cab', '2025-12-31', '2025-12-02 02:00:00+00', 'closed')"
+        )
+        con.execute("UPDATE scorecard.actions SET status = 'open' WHERE action_id = 'act-1'")
+        create_bi_views(con)
+        assert rows(con, "SELECT DISTINCT scorecard_id FROM bi.scorecard_current") == [("main",)]
+        assert rows(con, "SELECT DISTINCT scorecard_id FROM bi.scorecard_to_date") == [("main",)]
+        # act-2 is closed; only act-1 remains open.
+        assert rows(con, "SELECT action_id, status FROM bi.actions_open") == [("act-1", "open")]

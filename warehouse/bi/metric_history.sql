@@ -1,0 +1,20 @@
+-- Every complete period each scorecard metric was scored in, oldest first: the series behind a
+-- trend chart. Passes every scorecard.metric_status column through (scorecard_id included).
+CREATE OR REPLACE VIEW bi.metric_history AS
+SELECT
+    status_row.*,
+    definition.name AS metric_name,
+    definition.unit,
+    CAST(
+        status_row.period_start + CASE status_row.grain
+            WHEN 'week' THEN INTERVAL 7 DAY
+            WHEN 'month' THEN INTERVAL 1 MONTH
+            ELSE INTERVAL 3 MONTH
+        END - INTERVAL 1 DAY AS DATE
+    ) AS period_last_day
+FROM scorecard.metric_status AS status_row
+LEFT JOIN kpi.metric_definitions AS definition USING (metric_id)
+ORDER BY status_row.metric_id, status_row.grain, status_row.period_start;
+
+COMMENT ON VIEW bi.metric_history IS
+    'One row per scorecard metric and complete period: actual, goals, score, status, trend.';

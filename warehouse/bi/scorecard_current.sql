@@ -1,0 +1,26 @@
+-- The scorecard as it stands: every scored metric in the last complete period of its grain (the
+-- running period is never scored; see bi.scorecard_to_date). Passes every scorecard.metric_status
+-- column through, so columns added there (such as scorecard_id) reach BI tools unchanged.
+CREATE OR REPLACE VIEW bi.scorecard_current AS
+WITH named_status AS (
+    SELECT
+        status_row.*,
+        definition.name AS metric_name,
+        definition.unit,
+        CAST(
+            status_row.period_start + CASE status_row.grain
+                WHEN 'week' THEN INTERVAL 7 DAY
+                WHEN 'month' THEN INTERVAL 1 MONTH
+                ELSE INTERVAL 3 MONTH
+            END - INTERVAL 1 DAY AS DATE
+        ) AS period_last_day
+    FROM scorecard.metric_status AS status_row
+    LEFT JOIN kpi.metric_definitions AS definition USING (metric_id)
+)
+
+SELECT *
+FROM named_status
+QUALIFY period_start = max(period_start) OVER (PARTITION BY grain);
+
+COMMENT ON VIEW bi.scorecard_current IS
+    'One row per scored metric in the last complete period of its grain: actual, goals, score, status.';

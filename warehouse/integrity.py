@@ -1,0 +1,99 @@
+"""What must hold in every core table, whatever the source: the rules behind the UI's asset checks.
+
+Each table names its key, the pairs of times that cannot run backwards, and the column that says
+how recent a source's data is, with how old it may get before someone should look.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class TableRules:
+    key: tuple[str, ...]
+    # (earlier, later): a record whose later time precedes its earlier one is wrong.
+    time_order: tuple[tuple[str, str], ...]
+    freshness_column: str
+    max_age: timedelta
+
+
+RULES = {
+    "incidents": TableRules(
+        ("incident_id",),
+        (("opened_at", "resolved_at"), ("opened_at", "closed_at")),
+        "updated_at",
+        timedelta(days=3),
+    ),
+    "changes": TableRules(
+        ("change_id",),
+        (("planned_start", "planned_end"), ("actual_start", "actual_end")),
+        "updated_at",
+        timedelta(days=3),
+    ),
+    "requests": TableRules(
+        ("request_id",),
+        (("opened_at", "fulfilled_at"), ("opened_at", "closed_at")),
+        "updated_at",
+        timedelta(days=3),
+    ),
+    "sla_records": TableRules(
+        ("sla_record_id",), (("start_time", "end_time"),), "updated_at", timedelta(days=3)
+    ),
+    "outages": TableRules(("outage_id",), (("begin_at", "end_at"),), "updated_at", timedelta(7)),
+    # Cloud bills lag a day or two behind usage.
+    "costs": TableRules(
+        ("cost_id",),
+        (("ChargePeriodStart", "ChargePeriodEnd"),),
+        "ChargePeriodEnd",
+        timedelta(days=5),
+    ),
+    # Spreadsheets arrive monthly.
+    "measures": TableRules(
+        ("metric_id", "period_start", "dimension", "dimension_value"),
+        (("period_start", "period_end"),),
+        "loaded_at",
+        timedelta(days=45),
+    ),
+    "survey_responses": TableRules(("response_id",), (), "responded_at", timedelta(days=35)),
+}
+
+
+def duplicate_keys(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    key = ", ".join(RULES[table].key)
+    return con.execute(
+        f"SELECT coalesce(sum(n - 1), 0) FROM "
+        f"(SELECT count(*) AS n FROM core.{table} GROUP BY {key} HAVING n > 1)"
+    ).fetchall()[0][0]
+
+
+def null_keys(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    nulls = " OR ".join(f"{column} IS NULL" for column in (*RULES[table].key, "source"))
+    return con.execute(f"SELECT count(*) FROM core.{table} WHERE {nulls}").fetchall()[0][0]
+
+
+def times_out_of_order(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, int]:
+    """Records per pair whose later time precedes the earlier one (NULL is open, not wrong)."""
+    found = {}
+    for earlier, later in RULES[table].time_order:
+        found[f"{later} >= {earlier}"] = con.execute(
+            f"SELECT count(*) FROM core.{table} WHERE {later} < {earlier}"
+        ).fetchall()[0][0]
+    return found
+
+
+def stale_sources(
+    con: duckdb.DuckDBPyConnection, table: str, as_of: datetime
+) -> dict[str, tuple[datetime | None, bool]]:
+    """Per source: its newest record's time and whether that is older than the table allows."""
+    rules = RULES[table]
+    latest = con.execute(
+        f"SELECT source, max({rules.freshness_column}) FROM core.{table} GROUP BY source"
+    ).fetchall()
+    return {
+        source: (newest, newest is None or as_of - newest > rules.max_age)
+        for source, newest in latest
+    }

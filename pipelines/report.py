@@ -39,6 +39,10 @@ def report_asset(settings: Settings) -> dg.AssetsDefinition:
             settings.name,
             run_as_of().date().isoformat(),
             names,
+            scorecard_names={
+                settings.scorecard_id: settings.name,
+                **{key: card.name for key, card in settings.scorecards.items() if card.name},
+            },
         )
         context.log.info(
             f"executive summary of {files.scorecards} scorecard(s): {files.latest_html}"

@@ -24,12 +24,13 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """Before any step claims the warehouse: fail the runs that died, record this one."""
-        self._run_id = context.run_id
-        if context.instance is None or context.run_id is None:
+        run = context.run
+        self._run_id = run.run_id if run else None
+        if context.instance is None or self._run_id is None:
             return
-        for run_id in fail_runs_whose_process_died(context.instance, f"run {context.run_id}"):
+        for run_id in fail_runs_whose_process_died(context.instance, f"run {self._run_id}"):
             context.log.warning(f"run {run_id} had died without finishing: marked failed")
-        record_run_process(context.instance, context.run_id)
+        record_run_process(context.instance, self._run_id)
 
     def get(self) -> Warehouse:
         holder = f"run {self._run_id}" if self._run_id else None

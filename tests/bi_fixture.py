@@ -31,16 +31,26 @@ INSERT INTO kpi.metric_definitions (metric_id, facts_id, name, perspective, unit
      'ratio', 100, 1, ['service']),
     ('incident_resolution_time', 'incidents', 'Incident resolution time', 'customer', 'hours',
      'lower', 'median', 1, 1, ['service']);
-INSERT INTO scorecard.metric_status (metric_id, grain, period_start, perspective, objective, owner,
-    actual, threshold, target, stretch, direction, score, status, trend, escalate) VALUES
-    ('change_failure_rate', 'month', '2025-11-01', 'internal', 'Stable change', 'cab',
-     8, 20, 10, 5, 'lower', 80, 'green', NULL, false),
-    ('change_failure_rate', 'month', '2025-12-01', 'internal', 'Stable change', 'cab',
-     25, 20, 10, 5, 'lower', 40, 'red', 'deteriorating', true),
-    ('incident_resolution_time', 'week', '2025-12-22', 'customer', 'Fast fixes', 'service desk',
-     6, 8, 4, 2, 'lower', 62.5, 'amber', NULL, false),
-    ('incident_resolution_time', 'week', '2025-12-29', 'customer', 'Fast fixes', 'service desk',
-     3, 8, 4, 2, 'lower', 81.25, 'green', 'improving', false);
+-- Two scorecards: 'it' (the main one) and the 'service_desk' pilot, which scored
+-- incident_resolution_time with its own goals only up to the week of 22 Dec, so its "current"
+-- week is a week earlier than the main scorecard's.
+INSERT INTO scorecard.metric_status (scorecard_id, metric_id, grain, period_start, perspective,
+    objective, owner, actual, threshold, target, stretch, weight, direction, score, status, trend,
+    escalate, commentary, decision, missing_commentary) VALUES
+    ('it', 'change_failure_rate', 'month', '2025-11-01', 'internal', 'Stable change', 'cab',
+     8, 20, 10, 5, 1, 'lower', 80, 'green', NULL, false, NULL, NULL, false),
+    ('it', 'change_failure_rate', 'month', '2025-12-01', 'internal', 'Stable change', 'cab',
+     25, 20, 10, 5, 1, 'lower', 40, 'red', 'deteriorating', true, NULL, NULL, true),
+    ('it', 'incident_resolution_time', 'week', '2025-12-22', 'customer', 'Fast fixes',
+     'service desk', 6, 8, 4, 2, 1, 'lower', 62.5, 'amber', NULL, false, NULL, NULL, false),
+    ('it', 'incident_resolution_time', 'week', '2025-12-29', 'customer', 'Fast fixes',
+     'service desk', 3, 8, 4, 2, 1, 'lower', 81.25, 'green', 'improving', false, NULL, NULL,
+     false),
+    ('service_desk', 'incident_resolution_time', 'week', '2025-12-15', 'customer', 'Fast fixes',
+     'desk lead', 5, 6, 3, 1.5, 1, 'lower', 44.4, 'amber', NULL, false, NULL, NULL, false),
+    ('service_desk', 'incident_resolution_time', 'week', '2025-12-22', 'customer', 'Fast fixes',
+     'desk lead', 6, 6, 3, 1.5, 1, 'lower', 33.3, 'amber', 'deteriorating', true,
+     'Two agents on leave', NULL, false);
 INSERT INTO kpi.metric_values (metric_id, grain, period_start, dimension, dimension_value, value,
                                numerator, denominator, n, unit, period_complete) VALUES
     ('change_failure_rate', 'month', '2025-12-01', 'all', 'all', 25, 1, 4, 4, 'percent', true),
@@ -50,12 +60,35 @@ INSERT INTO kpi.metric_values (metric_id, grain, period_start, dimension, dimens
     ('incident_resolution_time', 'week', '2026-01-05', 'all', 'all', 12, NULL, NULL, 1, 'hours',
      false),
     ('cloud_spend', 'month', '2026-01-01', 'all', 'all', 15, NULL, NULL, 2, 'currency', false);
-INSERT INTO scorecard.objective_scores VALUES
-    ('Stable change', 'internal', 'month', '2025-11-01', 80, 1.0, 'green'),
-    ('Stable change', 'internal', 'month', '2025-12-01', 40, 1.0, 'red');
-INSERT INTO scorecard.actions VALUES
-    ('act-1', 'change_failure_rate', '2025-12-01', 'red', 'cab', '2026-01-31',
-     '2026-01-02 02:00:00+00');
+INSERT INTO scorecard.objective_scores (scorecard_id, objective, perspective, grain, period_start,
+                                        score, coverage, status) VALUES
+    ('it', 'Stable change', 'internal', 'month', '2025-11-01', 80, 1.0, 'green'),
+    ('it', 'Stable change', 'internal', 'month', '2025-12-01', 40, 1.0, 'red'),
+    ('service_desk', 'Fast fixes', 'customer', 'week', '2025-12-22', 33.3, 1.0, 'amber');
+-- Two open actions (one per scorecard), one resolved (its trigger cleared) and one closed (an
+-- owner's decision).
+INSERT INTO scorecard.actions (action_id, scorecard_id, metric_id, grain, dimension,
+    dimension_value, owner, trigger, opened_period, due_date, status, resolved_period, closed_at,
+    note, opened_at, updated_at) VALUES
+    ('it:change_failure_rate:all:red:2025-12-01', 'it', 'change_failure_rate', 'month', 'all',
+     'all', 'cab', 'red', '2025-12-01', '2026-01-31', 'open', NULL, NULL, NULL,
+     '2026-01-02 02:00:00+00', '2026-01-02 02:00:00+00'),
+    ('it:change_failure_rate:all:red:2025-10-01', 'it', 'change_failure_rate', 'month', 'all',
+     'all', 'cab', 'red', '2025-10-01', '2025-11-30', 'closed', NULL, '2025-12-02 02:00:00+00',
+     'Freeze risky changes', '2025-11-02 02:00:00+00', '2025-12-02 02:00:00+00'),
+    ('it:incident_resolution_time:all:amber_two_periods:2025-12-22', 'it',
+     'incident_resolution_time', 'week', 'all', 'all', 'service desk', 'amber_two_periods',
+     '2025-12-22', '2026-01-05', 'resolved', '2025-12-29', NULL, NULL,
+     '2025-12-29 02:00:00+00', '2026-01-05 02:00:00+00'),
+    ('service_desk:incident_resolution_time:all:amber_two_periods:2025-12-22', 'service_desk',
+     'incident_resolution_time', 'week', 'all', 'all', 'desk lead', 'amber_two_periods',
+     '2025-12-22', '2026-01-05', 'open', NULL, NULL, NULL, '2025-12-29 02:00:00+00',
+     '2025-12-29 02:00:00+00');
+-- The red December without commentary, as transforms/scorecard/commentary_flags.sql records it.
+INSERT INTO scorecard.data_quality (source, table_name, record_key, field, problem, value,
+                                    detected_at) VALUES
+    ('scorecard', 'metric_status', 'it/change_failure_rate/2025-12-01', 'commentary',
+     'red with no commentary for its period', 'cab', '2026-01-02 02:00:00+00');
 """
 
 

@@ -4,7 +4,7 @@ import duckdb
 import pytest
 
 from tests.bi_fixture import build_bi_fixture
-from warehouse.bi_views import BI_VIEWS, create_bi_views
+from warehouse.bi_views import BI_VIEWS
 from warehouse.publish import publish
 
 
@@ -40,7 +40,8 @@ def test_scorecard_current_holds_the_last_complete_period_of_each_grain(publishe
     current = rows(
         published,
         "SELECT metric_id, grain, period_start::VARCHAR, period_last_day::VARCHAR, metric_name, "
-        "unit, actual, status, escalate FROM bi.scorecard_current ORDER BY grain",
+        "unit, actual, status, escalate FROM bi.scorecard_current WHERE scorecard_id = 'it' "
+        "ORDER BY grain",
     )
     # month: Nov and Dec 2025 were scored, Dec is the last (ends 31 Dec); week: 29 Dec is the last
     # scored week (ends Sunday 4 Jan 2026).
@@ -74,7 +75,8 @@ def test_scorecard_to_date_is_the_running_headline_value_with_the_latest_goals(p
     to_date = rows(
         published,
         "SELECT metric_id, period_start::VARCHAR, partial, actual_to_date, numerator, "
-        "denominator, threshold, target, stretch, owner FROM bi.scorecard_to_date ORDER BY 1",
+        "denominator, threshold, target, stretch, owner FROM bi.scorecard_to_date "
+        "WHERE scorecard_id = 'it' ORDER BY 1",
     )
     # Running rows with dimension 'all': change_failure_rate Jan 2026 (1 of 8 changes failed =
     # 12.5 %) and incident_resolution_time week of 5 Jan (12 h); goals from their last scored
@@ -100,7 +102,8 @@ def test_scorecard_to_date_is_the_running_headline_value_with_the_latest_goals(p
 def test_history_views_keep_every_scored_period(published):
     history = rows(
         published,
-        "SELECT metric_id, period_start::VARCHAR, score FROM bi.metric_history ORDER BY 1, 2",
+        "SELECT metric_id, period_start::VARCHAR, score FROM bi.metric_history "
+        "WHERE scorecard_id = 'it' ORDER BY 1, 2",
     )
     assert history == [
         ("change_failure_rate", "2025-11-01", 80.0),
@@ -111,7 +114,7 @@ def test_history_views_keep_every_scored_period(published):
     objectives = rows(
         published,
         "SELECT objective, period_start::VARCHAR, period_last_day::VARCHAR, score, status "
-        "FROM bi.objective_history ORDER BY 2",
+        "FROM bi.objective_history WHERE scorecard_id = 'it' ORDER BY 2",
     )
     assert objectives == [
         ("Stable change", "2025-11-01", "2025-11-30", 80.0, "green"),
@@ -137,25 +140,83 @@ def test_record_views_carry_the_core_records_with_durations(published):
     ) == [(15.0, 15.5, "AWS,Microsoft")]
 
 
-def test_actions_open_treats_actions_without_a_status_as_open(published):
+def test_actions_open_lists_only_open_actions_soonest_due_first(published):
+    # Of the four actions, one is resolved (its trigger cleared) and one closed (a decision):
+    # the pilot's (due 5 Jan) and the main scorecard's red change failure rate (due 31 Jan) remain.
     assert rows(
-        published, "SELECT action_id, owner, due_date::VARCHAR, status FROM bi.actions_open"
-    ) == [("act-1", "cab", "2026-01-31", None)]
+        published,
+        "SELECT action_id, scorecard_id, owner, trigger, due_date::VARCHAR, status "
+        "FROM bi.actions_open",
+    ) == [
+        (
+            "service_desk:incident_resolution_time:all:amber_two_periods:2025-12-22",
+            "service_desk",
+            "desk lead",
+            "amber_two_periods",
+            "2026-01-05",
+            "open",
+        ),
+        (
+            "it:change_failure_rate:all:red:2025-12-01",
+            "it",
+            "cab",
+            "red",
+            "2026-01-31",
+            "open",
+        ),
+    ]
 
 
-def test_scorecard_id_and_action_status_pass_through_once_the_tables_have_them(warehouse):
-    build_bi_fixture(warehouse)
-    with warehouse.connect() as con:
-        con.execute("ALTER TABLE scorecard.metric_status ADD COLUMN scorecard_id VARCHAR")
-        con.execute("UPDATE scorecard.metric_status SET scorecard_id = 'main'")
-        con.execute("ALTER TABLE scorecard.actions ADD COLUMN status VARCHAR")
-        con.execute(
-            "INSERT INTO scorecard.actions VALUES ('act-2', 'change_failure_rate', '2025-11-01', "
-            "'red', 'cab', '2025-12-31', '2025-12-02 02:00:00+00', 'closed')"
-        )
-        con.execute("UPDATE scorecard.actions SET status = 'open' WHERE action_id = 'act-1'")
-        create_bi_views(con)
-        assert rows(con, "SELECT DISTINCT scorecard_id FROM bi.scorecard_current") == [("main",)]
-        assert rows(con, "SELECT DISTINCT scorecard_id FROM bi.scorecard_to_date") == [("main",)]
-        # act-2 is closed; only act-1 remains open.
-        assert rows(con, "SELECT action_id, status FROM bi.actions_open") == [("act-1", "open")]
+def test_each_scorecard_has_its_own_current_period_history_and_running_goals(published):
+    # The pilot scored its weeks up to 22 Dec, the main scorecard up to 29 Dec: each scorecard's
+    # current week is its own last scored week, not the latest week of any scorecard.
+    assert rows(
+        published,
+        "SELECT scorecard_id, metric_id, grain, period_start::VARCHAR, actual, score, status, "
+        "escalate, commentary, missing_commentary FROM bi.scorecard_current ORDER BY 1, 3",
+    ) == [
+        ("it", "change_failure_rate", "month", "2025-12-01", 25.0, 40.0, "red", True, None, True),
+        (
+            "it",
+            "incident_resolution_time",
+            "week",
+            "2025-12-29",
+            3.0,
+            81.25,
+            "green",
+            False,
+            None,
+            False,
+        ),
+        (
+            "service_desk",
+            "incident_resolution_time",
+            "week",
+            "2025-12-22",
+            6.0,
+            33.3,
+            "amber",
+            True,
+            "Two agents on leave",
+            False,
+        ),
+    ]
+    # The running week of 5 Jan (12 h, shared KPI) once per scorecard, each with its own goals.
+    assert rows(
+        published,
+        "SELECT scorecard_id, period_start::VARCHAR, actual_to_date, threshold, target, owner "
+        "FROM bi.scorecard_to_date WHERE metric_id = 'incident_resolution_time' ORDER BY 1",
+    ) == [
+        ("it", "2026-01-05", 12.0, 8.0, 4.0, "service desk"),
+        ("service_desk", "2026-01-05", 12.0, 6.0, 3.0, "desk lead"),
+    ]
+    assert rows(
+        published,
+        "SELECT period_start::VARCHAR, score FROM bi.metric_history "
+        "WHERE scorecard_id = 'service_desk' ORDER BY 1",
+    ) == [("2025-12-15", 44.4), ("2025-12-22", 33.3)]
+    assert rows(
+        published,
+        "SELECT scorecard_id, objective, period_last_day::VARCHAR, status FROM bi.objective_history "
+        "WHERE scorecard_id = 'service_desk'",
+    ) == [("service_desk", "Fast fixes", "2025-12-28", "amber")]

@@ -51,11 +51,12 @@ def test_reader_role_reads_every_view_and_the_scorecard_tables_and_cannot_write(
 ):
     warehouse = published_fixture(tmp_path)
     result = publish_to_postgres(warehouse.published_path, postgres.url(database=database), READER)
-    # 9 bi views + 6 scorecard tables (metric_status, objective_scores, perspective_scores,
-    # initiatives, actions, data_quality). Rows: bi 2 current + 2 to date + 4 history +
-    # 2 objective history + 1 action + 2 incidents + 1 change + 1 request + 2 costs = 17;
-    # scorecard 4 metric_status + 2 objective_scores + 1 action = 7.
-    assert (result.tables, result.rows) == (15, 24)
+    # 9 bi views + 7 scorecard tables (metric_status, objective_scores, perspective_scores,
+    # initiatives, initiative_progress, actions, data_quality). Rows: bi 3 current (2 'it' +
+    # 1 pilot) + 3 to date + 6 history + 3 objective history + 2 open actions + 2 incidents +
+    # 1 change + 1 request + 2 costs = 23; scorecard 6 metric_status + 3 objective_scores +
+    # 4 actions + 1 data_quality = 14.
+    assert (result.tables, result.rows) == (16, 37)
     assert "@127.0.0.1" in result.url
     with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
         # The publisher created the reader role; an administrator grants it to BI logins.
@@ -66,18 +67,24 @@ def test_reader_role_reads_every_view_and_the_scorecard_tables_and_cannot_write(
     with psycopg.connect(postgres.dsn(ANALYST, database), autocommit=True) as analyst:
         for view in BI_VIEWS:
             analyst.execute(f"SELECT * FROM bi.{view}").fetchall()
-        # Same values as in DuckDB: 12 h for INC0001, 15.0 of effective cost, one open action.
+        # Same values as in DuckDB: 12 h for INC0001, 15.0 of effective cost, each scorecard's
+        # current period.
         assert analyst.execute(
             "SELECT number, resolution_hours FROM bi.incidents ORDER BY number"
         ).fetchall() == [("INC0001", 12.0), ("OPS-7", None)]
         assert analyst.execute("SELECT sum(effective_cost) FROM bi.costs").fetchone() == (15.0,)
         assert analyst.execute(
-            "SELECT metric_id, period_start::text, actual FROM bi.scorecard_current ORDER BY 1"
+            "SELECT scorecard_id, metric_id, period_start::text, actual "
+            "FROM bi.scorecard_current ORDER BY 1, 2"
         ).fetchall() == [
-            ("change_failure_rate", "2025-12-01", 25.0),
-            ("incident_resolution_time", "2025-12-29", 3.0),
+            ("it", "change_failure_rate", "2025-12-01", 25.0),
+            ("it", "incident_resolution_time", "2025-12-29", 3.0),
+            ("service_desk", "incident_resolution_time", "2025-12-22", 6.0),
         ]
-        assert analyst.execute("SELECT count(*) FROM scorecard.metric_status").fetchone() == (4,)
+        assert analyst.execute("SELECT count(*) FROM scorecard.metric_status").fetchone() == (6,)
+        assert analyst.execute(
+            "SELECT scorecard_id FROM scorecard.data_quality WHERE source = 'scorecard'"
+        ).fetchall() == [("it",)]
         for statement in (
             "INSERT INTO bi.actions_open (action_id) VALUES ('x')",
             "DELETE FROM scorecard.metric_status",
@@ -176,7 +183,7 @@ def test_the_publish_postgres_asset_reports_without_the_password(
     assert result.success
     (materialization,) = result.asset_materializations_for_node("publish__postgres")
     metadata = {key: value.value for key, value in materialization.metadata.items()}
-    assert (metadata["tables"], metadata["rows"], metadata["reader_role"]) == (15, 24, READER)
+    assert (metadata["tables"], metadata["rows"], metadata["reader_role"]) == (16, 37, READER)
     every_event = " ".join(str(event) for event in result.all_events)
     assert "s3cret-Pa55" not in every_event
     assert f"{SUPERUSER}:***@127.0.0.1" in metadata["database"]

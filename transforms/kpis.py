@@ -208,7 +208,13 @@ def compute_metrics(
         for facts_id in facts_ids:
             _store_facts(con, facts_id, owners[facts_id])
         _store_specs(con, enabled)
-        con.execute(f"INSERT INTO kpi.metric_values BY NAME {_sql('_metric_values.sql')}")
+        metric_values = _sql("_metric_values.sql")
+        for facts_id in facts_ids:
+            _set_variable(con, "batch_facts_id", "VARCHAR", facts_id)
+            for grain in grains:
+                _set_variable(con, "grains", "VARCHAR[]", [grain])
+                con.execute(f"INSERT INTO kpi.metric_values BY NAME {metric_values}")
+        _set_variable(con, "grains", "VARCHAR[]", list(grains))
         con.execute(_sql("_evidence.sql"))
         con.execute(f"INSERT INTO scorecard.data_quality BY NAME {_sql('_quarantine.sql')}")
         quarantined = con.execute(

@@ -5,14 +5,23 @@
 -- the data, not with dimension values x periods. Only elapsed time counts in the running period,
 -- which is marked period_complete = false. A value the metric cannot take is quarantined: NULL,
 -- with the check named in its reason.
+-- The runner executes this once per facts file and grain (variables batch_facts_id and grains):
+-- every figure is keyed by both, so a batch needs nothing from another, and memory is bounded by
+-- the largest batch instead of by all facts x grains x dimensions at once.
 WITH grains AS (
     SELECT unnest(getvariable('grains')) AS grain
+),
+batch_specs AS (
+    SELECT * FROM metric_specs WHERE facts_id = getvariable('batch_facts_id')
+),
+batch_facts AS (
+    SELECT * FROM kpi.metric_facts WHERE facts_id = getvariable('batch_facts_id')
 ),
 dimensions_needed AS (
     SELECT DISTINCT
         facts_id,
         unnest(['all'] || dimensions || list_filter([worst_of], lambda d: d IS NOT NULL)) AS dimension
-    FROM metric_specs
+    FROM batch_specs
 ),
 facts_by_period AS NOT MATERIALIZED (
     SELECT
@@ -27,7 +36,7 @@ facts_by_period AS NOT MATERIALIZED (
             dn.dimension, f.service, f.assignment_group, f.priority, f.source, f.provider,
             f.service_category, f.initiative
         ) AS dimension_value
-    FROM kpi.metric_facts AS f
+    FROM batch_facts AS f
     CROSS JOIN grains AS g
     JOIN dimensions_needed AS dn ON dn.facts_id = f.facts_id
     WHERE kpi.at_grain(g.grain, f.week_period, f.month_period, f.quarter_period) IS NOT NULL
@@ -50,7 +59,7 @@ period_active_days AS (
         count(DISTINCT local_day) AS active_days
     FROM facts_by_period
     WHERE in_numerator
-        AND facts_id IN (SELECT facts_id FROM metric_specs WHERE statistic = 'days_per_week')
+        AND facts_id IN (SELECT facts_id FROM batch_specs WHERE statistic = 'days_per_week')
     GROUP BY ALL
 ),
 period_quantiles AS (
@@ -59,7 +68,7 @@ period_quantiles AS (
         quantile_cont(x, [0.5, 0.9]) AS quantiles
     FROM facts_by_period
     WHERE x IS NOT NULL
-        AND facts_id IN (SELECT facts_id FROM metric_specs WHERE statistic IN ('median', 'p90'))
+        AND facts_id IN (SELECT facts_id FROM batch_specs WHERE statistic IN ('median', 'p90'))
     GROUP BY ALL
 ),
 note_counts AS (
@@ -86,7 +95,7 @@ lowest_ratios AS (
         arg_min(ps.denominator, (ps.numerator / ps.denominator, ps.dimension_value))
             AS lowest_denominator,
         count(*) AS compared
-    FROM metric_specs AS s
+    FROM batch_specs AS s
     JOIN period_sums AS ps ON ps.facts_id = s.facts_id AND ps.dimension = s.worst_of
     WHERE s.statistic = 'lowest_ratio' AND ps.n >= greatest(s.min_n, 1) AND ps.denominator <> 0
     GROUP BY ALL
@@ -156,7 +165,7 @@ running_sums AS (
         sum(denominator) OVER running AS running_denominator,
         sum(coalesce(n, 0)) OVER running AS running_n
     FROM value_rows
-    WHERE facts_id IN (SELECT facts_id FROM metric_specs WHERE statistic = 'cumulative_ratio')
+    WHERE facts_id IN (SELECT facts_id FROM batch_specs WHERE statistic = 'cumulative_ratio')
     WINDOW running AS (
         PARTITION BY facts_id, grain, dimension, dimension_value ORDER BY period_start
     )
@@ -190,7 +199,7 @@ grid_with_sums AS (
         rs.running_denominator,
         rs.running_n
     FROM value_rows AS v
-    JOIN metric_specs AS s
+    JOIN batch_specs AS s
         ON s.facts_id = v.facts_id AND list_contains(['all'] || s.dimensions, v.dimension)
     LEFT JOIN running_sums AS rs
         ON rs.facts_id = v.facts_id AND rs.grain = v.grain AND rs.period_start = v.period_start

@@ -1,17 +1,11 @@
--- Actions still to be done: raised by the scorecard (a red or an escalation) and not yet closed.
--- An action without a status (written before actions had one) counts as open. The empty branch
--- gives the view a status column whether or not scorecard.actions has one yet.
+-- Actions still to be done: opened by a scorecard trigger (README "The monthly review") and
+-- neither resolved (the trigger cleared) nor closed (an owner recorded a decision). Passes every
+-- scorecard.actions column through, scorecard_id included.
 CREATE OR REPLACE VIEW bi.actions_open AS
-WITH actions AS (
-    SELECT * FROM scorecard.actions
-    UNION ALL BY NAME
-    SELECT CAST(NULL AS VARCHAR) AS status WHERE false
-)
-
 SELECT *
-FROM actions
-WHERE coalesce(status, 'open') = 'open'
+FROM scorecard.actions
+WHERE status = 'open'
 ORDER BY due_date NULLS LAST, action_id;
 
 COMMENT ON VIEW bi.actions_open IS
-    'One row per open action: what triggered it, its owner and due date.';
+    'One row per open action: its scorecard, metric, trigger, owner and due date.';

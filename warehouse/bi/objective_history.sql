@@ -1,5 +1,5 @@
--- Every complete period's score for each objective (the weighted mean of its metrics' scores).
--- Passes every scorecard.objective_scores column through (scorecard_id included).
+-- Every complete period's score for each objective of each scorecard (the weighted mean of its
+-- metrics' scores). Passes every scorecard.objective_scores column through.
 CREATE OR REPLACE VIEW bi.objective_history AS
 SELECT
     objective_row.*,
@@ -11,7 +11,9 @@ SELECT
         END - INTERVAL 1 DAY AS DATE
     ) AS period_last_day
 FROM scorecard.objective_scores AS objective_row
-ORDER BY objective_row.objective, objective_row.grain, objective_row.period_start;
+ORDER BY
+    objective_row.scorecard_id, objective_row.objective, objective_row.grain,
+    objective_row.period_start;
 
 COMMENT ON VIEW bi.objective_history IS
-    'One row per objective and complete period: score 0-100, coverage and status.';
+    'One row per scorecard, objective and complete period: score 0-100, coverage and status.';

@@ -1,6 +1,8 @@
--- The scorecard as it stands: every scored metric in the last complete period of its grain (the
--- running period is never scored; see bi.scorecard_to_date). Passes every scorecard.metric_status
--- column through, so columns added there (such as scorecard_id) reach BI tools unchanged.
+-- Each scorecard as it stands: every scored metric in the last complete period of its grain on
+-- that scorecard (the running period is never scored; see bi.scorecard_to_date). Scorecards are
+-- independent: one whose last scored week is earlier (a pilot that ended) keeps its own latest
+-- week. Passes every scorecard.metric_status column through, so columns added there reach BI
+-- tools unchanged.
 CREATE OR REPLACE VIEW bi.scorecard_current AS
 WITH named_status AS (
     SELECT
@@ -20,7 +22,8 @@ WITH named_status AS (
 
 SELECT *
 FROM named_status
-QUALIFY period_start = max(period_start) OVER (PARTITION BY grain);
+QUALIFY period_start = max(period_start) OVER (PARTITION BY scorecard_id, grain)
+ORDER BY scorecard_id, grain, metric_id;
 
 COMMENT ON VIEW bi.scorecard_current IS
-    'One row per scored metric in the last complete period of its grain: actual, goals, score, status.';
+    'One row per scorecard and scored metric in the scorecard''s last complete period of its grain: actual, goals, score, status, signals, commentary.';

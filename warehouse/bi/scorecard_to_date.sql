@@ -1,15 +1,16 @@
--- The running period: each scorecard metric's value so far, with the goals of its latest scored
--- period. It is partial (the period has not ended), so it carries no score or status; readers see
--- where a metric is heading, never a verdict. Goal columns pass through from
--- scorecard.metric_status (scorecard_id included).
+-- The running period: each scorecard metric's value so far, with the goals of the scorecard's
+-- latest scored period of its grain (the metrics bi.scorecard_current shows, so a metric retired
+-- from a scorecard drops out of both). It is partial (the period has not ended), so it carries no
+-- score, status, signal or trend; readers see where a metric is heading, never a verdict. The
+-- goal columns are named here, so a per-period column added to scorecard.metric_status never
+-- passes a scored period's verdict off as the running one's.
 CREATE OR REPLACE VIEW bi.scorecard_to_date AS
 WITH latest_goals AS (
-    SELECT * EXCLUDE (
-        period_start, actual, baseline, score, status, trend, signal, escalate, reason
-    )
+    SELECT
+        scorecard_id, metric_id, grain, perspective, objective, owner, threshold, target, stretch,
+        weight, goals_from, target_date, direction
     FROM scorecard.metric_status
-    -- rank, not row_number: several scorecards share a period and each keeps its own goals.
-    QUALIFY rank() OVER (PARTITION BY metric_id, grain ORDER BY period_start DESC) = 1
+    QUALIFY period_start = max(period_start) OVER (PARTITION BY scorecard_id, grain)
 ),
 
 running_values AS (
@@ -19,6 +20,7 @@ running_values AS (
 )
 
 SELECT
+    latest_goals.scorecard_id,
     running_values.metric_id,
     definition.name AS metric_name,
     running_values.grain,
@@ -37,10 +39,11 @@ SELECT
     running_values.n,
     running_values.unit,
     running_values.reason,
-    latest_goals.* EXCLUDE (metric_id, grain)
+    latest_goals.* EXCLUDE (scorecard_id, metric_id, grain)
 FROM running_values
 JOIN latest_goals USING (metric_id, grain)
-LEFT JOIN kpi.metric_definitions AS definition ON definition.metric_id = running_values.metric_id;
+LEFT JOIN kpi.metric_definitions AS definition ON definition.metric_id = running_values.metric_id
+ORDER BY latest_goals.scorecard_id, running_values.grain, running_values.metric_id;
 
 COMMENT ON VIEW bi.scorecard_to_date IS
-    'One row per scorecard metric in its running period: value so far (partial, never scored) and goals.';
+    'One row per scorecard and metric in its running period: value so far (partial, never scored) and goals.';

@@ -18,8 +18,8 @@ from typing import Any
 import requests
 
 from connectors.base import Page, Record, Stream
+from connectors.cost_allocation import TagKeys
 from connectors.cost_window import DEFAULT_LOOKBACK_DAYS, DailyCostSource, cost_settings
-from connectors.focus import TagKeys
 from connectors.http import (
     HttpClient,
     Request,

@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from connectors.aws_cost_explorer import TARGET, Credentials, sigv4_headers
+from connectors.aws_cost_explorer import TARGET
+from connectors.emulators.sigv4 import Credentials, sigv4_headers
 from connectors.emulators.catalogue import history_start
 from connectors.emulators.focus_demo import (
     AWS_LINES,

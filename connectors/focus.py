@@ -104,6 +104,7 @@ SERVICE_CATEGORIES = (
     "Other",
 )
 
+
 def file_reader(path: Path) -> tuple[str, str]:
     """The DuckDB table function reading $path, and the expression numbering its line items.
 

@@ -63,9 +63,12 @@ def credentials_named(name: str, env: Mapping[str, str]) -> tuple[str, str]:
     if name == "freshservice":
         return "FRESHSERVICE_API_KEY", "that the API key is valid for FRESHSERVICE_URL"
     if name == "aws_ce":
-        return "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN"
+        return "the AWS credential chain", "AWS_ACCESS_KEY_ID / AWS_PROFILE / the role in use"
     if name == "azure_cost":
-        return "AZURE_COST_SCOPE", "AZURE_ACCESS_TOKEN (it expires after about an hour)"
+        return "AZURE_COST_SCOPE", (
+            "AZURE_ACCESS_TOKEN (it expires after about an hour) or the DefaultAzureCredential "
+            "identity, and its Cost Management Reader role on the scope"
+        )
     return "", "the source's credentials"
 
 

@@ -162,7 +162,8 @@ def test_groups_in_another_currency_than_the_warehouse_are_flagged(warehouse, tm
         "1,1,1,1,2025-02-01,2025-03-01,2025-02-01,2025-02-02,EUR,a,Usage,Compute,VM,X,X,X\n"
     )
     with EmulatorServer(CostExplorerApi(AS_OF)) as server, warehouse.connect() as con:
-        FocusFiles([str(export)]).load(con, None)
+        ingest(con, FocusFiles([str(export)]), None)
+        stage(con, "focus", "costs")
         source = connector(server.url, AS_OF.date())
         source.start = date(2025, 2, 28)
         ingest(con, source, None)

@@ -2,7 +2,8 @@
 
 Every connector module exposes `from_env(env: Mapping[str, str])`, returning a Source, FileSource
 or DirectLoad (connectors/base.py) and raising `connectors.http.SourceError` that names the
-missing variable when it is not configured. It makes no request, so `source_from_env` is also how the configuration check validates a source.
+missing variable when it is not configured. It makes no request, so `source_from_env` is also
+how the configuration check validates a source.
 """
 
 from __future__ import annotations

@@ -218,7 +218,11 @@ def credential_from_env(env: Mapping[str, str]) -> TokenCredential:
         return FixedToken(env["AZURE_ACCESS_TOKEN"])
     from azure.identity import DefaultAzureCredential
 
-    return DefaultAzureCredential(exclude_interactive_browser_credential=True)
+    try:
+        return DefaultAzureCredential(exclude_interactive_browser_credential=True)
+    except ValueError as exc:
+        # e.g. AZURE_AUTHORITY_HOST not https: azure-identity refuses any plain-http authority.
+        raise SourceError(f"{SOURCE}: Azure credential settings refused: {exc}") from None
 
 
 def from_env(env: Mapping[str, str]) -> CostManagement:

@@ -180,3 +180,17 @@ def test_no_token_and_no_identity_names_the_ways_to_sign_in(warehouse, monkeypat
             PermanentSourceError, match="azure_cost: no Azure token.*AZURE_ACCESS_TOKEN"
         ):
             ingest(con, source, None)
+
+
+def test_an_authority_that_is_not_https_is_a_settings_error(monkeypatch):
+    # azure-identity only talks to TLS authorities, loopback included, so a service principal
+    # cannot be pointed at a plain-http token emulator; the refusal names the setting.
+    for variable in AZURE_IDENTITY_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AZURE_AUTHORITY_HOST", "http://127.0.0.1:9")
+    monkeypatch.setenv("AZURE_TENANT_ID", "tenant")
+    monkeypatch.setenv("AZURE_CLIENT_ID", "client")
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "very-secret-value")
+    with pytest.raises(SourceError, match="azure_cost: .*TLS protected") as error:
+        from_env({"AZURE_COST_SCOPE": DEMO_SCOPE})
+    assert "very-secret-value" not in str(error.value)

@@ -6,6 +6,11 @@
 WITH settings AS (
     SELECT * FROM raw.focus_settings LIMIT 1
 ),
+-- cost_id is focus:<file key>:<line>; the key is hashed once per file, not per line item.
+files AS (
+    SELECT source_file, left(sha256(source_file), 12) AS file_key
+    FROM (SELECT DISTINCT source_file FROM raw.focus_costs)
+),
 tag_sets AS (
     SELECT DISTINCT Tags
     FROM raw.focus_costs
@@ -50,6 +55,7 @@ service_categories(ServiceCategory) AS (
 priced AS (
     SELECT
         line_items.*,
+        files.file_key,
         allocations.tags_json,
         allocations.cost_centre,
         allocations.service,
@@ -62,12 +68,13 @@ priced AS (
         ] AS rate
     FROM raw.focus_costs AS line_items
     CROSS JOIN settings
+    JOIN files USING (source_file)
     LEFT JOIN allocations USING (Tags)
     LEFT JOIN service_categories
         ON lower(service_categories.ServiceCategory) = lower(trim(line_items.ServiceCategory))
 )
 SELECT
-    'focus:' || left(sha256(source_file), 12) || ':' || line_number AS cost_id,
+    'focus:' || file_key || ':' || line_number AS cost_id,
     'focus' AS source,
     source_file,
     BillingAccountId,

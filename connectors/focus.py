@@ -123,6 +123,12 @@ class FocusFiles:
         con.execute(RAW_TABLES.read_text())
         currencies = sorted(self.currency.rates)
         with transaction(con):
+            # A file listed as loaded whose rows are not in raw.focus_costs (a warehouse from
+            # before FOCUS landed in raw.*) must land again, or staging would drop its costs.
+            con.execute(
+                "DELETE FROM meta.loaded_files WHERE source = 'focus' AND path NOT IN "
+                "(SELECT DISTINCT source_file FROM raw.focus_costs)"
+            )
             con.execute("DELETE FROM raw.focus_settings")
             con.execute(
                 "INSERT INTO raw.focus_settings VALUES (?, ?, ?, ?, ?, ?)",

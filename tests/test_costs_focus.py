@@ -332,3 +332,16 @@ def test_reloading_a_file_keeps_the_problems_of_a_file_whose_name_extends_it(war
         (f"{gzipped.resolve()}#1", "BilledCost"),
         (f"{gzipped.resolve()}#1", "EffectiveCost"),
     ]
+
+
+def test_a_file_listed_as_loaded_without_raw_rows_lands_again(warehouse, tmp_path):
+    # A warehouse from before FOCUS landed in raw.* lists its files in meta.loaded_files but
+    # holds no raw.focus_costs rows: skipping them would let staging empty core.costs.
+    write_csv(tmp_path / "month.csv", [line("1.00"), line("2.00")])
+    source = FocusFiles([str(tmp_path / "*.csv")])
+    with warehouse.connect() as con:
+        assert load(con, source, "run-1") == {"costs": 2}
+        con.execute("DELETE FROM raw.focus_costs")
+        assert load(con, source, "run-2") == {"costs": 2}
+        rows = con.execute("SELECT count(*), sum(BilledCost) FROM core.costs").fetchall()[0]
+    assert rows == (2, Decimal("3.00"))  # 1.00 + 2.00, once each

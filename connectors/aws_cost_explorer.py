@@ -3,163 +3,81 @@
 Cost Explorer restates recent days (estimates settle, credits and refunds arrive late), so every
 run re-reads a trailing window before the stored cursor and each re-read day replaces that day
 whole in raw.aws_ce_costs: a restated figure replaces the old one, and a service or tag group the
-restatement dropped disappears. Requests are signed
-with SigV4 (a few lines of hashlib/hmac, below) rather than pulling in boto3.
+restatement dropped disappears.
+
+Requests go through boto3's `ce` client, so credentials come from the standard AWS chain:
+environment keys, shared profiles (AWS_PROFILE), SSO, assumed roles, web identity (EKS pods) and
+instance or container metadata. AWS_CE_ENDPOINT_URL points the client elsewhere (the emulator).
+Throttling (LimitExceededException), 5xx and dropped connections are retried here with our
+RetryPolicy, so waits and log lines match every other source.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import urlsplit
 
-import requests
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ReadTimeoutError,
+)
+from botocore.exceptions import (
+    ConnectionError as BotoConnectionError,
+)
 
 from connectors.base import Page, Record, Stream
+from connectors.cost_allocation import TagKeys
 from connectors.cost_window import (
     DEFAULT_LOOKBACK_DAYS,
     DailyCostSource,
     cost_settings,
 )
-from connectors.focus import TagKeys
 from connectors.http import (
-    HttpClient,
-    Request,
+    PermanentSourceError,
     RetryPolicy,
     SourceError,
-    header_delay,
     require_safe_url,
-    standard_retry_after,
 )
 from connectors.removals import WindowPage
+
+log = logging.getLogger(__name__)
 
 SOURCE = "aws_ce"
 DEFAULT_ENDPOINT = "https://ce.us-east-1.amazonaws.com"
 TARGET = "AWSInsightsIndexService.GetCostAndUsage"
 THROTTLE_TYPES = frozenset({"LimitExceededException", "ThrottlingException"})
 METRICS = ("UnblendedCost", "AmortizedCost")
+CREDENTIALS_HINT = (
+    "the AWS credential chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, "
+    "an assumed role, or the instance/pod identity)"
+)
 
 
-@dataclass(frozen=True)
-class Credentials:
-    """An AWS key pair; the secret and session token stay out of repr (and so of tracebacks)."""
+def aws_retry_after(error: ClientError) -> float | None:
+    """Seconds to wait before retrying, or None when retrying cannot help.
 
-    access_key: str
-    secret_key: str = field(repr=False)
-    session_token: str | None = field(default=None, repr=False)
-
-
-def _hmac(key: bytes, text: str) -> bytes:
-    return hmac.new(key, text.encode(), hashlib.sha256).digest()
-
-
-def sigv4_headers(
-    method: str,
-    url: str,
-    headers: Mapping[str, str],
-    body: bytes,
-    credentials: Credentials,
-    region: str,
-    service: str,
-    now: datetime,
-) -> dict[str, str]:
-    """The X-Amz-Date, X-Amz-Security-Token and Authorization headers of AWS Signature V4."""
-    parts = urlsplit(url)
-    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    day = stamp[:8]
-    signed = {k.lower(): " ".join(str(v).split()) for k, v in headers.items()}
-    signed["host"] = parts.netloc
-    signed["x-amz-date"] = stamp
-    if credentials.session_token:
-        signed["x-amz-security-token"] = credentials.session_token
-    names = sorted(signed)
-    query_pairs = sorted(
-        (quote(unquote(k), safe="-_.~"), quote(unquote(v), safe="-_.~"))
-        for k, _, v in (p.partition("=") for p in parts.query.split("&") if p)
-    )
-    canonical = "\n".join(
-        [
-            method.upper(),
-            quote(parts.path or "/", safe="/-_.~"),
-            "&".join(f"{k}={v}" for k, v in query_pairs),
-            "".join(f"{n}:{signed[n]}\n" for n in names),
-            ";".join(names),
-            hashlib.sha256(body).hexdigest(),
-        ]
-    )
-    scope = f"{day}/{region}/{service}/aws4_request"
-    to_sign = "\n".join(
-        ["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()]
-    )
-    key = _hmac(("AWS4" + credentials.secret_key).encode(), day)
-    for part in (region, service, "aws4_request"):
-        key = _hmac(key, part)
-    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-    result = {
-        "X-Amz-Date": stamp,
-        "Authorization": (
-            f"AWS4-HMAC-SHA256 Credential={credentials.access_key}/{scope}, "
-            f"SignedHeaders={';'.join(names)}, Signature={signature}"
-        ),
-    }
-    if credentials.session_token:
-        result["X-Amz-Security-Token"] = credentials.session_token
-    return result
-
-
-class SigV4Auth(requests.auth.AuthBase):
-    """Signs each prepared request (again on every retry, so X-Amz-Date stays fresh)."""
-
-    SIGNED = ("content-type", "x-amz-target")
-
-    def __init__(self, credentials: Credentials, region: str, service: str = "ce") -> None:
-        self.credentials = credentials
-        self.region = region
-        self.service = service
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        body = r.body or b""
-        if isinstance(body, str):
-            body = body.encode()
-        headers = {k: v for k, v in r.headers.items() if k.lower() in self.SIGNED}
-        r.headers.update(
-            sigv4_headers(
-                r.method or "POST",
-                r.url or "",
-                headers,
-                body,
-                self.credentials,
-                self.region,
-                self.service,
-                datetime.now(UTC),
-            )
-        )
-        return r
-
-
-def aws_retry_after(response: requests.Response) -> float | None:
-    """AWS JSON APIs say "slow down" with HTTP 400 and a *LimitExceeded/Throttling __type."""
-    if response.status_code == 400:
+    AWS JSON APIs say "slow down" with HTTP 400 and a *LimitExceeded/Throttling __type; 429 and
+    5xx are transient too.
+    """
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    kind = str(error.response.get("Error", {}).get("Code", "")).rsplit("#", 1)[-1]
+    if kind in THROTTLE_TYPES or status == 429 or status >= 500:
+        headers = error.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
         try:
-            kind = str(response.json().get("__type", ""))
-        except (ValueError, AttributeError):
-            kind = ""
-        if kind.rsplit("#", 1)[-1] in THROTTLE_TYPES:
-            return header_delay(response) or 0.0
-        return None
-    return standard_retry_after(response)
-
-
-def next_by_token(request: Request, response: requests.Response, body: Any) -> Request | None:
-    """Repeat the identical query with the NextPageToken until none comes back."""
-    token = body.get("NextPageToken") if isinstance(body, dict) else None
-    if not token:
-        return None
-    return replace(request, json={**request.json, "NextPageToken": token})
+            return max(0.0, float(headers.get("retry-after", 0)))
+        except ValueError:
+            return 0.0
+    return None
 
 
 def region_of(endpoint: str, fallback: str | None) -> str:
@@ -179,7 +97,7 @@ class CostExplorer(DailyCostSource):
     def __init__(
         self,
         endpoint: str,
-        credentials: Credentials,
+        session: boto3.Session,
         region: str,
         tag_key: str = "service",
         lookback_days: int = DEFAULT_LOOKBACK_DAYS,
@@ -187,18 +105,34 @@ class CostExplorer(DailyCostSource):
         tag_keys: TagKeys | None = None,
         policy: RetryPolicy | None = None,
         today: date | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         super().__init__(tag_key, lookback_days, start, tag_keys, today)
         self.endpoint = require_safe_url(endpoint, SOURCE)
-        session = requests.Session()
-        session.auth = SigV4Auth(credentials, region)
-        self.client = HttpClient(
-            SOURCE,
-            headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": TARGET},
-            policy=policy or RetryPolicy(),
-            retry_after=aws_retry_after,
-            session=session,
-        )
+        self.session = session
+        self.region = region
+        self.policy = policy or RetryPolicy()
+        self.sleep = sleep
+        self._client: Any = None
+
+    def __repr__(self) -> str:
+        return f"CostExplorer(endpoint={self.endpoint!r}, region={self.region!r})"
+
+    @property
+    def client(self) -> Any:
+        """The boto3 `ce` client, made on first use: retries are ours, so botocore makes one try."""
+        if self._client is None:
+            self._client = self.session.client(
+                "ce",
+                region_name=self.region,
+                endpoint_url=self.endpoint,
+                config=Config(
+                    retries={"total_max_attempts": 1},
+                    connect_timeout=10,
+                    read_timeout=120,
+                ),
+            )
+        return self._client
 
     def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]:
         """One page per API page, each replacing whole days, in time order.
@@ -211,27 +145,22 @@ class CostExplorer(DailyCostSource):
         start, end = self.window(cursor)
         if start >= end:
             return
-        first = Request(
-            "POST",
-            self.endpoint + "/",
-            json={
-                "TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
-                "Granularity": "DAILY",
-                "Metrics": list(METRICS),
-                "GroupBy": [
-                    {"Type": "DIMENSION", "Key": "SERVICE"},
-                    {"Type": "TAG", "Key": self.tag_key},
-                ],
-            },
-            context=f"GetCostAndUsage {start}..{end}",
-        )
+        query = {
+            "TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
+            "Granularity": "DAILY",
+            "Metrics": list(METRICS),
+            "GroupBy": [
+                {"Type": "DIMENSION", "Key": "SERVICE"},
+                {"Type": "TAG", "Key": self.tag_key},
+            ],
+        }
+        context = f"GetCostAndUsage {start}..{end}"
         replaced_to = start.isoformat()
         held: list[Record] = []
-        answered = self.client.paginate(first, next_by_token)
+        answered = self._pages(query, context)
         answer = next(answered, None)
         while answer is not None:
-            request, body = answer
-            held += self._records(body, request.context)
+            held += self._records(answer, context)
             answer = next(answered, None)
             # The last page completes every day; before it, the latest day may go on.
             upto = (
@@ -274,6 +203,60 @@ class CostExplorer(DailyCostSource):
                     "estimated": bool(result.get("Estimated")),
                 }
 
+    def _pages(self, query: dict[str, Any], context: str) -> Iterator[dict[str, Any]]:
+        """Repeat the identical query with the NextPageToken until none comes back."""
+        token: str | None = None
+        while True:
+            body = self._call({**query, **({"NextPageToken": token} if token else {})}, context)
+            yield body
+            token = body.get("NextPageToken")
+            if not token:
+                return
+
+    def _call(self, query: dict[str, Any], context: str) -> dict[str, Any]:
+        """One GetCostAndUsage call with our retries; a refusal names the credential chain."""
+        last_problem = ""
+        for attempt in range(1, self.policy.max_attempts + 1):
+            try:
+                return self.client.get_cost_and_usage(**query)
+            except (NoCredentialsError, PartialCredentialsError) as exc:
+                raise PermanentSourceError(
+                    f"{SOURCE}: no usable AWS credentials ({type(exc).__name__}); configure "
+                    f"{CREDENTIALS_HINT}"
+                ) from None
+            except ClientError as exc:
+                wait = aws_retry_after(exc)
+                if wait is None:
+                    raise _refusal(exc, context) from None
+                last_problem = _describe(exc)
+            except (BotoConnectionError, ReadTimeoutError) as exc:
+                wait = None
+                last_problem = type(exc).__name__
+            except BotoCoreError as exc:
+                raise SourceError(f"{SOURCE}: reading {context}: {exc}") from None
+            if attempt == self.policy.max_attempts:
+                break
+            delay = self._backoff(attempt, wait)
+            log.warning(
+                "%s: %s reading %s; retry %d/%d in %.1fs",
+                SOURCE,
+                last_problem,
+                context,
+                attempt,
+                self.policy.max_attempts - 1,
+                delay,
+            )
+            self.sleep(delay)
+        raise SourceError(
+            f"{SOURCE}: gave up reading {context} after {self.policy.max_attempts} attempts "
+            f"(last: {last_problem})"
+        )
+
+    def _backoff(self, attempt: int, server_wait: float | None) -> float:
+        computed = min(self.policy.max_delay, self.policy.base_delay * 2 ** (attempt - 1))
+        computed *= 1 + random.uniform(-self.policy.jitter, self.policy.jitter)
+        return min(self.policy.max_delay, max(computed, server_wait or 0.0))
+
 
 def _is_day(text: str) -> bool:
     try:
@@ -283,20 +266,43 @@ def _is_day(text: str) -> bool:
     return len(text) == 10
 
 
-def from_env(env: Mapping[str, str]) -> CostExplorer:
-    """AWS_CE_ENDPOINT_URL (default the public endpoint), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-    optional AWS_SESSION_TOKEN, AWS_REGION, AWS_CE_TAG_KEY, AWS_CE_LOOKBACK_DAYS, AWS_CE_START."""
-    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        if not env.get(variable):
-            raise SourceError(f"{SOURCE}: {variable} is not set")
-    endpoint = env.get("AWS_CE_ENDPOINT_URL") or DEFAULT_ENDPOINT
-    return CostExplorer(
-        endpoint,
-        Credentials(
-            env["AWS_ACCESS_KEY_ID"],
-            env["AWS_SECRET_ACCESS_KEY"],
-            env.get("AWS_SESSION_TOKEN") or None,
-        ),
-        region_of(endpoint, env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")),
-        **cost_settings(env, SOURCE, "AWS_CE"),
+def _describe(error: ClientError) -> str:
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    detail = error.response.get("Error", {})
+    return f"HTTP {status} {detail.get('Code', '')}: {detail.get('Message', '')}"[:300]
+
+
+def _refusal(error: ClientError, context: str) -> SourceError:
+    """Permanent: a 4xx other than throttling repeats the same answer on retry."""
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    if status in (401, 403):
+        return PermanentSourceError(
+            f"{SOURCE}: access denied (HTTP {status}); check {CREDENTIALS_HINT} and its "
+            f"ce:GetCostAndUsage permission. The source answered, reading {context}: "
+            f"{_describe(error)}"
+        )
+    return PermanentSourceError(
+        f"{SOURCE}: request refused; a retry gets the same answer. The source answered, "
+        f"reading {context}: {_describe(error)}"
     )
+
+
+def from_env(env: Mapping[str, str]) -> CostExplorer:
+    """AWS_CE_ENDPOINT_URL (default the public endpoint), the standard AWS credential variables
+    (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, AWS_PROFILE, ...), AWS_REGION,
+    AWS_CE_TAG_KEY, AWS_CE_LOOKBACK_DAYS, AWS_CE_START. Credentials resolve on the first call."""
+    key, secret = env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")
+    if bool(key) != bool(secret):
+        missing = "AWS_SECRET_ACCESS_KEY" if key else "AWS_ACCESS_KEY_ID"
+        raise SourceError(f"{SOURCE}: {missing} is not set (the other half of the key pair is)")
+    endpoint = env.get("AWS_CE_ENDPOINT_URL") or DEFAULT_ENDPOINT
+    region = region_of(endpoint, env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"))
+    # Keys given in the environment mapping win; otherwise boto3 walks its chain.
+    session = boto3.Session(
+        aws_access_key_id=key or None,
+        aws_secret_access_key=secret or None,
+        aws_session_token=env.get("AWS_SESSION_TOKEN") or None,
+        profile_name=None if key else env.get("AWS_PROFILE") or None,
+        region_name=region,
+    )
+    return CostExplorer(endpoint, session, region, **cost_settings(env, SOURCE, "AWS_CE"))

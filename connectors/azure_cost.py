@@ -6,22 +6,32 @@ Azure restates recent days, so each run starts a trailing window before the stor
 each month read replaces its days whole: a restated figure replaces the old one, and a service or
 tag value the restatement dropped disappears. Rows come in no promised order, so a month's pages
 are gathered before they land (a month of daily groups is small).
+
+Tokens come from azure-identity's DefaultAzureCredential (service principal variables
+AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET, workload identity, managed identity, Azure
+CLI), asked for before every month's query: the credential caches and renews them, so a nightly
+run never holds a token past its life. AZURE_ACCESS_TOKEN, when set, overrides the chain (it
+expires within about an hour, so it suits a one-off run, not a schedule).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import requests
+from azure.core.credentials import AccessToken
+from azure.core.exceptions import ClientAuthenticationError
 
 from connectors.base import Page, Record, Stream
+from connectors.cost_allocation import TagKeys
 from connectors.cost_window import DEFAULT_LOOKBACK_DAYS, DailyCostSource, cost_settings
-from connectors.focus import TagKeys
 from connectors.http import (
     HttpClient,
+    PermanentSourceError,
     Request,
     RetryPolicy,
     SourceError,
@@ -34,6 +44,31 @@ SOURCE = "azure_cost"
 DEFAULT_ENDPOINT = "https://management.azure.com"
 API_VERSION = "2023-03-01"
 RETRY_HEADER_PREFIX = "x-ms-ratelimit-microsoft.costmanagement-"
+# Tokens are for Azure Resource Manager, wherever AZURE_COST_ENDPOINT_URL points.
+TOKEN_SCOPE = "https://management.azure.com/.default"
+CREDENTIALS_HINT = (
+    "AZURE_ACCESS_TOKEN, or a DefaultAzureCredential identity: AZURE_TENANT_ID/AZURE_CLIENT_ID/"
+    "AZURE_CLIENT_SECRET, workload identity, managed identity or `az login`"
+)
+
+
+class TokenCredential(Protocol):
+    """What azure-identity credentials offer (DefaultAzureCredential and the rest)."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken: ...
+
+
+class FixedToken:
+    """AZURE_ACCESS_TOKEN as a credential; the token stays out of repr (and so of tracebacks)."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __repr__(self) -> str:
+        return "FixedToken(...)"
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken(self._token, int(time.time()) + 3600)
 
 
 def azure_retry_after(response: requests.Response) -> float | None:
@@ -79,7 +114,7 @@ class CostManagement(DailyCostSource):
         self,
         endpoint: str,
         scope: str,
-        token: str,
+        credential: TokenCredential | str,
         tag_key: str = "service",
         lookback_days: int = DEFAULT_LOOKBACK_DAYS,
         start: date | None = None,
@@ -92,15 +127,30 @@ class CostManagement(DailyCostSource):
             f"{require_safe_url(endpoint, SOURCE)}/{scope.strip('/')}"
             "/providers/Microsoft.CostManagement/query"
         )
+        self.credential = FixedToken(credential) if isinstance(credential, str) else credential
         self.client = HttpClient(
             SOURCE,
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            headers={"Content-Type": "application/json"},
             policy=policy or RetryPolicy(),
             retry_after=azure_retry_after,
+            credentials_of="AZURE_COST_SCOPE",
+            credentials_check=CREDENTIALS_HINT,
         )
+
+    def authorise(self) -> None:
+        """Put a current token on the session; the credential renews it when it nears expiry."""
+        try:
+            token = self.credential.get_token(TOKEN_SCOPE).token
+        except ClientAuthenticationError as exc:
+            first_line = str(exc.message or exc).splitlines()[0][:300]
+            raise PermanentSourceError(
+                f"{SOURCE}: no Azure token ({first_line}); configure {CREDENTIALS_HINT}"
+            ) from None
+        self.client.session.headers["Authorization"] = f"Bearer {token}"
 
     def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]:
         for first, last in month_windows(*self.window(cursor)):
+            self.authorise()
             request = Request(
                 "POST",
                 self.url,
@@ -159,15 +209,30 @@ class CostManagement(DailyCostSource):
             }
 
 
+def credential_from_env(env: Mapping[str, str]) -> TokenCredential:
+    """AZURE_ACCESS_TOKEN when set, else DefaultAzureCredential (which reads os.environ itself).
+
+    Interactive browser sign-in is excluded: a nightly run has nobody to click.
+    """
+    if env.get("AZURE_ACCESS_TOKEN"):
+        return FixedToken(env["AZURE_ACCESS_TOKEN"])
+    from azure.identity import DefaultAzureCredential
+
+    try:
+        return DefaultAzureCredential(exclude_interactive_browser_credential=True)
+    except ValueError as exc:
+        # e.g. AZURE_AUTHORITY_HOST not https: azure-identity refuses any plain-http authority.
+        raise SourceError(f"{SOURCE}: Azure credential settings refused: {exc}") from None
+
+
 def from_env(env: Mapping[str, str]) -> CostManagement:
-    """AZURE_COST_SCOPE, AZURE_ACCESS_TOKEN, optional AZURE_COST_ENDPOINT_URL,
-    AZURE_COST_TAG_KEY, AZURE_COST_LOOKBACK_DAYS, AZURE_COST_START."""
-    for variable in ("AZURE_COST_SCOPE", "AZURE_ACCESS_TOKEN"):
-        if not env.get(variable):
-            raise SourceError(f"{SOURCE}: {variable} is not set")
+    """AZURE_COST_SCOPE, optional AZURE_ACCESS_TOKEN (else DefaultAzureCredential),
+    AZURE_COST_ENDPOINT_URL, AZURE_COST_TAG_KEY, AZURE_COST_LOOKBACK_DAYS, AZURE_COST_START."""
+    if not env.get("AZURE_COST_SCOPE"):
+        raise SourceError(f"{SOURCE}: AZURE_COST_SCOPE is not set")
     return CostManagement(
         env.get("AZURE_COST_ENDPOINT_URL") or DEFAULT_ENDPOINT,
         env["AZURE_COST_SCOPE"],
-        env["AZURE_ACCESS_TOKEN"],
+        credential_from_env(env),
         **cost_settings(env, SOURCE, "AZURE_COST"),
     )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 Record = dict[str, Any]
 
@@ -53,11 +54,42 @@ class Source(Protocol):
     def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]: ...
 
 
-class FileSource(Protocol):
-    """A source read from files by DuckDB directly (FOCUS exports, spreadsheets).
+@dataclass(frozen=True)
+class FileStream:
+    """An entity read from files: each file's rows land in raw.<source>_<name>, keyed by file and
+    row, and a file whose content is unchanged is not read again."""
 
-    `load` is given an open warehouse connection; it must be idempotent per file (same content
-    hash = skip, changed file = replace its rows) and return rows loaded per stream.
+    name: str
+
+
+class FileSource(Protocol):
+    """A source read from files by DuckDB directly (FOCUS exports).
+
+    The landing loop (warehouse/ingest.py) skips a file whose content hash is unchanged and calls
+    `land_file` inside one transaction with the file's new hash, so a changed file replaces its
+    rows whole or not at all. `land_file` streams the rows with DuckDB (never through Python) and
+    raises SourceError naming the file when it cannot be loaded; `note_problem` records that.
+    """
+
+    name: str
+
+    def streams(self) -> list[FileStream]: ...
+
+    def files(self) -> list[Path]: ...
+
+    def prepare(self, con: Any) -> None: ...
+
+    def land_file(self, con: Any, path: Path, run_id: str | None) -> int: ...
+
+    def note_problem(self, con: Any, path: Path, problem: str, run_id: str | None) -> None: ...
+
+
+@runtime_checkable
+class DirectLoad(Protocol):
+    """A file source that still loads its core tables itself (the measure spreadsheets).
+
+    `load` must be idempotent per file (same content hash = skip, changed file = replace its
+    rows) and return rows loaded per stream.
     """
 
     name: str

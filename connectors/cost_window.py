@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from connectors.base import Record, Stream
-from connectors.focus import TagKeys
+from connectors.cost_allocation import TagKeys
 from connectors.http import SourceError
 
 HISTORY_MONTHS = 13  # a first load reaches back over a year, from the first of a month

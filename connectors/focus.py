@@ -1,44 +1,36 @@
-"""FOCUS cost exports (CSV, gzipped CSV, Parquet) read by DuckDB straight into core.costs.
+"""FOCUS cost exports (CSV, gzipped CSV, Parquet): each file's line items land in raw.focus_costs.
 
-A FOCUS file is already the canonical record: its columns are core.costs' columns. Landing it as
-JSON in raw.* first would double the storage and cost most of the load time for no gain (a file
-can always be read again), so each file is loaded straight into core.costs: in one transaction its
-old rows are deleted, its new rows inserted and meta.loaded_files updated. A file whose content
-hash is unchanged is skipped; a changed file (providers restate the current month) replaces its
-rows. core.costs rows with source 'focus' therefore have no staging SQL. A file that disappears
-from FOCUS_PATHS keeps its rows (exports are often archived or rotated away).
+A FOCUS file is already close to the canonical record, so it is not repeated as JSON: DuckDB
+streams its rows, cast to the types core.costs stores, into raw.focus_costs keyed by file and
+line (transforms/staging/focus/_raw.sql), and staging (focus/costs.sql) allocates costs by tag,
+converts currencies and names categories. The landing loop (warehouse/ingest.py) skips a file
+whose content hash is unchanged and replaces a changed file's rows (providers restate the current
+month) in one transaction. A file that disappears from FOCUS_PATHS keeps its rows (exports are
+often archived or rotated away).
 
 Only FOCUS is read. Native exports (AWS CUR, Azure EA/MCA cost details, OCI cost reports) are
 refused with an error naming the file and the FOCUS columns it lacks: export FOCUS from the
 provider (all three offer a FOCUS export) or convert first; AWS and Azure spend can also come
 through the aws_ce and azure_cost API sources.
 
-Tag keys (FOCUS_TAG_COST_CENTRE / _SERVICE / _APPLICATION, comma lists) fill the allocation
-columns; keys compare without case or separators. One currency per warehouse: a file that would
-mix currencies is refused unless FOCUS_CURRENCY and FOCUS_EXCHANGE_RATES convert it.
+Tag keys (FOCUS_TAG_COST_CENTRE / _SERVICE / _APPLICATION) and the currency settings
+(FOCUS_CURRENCY, FOCUS_EXCHANGE_RATES) are connectors/cost_allocation.py's; the connector stores
+them in raw.focus_settings for staging. A file that would mix currencies is refused.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
-from connectors.files import (
-    content_hash,
-    expand_paths,
-    loaded_hash,
-    record_loaded_file,
-    split_patterns,
-)
-from connectors.http import PermanentSourceError, SourceError
-from connectors.progress import Progress
+from connectors.base import FileStream
+from connectors.cost_allocation import Currency, TagKeys
+from connectors.files import expand_paths, split_patterns
+from connectors.http import SourceError
+from transforms.staging import raw_tables_sql
 from warehouse.transaction import transaction
 
 log = logging.getLogger(__name__)
@@ -82,98 +74,6 @@ OPTIONAL_COLUMNS: dict[str, str] = {
     "ConsumedUnit": "VARCHAR",
     "Tags": "VARCHAR",
 }
-# FOCUS 1.0 ServiceCategory values; exports spell them in any case.
-SERVICE_CATEGORIES = (
-    "AI and Machine Learning",
-    "Analytics",
-    "Business Applications",
-    "Compute",
-    "Databases",
-    "Developer Tools",
-    "Multicloud",
-    "Identity",
-    "Integration",
-    "Internet of Things",
-    "Management and Governance",
-    "Media",
-    "Migration",
-    "Mobile",
-    "Networking",
-    "Security",
-    "Storage",
-    "Web",
-    "Other",
-)
-
-DEFAULT_TAG_KEYS = {
-    # business_unit last: many exports name the owning unit so, and it still says who pays.
-    "cost_centre": ("cost_centre", "cost_center", "business_unit"),
-    "service": ("service", "business_service", "service_name"),
-    "application": ("application", "app", "application_name", "workload"),
-}
-
-
-def normalise_tag_key(key: str) -> str:
-    """Tag keys compare without case, spaces, '-' or '_' ("Cost-Center" = "cost_center")."""
-    return re.sub(r"[^a-z0-9]", "", key.lower())
-
-
-@dataclass(frozen=True)
-class TagKeys:
-    """Which tag keys say who owns a cost; the first key present on a line item wins."""
-
-    cost_centre: tuple[str, ...] = DEFAULT_TAG_KEYS["cost_centre"]
-    service: tuple[str, ...] = DEFAULT_TAG_KEYS["service"]
-    application: tuple[str, ...] = DEFAULT_TAG_KEYS["application"]
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> TagKeys:
-        """FOCUS_TAG_COST_CENTRE, FOCUS_TAG_SERVICE, FOCUS_TAG_APPLICATION: comma lists of keys."""
-        chosen = {}
-        for role, defaults in DEFAULT_TAG_KEYS.items():
-            raw = env.get(f"FOCUS_TAG_{role.upper()}", "")
-            keys = tuple(k.strip() for k in raw.split(",") if k.strip())
-            chosen[role] = keys or defaults
-        return cls(**chosen)
-
-    def normalised(self, role: str) -> list[str]:
-        return [normalise_tag_key(k) for k in getattr(self, role)]
-
-    def role_of(self, key: str) -> str | None:
-        """The allocation column a tag key fills (for API sources that group by one tag)."""
-        wanted = normalise_tag_key(key)
-        for role in DEFAULT_TAG_KEYS:
-            if wanted in self.normalised(role):
-                return role
-        return None
-
-
-@dataclass(frozen=True)
-class Currency:
-    """One currency per warehouse; other currencies are converted only with an explicit rate."""
-
-    reporting: str | None = None
-    # 1 unit of the key currency = rate units of the reporting currency.
-    rates: dict[str, float] = field(default_factory=dict)
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Currency:
-        """FOCUS_CURRENCY (e.g. USD) and FOCUS_EXCHANGE_RATES (e.g. "EUR=1.08,GBP=1.27")."""
-        reporting = (env.get("FOCUS_CURRENCY") or "").strip().upper() or None
-        rates: dict[str, float] = {}
-        for part in (env.get("FOCUS_EXCHANGE_RATES") or "").split(","):
-            if not part.strip():
-                continue
-            code, _, value = part.partition("=")
-            try:
-                rates[code.strip().upper()] = float(value)
-            except ValueError as exc:
-                raise SourceError(
-                    f"focus: FOCUS_EXCHANGE_RATES entry {part.strip()!r} is not CODE=rate"
-                ) from exc
-        if rates and not reporting:
-            raise SourceError("focus: FOCUS_EXCHANGE_RATES needs FOCUS_CURRENCY (the target)")
-        return cls(reporting, rates)
 
 
 def file_reader(path: Path) -> tuple[str, str]:
@@ -193,135 +93,8 @@ def file_reader(path: Path) -> tuple[str, str]:
     raise SourceError(f"{SOURCE}: {path}: not a FOCUS export (.csv, .csv.gz or .parquet expected)")
 
 
-# Tags repeat across line items (one set per resource), so they are parsed and allocated once per
-# distinct set and joined back. tag_sets scans the file's Tags column on its own so that
-# line_items stays a single streaming scan (a CTE read twice would be held in memory).
-LOAD_SQL = """
-WITH line_items AS (
-    SELECT {line_number} AS line_number, {typed_columns}
-    FROM {reader}
-),
-tag_sets AS (
-    SELECT DISTINCT tag_text AS Tags
-    FROM (SELECT {tags} AS tag_text FROM {reader})
-    WHERE tag_text IS NOT NULL
-),
-parsed_tags AS (
-    SELECT Tags, try_cast(try_cast(Tags AS JSON) AS MAP(VARCHAR, VARCHAR)) AS tag_map
-    FROM tag_sets
-),
-normalised_tags AS (
-    SELECT Tags, tag_map,
-        list_transform(map_entries(tag_map), lambda e: {{
-            'key': regexp_replace(lower(e.key), '[^a-z0-9]', '', 'g'), 'value': e.value
-        }}) AS tag_entries
-    FROM parsed_tags
-),
-allocations AS (
-    SELECT
-        Tags,
-        CASE WHEN tag_map IS NOT NULL THEN CAST(Tags AS JSON) END AS tags_json,
-        list_filter(
-            list_transform($cost_centre_keys,
-                lambda k: list_filter(tag_entries, lambda e: e.key = k)[1].value),
-            lambda v: v IS NOT NULL AND v <> '')[1] AS cost_centre,
-        list_filter(
-            list_transform($service_keys,
-                lambda k: list_filter(tag_entries, lambda e: e.key = k)[1].value),
-            lambda v: v IS NOT NULL AND v <> '')[1] AS service,
-        list_filter(
-            list_transform($application_keys,
-                lambda k: list_filter(tag_entries, lambda e: e.key = k)[1].value),
-            lambda v: v IS NOT NULL AND v <> '')[1] AS application
-    FROM normalised_tags
-),
-priced AS (
-    SELECT
-        line_items.*,
-        allocations.tags_json,
-        allocations.cost_centre,
-        allocations.service,
-        allocations.application,
-        upper(trim(BillingCurrency)) AS currency_code,
-        $rate_values[list_position($rate_currencies, upper(trim(BillingCurrency)))] AS rate
-    FROM line_items
-    LEFT JOIN allocations USING (Tags)
-)
-INSERT INTO core.costs BY NAME
-SELECT
-    $id_prefix || line_number AS cost_id,
-    'focus' AS source,
-    $file AS source_file,
-    BillingAccountId,
-    BillingAccountName,
-    CASE WHEN rate IS NULL THEN currency_code ELSE $reporting END AS BillingCurrency,
-    BillingPeriodStart,
-    BillingPeriodEnd,
-    ChargePeriodStart,
-    ChargePeriodEnd,
-    upper(left(trim(ChargeCategory), 1)) || lower(substr(trim(ChargeCategory), 2))
-        AS ChargeCategory,
-    upper(left(trim(ChargeClass), 1)) || lower(substr(trim(ChargeClass), 2)) AS ChargeClass,
-    ChargeDescription,
-    CASE WHEN rate IS NULL THEN BilledCost ELSE CAST(BilledCost * rate AS DECIMAL(38, 12)) END
-        AS BilledCost,
-    CASE WHEN rate IS NULL THEN EffectiveCost
-         ELSE CAST(EffectiveCost * rate AS DECIMAL(38, 12)) END AS EffectiveCost,
-    CASE WHEN rate IS NULL THEN ListCost ELSE CAST(ListCost * rate AS DECIMAL(38, 12)) END
-        AS ListCost,
-    CASE WHEN rate IS NULL THEN ContractedCost
-         ELSE CAST(ContractedCost * rate AS DECIMAL(38, 12)) END AS ContractedCost,
-    ProviderName,
-    PublisherName,
-    InvoiceIssuerName,
-    coalesce(
-        $service_categories[list_position($service_category_keys, lower(trim(ServiceCategory)))],
-        ServiceCategory
-    ) AS ServiceCategory,
-    ServiceName,
-    SubAccountId,
-    SubAccountName,
-    RegionId,
-    RegionName,
-    ResourceId,
-    ResourceName,
-    ResourceType,
-    SkuId,
-    PricingQuantity,
-    PricingUnit,
-    ConsumedQuantity,
-    ConsumedUnit,
-    tags_json AS Tags,
-    cost_centre,
-    service,
-    application,
-    now() AS loaded_at
-FROM priced
-"""
-
-MISSING_VALUES_SQL = """
-WITH file_rows AS (
-    SELECT cost_id, BilledCost, EffectiveCost, ChargePeriodStart, BillingCurrency
-    FROM core.costs
-    WHERE source = 'focus' AND source_file = $file
-),
-missing AS (
-    UNPIVOT (
-        SELECT cost_id,
-            (BilledCost IS NULL)::INTEGER AS BilledCost,
-            (EffectiveCost IS NULL)::INTEGER AS EffectiveCost,
-            (ChargePeriodStart IS NULL)::INTEGER AS ChargePeriodStart,
-            (BillingCurrency IS NULL)::INTEGER AS BillingCurrency
-        FROM file_rows
-    ) ON BilledCost, EffectiveCost, ChargePeriodStart, BillingCurrency
-    INTO NAME field VALUE is_missing
-)
-INSERT INTO scorecard.data_quality
-SELECT 'focus', 'costs', $file || '#' || split_part(cost_id, ':', 3), field,
-       'missing or unparseable mandatory value', NULL, now()
-FROM missing
-WHERE is_missing = 1
-"""
+SQL_DIR = Path(__file__).parent / "sql"
+RAW_TABLES = raw_tables_sql(SOURCE)
 
 
 class FocusFiles:
@@ -339,60 +112,66 @@ class FocusFiles:
         self.tag_keys = tag_keys or TagKeys()
         self.currency = currency or Currency()
 
-    def load(self, con: duckdb.DuckDBPyConnection, run_id: str | None) -> dict[str, int]:
-        """Load every new or changed file; report all bad files together after loading the rest."""
-        loaded = 0
-        problems: list[str] = []
-        files = expand_paths(SOURCE, "FOCUS_PATHS", self.patterns)
-        progress = Progress(SOURCE, log, unit="line items")
-        for number, path in enumerate(files, 1):
-            try:
-                rows = self.load_file(con, path, run_id)
-            except SourceError as exc:
-                problems.append(str(exc))
-                _record_file_problem(con, path, str(exc))
-                continue
-            loaded += rows
-            progress.add(rows, f"file {number} of {len(files)}")
-        progress.finish(f"{len(files)} files, {len(problems)} refused")
-        if problems:
-            # A bad file stays bad until someone replaces it: retrying the step cannot help.
-            raise PermanentSourceError("; ".join(problems))
-        return {"costs": loaded}
+    def streams(self) -> list[FileStream]:
+        return [FileStream("costs")]
 
-    def load_file(self, con: duckdb.DuckDBPyConnection, path: Path, run_id: str | None) -> int:
-        """Replace one file's rows unless its content is unchanged; returns rows inserted."""
-        digest = content_hash(path)
-        if loaded_hash(con, SOURCE, path) == digest:
-            log.info("focus: %s unchanged, skipped", path)
-            return 0
-        reader, line_number = file_reader(path)
-        columns = self._columns(con, path, reader)
-        params = self._params(path)
+    def files(self) -> list[Path]:
+        return expand_paths(SOURCE, "FOCUS_PATHS", self.patterns)
+
+    def prepare(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Create the raw tables and store the allocation and currency settings staging uses."""
+        con.execute(RAW_TABLES.read_text())
+        currencies = sorted(self.currency.rates)
         with transaction(con):
+            # A file listed as loaded whose rows are not in raw.focus_costs (a warehouse from
+            # before FOCUS landed in raw.*) must land again, or staging would drop its costs.
             con.execute(
-                "DELETE FROM core.costs WHERE source = 'focus' AND source_file = ?", [str(path)]
+                "DELETE FROM meta.loaded_files WHERE source = 'focus' AND path NOT IN "
+                "(SELECT DISTINCT source_file FROM raw.focus_costs)"
             )
-            # Keys are the path (file problems) or path#line; a bare prefix would also clear
-            # the problems of a sibling such as costs.csv.gz when costs.csv reloads.
+            con.execute("DELETE FROM raw.focus_settings")
             con.execute(
-                "DELETE FROM scorecard.data_quality WHERE source = 'focus'"
-                " AND (record_key = $file OR starts_with(record_key, $file || '#'))",
-                {"file": str(path)},
+                "INSERT INTO raw.focus_settings VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    self.tag_keys.normalised("cost_centre"),
+                    self.tag_keys.normalised("service"),
+                    self.tag_keys.normalised("application"),
+                    self.currency.reporting,
+                    currencies,
+                    [self.currency.rates[c] for c in currencies],
+                ],
             )
-            typed = _typed_columns(columns)
-            sql = LOAD_SQL.format(
-                typed_columns=",\n        ".join(f"{e} AS {c}" for c, e in typed.items()),
-                tags=typed["Tags"],
+
+    def land_file(self, con: duckdb.DuckDBPyConnection, path: Path, run_id: str | None) -> int:
+        """Replace one file's rows in raw.focus_costs (inside the caller's transaction)."""
+        reader, line_number = file_reader(path)
+        typed = _typed_columns(self._columns(con, path, reader))
+        con.execute("DELETE FROM raw.focus_costs WHERE source_file = ?", [str(path)])
+        con.execute("DELETE FROM raw.focus_file_problems WHERE source_file = ?", [str(path)])
+        sql = (
+            (SQL_DIR / "focus_line_items.sql")
+            .read_text()
+            .format(
+                typed_columns=",\n    ".join(f"{e} AS {c}" for c, e in typed.items()),
                 reader=reader,
                 line_number=line_number,
             )
-            rows = con.execute(sql, params).fetchall()[0][0]
-            self._check_currency(con, path)
-            con.execute(MISSING_VALUES_SQL, {"file": str(path)})
-            record_loaded_file(con, SOURCE, path, digest, rows, run_id)
-        log.info("focus: %s loaded, %d line items", path, rows)
-        return rows
+        )
+        rows = con.execute(sql, {"path": str(path), "file": str(path), "run_id": run_id})
+        count = rows.fetchall()[0][0]
+        self._check_currency(con, path)
+        log.info("focus: %s landed, %d line items", path, count)
+        return count
+
+    def note_problem(
+        self, con: duckdb.DuckDBPyConnection, path: Path, problem: str, run_id: str | None
+    ) -> None:
+        """Keep the file's problem for scorecard.data_quality until the file loads."""
+        con.execute(RAW_TABLES.read_text())
+        con.execute(
+            "INSERT OR REPLACE INTO raw.focus_file_problems VALUES (?, ?, now(), ?)",
+            [str(path), problem, run_id],
+        )
 
     def _columns(
         self, con: duckdb.DuckDBPyConnection, path: Path, reader: str
@@ -413,38 +192,17 @@ class FocusFiles:
             )
         return present
 
-    def _params(self, path: Path) -> dict[str, Any]:
-        file_key = hashlib.sha256(str(path).encode()).hexdigest()[:12]
-        currencies = sorted(self.currency.rates)
-        return {
-            "path": str(path),
-            "file": str(path),
-            "id_prefix": f"focus:{file_key}:",
-            "reporting": self.currency.reporting,
-            "rate_currencies": currencies or [""],
-            "rate_values": [self.currency.rates[c] for c in currencies] or [None],
-            "service_categories": list(SERVICE_CATEGORIES),
-            "service_category_keys": [c.lower() for c in SERVICE_CATEGORIES],
-            "cost_centre_keys": self.tag_keys.normalised("cost_centre"),
-            "service_keys": self.tag_keys.normalised("service"),
-            "application_keys": self.tag_keys.normalised("application"),
-        }
-
     def _check_currency(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
         """Sums across currencies are meaningless: refuse a file that would mix them."""
+        currencies = sorted(self.currency.rates)
         rows = con.execute(
-            """
-            SELECT BillingCurrency, list(DISTINCT coalesce(source_file, source)) AS origins
-            FROM core.costs
-            WHERE BillingCurrency IS NOT NULL
-            GROUP BY BillingCurrency
-            ORDER BY BillingCurrency
-            """
+            (SQL_DIR / "focus_currencies.sql").read_text(),
+            {"rate_currencies": currencies or [""], "reporting": self.currency.reporting},
         ).fetchall()
-        currencies = [r[0] for r in rows]
-        if self.currency.reporting and currencies in ([], [self.currency.reporting]):
+        codes = [r[0] for r in rows]
+        if self.currency.reporting and codes in ([], [self.currency.reporting]):
             return
-        if len(currencies) <= 1 and not self.currency.reporting:
+        if len(codes) <= 1 and not self.currency.reporting:
             return
         described = "; ".join(f"{code} from {', '.join(sorted(o)[:3])}" for code, o in rows)
         raise SourceError(
@@ -470,16 +228,6 @@ def _typed_columns(present: dict[str, tuple[str, str]]) -> dict[str, str]:
         value = f"trim({quoted})" if file_type == "VARCHAR" else quoted
         expressions[column] = f"try_cast({value} AS {sql_type})"
     return expressions
-
-
-def _record_file_problem(con: duckdb.DuckDBPyConnection, path: Path, problem: str) -> None:
-    con.execute(
-        "DELETE FROM scorecard.data_quality WHERE source = 'focus' AND record_key = ?", [str(path)]
-    )
-    con.execute(
-        "INSERT INTO scorecard.data_quality VALUES ('focus', 'costs', ?, NULL, ?, NULL, now())",
-        [str(path), problem],
-    )
 
 
 def from_env(env: Mapping[str, str]) -> FocusFiles:

@@ -280,7 +280,7 @@ WINDOW same_answer AS (PARTITION BY answer_id ORDER BY file_order DESC, source_r
 
 
 class MeasureFiles:
-    """FileSource for the measure spreadsheets named by MEASURES_PATHS."""
+    """DirectLoad source for the measure spreadsheets named by MEASURES_PATHS."""
 
     name = SOURCE
 

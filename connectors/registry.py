@@ -1,8 +1,9 @@
 """Which module implements each source name of the public contract, and how it is configured.
 
-Every connector module exposes `from_env(env: Mapping[str, str]) -> Source | FileSource`, raising
-`connectors.http.SourceError` that names the missing variable when it is not configured. It makes
-no request, so `source_from_env` is also how the configuration check validates a source.
+Every connector module exposes `from_env(env: Mapping[str, str])`, returning a Source, FileSource
+or DirectLoad (connectors/base.py) and raising `connectors.http.SourceError` that names the
+missing variable when it is not configured. It makes no request, so `source_from_env` is also
+how the configuration check validates a source.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 
-from connectors.base import FileSource, Source
+from connectors.base import DirectLoad, FileSource, Source
 from connectors.http import HttpClient, PermanentSourceError, SourceError
 
 SOURCE_NAMES = (
@@ -63,13 +64,16 @@ def credentials_named(name: str, env: Mapping[str, str]) -> tuple[str, str]:
     if name == "freshservice":
         return "FRESHSERVICE_API_KEY", "that the API key is valid for FRESHSERVICE_URL"
     if name == "aws_ce":
-        return "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN"
+        return "the AWS credential chain", "AWS_ACCESS_KEY_ID / AWS_PROFILE / the role in use"
     if name == "azure_cost":
-        return "AZURE_COST_SCOPE", "AZURE_ACCESS_TOKEN (it expires after about an hour)"
+        return "AZURE_COST_SCOPE", (
+            "AZURE_ACCESS_TOKEN (it expires after about an hour) or the DefaultAzureCredential "
+            "identity, and its Cost Management Reader role on the scope"
+        )
     return "", "the source's credentials"
 
 
-def source_from_env(name: str, env: Mapping[str, str]) -> Source | FileSource:
+def source_from_env(name: str, env: Mapping[str, str]) -> Source | FileSource | DirectLoad:
     """The configured connector; a configuration problem is a PermanentSourceError."""
     if name not in CONNECTOR_MODULES:
         raise PermanentSourceError(f"{name}: no connector for this source in this release")

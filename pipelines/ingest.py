@@ -8,7 +8,7 @@ from connectors.http import PermanentSourceError
 from pipelines.metadata import raw_metadata
 from pipelines.preflight import CONFIGURATION
 from pipelines.resources import SourcesResource, WarehouseResource
-from transforms.staging import DIRECT_LOADS, STAGING_DIR, staged_tables
+from transforms.staging import DIRECT_LOADS, STAGING_DIR, raw_tables_sql, staged_tables
 from warehouse.ingest import ingest
 
 WAREHOUSE_POOL = "duckdb_warehouse"
@@ -30,9 +30,13 @@ def raw_key(source: str) -> dg.AssetKey:
 
 def written_tables(source: str) -> list[str]:
     """The tables a source's load writes: its own core tables for a file source that loads
-    directly, else the raw.<source>_* tables its staging SQL reads."""
+    directly, the raw tables a source declares (<source>/_raw.sql), else the raw.<source>_*
+    tables its staging SQL reads."""
     if source in DIRECT_LOADS:
         return [f"core.{table}" for table in DIRECT_LOADS[source]]
+    if raw_tables_sql(source).exists():
+        declared = raw_tables_sql(source).read_text()
+        return sorted(set(re.findall(r"CREATE TABLE IF NOT EXISTS (raw\.[a-z0-9_]+)", declared)))
     sql = "\n".join((STAGING_DIR / source / f"{t}.sql").read_text() for t in staged_tables(source))
     return sorted(set(re.findall(rf"\braw\.{source}_[a-z0-9_]+", sql)))
 
@@ -43,6 +47,11 @@ def describe(source: str) -> str:
         return (
             f"Files from {source} loaded straight into {tables}; an unchanged file is skipped "
             "and a changed one replaces its rows."
+        )
+    if raw_tables_sql(source).exists():
+        return (
+            f"Files from {source} landed row by row into {tables}, keyed by file and row; an "
+            "unchanged file is skipped and a changed one replaces its rows."
         )
     return (
         f"Records from {source} as received, merged by primary key into {tables}; the cursor "

@@ -60,7 +60,17 @@ class Webhook:
         return [message["text"] for message in list(self.received)]
 
 
-SOURCE_VARIABLES = ("SCORECARD_", "SERVICENOW_", "FOCUS_", "AWS_", "AZURE_", "MEASURES_")
+SOURCE_VARIABLES = (
+    "SCORECARD_",
+    "SERVICENOW_",
+    "JIRA_",
+    "PAGERDUTY_",
+    "FRESHSERVICE_",
+    "FOCUS_",
+    "AWS_",
+    "AZURE_",
+    "MEASURES_",
+)
 VENV = Path(sys.executable).parent.parent
 
 

@@ -1,20 +1,20 @@
-"""AWS Cost Explorer over real HTTP: SigV4, NextPageToken paging, 400 throttling, restatement."""
+"""AWS Cost Explorer over real HTTP through boto3: SigV4, NextPageToken paging, 400 throttling,
+restatement."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import boto3
 import pytest
-import requests
+from botocore.exceptions import ClientError
 
 from connectors.aws_cost_explorer import (
     CostExplorer,
-    Credentials,
     aws_retry_after,
     from_env,
     region_of,
-    sigv4_headers,
 )
 from connectors.emulators.aws_cost_explorer import (
     DEMO_ACCESS_KEY,
@@ -23,6 +23,7 @@ from connectors.emulators.aws_cost_explorer import (
 )
 from connectors.emulators.focus_demo import AWS_LINES
 from connectors.emulators.server import EmulatorServer, Faults, Reply
+from connectors.emulators.sigv4 import Credentials, sigv4_headers
 from connectors.focus import FocusFiles
 from connectors.http import RetryPolicy, SourceError
 from transforms.staging import stage
@@ -33,9 +34,12 @@ FAST = RetryPolicy(max_attempts=6, base_delay=0.01, max_delay=0.05)
 
 
 def connector(url: str, today: date, secret: str = DEMO_SECRET_KEY) -> CostExplorer:
+    session = boto3.Session(
+        aws_access_key_id=DEMO_ACCESS_KEY, aws_secret_access_key=secret, region_name="us-east-1"
+    )
     return CostExplorer(
         url,
-        Credentials(DEMO_ACCESS_KEY, secret),
+        session,
         "us-east-1",
         start=date(2023, 12, 7),
         lookback_days=3,
@@ -121,12 +125,17 @@ def test_wrong_secret_is_refused_with_a_clear_error(warehouse):
 
 
 def test_throttle_detection_and_configuration():
-    throttled = requests.Response()
-    throttled.status_code = 400
-    throttled._content = b'{"__type": "com.amazon#LimitExceededException", "message": "Rate"}'
-    invalid = requests.Response()
-    invalid.status_code = 400
-    invalid._content = b'{"__type": "ValidationException"}'
+    throttled = ClientError(
+        {
+            "Error": {"Code": "com.amazon#LimitExceededException", "Message": "Rate"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        },
+        "GetCostAndUsage",
+    )
+    invalid = ClientError(
+        {"Error": {"Code": "ValidationException"}, "ResponseMetadata": {"HTTPStatusCode": 400}},
+        "GetCostAndUsage",
+    )
     assert aws_retry_after(throttled) == 0.0
     assert aws_retry_after(invalid) is None
     assert region_of("https://ce.us-east-1.amazonaws.com", "eu-west-1") == "us-east-1"
@@ -153,7 +162,8 @@ def test_groups_in_another_currency_than_the_warehouse_are_flagged(warehouse, tm
         "1,1,1,1,2025-02-01,2025-03-01,2025-02-01,2025-02-02,EUR,a,Usage,Compute,VM,X,X,X\n"
     )
     with EmulatorServer(CostExplorerApi(AS_OF)) as server, warehouse.connect() as con:
-        FocusFiles([str(export)]).load(con, None)
+        ingest(con, FocusFiles([str(export)]), None)
+        stage(con, "focus", "costs")
         source = connector(server.url, AS_OF.date())
         source.start = date(2025, 2, 28)
         ingest(con, source, None)
@@ -181,7 +191,7 @@ def test_window_settings_name_the_bad_variable():
     source = from_env({**base, "AWS_CE_LOOKBACK_DAYS": "2", "AWS_CE_START": "2024-05-01"})
     assert source.window(None)[0] == date(2024, 5, 1)
     assert source.window("2025-02-10")[0] == date(2025, 2, 8)
-    assert "very-secret" not in repr(source.client) + repr(source.client.session.auth.credentials)
+    assert "very-secret" not in repr(source) + repr(source.session) + repr(source.client)
 
 
 def test_a_result_without_a_day_is_an_error_naming_request_and_field(warehouse):
@@ -227,3 +237,30 @@ def test_a_restatement_replaces_its_days_whole_so_dropped_groups_disappear(wareh
     assert restated.streams["costs"].removed == 1 + len(emptied)
     # Reading the same window again rewrites and removes nothing.
     assert (again.streams["costs"].stored, again.streams["costs"].removed) == (0, 0)
+
+
+def test_a_named_profile_from_the_standard_chain_reads_the_emulator(
+    warehouse, tmp_path, monkeypatch
+):
+    # No keys in the environment: boto3 finds them in a shared credentials file via AWS_PROFILE.
+    shared = tmp_path / "credentials"
+    shared.write_text(
+        f"[finance]\naws_access_key_id = {DEMO_ACCESS_KEY}\n"
+        f"aws_secret_access_key = {DEMO_SECRET_KEY}\n"
+    )
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(shared))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    api = CostExplorerApi(AS_OF)
+    with EmulatorServer(api) as server, warehouse.connect() as con:
+        source = from_env(
+            {"AWS_CE_ENDPOINT_URL": server.url, "AWS_PROFILE": "finance", "AWS_REGION": "us-east-1"}
+        )
+        source.start, source.today = date(2025, 2, 1), AS_OF.date()
+        ingest(con, source, "run-1")
+        stage(con, "aws_ce", "costs")
+        got = loaded(con)
+    # The emulator checked every signature against the demo secret, so the profile's keys signed.
+    assert got == {k: v for k, v in api.ground_truth().items() if k[0] >= date(2025, 2, 1)}
+    assert got

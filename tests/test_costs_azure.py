@@ -9,9 +9,15 @@ import pytest
 import requests
 
 from connectors.azure_cost import CostManagement, azure_retry_after, from_env, month_windows
-from connectors.emulators.azure_cost import DEMO_SCOPE, DEMO_TOKEN, CostManagementApi
+from connectors.emulators.azure_cost import (
+    DEMO_IDENTITY_HEADER,
+    DEMO_SCOPE,
+    DEMO_TOKEN,
+    IDENTITY_PATH,
+    CostManagementApi,
+)
 from connectors.emulators.server import EmulatorServer, Faults
-from connectors.http import RetryPolicy, SourceError
+from connectors.http import PermanentSourceError, RetryPolicy, SourceError
 from transforms.staging import stage
 from warehouse.ingest import ingest
 
@@ -97,8 +103,8 @@ def test_month_windows_stay_inside_one_month():
         (date(2025, 1, 1), date(2025, 1, 31)),
         (date(2025, 2, 1), date(2025, 2, 2)),
     ]
-    with pytest.raises(SourceError, match="AZURE_ACCESS_TOKEN"):
-        from_env({"AZURE_COST_SCOPE": DEMO_SCOPE})
+    with pytest.raises(SourceError, match="AZURE_COST_SCOPE"):
+        from_env({"AZURE_ACCESS_TOKEN": DEMO_TOKEN})
 
 
 def test_a_restatement_replaces_its_days_whole_so_dropped_groups_disappear(warehouse):
@@ -122,3 +128,69 @@ def test_a_restatement_replaces_its_days_whole_so_dropped_groups_disappear(wareh
     assert got == {k: v for k, v in api.ground_truth().items() if k[0] >= first.start}
     assert restated.streams["costs"].removed == 1 + len(emptied)
     assert (again.streams["costs"].stored, again.streams["costs"].removed) == (0, 0)
+
+
+AZURE_IDENTITY_VARIABLES = (
+    "AZURE_ACCESS_TOKEN",
+    "AZURE_CLIENT_ID",
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "AZURE_USERNAME",
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+    "MSI_ENDPOINT",
+    "MSI_SECRET",
+)
+
+
+def test_default_azure_credential_fetches_a_fresh_token_each_run(warehouse, monkeypatch):
+    # Managed identity (App Service style) answered by the emulator: DefaultAzureCredential finds
+    # it from IDENTITY_ENDPOINT/IDENTITY_HEADER alone; no token is configured anywhere.
+    for variable in AZURE_IDENTITY_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    api = CostManagementApi(AS_OF)
+    with EmulatorServer(api) as server, warehouse.connect() as con:
+        monkeypatch.setenv("IDENTITY_ENDPOINT", server.url + IDENTITY_PATH)
+        monkeypatch.setenv("IDENTITY_HEADER", DEMO_IDENTITY_HEADER)
+        env = {"AZURE_COST_SCOPE": DEMO_SCOPE, "AZURE_COST_ENDPOINT_URL": server.url}
+        issued = []
+        for run in ("run-1", "run-2"):
+            source = from_env(env)
+            source.start, source.today = date(2025, 1, 1), AS_OF.date()
+            ingest(con, source, run)
+            issued.append(api.tokens_issued)
+        stage(con, "azure_cost", "costs")
+        got = loaded(con)
+    # January and February are two queries, one token: the credential caches within a run;
+    # the second run's credential asks again rather than reusing a stored token.
+    assert issued == [1, 2]
+    assert got == {k: v for k, v in api.ground_truth().items() if k[0] >= date(2025, 1, 1)}
+
+
+def test_no_token_and_no_identity_names_the_ways_to_sign_in(warehouse, monkeypatch):
+    for variable in AZURE_IDENTITY_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")  # no `az` or `azd` CLI to fall back on
+    with EmulatorServer(CostManagementApi(AS_OF)) as server, warehouse.connect() as con:
+        source = from_env({"AZURE_COST_SCOPE": DEMO_SCOPE, "AZURE_COST_ENDPOINT_URL": server.url})
+        source.start, source.today = date(2025, 2, 1), AS_OF.date()
+        with pytest.raises(
+            PermanentSourceError, match="azure_cost: no Azure token.*AZURE_ACCESS_TOKEN"
+        ):
+            ingest(con, source, None)
+
+
+def test_an_authority_that_is_not_https_is_a_settings_error(monkeypatch):
+    # azure-identity only talks to TLS authorities, loopback included, so a service principal
+    # cannot be pointed at a plain-http token emulator; the refusal names the setting.
+    for variable in AZURE_IDENTITY_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AZURE_AUTHORITY_HOST", "http://127.0.0.1:9")
+    monkeypatch.setenv("AZURE_TENANT_ID", "tenant")
+    monkeypatch.setenv("AZURE_CLIENT_ID", "client")
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "very-secret-value")
+    with pytest.raises(SourceError, match="azure_cost: .*TLS protected") as error:
+        from_env({"AZURE_COST_SCOPE": DEMO_SCOPE})
+    assert "very-secret-value" not in str(error.value)

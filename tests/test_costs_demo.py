@@ -25,8 +25,7 @@ def test_cost_demo_sources_meet_on_catalogue_services(warehouse, tmp_path):
                 env, stop = module.start_demo(AS_OF, tmp_path)
                 stops.append(stop)
                 ingest(con, source_from_env(name, env), "demo")
-                if name != "focus":
-                    stage(con, name, "costs")
+                stage(con, name, "costs")
             providers = con.execute(
                 "SELECT source, list(DISTINCT ProviderName), min(ChargePeriodStart)::DATE,"
                 " max(ChargePeriodStart)::DATE, count(*) FILTER (WHERE BilledCost < 0)"

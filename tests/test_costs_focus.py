@@ -14,6 +14,8 @@ import pytest
 
 from connectors.focus import MANDATORY_COLUMNS, Currency, FocusFiles, TagKeys, from_env
 from connectors.http import SourceError
+from transforms.staging import stage
+from warehouse.ingest import ingest
 
 HEADER = [
     "BilledCost",
@@ -36,6 +38,15 @@ HEADER = [
     "Tags",
     "ExtraVendorColumn",
 ]
+
+
+def load(con, source, run_id=None) -> dict[str, int]:
+    """Land the files and stage them (staged even when a file is refused, as the job does)."""
+    try:
+        result = ingest(con, source, run_id)
+    finally:
+        stage(con, "focus", "costs")
+    return {name: stream.received for name, stream in result.streams.items()}
 
 
 def line(cost: str, day: str = "2024-09-02", currency: str = "USD", **overrides: str) -> dict:
@@ -92,7 +103,7 @@ def test_official_sample_loads_with_totals_per_provider(warehouse, shared_data):
     assert round(sum(expected.values()), 2) == Decimal("20.52")
 
     with warehouse.connect() as con:
-        assert from_env({"FOCUS_PATHS": str(sample)}).load(con, "run-1") == {"costs": 1000}
+        assert load(con, from_env({"FOCUS_PATHS": str(sample)}), "run-1") == {"costs": 1000}
         per_provider = con.execute(
             "SELECT ProviderName, count(*), sum(BilledCost) FROM core.costs GROUP BY 1"
         ).fetchall()
@@ -134,7 +145,7 @@ def test_native_exports_are_refused_naming_file_and_columns(warehouse, shared_da
     path = shared_data / "focus" / name
     with warehouse.connect() as con:
         with pytest.raises(SourceError) as error:
-            from_env({"FOCUS_PATHS": str(path)}).load(con, None)
+            load(con, from_env({"FOCUS_PATHS": str(path)}), None)
         assert costs(con) == []
     message = str(error.value)
     assert str(path.resolve()) in message
@@ -149,7 +160,7 @@ def test_missing_mandatory_column_names_file_and_column(warehouse, tmp_path):
         with pytest.raises(
             SourceError, match=r"bad\.csv.*missing mandatory column\(s\) EffectiveCost"
         ):
-            from_env({"FOCUS_PATHS": f"{bad},{good}"}).load(con, None)
+            load(con, from_env({"FOCUS_PATHS": f"{bad},{good}"}), None)
         # The good file still loaded, and the bad one is recorded for the data-quality view.
         assert costs(con) == [(str(good.resolve()), Decimal("2.5"))]
         problems = con.execute(
@@ -162,13 +173,13 @@ def test_mixed_currencies_are_refused_unless_rates_given(warehouse, tmp_path):
     usd = write_csv(tmp_path / "usd.csv", [line("10.00")])
     eur = write_csv(tmp_path / "eur.csv", [line("5.00", currency="EUR")])
     with warehouse.connect() as con:
-        FocusFiles([str(usd)]).load(con, None)
+        load(con, FocusFiles([str(usd)]), None)
         with pytest.raises(SourceError, match=r"eur\.csv would mix currencies.*EUR.*USD"):
-            FocusFiles([str(eur)]).load(con, None)
+            load(con, FocusFiles([str(eur)]), None)
         assert costs(con) == [(str(usd.resolve()), Decimal("10"))]
 
         converted = FocusFiles([str(eur)], currency=Currency("USD", {"EUR": 1.1}))
-        assert converted.load(con, None) == {"costs": 1}
+        assert load(con, converted, None) == {"costs": 1}
         rows = con.execute(
             "SELECT BillingCurrency, BilledCost FROM core.costs ORDER BY BilledCost"
         ).fetchall()
@@ -178,17 +189,17 @@ def test_mixed_currencies_are_refused_unless_rates_given(warehouse, tmp_path):
 def test_one_file_mixing_currencies_is_refused(warehouse, tmp_path):
     mixed = write_csv(tmp_path / "mixed.csv", [line("1.00"), line("1.00", currency="GBP")])
     with warehouse.connect() as con, pytest.raises(SourceError, match="GBP"):
-        FocusFiles([str(mixed)]).load(con, None)
+        load(con, FocusFiles([str(mixed)]), None)
 
 
 def test_same_file_twice_is_skipped_and_changed_file_replaces_rows(warehouse, tmp_path):
     path = write_csv(tmp_path / "month.csv", [line("1.00"), line("2.00")])
     source = FocusFiles([str(tmp_path / "*.csv")])
     with warehouse.connect() as con:
-        assert source.load(con, "run-1") == {"costs": 2}
-        assert source.load(con, "run-2") == {"costs": 0}
+        assert load(con, source, "run-1") == {"costs": 2}
+        assert load(con, source, "run-2") == {"costs": 0}
         write_csv(path, [line("1.00"), line("2.25"), line("-0.50", ChargeCategory="credit")])
-        assert source.load(con, "run-3") == {"costs": 3}
+        assert load(con, source, "run-3") == {"costs": 3}
         rows = con.execute(
             "SELECT count(*), count(DISTINCT cost_id), sum(BilledCost) FROM core.costs"
         ).fetchall()[0]
@@ -208,7 +219,7 @@ def test_gzipped_csv_and_parquet_load_alike(warehouse, tmp_path):
         f"COPY (SELECT * FROM read_csv('{plain}', all_varchar = true)) TO '{parquet}' (FORMAT parquet)"
     )
     with warehouse.connect() as con:
-        FocusFiles([str(gz), str(parquet)]).load(con, None)
+        load(con, FocusFiles([str(gz), str(parquet)]), None)
         loaded = con.execute(
             "SELECT regexp_extract(source_file, '[^/]+$'), ChargeCategory, BilledCost "
             "FROM core.costs ORDER BY 1, 3"
@@ -237,7 +248,7 @@ def test_quirks_tags_and_configurable_keys(warehouse, tmp_path):
     )
     source = FocusFiles([str(path)], tag_keys=TagKeys(application=("team",)))
     with warehouse.connect() as con:
-        source.load(con, None)
+        load(con, source, None)
         rows = con.execute(
             "SELECT BilledCost, cost_centre, service, application, ChargeClass, ServiceCategory,"
             " ChargePeriodStart::VARCHAR, Tags IS NULL FROM core.costs ORDER BY cost_id"
@@ -282,7 +293,7 @@ def test_tag_keys_and_rates_from_environment():
 
 def test_pattern_matching_nothing_is_an_error(warehouse, tmp_path):
     with warehouse.connect() as con, pytest.raises(SourceError, match="matched no files"):
-        FocusFiles([str(tmp_path / "none-*.csv")]).load(con, None)
+        load(con, FocusFiles([str(tmp_path / "none-*.csv")]), None)
 
 
 def test_every_mandatory_column_is_checked(warehouse, tmp_path):
@@ -291,18 +302,17 @@ def test_every_mandatory_column_is_checked(warehouse, tmp_path):
         folder.mkdir()
         path = write_csv(folder / "f.csv", [line("1")], [c for c in HEADER if c != column])
         with warehouse.connect() as con, pytest.raises(SourceError, match=column):
-            FocusFiles([str(path)]).load(con, None)
+            load(con, FocusFiles([str(path)]), None)
 
 
 def test_full_refresh_reloads_unchanged_files_without_duplicates(warehouse, tmp_path):
-    from warehouse.ingest import ingest
-
     write_csv(tmp_path / "month.csv", [line("1.00"), line("2.00")])
     source = FocusFiles([str(tmp_path / "*.csv")])
     with warehouse.connect() as con:
         assert ingest(con, source).received == 2
         assert ingest(con, source).received == 0
         assert ingest(con, source, full_refresh=True).received == 2
+        stage(con, "focus", "costs")
         rows = con.execute("SELECT count(*), sum(BilledCost) FROM core.costs").fetchall()[0]
     assert rows == (2, Decimal("3.00"))
 
@@ -311,9 +321,9 @@ def test_reloading_a_file_keeps_the_problems_of_a_file_whose_name_extends_it(war
     plain = write_csv(tmp_path / "month.csv", [line("1.00")])
     gzipped = write_csv(tmp_path / "month.csv.gz", [line("oops")])
     with warehouse.connect() as con:
-        FocusFiles([str(plain), str(gzipped)]).load(con, None)
+        load(con, FocusFiles([str(plain), str(gzipped)]), None)
         write_csv(plain, [line("2.00")])
-        FocusFiles([str(plain)]).load(con, None)
+        load(con, FocusFiles([str(plain)]), None)
         problems = con.execute(
             "SELECT record_key, field FROM scorecard.data_quality WHERE source = 'focus' "
             "ORDER BY field"
@@ -322,3 +332,16 @@ def test_reloading_a_file_keeps_the_problems_of_a_file_whose_name_extends_it(war
         (f"{gzipped.resolve()}#1", "BilledCost"),
         (f"{gzipped.resolve()}#1", "EffectiveCost"),
     ]
+
+
+def test_a_file_listed_as_loaded_without_raw_rows_lands_again(warehouse, tmp_path):
+    # A warehouse from before FOCUS landed in raw.* lists its files in meta.loaded_files but
+    # holds no raw.focus_costs rows: skipping them would let staging empty core.costs.
+    write_csv(tmp_path / "month.csv", [line("1.00"), line("2.00")])
+    source = FocusFiles([str(tmp_path / "*.csv")])
+    with warehouse.connect() as con:
+        assert load(con, source, "run-1") == {"costs": 2}
+        con.execute("DELETE FROM raw.focus_costs")
+        assert load(con, source, "run-2") == {"costs": 2}
+        rows = con.execute("SELECT count(*), sum(BilledCost) FROM core.costs").fetchall()[0]
+    assert rows == (2, Decimal("3.00"))  # 1.00 + 2.00, once each

@@ -38,7 +38,11 @@ def test_ingest_descriptions_name_the_tables_each_source_writes(warehouse):
         for key, node in graph.items()
         if key.startswith("raw/")
     }
-    assert named["raw/focus"] == ["core.costs"]
+    assert named["raw/focus"] == [
+        "raw.focus_costs",
+        "raw.focus_file_problems",
+        "raw.focus_settings",
+    ]
     assert named["raw/measures"] == ["core.measures", "core.survey_responses"]
     assert named["raw/servicenow"] == sorted(f"raw.servicenow_{t}" for t in TABLE_FIELDS)
     assert named["raw/aws_ce"] == ["raw.aws_ce_costs"]

@@ -15,6 +15,8 @@ from connectors.focus import from_env
 from pipelines.checks import kpi_values_in_range
 from pipelines.resources import WarehouseResource
 from transforms.kpis import compute_metrics
+from transforms.staging import stage
+from warehouse.ingest import ingest
 
 JAN, FEB = date(2024, 1, 1), date(2024, 2, 1)
 
@@ -121,7 +123,8 @@ def test_focus_sample_allocation_coverage_is_a_share_of_positive_cost(warehouse,
     sample = shared_data / "focus" / "focus-1.0-sample.csv"
     expected = independent_allocation_coverage(sample)
     with warehouse.connect() as con:
-        from_env({"FOCUS_PATHS": str(sample)}).load(con, "run-1")
+        ingest(con, from_env({"FOCUS_PATHS": str(sample)}), "run-1")
+        stage(con, "focus", "costs")
         summary = compute_metrics(con, min_n=1, as_of=datetime(2024, 10, 2, tzinfo=UTC))
         values = values_by_key(con)
     september = values[("cost_allocation_coverage", "month", date(2024, 9, 1), "all", "all")]

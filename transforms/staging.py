@@ -2,7 +2,9 @@
 
 A staging query is transforms/staging/<source>/<core_table>.sql (one SELECT of core columns); an
 optional <core_table>.quality.sql lists the records it had to question. Restaging replaces the
-source's rows in one transaction, so core never holds half of a source.
+source's rows in one transaction, so core never holds half of a source. Raw tables are the
+generic JSON records of warehouse/landing.py, unless the source declares its own in
+<source>/_raw.sql (file sources landing typed rows keyed by file and row).
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ CORE_TABLES = (
     "measures",
     "survey_responses",
 )
-# File sources that load their core table themselves (the file is the raw record).
-DIRECT_LOADS = {"focus": ("costs",), "measures": ("measures", "survey_responses")}
+# File sources that still load their core tables themselves (not yet staged from raw.*).
+DIRECT_LOADS = {"measures": ("measures", "survey_responses")}
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,11 @@ class StageResult:
 
 def staged_tables(source: str) -> list[str]:
     folder = STAGING_DIR / source
-    staged = {p.stem for p in folder.glob("*.sql") if not p.stem.endswith(".quality")}
+    staged = {
+        p.stem
+        for p in folder.glob("*.sql")
+        if not p.stem.endswith(".quality") and not p.stem.startswith("_")
+    }
     unknown = staged - set(CORE_TABLES)
     if unknown:
         raise ValueError(f"{folder}: staging files for unknown core tables {sorted(unknown)}")
@@ -57,10 +63,18 @@ def feeds(source: str) -> set[str]:
     return set(staged_tables(source)) | set(DIRECT_LOADS.get(source, ()))
 
 
-def prepare(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+def raw_tables_sql(source: str) -> Path:
+    """The source's own raw table declarations (CREATE TABLE IF NOT EXISTS), if it has them."""
+    return STAGING_DIR / source / "_raw.sql"
+
+
+def prepare(con: duckdb.DuckDBPyConnection, sql: str, source: str | None = None) -> None:
     """Define the shared macros, and create (empty) any raw table the query reads that no load
     has created yet, so a source with nothing in one table still stages the others."""
     con.execute(MACROS.read_text())
+    declared = raw_tables_sql(source) if source else None
+    if declared is not None and declared.exists():
+        con.execute(declared.read_text())
     for name in sorted(set(re.findall(r"\braw\.([a-z][a-z0-9_]*)", sql))):
         create_raw_table(con, f"raw.{name}")
 
@@ -70,7 +84,7 @@ def stage(con: duckdb.DuckDBPyConnection, source: str, table: str) -> StageResul
     quality_file = STAGING_DIR / source / f"{table}.quality.sql"
     query = query_file.read_text()
     quality = quality_file.read_text() if quality_file.exists() else None
-    prepare(con, query + (quality or ""))
+    prepare(con, query + (quality or ""), source)
     with transaction(con):
         con.execute(f"DELETE FROM core.{table} WHERE source = ?", [source])
         try:

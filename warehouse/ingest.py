@@ -1,4 +1,5 @@
-"""Read a source into raw tables: one loop for every paging source, page by page."""
+"""Read a source into raw tables: one loop for every paging source, page by page, and one for
+every file source, file by file."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from connectors.base import FileSource, Source, Stream
+from connectors.base import DirectLoad, FileSource, FileStream, Source, Stream
+from connectors.files import content_hash, loaded_hash, record_loaded_file
+from connectors.http import PermanentSourceError, SourceError
 from connectors.progress import Progress
 from warehouse.landing import land_page, read_cursor, reset_cursor
 from warehouse.refresh import FullRefresh
 from warehouse.store import WarehouseError
+from warehouse.transaction import transaction
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +64,7 @@ def claim_origin(con: duckdb.DuckDBPyConnection, source: str, origin: str) -> No
 
 def ingest(
     con: duckdb.DuckDBPyConnection,
-    source: Source | FileSource,
+    source: Source | FileSource | DirectLoad,
     run_id: str | None = None,
     full_refresh: bool = False,
     origin: str = "the configured source",
@@ -68,7 +72,7 @@ def ingest(
     """Land every stream of a source; resumes from the stored cursor unless full_refresh."""
     claim_origin(con, source.name, origin)
     result = SourceLoad(source.name)
-    if hasattr(source, "load"):
+    if isinstance(source, DirectLoad):
         if full_refresh:
             # Forgetting the content hashes makes every file load again, replacing its rows.
             con.execute("DELETE FROM meta.loaded_files WHERE source = ?", [source.name])
@@ -76,8 +80,53 @@ def ingest(
             result.streams[stream] = StreamLoad(stream, received=rows, stored=rows)
         return result
     for stream in source.streams():
-        result.streams[stream.name] = _land_stream(con, source, stream, run_id, full_refresh)
+        if isinstance(stream, FileStream):
+            result.streams[stream.name] = _land_files(con, source, stream, run_id, full_refresh)
+        else:
+            result.streams[stream.name] = _land_stream(con, source, stream, run_id, full_refresh)
     return result
+
+
+def _land_files(
+    con: duckdb.DuckDBPyConnection,
+    source: FileSource,
+    stream: FileStream,
+    run_id: str | None,
+    full_refresh: bool,
+) -> StreamLoad:
+    """Land every new or changed file; report all bad files together after landing the rest."""
+    if full_refresh:
+        # Forgetting the content hashes makes every file land again, replacing its rows.
+        con.execute("DELETE FROM meta.loaded_files WHERE source = ?", [source.name])
+    source.prepare(con)
+    files = source.files()
+    load = StreamLoad(stream.name)
+    started = time.monotonic()
+    problems: list[str] = []
+    progress = Progress(source.name, log, unit="rows")
+    for number, path in enumerate(files, 1):
+        digest = content_hash(path)
+        if loaded_hash(con, source.name, path) == digest:
+            log.info("%s: %s unchanged, skipped", source.name, path)
+            continue
+        try:
+            with transaction(con):
+                rows = source.land_file(con, path, run_id)
+                record_loaded_file(con, source.name, path, digest, rows, run_id)
+        except SourceError as exc:
+            problems.append(str(exc))
+            source.note_problem(con, path, str(exc), run_id)
+            continue
+        load.pages += 1
+        load.received += rows
+        load.stored += rows
+        progress.add(rows, f"file {number} of {len(files)}")
+    load.seconds = time.monotonic() - started
+    progress.finish(f"{len(files)} files, {len(problems)} refused")
+    if problems:
+        # A bad file stays bad until someone replaces it: retrying the step cannot help.
+        raise PermanentSourceError("; ".join(problems))
+    return load
 
 
 def _land_stream(

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from connectors.aws_cost_explorer import TARGET, Credentials, sigv4_headers
+from connectors.aws_cost_explorer import TARGET
 from connectors.emulators.catalogue import history_start
 from connectors.emulators.focus_demo import (
     AWS_LINES,
@@ -24,6 +24,7 @@ from connectors.emulators.focus_demo import (
     merge_by_day,
 )
 from connectors.emulators.server import Call, EmulatorServer, Faults, Reply
+from connectors.emulators.sigv4 import Credentials, sigv4_headers
 
 DEMO_ACCESS_KEY = "AKIDEMOSCORECARD"
 DEMO_SECRET_KEY = "demo-secret-key-not-a-real-one"

@@ -8,6 +8,7 @@ answers 429 with several x-ms-ratelimit-*-retry-after headers of different lengt
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -26,6 +27,10 @@ from connectors.emulators.server import Call, EmulatorServer, Faults, Reply
 
 DEMO_SCOPE = "subscriptions/00000000-0000-0000-0000-00000000demo"
 DEMO_TOKEN = "demo-azure-token"
+# App Service / Functions managed identity: IDENTITY_ENDPOINT answers tokens to callers that
+# present IDENTITY_HEADER; azure-identity's DefaultAzureCredential reaches it over plain http.
+IDENTITY_PATH = "/msi/token"
+DEMO_IDENTITY_HEADER = "demo-identity-header"
 TAG_KEY = "service"
 MAX_DAYS = 366  # the service refuses custom periods longer than a year
 _PATH = re.compile(r"^/(?P<scope>.+)/providers/Microsoft\.CostManagement/query$")
@@ -57,6 +62,8 @@ class CostManagementApi:
         self.token = token
         self.page_size = page_size
         self.costs = merge_by_day(daily_cloud_costs(AZURE_LINES, as_of, "azure"))
+        self.identity_header = DEMO_IDENTITY_HEADER
+        self.tokens_issued = 0
 
     def ground_truth(self) -> dict[tuple[date, str, str | None], Decimal]:
         """What a complete load must hold: amount by (day, Azure service, service tag)."""
@@ -74,7 +81,27 @@ class CostManagementApi:
             },
         )
 
+    def issue_token(self, call: Call) -> Reply:
+        """The managed identity token endpoint (api-version 2019-08-01)."""
+        if call.headers.get("x-identity-header") != self.identity_header:
+            return _error(401, "Unauthorized", "missing or wrong X-IDENTITY-HEADER")
+        if not call.arg("resource"):
+            return _error(400, "BadRequest", "resource is required")
+        self.tokens_issued += 1
+        return Reply(
+            200,
+            {
+                "access_token": self.token,
+                "expires_on": str(int(time.time()) + 3600),
+                "resource": call.arg("resource"),
+                "token_type": "Bearer",
+                "client_id": "00000000-0000-0000-0000-0000000000id",
+            },
+        )
+
     def handle(self, call: Call) -> Reply:
+        if call.method == "GET" and call.path == IDENTITY_PATH:
+            return self.issue_token(call)
         match = _PATH.match(call.path)
         if call.method != "POST" or not match:
             return _error(404, "NotFound", f"{call.method} {call.path}")

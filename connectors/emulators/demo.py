@@ -2,13 +2,17 @@
 
 The pipeline then reads them through the real connectors, configured by the environment that each
 emulator hands back, exactly as a production source would be configured.
+
+The demo company runs ServiceNow for its service desk and PagerDuty for on-call. SCORECARD_DEMO
+picks another set: `jsm` runs Jira Service Management and Freshservice in ServiceNow's place.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +23,9 @@ log = logging.getLogger(__name__)
 
 DEMO_MODULES = {
     "servicenow": "connectors.emulators.servicenow",
+    "pagerduty": "connectors.emulators.pagerduty",
+    "jira": "connectors.emulators.jira",
+    "freshservice": "connectors.emulators.freshservice",
     "focus": "connectors.emulators.focus_demo",
     "aws_ce": "connectors.emulators.aws_cost_explorer",
     "azure_cost": "connectors.emulators.azure_cost",
@@ -26,9 +33,24 @@ DEMO_MODULES = {
 }
 
 
-def demo_sources() -> list[str]:
-    """Sources the demo serves, in load order."""
-    return list(DEMO_MODULES)
+COST_AND_MEASURES = ("focus", "aws_ce", "azure_cost", "measures")
+# Service desk and on-call sources of each demo set; every set adds the cost and measure sources.
+DEMO_SETS = {
+    "servicenow": ("servicenow", "pagerduty"),
+    "jsm": ("jira", "freshservice", "pagerduty"),
+}
+DEFAULT_DEMO_SET = "servicenow"
+
+
+def demo_sources(env: Mapping[str, str] | None = None) -> list[str]:
+    """Sources the demo serves, in load order: the set SCORECARD_DEMO names (default servicenow)."""
+    env = os.environ if env is None else env
+    chosen = (env.get("SCORECARD_DEMO") or DEFAULT_DEMO_SET).strip().lower()
+    if chosen not in DEMO_SETS:
+        raise ValueError(
+            f"SCORECARD_DEMO={chosen!r} is not a demo set; choose one of {', '.join(DEMO_SETS)}"
+        )
+    return [*DEMO_SETS[chosen], *COST_AND_MEASURES]
 
 
 @contextmanager

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -180,3 +181,23 @@ def _stamp(moment: Any) -> Any:
 def serve(api: FreshserviceApi, faults: Faults | None = None) -> EmulatorServer:
     """Start the emulated account on loopback; the caller stops it."""
     return EmulatorServer(api, faults=faults).start()
+
+
+DEMO_API_KEY = "demo-freshservice-api-key"
+DEMO_TICKETS = 900
+DEMO_CHANGES = 150
+
+
+def start_demo(as_of: datetime, workdir: Path) -> tuple[dict[str, str], Callable[[], None]]:
+    """Serve a Freshservice account's tickets and changes up to `as_of`."""
+    from connectors.emulators.catalogue import HISTORY_DAYS
+    from connectors.emulators.freshservice_data import sample_changes, sample_tickets
+
+    api = FreshserviceApi(
+        sample_tickets(as_of, DEMO_TICKETS, days=HISTORY_DAYS),
+        sample_changes(as_of, DEMO_CHANGES, days=HISTORY_DAYS),
+        DEMO_API_KEY,
+    )
+    server = serve(api, Faults(throttle_every=97, retry_after=0.05))
+    env = {"FRESHSERVICE_URL": server.url, "FRESHSERVICE_API_KEY": DEMO_API_KEY}
+    return env, server.stop

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -395,3 +396,29 @@ def _duration(span: timedelta) -> dict[str, Any]:
 def serve(api: JiraApi, faults: Faults | None = None) -> EmulatorServer:
     """Start the emulated site on loopback; the caller stops it."""
     return EmulatorServer(api, faults=faults).start()
+
+
+DEMO_EMAIL = "scorecard.demo@example.com"
+DEMO_API_TOKEN = "demo-jira-api-token"
+DEMO_ISSUES = 600
+
+
+def start_demo(as_of: datetime, workdir: Path) -> tuple[dict[str, str], Callable[[], None]]:
+    """Serve a Jira Service Management site (account zone Europe/Berlin) up to `as_of`."""
+    from connectors.emulators.catalogue import HISTORY_DAYS
+    from connectors.emulators.jira_data import sample_issues
+
+    api = JiraApi(
+        sample_issues(as_of, DEMO_ISSUES, days=HISTORY_DAYS),
+        DEMO_EMAIL,
+        DEMO_API_TOKEN,
+        time_zone="Europe/Berlin",
+    )
+    server = serve(api, Faults(throttle_every=250, retry_after=0.05))
+    env = {
+        "JIRA_BASE_URL": server.url,
+        "JIRA_EMAIL": DEMO_EMAIL,
+        "JIRA_API_TOKEN": DEMO_API_TOKEN,
+        "JIRA_JQL": "project = ITSM",
+    }
+    return env, server.stop

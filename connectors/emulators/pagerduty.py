@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -225,3 +226,31 @@ def _stamp(moment: datetime | None) -> str | None:
 def serve(api: PagerDutyApi, faults: Faults | None = None) -> EmulatorServer:
     """Start the emulated account on loopback; the caller stops it."""
     return EmulatorServer(api, faults=faults).start()
+
+
+DEMO_TOKEN = "demo-pagerduty-token"
+DEMO_INCIDENTS_PER_DAY = 2
+
+
+def start_demo(as_of: datetime, workdir: Path) -> tuple[dict[str, str], Callable[[], None]]:
+    """Serve the demo organisation's on-call history up to `as_of`, on the catalogue's services.
+
+    The account's clock stands at `as_of`, so a backfilled demo day sees that day's incidents.
+    """
+    from connectors.emulators.catalogue import HISTORY_DAYS
+    from connectors.emulators.pagerduty_data import (
+        demo_services,
+        sample_incidents,
+        sample_services,
+    )
+
+    services = demo_services()
+    incidents = sample_incidents(
+        as_of, HISTORY_DAYS * DEMO_INCIDENTS_PER_DAY, days=HISTORY_DAYS, services=services
+    )
+    api = PagerDutyApi(
+        incidents, sample_services(services), DEMO_TOKEN, clock=lambda: as_of.timestamp()
+    )
+    server = serve(api, Faults(throttle_every=13, retry_after=0.05))
+    env = {"PAGERDUTY_API_URL": server.url, "PAGERDUTY_TOKEN": DEMO_TOKEN}
+    return env, server.stop

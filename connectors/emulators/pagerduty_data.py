@@ -10,6 +10,9 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
+from connectors.emulators.catalogue import SERVICES as CATALOGUE_SERVICES
+from connectors.emulators.catalogue import TEAMS
+
 SERVICES = [
     {"id": "PSVC001", "name": "Checkout API", "team": ("PTEAM01", "Payments")},
     {"id": "PSVC002", "name": "Email", "team": ("PTEAM02", "Messaging")},
@@ -18,7 +21,7 @@ SERVICES = [
 OPEN_HOURS = 3
 
 
-def sample_services() -> list[dict[str, Any]]:
+def sample_services(services: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Services as `/services` lists them."""
     return [
         {
@@ -29,20 +32,36 @@ def sample_services() -> list[dict[str, Any]]:
             "status": "active",
             "teams": [{"id": s["team"][0], "type": "team_reference", "summary": s["team"][1]}],
         }
-        for s in SERVICES
+        for s in services or SERVICES
+    ]
+
+
+def demo_services() -> list[dict[str, Any]]:
+    """The demo organisation's services (connectors/emulators/catalogue.py) as PagerDuty has
+    them, so on-call incidents and ServiceNow tickets meet on the same service names."""
+    teams = {team: f"PTDEMO{n:02d}" for n, team in enumerate(TEAMS, 1)}
+    return [
+        {"id": f"PDEMO{n:03d}", "name": s.name, "team": (teams[s.team], s.team)}
+        for n, s in enumerate(CATALOGUE_SERVICES, 1)
     ]
 
 
 def sample_incidents(
-    as_of: datetime, count: int, seed: int = 11, days: float = 30
+    as_of: datetime,
+    count: int,
+    seed: int = 11,
+    days: float = 30,
+    services: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """`count` incidents created over the `days` before `as_of` (UTC datetimes)."""
+    """`count` incidents created over the `days` before `as_of` (UTC datetimes), on `services`
+    (default the sample account's SERVICES)."""
+    services = services or SERVICES
     rng = random.Random(seed)
     span = int(days * 86400)
     incidents = []
     for n in range(1, count + 1):
         created = as_of - timedelta(seconds=rng.randrange(1, span))
-        service = rng.choice(SERVICES)
+        service = rng.choice(services)
         if as_of - created < timedelta(hours=OPEN_HOURS):
             status = rng.choice(("triggered", "acknowledged", "resolved"))
         else:

@@ -1,0 +1,84 @@
+"""Who owns a cost and in which currency: settings every cost source (FOCUS, AWS, Azure) shares.
+
+Tag keys (FOCUS_TAG_COST_CENTRE / _SERVICE / _APPLICATION, comma lists) fill the allocation
+columns of core.costs; keys compare without case or separators. One currency per warehouse: other
+currencies are converted only with FOCUS_CURRENCY and FOCUS_EXCHANGE_RATES.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from connectors.http import SourceError
+
+DEFAULT_TAG_KEYS = {
+    # business_unit last: many exports name the owning unit so, and it still says who pays.
+    "cost_centre": ("cost_centre", "cost_center", "business_unit"),
+    "service": ("service", "business_service", "service_name"),
+    "application": ("application", "app", "application_name", "workload"),
+}
+
+
+def normalise_tag_key(key: str) -> str:
+    """Tag keys compare without case, spaces, '-' or '_' ("Cost-Center" = "cost_center")."""
+    return re.sub(r"[^a-z0-9]", "", key.lower())
+
+
+@dataclass(frozen=True)
+class TagKeys:
+    """Which tag keys say who owns a cost; the first key present on a line item wins."""
+
+    cost_centre: tuple[str, ...] = DEFAULT_TAG_KEYS["cost_centre"]
+    service: tuple[str, ...] = DEFAULT_TAG_KEYS["service"]
+    application: tuple[str, ...] = DEFAULT_TAG_KEYS["application"]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> TagKeys:
+        """FOCUS_TAG_COST_CENTRE, FOCUS_TAG_SERVICE, FOCUS_TAG_APPLICATION: comma lists of keys."""
+        chosen = {}
+        for role, defaults in DEFAULT_TAG_KEYS.items():
+            raw = env.get(f"FOCUS_TAG_{role.upper()}", "")
+            keys = tuple(k.strip() for k in raw.split(",") if k.strip())
+            chosen[role] = keys or defaults
+        return cls(**chosen)
+
+    def normalised(self, role: str) -> list[str]:
+        return [normalise_tag_key(k) for k in getattr(self, role)]
+
+    def role_of(self, key: str) -> str | None:
+        """The allocation column a tag key fills (for API sources that group by one tag)."""
+        wanted = normalise_tag_key(key)
+        for role in DEFAULT_TAG_KEYS:
+            if wanted in self.normalised(role):
+                return role
+        return None
+
+
+@dataclass(frozen=True)
+class Currency:
+    """One currency per warehouse; other currencies are converted only with an explicit rate."""
+
+    reporting: str | None = None
+    # 1 unit of the key currency = rate units of the reporting currency.
+    rates: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Currency:
+        """FOCUS_CURRENCY (e.g. USD) and FOCUS_EXCHANGE_RATES (e.g. "EUR=1.08,GBP=1.27")."""
+        reporting = (env.get("FOCUS_CURRENCY") or "").strip().upper() or None
+        rates: dict[str, float] = {}
+        for part in (env.get("FOCUS_EXCHANGE_RATES") or "").split(","):
+            if not part.strip():
+                continue
+            code, _, value = part.partition("=")
+            try:
+                rates[code.strip().upper()] = float(value)
+            except ValueError as exc:
+                raise SourceError(
+                    f"focus: FOCUS_EXCHANGE_RATES entry {part.strip()!r} is not CODE=rate"
+                ) from exc
+        if rates and not reporting:
+            raise SourceError("focus: FOCUS_EXCHANGE_RATES needs FOCUS_CURRENCY (the target)")
+        return cls(reporting, rates)

@@ -1,0 +1,60 @@
+-- FOCUS files land here with DuckDB, one row per line item keyed by (source_file, line_number):
+-- the file's values cast to the types core.costs stores (a value that does not cast is NULL and
+-- is listed by costs.quality.sql). A file is its own record, so it is not repeated as JSON.
+CREATE TABLE IF NOT EXISTS raw.focus_costs (
+    source_file VARCHAR NOT NULL,
+    line_number BIGINT NOT NULL,
+    BilledCost DECIMAL(38, 12),
+    EffectiveCost DECIMAL(38, 12),
+    ListCost DECIMAL(38, 12),
+    ContractedCost DECIMAL(38, 12),
+    BillingPeriodStart TIMESTAMPTZ,
+    BillingPeriodEnd TIMESTAMPTZ,
+    ChargePeriodStart TIMESTAMPTZ,
+    ChargePeriodEnd TIMESTAMPTZ,
+    BillingCurrency VARCHAR,
+    BillingAccountId VARCHAR,
+    ChargeCategory VARCHAR,
+    ServiceCategory VARCHAR,
+    ServiceName VARCHAR,
+    ProviderName VARCHAR,
+    PublisherName VARCHAR,
+    InvoiceIssuerName VARCHAR,
+    BillingAccountName VARCHAR,
+    ChargeClass VARCHAR,
+    ChargeDescription VARCHAR,
+    SubAccountId VARCHAR,
+    SubAccountName VARCHAR,
+    RegionId VARCHAR,
+    RegionName VARCHAR,
+    ResourceId VARCHAR,
+    ResourceName VARCHAR,
+    ResourceType VARCHAR,
+    SkuId VARCHAR,
+    PricingQuantity DOUBLE,
+    PricingUnit VARCHAR,
+    ConsumedQuantity DOUBLE,
+    ConsumedUnit VARCHAR,
+    Tags VARCHAR,
+    loaded_at TIMESTAMPTZ NOT NULL,
+    run_id VARCHAR
+);
+
+-- Files that could not be read (not FOCUS, unreadable, mixing currencies), until they load.
+CREATE TABLE IF NOT EXISTS raw.focus_file_problems (
+    source_file VARCHAR PRIMARY KEY,
+    problem VARCHAR NOT NULL,
+    noted_at TIMESTAMPTZ NOT NULL,
+    run_id VARCHAR
+);
+
+-- The allocation and currency settings of the last load (FOCUS_TAG_*, FOCUS_CURRENCY,
+-- FOCUS_EXCHANGE_RATES), which staging applies to every file's line items.
+CREATE TABLE IF NOT EXISTS raw.focus_settings (
+    cost_centre_keys VARCHAR[] NOT NULL,
+    service_keys VARCHAR[] NOT NULL,
+    application_keys VARCHAR[] NOT NULL,
+    reporting_currency VARCHAR,
+    rate_currencies VARCHAR[] NOT NULL,
+    rate_values DOUBLE[] NOT NULL
+);

@@ -1,0 +1,121 @@
+-- FOCUS line items (raw.focus_costs) -> core.costs: the file's columns are already FOCUS, so
+-- staging only allocates, converts and tidies. Allocation: the first configured tag key present
+-- on a line item names its cost centre, service and application (keys compare without case or
+-- separators). Currency: a currency with a configured rate is converted to the reporting one.
+-- Tags repeat across line items (one set per resource), so each distinct set is parsed once.
+WITH settings AS (
+    SELECT * FROM raw.focus_settings LIMIT 1
+),
+-- cost_id is focus:<file key>:<line>; the key is hashed once per file, not per line item.
+files AS (
+    SELECT source_file, left(sha256(source_file), 12) AS file_key
+    FROM (SELECT DISTINCT source_file FROM raw.focus_costs)
+),
+tag_sets AS (
+    SELECT DISTINCT Tags
+    FROM raw.focus_costs
+    WHERE Tags IS NOT NULL
+),
+parsed_tags AS (
+    SELECT Tags, try_cast(try_cast(Tags AS JSON) AS MAP(VARCHAR, VARCHAR)) AS tag_map
+    FROM tag_sets
+),
+normalised_tags AS (
+    SELECT Tags, tag_map,
+        list_transform(map_entries(tag_map), lambda e: {
+            'key': regexp_replace(lower(e.key), '[^a-z0-9]', '', 'g'), 'value': e.value
+        }) AS tag_entries
+    FROM parsed_tags
+),
+allocations AS (
+    SELECT
+        Tags,
+        CASE WHEN tag_map IS NOT NULL THEN CAST(Tags AS JSON) END AS tags_json,
+        list_filter(
+            list_transform(settings.cost_centre_keys,
+                lambda k: list_filter(tag_entries, lambda e: e.key = k)[1].value),
+            lambda v: v IS NOT NULL AND v <> '')[1] AS cost_centre,
+        list_filter(
+            list_transform(settings.service_keys,
+                lambda k: list_filter(tag_entries, lambda e: e.key = k)[1].value),
+            lambda v: v IS NOT NULL AND v <> '')[1] AS service,
+        list_filter(
+            list_transform(settings.application_keys,
+                lambda k: list_filter(tag_entries, lambda e: e.key = k)[1].value),
+            lambda v: v IS NOT NULL AND v <> '')[1] AS application
+    FROM normalised_tags, settings
+),
+-- FOCUS 1.0 ServiceCategory values; exports spell them in any case.
+service_categories(ServiceCategory) AS (
+    VALUES ('AI and Machine Learning'), ('Analytics'), ('Business Applications'), ('Compute'),
+        ('Databases'), ('Developer Tools'), ('Multicloud'), ('Identity'), ('Integration'),
+        ('Internet of Things'), ('Management and Governance'), ('Media'), ('Migration'),
+        ('Mobile'), ('Networking'), ('Security'), ('Storage'), ('Web'), ('Other')
+),
+priced AS (
+    SELECT
+        line_items.*,
+        files.file_key,
+        allocations.tags_json,
+        allocations.cost_centre,
+        allocations.service,
+        allocations.application,
+        service_categories.ServiceCategory AS known_category,
+        upper(trim(line_items.BillingCurrency)) AS currency_code,
+        settings.reporting_currency,
+        settings.rate_values[
+            list_position(settings.rate_currencies, upper(trim(line_items.BillingCurrency)))
+        ] AS rate
+    FROM raw.focus_costs AS line_items
+    CROSS JOIN settings
+    JOIN files USING (source_file)
+    LEFT JOIN allocations USING (Tags)
+    LEFT JOIN service_categories
+        ON lower(service_categories.ServiceCategory) = lower(trim(line_items.ServiceCategory))
+)
+SELECT
+    'focus:' || file_key || ':' || line_number AS cost_id,
+    'focus' AS source,
+    source_file,
+    BillingAccountId,
+    BillingAccountName,
+    CASE WHEN rate IS NULL THEN currency_code ELSE reporting_currency END AS BillingCurrency,
+    BillingPeriodStart,
+    BillingPeriodEnd,
+    ChargePeriodStart,
+    ChargePeriodEnd,
+    upper(left(trim(ChargeCategory), 1)) || lower(substr(trim(ChargeCategory), 2))
+        AS ChargeCategory,
+    upper(left(trim(ChargeClass), 1)) || lower(substr(trim(ChargeClass), 2)) AS ChargeClass,
+    ChargeDescription,
+    CASE WHEN rate IS NULL THEN BilledCost ELSE CAST(BilledCost * rate AS DECIMAL(38, 12)) END
+        AS BilledCost,
+    CASE WHEN rate IS NULL THEN EffectiveCost
+         ELSE CAST(EffectiveCost * rate AS DECIMAL(38, 12)) END AS EffectiveCost,
+    CASE WHEN rate IS NULL THEN ListCost ELSE CAST(ListCost * rate AS DECIMAL(38, 12)) END
+        AS ListCost,
+    CASE WHEN rate IS NULL THEN ContractedCost
+         ELSE CAST(ContractedCost * rate AS DECIMAL(38, 12)) END AS ContractedCost,
+    ProviderName,
+    PublisherName,
+    InvoiceIssuerName,
+    coalesce(known_category, ServiceCategory) AS ServiceCategory,
+    ServiceName,
+    SubAccountId,
+    SubAccountName,
+    RegionId,
+    RegionName,
+    ResourceId,
+    ResourceName,
+    ResourceType,
+    SkuId,
+    PricingQuantity,
+    PricingUnit,
+    ConsumedQuantity,
+    ConsumedUnit,
+    tags_json AS Tags,
+    cost_centre,
+    service,
+    application,
+    loaded_at
+FROM priced

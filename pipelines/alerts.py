@@ -24,8 +24,9 @@ def failure_alert_sensor(webhook_url: str | None) -> dg.SensorDefinition:
     )
     def _alert(context: dg.RunFailureSensorContext) -> None:
         run = context.dagster_run
+        cause = failure_cause(context.instance, run.run_id) or context.failure_event.message
         message = f"ITSM Scorecard run {run.run_id} of job {run.job_name} failed: " + (
-            context.failure_event.message or "see the run log"
+            cause or "see the run log"
         )
         context.log.error(message)
         post(webhook_url, message, "failure", context.log)
@@ -52,6 +53,24 @@ def success_summary_sensor(webhook_url: str | None, job_name: str) -> dg.SensorD
         post(webhook_url, message, "success summary", context.log)
 
     return _summary
+
+
+def failure_cause(instance: dg.DagsterInstance, run_id: str) -> str | None:
+    """The first failed step and why, so the alert leads with the cause, not Dagster's summary."""
+    for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+        event = record.dagster_event
+        failure = event.step_failure_data if event else None
+        if failure is None:
+            continue
+        if failure.user_failure_data and failure.user_failure_data.description:
+            reason = failure.user_failure_data.description
+        elif failure.error:
+            error = failure.error.cause or failure.error
+            reason = error.message.strip()
+        else:
+            continue
+        return f"step {event.step_key}: {reason}"
+    return None
 
 
 def post(webhook_url: str | None, message: str, kind: str, log: logging.Logger) -> None:

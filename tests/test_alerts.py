@@ -38,6 +38,8 @@ def test_failed_run_is_posted_to_the_webhook():
     text = hook.received[0]["text"]
     assert context.dagster_run.run_id in text
     assert "failing_job failed" in text
+    # The cause comes first, not Dagster's "Steps failed" summary.
+    assert "failed: step breaks: RuntimeError: source went away" in text
 
 
 def test_undeliverable_webhook_is_logged_without_its_url(capfd):
@@ -52,3 +54,32 @@ def test_undeliverable_webhook_is_logged_without_its_url(capfd):
 
 def test_without_a_webhook_the_sensor_only_logs():
     failure_alert_sensor(None)(failure_context())
+
+
+@dg.op
+def refuses() -> None:
+    raise dg.Failure(
+        description="servicenow: authentication failed (HTTP 401)", allow_retries=False
+    )
+
+
+@dg.job
+def refused_job() -> None:
+    refuses()
+
+
+def test_a_failure_description_is_the_alert_text():
+    instance = dg.DagsterInstance.ephemeral()
+    result = refused_job.execute_in_process(instance=instance, raise_on_error=False)
+    context = dg.build_run_status_sensor_context(
+        sensor_name="scorecard_run_failure_alert",
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        dagster_event=result.get_run_failure_event(),
+    ).for_run_failure()
+    hook = Webhook()
+    with EmulatorServer(hook) as server:
+        failure_alert_sensor(f"{server.url}/hooks/secret-token")(context)
+    assert hook.received[0]["text"].endswith(
+        "failed: step refuses: servicenow: authentication failed (HTTP 401)"
+    )

@@ -30,17 +30,21 @@ from warehouse import Warehouse  # noqa: E402
 GENERATE_SQL = """
 CREATE OR REPLACE TABLE bench_goals AS
 SELECT
+    'bench' AS scorecard_id,
     'metric_' || m || '/' || d AS metric_id,
     'month' AS grain,
     CASE m % 3 WHEN 0 THEN 'higher' WHEN 1 THEN 'lower' ELSE 'band' END AS direction,
     CASE WHEN m % 3 = 2 THEN 40.0 END AS band_low,
     CASE WHEN m % 3 = 2 THEN 60.0 END AS band_high,
-    CASE WHEN d % 3 = 0 THEN DATE '2024-12-01' END AS target_date
+    CASE WHEN d % 3 = 0 THEN DATE '2024-12-01' END AS target_date,
+    CAST(NULL AS DATE) AS goals_from,
+    CAST(NULL AS DATE) AS goals_to
 FROM range(getvariable('metrics')) AS metrics(m), range(getvariable('dimension_values')) AS dims(d);
 
 DELETE FROM scorecard.metric_status;
 INSERT INTO scorecard.metric_status BY NAME
 SELECT
+    g.scorecard_id,
     g.metric_id,
     g.grain,
     CAST(DATE '2020-01-01' + INTERVAL (p) MONTH AS DATE) AS period_start,

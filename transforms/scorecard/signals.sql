@@ -138,73 +138,52 @@ labelled AS (
     JOIN series AS m USING (scorecard_id, metric_id, grain, period_start)
 ),
 
-series_lengths AS (
-    SELECT scorecard_id, metric_id, grain, max(period_number) AS last_period
-    FROM series
-    GROUP BY scorecard_id, metric_id, grain
-),
-
--- Every value in the trend window of each period: the trend_periods periods ending at it.
-trend_members AS (
-    SELECT
-        o.scorecard_id, o.metric_id, o.grain, o.period_number, o.actual,
-        unnest(range(
-            o.period_number,
-            least(o.period_number + getvariable('trend_periods'), l.last_period + 1)
-        )) AS window_end
-    FROM observed AS o
-    JOIN series_lengths AS l USING (scorecard_id, metric_id, grain)
-),
-
+-- The trend window of each period: the trend_periods periods ending at it (period_number counts
+-- every period, so a ROWS frame over series is exactly those periods). Periods without a value
+-- count as time passing but are left out as values. Collected per row with a window function so
+-- the work and memory stay bounded per row: at most trend_periods values, never a join of pairs.
 trend_windows AS (
-    SELECT scorecard_id, metric_id, grain, window_end, count(*) AS n
-    FROM trend_members
-    GROUP BY scorecard_id, metric_id, grain, window_end
-    HAVING count(*) >= 3
-),
-
-tie_groups AS (
-    SELECT scorecard_id, metric_id, grain, window_end, count(*) AS t
-    FROM trend_members
-    SEMI JOIN trend_windows USING (scorecard_id, metric_id, grain, window_end)
-    GROUP BY scorecard_id, metric_id, grain, window_end, actual
-    HAVING count(*) > 1
-),
-
-ties AS (
-    SELECT scorecard_id, metric_id, grain, window_end, sum(t * (t - 1) * (2 * t + 5)) AS tie_term
-    FROM tie_groups
-    GROUP BY scorecard_id, metric_id, grain, window_end
-),
-
-pairs AS (
     SELECT
-        later.scorecard_id, later.metric_id, later.grain, later.window_end,
-        sign(later.actual - earlier.actual) AS concordance,
-        (later.actual - earlier.actual) / (later.period_number - earlier.period_number) AS slope
-    FROM trend_members AS later
-    SEMI JOIN trend_windows USING (scorecard_id, metric_id, grain, window_end)
-    JOIN trend_members AS earlier
-        ON earlier.scorecard_id = later.scorecard_id
-        AND earlier.metric_id = later.metric_id
-        AND earlier.grain = later.grain
-        AND earlier.window_end = later.window_end
-        AND earlier.period_number < later.period_number
+        scorecard_id, metric_id, grain, period_number,
+        list(actual) FILTER (WHERE actual IS NOT NULL) OVER trend_window AS window_values,
+        list(period_number) FILTER (WHERE actual IS NOT NULL) OVER trend_window AS window_periods
+    FROM series
+    WINDOW trend_window AS (PARTITION BY scorecard_id, metric_id, grain ORDER BY period_number
+        ROWS BETWEEN getvariable('trend_periods') - 1 PRECEDING AND CURRENT ROW)
 ),
 
-kendall AS (
-    SELECT scorecard_id, metric_id, grain, window_end, sum(concordance) AS mk_s, median(slope) AS sen_slope
-    FROM pairs
-    GROUP BY scorecard_id, metric_id, grain, window_end
+-- Every pair (i, j), i < j by list position, of the window's values, as a list per row. Which of
+-- the two is earlier is read from the period numbers rather than the list order, so the result
+-- does not depend on the order the window function lists the values in.
+trend_pairs AS (
+    SELECT
+        scorecard_id, metric_id, grain, period_number,
+        len(window_values) AS n,
+        flatten(list_transform(range(1, len(window_values)), lambda i: list_transform(
+            range(i + 1, len(window_values) + 1), lambda j: {
+                'concordance': sign(window_values[j] - window_values[i])
+                    * sign(window_periods[j] - window_periods[i]),
+                'slope': (window_values[j] - window_values[i])
+                    / (window_periods[j] - window_periods[i])
+            }))) AS pairs,
+        -- How many times each distinct value occurs in the window.
+        list_transform(list_distinct(window_values),
+            lambda value: len(list_filter(window_values, lambda other: other = value))) AS tie_counts
+    FROM trend_windows
+    WHERE len(window_values) >= 3
 ),
 
+-- S, Sen's median slope, and the tie correction: t(t-1)(2t+5) for each distinct value tied t times
+-- (an untied value, t = 1, adds nothing).
 mann_kendall AS (
     SELECT
-        w.scorecard_id, w.metric_id, w.grain, w.window_end AS period_number, k.mk_s, k.sen_slope,
-        (w.n * (w.n - 1) * (2 * w.n + 5) - coalesce(t.tie_term, 0)) / 18.0 AS variance
-    FROM trend_windows AS w
-    JOIN kendall AS k USING (scorecard_id, metric_id, grain, window_end)
-    LEFT JOIN ties AS t USING (scorecard_id, metric_id, grain, window_end)
+        scorecard_id, metric_id, grain, period_number,
+        list_sum(list_transform(pairs, lambda pair: pair.concordance)) AS mk_s,
+        list_aggregate(list_transform(pairs, lambda pair: pair.slope), 'median') AS sen_slope,
+        (n * (n - 1) * (2 * n + 5)
+            - list_sum(list_transform(tie_counts, lambda t: t * (t - 1) * (2 * t + 5)))) / 18.0
+            AS variance
+    FROM trend_pairs
 ),
 
 trend AS (

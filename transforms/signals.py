@@ -41,11 +41,15 @@ def apply_signals(
         )
     con.execute("SET VARIABLE signal_baseline_periods = ?", [baseline_periods])
     con.execute("SET VARIABLE trend_periods = ?", [trend_periods])
+    # Computed into a temporary table first: an UPDATE joined straight to the statement ran about
+    # 15 times slower at 1.5M rows (530 s) than the statement and an UPDATE from its result apart.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE signals_computed AS {SIGNALS_SQL.read_text()}")
     assignments = ", ".join(f"{column} = computed.{column}" for column in SIGNAL_COLUMNS)
     con.execute(
         f"UPDATE scorecard.metric_status AS status SET {assignments} "
-        f"FROM ({SIGNALS_SQL.read_text()}) AS computed "
+        "FROM signals_computed AS computed "
         "WHERE status.scorecard_id = computed.scorecard_id "
         "AND status.metric_id = computed.metric_id AND status.grain = computed.grain "
         "AND status.period_start = computed.period_start"
     )
+    con.execute("DROP TABLE signals_computed")

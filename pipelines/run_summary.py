@@ -19,6 +19,7 @@ PUBLISHED = dg.AssetKey(["publish", "warehouse"])
 
 @dataclass(frozen=True)
 class StatusChange:
+    scorecard_id: str
     metric_id: str
     grain: str
     period_start: date
@@ -37,7 +38,8 @@ class RunSummary:
     def text(self) -> str:
         loaded = ", ".join(f"{source} {rows:,}" for source, rows in sorted(self.loaded.items()))
         changes = "; ".join(
-            f"{c.metric_id} ({c.grain} of {c.period_start}) {c.previous} -> {c.status}"
+            f"{c.scorecard_id}/{c.metric_id} ({c.grain} of {c.period_start}) "
+            f"{c.previous} -> {c.status}"
             for c in self.changes
         )
         return "\n".join(

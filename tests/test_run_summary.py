@@ -4,8 +4,9 @@ from datetime import date
 
 from pipelines.run_summary import RunSummary, StatusChange, scorecard_news
 
-# (metric, grain, period_start, complete, status): the running periods (complete = false) change
-# status too, and must not be reported; only the latest complete period of each grain counts.
+# (metric, grain, period_start, complete, status): KPI values exist for running periods too
+# (complete = false), but only complete periods are scored, so only those reach metric_status;
+# the latest complete period of each scorecard and grain counts. A pilot scorecard has its own.
 HISTORY = [
     ("change_failure_rate", "month", "2026-09-01", True, "green"),
     ("change_failure_rate", "month", "2026-10-01", True, "green"),
@@ -34,10 +35,19 @@ def test_status_changes_and_quarantined_values_of_the_latest_complete_period(war
                 "? AS period_complete",
                 [metric_id, grain, period, complete],
             )
+            if complete:
+                con.execute(
+                    "INSERT INTO scorecard.metric_status BY NAME SELECT 'it' AS scorecard_id, "
+                    "? AS metric_id, ? AS grain, ?::DATE AS period_start, ? AS status",
+                    [metric_id, grain, period, status],
+                )
+        # The pilot's change_failure_rate stayed red: no change for it, whatever 'it' did.
+        for period in ("2026-10-01", "2026-11-01"):
             con.execute(
-                "INSERT INTO scorecard.metric_status BY NAME SELECT ? AS metric_id, ? AS grain, "
-                "?::DATE AS period_start, ? AS status",
-                [metric_id, grain, period, status],
+                "INSERT INTO scorecard.metric_status BY NAME SELECT 'pilot' AS scorecard_id, "
+                "'change_failure_rate' AS metric_id, 'month' AS grain, ?::DATE AS period_start, "
+                "'red' AS status",
+                [period],
             )
         con.execute(
             "INSERT INTO scorecard.data_quality (source, table_name, problem) VALUES "
@@ -56,9 +66,9 @@ def test_status_changes_and_quarantined_values_of_the_latest_complete_period(war
     # the latest complete month. Latest complete week starts 2026-11-23: deployment_frequency
     # amber -> green (its running week's red is not reported).
     assert changes == [
-        StatusChange("change_failure_rate", "month", date(2026, 11, 1), "green", "red"),
-        StatusChange("cost_per_ticket", "month", date(2026, 11, 1), "red", "green"),
-        StatusChange("deployment_frequency", "week", date(2026, 11, 23), "amber", "green"),
+        StatusChange("it", "change_failure_rate", "month", date(2026, 11, 1), "green", "red"),
+        StatusChange("it", "cost_per_ticket", "month", date(2026, 11, 1), "red", "green"),
+        StatusChange("it", "deployment_frequency", "week", date(2026, 11, 23), "amber", "green"),
     ]
 
 
@@ -68,12 +78,14 @@ def test_summary_text_names_each_source_the_quarantine_and_each_change():
         job_name="nightly_scorecard",
         loaded={"servicenow": 12500, "focus": 3},
         quarantined=2,
-        changes=[StatusChange("change_failure_rate", "month", date(2026, 11, 1), "green", "red")],
+        changes=[
+            StatusChange("it", "change_failure_rate", "month", date(2026, 11, 1), "green", "red")
+        ],
     )
     assert summary.text().splitlines() == [
         "ITSM Scorecard run r-1 of job nightly_scorecard succeeded.",
         "Loaded (records per source): focus 3, servicenow 12,500.",
         "Quarantined KPI values: 2.",
         "Status changes in the latest complete period: "
-        "change_failure_rate (month of 2026-11-01) green -> red.",
+        "it/change_failure_rate (month of 2026-11-01) green -> red.",
     ]

@@ -15,10 +15,11 @@ import yaml
 from warehouse.transaction import transaction
 
 BI_DIR = Path(__file__).parent / "bi"
+# In creation order: scorecard_current reads metric_history.
 BI_VIEWS = (
+    "metric_history",
     "scorecard_current",
     "scorecard_to_date",
-    "metric_history",
     "objective_history",
     "actions_open",
     "incidents",

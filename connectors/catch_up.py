@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import requests
 
@@ -28,6 +29,15 @@ MAX_PASSES = 6
 # Records landed per transaction: the cursor moves only between passes, so the API's pages are
 # gathered to spare a commit each.
 LANDING_BATCH = 2000
+
+
+def parse_utc(text: Any) -> datetime | None:
+    """An ISO-8601 time with an offset (or Z) as UTC; None when missing, malformed or naive."""
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else None
 
 
 def server_time(response: requests.Response) -> datetime | None:

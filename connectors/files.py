@@ -47,6 +47,11 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
+def forget_loaded_files(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """Forget a source's content hashes, so every file loads again and replaces its rows."""
+    con.execute("DELETE FROM meta.loaded_files WHERE source = ?", [source])
+
+
 def loaded_hash(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> str | None:
     rows = con.execute(
         "SELECT content_hash FROM meta.loaded_files WHERE source = ? AND path = ?",

@@ -19,7 +19,13 @@ from typing import Any
 import requests
 
 from connectors.base import Page, Record, Stream
-from connectors.catch_up import TimedPage, decode_cursor, read_until_settled, server_time
+from connectors.catch_up import (
+    TimedPage,
+    decode_cursor,
+    parse_utc,
+    read_until_settled,
+    server_time,
+)
 from connectors.http import (
     HttpClient,
     Request,
@@ -40,11 +46,7 @@ ENDPOINTS: dict[str, tuple[str, str, dict[str, str]]] = {
 
 
 def updated_at(record: Record) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(str(record.get("updated_at")).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo else None
+    return parse_utc(record.get("updated_at"))
 
 
 def version(record: Record) -> str:

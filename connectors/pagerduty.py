@@ -23,7 +23,7 @@ from typing import Any
 import requests
 
 from connectors.base import Page, Record, Stream
-from connectors.catch_up import server_time
+from connectors.catch_up import LANDING_BATCH, parse_utc, server_time
 from connectors.http import HttpClient, Request, SourceError, header_delay, require_safe_url
 
 SOURCE = "pagerduty"
@@ -32,9 +32,6 @@ PAGE_SIZE = 100
 OFFSET_CEILING = 10_000
 MAX_WINDOW = timedelta(days=179)
 OVERLAP = timedelta(minutes=10)
-# Records landed per transaction: the cursor only moves at the end of a run, so pages of the API
-# (100 at most) are gathered to spare a commit each.
-LANDING_BATCH = 2000
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -51,12 +48,7 @@ def pagerduty_retry_after(response: requests.Response) -> float | None:
     return None
 
 
-def utc(text: Any) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo else None
+utc = parse_utc
 
 
 def stamp(moment: datetime) -> str:
@@ -127,6 +119,11 @@ class PagerDutySource:
                 for record in records:
                     if record.get("status") == "resolved":
                         open_ids.pop(str(record.get("id")), None)
+                    elif record.get("id") is None:
+                        raise SourceError(
+                            f"{SOURCE}: incidents created {start:%Y-%m-%d} to {end:%Y-%m-%d}: "
+                            f"an open incident without id (created {record.get('created_at')})"
+                        )
                     else:
                         open_ids[str(record["id"])] = utc(record.get("created_at")) or start
                 batch.extend(records)
@@ -140,6 +137,9 @@ class PagerDutySource:
             if latest.get("status") != "resolved":
                 still_open.append(open_ids[incident_id])
             batch.append(latest)
+            if len(batch) >= LANDING_BATCH:
+                yield Page(batch, None)
+                batch = []
         yield Page(batch, Position(until, min(still_open, default=None)).encode())
 
     def _incidents_request(self, params: dict[str, str], context: str) -> Request:

@@ -13,8 +13,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from pipelines.publish import PUBLISHED
+
 SQL = Path(__file__).with_name("sql")
-PUBLISHED = dg.AssetKey(["publish", "warehouse"])
 
 
 @dataclass(frozen=True)

@@ -187,3 +187,13 @@ def test_the_publish_postgres_asset_reports_without_the_password(
     every_event = " ".join(str(event) for event in result.all_events)
     assert "s3cret-Pa55" not in every_event
     assert f"{SUPERUSER}:***@127.0.0.1" in metadata["database"]
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://bi:s3cret@db:notaport/scorecard", "not a url with s3cret in it"]
+)
+def test_an_unparseable_publish_url_is_refused_without_echoing_the_password(tmp_path, url):
+    with pytest.raises(PostgresPublishError) as refused:
+        publish_to_postgres(tmp_path / "warehouse.duckdb", url)
+    assert str(refused.value) == "SCORECARD_PUBLISH_URL is not a valid database URL"
+    assert "s3cret" not in str(refused.value)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from connectors.base import DirectLoad, FileSource, FileStream, Source, Stream
-from connectors.files import content_hash, loaded_hash, record_loaded_file
+from connectors.files import content_hash, forget_loaded_files, loaded_hash, record_loaded_file
 from connectors.http import PermanentSourceError, SourceError
 from connectors.progress import Progress
 from warehouse.landing import land_page, read_cursor, reset_cursor
@@ -74,8 +74,7 @@ def ingest(
     result = SourceLoad(source.name)
     if isinstance(source, DirectLoad):
         if full_refresh:
-            # Forgetting the content hashes makes every file load again, replacing its rows.
-            con.execute("DELETE FROM meta.loaded_files WHERE source = ?", [source.name])
+            forget_loaded_files(con, source.name)
         for stream, rows in source.load(con, run_id).items():
             result.streams[stream] = StreamLoad(stream, received=rows, stored=rows)
         return result
@@ -96,8 +95,7 @@ def _land_files(
 ) -> StreamLoad:
     """Land every new or changed file; report all bad files together after landing the rest."""
     if full_refresh:
-        # Forgetting the content hashes makes every file land again, replacing its rows.
-        con.execute("DELETE FROM meta.loaded_files WHERE source = ?", [source.name])
+        forget_loaded_files(con, source.name)
     source.prepare(con)
     files = source.files()
     load = StreamLoad(stream.name)

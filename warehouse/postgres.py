@@ -78,8 +78,13 @@ def publish_to_postgres(
 ) -> PostgresPublishResult:
     """Copy the published file's bi views and scorecard tables into PostgreSQL, atomically."""
     started = time.monotonic()
-    password = sa.make_url(url).password
-    engine = sa.create_engine(sa.make_url(url).set(drivername="postgresql+psycopg"))
+    try:
+        parsed = sa.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        # The parser's message may repeat the whole URL, password included.
+        raise PostgresPublishError("SCORECARD_PUBLISH_URL is not a valid database URL") from None
+    password = parsed.password
+    engine = sa.create_engine(parsed.set(drivername="postgresql+psycopg"))
     suffix = f"{os.getpid()}_{int(time.time() * 1000)}"
     try:
         with duckdb.connect(str(published_file), read_only=True) as source:

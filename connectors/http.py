@@ -152,6 +152,18 @@ class HttpClient:
 
     def send(self, request: Request) -> requests.Response:
         """Send with retries; return the first non-retryable response, raise on exhaustion."""
+        response, _ = self._exchange(request, decode=False)
+        return response
+
+    def fetch_json(self, request: Request) -> tuple[requests.Response, Any]:
+        """Send and decode; an answer that is not whole JSON (a proxy cut it short) is asked
+        again like a 503, from the same attempt budget, and after the last attempt fails the
+        read, naming what was read."""
+        return self._exchange(request, decode=True)
+
+    def _exchange(self, request: Request, decode: bool) -> tuple[requests.Response, Any]:
+        """One retry loop for every transient failure, so a read costs at most max_attempts
+        requests whatever mix of drops, 429s, 5xx and cut-short answers it meets."""
         last_problem = ""
         for attempt in range(1, self.policy.max_attempts + 1):
             try:
@@ -167,16 +179,27 @@ class HttpClient:
                 last_problem = f"{type(exc).__name__}"
             else:
                 wait = self.retry_after(response)
-                if wait is None:
-                    return response
-                last_problem = f"HTTP {response.status_code}"
+                if wait is not None:
+                    last_problem = f"HTTP {response.status_code}"
+                elif not decode:
+                    return response, None
+                elif response.status_code >= 400:
+                    raise self._refusal(request, response)
+                else:
+                    try:
+                        return response, response.json()
+                    except ValueError:
+                        last_problem = (
+                            f"the answer was {len(response.content)} bytes that are not whole "
+                            f"JSON, starting {response.text[:120]!r}"
+                        )
             if attempt == self.policy.max_attempts:
                 break
             delay = self._backoff(attempt, wait)
             log.warning(
                 "%s: %s reading %s; retry %d/%d in %.1fs",
                 self.source,
-                last_problem,
+                last_problem.split(", starting")[0],
                 request.context or redact(request.url),
                 attempt,
                 self.policy.max_attempts - 1,
@@ -193,36 +216,6 @@ class HttpClient:
         computed *= 1 + random.uniform(-self.policy.jitter, self.policy.jitter)
         # The server's own figure is a floor: waiting less only earns another 429.
         return min(self.policy.max_delay, max(computed, server_wait or 0.0))
-
-    def fetch_json(self, request: Request) -> tuple[requests.Response, Any]:
-        """Send and decode; an answer that is not whole JSON (a proxy cut it short) is asked
-        again like a 503, and after the last attempt fails the read, naming what was read."""
-        for attempt in range(1, self.policy.max_attempts + 1):
-            response = self.send(request)
-            if response.status_code >= 400:
-                raise self._refusal(request, response)
-            try:
-                return response, response.json()
-            except ValueError as exc:
-                problem = f"{len(response.content)} bytes that are not whole JSON"
-                if attempt == self.policy.max_attempts:
-                    raise SourceError(
-                        f"{self.source}: gave up reading {request.context or redact(request.url)}"
-                        f" after {attempt} attempts: the answer was {problem}, starting "
-                        f"{response.text[:120]!r}"
-                    ) from exc
-            delay = self._backoff(attempt, None)
-            log.warning(
-                "%s: %s reading %s; retry %d/%d in %.1fs",
-                self.source,
-                problem,
-                request.context or redact(request.url),
-                attempt,
-                self.policy.max_attempts - 1,
-                delay,
-            )
-            self.sleep(delay)
-        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _refusal(self, request: Request, response: requests.Response) -> SourceError:
         """The error for a 4xx/5xx answer: permanent unless waiting could change the answer."""

@@ -158,7 +158,7 @@ def test_answers_that_stay_truncated_fail_the_read_naming_the_page_and_keep_earl
 
     message = str(failure.value)
     assert message.startswith("servicenow: gave up reading table incident at offset 400 after")
-    assert "4 attempts: the answer was" in message and "not whole JSON" in message
+    assert "4 attempts (last: the answer was" in message and "not whole JSON" in message
     assert attempts == 4
     fourth = list(tables["incident"].scan())[399]
     with duckdb.connect(str(warehouse.working_path), read_only=True) as con:

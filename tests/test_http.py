@@ -69,6 +69,20 @@ def test_gives_up_after_bounded_attempts_naming_what_was_read():
         assert server.requests == 3
 
 
+def test_cut_short_answers_and_server_errors_share_one_attempt_budget():
+    # Every request fails, alternating a cut-short 200 and a 503: three attempts, three requests.
+    faults = Faults(error_every=2, truncate_every=1)
+    with EmulatorServer(Counter(), faults=faults) as server:
+        request = Request("GET", f"{server.url}/items", context="items page 1")
+        with pytest.raises(SourceError) as error:
+            client(attempts=3).fetch_json(request)
+        assert server.requests == 3
+    assert str(error.value).startswith(
+        "servicenow: gave up reading items page 1 after 3 attempts (last: the answer was "
+    )
+    assert "not whole JSON" in str(error.value)
+
+
 def test_client_error_is_reported_with_the_sources_message_and_no_credentials():
     class Unauthorised:
         def handle(self, call: Call) -> Reply:

@@ -20,21 +20,47 @@ from warehouse.integrity import (
 from warehouse.migrations import load_migrations
 
 
-def data_quality_check(table: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=core_key(table),
-        name="data_quality",
-        description=f"Records of core.{table} that a source sent with bad or missing values.",
+def core_table_checks(table: str) -> dg.AssetChecksDefinition:
+    """Data quality, unique ids, non-null keys, times in order and fresh sources of one core
+    table: one step that opens the warehouse once, reporting five checks (warnings except the
+    two key checks, none blocking)."""
+    asset = core_key(table)
+    rules = RULES[table]
+    key = ", ".join(rules.key)
+    order = ", ".join(f"{later} >= {earlier}" for earlier, later in rules.time_order) or "-"
+    descriptions = {
+        "data_quality": f"Records of core.{table} that a source sent with bad or missing values.",
+        "unique_ids": f"No two records of core.{table} share ({key}).",
+        "non_null_keys": f"Every record of core.{table} has its key ({key}) and a source.",
+        "times_in_order": f"No record of core.{table} ends before it starts: {order}.",
+        "source_freshness": (
+            f"Each source's newest record in core.{table} ({rules.freshness_column}) is at most "
+            f"{rules.max_age.days} days older than the run's as-of time."
+        ),
+    }
+
+    @dg.multi_asset_check(
+        name=f"core_{table}_checks",
+        specs=[
+            dg.AssetCheckSpec(name, asset=asset, description=text)
+            for name, text in descriptions.items()
+        ],
     )
-    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    def _checks(warehouse: WarehouseResource):
         with warehouse.get().connect() as con:
             problems = con.execute(
                 "SELECT source, field, problem, count(*) FROM scorecard.data_quality "
                 "WHERE table_name = ? GROUP BY ALL ORDER BY 4 DESC",
                 [table],
             ).fetchall()
+            duplicates = duplicate_keys(con, table)
+            missing = null_keys(con, table)
+            wrong = times_out_of_order(con, table)
+            sources = stale_sources(con, table, run_as_of())
         total = sum(row[3] for row in problems)
-        return dg.AssetCheckResult(
+        yield dg.AssetCheckResult(
+            asset_key=asset,
+            check_name="data_quality",
             passed=total == 0,
             severity=dg.AssetCheckSeverity.WARN,
             metadata={
@@ -45,70 +71,35 @@ def data_quality_check(table: str) -> dg.AssetChecksDefinition:
                 ),
             },
         )
-
-    return _check
-
-
-def integrity_checks(table: str) -> list[dg.AssetChecksDefinition]:
-    """Unique ids, non-null keys, times in order and fresh sources; warnings, never blocking."""
-    rules = RULES[table]
-    key = ", ".join(rules.key)
-
-    @dg.asset_check(
-        asset=core_key(table),
-        name="unique_ids",
-        description=f"No two records of core.{table} share ({key}).",
-    )
-    def unique_ids(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        with warehouse.get().connect() as con:
-            duplicates = duplicate_keys(con, table)
-        return dg.AssetCheckResult(passed=duplicates == 0, metadata={"duplicates": duplicates})
-
-    @dg.asset_check(
-        asset=core_key(table),
-        name="non_null_keys",
-        description=f"Every record of core.{table} has its key ({key}) and a source.",
-    )
-    def non_null_keys(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        with warehouse.get().connect() as con:
-            missing = null_keys(con, table)
-        return dg.AssetCheckResult(passed=missing == 0, metadata={"records_without_key": missing})
-
-    @dg.asset_check(
-        asset=core_key(table),
-        name="times_in_order",
-        description=(
-            f"No record of core.{table} ends before it starts: "
-            + (", ".join(f"{later} >= {earlier}" for earlier, later in rules.time_order) or "-")
-            + "."
-        ),
-    )
-    def times_in_order(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        with warehouse.get().connect() as con:
-            wrong = times_out_of_order(con, table)
-        return dg.AssetCheckResult(
-            passed=not any(wrong.values()), severity=dg.AssetCheckSeverity.WARN, metadata=wrong
+        yield dg.AssetCheckResult(
+            asset_key=asset,
+            check_name="unique_ids",
+            passed=duplicates == 0,
+            metadata={"duplicates": duplicates},
         )
-
-    @dg.asset_check(
-        asset=core_key(table),
-        name="source_freshness",
-        description=(
-            f"Each source's newest record in core.{table} ({rules.freshness_column}) is at most "
-            f"{rules.max_age.days} days older than the run's as-of time."
-        ),
-    )
-    def source_freshness(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        with warehouse.get().connect() as con:
-            sources = stale_sources(con, table, run_as_of())
-        return dg.AssetCheckResult(
+        yield dg.AssetCheckResult(
+            asset_key=asset,
+            check_name="non_null_keys",
+            passed=missing == 0,
+            metadata={"records_without_key": missing},
+        )
+        yield dg.AssetCheckResult(
+            asset_key=asset,
+            check_name="times_in_order",
+            passed=not any(wrong.values()),
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata=wrong,
+        )
+        yield dg.AssetCheckResult(
+            asset_key=asset,
+            check_name="source_freshness",
             passed=not any(stale for _, stale in sources.values()),
             severity=dg.AssetCheckSeverity.WARN,
             metadata={f"{source}/newest": str(newest) for source, (newest, _) in sources.items()}
             | {"stale_sources": ", ".join(s for s, (_, stale) in sources.items() if stale)},
         )
 
-    return [unique_ids, non_null_keys, times_in_order, source_freshness]
+    return _checks
 
 
 @dg.asset_check(
@@ -176,8 +167,7 @@ def snapshot_readable(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 
 def all_checks() -> list[dg.AssetChecksDefinition]:
     return [
-        *[data_quality_check(t) for t in CORE_TABLES],
-        *[check for t in CORE_TABLES for check in integrity_checks(t)],
+        *[core_table_checks(t) for t in CORE_TABLES],
         kpi_values_in_range,
         snapshot_readable,
     ]

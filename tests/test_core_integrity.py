@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime
 
+from pipelines.checks import core_table_checks
+from pipelines.resources import WarehouseResource
 from transforms.staging import CORE_TABLES
 from warehouse.integrity import RULES, null_keys, stale_sources, times_out_of_order
 
@@ -35,3 +37,31 @@ def test_times_that_run_backwards_and_stale_sources_are_found(warehouse):
         "servicenow": False,
         "jira": True,
     }
+
+
+def test_one_step_reports_all_five_checks_of_a_core_table(warehouse, monkeypatch):
+    """The five checks of core.incidents come from one warehouse visit, each under its own name."""
+    monkeypatch.setenv("SCORECARD_AS_OF", "2026-01-10T00:00:00+00:00")
+    with warehouse.connect() as con:
+        con.execute(
+            "INSERT INTO core.incidents (incident_id, source, number, opened_at, resolved_at, "
+            "updated_at) VALUES "
+            "('b', 'servicenow', 'B', '2026-01-05 08:00+00', '2026-01-05 07:00+00', "
+            " '2026-01-09 12:00+00')"
+        )
+    resource = WarehouseResource(
+        published_path=str(warehouse.published_path), working_path=str(warehouse.working_path)
+    )
+    results = {r.check_name: r for r in core_table_checks("incidents")(warehouse=resource)}
+    assert sorted(results) == [
+        "data_quality",
+        "non_null_keys",
+        "source_freshness",
+        "times_in_order",
+        "unique_ids",
+    ]
+    assert results["times_in_order"].passed is False
+    assert results["unique_ids"].passed is True
+    assert results["non_null_keys"].passed is True
+    assert results["source_freshness"].passed is True
+    assert results["data_quality"].passed is True

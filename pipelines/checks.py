@@ -8,6 +8,7 @@ from pipelines.kpi import METRIC_VALUES
 from pipelines.publish import PUBLISHED
 from pipelines.resources import WarehouseResource
 from settings.clock import run_as_of
+from transforms.kpis import quarantined_values
 from transforms.staging import CORE_TABLES
 from warehouse.bi_views import BI_VIEWS
 from warehouse.integrity import (
@@ -112,11 +113,7 @@ def core_table_checks(table: str) -> dg.AssetChecksDefinition:
 )
 def kpi_values_in_range(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.get().connect() as con:
-        quarantined = con.execute(
-            "SELECT metric_id, grain, period_start, dimension, dimension_value, reason "
-            "FROM kpi.metric_values WHERE starts_with(reason, 'quarantined: ') "
-            "   OR NOT isfinite(value) ORDER BY ALL"
-        ).fetchall()
+        quarantined = quarantined_values(con)
     return dg.AssetCheckResult(
         passed=not quarantined,
         severity=dg.AssetCheckSeverity.WARN,

@@ -14,6 +14,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.publish import PUBLISHED
+from transforms.kpis import quarantined_values
 
 SQL = Path(__file__).with_name("sql")
 
@@ -82,7 +83,7 @@ def _materializations(
 def scorecard_news(published: Path) -> tuple[int, list[StatusChange]]:
     """Quarantined KPI values and status changes in the published snapshot."""
     with duckdb.connect(str(published), read_only=True) as con:
-        quarantined = con.execute(_sql("quarantined_kpi_values")).fetchone()[0]
+        quarantined = len(quarantined_values(con))
         changes = [StatusChange(*row) for row in con.execute(_sql("status_changes")).fetchall()]
     return quarantined, changes
 

@@ -50,15 +50,22 @@ def test_status_changes_and_quarantined_values_of_the_latest_complete_period(war
                 [period],
             )
         con.execute(
+            "INSERT INTO kpi.metric_values (metric_id, grain, period_start, dimension, "
+            "dimension_value, reason) VALUES "
+            "('mttr', 'month', '2026-10-01', 'service', 'mail', "
+            " 'quarantined: kpi_values_in_range: -3 outside 0-inf'), "
+            "('mttr', 'month', '2026-11-01', 'service', 'mail', "
+            " 'quarantined: kpi_values_in_range: nan is not a finite number'), "
+            "('mttr', 'month', '2026-11-01', 'service', 'web', 'no records in period')"
+        )
+        con.execute(
             "INSERT INTO scorecard.data_quality (source, table_name, problem) VALUES "
-            "('kpi', 'metric_values', 'value out of range'), "
-            "('kpi', 'metric_values', 'value out of range'), "
             "('servicenow', 'incidents', 'unparseable date')"
         )
 
     quarantined, changes = scorecard_news(warehouse.working_path)
 
-    # Two rows name metric_values; the incidents row is a staging problem, not a KPI quarantine.
+    # Two values were set aside; a value with no data and a staging problem are not quarantines.
     assert quarantined == 2
     # Latest complete month is November: change_failure_rate went green -> red and cost_per_ticket
     # red -> green; sla_attainment stayed amber (its December red is a running period);

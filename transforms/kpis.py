@@ -44,6 +44,12 @@ class KpiRunSummary:
     quarantined: tuple[tuple[Any, ...], ...] = ()
 
 
+def quarantined_values(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    """(metric_id, grain, period_start, dimension, dimension_value, reason) of each value the
+    range check set aside."""
+    return con.execute(_sql("quarantined_values.sql")).fetchall()
+
+
 def _sql(name: str) -> str:
     return (METRICS_DIR / name).read_text()
 
@@ -217,11 +223,7 @@ def compute_metrics(
         _set_variable(con, "grains", "VARCHAR[]", list(grains))
         con.execute(_sql("_evidence.sql"))
         con.execute(f"INSERT INTO scorecard.data_quality BY NAME {_sql('_quarantine.sql')}")
-        quarantined = con.execute(
-            "SELECT metric_id, grain, period_start, dimension, dimension_value, reason "
-            "FROM kpi.metric_values WHERE starts_with(reason, 'quarantined: ') "
-            "ORDER BY ALL"
-        ).fetchall()
+        quarantined = quarantined_values(con)
         counts = con.execute(
             "SELECT metric_id, count(*), count(*) FILTER (WHERE value IS NULL) "
             "FROM kpi.metric_values GROUP BY metric_id"

@@ -79,6 +79,7 @@ class CredentialAuth(requests.auth.AuthBase):
             token = self.credential.get_token(TOKEN_SCOPE).token
         except ClientAuthenticationError as exc:
             private_cloud = ""
+            # azure-identity reads the authority from os.environ, so the hint looks there too.
             if os.environ.get("AZURE_AUTHORITY_HOST"):
                 private_cloud = (
                     "; an AZURE_AUTHORITY_HOST unknown to Microsoft's instance discovery also "

@@ -145,6 +145,7 @@ def test_a_wrong_client_secret_fails_at_once_naming_the_variables_never_the_secr
     whole_error = "".join(traceback.format_exception(error.value))
     assert WRONG_SECRET not in whole_error
     assert WRONG_SECRET not in caplog.text
+    # The capture did see the sign-in's own logs, so their silence about the secret is real.
     assert any("AADSTS7000215" in record.getMessage() for record in caplog.records)
 
 
@@ -172,6 +173,33 @@ def test_a_token_that_expires_mid_run_is_renewed_before_the_next_page(warehouse,
     assert len(api.tokens_seen) == 10
     assert len(set(api.tokens_seen)) >= 3  # 3 s of paging cannot be served by fewer 1 s tokens
     assert entra.tokens_issued >= len(set(api.tokens_seen))
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [Faults(throttle_every=2, retry_after=0.3), Faults(error_every=2, error_status=503)],
+    ids=["429", "503"],
+)
+def test_a_sign_in_refused_for_a_moment_is_asked_again_not_failed(
+    warehouse, monkeypatch, tls, fault
+):
+    # Request 1 is the discovery document, request 2 (the first token request) gets the fault:
+    # azure-identity's own retry asks again, so only a lasting refusal becomes permanent.
+    entra = EntraId()
+    api = CostManagementApi(AS_OF, issuer=entra)
+    start = date(2025, 2, 1)
+    with (
+        service_principal(monkeypatch, tls, entra, DEMO_CLIENT_SECRET) as authority,
+        EmulatorServer(api) as cost,
+        warehouse.connect() as con,
+    ):
+        authority.faults = fault
+        ingest(con, source(cost.url, start), "run-1")
+        stage(con, "azure_cost", "costs")
+        got = loaded(con)
+    assert got == {k: v for k, v in api.ground_truth().items() if k[0] >= start}
+    assert (authority.requests, authority.faults_injected) == (3, 1)
+    assert (entra.discovery_requests, entra.token_requests, entra.tokens_issued) == (1, 1, 1)
 
 
 def test_the_token_emulator_is_trusted_only_where_its_authority_is_given(monkeypatch, tls):

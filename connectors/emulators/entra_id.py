@@ -198,9 +198,13 @@ class EntraId:
         return "valid" if time.time() < expiry else "expired"
 
     def throttled(self, retry_after: float) -> Reply:
+        """The token service sheds load with 429 and Retry-After, which azure-core obeys."""
         return Reply(
             429,
-            {"error": "temporarily_unavailable", "error_description": "AADSTS50196: throttled"},
+            {
+                "error": "temporarily_unavailable",
+                "error_description": "Too many requests; retry after the Retry-After interval.",
+            },
             {"Retry-After": f"{retry_after:g}"},
         )
 

@@ -9,13 +9,16 @@ are gathered before they land (a month of daily groups is small).
 
 Tokens come from azure-identity's DefaultAzureCredential (service principal variables
 AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET, workload identity, managed identity, Azure
-CLI), asked for before every month's query: the credential caches and renews them, so a nightly
-run never holds a token past its life. AZURE_ACCESS_TOKEN, when set, overrides the chain (it
-expires within about an hour, so it suits a one-off run, not a schedule).
+CLI), asked for on every request, page and retry: the credential answers from its cache and
+renews a token near its expiry, so no run holds a token past its life, however long it pages.
+AZURE_ACCESS_TOKEN, when set, overrides the chain (it expires within about an hour, so it suits a
+one-off run, not a schedule). A private cloud's authority (AZURE_AUTHORITY_HOST) that Microsoft's
+instance discovery does not know needs AZURE_COST_DISABLE_INSTANCE_DISCOVERY=true.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
@@ -56,6 +59,51 @@ class TokenCredential(Protocol):
     """What azure-identity credentials offer (DefaultAzureCredential and the rest)."""
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken: ...
+
+
+class CredentialAuth(requests.auth.AuthBase):
+    """Bearer token from the credential on each request, so paging outlives any one token.
+
+    A credential that cannot sign in is a PermanentSourceError naming the source and what to
+    configure; azure-identity's messages name variables, never their values.
+    """
+
+    def __init__(self, credential: TokenCredential) -> None:
+        self.credential = credential
+
+    def __repr__(self) -> str:
+        return f"CredentialAuth({type(self.credential).__name__})"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        try:
+            token = self.credential.get_token(TOKEN_SCOPE).token
+        except ClientAuthenticationError as exc:
+            private_cloud = ""
+            # azure-identity reads the authority from os.environ, so the hint looks there too.
+            if os.environ.get("AZURE_AUTHORITY_HOST"):
+                private_cloud = (
+                    "; an AZURE_AUTHORITY_HOST unknown to Microsoft's instance discovery also "
+                    "needs AZURE_COST_DISABLE_INSTANCE_DISCOVERY=true"
+                )
+            raise PermanentSourceError(
+                f"{SOURCE}: no Azure token ({sign_in_problem(exc)}); check {CREDENTIALS_HINT}"
+                f"{private_cloud}"
+            ) from None
+        request.headers["Authorization"] = f"Bearer {token}"
+        return request
+
+
+def sign_in_problem(exc: ClientAuthenticationError) -> str:
+    """The chain's summary plus the credential that failed: Entra's AADSTS line says why."""
+    lines = [line.strip() for line in str(exc.message or exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    failed = [
+        line
+        for line in lines[1:]
+        if line.split(" ", 1)[0].endswith("Credential:") and "unavailable" not in line.lower()
+    ]
+    return " ".join(lines[:1] + failed[-1:])[:400]
 
 
 class FixedToken:
@@ -137,20 +185,10 @@ class CostManagement(DailyCostSource):
             credentials_check=CREDENTIALS_HINT,
         )
 
-    def authorise(self) -> None:
-        """Put a current token on the session; the credential renews it when it nears expiry."""
-        try:
-            token = self.credential.get_token(TOKEN_SCOPE).token
-        except ClientAuthenticationError as exc:
-            first_line = str(exc.message or exc).splitlines()[0][:300]
-            raise PermanentSourceError(
-                f"{SOURCE}: no Azure token ({first_line}); configure {CREDENTIALS_HINT}"
-            ) from None
-        self.client.session.headers["Authorization"] = f"Bearer {token}"
+        self.client.session.auth = CredentialAuth(self.credential)
 
     def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]:
         for first, last in month_windows(*self.window(cursor)):
-            self.authorise()
             request = Request(
                 "POST",
                 self.url,
@@ -212,22 +250,36 @@ class CostManagement(DailyCostSource):
 def credential_from_env(env: Mapping[str, str]) -> TokenCredential:
     """AZURE_ACCESS_TOKEN when set, else DefaultAzureCredential (which reads os.environ itself).
 
-    Interactive browser sign-in is excluded: a nightly run has nobody to click.
+    Interactive browser sign-in is excluded: a nightly run has nobody to click. MSAL checks an
+    authority host it does not know with login.microsoftonline.com; a private cloud (Azure Stack
+    Hub, a disconnected or sovereign authority) turns that off with
+    AZURE_COST_DISABLE_INSTANCE_DISCOVERY, as azure-identity has no variable of its own for it.
     """
     if env.get("AZURE_ACCESS_TOKEN"):
         return FixedToken(env["AZURE_ACCESS_TOKEN"])
     from azure.identity import DefaultAzureCredential
 
+    options: dict[str, Any] = {"exclude_interactive_browser_credential": True}
+    if _switch(env, "AZURE_COST_DISABLE_INSTANCE_DISCOVERY"):
+        options["disable_instance_discovery"] = True
     try:
-        return DefaultAzureCredential(exclude_interactive_browser_credential=True)
+        return DefaultAzureCredential(**options)
     except ValueError as exc:
         # e.g. AZURE_AUTHORITY_HOST not https: azure-identity refuses any plain-http authority.
         raise SourceError(f"{SOURCE}: Azure credential settings refused: {exc}") from None
 
 
+def _switch(env: Mapping[str, str], name: str) -> bool:
+    text = env.get(name, "").strip().lower()
+    if text not in ("", "true", "false", "1", "0", "yes", "no"):
+        raise SourceError(f"{SOURCE}: {name}={text!r} must be true or false")
+    return text in ("true", "1", "yes")
+
+
 def from_env(env: Mapping[str, str]) -> CostManagement:
     """AZURE_COST_SCOPE, optional AZURE_ACCESS_TOKEN (else DefaultAzureCredential),
-    AZURE_COST_ENDPOINT_URL, AZURE_COST_TAG_KEY, AZURE_COST_LOOKBACK_DAYS, AZURE_COST_START."""
+    AZURE_COST_ENDPOINT_URL, AZURE_COST_TAG_KEY, AZURE_COST_LOOKBACK_DAYS, AZURE_COST_START,
+    AZURE_COST_DISABLE_INSTANCE_DISCOVERY."""
     if not env.get("AZURE_COST_SCOPE"):
         raise SourceError(f"{SOURCE}: AZURE_COST_SCOPE is not set")
     return CostManagement(

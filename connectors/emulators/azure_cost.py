@@ -2,7 +2,9 @@
 
 Serves the demo organisation's Azure spend by day (UsageDate yyyymmdd), ServiceName and the
 `service` tag (TagKey/TagValue columns; untagged rows carry empty strings). A throttled call
-answers 429 with several x-ms-ratelimit-*-retry-after headers of different lengths.
+answers 429 with several x-ms-ratelimit-*-retry-after headers of different lengths. Besides its
+own fixed token it accepts any token a given issuer (the Entra ID emulator) gave out and that is
+still live, and answers ExpiredAuthenticationToken for one past its expiry, as Azure does.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote
 
 from connectors.azure_cost import API_VERSION
@@ -44,6 +47,12 @@ COLUMNS = [
 ]
 
 
+class TokenIssuer(Protocol):
+    """The token service whose bearer tokens the API also accepts (the Entra ID emulator)."""
+
+    def standing(self, token: str) -> str: ...
+
+
 def _error(status: int, code: str, message: str) -> Reply:
     return Reply(status, {"error": {"code": code, "message": message}})
 
@@ -57,9 +66,12 @@ class CostManagementApi:
         scope: str = DEMO_SCOPE,
         token: str = DEMO_TOKEN,
         page_size: int = 40,
+        issuer: TokenIssuer | None = None,
     ) -> None:
         self.scope = scope.strip("/")
         self.token = token
+        self.issuer = issuer
+        self.tokens_seen: list[str] = []  # the bearer token of every accepted query, in order
         self.page_size = page_size
         self.costs = merge_by_day(daily_cloud_costs(AZURE_LINES, as_of, "azure"))
         self.identity_header = DEMO_IDENTITY_HEADER
@@ -105,8 +117,9 @@ class CostManagementApi:
         match = _PATH.match(call.path)
         if call.method != "POST" or not match:
             return _error(404, "NotFound", f"{call.method} {call.path}")
-        if call.headers.get("authorization") != f"Bearer {self.token}":
-            return _error(401, "AuthenticationFailed", "invalid bearer token")
+        refused = self._refused_token(call.headers.get("authorization", ""))
+        if refused:
+            return refused
         if match["scope"].strip("/") != self.scope:
             return _error(403, "AuthorizationFailed", f"no access to scope {match['scope']}")
         if call.arg("api-version") != API_VERSION:
@@ -144,6 +157,21 @@ class CostManagementApi:
                 "properties": {"nextLink": next_link, "columns": COLUMNS, "rows": page},
             },
         )
+
+    def _refused_token(self, authorization: str) -> Reply | None:
+        """None for the fixed token or one the issuer gave out and is still live; else a 401."""
+        scheme, _, token = authorization.partition(" ")
+        standing = "unknown"
+        if scheme == "Bearer" and token == self.token:
+            standing = "valid"
+        elif scheme == "Bearer" and self.issuer is not None:
+            standing = self.issuer.standing(token)
+        if standing == "expired":
+            return _error(401, "ExpiredAuthenticationToken", "the access token has expired")
+        if standing != "valid":
+            return _error(401, "AuthenticationFailed", "invalid bearer token")
+        self.tokens_seen.append(token)
+        return None
 
     def _rows(self, body: dict, first: date, last: date) -> list[list]:
         grouping = (body.get("dataset") or {}).get("grouping") or []

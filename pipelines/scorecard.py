@@ -57,6 +57,7 @@ def scorecard_asset(settings: Settings) -> dg.AssetsDefinition:
                 initiatives=initiative_rows(settings.initiatives),
                 governance=governance_findings(settings),
                 due_days=settings.actions.due_days,
+                signal_baseline_periods=settings.signals.baseline_periods,
             )
             metadata = table_metadata(con, "scorecard.metric_status")
             latest = con.execute(

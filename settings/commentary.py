@@ -2,7 +2,8 @@
 
 The file is the monthly review's minutes: why a metric moved and what was decided. It is validated
 like scorecard.yaml, every problem naming the file, the line and the key, so an owner can fix it
-before the nightly run. A decision closes the metric's actions opened on or before its period.
+before the nightly run. A decision closes the metric's actions that stood at its period: opened on
+or before it and not resolved by then.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from connectors.registry import CONNECTOR_MODULES, SOURCE_NAMES
+from transforms.signals import DEFAULT_BASELINE_PERIODS, MIN_BASELINE_PERIODS
 
 DEFAULT_CONFIG = "scorecard.yaml"
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -179,6 +180,24 @@ class ActionSettings(_Strict):
     )
 
 
+class SignalSettings(_Strict):
+    """How the XmR chart's limits are locked (transforms/scorecard/signals.sql)."""
+
+    # The first this many complete periods with a value: their mean and mean moving range fix the
+    # centre line and natural process limits.
+    baseline_periods: int = DEFAULT_BASELINE_PERIODS
+
+    @field_validator("baseline_periods")
+    @classmethod
+    def _enough_for_a_moving_range(cls, value: int) -> int:
+        if value < MIN_BASELINE_PERIODS:
+            raise ValueError(
+                f"{value} periods cannot lock XmR limits; at least {MIN_BASELINE_PERIODS} are "
+                f"needed (one moving range), {DEFAULT_BASELINE_PERIODS} or more recommended"
+            )
+        return value
+
+
 def goal_problems(metric: Any) -> list[tuple[str, str, str]]:
     """(key, error type, message) for each way the goals contradict each other.
 
@@ -244,6 +263,7 @@ class Settings(_Strict):
     scorecards: dict[str, ScorecardConfig] = Field(default_factory=dict)
     initiatives: dict[str, InitiativeConfig] = Field(default_factory=dict)
     actions: ActionSettings = Field(default_factory=ActionSettings)
+    signals: SignalSettings = Field(default_factory=SignalSettings)
     # Owners' commentary and decisions per metric and period (CSV or YAML; templates/commentary/).
     commentary: str | None = None
 

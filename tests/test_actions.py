@@ -153,3 +153,32 @@ def test_each_scorecard_has_its_own_rows(con):
         ("default", "Keep promises"),
         ("service_desk", "Keep promises"),
     ]
+
+
+def test_a_first_run_logs_past_triggers_that_cleared_as_resolved(con):
+    # A warehouse scored for the first time on 1 May sees the whole history: February-March red
+    # and amber-twice runs that cleared in April are logged as resolved in April, never open.
+    may = night(con, 5)
+    assert may == {
+        RED: ("resolved", FEB, date(2026, 3, 15), APR, None, "Change Manager"),
+        AMBER: ("resolved", FEB, date(2026, 3, 15), APR, None, "SLM"),
+        PILOT_AMBER: ("resolved", FEB, date(2026, 3, 15), APR, None, "Service Desk Lead"),
+    }
+    # Re-running changes nothing.
+    before = con.execute("SELECT * FROM scorecard.actions ORDER BY action_id").fetchall()
+    night(con, 5)
+    assert con.execute("SELECT * FROM scorecard.actions ORDER BY action_id").fetchall() == before
+
+
+def test_a_decision_closes_only_actions_that_stood_at_its_period(con):
+    # The March decision was taken while the amber run (February-March) stood: it closes it even
+    # though the run has cleared since. A decision for April, once the red run had cleared in
+    # April, leaves that resolved action as it is.
+    april_decision = Comment(
+        "default", "change_failure_rate", APR, None, "Keep the release checklist", None, 3
+    )
+    may = night(con, 5, [DECISION, april_decision])
+    assert may[AMBER][0] == "closed"
+    assert may[AMBER][4] == "Vendor review booked; accept amber until Q3"
+    assert may[RED][:4] == ("resolved", FEB, date(2026, 3, 15), APR)
+    assert may[RED][4] is None

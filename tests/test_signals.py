@@ -6,10 +6,13 @@ pinned on series whose arithmetic is exact, derived in the comments.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 
 import pytest
 
+from settings import ConfigError, load_settings
 from transforms.scoring import goals_table, score_metrics
 from transforms.signals import apply_signals
 
@@ -92,6 +95,41 @@ def test_no_limits_until_the_baseline_window_is_full(warehouse):
 def test_baseline_window_below_two_periods_is_refused(warehouse):
     with warehouse.connect() as con, pytest.raises(ValueError, match="signal_baseline_periods"):
         score_series(con, [1.0, 2.0], HIGHER, baseline_periods=1)
+
+
+def test_baseline_window_is_a_config_key_checked_by_check_config(tmp_path):
+    config = tmp_path / "scorecard.yaml"
+    config.write_text("name: no signals key\n")
+    assert load_settings(config, env={}).signals.baseline_periods == 6
+    config.write_text("signals: {baseline_periods: 10}\n")
+    assert load_settings(config, env={}).signals.baseline_periods == 10
+    config.write_text("signals: {baseline_periods: 1}\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings(config, env={})
+    expected = (
+        f"{config}: signals.baseline_periods: 1 periods cannot lock XmR limits; at least 2 are "
+        "needed (one moving range), 6 or more recommended"
+    )
+    assert str(error.value) == expected
+    check = subprocess.run(
+        [sys.executable, "-m", "settings", "check-config", str(config)],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert check.returncode == 2
+    assert expected in check.stdout + check.stderr
+
+
+def test_the_configured_window_locks_the_limits(warehouse):
+    # The first 4 NIST batches: mean (49.6 + 47.6 + 49.9 + 51.3) / 4 = 49.6; moving ranges 2.0,
+    # 2.3, 1.4, mean 1.9, so the limits are 49.6 -/+ 2.66 x 1.9 = 44.546 and 54.654.
+    settings_window = 4
+    with warehouse.connect() as con:
+        rows = score_series(con, NIST_BATCHES, HIGHER, baseline_periods=settings_window)
+    assert rows[-1]["xmr_center"] == pytest.approx(49.6)
+    assert rows[-1]["xmr_lower"] == pytest.approx(44.546)
+    assert rows[-1]["xmr_upper"] == pytest.approx(54.654)
 
 
 # Baseline 100, 150, 100, 150, 100, 150: centre 125, every moving range 50, so the limits are
@@ -253,6 +291,28 @@ def test_sen_slope_counts_periods_without_a_value_as_time(warehouse):
         con.execute("DELETE FROM kpi.metric_values")
         rows = score_series(con, [1.0, 2.0, None, 3.0], HIGHER)
     assert rows[-1]["sen_slope"] == pytest.approx(2 / 3)
+
+
+def test_sen_slope_progress_and_periods_to_target_worked_by_hand(warehouse):
+    """Sen's slope (Sen 1968; the even-N median rule 1/2 (Q[N/2] + Q[(N+2)/2]) as given in PNNL's
+    Visual Sample Plan help, "Nonparametric Estimate of Trend", after Gilbert 1987 pp. 217-218)
+    and progress (x - B) / (G - B) (../shared/reference/metrics.md), worked by hand: no published
+    worked example with its numbers was at hand to check against, so the arithmetic is stated.
+
+    Values 10, 12, 11, 15, 14 in periods 1-5. The N = 5 x 4 / 2 = 10 slopes (x_j - x_i)/(j - i):
+    (1,2) 2, (1,3) 1/2, (1,4) 5/3, (1,5) 1, (2,3) -1, (2,4) 3/2, (2,5) 2/3, (3,4) 4, (3,5) 3/2,
+    (4,5) -1. Ranked: -1, -1, 1/2, 2/3, 1, 3/2, 3/2, 5/3, 2, 4; N even, so the slope is
+    (Q[5] + Q[6]) / 2 = (1 + 3/2) / 2 = 1.25 per period. Mann-Kendall S = 8 up - 2 down = 6.
+    With baseline B = 10 and target G = 20 (higher is better), progress at x = 14 is
+    (14 - 10) / (20 - 10) = 0.4, and periods to target (20 - 14) / 1.25 = 4.8.
+    """
+    goals = {"threshold": 15, "target": 20, "baseline": 10}
+    with warehouse.connect() as con:
+        last = score_series(con, [10.0, 12.0, 11.0, 15.0, 14.0], goals)[-1]
+    assert last["sen_slope"] == pytest.approx(1.25)
+    assert last["mk_s"] == 6
+    assert last["progress"] == pytest.approx(0.4)
+    assert last["periods_to_target"] == pytest.approx(4.8)
 
 
 @pytest.mark.parametrize(

@@ -1,15 +1,20 @@
--- The action log: each escalation trigger active in a metric's latest scored period opens one
--- action; the action clears (resolved) when its trigger does, and closes when an owner records a
--- decision. Inputs: scorecard.metric_status (this run), scorecard_commentary, scorecard_due_days
--- (days to act, per grain) and the variable scoring_now (the run's as-of instant).
+-- The action log: each run of complete periods in which an escalation trigger held opens one
+-- action; the action is resolved in the first period after the run (the trigger cleared), and
+-- closed when an owner records a decision while it stood. Inputs: scorecard.metric_status (this
+-- run), scorecard_commentary, scorecard_due_days (days to act, per grain) and the variable
+-- scoring_now (the run's as-of instant).
+-- The whole history of complete periods is read, so a first run (or a new metric) shows past
+-- triggers that cleared as resolved, and a night that was missed leaves nothing out.
 -- An action's id is its scorecard, metric, dimension, trigger and the period its run of triggered
 -- periods began, so a trigger that persists keeps its action and a re-run adds nothing.
-CREATE OR REPLACE TEMP VIEW action_triggers AS
+CREATE OR REPLACE TEMP VIEW action_runs AS
 WITH ordered AS (
     SELECT
         scorecard_id, metric_id, grain, period_start, owner, status, signal, on_track,
         lag(status) OVER card_metric AS previous_status,
-        max(period_start) OVER (PARTITION BY scorecard_id, metric_id) AS latest_period,
+        lead(period_start) OVER (
+            PARTITION BY scorecard_id, metric_id ORDER BY period_start
+        ) AS next_period,
         -- Runs of stale periods: each non-stale period starts a new group.
         count(*) FILTER (WHERE status IS DISTINCT FROM 'stale') OVER card_metric AS stale_group
     FROM scorecard.metric_status
@@ -30,7 +35,7 @@ stale_counted AS (
 
 -- Every period under each trigger, active or not, so a run of active periods can be found.
 trigger_periods AS (
-    SELECT scorecard_id, metric_id, grain, period_start, owner, latest_period, trigger, active
+    SELECT scorecard_id, metric_id, grain, period_start, next_period, owner, trigger, active
     FROM stale_counted
     CROSS JOIN LATERAL (
         VALUES
@@ -42,6 +47,8 @@ trigger_periods AS (
     ) AS t(trigger, active)
 ),
 
+-- Each period where the trigger does not hold starts a new run number; the active periods after
+-- it share that number.
 runs AS (
     SELECT
         *,
@@ -52,13 +59,17 @@ runs AS (
     FROM trigger_periods
 ),
 
-opened AS (
+-- One row per run: where it began, and the period after its last active one (NULL while the run
+-- reaches the latest scored period, so the action stays open).
+run_spans AS (
     SELECT
-        *,
-        min(period_start) FILTER (WHERE active) OVER (
-            PARTITION BY scorecard_id, metric_id, trigger, run_number
-        ) AS opened_period
+        scorecard_id, metric_id, grain, trigger,
+        min(period_start) AS opened_period,
+        arg_max(owner, period_start) AS owner,
+        arg_max_null(next_period, period_start) AS cleared_period
     FROM runs
+    WHERE active
+    GROUP BY scorecard_id, metric_id, grain, trigger, run_number
 )
 
 SELECT
@@ -71,32 +82,43 @@ SELECT
         + CASE grain WHEN 'week' THEN INTERVAL 7 DAY WHEN 'month' THEN INTERVAL 1 MONTH
               ELSE INTERVAL 3 MONTH END
         + to_days(d.days) AS DATE
-    ) AS due_date
-FROM opened
-LEFT JOIN scorecard_due_days AS d USING (grain)
-WHERE active AND period_start = latest_period;
+    ) AS due_date,
+    cleared_period
+FROM run_spans
+LEFT JOIN scorecard_due_days AS d USING (grain);
 
+-- A run not yet logged: open while it lasts, resolved at once if it already cleared.
 INSERT INTO scorecard.actions BY NAME
 SELECT
-    t.*, 'open' AS status, getvariable('scoring_now') AS opened_at,
+    r.* EXCLUDE (cleared_period),
+    if(r.cleared_period IS NULL, 'open', 'resolved') AS status,
+    r.cleared_period AS resolved_period,
+    getvariable('scoring_now') AS opened_at,
     getvariable('scoring_now') AS updated_at
-FROM action_triggers AS t
+FROM action_runs AS r
 ANTI JOIN scorecard.actions AS a USING (action_id);
 
--- The trigger cleared in the metric's latest scored period.
+-- An open action whose trigger cleared: resolved in the first period without it. One whose run is
+-- gone (a restated value, a metric taken off the scorecard) is resolved at the metric's latest
+-- scored period.
 UPDATE scorecard.actions AS a
-SET status = 'resolved', resolved_period = latest.period_start,
+SET status = 'resolved', resolved_period = cleared.period_start,
     updated_at = getvariable('scoring_now')
 FROM (
-    SELECT scorecard_id, metric_id, max(period_start) AS period_start
-    FROM scorecard.metric_status
-    GROUP BY ALL
-) AS latest
-WHERE a.status = 'open'
-  AND latest.scorecard_id = a.scorecard_id AND latest.metric_id = a.metric_id
-  AND a.action_id NOT IN (SELECT action_id FROM action_triggers);
+    SELECT open.action_id, coalesce(r.cleared_period, latest.period_start) AS period_start
+    FROM scorecard.actions AS open
+    JOIN (
+        SELECT scorecard_id, metric_id, max(period_start) AS period_start
+        FROM scorecard.metric_status
+        GROUP BY ALL
+    ) AS latest USING (scorecard_id, metric_id)
+    LEFT JOIN action_runs AS r USING (action_id)
+    WHERE open.status = 'open' AND (r.action_id IS NULL OR r.cleared_period IS NOT NULL)
+) AS cleared
+WHERE a.action_id = cleared.action_id;
 
--- An owner's decision for the action's period or a later one closes it, with the decision as note.
+-- An owner's decision closes the actions that stood at its period (opened on or before it and not
+-- resolved by then), with the earliest such decision as note.
 UPDATE scorecard.actions AS a
 SET status = 'closed', closed_at = getvariable('scoring_now'), note = d.decision,
     updated_at = getvariable('scoring_now')
@@ -107,7 +129,9 @@ FROM (
     FROM scorecard.actions AS a
     JOIN scorecard_commentary AS c
         ON c.scorecard_id = a.scorecard_id AND c.metric_id = a.metric_id
-        AND c.period_start >= a.opened_period AND c.decision IS NOT NULL
+        AND c.period_start >= a.opened_period
+        AND (a.resolved_period IS NULL OR c.period_start < a.resolved_period)
+        AND c.decision IS NOT NULL
     WHERE a.status <> 'closed'
     GROUP BY a.action_id
 ) AS d

@@ -309,3 +309,18 @@ def test_tiny_run_measures_kpi_and_scorecard_against_their_anchors(tiny_run):
     _positive_numbers(results["kpi"], bench.REQUIRED["kpi"])
     _positive_numbers(results["scorecard"], bench.REQUIRED["scorecard"])
     assert "x the DuckDB reference" in stdout
+
+
+def test_the_demo_job_runs_on_the_demo_in_the_scratch_folder_whatever_the_shell_sets(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("SERVICENOW_INSTANCE_URL", "https://example.service-now.com")
+    monkeypatch.setenv("SCORECARD_WAREHOUSE", "data/warehouse.duckdb")
+    monkeypatch.setenv("DAGSTER_HOME", str(REPO / "data" / "dagster"))
+    env = bench.demo_environment(tmp_path)
+    assert "SERVICENOW_INSTANCE_URL" not in env
+    assert env["SCORECARD_WAREHOUSE"] == str(tmp_path / "warehouse.duckdb")
+    assert env["DAGSTER_HOME"] == str(tmp_path / "dagster")
+    shipped = (REPO / "dagster.yaml").read_text()
+    assert (tmp_path / "dagster" / "dagster.yaml").read_text() == shipped
+    assert env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)

@@ -1,11 +1,16 @@
 """Benchmark: land a 10,000,000-row FOCUS Parquet export in raw.focus_costs and stage core.costs.
 
-Generates the file with DuckDB (once; reused when present), then in a child process lands it
-through the real FocusFiles connector (warehouse/ingest.py) and stages it (transforms/staging.py)
-into a fresh warehouse, and prints rows/second for each step and the child's peak resident
-memory. Usage:
+Generates the file with DuckDB (once; reused when present), reads it once the plain way (every
+column, in batches that are dropped: the file's raw serving rate, the anchor), then in a child
+process lands it through the real FocusFiles connector (warehouse/ingest.py) and stages it
+(transforms/staging.py) into a fresh warehouse, and prints rows/second for each step and the
+child's peak resident memory. Usage:
 
     .venv/bin/python benchmarks/focus_load.py [--rows N] [--memory-limit 1GB] [--workdir DIR]
+        [--json]
+
+--json prints one JSON line instead (records, seconds, records_per_s, raw_read_records_per_s,
+peak_rss_mb, ...) for benchmarks/run.
 """
 
 from __future__ import annotations
@@ -73,6 +78,20 @@ def generate(path: Path, rows: int) -> float:
     return time.perf_counter() - started
 
 
+def read_raw(path: Path) -> tuple[int, float]:
+    """The anchor: DuckDB reads every column of the file in record batches that are dropped."""
+    started = time.perf_counter()
+    con = duckdb.connect()
+    rows = 0
+    try:
+        relation = con.sql("SELECT * FROM read_parquet($path)", params={"path": str(path)})
+        for batch in relation.to_arrow_reader(122_880):
+            rows += batch.num_rows
+    finally:
+        con.close()
+    return rows, time.perf_counter() - started
+
+
 def load(path: Path, memory_limit: str, workdir: Path) -> dict:
     """Runs in the child: one real connector load into a fresh warehouse."""
     sys.path.insert(0, str(ROOT))
@@ -113,6 +132,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--memory-limit", default="1GB")
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--json", action="store_true", help="print one JSON line of figures")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -126,10 +146,12 @@ def main() -> None:
         seconds = generate(parquet, args.rows)
         print(
             f"generated {args.rows:,} rows -> {parquet} "
-            f"({parquet.stat().st_size / 1e6:.0f} MB) in {seconds:.1f}s"
+            f"({parquet.stat().st_size / 1e6:.0f} MB) in {seconds:.1f}s",
+            file=sys.stderr if args.json else sys.stdout,
         )
     for stale in workdir.glob("bench*.duckdb*"):
         stale.unlink()
+    raw_rows, raw_seconds = read_raw(parquet)
     child = subprocess.run(
         [
             sys.executable,
@@ -141,14 +163,38 @@ def main() -> None:
             "--workdir",
             str(workdir),
         ],
-        check=True,
         capture_output=True,
         text=True,
     )
+    if child.returncode != 0:
+        sys.stderr.write(child.stderr)
+        last = child.stderr.strip().splitlines()[-1:] or ["no error output"]
+        raise SystemExit(f"the loading process failed (exit {child.returncode}): {last[0]}")
     result = json.loads(child.stdout.strip().splitlines()[-1])
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     peak_mb = usage.ru_maxrss / 1024
     cpu_seconds = usage.ru_utime + usage.ru_stime
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "records": result["rows"],
+                    "seconds": result["seconds"],
+                    "records_per_s": result["rows"] / result["seconds"],
+                    "raw_read_records_per_s": raw_rows / raw_seconds,
+                    "raw_read_seconds": raw_seconds,
+                    "peak_rss_mb": peak_mb,
+                    "cpu_seconds": cpu_seconds,
+                    "memory_limit": args.memory_limit,
+                    **{k: v for k, v in result.items() if k not in ("rows", "seconds")},
+                }
+            )
+        )
+        return
+    print(
+        f"plain read of the file (every column, batches dropped): {raw_rows:,} rows in "
+        f"{raw_seconds:.1f}s = {raw_rows / raw_seconds:,.0f} rows/s"
+    )
     print(
         f"loaded {result['rows']:,} rows in {result['seconds']:.1f}s "
         f"= {result['rows'] / result['seconds']:,.0f} rows/s "

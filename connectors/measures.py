@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zipfile import BadZipFile
 
 import duckdb
 import pyarrow as pa
@@ -136,7 +137,8 @@ def xlsx_sheets(path: Path) -> list[tuple[str, pa.Table]]:
 
 RAW_TABLES = raw_tables_sql(SOURCE)
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".txt")
-# A sheet whose header cannot be read is noted as (sheet, row 1, first missing column, problem).
+# Why a file or sheet lands no row: (row, column, problem); row 1 and the first missing column
+# for a header, None for a file that cannot be read at all.
 SheetProblem = tuple[int | None, str | None, str]
 
 
@@ -194,7 +196,7 @@ class MeasureFiles:
             return 0
         try:
             sheets = read_sheets(con, path)
-        except (duckdb.Error, OSError, ValueError, KeyError) as exc:
+        except (duckdb.Error, OSError, ValueError, KeyError, BadZipFile) as exc:
             self._note(con, str(path), (None, None, f"cannot read file: {exc}"), run_id)
             return 0
         rows = 0
@@ -210,6 +212,7 @@ class MeasureFiles:
     def note_problem(
         self, con: duckdb.DuckDBPyConnection, path: Path, problem: str, run_id: str | None
     ) -> None:
+        """Keep the problem of a file that stopped the set landing, for scorecard.data_quality."""
         con.execute(RAW_TABLES.read_text())
         self._note(con, str(path), (None, None, problem), run_id)
 

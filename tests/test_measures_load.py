@@ -281,14 +281,18 @@ def test_a_key_moving_between_files_is_neither_lost_nor_doubled(warehouse, tmp_p
         assert (rows(con), raw_left) == ([], 0)
 
 
-def test_a_file_duckdb_cannot_parse_is_skipped_and_the_others_load(warehouse, tmp_path):
+def test_files_that_cannot_be_read_are_skipped_and_the_others_load(warehouse, tmp_path):
+    tmp_path = tmp_path / "inputs"
+    tmp_path.mkdir()
     (tmp_path / "scan.csv").write_bytes(bytes(range(256)) * 64)
+    (tmp_path / "broken.xlsx").write_bytes(b"not a workbook")
     write(tmp_path / "ok.csv", HEADER + "revenue,2025-01,,100,USD,,,\n")
     with warehouse.connect() as con:
-        counts = load(con, MeasureFiles([str(tmp_path / "*.csv")], INPUTS))
+        counts = load(con, MeasureFiles([str(tmp_path / "*")], INPUTS))
         problems = quality(con)
     assert counts == {"measures": 1, "survey_responses": 0}
     assert [(key, field) for _, key, field, _, _ in problems] == [
-        (str((tmp_path / "scan.csv").resolve()), None)
+        (str((tmp_path / "broken.xlsx").resolve()), None),
+        (str((tmp_path / "scan.csv").resolve()), None),
     ]
-    assert problems[0][3].startswith("cannot read file")
+    assert all(problem.startswith("cannot read file") for _, _, _, problem, _ in problems)

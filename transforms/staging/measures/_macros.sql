@@ -1,10 +1,11 @@
--- Spreadsheet rows parsed and checked once, for the staging queries (valid rows) and the quality
--- queries (the rest) alike. A row is skipped alone, not its file: each row is an independent
--- fact (one month's revenue), so a typo in one cell must not hide a year of good inputs.
+-- Spreadsheet rows parsed and checked in one pass, for the staging queries (valid rows) and the
+-- quality queries (the rest) alike. A row is skipped alone, not its file: each row is an
+-- independent fact (one month's revenue), so a typo in one cell must not hide a year of good
+-- inputs. Each row carries the list of its cells' problems: empty means valid.
 
 -- Measure rows with their cells typed (NULL where a cell does not parse) and their input id's
 -- required dimension (NULL for an id that is not an input).
-CREATE OR REPLACE TEMP MACRO measure_lines() AS TABLE
+CREATE OR REPLACE TEMP MACRO measure_lines_typed() AS TABLE
     SELECT
         lines.*,
         coalesce(
@@ -15,52 +16,43 @@ CREATE OR REPLACE TEMP MACRO measure_lines() AS TABLE
         try_cast(lines.value AS DOUBLE) AS amount,
         coalesce(nullif(lower(lines.dimension), ''), 'all') AS dimension_name,
         coalesce(nullif(lines.dimension_value, ''), 'all') AS dimension_member,
-        inputs.dimension AS input_dimension
+        inputs.dimension AS input_dimension,
+        (SELECT string_agg(metric_id, ', ' ORDER BY position) FROM raw.measures_inputs)
+            AS known_ids
     FROM raw.measures_measures AS lines
     LEFT JOIN raw.measures_inputs AS inputs ON inputs.metric_id = lines.metric_id;
 
--- Every cell of a measure row that stops it loading, with the column it is in.
-CREATE OR REPLACE TEMP MACRO measure_line_problems() AS TABLE
-    WITH known_ids AS (
-        SELECT string_agg(metric_id, ', ' ORDER BY position) AS listed
-        FROM raw.measures_inputs
-    ),
-    checks AS (
-        SELECT source_file, source_row, 'metric_id' AS field, metric_id AS value,
-            CASE WHEN metric_id IS NULL THEN 'missing metric id'
-                 WHEN input_dimension IS NULL
-                 THEN 'unknown metric id (known: ' || (SELECT listed FROM known_ids) || ')'
-            END AS problem
-        FROM measure_lines()
-        UNION ALL
-        SELECT source_file, source_row, 'period_start', period_start,
-            CASE WHEN start_day IS NULL THEN 'bad date: expected YYYY-MM-DD (or YYYY-MM)' END
-        FROM measure_lines()
-        UNION ALL
-        SELECT source_file, source_row, 'period_end', period_end,
-            CASE WHEN period_end IS NOT NULL AND end_day IS NULL
-                 THEN 'bad date: expected YYYY-MM-DD'
-                 WHEN end_day < start_day THEN 'period_end is before period_start'
-            END
-        FROM measure_lines()
-        UNION ALL
-        SELECT source_file, source_row, 'value', value,
-            CASE WHEN value IS NULL THEN 'missing value'
-                 WHEN amount IS NULL OR NOT isfinite(amount) THEN 'not a number'
-            END
-        FROM measure_lines()
-        UNION ALL
-        SELECT source_file, source_row, 'dimension', dimension,
-            CASE WHEN dimension_name NOT IN (input_dimension, 'all')
-                 THEN 'dimension must be ' || input_dimension || ' or all for ' || metric_id
-                 WHEN dimension_name <> 'all' AND dimension_member = 'all'
-                 THEN 'dimension_value is required when dimension is ' || dimension_name
-            END
-        FROM measure_lines()
-    )
-    SELECT source_file, source_row, field, problem, value
-    FROM checks
-    WHERE problem IS NOT NULL;
+-- Each measure row with `problems`: every cell that stops it loading, with its column.
+CREATE OR REPLACE TEMP MACRO measure_lines() AS TABLE
+    SELECT
+        *,
+        list_filter([
+            {'field': 'metric_id', 'value': metric_id, 'problem':
+                CASE WHEN metric_id IS NULL THEN 'missing metric id'
+                     WHEN input_dimension IS NULL
+                     THEN 'unknown metric id (known: ' || known_ids || ')'
+                END},
+            {'field': 'period_start', 'value': period_start, 'problem':
+                CASE WHEN start_day IS NULL
+                     THEN 'bad date: expected YYYY-MM-DD (or YYYY-MM)'
+                END},
+            {'field': 'period_end', 'value': period_end, 'problem':
+                CASE WHEN period_end IS NOT NULL AND end_day IS NULL
+                     THEN 'bad date: expected YYYY-MM-DD'
+                     WHEN end_day < start_day THEN 'period_end is before period_start'
+                END},
+            {'field': 'value', 'value': value, 'problem':
+                CASE WHEN value IS NULL THEN 'missing value'
+                     WHEN amount IS NULL OR NOT isfinite(amount) THEN 'not a number'
+                END},
+            {'field': 'dimension', 'value': dimension, 'problem':
+                CASE WHEN dimension_name NOT IN (input_dimension, 'all')
+                     THEN 'dimension must be ' || input_dimension || ' or all for ' || metric_id
+                     WHEN dimension_name <> 'all' AND dimension_member = 'all'
+                     THEN 'dimension_value is required when dimension is ' || dimension_name
+                END}
+        ], lambda cell: cell.problem IS NOT NULL) AS problems
+    FROM measure_lines_typed();
 
 -- Valid measure rows; when rows share a key, the later file's (then the lower) row comes first
 -- (newest_first = 1) and the others name it in kept_row.
@@ -70,45 +62,43 @@ CREATE OR REPLACE TEMP MACRO measure_rows() AS TABLE
         row_number() OVER same_key AS newest_first,
         first_value(source_file || ' row ' || source_row) OVER same_key AS kept_row
     FROM measure_lines()
-    ANTI JOIN measure_line_problems() USING (source_file, source_row)
+    WHERE len(problems) = 0
     WINDOW same_key AS (
         PARTITION BY metric_id, start_day, dimension_name, dimension_member
         ORDER BY source_path DESC, source_file DESC, source_row DESC
     );
 
--- Survey answers with their cells typed; the scale defaults to 5 when the column is empty.
+-- Survey answers with their cells typed (the scale defaults to 5 when the column is empty) and
+-- `problems`, as for measure rows.
 CREATE OR REPLACE TEMP MACRO survey_lines() AS TABLE
+    WITH typed AS (
+        SELECT
+            *,
+            try_cast(responded_at AS TIMESTAMPTZ) AS answered,
+            try_cast(score AS DOUBLE) AS points,
+            coalesce(try_cast(scale_max AS DOUBLE), CASE WHEN scale_max IS NULL THEN 5 END)
+                AS scale
+        FROM raw.measures_survey_responses
+    )
     SELECT
         *,
-        try_cast(responded_at AS TIMESTAMPTZ) AS answered,
-        try_cast(score AS DOUBLE) AS points,
-        coalesce(try_cast(scale_max AS DOUBLE), CASE WHEN scale_max IS NULL THEN 5 END) AS scale
-    FROM raw.measures_survey_responses;
-
--- Every cell of a survey answer that stops it loading, with the column it is in.
-CREATE OR REPLACE TEMP MACRO survey_line_problems() AS TABLE
-    WITH checks AS (
-        SELECT source_file, source_row, 'survey' AS field, survey AS value,
-            CASE WHEN survey IS NULL THEN 'missing survey name' END AS problem
-        FROM survey_lines()
-        UNION ALL
-        SELECT source_file, source_row, 'responded_at', responded_at,
-            CASE WHEN answered IS NULL THEN 'bad timestamp: expected YYYY-MM-DD[ HH:MM:SS]' END
-        FROM survey_lines()
-        UNION ALL
-        SELECT source_file, source_row, 'scale_max', scale_max,
-            CASE WHEN scale IS NULL OR scale <= 0 THEN 'scale_max must be a positive number' END
-        FROM survey_lines()
-        UNION ALL
-        SELECT source_file, source_row, 'score', score,
-            CASE WHEN points IS NULL OR NOT isfinite(points) THEN 'not a number'
-                 WHEN points < 0 OR points > scale THEN 'score outside 0..scale_max'
-            END
-        FROM survey_lines()
-    )
-    SELECT source_file, source_row, field, problem, value
-    FROM checks
-    WHERE problem IS NOT NULL;
+        list_filter([
+            {'field': 'survey', 'value': survey, 'problem':
+                CASE WHEN survey IS NULL THEN 'missing survey name' END},
+            {'field': 'responded_at', 'value': responded_at, 'problem':
+                CASE WHEN answered IS NULL
+                     THEN 'bad timestamp: expected YYYY-MM-DD[ HH:MM:SS]'
+                END},
+            {'field': 'scale_max', 'value': scale_max, 'problem':
+                CASE WHEN scale IS NULL OR scale <= 0
+                     THEN 'scale_max must be a positive number'
+                END},
+            {'field': 'score', 'value': score, 'problem':
+                CASE WHEN points IS NULL OR NOT isfinite(points) THEN 'not a number'
+                     WHEN points < 0 OR points > scale THEN 'score outside 0..scale_max'
+                END}
+        ], lambda cell: cell.problem IS NOT NULL) AS problems
+    FROM typed;
 
 -- Valid answers, identified by the survey tool's response id or else by file name and row; a
 -- repeated id puts the later file's (then the lower) row first, as for measures.
@@ -121,7 +111,7 @@ CREATE OR REPLACE TEMP MACRO survey_rows() AS TABLE
                 regexp_replace(source_file, '^.*/', '') || ':' || source_row
             ) AS answer_id
         FROM survey_lines()
-        ANTI JOIN survey_line_problems() USING (source_file, source_row)
+        WHERE len(problems) = 0
     )
     SELECT
         *,

@@ -5,8 +5,9 @@ SELECT 'measures' AS source, 'measures' AS table_name,
     field, problem, CAST(NULL AS VARCHAR) AS value
 FROM raw.measures_file_problems
 UNION ALL
-SELECT 'measures', 'measures', source_file || ' row ' || source_row, field, problem, value
-FROM measure_line_problems()
+SELECT 'measures', 'measures', source_file || ' row ' || source_row, cell.field, cell.problem,
+    cell.value
+FROM (SELECT source_file, source_row, unnest(problems) AS cell FROM measure_lines())
 UNION ALL
 SELECT 'measures', 'measures', source_file || ' row ' || source_row, 'metric_id',
     'duplicate key (metric_id, period_start, dimension): superseded by ' || kept_row, metric_id

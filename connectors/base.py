@@ -69,12 +69,13 @@ class FileStream:
 
 
 class FileSource(Protocol):
-    """A source read from files by DuckDB directly (FOCUS exports, measure spreadsheets).
+    """A source read from files (FOCUS exports, measure spreadsheets).
 
     The landing loop (warehouse/ingest.py) skips a file whose content hash is unchanged and calls
     `land_file` inside one transaction with the file's new hash, so a changed file replaces its
-    rows whole or not at all. `land_file` reads the rows with DuckDB (never row by row in Python)
-    and raises SourceError naming the file when it cannot be loaded; `note_problem` records that.
+    rows whole or not at all. `land_file` inserts the rows with SQL (DuckDB reads CSV and Parquet
+    itself; a workbook arrives as Arrow columns) and raises SourceError naming the file when it
+    cannot be loaded; `note_problem` records that.
     """
 
     name: str

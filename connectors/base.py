@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 Record = dict[str, Any]
 
@@ -56,19 +56,26 @@ class Source(Protocol):
 
 @dataclass(frozen=True)
 class FileStream:
-    """An entity read from files: each file's rows land in raw.<source>_<name>, keyed by file and
-    row, and a file whose content is unchanged is not read again."""
+    """An entity read from files: each file's rows land in raw.<source>_*, keyed by file and row,
+    and a file whose content is unchanged is not read again.
+
+    By default each changed file replaces its own rows, and a file that left the set keeps them.
+    A stream whose files are `together` one set (spreadsheets whose keys move between files)
+    lands all of them again, in one transaction, when any file or the set itself changed.
+    """
 
     name: str
+    together: bool = False
 
 
 class FileSource(Protocol):
-    """A source read from files by DuckDB directly (FOCUS exports).
+    """A source read from files (FOCUS exports, measure spreadsheets).
 
     The landing loop (warehouse/ingest.py) skips a file whose content hash is unchanged and calls
     `land_file` inside one transaction with the file's new hash, so a changed file replaces its
-    rows whole or not at all. `land_file` streams the rows with DuckDB (never through Python) and
-    raises SourceError naming the file when it cannot be loaded; `note_problem` records that.
+    rows whole or not at all. `land_file` inserts the rows with SQL (DuckDB reads CSV and Parquet
+    itself; a workbook arrives as Arrow columns) and raises SourceError naming the file when it
+    cannot be loaded; `note_problem` records that.
     """
 
     name: str
@@ -84,14 +91,8 @@ class FileSource(Protocol):
     def note_problem(self, con: Any, path: Path, problem: str, run_id: str | None) -> None: ...
 
 
-@runtime_checkable
-class DirectLoad(Protocol):
-    """A file source that still loads its core tables itself (the measure spreadsheets).
+class FileSetSource(FileSource, Protocol):
+    """A file source with a `together` stream: `clear` removes every row the last set landed,
+    in the transaction that lands the new set."""
 
-    `load` must be idempotent per file (same content hash = skip, changed file = replace its
-    rows) and return rows loaded per stream.
-    """
-
-    name: str
-
-    def load(self, con: Any, run_id: str | None) -> dict[str, int]: ...
+    def clear(self, con: Any) -> None: ...

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 import requests
 
 from connectors.base import Page, Record
-from connectors.http import SourceError
+from connectors.http import NextPage, Request, SourceError
 
 # A page of records and the server's time when it answered (None when it sent no Date).
 TimedPage = tuple[list[Record], datetime | None]
@@ -46,6 +47,19 @@ def server_time(response: requests.Response) -> datetime | None:
         return parsedate_to_datetime(response.headers["Date"]).astimezone(UTC)
     except (KeyError, TypeError, ValueError):
         return None
+
+
+@dataclass
+class FirstAnswer:
+    """Wraps a paging rule for HttpClient.paginate and remembers when the server sent its first
+    page: the moment a pass began, which it yields last, as `([], first.at)`."""
+
+    next_page: NextPage
+    at: datetime | None = None
+
+    def __call__(self, request: Request, response: requests.Response, body: Any) -> Request | None:
+        self.at = self.at or server_time(response)
+        return self.next_page(request, response, body)
 
 
 def encode_cursor(moment: datetime) -> str:

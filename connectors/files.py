@@ -60,6 +60,14 @@ def loaded_hash(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> str 
     return rows[0][0] if rows else None
 
 
+def loaded_hashes(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
+    """Every file a source has loaded (by path) with its content hash."""
+    rows = con.execute(
+        "SELECT path, content_hash FROM meta.loaded_files WHERE source = ?", [source]
+    ).fetchall()
+    return dict(rows)
+
+
 def record_loaded_file(
     con: duckdb.DuckDBPyConnection,
     source: str,

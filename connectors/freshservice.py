@@ -14,17 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-import requests
 
 from connectors.base import Page, Record, Stream
 from connectors.catch_up import (
+    FirstAnswer,
     TimedPage,
     decode_cursor,
     parse_utc,
     read_until_settled,
-    server_time,
 )
 from connectors.http import (
     HttpClient,
@@ -52,17 +49,6 @@ def updated_at(record: Record) -> datetime | None:
 def version(record: Record) -> str:
     moment = updated_at(record)
     return moment.strftime("%Y-%m-%dT%H:%M:%S") if moment else ""
-
-
-@dataclass
-class _FirstAnswer:
-    """Follows Link rel=next and remembers when the server sent its first page."""
-
-    at: datetime | None = None
-
-    def next_page(self, request: Request, response: requests.Response, body: Any) -> Any:
-        self.at = self.at or server_time(response)
-        return next_by_link_header(request, response, body)
 
 
 @dataclass
@@ -103,8 +89,8 @@ class FreshserviceSource:
             },
             context=f"{stream} updated since {stamp}",
         )
-        answer = _FirstAnswer()
-        for request, body in self.client.paginate(first, answer.next_page):
+        answer = FirstAnswer(next_by_link_header)
+        for request, body in self.client.paginate(first, answer):
             records = body.get(key) if isinstance(body, dict) else None
             if not isinstance(records, list):
                 raise SourceError(

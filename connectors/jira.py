@@ -20,18 +20,15 @@ issue's SLAs are stored as one record, replaced whole when the issue changes.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import requests
+
 from connectors.base import Page, Record, Stream
-from connectors.catch_up import (
-    TimedPage,
-    decode_cursor,
-    read_until_settled,
-    server_time,
-)
+from connectors.catch_up import FirstAnswer, TimedPage, decode_cursor, read_until_settled
 from connectors.http import HttpClient, Request, SourceError, require_safe_url
 
 SOURCE = "jira"
@@ -148,53 +145,54 @@ class JiraSource:
         self, types: tuple[str, ...], since: datetime | None, fields: tuple[str, ...]
     ) -> Iterator[TimedPage]:
         jql = self.query(types, since)
-        token: str | None = None
+        described = f"issues of types {', '.join(types)}"
+        first = Request(
+            "GET",
+            f"{self.base_url}/rest/api/3/search/jql",
+            params={"jql": jql, "fields": ",".join(fields), "maxResults": str(self.page_size)},
+            context=f"{described} after 0 read ({jql})",
+        )
         read = 0
-        while True:
-            params = {"jql": jql, "fields": ",".join(fields), "maxResults": str(self.page_size)}
-            if token:
-                params["nextPageToken"] = token
-            request = Request(
-                "GET",
-                f"{self.base_url}/rest/api/3/search/jql",
-                params=params,
-                context=f"issues of types {', '.join(types)} after {read} read ({jql})",
-            )
-            response, body = self.client.fetch_json(request)
-            issues = body.get("issues") if isinstance(body, dict) else None
-            if not isinstance(issues, list):
-                raise SourceError(
-                    f"{SOURCE}: {request.context}: answer has no issues list: {str(body)[:200]!r}"
-                )
-            read += len(issues)
-            yield issues, server_time(response)
+
+        def next_page(request: Request, response: requests.Response, body: Any) -> Request | None:
             token = body.get("nextPageToken")
             if not token or body.get("isLast") is True:
-                return
+                return None
+            return replace(
+                request.with_params(nextPageToken=token),
+                context=f"{described} after {read} read ({jql})",
+            )
+
+        answer = FirstAnswer(next_page)
+        for request, body in self.client.paginate(first, answer):
+            read += len(_listed(body, "issues", request))
+            yield body["issues"], None
+        yield [], answer.at
 
     def _slas(self, issue: Record) -> Record:
         """One record holding every SLA of an issue, with all its pages of SLA values."""
         key = str(issue.get("key") or "")
         fields = issue.get("fields") or {}
-        values: list[Any] = []
-        start = 0
-        while True:
-            request = Request(
-                "GET",
-                f"{self.base_url}/rest/servicedeskapi/request/{key}/sla",
-                params={"start": str(start), "limit": str(SLA_PAGE_SIZE)},
-                context=f"SLAs of request {key} from {start}",
+        first = Request(
+            "GET",
+            f"{self.base_url}/rest/servicedeskapi/request/{key}/sla",
+            params={"start": "0", "limit": str(SLA_PAGE_SIZE)},
+            context=f"SLAs of request {key} from 0",
+        )
+
+        def next_page(request: Request, response: requests.Response, body: Any) -> Request | None:
+            if body.get("isLastPage", True) or not body["values"]:
+                return None
+            start = int((request.params or {})["start"]) + len(body["values"])
+            return replace(
+                request.with_params(start=str(start)), context=f"SLAs of request {key} from {start}"
             )
-            _, body = self.client.fetch_json(request)
-            page = body.get("values") if isinstance(body, dict) else None
-            if not isinstance(page, list):
-                raise SourceError(
-                    f"{SOURCE}: {request.context}: answer has no values list: {str(body)[:200]!r}"
-                )
-            values.extend(page)
-            if body.get("isLastPage", True) or not page:
-                break
-            start += len(page)
+
+        values = [
+            value
+            for request, body in self.client.paginate(first, next_page)
+            for value in _listed(body, "values", request)
+        ]
         return {
             "id": issue.get("id"),
             "key": key,
@@ -202,6 +200,16 @@ class JiraSource:
             "updated": fields.get("updated"),
             "values": values,
         }
+
+
+def _listed(body: Any, name: str, request: Request) -> list[Any]:
+    """The body's list of that name; an answer without it is an error naming what was read."""
+    records = body.get(name) if isinstance(body, dict) else None
+    if not isinstance(records, list):
+        raise SourceError(
+            f"{SOURCE}: {request.context}: answer has no {name} list: {str(body)[:200]!r}"
+        )
+    return records
 
 
 def parse_issue_types(text: str) -> dict[str, tuple[str, ...]]:

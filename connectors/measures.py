@@ -1,17 +1,16 @@
-"""Spreadsheet measures (CSV, XLSX): the inputs no API holds, validated row by row.
+"""Spreadsheet measures (CSV, XLSX): the inputs no API holds, landed row by row in raw.measures_*.
 
-Two layouts, told apart by their header: measure rows (metric_id, period_start, value, ...) load
-into core.measures; survey answers (survey, responded_at, score, ...) into core.survey_responses.
+Two layouts, told apart by their header: measure rows (metric_id, period_start, value, ...) land
+in raw.measures_measures, survey answers (survey, responded_at, score, ...) in
+raw.measures_survey_responses, each cell as its text, keyed by file (or sheet) and row. Staging
+(transforms/staging/measures/) checks every cell and maps the valid rows to core.measures and
+core.survey_responses; the rest are listed in scorecard.data_quality with file, row and column.
+A file or sheet whose layout is unreadable (a required column missing) lands no row: then no row
+of it can be trusted, and raw.measures_file_problems says why.
 
-Invalid rows are skipped one by one, not whole files: each row is an independent fact (one
-month's revenue), so a typo in one cell must not hide a year of good inputs; the bad row's KPI
-periods simply show no data, and every skipped row is listed in scorecard.data_quality with its
-file, row and column. A file whose layout is unreadable (a required column missing) is skipped
-whole, because then no row can be trusted.
-
-Spreadsheets are small and a key may move between files, so when any file (or the list of input
-ids in transforms/metrics/inputs.yaml) changed, all of them are reloaded in one transaction (core
-rows of source 'measures' replaced); unchanged files = no work.
+Spreadsheets are small and a key may move between files, so the files are one set: when any of
+them (or the input ids of transforms/metrics/inputs.yaml) changed, all land again in one
+transaction (warehouse/ingest.py); unchanged files = no work.
 """
 
 from __future__ import annotations
@@ -21,18 +20,16 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zipfile import BadZipFile
 
 import duckdb
 import pyarrow as pa
 import yaml
 
-from connectors.files import (
-    content_hash,
-    expand_paths,
-    record_loaded_file,
-    split_patterns,
-)
+from connectors.base import FileStream
+from connectors.files import expand_paths, forget_loaded_files, split_patterns
 from connectors.http import SourceError
+from transforms.staging import raw_tables_sql
 from warehouse.transaction import transaction
 
 log = logging.getLogger(__name__)
@@ -65,7 +62,6 @@ LAYOUTS = {
     },
 }
 SKIPPED_SHEETS = {"readme", "notes", "instructions"}
-MAX_LOGGED_PROBLEMS = 20
 
 
 def known_inputs(path: Path = INPUTS_FILE) -> dict[str, str]:
@@ -139,148 +135,15 @@ def xlsx_sheets(path: Path) -> list[tuple[str, pa.Table]]:
         workbook.close()
 
 
-# Each line table is parsed once, in a view both the checks and the typed rows read.
-MEASURE_PARSED_SQL = """
-SELECT *,
-    coalesce(try_strptime(period_start, '%Y-%m-%d'), try_strptime(period_start, '%Y-%m'))
-        ::DATE AS start_day,
-    try_strptime(period_end, '%Y-%m-%d')::DATE AS end_day,
-    try_cast(value AS DOUBLE) AS amount,
-    coalesce(nullif(lower(dimension), ''), 'all') AS dimension_name,
-    coalesce(nullif(dimension_value, ''), 'all') AS dimension_member
-FROM temp.measure_lines
-"""
-
-MEASURE_PROBLEMS_SQL = """
-WITH parsed AS (
-    SELECT *, list_position($input_ids, metric_id) AS input_index
-    FROM temp.measure_parsed
-),
-checks AS (
-    SELECT source_file, source_row, 'metric_id' AS field, metric_id AS value,
-        CASE WHEN metric_id IS NULL THEN 'missing metric id'
-             WHEN input_index IS NULL THEN 'unknown metric id (known: '
-                 || array_to_string($input_ids, ', ') || ')'
-        END AS problem
-    FROM parsed
-    UNION ALL
-    SELECT source_file, source_row, 'period_start', period_start,
-        CASE WHEN start_day IS NULL THEN 'bad date: expected YYYY-MM-DD (or YYYY-MM)' END
-    FROM parsed
-    UNION ALL
-    SELECT source_file, source_row, 'period_end', period_end,
-        CASE WHEN period_end IS NOT NULL AND end_day IS NULL THEN 'bad date: expected YYYY-MM-DD'
-             WHEN end_day < start_day THEN 'period_end is before period_start'
-        END
-    FROM parsed
-    UNION ALL
-    SELECT source_file, source_row, 'value', value,
-        CASE WHEN value IS NULL THEN 'missing value'
-             WHEN amount IS NULL OR NOT isfinite(amount) THEN 'not a number'
-        END
-    FROM parsed
-    UNION ALL
-    SELECT source_file, source_row, 'dimension', dimension,
-        CASE WHEN input_index IS NOT NULL
-                  AND dimension_name <> $input_dimensions[input_index]
-                  AND dimension_name <> 'all'
-             THEN 'dimension must be ' || $input_dimensions[input_index] || ' or all for '
-                 || metric_id
-             WHEN dimension_name <> 'all' AND dimension_member = 'all'
-             THEN 'dimension_value is required when dimension is ' || dimension_name
-        END
-    FROM parsed
-)
-SELECT source_file, source_row, field, problem, value
-FROM checks
-WHERE problem IS NOT NULL
-"""
-
-# Valid rows typed for core.measures; when rows share a key the newest file's last row wins.
-VALID_MEASURES_SQL = """
-SELECT
-    metric_id,
-    start_day AS period_start,
-    end_day AS period_end,
-    amount AS value,
-    nullif(unit, '') AS unit,
-    dimension_name AS dimension,
-    dimension_member AS dimension_value,
-    source_file,
-    source_row,
-    row_number() OVER same_key AS newest_first,
-    first_value(source_file || ' row ' || source_row) OVER same_key AS kept_row
-FROM temp.measure_parsed
-ANTI JOIN temp.measure_problems USING (source_file, source_row)
-WINDOW same_key AS (
-    PARTITION BY metric_id, start_day, dimension_name, dimension_member
-    ORDER BY file_order DESC, source_row DESC
-)
-"""
-
-SURVEY_PARSED_SQL = """
-SELECT *,
-    try_cast(responded_at AS TIMESTAMPTZ) AS answered,
-    try_cast(score AS DOUBLE) AS points,
-    coalesce(try_cast(scale_max AS DOUBLE), CASE WHEN scale_max IS NULL THEN 5 END) AS scale
-FROM temp.survey_lines
-"""
-
-SURVEY_PROBLEMS_SQL = """
-WITH checks AS (
-    SELECT source_file, source_row, 'survey' AS field, survey AS value,
-        CASE WHEN survey IS NULL THEN 'missing survey name' END AS problem
-    FROM temp.survey_parsed
-    UNION ALL
-    SELECT source_file, source_row, 'responded_at', responded_at,
-        CASE WHEN answered IS NULL THEN 'bad timestamp: expected YYYY-MM-DD[ HH:MM:SS]' END
-    FROM temp.survey_parsed
-    UNION ALL
-    SELECT source_file, source_row, 'scale_max', scale_max,
-        CASE WHEN scale IS NULL OR scale <= 0 THEN 'scale_max must be a positive number' END
-    FROM temp.survey_parsed
-    UNION ALL
-    SELECT source_file, source_row, 'score', score,
-        CASE WHEN points IS NULL OR NOT isfinite(points) THEN 'not a number'
-             WHEN points < 0 OR points > scale THEN 'score outside 0..scale_max'
-        END
-    FROM temp.survey_parsed
-)
-SELECT source_file, source_row, field, problem, value
-FROM checks
-WHERE problem IS NOT NULL
-"""
-
-# Valid answers typed for core.survey_responses; a repeated response id keeps the newest row.
-VALID_SURVEY_SQL = """
-WITH identified AS (
-    SELECT *,
-        'measures:' || coalesce(
-            nullif(response_id, ''),
-            regexp_replace(source_file, '^.*/', '') || ':' || source_row
-        ) AS answer_id
-    FROM temp.survey_parsed
-    ANTI JOIN temp.survey_problems USING (source_file, source_row)
-)
-SELECT
-    answer_id AS response_id,
-    lower(survey) AS survey,
-    answered AS responded_at,
-    points AS score,
-    scale AS scale_max,
-    nullif(service, '') AS service,
-    nullif(ticket_number, '') AS ticket_number,
-    source_file,
-    source_row,
-    row_number() OVER same_answer AS newest_first,
-    first_value(source_file || ' row ' || source_row) OVER same_answer AS kept_row
-FROM identified
-WINDOW same_answer AS (PARTITION BY answer_id ORDER BY file_order DESC, source_row DESC)
-"""
+RAW_TABLES = raw_tables_sql(SOURCE)
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".txt")
+# Why a file or sheet lands no row: (row, column, problem); row 1 and the first missing column
+# for a header, None for a file that cannot be read at all.
+SheetProblem = tuple[int | None, str | None, str]
 
 
 class MeasureFiles:
-    """DirectLoad source for the measure spreadsheets named by MEASURES_PATHS."""
+    """FileSource for the measure spreadsheets named by MEASURES_PATHS: one set of files."""
 
     name = SOURCE
 
@@ -288,196 +151,133 @@ class MeasureFiles:
         self.patterns = patterns
         self.inputs = inputs
 
-    def load(self, con: duckdb.DuckDBPyConnection, run_id: str | None) -> dict[str, int]:
-        """Reload every file when any changed; returns the valid rows loaded per table."""
-        files = expand_paths(SOURCE, "MEASURES_PATHS", self.patterns)
-        hashes = {path: content_hash(path) for path in files}
-        if self.inputs is None and INPUTS_FILE.exists():
-            # A new input id makes rows valid that were not: that too calls for a reload.
-            hashes[INPUTS_FILE] = content_hash(INPUTS_FILE)
-        stored = dict(
-            con.execute(
-                "SELECT path, content_hash FROM meta.loaded_files WHERE source = ?", [SOURCE]
-            ).fetchall()
-        )
-        if stored == {str(p): h for p, h in hashes.items()}:
-            log.info("measures: %d file(s) unchanged, skipped", len(files))
-            return {"measures": 0, "survey_responses": 0}
+    def streams(self) -> list[FileStream]:
+        # A key may move from one file to another: the files land again together.
+        return [FileStream("rows", together=True)]
+
+    def files(self) -> list[Path]:
+        return expand_paths(SOURCE, "MEASURES_PATHS", self.patterns)
+
+    def prepare(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Create the raw tables and store the input ids staging accepts.
+
+        New ids (or a warehouse from before the spreadsheets landed in raw.*) make the stored
+        file hashes stale, so every file lands again with them and this run reports the reload.
+        """
+        con.execute(RAW_TABLES.read_text())
         inputs = self.inputs if self.inputs is not None else known_inputs(INPUTS_FILE)
-        self._prepare(con)
-        file_problems: list[tuple[str, int | None, str | None, str, str | None]] = []
-        for order, path in enumerate(files):
-            file_problems += self._stage_file(con, path, order)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW measure_parsed AS {MEASURE_PARSED_SQL}")
-        con.execute(f"CREATE OR REPLACE TEMP VIEW survey_parsed AS {SURVEY_PARSED_SQL}")
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE measure_problems AS {MEASURE_PROBLEMS_SQL}",
-            {"input_ids": list(inputs), "input_dimensions": list(inputs.values())},
-        )
-        con.execute(f"CREATE OR REPLACE TEMP TABLE survey_problems AS {SURVEY_PROBLEMS_SQL}")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE measure_rows AS {VALID_MEASURES_SQL}")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE survey_rows AS {VALID_SURVEY_SQL}")
-        counts = self._publish(con, hashes, file_problems, run_id)
-        self._report(con)
-        return counts
-
-    def _prepare(self, con: duckdb.DuckDBPyConnection) -> None:
-        for layout, spec in LAYOUTS.items():
-            table = "measure_lines" if layout == "measures" else "survey_lines"
-            columns = ", ".join(f"{c} VARCHAR" for c in (*spec["required"], *spec["optional"]))
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {table} (source_file VARCHAR, "
-                f"source_row INTEGER, file_order INTEGER, {columns})"
-            )
-
-    def _stage_file(
-        self, con: duckdb.DuckDBPyConnection, path: Path, order: int
-    ) -> list[tuple[str, int | None, str | None, str, str | None]]:
-        """Copy one file's rows (as text) into the line tables; returns file-level problems."""
-        suffix = path.suffix.lower()
-        if suffix not in (".xlsx", ".xlsm", ".csv", ".txt"):
-            return [(str(path), None, None, "not a .csv or .xlsx file", None)]
-        try:
-            if suffix in (".xlsx", ".xlsm"):
-                labels = []
-                for title, table in xlsx_sheets(path):
-                    con.register("measure_arrow", table)
-                    try:
-                        con.execute(
-                            "CREATE OR REPLACE TEMP TABLE measure_sheet AS "
-                            "SELECT * FROM measure_arrow"
-                        )
-                    finally:
-                        con.unregister("measure_arrow")
-                    labels.append(self._stage_sheet(con, f"{path}#{title}", order))
-                return [p for p in labels if p]
-            # Row numbers as the spreadsheet shows them: the header is row 1.
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE measure_sheet AS "
-                "SELECT row_number() OVER () + 1 AS source_row, * "
-                "FROM read_csv($path, header = true, all_varchar = true)",
-                {"path": str(path)},
-            )
-        except (duckdb.Error, OSError, ValueError, KeyError) as exc:
-            return [(str(path), None, None, f"cannot read file: {exc}", None)]
-        problem = self._stage_sheet(con, str(path), order)
-        return [problem] if problem else []
-
-    @staticmethod
-    def _stage_sheet(
-        con: duckdb.DuckDBPyConnection, label: str, order: int
-    ) -> tuple[str, int | None, str | None, str, str | None] | None:
-        """Append temp.measure_sheet to the line table its header names, or say why not."""
-        names = [r[0] for r in con.execute("DESCRIBE temp.measure_sheet").fetchall()]
-        present = {name.strip().lower(): name for name in names}
-        layout = next((k for k, spec in LAYOUTS.items() if spec["required"][0] in present), None)
-        if layout is None:
-            return (label, 1, None, "header has neither metric_id nor survey: unknown layout", None)
-        spec = LAYOUTS[layout]
-        missing = [c for c in spec["required"] if c not in present]
-        if missing:
-            return (label, 1, missing[0], f"missing required column(s) {', '.join(missing)}", None)
-        target = "measure_lines" if layout == "measures" else "survey_lines"
-        quoted = {c: '"' + present[c].replace('"', '""') + '"' for c in present}
-        selected = ", ".join(
-            f"nullif(trim(CAST({quoted[c]} AS VARCHAR)), '') AS {c}"
-            if c in present
-            else f"CAST(NULL AS VARCHAR) AS {c}"
-            for c in (*spec["required"], *spec["optional"])
-        )
-        con.execute(
-            f"INSERT INTO temp.{target} SELECT $label, source_row, $order, {selected} "
-            "FROM temp.measure_sheet",
-            {"label": label, "order": order},
-        )
-        return None
-
-    def _publish(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        hashes: dict[Path, str],
-        file_problems: list[tuple[str, int | None, str | None, str, str | None]],
-        run_id: str | None,
-    ) -> dict[str, int]:
-        """Replace the source's core rows, its data-quality rows and its file list atomically."""
-        with transaction(con):
-            con.execute("DELETE FROM core.measures WHERE source = 'measures'")
-            con.execute("DELETE FROM core.survey_responses WHERE source = 'measures'")
-            con.execute("DELETE FROM scorecard.data_quality WHERE source = 'measures'")
-            con.execute("DELETE FROM meta.loaded_files WHERE source = 'measures'")
-            measures = con.execute(
-                """
-                INSERT INTO core.measures BY NAME
-                SELECT metric_id, period_start, period_end, value, unit, dimension,
-                       dimension_value, 'measures' AS source, source_file, source_row,
-                       now() AS loaded_at
-                FROM temp.measure_rows
-                WHERE newest_first = 1
-                """
-            ).fetchall()[0][0]
-            surveys = con.execute(
-                """
-                INSERT INTO core.survey_responses BY NAME
-                SELECT response_id, 'measures' AS source, survey, responded_at, score,
-                       scale_max, service, ticket_number, source_file, source_row,
-                       now() AS loaded_at
-                FROM temp.survey_rows
-                WHERE newest_first = 1
-                """
-            ).fetchall()[0][0]
-            for file, row, column, problem, value in file_problems:
-                con.execute(
-                    "INSERT INTO scorecard.data_quality VALUES ('measures', 'measures', "
-                    "? || coalesce(' row ' || CAST(? AS VARCHAR), ''), ?, ?, ?, now())",
-                    [file, row, column, problem, value],
-                )
-            con.execute(
-                """
-                INSERT INTO scorecard.data_quality
-                SELECT 'measures', 'measures', source_file || ' row ' || source_row, field,
-                       problem, value, now()
-                FROM temp.measure_problems
-                UNION ALL
-                SELECT 'measures', 'survey_responses', source_file || ' row ' || source_row,
-                       field, problem, value, now()
-                FROM temp.survey_problems
-                UNION ALL
-                SELECT 'measures', 'measures', source_file || ' row ' || source_row, 'metric_id',
-                       'duplicate key (metric_id, period_start, dimension): superseded by '
-                       || kept_row, metric_id, now()
-                FROM temp.measure_rows WHERE newest_first > 1
-                UNION ALL
-                SELECT 'measures', 'survey_responses', source_file || ' row ' || source_row,
-                       'response_id', 'duplicate response: superseded by ' || kept_row,
-                       response_id, now()
-                FROM temp.survey_rows WHERE newest_first > 1
-                """
-            )
-            for path, digest in hashes.items():
-                # A sheet's rows are labelled path#sheet; a bare prefix would also count a
-                # sibling file whose name extends this one (m.csv and m.csv.txt).
-                rows = con.execute(
-                    "SELECT count(*) FROM (SELECT source_file FROM temp.measure_lines UNION ALL "
-                    "SELECT source_file FROM temp.survey_lines) "
-                    "WHERE source_file = $f OR starts_with(source_file, $f || '#')",
-                    {"f": str(path)},
-                ).fetchall()[0][0]
-                record_loaded_file(con, SOURCE, path, digest, rows, run_id)
-        return {"measures": measures, "survey_responses": surveys}
-
-    @staticmethod
-    def _report(con: duckdb.DuckDBPyConnection) -> None:
-        problems = con.execute(
-            "SELECT record_key, field, problem, value FROM scorecard.data_quality "
-            "WHERE source = 'measures' ORDER BY record_key"
+        stored = con.execute(
+            "SELECT metric_id, dimension FROM raw.measures_inputs ORDER BY position"
         ).fetchall()
-        for key, column, problem, value in problems[:MAX_LOGGED_PROBLEMS]:
-            log.warning("measures: %s, column %s: %s (value %r)", key, column, problem, value)
-        if len(problems) > MAX_LOGGED_PROBLEMS:
-            log.warning(
-                "measures: %d more problems in scorecard.data_quality",
-                len(problems) - MAX_LOGGED_PROBLEMS,
+        if stored == list(inputs.items()):
+            return
+        with transaction(con):
+            con.execute("DELETE FROM raw.measures_inputs")
+            con.execute(
+                "INSERT INTO raw.measures_inputs "
+                "SELECT unnest(range(1, len($ids) + 1)), unnest($ids), unnest($dimensions)",
+                {"ids": list(inputs), "dimensions": list(inputs.values())},
             )
+            forget_loaded_files(con, SOURCE)
+
+    def clear(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Remove every row and file problem the last set landed (the new set replaces them)."""
+        for table in ("measures", "survey_responses", "file_problems"):
+            con.execute(f"DELETE FROM raw.measures_{table}")
+
+    def land_file(self, con: duckdb.DuckDBPyConnection, path: Path, run_id: str | None) -> int:
+        """Land one file's rows, sheet by sheet, in the raw table of each sheet's layout.
+
+        A file or sheet that cannot be read, or whose header names no layout or lacks a required
+        column, lands no row and is noted in raw.measures_file_problems instead.
+        """
+        if path.suffix.lower() not in SPREADSHEET_SUFFIXES:
+            self._note(con, str(path), (None, None, "not a .csv or .xlsx file"), run_id)
+            return 0
+        try:
+            sheets = read_sheets(con, path)
+        except (duckdb.Error, OSError, ValueError, KeyError, BadZipFile) as exc:
+            self._note(con, str(path), (None, None, f"cannot read file: {exc}"), run_id)
+            return 0
+        rows = 0
+        for label, table in sheets:
+            landed = _land_sheet(con, path, label, table, run_id)
+            if isinstance(landed, int):
+                rows += landed
+            else:
+                self._note(con, label, landed, run_id)
+        log.info("measures: %s landed, %d rows", path, rows)
+        return rows
+
+    def note_problem(
+        self, con: duckdb.DuckDBPyConnection, path: Path, problem: str, run_id: str | None
+    ) -> None:
+        """Keep the problem of a file that stopped the set landing, for scorecard.data_quality."""
+        con.execute(RAW_TABLES.read_text())
+        self._note(con, str(path), (None, None, problem), run_id)
+
+    @staticmethod
+    def _note(
+        con: duckdb.DuckDBPyConnection, label: str, problem: SheetProblem, run_id: str | None
+    ) -> None:
+        row, column, text = problem
+        con.execute(
+            "INSERT INTO raw.measures_file_problems VALUES (?, ?, ?, ?, now(), ?)",
+            [label, row, column, text, run_id],
+        )
+        log.warning("measures: %s skipped: %s", label, text)
+
+
+def read_sheets(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[str, pa.Table]]:
+    """The file's sheets as (label, text columns plus source_row); a CSV is one sheet.
+
+    The CSV is read on a cursor of its own: a file DuckDB cannot parse then fails only that
+    read, not the transaction the whole set lands in.
+    """
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return [(f"{path}#{title}", table) for title, table in xlsx_sheets(path)]
+    reader = con.cursor()
+    try:
+        # Row numbers as the spreadsheet shows them: the header is row 1.
+        table = reader.sql(
+            "SELECT row_number() OVER () + 1 AS source_row, * "
+            "FROM read_csv($path, header = true, all_varchar = true)",
+            params={"path": str(path)},
+        ).to_arrow_table()
+    finally:
+        reader.close()
+    return [(str(path), table)]
+
+
+def _land_sheet(
+    con: duckdb.DuckDBPyConnection, path: Path, label: str, sheet: pa.Table, run_id: str | None
+) -> int | SheetProblem:
+    """Append a sheet's rows to the raw table its header names; or say why it cannot be read."""
+    present = {name.strip().lower(): name for name in sheet.column_names if name != "source_row"}
+    layout = next((k for k, spec in LAYOUTS.items() if spec["required"][0] in present), None)
+    if layout is None:
+        return (1, None, "header has neither metric_id nor survey: unknown layout")
+    spec = LAYOUTS[layout]
+    missing = [c for c in spec["required"] if c not in present]
+    if missing:
+        return (1, missing[0], f"missing required column(s) {', '.join(missing)}")
+    quoted = {c: '"' + present[c].replace('"', '""') + '"' for c in present}
+    cells = ", ".join(
+        f"nullif(trim(CAST({quoted[c]} AS VARCHAR)), '')" if c in present else "NULL"
+        for c in (*spec["required"], *spec["optional"])
+    )
+    columns = ", ".join((*spec["required"], *spec["optional"]))
+    con.register("measure_sheet", sheet)
+    try:
+        landed = con.execute(
+            f"INSERT INTO raw.measures_{layout} (source_path, source_file, source_row, {columns}, "
+            f"loaded_at, run_id) SELECT $path, $label, source_row, {cells}, now(), $run_id "
+            "FROM measure_sheet",
+            {"path": str(path), "label": label, "run_id": run_id},
+        )
+        return landed.fetchall()[0][0]
+    finally:
+        con.unregister("measure_sheet")
 
 
 def from_env(env: Mapping[str, str]) -> MeasureFiles:

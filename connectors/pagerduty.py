@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -205,20 +205,23 @@ class PagerDutySource:
         return incident
 
     def _services(self) -> Iterator[Page]:
-        offset = 0
-        while True:
-            request = Request(
-                "GET",
-                f"{self.api_url}/services",
-                params={"limit": str(self.page_size), "offset": str(offset), "total": "false"},
-                context=f"services at offset {offset}",
+        first = Request(
+            "GET",
+            f"{self.api_url}/services",
+            params={"limit": str(self.page_size), "offset": "0", "total": "false"},
+            context="services at offset 0",
+        )
+
+        def next_page(request: Request, response: requests.Response, body: Any) -> Request | None:
+            if not body.get("more") or not body["services"]:
+                return None
+            offset = int((request.params or {})["offset"]) + len(body["services"])
+            return replace(
+                request.with_params(offset=str(offset)), context=f"services at offset {offset}"
             )
-            _, body = self.client.fetch_json(request)
-            page = _listed(body, "services", request)
-            yield Page(page, None)
-            if not body.get("more") or not page:
-                return
-            offset += len(page)
+
+        for request, body in self.client.paginate(first, next_page):
+            yield Page(_listed(body, "services", request), None)
 
 
 def _listed(body: Any, name: str, request: Request) -> list[Record]:

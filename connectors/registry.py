@@ -1,7 +1,7 @@
 """Which module implements each source name of the public contract, and how it is configured.
 
-Every connector module exposes `from_env(env: Mapping[str, str])`, returning a Source, FileSource
-or DirectLoad (connectors/base.py) and raising `connectors.http.SourceError` that names the
+Every connector module exposes `from_env(env: Mapping[str, str])`, returning a Source or a
+FileSource (connectors/base.py) and raising `connectors.http.SourceError` that names the
 missing variable when it is not configured. It makes no request, so `source_from_env` is also
 how the configuration check validates a source.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 
-from connectors.base import DirectLoad, FileSource, Source
+from connectors.base import FileSource, Source
 from connectors.http import HttpClient, PermanentSourceError, SourceError
 
 SOURCE_NAMES = (
@@ -73,7 +73,7 @@ def credentials_named(name: str, env: Mapping[str, str]) -> tuple[str, str]:
     return "", "the source's credentials"
 
 
-def source_from_env(name: str, env: Mapping[str, str]) -> Source | FileSource | DirectLoad:
+def source_from_env(name: str, env: Mapping[str, str]) -> Source | FileSource:
     """The configured connector; a configuration problem is a PermanentSourceError."""
     if name not in CONNECTOR_MODULES:
         raise PermanentSourceError(f"{name}: no connector for this source in this release")

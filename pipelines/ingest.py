@@ -8,7 +8,7 @@ from connectors.http import PermanentSourceError
 from pipelines.metadata import raw_metadata
 from pipelines.preflight import CONFIGURATION
 from pipelines.resources import SourcesResource, WarehouseResource
-from transforms.staging import DIRECT_LOADS, STAGING_DIR, raw_tables_sql, staged_tables
+from transforms.staging import STAGING_DIR, raw_tables_sql, staged_tables
 from warehouse.ingest import ingest
 
 WAREHOUSE_POOL = "duckdb_warehouse"
@@ -29,11 +29,8 @@ def raw_key(source: str) -> dg.AssetKey:
 
 
 def written_tables(source: str) -> list[str]:
-    """The tables a source's load writes: its own core tables for a file source that loads
-    directly, the raw tables a source declares (<source>/_raw.sql), else the raw.<source>_*
-    tables its staging SQL reads."""
-    if source in DIRECT_LOADS:
-        return [f"core.{table}" for table in DIRECT_LOADS[source]]
+    """The tables a source's load writes: the raw tables a source declares (<source>/_raw.sql),
+    else the raw.<source>_* tables its staging SQL reads."""
     if raw_tables_sql(source).exists():
         declared = raw_tables_sql(source).read_text()
         return sorted(set(re.findall(r"CREATE TABLE IF NOT EXISTS (raw\.[a-z0-9_]+)", declared)))
@@ -43,11 +40,6 @@ def written_tables(source: str) -> list[str]:
 
 def describe(source: str) -> str:
     tables = ", ".join(written_tables(source)) or f"raw.{source}_*"
-    if source in DIRECT_LOADS:
-        return (
-            f"Files from {source} loaded straight into {tables}; an unchanged file is skipped "
-            "and a changed one replaces its rows."
-        )
     if raw_tables_sql(source).exists():
         return (
             f"Files from {source} landed row by row into {tables}, keyed by file and row; an "

@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
-from connectors.base import DirectLoad, FileSource, Source
+from connectors.base import FileSource, Source
 from connectors.registry import source_from_env
 from pipelines.recovery import fail_runs_whose_process_died, record_run_process
 from warehouse import Warehouse
@@ -63,5 +63,5 @@ class SourcesResource(dg.ConfigurableResource):
     def origin(self) -> str:
         return "the built-in demo" if self.demo else "the configured source"
 
-    def open(self, name: str) -> Source | FileSource | DirectLoad:
+    def open(self, name: str) -> Source | FileSource:
         return source_from_env(name, {**os.environ, **self._demo_env})

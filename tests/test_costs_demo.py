@@ -65,6 +65,8 @@ def test_measures_demo_covers_every_demo_month_once(warehouse, tmp_path):
     env, stop = measures_demo.start_demo(as_of, tmp_path)
     with warehouse.connect() as con:
         ingest(con, source_from_env("measures", env), "demo")
+        for table in ("measures", "survey_responses"):
+            stage(con, "measures", table)
         revenue_months = [
             r[0]
             for r in con.execute(

@@ -43,7 +43,12 @@ def test_ingest_descriptions_name_the_tables_each_source_writes(warehouse):
         "raw.focus_file_problems",
         "raw.focus_settings",
     ]
-    assert named["raw/measures"] == ["core.measures", "core.survey_responses"]
+    assert named["raw/measures"] == [
+        "raw.measures_file_problems",
+        "raw.measures_inputs",
+        "raw.measures_measures",
+        "raw.measures_survey_responses",
+    ]
     assert named["raw/servicenow"] == sorted(f"raw.servicenow_{t}" for t in TABLE_FIELDS)
     assert named["raw/aws_ce"] == ["raw.aws_ce_costs"]
     assert named["raw/azure_cost"] == ["raw.azure_cost_costs"]

@@ -383,3 +383,13 @@ def test_issue_types_are_configurable_and_an_empty_kind_is_not_read():
     assert [s.name for s in source.streams()] == ["sla", "incidents", "requests"]
     with pytest.raises(SourceError, match="JIRA_ISSUE_TYPES part 'problem=Problem'"):
         parse_issue_types("problem=Problem")
+
+
+def test_an_issues_slas_are_read_over_all_their_pages(warehouse, monkeypatch):
+    monkeypatch.setattr("connectors.jira.SLA_PAGE_SIZE", 1)  # one SLA a page: every issue pages
+    api = site(sample_issues(AS_OF, 12))
+    with serve(api) as server, warehouse.connect() as con:
+        ingest(con, connector(server.url))
+        stored = {key: record["values"] for key, record in loaded(con, "sla").items()}
+    assert max(len(values) for values in sla_truth(api).values()) >= 2
+    assert stored == sla_truth(api)

@@ -22,9 +22,20 @@ from connectors.emulators.measures_demo import (
 )
 from connectors.http import SourceError
 from connectors.measures import FALLBACK_INPUTS, MeasureFiles, from_env, known_inputs
+from transforms.staging import stage
+from warehouse.ingest import ingest
 
 INPUTS = {"revenue": "all", "service_desk_cost": "all", "project_cost": "initiative"}
+TABLES = ("measures", "survey_responses")
 HEADER = "metric_id,period_start,period_end,value,unit,dimension,dimension_value,notes\n"
+
+
+def load(con, source: MeasureFiles, run_id: str | None = None) -> dict[str, int]:
+    """Land the files and stage them, as the job does: the valid rows now in each core table,
+    or nothing when no file changed (then nothing was read)."""
+    landed = ingest(con, source, run_id)
+    staged = {table: stage(con, "measures", table).rows for table in TABLES}
+    return staged if landed.streams["rows"].pages else dict.fromkeys(TABLES, 0)
 
 
 def write(path: Path, text: str) -> Path:
@@ -50,7 +61,7 @@ def test_csv_templates_load_every_row(warehouse):
         if r["metric_id"] == "revenue" and r["period_start"].startswith("2025")
     )
     with warehouse.connect() as con:
-        counts = from_env({"MEASURES_PATHS": str(TEMPLATES / "*.csv")}).load(con, "run-1")
+        counts = load(con, from_env({"MEASURES_PATHS": str(TEMPLATES / "*.csv")}), "run-1")
         loaded_revenue = con.execute(
             "SELECT sum(value) FROM core.measures WHERE metric_id = 'revenue' "
             "AND year(period_start) = 2025"
@@ -67,7 +78,7 @@ def test_csv_templates_load_every_row(warehouse):
 
 def test_xlsx_template_holds_the_same_rows_as_the_csv_templates(warehouse, tmp_path):
     with warehouse.connect() as con:
-        MeasureFiles([str(TEMPLATES / "*.csv")]).load(con, None)
+        load(con, MeasureFiles([str(TEMPLATES / "*.csv")]), None)
         from_csv = con.execute(
             "SELECT metric_id, period_start, period_end, value, dimension, dimension_value "
             "FROM core.measures ORDER BY ALL"
@@ -76,7 +87,7 @@ def test_xlsx_template_holds_the_same_rows_as_the_csv_templates(warehouse, tmp_p
             "SELECT response_id, responded_at, score, scale_max FROM core.survey_responses "
             "ORDER BY ALL"
         ).fetchall()
-        MeasureFiles([str(TEMPLATES / "measures_template.xlsx")]).load(con, None)
+        load(con, MeasureFiles([str(TEMPLATES / "measures_template.xlsx")]), None)
         from_xlsx = con.execute(
             "SELECT metric_id, period_start, period_end, value, dimension, dimension_value "
             "FROM core.measures ORDER BY ALL"
@@ -110,7 +121,7 @@ def test_invalid_rows_are_reported_with_file_row_and_column(warehouse, tmp_path)
         + "service_desk_cost,2025-01-01,2024-12-31,100,USD,,,ends before start\n",  # row 8
     )
     with warehouse.connect() as con:
-        counts = MeasureFiles([str(path)], INPUTS).load(con, None)
+        counts = load(con, MeasureFiles([str(path)], INPUTS), None)
         rows = con.execute(
             "SELECT metric_id, period_start, value, dimension_value, source_row "
             "FROM core.measures ORDER BY source_row"
@@ -146,7 +157,7 @@ def test_survey_validation_and_duplicates(warehouse, tmp_path):
         tmp_path / "b.csv", "survey,responded_at,score,response_id\ncsat,2025-01-09,2,R1\n"
     )
     with warehouse.connect() as con:
-        counts = MeasureFiles([str(first), str(second)], INPUTS).load(con, None)
+        counts = load(con, MeasureFiles([str(first), str(second)], INPUTS), None)
         answers = con.execute(
             "SELECT response_id, survey, score, scale_max, source_row FROM core.survey_responses "
             "ORDER BY response_id"
@@ -170,10 +181,10 @@ def test_unchanged_files_are_skipped_and_a_changed_file_reloads_all(warehouse, t
     desk = write(tmp_path / "desk.csv", HEADER + "service_desk_cost,2025-01-01,,7,USD,,,\n")
     source = MeasureFiles([str(tmp_path / "*.csv")], INPUTS)
     with warehouse.connect() as con:
-        assert source.load(con, "run-1") == {"measures": 2, "survey_responses": 0}
-        assert source.load(con, "run-2") == {"measures": 0, "survey_responses": 0}
+        assert load(con, source, "run-1") == {"measures": 2, "survey_responses": 0}
+        assert load(con, source, "run-2") == {"measures": 0, "survey_responses": 0}
         write(finance, HEADER + "revenue,2025-01-01,,150,USD,,,\nrevenue,2025-02,,160,USD,,,\n")
-        assert source.load(con, "run-3") == {"measures": 3, "survey_responses": 0}
+        assert load(con, source, "run-3") == {"measures": 3, "survey_responses": 0}
         rows = con.execute(
             "SELECT metric_id, period_start, value FROM core.measures ORDER BY ALL"
         ).fetchall()
@@ -204,7 +215,7 @@ def test_unreadable_layouts_skip_the_whole_file(warehouse, tmp_path):
     workbook.create_sheet("README").append(["free text is ignored"])
     workbook.save(tmp_path / "book.xlsx")
     with warehouse.connect() as con:
-        counts = MeasureFiles([str(tmp_path / "*")], INPUTS).load(con, None)
+        counts = load(con, MeasureFiles([str(tmp_path / "*")], INPUTS), None)
         problems = quality(con)
     assert counts == {"measures": 1, "survey_responses": 0}
     book = str((tmp_path / "book.xlsx").resolve())
@@ -238,8 +249,50 @@ def test_a_new_input_id_reloads_unchanged_files(warehouse, tmp_path, monkeypatch
     write(data / "f.csv", HEADER + "revenue,2025-01,,1,USD,,,\nheadcount_fte,2025-01,,40,FTE,,,\n")
     source = from_env({"MEASURES_PATHS": str(data)})
     with warehouse.connect() as con:
-        assert source.load(con, None) == {"measures": 1, "survey_responses": 0}
-        assert source.load(con, None) == {"measures": 0, "survey_responses": 0}
+        assert load(con, source, None) == {"measures": 1, "survey_responses": 0}
+        assert load(con, source, None) == {"measures": 0, "survey_responses": 0}
         write(inputs, "inputs:\n  - id: revenue\n  - id: headcount_fte\n")
-        assert source.load(con, None) == {"measures": 2, "survey_responses": 0}
+        assert load(con, source, None) == {"measures": 2, "survey_responses": 0}
         assert quality(con) == []
+
+
+def test_a_key_moving_between_files_is_neither_lost_nor_doubled(warehouse, tmp_path):
+    first = write(tmp_path / "a.csv", HEADER + "revenue,2025-01,,100,USD,,,\n")
+    second = write(tmp_path / "b.csv", HEADER + "service_desk_cost,2025-01,,7,USD,,,\n")
+    source = MeasureFiles([str(tmp_path / "*.csv")], INPUTS)
+
+    def rows(con) -> list[tuple]:
+        return con.execute(
+            "SELECT metric_id, value, regexp_extract(source_file, '[^/]+$') FROM core.measures "
+            "ORDER BY ALL"
+        ).fetchall()
+
+    with warehouse.connect() as con:
+        load(con, source)
+        # January's revenue moves from a.csv to b.csv, corrected on the way.
+        write(first, HEADER)
+        write(second, HEADER + "service_desk_cost,2025-01,,7,USD,,,\nrevenue,2025-01,,110,USD,,,\n")
+        assert load(con, source) == {"measures": 2, "survey_responses": 0}
+        assert rows(con) == [("revenue", 110.0, "b.csv"), ("service_desk_cost", 7.0, "b.csv")]
+        # A file that leaves the set takes its rows with it.
+        second.unlink()
+        assert load(con, source) == {"measures": 0, "survey_responses": 0}
+        raw_left = con.execute("SELECT count(*) FROM raw.measures_measures").fetchall()[0][0]
+        assert (rows(con), raw_left) == ([], 0)
+
+
+def test_files_that_cannot_be_read_are_skipped_and_the_others_load(warehouse, tmp_path):
+    tmp_path = tmp_path / "inputs"
+    tmp_path.mkdir()
+    (tmp_path / "scan.csv").write_bytes(bytes(range(256)) * 64)
+    (tmp_path / "broken.xlsx").write_bytes(b"not a workbook")
+    write(tmp_path / "ok.csv", HEADER + "revenue,2025-01,,100,USD,,,\n")
+    with warehouse.connect() as con:
+        counts = load(con, MeasureFiles([str(tmp_path / "*")], INPUTS))
+        problems = quality(con)
+    assert counts == {"measures": 1, "survey_responses": 0}
+    assert [(key, field) for _, key, field, _, _ in problems] == [
+        (str((tmp_path / "broken.xlsx").resolve()), None),
+        (str((tmp_path / "scan.csv").resolve()), None),
+    ]
+    assert all(problem.startswith("cannot read file") for _, _, _, problem, _ in problems)

@@ -234,3 +234,15 @@ def test_from_env_needs_the_token_and_defaults_to_the_public_api():
     assert from_env({"PAGERDUTY_TOKEN": "t"}).api_url == PUBLIC_API
     with pytest.raises(SourceError, match="refusing plain-http"):
         from_env({"PAGERDUTY_TOKEN": "t", "PAGERDUTY_API_URL": "http://api.pagerduty.com"})
+
+
+def test_services_are_read_over_all_their_pages(warehouse):
+    api = account(sample_incidents(AS_OF, 5, days=2))
+    with serve(api) as server, warehouse.connect() as con:
+        source = connector(server.url)
+        source.page_size = 2  # three services: two pages
+        ingest(con, source)
+        services = con.execute(
+            "SELECT record_key FROM raw.pagerduty_services ORDER BY 1"
+        ).fetchall()
+    assert [key for (key,) in services] == sorted(s["id"] for s in sample_services())

@@ -4,7 +4,8 @@ A staging query is transforms/staging/<source>/<core_table>.sql (one SELECT of c
 optional <core_table>.quality.sql lists the records it had to question. Restaging replaces the
 source's rows in one transaction, so core never holds half of a source. Raw tables are the
 generic JSON records of warehouse/landing.py, unless the source declares its own in
-<source>/_raw.sql (file sources landing typed rows keyed by file and row).
+<source>/_raw.sql (file sources landing rows keyed by file and row). Macros one source's queries
+share sit beside them in <source>/_macros.sql; macros.sql holds those of several sources.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from warehouse.transaction import transaction
 log = logging.getLogger(__name__)
 
 STAGING_DIR = Path(__file__).parent / "staging"
+# Questioned records named in the log per staged table; scorecard.data_quality holds them all.
+LOGGED_ISSUES = 10
 MACROS = STAGING_DIR / "macros.sql"
 CORE_TABLES = (
     "incidents",
@@ -33,8 +36,6 @@ CORE_TABLES = (
     "measures",
     "survey_responses",
 )
-# File sources that still load their core tables themselves (not yet staged from raw.*).
-DIRECT_LOADS = {"measures": ("measures", "survey_responses")}
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def staged_tables(source: str) -> list[str]:
 
 def feeds(source: str) -> set[str]:
     """Core tables a source contributes to."""
-    return set(staged_tables(source)) | set(DIRECT_LOADS.get(source, ()))
+    return set(staged_tables(source))
 
 
 def raw_tables_sql(source: str) -> Path:
@@ -68,13 +69,18 @@ def raw_tables_sql(source: str) -> Path:
     return STAGING_DIR / source / "_raw.sql"
 
 
+def source_macros_sql(source: str) -> Path:
+    """Macros shared by one source's staging and quality queries, if it has them."""
+    return STAGING_DIR / source / "_macros.sql"
+
+
 def prepare(con: duckdb.DuckDBPyConnection, sql: str, source: str | None = None) -> None:
     """Define the shared macros, and create (empty) any raw table the query reads that no load
     has created yet, so a source with nothing in one table still stages the others."""
     con.execute(MACROS.read_text())
-    declared = raw_tables_sql(source) if source else None
-    if declared is not None and declared.exists():
-        con.execute(declared.read_text())
+    for own in (raw_tables_sql(source), source_macros_sql(source)) if source else ():
+        if own.exists():
+            con.execute(own.read_text())
     for name in sorted(set(re.findall(r"\braw\.([a-z][a-z0-9_]*)", sql))):
         create_raw_table(con, f"raw.{name}")
 
@@ -110,4 +116,19 @@ def stage(con: duckdb.DuckDBPyConnection, source: str, table: str) -> StageResul
             [source, table],
         ).fetchall()[0][0]
     log.info("%s -> core.%s: %d rows, %d data-quality issues", source, table, rows, issues)
+    if issues:
+        _log_first_issues(con, source, table, issues)
     return StageResult(source, table, rows, issues)
+
+
+def _log_first_issues(con: duckdb.DuckDBPyConnection, source: str, table: str, issues: int) -> None:
+    """Name the first questioned records in the run's log, so a typo is found without SQL."""
+    first = con.execute(
+        "SELECT record_key, field, problem, value FROM scorecard.data_quality "
+        "WHERE source = ? AND table_name = ? ORDER BY record_key, field LIMIT ?",
+        [source, table, LOGGED_ISSUES],
+    ).fetchall()
+    for key, field, problem, value in first:
+        log.warning("%s: %s, field %s: %s (value %r)", source, key, field, problem, value)
+    if issues > len(first):
+        log.warning("%s: %d more in scorecard.data_quality", source, issues - len(first))

@@ -1,16 +1,23 @@
 """Read a source into raw tables: one loop for every paging source, page by page, and one for
-every file source, file by file."""
+every file source, file by file (or, for files that form one set, the whole set at once)."""
 
 from __future__ import annotations
 
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 
-from connectors.base import DirectLoad, FileSource, FileStream, Source, Stream
-from connectors.files import content_hash, forget_loaded_files, loaded_hash, record_loaded_file
+from connectors.base import FileSetSource, FileSource, FileStream, Source, Stream
+from connectors.files import (
+    content_hash,
+    forget_loaded_files,
+    loaded_hash,
+    loaded_hashes,
+    record_loaded_file,
+)
 from connectors.http import PermanentSourceError, SourceError
 from connectors.progress import Progress
 from warehouse.landing import land_page, read_cursor, reset_cursor
@@ -64,7 +71,7 @@ def claim_origin(con: duckdb.DuckDBPyConnection, source: str, origin: str) -> No
 
 def ingest(
     con: duckdb.DuckDBPyConnection,
-    source: Source | FileSource | DirectLoad,
+    source: Source | FileSource,
     run_id: str | None = None,
     full_refresh: bool = False,
     origin: str = "the configured source",
@@ -72,14 +79,10 @@ def ingest(
     """Land every stream of a source; resumes from the stored cursor unless full_refresh."""
     claim_origin(con, source.name, origin)
     result = SourceLoad(source.name)
-    if isinstance(source, DirectLoad):
-        if full_refresh:
-            forget_loaded_files(con, source.name)
-        for stream, rows in source.load(con, run_id).items():
-            result.streams[stream] = StreamLoad(stream, received=rows, stored=rows)
-        return result
     for stream in source.streams():
-        if isinstance(stream, FileStream):
+        if isinstance(stream, FileStream) and stream.together:
+            result.streams[stream.name] = _land_file_set(con, source, stream, run_id, full_refresh)
+        elif isinstance(stream, FileStream):
             result.streams[stream.name] = _land_files(con, source, stream, run_id, full_refresh)
         else:
             result.streams[stream.name] = _land_stream(con, source, stream, run_id, full_refresh)
@@ -124,6 +127,50 @@ def _land_files(
     if problems:
         # A bad file stays bad until someone replaces it: retrying the step cannot help.
         raise PermanentSourceError("; ".join(problems))
+    return load
+
+
+def _land_file_set(
+    con: duckdb.DuckDBPyConnection,
+    source: FileSetSource,
+    stream: FileStream,
+    run_id: str | None,
+    full_refresh: bool,
+) -> StreamLoad:
+    """Land every file again, in one transaction, when any file or the set of files changed.
+
+    The last set's rows are cleared in the same transaction, so a key that moved between files
+    is neither lost nor doubled and a file that left the set takes its rows with it; a run that
+    dies half-way leaves the last set whole.
+    """
+    if full_refresh:
+        forget_loaded_files(con, source.name)
+    source.prepare(con)
+    files = source.files()
+    load = StreamLoad(stream.name)
+    started = time.monotonic()
+    digests = {path: content_hash(path) for path in files}
+    if loaded_hashes(con, source.name) == {str(p): d for p, d in digests.items()}:
+        log.info("%s: %d file(s) unchanged, skipped", source.name, len(files))
+        return load
+    landing: Path | None = None
+    try:
+        with transaction(con):
+            source.clear(con)
+            forget_loaded_files(con, source.name)
+            for landing, digest in digests.items():
+                rows = source.land_file(con, landing, run_id)
+                record_loaded_file(con, source.name, landing, digest, rows, run_id)
+                load.pages += 1
+                load.received += rows
+    except SourceError as exc:
+        # The whole set rolled back; a bad file stays bad until someone replaces it.
+        if landing is not None:
+            source.note_problem(con, landing, str(exc), run_id)
+        raise PermanentSourceError(str(exc)) from None
+    load.stored = load.received
+    load.seconds = time.monotonic() - started
+    log.info("%s: %d file(s) landed, %d rows", source.name, len(files), load.received)
     return load
 
 

@@ -10,7 +10,6 @@ created first; `Churn` updates records while a client pages.
 
 from __future__ import annotations
 
-import base64
 import threading
 import time
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from connectors.emulators.server import Call, EmulatorServer, Faults, Reply
+from connectors.emulators.server import Call, Faults, Reply, basic_credentials, serve
 
 Item = dict[str, Any]
 MAX_PER_PAGE = 100
@@ -106,12 +105,9 @@ class FreshserviceApi:
             return reply
 
     def _authenticated(self, header: str | None) -> bool:
-        scheme, _, value = (header or "").partition(" ")
-        try:
-            user = base64.b64decode(value).decode().partition(":")[0]
-        except ValueError:
-            return False
-        return scheme.lower() == "basic" and user == self.api_key
+        # The API key is the user name; the password is ignored.
+        credentials = basic_credentials(header)
+        return credentials is not None and credentials[0] == self.api_key
 
     def _rate_headers(self, remaining: int) -> dict[str, str]:
         return {
@@ -176,11 +172,6 @@ class FreshserviceApi:
 
 def _stamp(moment: Any) -> Any:
     return moment.astimezone(UTC).strftime(TIME_FORMAT) if isinstance(moment, datetime) else moment
-
-
-def serve(api: FreshserviceApi, faults: Faults | None = None) -> EmulatorServer:
-    """Start the emulated account on loopback; the caller stops it."""
-    return EmulatorServer(api, faults=faults).start()
 
 
 DEMO_API_KEY = "demo-freshservice-api-key"

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connectors.emulators.server import Call, EmulatorServer, Faults, Reply
+from connectors.emulators.server import Call, Faults, Reply, basic_credentials, serve
 
 Issue = dict[str, Any]
 _CLAUSE = re.compile(r"^\s*(\w+)\s*(>=|<=|=|>|<|\bin\b)\s*(.+?)\s*$", re.IGNORECASE)
@@ -121,14 +121,7 @@ class JiraApi:
         return errors(404, f"No resource at {call.path}")
 
     def _authenticated(self, header: str | None) -> bool:
-        scheme, _, value = (header or "").partition(" ")
-        if scheme.lower() != "basic":
-            return False
-        try:
-            email, _, token = base64.b64decode(value).decode().partition(":")
-        except ValueError:
-            return False
-        return (email, token) == (self.email, self.api_token)
+        return basic_credentials(header) == (self.email, self.api_token)
 
     def _search(self, call: Call, body: dict[str, Any]) -> Reply:
         def arg(name: str) -> Any:
@@ -391,11 +384,6 @@ def _offset(token: str | None) -> int:
 def _duration(span: timedelta) -> dict[str, Any]:
     millis = int(span.total_seconds() * 1000)
     return {"millis": millis, "friendly": f"{millis // 3_600_000}h {millis // 60_000 % 60}m"}
-
-
-def serve(api: JiraApi, faults: Faults | None = None) -> EmulatorServer:
-    """Start the emulated site on loopback; the caller stops it."""
-    return EmulatorServer(api, faults=faults).start()
 
 
 DEMO_EMAIL = "scorecard.demo@example.com"

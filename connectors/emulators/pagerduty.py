@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connectors.emulators.server import Call, EmulatorServer, Faults, Reply
+from connectors.emulators.server import Call, Faults, Reply, serve
 
 Incident = dict[str, Any]
 OFFSET_CEILING = 10_000
@@ -221,11 +221,6 @@ class PagerDutyApi:
 
 def _stamp(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime(TIME_FORMAT) if moment else None
-
-
-def serve(api: PagerDutyApi, faults: Faults | None = None) -> EmulatorServer:
-    """Start the emulated account on loopback; the caller stops it."""
-    return EmulatorServer(api, faults=faults).start()
 
 
 DEMO_TOKEN = "demo-pagerduty-token"

@@ -11,6 +11,7 @@ its injected 5xx looks (`unavailable(status)`) and keep its own clock for the Da
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import threading
@@ -91,6 +92,19 @@ def default_throttled(retry_after: float) -> Reply:
 
 def default_unavailable(status: int) -> Reply:
     return Reply(status, {"error": {"message": "Service unavailable (injected)"}})
+
+
+def basic_credentials(header: str | None) -> tuple[str, str] | None:
+    """(user, password) of an `Authorization: Basic` header; None for another scheme or a value
+    that does not decode, which the emulators answer as a wrong credential."""
+    scheme, _, value = (header or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, _, password = base64.b64decode(value).decode().partition(":")
+    except ValueError:
+        return None
+    return user, password
 
 
 class _Server(ThreadingHTTPServer):
@@ -221,3 +235,8 @@ class EmulatorServer:
             do_GET = do_POST = _serve
 
         return Handler
+
+
+def serve(api: Api, faults: Faults | None = None) -> EmulatorServer:
+    """Start an emulated API on loopback; the caller stops it."""
+    return EmulatorServer(api, faults=faults).start()

@@ -10,7 +10,6 @@ change while a client pages, which is what makes plain offset paging lose rows. 
 
 from __future__ import annotations
 
-import base64
 import re
 import threading
 import time
@@ -24,7 +23,8 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from connectors.emulators import servicenow_query
-from connectors.emulators.server import Call, EmulatorServer, Faults, Reply
+from connectors.emulators.server import Call, EmulatorServer, Faults, Reply, basic_credentials
+from connectors.emulators.server import serve as serve_api
 from connectors.emulators.servicenow_tables import (
     EXTENSIONS,
     TIME_FORMAT,
@@ -59,11 +59,7 @@ class Credentials:
         if scheme.lower() == "bearer":
             return self.token is not None and value == self.token
         if scheme.lower() == "basic":
-            try:
-                user, _, password = base64.b64decode(value).decode().partition(":")
-            except ValueError:
-                return False
-            return (user, password) == (self.username, self.password)
+            return basic_credentials(header) == (self.username, self.password)
         return False
 
 
@@ -364,7 +360,7 @@ def serve(
 ) -> EmulatorServer:
     """Start an emulated instance on loopback; the caller stops it."""
     api = ServiceNowApi(tables, credentials, churn=churn, rate_limit=rate_limit)
-    return EmulatorServer(api, faults=faults).start()
+    return serve_api(api, faults)
 
 
 DEMO_CREDENTIALS = Credentials("scorecard.demo", "demo-only-password")

@@ -71,3 +71,63 @@ CREATE OR REPLACE TEMP MACRO daily_cost_problems(
     FROM daily_costs
     WHERE EXISTS (SELECT 1 FROM other_currencies)
       AND currency NOT IN (SELECT currency FROM other_currencies);
+
+-- Jira Cloud datetimes carry the account's offset without a colon
+-- ('2025-06-01T21:00:00.000+0900') and become UTC instants; anything else becomes NULL, which
+-- jira_unparseable_dates reports by issue key.
+CREATE OR REPLACE TEMP MACRO jira_time(text) AS
+    try_strptime(text, '%Y-%m-%dT%H:%M:%S.%g%z');
+
+-- Jira priority names (the default scheme and common custom ones) -> 1 critical .. 5.
+CREATE OR REPLACE TEMP MACRO jira_priorities() AS TABLE
+    SELECT * FROM (
+        VALUES ('highest', 1), ('critical', 1), ('blocker', 1), ('p1', 1),
+               ('high', 2), ('major', 2), ('p2', 2),
+               ('medium', 3), ('p3', 3),
+               ('low', 4), ('minor', 4), ('p4', 4),
+               ('lowest', 5), ('trivial', 5), ('p5', 5)
+    ) AS priorities(priority_name, priority);
+
+-- Resolutions (lower case) that decline an incident's or request's work: done, but canceled.
+CREATE OR REPLACE TEMP MACRO jira_declining_resolutions() AS TABLE
+    SELECT * FROM (
+        VALUES ('won''t do'), ('declined'), ('duplicate'), ('cannot reproduce'), ('canceled'),
+               ('cancelled')
+    ) AS resolutions(resolution_name);
+
+-- Issue dates of a raw Jira table that are set but cannot be read, by issue key.
+CREATE OR REPLACE TEMP MACRO jira_unparseable_dates(raw_table) AS TABLE
+    SELECT number, field, 'unparseable date' AS problem, value
+    FROM (
+        SELECT
+            coalesce(nullif(record ->> '$.key', ''), record_key) AS number,
+            date_fields.field,
+            record ->> ('$.fields.' || date_fields.field) AS value
+        FROM query_table(raw_table),
+            unnest(['created', 'updated', 'resolutiondate']) AS date_fields(field)
+    )
+    WHERE value IS NOT NULL AND jira_time(value) IS NULL;
+
+-- Freshservice priority codes 1 Low .. 4 Urgent, reversed onto 1 critical .. 5.
+CREATE OR REPLACE TEMP MACRO freshservice_priorities() AS TABLE
+    SELECT * FROM (VALUES ('4', 1), ('3', 2), ('2', 3), ('1', 4))
+        AS priorities(priority_code, priority);
+
+-- Freshservice ticket source codes -> channel.
+CREATE OR REPLACE TEMP MACRO freshservice_channels() AS TABLE
+    SELECT * FROM (
+        VALUES ('1', 'email'), ('2', 'portal'), ('3', 'phone'), ('4', 'chat'), ('5', 'portal'),
+               ('6', 'chat'), ('7', 'other'), ('8', 'monitoring'), ('9', 'walk_in'),
+               ('10', 'chat')
+    ) AS channels(source_code, channel);
+
+-- Freshservice time fields (UTC with a Z; paths below the record, e.g. 'stats.resolved_at') of
+-- a raw table that are set but cannot be read, by record id.
+CREATE OR REPLACE TEMP MACRO freshservice_unparseable_times(raw_table, fields) AS TABLE
+    SELECT number, field, 'unparseable time' AS problem, value
+    FROM (
+        SELECT record_key AS number, time_fields.field,
+            record ->> ('$.' || time_fields.field) AS value
+        FROM query_table(raw_table), unnest(fields) AS time_fields(field)
+    )
+    WHERE value IS NOT NULL AND try_cast(value AS TIMESTAMPTZ) IS NULL;

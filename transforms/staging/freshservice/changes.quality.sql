@@ -3,17 +3,11 @@ WITH changes AS (
     SELECT record_key AS number, record FROM raw.freshservice_changes
 ),
 
-change_times AS (
-    SELECT number, time_fields.field, record ->> ('$.' || time_fields.field) AS value
-    FROM changes,
-        unnest(['created_at', 'updated_at', 'planned_start_date', 'planned_end_date'])
-            AS time_fields(field)
-),
-
 unparseable_times AS (
-    SELECT number, field, 'unparseable time' AS problem, value
-    FROM change_times
-    WHERE value IS NOT NULL AND try_cast(value AS TIMESTAMPTZ) IS NULL
+    SELECT * FROM freshservice_unparseable_times(
+        'raw.freshservice_changes',
+        ['created_at', 'updated_at', 'planned_start_date', 'planned_end_date']
+    )
 ),
 
 unknown_codes AS (

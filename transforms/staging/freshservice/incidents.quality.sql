@@ -5,17 +5,12 @@ WITH tickets AS (
     SELECT record_key AS number, record FROM raw.freshservice_tickets
 ),
 
-ticket_times AS (
-    SELECT number, time_fields.field, record ->> ('$.' || time_fields.field) AS value
-    FROM tickets,
-        unnest(['created_at', 'updated_at', 'due_by', 'fr_due_by', 'stats.resolved_at',
-                'stats.closed_at', 'stats.first_responded_at']) AS time_fields(field)
-),
-
 unparseable_times AS (
-    SELECT number, field, 'unparseable time' AS problem, value
-    FROM ticket_times
-    WHERE value IS NOT NULL AND try_cast(value AS TIMESTAMPTZ) IS NULL
+    SELECT * FROM freshservice_unparseable_times(
+        'raw.freshservice_tickets',
+        ['created_at', 'updated_at', 'due_by', 'fr_due_by', 'stats.resolved_at',
+         'stats.closed_at', 'stats.first_responded_at']
+    )
 ),
 
 unknown_types AS (
@@ -37,7 +32,8 @@ unknown_priorities AS (
            record ->> '$.priority' AS value
     FROM tickets
     WHERE record ->> '$.type' = 'Incident'
-        AND coalesce(record ->> '$.priority', '') NOT IN ('1', '2', '3', '4')
+        AND coalesce(record ->> '$.priority', '')
+            NOT IN (SELECT priority_code FROM freshservice_priorities())
 ),
 
 resolved_before_created AS (

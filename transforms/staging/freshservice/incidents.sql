@@ -21,16 +21,6 @@ WITH ticket_fields AS (
 
 ticket_states(status_code, state) AS (
     VALUES ('2', 'new'), ('3', 'on_hold'), ('4', 'resolved'), ('5', 'closed')
-),
-
-ticket_priorities(priority_code, priority) AS (
-    VALUES ('4', 1), ('3', 2), ('2', 3), ('1', 4)
-),
-
-ticket_channels(source_code, channel) AS (
-    VALUES ('1', 'email'), ('2', 'portal'), ('3', 'phone'), ('4', 'chat'), ('5', 'portal'),
-           ('6', 'chat'), ('7', 'other'), ('8', 'monitoring'), ('9', 'walk_in'),
-           ('10', 'chat')
 )
 
 SELECT
@@ -59,5 +49,5 @@ SELECT
     ticket.updated_at
 FROM ticket_fields AS ticket
 LEFT JOIN ticket_states USING (status_code)
-LEFT JOIN ticket_priorities USING (priority_code)
-LEFT JOIN ticket_channels USING (source_code)
+LEFT JOIN freshservice_priorities() AS ticket_priorities USING (priority_code)
+LEFT JOIN freshservice_channels() AS ticket_channels USING (source_code)

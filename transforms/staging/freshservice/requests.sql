@@ -18,12 +18,6 @@ WITH ticket_fields AS (
 request_states(status_code, state, fulfilled) AS (
     VALUES ('2', 'new', false), ('3', 'in_progress', false), ('4', 'closed', true),
            ('5', 'closed', true)
-),
-
-ticket_channels(source_code, channel) AS (
-    VALUES ('1', 'email'), ('2', 'portal'), ('3', 'phone'), ('4', 'chat'), ('5', 'portal'),
-           ('6', 'chat'), ('7', 'other'), ('8', 'monitoring'), ('9', 'walk_in'),
-           ('10', 'chat')
 )
 
 SELECT
@@ -42,4 +36,4 @@ SELECT
     ticket.updated_at
 FROM ticket_fields AS ticket
 LEFT JOIN request_states USING (status_code)
-LEFT JOIN ticket_channels USING (source_code)
+LEFT JOIN freshservice_channels() AS ticket_channels USING (source_code)

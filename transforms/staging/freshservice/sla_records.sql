@@ -28,10 +28,6 @@ ticket_clocks AS (
         try_cast(record ->> ('$.' || clocks.due_field) AS TIMESTAMPTZ) AS breach_time,
         try_cast(record ->> ('$.stats.' || clocks.stop_field) AS TIMESTAMPTZ) AS end_time
     FROM tickets CROSS JOIN clocks
-),
-
-ticket_priorities(priority_code, priority) AS (
-    VALUES ('4', 1), ('3', 2), ('2', 3), ('1', 4)
 )
 
 SELECT
@@ -52,5 +48,5 @@ SELECT
     ticket_priorities.priority,
     ticket.updated_at
 FROM ticket_clocks AS ticket
-LEFT JOIN ticket_priorities USING (priority_code)
+LEFT JOIN freshservice_priorities() AS ticket_priorities USING (priority_code)
 WHERE ticket.breach_time IS NOT NULL

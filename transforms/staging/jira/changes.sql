@@ -6,10 +6,9 @@ WITH change_fields AS (
     SELECT
         record_key,
         coalesce(nullif(record ->> '$.key', ''), record_key) AS number,
-        try_strptime(record ->> '$.fields.created', '%Y-%m-%dT%H:%M:%S.%g%z') AS opened_at,
-        try_strptime(record ->> '$.fields.resolutiondate', '%Y-%m-%dT%H:%M:%S.%g%z')
-            AS resolved_at,
-        try_strptime(record ->> '$.fields.updated', '%Y-%m-%dT%H:%M:%S.%g%z') AS updated_at,
+        jira_time(record ->> '$.fields.created') AS opened_at,
+        jira_time(record ->> '$.fields.resolutiondate') AS resolved_at,
+        jira_time(record ->> '$.fields.updated') AS updated_at,
         lower(record ->> '$.fields.status.statusCategory.key') AS status_category,
         lower(record ->> '$.fields.resolution.name') AS resolution_name,
         record ->> '$.fields.components[0].name' AS service

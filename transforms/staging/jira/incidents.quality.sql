@@ -4,26 +4,16 @@ WITH issues AS (
     FROM raw.jira_incidents
 ),
 
-issue_dates AS (
-    SELECT number, date_fields.field, record ->> ('$.fields.' || date_fields.field) AS value
-    FROM issues, unnest(['created', 'updated', 'resolutiondate']) AS date_fields(field)
-),
-
 unparseable_dates AS (
-    SELECT number, field, 'unparseable date' AS problem, value
-    FROM issue_dates
-    WHERE value IS NOT NULL
-        AND try_strptime(value, '%Y-%m-%dT%H:%M:%S.%g%z') IS NULL
+    SELECT * FROM jira_unparseable_dates('raw.jira_incidents')
 ),
 
 unknown_priorities AS (
     SELECT number, 'priority' AS field, 'unknown priority' AS problem,
            record ->> '$.fields.priority.name' AS value
     FROM issues
-    WHERE lower(coalesce(record ->> '$.fields.priority.name', '')) NOT IN (
-        'highest', 'critical', 'blocker', 'p1', 'high', 'major', 'p2', 'medium', 'p3',
-        'low', 'minor', 'p4', 'lowest', 'trivial', 'p5'
-    )
+    WHERE lower(coalesce(record ->> '$.fields.priority.name', ''))
+        NOT IN (SELECT priority_name FROM jira_priorities())
 ),
 
 unknown_status_categories AS (
@@ -39,8 +29,8 @@ resolved_before_created AS (
            'resolved before created (resolved_at left empty)' AS problem,
            record ->> '$.fields.resolutiondate' AS value
     FROM issues
-    WHERE try_strptime(record ->> '$.fields.resolutiondate', '%Y-%m-%dT%H:%M:%S.%g%z')
-        < try_strptime(record ->> '$.fields.created', '%Y-%m-%dT%H:%M:%S.%g%z')
+    WHERE jira_time(record ->> '$.fields.resolutiondate')
+        < jira_time(record ->> '$.fields.created')
 ),
 
 problems AS (

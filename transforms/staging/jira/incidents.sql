@@ -6,10 +6,9 @@ WITH issue_fields AS (
     SELECT
         record_key,
         coalesce(nullif(record ->> '$.key', ''), record_key) AS number,
-        try_strptime(record ->> '$.fields.created', '%Y-%m-%dT%H:%M:%S.%g%z') AS opened_at,
-        try_strptime(record ->> '$.fields.resolutiondate', '%Y-%m-%dT%H:%M:%S.%g%z')
-            AS resolved_at,
-        try_strptime(record ->> '$.fields.updated', '%Y-%m-%dT%H:%M:%S.%g%z') AS updated_at,
+        jira_time(record ->> '$.fields.created') AS opened_at,
+        jira_time(record ->> '$.fields.resolutiondate') AS resolved_at,
+        jira_time(record ->> '$.fields.updated') AS updated_at,
         lower(record ->> '$.fields.priority.name') AS priority_name,
         lower(record ->> '$.fields.status.name') AS status_name,
         lower(record ->> '$.fields.status.statusCategory.key') AS status_category,
@@ -18,14 +17,6 @@ WITH issue_fields AS (
         record ->> '$.fields.components[0].name' AS service,
         record ->> '$.fields.issuetype.name' AS category
     FROM raw.jira_incidents
-),
-
-jira_priorities(priority_name, priority) AS (
-    VALUES ('highest', 1), ('critical', 1), ('blocker', 1), ('p1', 1),
-           ('high', 2), ('major', 2), ('p2', 2),
-           ('medium', 3), ('p3', 3),
-           ('low', 4), ('minor', 4), ('p4', 4),
-           ('lowest', 5), ('trivial', 5), ('p5', 5)
 ),
 
 status_states(status_name, state) AS (
@@ -42,17 +33,14 @@ category_states(status_category, state) AS (
     VALUES ('new', 'new'), ('indeterminate', 'in_progress'), ('done', 'resolved')
 ),
 
-declining_resolutions(resolution_name) AS (
-    VALUES ('won''t do'), ('declined'), ('duplicate'), ('cannot reproduce'), ('canceled'),
-           ('cancelled')
-),
-
 issues_with_state AS (
     SELECT
         issue.*,
         CASE
             WHEN issue.status_category = 'done'
-                AND issue.resolution_name IN (SELECT resolution_name FROM declining_resolutions)
+                AND issue.resolution_name IN (
+                    SELECT resolution_name FROM jira_declining_resolutions()
+                )
                 THEN 'canceled'
             ELSE coalesce(status_states.state, category_states.state)
         END AS state
@@ -85,4 +73,4 @@ SELECT
     false AS is_security,
     issue.updated_at
 FROM issues_with_state AS issue
-LEFT JOIN jira_priorities USING (priority_name)
+LEFT JOIN jira_priorities() AS jira_priorities USING (priority_name)

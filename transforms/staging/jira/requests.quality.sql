@@ -4,16 +4,8 @@ WITH requests AS (
     FROM raw.jira_requests
 ),
 
-request_dates AS (
-    SELECT number, date_fields.field, record ->> ('$.fields.' || date_fields.field) AS value
-    FROM requests, unnest(['created', 'updated', 'resolutiondate']) AS date_fields(field)
-),
-
 unparseable_dates AS (
-    SELECT number, field, 'unparseable date' AS problem, value
-    FROM request_dates
-    WHERE value IS NOT NULL
-        AND try_strptime(value, '%Y-%m-%dT%H:%M:%S.%g%z') IS NULL
+    SELECT * FROM jira_unparseable_dates('raw.jira_requests')
 ),
 
 unknown_status_categories AS (

@@ -5,10 +5,9 @@ WITH request_fields AS (
     SELECT
         record_key,
         coalesce(nullif(record ->> '$.key', ''), record_key) AS number,
-        try_strptime(record ->> '$.fields.created', '%Y-%m-%dT%H:%M:%S.%g%z') AS opened_at,
-        try_strptime(record ->> '$.fields.resolutiondate', '%Y-%m-%dT%H:%M:%S.%g%z')
-            AS resolved_at,
-        try_strptime(record ->> '$.fields.updated', '%Y-%m-%dT%H:%M:%S.%g%z') AS updated_at,
+        jira_time(record ->> '$.fields.created') AS opened_at,
+        jira_time(record ->> '$.fields.resolutiondate') AS resolved_at,
+        jira_time(record ->> '$.fields.updated') AS updated_at,
         lower(record ->> '$.fields.status.statusCategory.key') AS status_category,
         lower(record ->> '$.fields.resolution.name') AS resolution_name,
         record ->> '$.fields.components[0].name' AS service
@@ -19,17 +18,14 @@ category_states(status_category, state) AS (
     VALUES ('new', 'new'), ('indeterminate', 'in_progress'), ('done', 'closed')
 ),
 
-declining_resolutions(resolution_name) AS (
-    VALUES ('won''t do'), ('declined'), ('duplicate'), ('cannot reproduce'), ('canceled'),
-           ('cancelled')
-),
-
 requests_with_state AS (
     SELECT
         request.*,
         CASE
             WHEN request.status_category = 'done'
-                AND request.resolution_name IN (SELECT resolution_name FROM declining_resolutions)
+                AND request.resolution_name IN (
+                    SELECT resolution_name FROM jira_declining_resolutions()
+                )
                 THEN 'canceled'
             ELSE category_states.state
         END AS state

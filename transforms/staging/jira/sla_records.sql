@@ -6,7 +6,7 @@ WITH issue_slas AS (
     SELECT
         record_key AS issue_id,
         record ->> '$.key' AS task_number,
-        try_strptime(record ->> '$.updated', '%Y-%m-%dT%H:%M:%S.%g%z') AS updated_at,
+        jira_time(record ->> '$.updated') AS updated_at,
         unnest(CAST(record -> '$.values' AS JSON[])) AS sla
     FROM raw.jira_sla
 ),
@@ -50,14 +50,6 @@ tasks AS (
     UNION ALL
     SELECT record_key, 'change', record ->> '$.fields.components[0].name', NULL
     FROM raw.jira_changes
-),
-
-jira_priorities(priority_name, priority) AS (
-    VALUES ('highest', 1), ('critical', 1), ('blocker', 1), ('p1', 1),
-           ('high', 2), ('major', 2), ('p2', 2),
-           ('medium', 3), ('p3', 3),
-           ('low', 4), ('minor', 4), ('p4', 4),
-           ('lowest', 5), ('trivial', 5), ('p5', 5)
 )
 
 SELECT
@@ -82,4 +74,4 @@ SELECT
     cycles.updated_at
 FROM cycles
 LEFT JOIN tasks USING (issue_id)
-LEFT JOIN jira_priorities USING (priority_name)
+LEFT JOIN jira_priorities() AS jira_priorities USING (priority_name)

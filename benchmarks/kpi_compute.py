@@ -1,22 +1,29 @@
-"""Benchmark: the KPI and scorecard half of the nightly job at a real instance's shape, then pandas.
+"""Benchmark: the KPI and scorecard half of the nightly job at an enterprise instance's shape.
 
-    .venv/bin/python benchmarks/kpi_compute.py [--services 5000] [--groups 500]
-        [--workdir DIR] [--threads N] [--skip-pandas]
+    .venv/bin/python benchmarks/kpi_compute.py [--scale 1] [--seed 13] [--services 5000]
+        [--groups 500] [--workdir DIR] [--threads N] [--skip-pandas] [--skip-publish]
+        [--export DIR] [--json]
 
-The data: 1M incidents, 200k changes, 300k requests and 10M cost rows (with credits) over two
-years, spread over --services services (CIs) and --groups assignment groups, skewed as on real
-instances (benchmarks/kpi_generate.sql). `--services 20 --groups 50` is the shape this benchmark
-had before, which hid the cost of dimension cardinality.
+The data (benchmarks/kpi_generate.sql, seeded): over three years, 1M incidents, 200k changes,
+300k requests, 1M SLA records and 10M FOCUS cost rows (with credits) at --scale 1, spread over
+--services services (CIs) and --groups assignment groups, skewed as on real instances. --scale 0.1
+is the development size. --export DIR also writes the generated history as Parquet files, one per
+core table, and the costs as a FOCUS file (focus_costs.parquet) the FOCUS connector reads.
 
 Each phase runs in its own process at the warehouse's default DuckDB memory limit, so its peak
 memory (max RSS) is its own and an out-of-memory failure is a figure, not the end of the script:
-1. generate the data in DuckDB with SQL;
+1. generate the data in DuckDB with SQL (and export it);
 2. compute_metrics with scorecard.yaml's metric settings (three grains, every dimension,
    Europe/Berlin), then time on-demand evidence look-ups;
-3. score_metrics with scorecard.yaml's goals and the catalogue perspectives (as the nightly job);
-4. publish the read-only snapshot for BI tools (warehouse.publish);
-5. the heavy KPIs again in pandas (incident durations and ratios, change failure rate, deployment
-   frequency, cloud spend, cost allocation) at the same grains and dimensions, checked against SQL.
+3. the anchor: the record-level KPIs written directly, one query each, over the same core tables
+   with the same grains and dimensions (benchmarks/kpi_reference.sql), checked equal to ours;
+4. score_metrics as the nightly job's scorecard asset calls it (status, signals, roll-ups,
+   initiatives, action log);
+5. publish the read-only snapshot for BI tools (warehouse.publish);
+6. the incident, change and cost KPIs again the naive way in pandas, checked against SQL.
+
+--json prints one JSON line on stdout ({"kpi": {...}, "scorecard": {...}, ...}) and the human
+report on stderr.
 """
 
 from __future__ import annotations
@@ -42,9 +49,20 @@ from warehouse.store import DEFAULT_MEMORY_LIMIT  # noqa: E402
 TIMEZONE = "Europe/Berlin"
 AS_OF = datetime(2025, 1, 1, tzinfo=UTC)
 GRAINS = ("week", "month", "quarter")
-PHASES = ("generate", "compute", "score", "publish", "pandas")
-# The nightly job's scoring and KPI steps depend on these; pandas only reads what they left.
-NEEDS = {"compute": "generate", "score": "compute", "publish": "score"}
+PHASES = ("generate", "compute", "reference", "score", "publish", "pandas")
+# The nightly job's scoring and KPI steps depend on these; the anchors only read what they left.
+NEEDS = {"compute": "generate", "reference": "compute", "score": "compute", "publish": "score"}
+EXPORTED_TABLES = (
+    "incidents",
+    "changes",
+    "requests",
+    "sla_records",
+    "outages",
+    "survey_responses",
+    "measures",
+)
+# Human output: stdout, or stderr when stdout carries the JSON line.
+REPORT = sys.stdout
 
 
 def _settings():
@@ -53,25 +71,61 @@ def _settings():
     return load_settings(ROOT / "scorecard.yaml")
 
 
-def phase_generate(path: Path, services: int, groups: int) -> dict:
+def phase_generate(
+    path: Path, services: int, groups: int, scale: float, seed: int, export: Path | None
+) -> dict:
     started = time.perf_counter()
     with Warehouse.at(path).connect() as con:
         con.execute(f"SET VARIABLE services = {int(services)}")
         con.execute(f"SET VARIABLE groups = {int(groups)}")
+        con.execute(f"SET VARIABLE scale = {float(scale)}")
+        con.execute(f"SET VARIABLE seed = {int(seed)}")
         con.execute((Path(__file__).parent / "kpi_generate.sql").read_text())
         counts = {
             table: con.execute(f"SELECT count(*) FROM core.{table}").fetchall()[0][0]
-            for table in ("incidents", "changes", "requests", "costs", "outages", "measures")
+            for table in ("incidents", "changes", "requests", "sla_records", "costs", "outages")
         }
         distinct = con.execute(
-            "SELECT count(DISTINCT service), count(DISTINCT assignment_group) FROM core.incidents"
+            "SELECT count(DISTINCT service), count(DISTINCT assignment_group), "
+            "min(opened_at), max(opened_at) FROM core.incidents"
         ).fetchall()[0]
+        seconds = time.perf_counter() - started
+        exported = _export(con, export) if export else {}
     return {
-        "seconds": time.perf_counter() - started,
+        "seconds": seconds,
         "rows": counts,
         "incident_services": distinct[0],
         "incident_groups": distinct[1],
+        "first_opened": distinct[2],
+        "last_opened": distinct[3],
+        "exported": exported,
     }
+
+
+def _export(con, folder: Path) -> dict:
+    """Write the generated history as files: Parquet per core table, the costs as a FOCUS file.
+
+    The FOCUS file carries the allocation as tags (cost_centre, service, owner), which is how the
+    FOCUS connector reads it back into core.costs' allocation columns.
+    """
+    from connectors.focus import MANDATORY_COLUMNS
+
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    files = {}
+    for table in EXPORTED_TABLES:
+        target = folder / f"{table}.parquet"
+        con.execute(f"COPY core.{table} TO '{target}' (FORMAT parquet)")
+        files[table] = str(target)
+    target = folder / "focus_costs.parquet"
+    focus_columns = ", ".join(MANDATORY_COLUMNS)
+    con.execute(
+        f"COPY (SELECT {focus_columns}, CAST(coalesce(CASE WHEN cost_centre IS NOT NULL "
+        "THEN json_object('cost_centre', cost_centre, 'service', service) END, Tags) AS VARCHAR) "
+        f"AS Tags FROM core.costs ORDER BY ChargePeriodStart) TO '{target}' (FORMAT parquet)"
+    )
+    files["focus_costs"] = str(target)
+    return {"files": files, "seconds": time.perf_counter() - started}
 
 
 def _evidence_lookups(con) -> dict:
@@ -136,27 +190,79 @@ def phase_compute(path: Path, threads: int) -> dict:
     }
 
 
+def phase_reference(path: Path, threads: int) -> dict:
+    """The hand-written queries' time, and how many of their values equal kpi.metric_values'."""
+    with Warehouse.at(path).connect() as con:
+        con.execute(f"SET threads = {threads}")
+        con.execute("SET VARIABLE timezone = ?", [TIMEZONE])
+        con.execute("SET VARIABLE as_of = CAST(? AS TIMESTAMPTZ)", [AS_OF])
+        con.execute(
+            "SET VARIABLE as_of_local = getvariable('as_of') AT TIME ZONE getvariable('timezone')"
+        )
+        con.execute("SET VARIABLE as_of_day = CAST(getvariable('as_of_local') AS DATE)")
+        started = time.perf_counter()
+        con.execute((Path(__file__).parent / "kpi_reference.sql").read_text())
+        seconds = time.perf_counter() - started
+        metrics, rows = con.execute(
+            "SELECT count(DISTINCT metric_id), count(*) FROM reference_values"
+        ).fetchall()[0]
+        # Ours leaves a value NULL (with a reason) below the minimum n; compare where it has one.
+        compared, equal, missing, max_diff = con.execute(
+            """
+            SELECT
+                count(*),
+                count(*) FILTER (WHERE abs(r.value - m.value) <= 1e-6 * greatest(1, abs(m.value))),
+                count(*) FILTER (WHERE r.value IS NULL),
+                max(abs(r.value - m.value))
+            FROM kpi.metric_values AS m
+            LEFT JOIN reference_values AS r USING (metric_id, grain, period_start, dimension,
+                dimension_value)
+            WHERE m.value IS NOT NULL
+                AND m.metric_id IN (SELECT DISTINCT metric_id FROM reference_values)
+            """
+        ).fetchall()[0]
+    return {
+        "seconds": seconds,
+        "metrics": metrics,
+        "rows": rows,
+        "compared": compared,
+        "equal": equal,
+        "missing_in_reference": missing,
+        "max_abs_diff": max_diff,
+    }
+
+
 def phase_score(path: Path) -> dict:
+    """score_metrics called as the nightly job's scorecard asset calls it."""
+    from settings.commentary import commentary_table, load_commentary
+    from settings.governance import governance_findings
     from transforms.catalogue import load_catalogue
-    from transforms.scoring import score_metrics
+    from transforms.scoring import initiative_rows, score_metrics
 
     settings = _settings()
     perspectives = {metric.id: metric.perspective for metric in load_catalogue()}
+    comments = load_commentary(settings.commentary, settings) if settings.commentary else []
     started = time.perf_counter()
     with Warehouse.at(path).connect() as con:
         summary = score_metrics(
-            con, settings.metric_overrides(), perspectives, as_of=AS_OF, timezone=TIMEZONE
+            con,
+            settings.metric_overrides(),
+            perspectives,
+            as_of=AS_OF,
+            timezone=TIMEZONE,
+            scorecards=settings.scorecard_metrics(),
+            commentary=commentary_table(comments),
+            initiatives=initiative_rows(settings.initiatives),
+            governance=governance_findings(settings),
+            due_days=settings.actions.due_days,
         )
+        seconds = time.perf_counter() - started
         statuses = dict(
             con.execute(
                 "SELECT coalesce(status, 'null'), count(*) FROM scorecard.metric_status GROUP BY 1"
             ).fetchall()
         )
-    return {
-        "seconds": time.perf_counter() - started,
-        "summary": repr(summary),
-        "statuses": statuses,
-    }
+    return {"seconds": seconds, "summary": repr(summary), "statuses": statuses}
 
 
 def phase_publish(path: Path) -> dict:
@@ -195,10 +301,13 @@ def _aggregate(frame, dimensions, how):
 
 
 def phase_pandas(path: Path) -> dict:
+    import pandas as pd
+
     load_started = time.perf_counter()
     with Warehouse.at(path).connect() as con:
         incidents = con.execute("SELECT * FROM core.incidents").df()
         changes = con.execute("SELECT * FROM core.changes").df()
+        sla_records = con.execute("SELECT * FROM core.sla_records").df()
         costs = con.execute(
             "SELECT ChargePeriodStart, CAST(EffectiveCost AS DOUBLE) AS cost, ProviderName, "
             "ServiceCategory, service, cost_centre, application, Tags, source FROM core.costs"
@@ -236,15 +345,27 @@ def phase_pandas(path: Path) -> dict:
     ]
     out["mean_time_to_restore"] = _aggregate(major, incident_dims, lambda g: g["hours"].median())
 
-    completed = incidents[
-        not_cancelled & (incidents["resolved_at"].notna() | incidents["closed_at"].notna())
+    # SLA attainment: stopped SLA clocks; incidents of sources without clocks by their made_sla.
+    clocks = sla_records[
+        sla_records["end_time"].notna()
+        & sla_records["stage"].str.lower().isin(["completed", "achieved", "breached"])
+        & (sla_records["end_time"] <= AS_OF)
     ].copy()
+    clocks["met"] = ~clocks["breached"].fillna(clocks["stage"].str.lower() == "breached")
+    clocks = clocks.rename(columns={"end_time": "completed_at"})
+    clocks["priority"] = clocks["priority"].astype("string")
+    without_clocks = ~incidents["source"].isin(set(sla_records["source"]))
+    completed = incidents[without_clocks & done_state & incidents["made_sla"].notna()].copy()
     completed["completed_at"] = completed["resolved_at"].fillna(completed["closed_at"])
-    completed = completed[completed["made_sla"].notna() & (completed["completed_at"] <= AS_OF)]
-    completed["local_day"] = _local_day(completed["completed_at"])
-    completed["met"] = completed["made_sla"].astype(bool) * 100.0
+    completed = completed[completed["completed_at"] <= AS_OF]
+    completed["met"] = completed["made_sla"].astype(bool)
+    columns = ["completed_at", "service", "priority", "source", "met"]
+    outcomes = pd.concat([clocks[columns], completed[columns]], ignore_index=True)
+    outcomes["service"] = outcomes["service"].fillna("(unknown)")
+    outcomes["local_day"] = _local_day(outcomes["completed_at"])
+    outcomes["met"] = outcomes["met"].astype(float) * 100.0
     out["sla_attainment"] = _aggregate(
-        completed, ["service", "priority", "source"], lambda g: g["met"].mean()
+        outcomes, ["service", "priority", "source"], lambda g: g["met"].mean()
     )
 
     change_dims = ["service", "assignment_group", "source"]
@@ -320,8 +441,11 @@ def _phase_in_this_process(name: str, args: argparse.Namespace) -> int:
     """Run one phase and print its figures as one JSON line; a failure is a figure too."""
     path = args.workdir / "bench.duckdb"
     phases: dict[str, Callable[[], dict]] = {
-        "generate": lambda: phase_generate(path, args.services, args.groups),
+        "generate": lambda: phase_generate(
+            path, args.services, args.groups, args.scale, args.seed, args.export
+        ),
         "compute": lambda: phase_compute(path, args.threads),
+        "reference": lambda: phase_reference(path, args.threads),
         "score": lambda: phase_score(path),
         "publish": lambda: phase_publish(path),
         "pandas": lambda: phase_pandas(path),
@@ -346,12 +470,23 @@ def _phase_in_this_process(name: str, args: argparse.Namespace) -> int:
 def run_phase(name: str, args: argparse.Namespace, workdir: Path) -> dict:
     """Run a phase in a child process; its own max RSS comes from wait4, even if it was killed."""
     command = [sys.executable, __file__, "--phase", name, "--workdir", str(workdir)]
-    command += ["--threads", str(args.threads)]
+    command += [
+        "--threads",
+        str(args.threads),
+        "--scale",
+        str(args.scale),
+        "--seed",
+        str(args.seed),
+    ]
     command += ["--services", str(args.services), "--groups", str(args.groups)]
+    if args.export:
+        command += ["--export", str(args.export)]
     env = os.environ | {"SCORECARD_AS_OF": AS_OF.isoformat()}
     with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
         started = time.perf_counter()
-        child = subprocess.Popen(command, stdout=stdout, stderr=stderr, text=True, env=env)
+        child = subprocess.Popen(
+            command, stdout=stdout, stderr=stderr, text=True, env=env, cwd=ROOT
+        )
         _, status, usage = os.wait4(child.pid, 0)
         child.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - started
@@ -372,6 +507,10 @@ def run_phase(name: str, args: argparse.Namespace, workdir: Path) -> dict:
     return figures
 
 
+def _say(text: str) -> None:
+    print(text, file=REPORT, flush=True)
+
+
 def _headline(name: str, figures: dict) -> str:
     line = (
         f"{name}: {figures['status']}, {figures['seconds']:.1f} s "
@@ -383,16 +522,23 @@ def _headline(name: str, figures: dict) -> str:
 
 
 def _report(name: str, figures: dict) -> None:
-    print(_headline(name, figures))
+    _say(_headline(name, figures))
     if figures["status"] != "completed":
         return
     if name == "generate":
-        print(
+        _say(
             f"  rows {figures['rows']}; incidents over {figures['incident_services']} services "
-            f"and {figures['incident_groups']} groups"
+            f"and {figures['incident_groups']} groups, opened {figures['first_opened']} .. "
+            f"{figures['last_opened']}"
         )
+        if figures["exported"]:
+            exported = figures["exported"]
+            _say(
+                f"  exported {len(exported['files'])} files in {exported['seconds']:.1f} s to "
+                f"{Path(exported['files']['incidents']).parent}"
+            )
     elif name == "compute":
-        print(
+        _say(
             f"  DuckDB memory_limit {figures['memory_limit']}, {figures['metrics']} metrics; "
             f"kpi.metric_values {figures['value_rows']} rows ({figures['value_rows_all']} for "
             f"dimension 'all', {figures['value_rows_with_value']} with a value); "
@@ -400,70 +546,134 @@ def _report(name: str, figures: dict) -> None:
         )
         for metric, lookup in figures["evidence_lookups"].items():
             if "missing" in lookup:
-                print(f"  evidence on demand, {metric}: not available ({lookup['missing']})")
+                _say(f"  evidence on demand, {metric}: not available ({lookup['missing']})")
                 continue
-            print(
+            _say(
                 f"  evidence on demand, {metric} 2024-03 month: {lookup['records']} records "
                 f"in {lookup['seconds']:.2f} s"
             )
+    elif name == "reference":
+        _say(
+            f"  {figures['metrics']} KPIs, {figures['rows']} values; of our "
+            f"{figures['compared']} non-NULL values of these KPIs {figures['equal']} equal the "
+            f"reference, {figures['missing_in_reference']} missing from it, max |diff| "
+            f"{figures['max_abs_diff']}"
+        )
     elif name == "score":
-        print(f"  {figures['summary']}; statuses {figures['statuses']}")
+        _say(f"  {figures['summary']}; statuses {figures['statuses']}")
     elif name == "publish":
-        print(f"  {figures['tables']} tables, {figures['size_mb']:.0f} MB")
+        _say(f"  {figures['tables']} tables, {figures['size_mb']:.0f} MB")
     elif name == "pandas":
-        print(
+        _say(
             f"  {len(figures['kpis'])} KPIs ({', '.join(figures['kpis'])}), "
             f"+{figures['load_seconds']:.1f} s to load the tables"
         )
         if not figures["check_against_sql"]:
-            print("  not checked against SQL: kpi.metric_values is empty")
+            _say("  not checked against SQL: kpi.metric_values is empty")
         for metric, check in figures["check_against_sql"].items():
-            print(
+            _say(
                 f"  {metric}: {check['months']} months, "
                 f"max |pandas - SQL| {check['max_abs_diff']:.2e}"
             )
 
 
+def _seconds(figures: dict | None) -> float | None:
+    if figures and figures.get("status") == "completed":
+        return round(figures["seconds"], 2)
+    return None
+
+
+def summary(results: dict[str, dict], args: argparse.Namespace) -> dict:
+    """The figures benchmarks/run keeps (kpi, scorecard), plus the anchors' and publish's."""
+    compute, score = results.get("compute", {}), results.get("score", {})
+    reference, pandas = results.get("reference"), results.get("pandas")
+    return {
+        "kpi": {
+            "seconds": _seconds(compute),
+            "peak_rss_mb": round(compute.get("peak_rss_mb", 0)),
+            "duckdb_reference_seconds": _seconds(reference),
+            "pandas_seconds": _seconds(pandas),
+            "status": compute.get("status"),
+            "metrics": compute.get("metrics"),
+            "reference_metrics": (reference or {}).get("metrics"),
+            "reference_equal": (reference or {}).get("equal"),
+            "reference_compared": (reference or {}).get("compared"),
+            "pandas_metrics": len((pandas or {}).get("kpis", [])) or None,
+        },
+        "scorecard": {
+            "seconds": _seconds(score),
+            "peak_rss_mb": round(score.get("peak_rss_mb", 0)),
+            "status": score.get("status"),
+        },
+        "publish": {
+            "seconds": _seconds(results.get("publish")),
+            "peak_rss_mb": round(results.get("publish", {}).get("peak_rss_mb", 0)),
+        },
+        "generate_seconds": _seconds(results.get("generate")),
+        "scale": args.scale,
+        "rows": results.get("generate", {}).get("rows"),
+    }
+
+
 def main() -> None:
+    global REPORT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="share of the full size")
+    parser.add_argument("--seed", type=int, default=13, help="the generator's seed")
     parser.add_argument("--services", type=int, default=5000, help="services (CIs); default 5000")
     parser.add_argument("--groups", type=int, default=500, help="assignment groups; default 500")
     parser.add_argument("--workdir", type=Path, help="folder for the temporary warehouse")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--skip-pandas", action="store_true", help="only the nightly job's phases")
+    parser.add_argument("--export", type=Path, help="also write the generated history here")
+    parser.add_argument("--skip-pandas", action="store_true", help="leave out the pandas anchor")
+    parser.add_argument("--skip-publish", action="store_true", help="leave out publishing")
+    parser.add_argument("--json", action="store_true", help="one JSON line on stdout")
     parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
         raise SystemExit(_phase_in_this_process(args.phase, args))
+    if args.json:
+        REPORT = sys.stderr
 
-    print(
-        f"shape: 1,000,000 incidents, 200,000 changes, 300,000 requests, 10,000,000 cost rows over "
-        f"{args.services} services and {args.groups} groups; DuckDB memory limit "
-        f"{DEFAULT_MEMORY_LIMIT} (the warehouse default); {args.threads} threads",
-        flush=True,
+    _say(
+        f"shape at scale {args.scale:g} of: 1,000,000 incidents, 200,000 changes, 300,000 "
+        f"requests, 1,000,000 SLA records, 10,000,000 cost rows over 3 years, "
+        f"{args.services} services and {args.groups} groups (seed {args.seed}); DuckDB memory "
+        f"limit {DEFAULT_MEMORY_LIMIT} (the warehouse default); {args.threads} threads"
     )
+    skipped = {"pandas"} if args.skip_pandas else set()
+    skipped |= {"publish"} if args.skip_publish else set()
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         for name in PHASES:
-            if name == "pandas" and args.skip_pandas:
+            if name in skipped:
                 continue
             needed = NEEDS.get(name)
             if needed and results[needed]["status"] != "completed":
-                print(f"{name}: skipped ({needed} did not complete)", flush=True)
+                _say(f"{name}: skipped ({needed} did not complete)")
                 results[name] = {"status": f"skipped ({needed} did not complete)"}
                 continue
             results[name] = run_phase(name, args, Path(tmp))
             _report(name, results[name])
-            sys.stdout.flush()
-    nightly = [results[name]["status"] for name in ("compute", "score", "publish")]
-    verdict = "completed" if all(s == "completed" for s in nightly) else "did NOT complete"
-    print(f"KPI + scorecard + publish at {DEFAULT_MEMORY_LIMIT}: {verdict}")
-    compute, pandas = results["compute"], results.get("pandas")
-    if pandas and pandas["status"] == "completed" and compute["status"] == "completed":
-        print(
-            f"ratio pandas / SQL (pandas does {len(pandas['kpis'])} of {compute['metrics']} KPIs, "
-            f"without evidence): {pandas['seconds'] / compute['seconds']:.2f}x"
+    figures = summary(results, args)
+    kpi, scorecard = figures["kpi"], figures["scorecard"]
+    if kpi["seconds"] is not None and scorecard["seconds"] is not None:
+        _say(
+            f"KPI + scorecard: {kpi['seconds'] + scorecard['seconds']:.1f} s, peak RSS "
+            f"{max(kpi['peak_rss_mb'], scorecard['peak_rss_mb'])} MB"
         )
+    if kpi["seconds"] and kpi["duckdb_reference_seconds"]:
+        _say(
+            f"KPI step / hand-written DuckDB reference ({kpi['reference_metrics']} of "
+            f"{kpi['metrics']} KPIs): {kpi['seconds'] / kpi['duckdb_reference_seconds']:.2f}x"
+        )
+    if kpi["seconds"] and kpi["pandas_seconds"]:
+        _say(
+            f"pandas ({kpi['pandas_metrics']} KPIs) / KPI step ({kpi['metrics']} KPIs): "
+            f"{kpi['pandas_seconds'] / kpi['seconds']:.2f}x"
+        )
+    if args.json:
+        print(json.dumps(figures, default=str), flush=True)
 
 
 if __name__ == "__main__":

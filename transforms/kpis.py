@@ -217,10 +217,7 @@ def compute_metrics(
         metric_values = _sql("_metric_values.sql")
         for facts_id in facts_ids:
             _set_variable(con, "batch_facts_id", "VARCHAR", facts_id)
-            for grain in grains:
-                _set_variable(con, "grains", "VARCHAR[]", [grain])
-                con.execute(f"INSERT INTO kpi.metric_values BY NAME {metric_values}")
-        _set_variable(con, "grains", "VARCHAR[]", list(grains))
+            con.execute(f"INSERT INTO kpi.metric_values BY NAME {metric_values}")
         con.execute(_sql("_evidence.sql"))
         con.execute(f"INSERT INTO scorecard.data_quality BY NAME {_sql('_quarantine.sql')}")
         quarantined = quarantined_values(con)

@@ -143,18 +143,45 @@ SELECT
 FROM core.measures
 ;
 
--- Cost rows in the local day of their charge start, with the amount of the configured FOCUS cost
--- column and their kind (charge, or credit / refund): what cloud spend, cost allocation coverage
--- and IT spend share before grouping.
+-- Cost rows summed per local day of their charge start, cost dimensions, kind (charge, or credit /
+-- refund) and allocation, with the amount of the configured FOCUS cost column and the number of
+-- line items: what cloud spend, cost allocation coverage and IT spend group further. Line items are
+-- first summed per charge start instant, so the time-zone conversion runs once per group rather
+-- than once per line item (tens of millions of them).
 CREATE OR REPLACE TEMP VIEW costs_by_local_day AS
 WITH costs_with_amount AS (
     SELECT
         *,
-        CAST(ChargePeriodStart AT TIME ZONE getvariable('timezone') AS DATE) AS charge_day,
         CAST(CASE getvariable('cost_column') WHEN 'BilledCost' THEN BilledCost ELSE EffectiveCost END
             AS DOUBLE) AS amount
     FROM core.costs
     WHERE ChargePeriodStart IS NOT NULL
+),
+costs_by_charge_start AS (
+    SELECT
+        ChargePeriodStart,
+        ProviderName,
+        ServiceCategory,
+        service,
+        source,
+        kpi.cost_kind(ChargeCategory, amount) AS cost_kind,
+        kpi.cost_is_allocated(
+            cost_centre, service, application, Tags, getvariable('owner_tag_keys')
+        ) AS is_allocated,
+        sum(amount) AS amount,
+        count(*) AS line_items
+    FROM costs_with_amount
+    GROUP BY ALL
 )
-SELECT *, kpi.cost_kind(ChargeCategory, amount) AS cost_kind
-FROM costs_with_amount
+SELECT
+    CAST(ChargePeriodStart AT TIME ZONE getvariable('timezone') AS DATE) AS charge_day,
+    ProviderName,
+    ServiceCategory,
+    service,
+    source,
+    cost_kind,
+    is_allocated,
+    sum(amount) AS amount,
+    sum(line_items) AS line_items
+FROM costs_by_charge_start
+GROUP BY ALL

@@ -5,9 +5,10 @@
 -- the data, not with dimension values x periods. Only elapsed time counts in the running period,
 -- which is marked period_complete = false. A value the metric cannot take is quarantined: NULL,
 -- with the check named in its reason.
--- The runner executes this once per facts file and grain (variables batch_facts_id and grains):
--- every figure is keyed by both, so a batch needs nothing from another, and memory is bounded by
--- the largest batch instead of by all facts x grains x dimensions at once.
+-- The runner executes this once per facts file (variable batch_facts_id), for every grain of
+-- getvariable('grains') in the same pass: every figure is keyed by facts file and grain, so a
+-- batch needs nothing from another, the facts are read once, and memory is bounded by the
+-- largest facts file instead of by all facts x grains x dimensions at once.
 WITH grains AS (
     SELECT unnest(getvariable('grains')) AS grain
 ),
@@ -41,6 +42,10 @@ facts_by_period AS NOT MATERIALIZED (
     JOIN dimensions_needed AS dn ON dn.facts_id = f.facts_id
     WHERE kpi.at_grain(g.grain, f.week_period, f.month_period, f.quarter_period) IS NOT NULL
 ),
+-- The quantiles are taken in the same pass as the sums, and only for the facts of a median or p90.
+batch_needs_quantiles AS (
+    SELECT coalesce(bool_or(statistic IN ('median', 'p90')), false) AS needed FROM batch_specs
+),
 period_sums AS (
     SELECT
         facts_id, grain, period_start, dimension, dimension_value,
@@ -48,9 +53,11 @@ period_sums AS (
         sum(den) AS denominator,
         coalesce(sum(record_count) FILTER (WHERE counts_in_n), 0) AS n,
         coalesce(sum(record_count) FILTER (WHERE in_numerator), 0) AS numerator_records,
-        coalesce(sum(covered_days) FILTER (WHERE in_numerator), 0) AS numerator_days
+        coalesce(sum(covered_days) FILTER (WHERE in_numerator), 0) AS numerator_days,
+        quantile_cont(x, [0.5, 0.9]) FILTER (WHERE x IS NOT NULL AND needs_quantiles) AS quantiles
     FROM facts_by_period
-    GROUP BY ALL
+    CROSS JOIN (SELECT needed AS needs_quantiles FROM batch_needs_quantiles)
+    GROUP BY facts_id, grain, period_start, dimension, dimension_value
 ),
 -- Distinct deployment days are counted only for the metrics that need them (a costly aggregate).
 period_active_days AS (
@@ -60,15 +67,6 @@ period_active_days AS (
     FROM facts_by_period
     WHERE in_numerator
         AND facts_id IN (SELECT facts_id FROM batch_specs WHERE statistic = 'days_per_week')
-    GROUP BY ALL
-),
-period_quantiles AS (
-    SELECT
-        facts_id, grain, period_start, dimension, dimension_value,
-        quantile_cont(x, [0.5, 0.9]) AS quantiles
-    FROM facts_by_period
-    WHERE x IS NOT NULL
-        AND facts_id IN (SELECT facts_id FROM batch_specs WHERE statistic IN ('median', 'p90'))
     GROUP BY ALL
 ),
 note_counts AS (
@@ -129,14 +127,13 @@ all_periods AS (
 -- Everything known about one facts file's period and dimension value, in one narrow row.
 period_figures AS (
     SELECT
-        ps.*,
+        ps.* EXCLUDE (quantiles),
         coalesce(pa.active_days, 0) AS active_days,
-        pq.quantiles[1] AS median,
-        pq.quantiles[2] AS p90,
+        ps.quantiles[1] AS median,
+        ps.quantiles[2] AS p90,
         pn.notes
     FROM period_sums AS ps
     LEFT JOIN period_active_days AS pa USING (facts_id, grain, period_start, dimension, dimension_value)
-    LEFT JOIN period_quantiles AS pq USING (facts_id, grain, period_start, dimension, dimension_value)
     LEFT JOIN period_notes AS pn USING (facts_id, grain, period_start, dimension, dimension_value)
 ),
 -- The 'all' grid with its figures where it has records, and every other dimension's rows as

@@ -2,6 +2,14 @@
 -- category x service x source, credits apart): tens of millions of rows become a compact audit
 -- trail that kpi.cost_evidence expands back to cost_ids. Credits and refunds are negative and
 -- reduce spend (costs_by_local_day is defined in _facts_input.sql).
+WITH cost_groups AS (
+    SELECT
+        charge_day, ProviderName, ServiceCategory, service, source, cost_kind,
+        sum(amount) AS amount,
+        sum(line_items) AS line_items
+    FROM costs_by_local_day
+    GROUP BY ALL
+)
 SELECT
     'cost_group' AS record_table,
     kpi.cost_group(charge_day, ProviderName, ServiceCategory, service, source, cost_kind)
@@ -11,10 +19,9 @@ SELECT
     ProviderName AS provider,
     ServiceCategory AS service_category,
     source,
-    sum(amount) AS num,
+    amount AS num,
     true AS in_numerator,
     true AS counts_in_n,
-    count(*) AS record_count,
+    line_items AS record_count,
     CASE WHEN cost_kind = 'credit' THEN 'credit or refund (negative cost) included' END AS note
-FROM costs_by_local_day
-GROUP BY charge_day, ProviderName, ServiceCategory, service, source, cost_kind, record_id
+FROM cost_groups

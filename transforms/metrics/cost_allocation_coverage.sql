@@ -2,14 +2,7 @@
 -- an allocation column (cost_centre, service, application) or one of the owner tag keys names an
 -- owner. Credits and refunds (negative amounts) are left out of both sides: netted in, they would
 -- push the unallocated part below zero and the share above 100%
--- (costs_by_local_day is defined in _facts_input.sql).
-WITH costs_judged AS (
-    SELECT
-        *,
-        kpi.cost_is_allocated(cost_centre, service, application, Tags, getvariable('owner_tag_keys'))
-            AS is_allocated
-    FROM costs_by_local_day
-)
+-- (costs_by_local_day, with is_allocated, is defined in _facts_input.sql).
 SELECT
     'cost_group' AS record_table,
     kpi.cost_group(charge_day, ProviderName, ServiceCategory, service, source, cost_kind)
@@ -18,11 +11,10 @@ SELECT
     ProviderName AS provider,
     ServiceCategory AS service_category,
     source,
-    sum(amount) AS num,
-    sum(amount) AS den,
+    amount AS num,
+    amount AS den,
     cost_kind = 'charge' AND is_allocated AS in_numerator,
     cost_kind = 'charge' AS in_denominator,
-    count(*) AS record_count,
+    line_items AS record_count,
     CASE WHEN cost_kind = 'credit' THEN 'excluded: credit or refund' END AS note
-FROM costs_judged
-GROUP BY ALL
+FROM costs_by_local_day

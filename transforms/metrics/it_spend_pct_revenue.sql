@@ -15,7 +15,7 @@ cloud_costs AS (
         sum(amount) AS num,
         true AS in_numerator,
         false AS in_denominator,
-        count(*) AS record_count,
+        sum(line_items) AS record_count,
         source
     FROM costs_by_local_day
     WHERE getvariable('include_cloud_costs')

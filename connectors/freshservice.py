@@ -27,6 +27,7 @@ from connectors.http import (
     HttpClient,
     Request,
     SourceError,
+    listed,
     next_by_link_header,
     require_safe_url,
 )
@@ -91,13 +92,7 @@ class FreshserviceSource:
         )
         answer = FirstAnswer(next_by_link_header)
         for request, body in self.client.paginate(first, answer):
-            records = body.get(key) if isinstance(body, dict) else None
-            if not isinstance(records, list):
-                raise SourceError(
-                    f"{SOURCE}: {request.context or request.url}: answer has no {key} list: "
-                    f"{str(body)[:200]!r}"
-                )
-            yield records, None
+            yield listed(SOURCE, body, key, request), None
         yield [], answer.at
 
 

@@ -277,3 +277,14 @@ def next_by_link_header(request: Request, response: requests.Response, body: Any
     if not link:
         return None
     return replace(request, url=urljoin(request.url, link), params=None)
+
+
+def listed(source: str, body: Any, name: str, request: Request) -> list[Any]:
+    """The answer's list called `name`; an answer without it is an error naming what was read."""
+    records = body.get(name) if isinstance(body, dict) else None
+    if not isinstance(records, list):
+        raise SourceError(
+            f"{source}: {request.context or redact(request.url)}: answer has no {name} list: "
+            f"{str(body)[:200]!r}"
+        )
+    return records

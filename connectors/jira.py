@@ -29,7 +29,7 @@ import requests
 
 from connectors.base import Page, Record, Stream
 from connectors.catch_up import FirstAnswer, TimedPage, decode_cursor, read_until_settled
-from connectors.http import HttpClient, Request, SourceError, require_safe_url
+from connectors.http import HttpClient, Request, SourceError, listed, require_safe_url
 
 SOURCE = "jira"
 ISSUE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"
@@ -165,7 +165,7 @@ class JiraSource:
 
         answer = FirstAnswer(next_page)
         for request, body in self.client.paginate(first, answer):
-            read += len(_listed(body, "issues", request))
+            read += len(listed(SOURCE, body, "issues", request))
             yield body["issues"], None
         yield [], answer.at
 
@@ -191,7 +191,7 @@ class JiraSource:
         values = [
             value
             for request, body in self.client.paginate(first, next_page)
-            for value in _listed(body, "values", request)
+            for value in listed(SOURCE, body, "values", request)
         ]
         return {
             "id": issue.get("id"),
@@ -200,16 +200,6 @@ class JiraSource:
             "updated": fields.get("updated"),
             "values": values,
         }
-
-
-def _listed(body: Any, name: str, request: Request) -> list[Any]:
-    """The body's list of that name; an answer without it is an error naming what was read."""
-    records = body.get(name) if isinstance(body, dict) else None
-    if not isinstance(records, list):
-        raise SourceError(
-            f"{SOURCE}: {request.context}: answer has no {name} list: {str(body)[:200]!r}"
-        )
-    return records
 
 
 def parse_issue_types(text: str) -> dict[str, tuple[str, ...]]:

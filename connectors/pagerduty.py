@@ -24,7 +24,14 @@ import requests
 
 from connectors.base import Page, Record, Stream
 from connectors.catch_up import LANDING_BATCH, parse_utc, server_time
-from connectors.http import HttpClient, Request, SourceError, header_delay, require_safe_url
+from connectors.http import (
+    HttpClient,
+    Request,
+    SourceError,
+    header_delay,
+    listed,
+    require_safe_url,
+)
 
 SOURCE = "pagerduty"
 PUBLIC_API = "https://api.pagerduty.com"
@@ -152,7 +159,7 @@ class PagerDutySource:
             "the oldest incident",
         )
         response, body = self.client.fetch_json(request)
-        incidents = _listed(body, "incidents", request)
+        incidents = listed(SOURCE, body, "incidents", request)
         now = server_time(response) or datetime.now(UTC)
         return (utc(incidents[0].get("created_at")) if incidents else None), now
 
@@ -172,7 +179,7 @@ class PagerDutySource:
                 f"incidents created {stamp(since)} to {stamp(until)} at offset {offset}",
             )
             _, body = self.client.fetch_json(request)
-            page = _listed(body, "incidents", request)
+            page = listed(SOURCE, body, "incidents", request)
             fresh = []
             for record in page:
                 created = utc(record.get("created_at"))
@@ -221,16 +228,7 @@ class PagerDutySource:
             )
 
         for request, body in self.client.paginate(first, next_page):
-            yield Page(_listed(body, "services", request), None)
-
-
-def _listed(body: Any, name: str, request: Request) -> list[Record]:
-    records = body.get(name) if isinstance(body, dict) else None
-    if not isinstance(records, list):
-        raise SourceError(
-            f"{SOURCE}: {request.context}: answer has no {name} list: {str(body)[:200]!r}"
-        )
-    return records
+            yield Page(listed(SOURCE, body, "services", request), None)
 
 
 def from_env(env: Mapping[str, str]) -> PagerDutySource:

@@ -34,6 +34,7 @@ from connectors.http import (
     Request,
     SourceError,
     header_delay,
+    listed,
     require_safe_url,
 )
 from connectors.removals import Deletion, DeletionLog
@@ -233,11 +234,7 @@ class _Keyset:
         dropped) sends again the records sharing the last timestamp; those are skipped. A short
         page of repeats is the end; a full one means paging cannot progress: an error, not a loop.
         """
-        records = body.get("result") if isinstance(body, dict) else None
-        if not isinstance(records, list):
-            raise SourceError(
-                f"{SOURCE}: {request.context}: answer has no result list: {str(body)[:200]!r}"
-            )
+        records = listed(SOURCE, body, "result", request)
         before, fresh = self.last, []
         for record in records:
             position = Position.of(record)

@@ -13,6 +13,7 @@ from connectors.http import (
     RetryPolicy,
     SourceError,
     header_delay,
+    listed,
     redact,
     require_safe_url,
 )
@@ -237,3 +238,17 @@ def test_dropped_connections_stay_transient():
     with EmulatorServer(Counter(), faults=Faults(drop_every=1)) as server, dropped as error:
         client(attempts=2).send(Request("GET", f"{server.url}/items"))
     assert not isinstance(error.value, PermanentSourceError)
+
+
+def test_an_answer_without_its_list_names_the_source_and_what_was_read():
+    request = Request("GET", "http://127.0.0.1:1/services", context="services page 2")
+    assert listed("pagerduty", {"services": [1, 2]}, "services", request) == [1, 2]
+    with pytest.raises(SourceError) as error:
+        listed("pagerduty", {"error": "maintenance"}, "services", request)
+    assert str(error.value) == (
+        "pagerduty: services page 2: answer has no services list: \"{'error': 'maintenance'}\""
+    )
+    # Without a context the URL stands for what was read, with any user:password@ dropped.
+    bare = Request("GET", "http://user:pw@127.0.0.1:1/search")
+    with pytest.raises(SourceError, match=r"^jira: http://127\.0\.0\.1:1/search: answer has no"):
+        listed("jira", ["not", "an", "object"], "issues", bare)

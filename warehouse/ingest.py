@@ -13,7 +13,7 @@ from connectors.base import DirectLoad, FileSource, FileStream, Source, Stream
 from connectors.files import content_hash, forget_loaded_files, loaded_hash, record_loaded_file
 from connectors.http import PermanentSourceError, SourceError
 from connectors.progress import Progress
-from warehouse.landing import land_page, read_cursor, reset_cursor
+from warehouse.landing import compact_raw_table, land_page, read_cursor, reset_cursor
 from warehouse.refresh import FullRefresh
 from warehouse.store import WarehouseError
 from warehouse.transaction import transaction
@@ -155,6 +155,7 @@ def _land_stream(
         progress.add(landed.received)
     if refresh is not None:
         load.removed += refresh.sweep(con)
+    compact_raw_table(con, source.name, stream.name)
     load.seconds = time.monotonic() - started
     progress.finish(f"{load.pages} pages, {load.removed} records removed, cursor now {load.cursor}")
     return load

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import queue
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Client errors that may pass by themselves; every other 4xx repeats the same answer on retry.
@@ -288,3 +291,46 @@ def listed(source: str, body: Any, name: str, request: Request) -> list[Any]:
             f"{str(body)[:200]!r}"
         )
     return records
+
+
+def read_ahead(pages: Iterator[T], name: str = "read-ahead") -> Iterator[T]:
+    """The same pages, with the next one fetched while the caller stores this one.
+
+    Waiting for the server and writing to the warehouse then overlap instead of adding up. At
+    most one page waits in memory besides the one being stored; an error of the reader comes
+    out where its page would have; when the caller stops early the reader stops after the request
+    it is in (a page read but never stored is read again from the stored cursor next time).
+    """
+    handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for page in pages:
+                if not put(("page", page)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # handed to the caller, raised there
+            put(("error", exc))
+
+    reader = threading.Thread(target=read, name=name, daemon=True)
+    reader.start()
+    try:
+        while True:
+            kind, item = handoff.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()

@@ -35,6 +35,7 @@ from connectors.http import (
     SourceError,
     header_delay,
     listed,
+    read_ahead,
     require_safe_url,
 )
 from connectors.removals import Deletion, DeletionLog
@@ -180,7 +181,13 @@ class ServiceNowSource:
         return streams
 
     def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]:
-        """Pages in (sys_updated_on, sys_id) order; each page's cursor is its last record."""
+        """Pages in (sys_updated_on, sys_id) order; each page's cursor is its last record.
+
+        The next page is fetched while the caller lands this one (read_ahead).
+        """
+        yield from read_ahead(self._pages(stream, cursor), f"{SOURCE}.{stream.name}")
+
+    def _pages(self, stream: Stream, cursor: str | None) -> Iterator[Page]:
         table = stream.name
         where = f"tablenameIN{','.join(self.tables)}" if table == DELETION_LOG else ""
         scope = f"{where}^" if where else ""

@@ -154,8 +154,8 @@ def test_a_successful_nightly_run_posts_one_summary(running, tmp_path):
     with duckdb.connect(str(published), read_only=True) as con:
         # A first load receives every record once: the raw tables hold exactly what arrived.
         tables = con.execute(
-            "SELECT table_name FROM duckdb_tables() "
-            "WHERE schema_name = 'raw' AND table_name LIKE 'servicenow_%'"
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'raw' AND table_name LIKE 'servicenow_%'"
         ).fetchall()
         raw_rows = sum(
             con.execute(f"SELECT count(*) FROM raw.{table}").fetchone()[0] for (table,) in tables

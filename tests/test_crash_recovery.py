@@ -28,8 +28,8 @@ CORE_TABLES = ("incidents", "changes", "requests", "sla_records", "outages")
 def raw_servicenow_rows(database: Path) -> int:
     with duckdb.connect(str(database), read_only=True) as con:
         tables = con.execute(
-            "SELECT table_name FROM duckdb_tables() "
-            "WHERE schema_name = 'raw' AND table_name LIKE 'servicenow_%'"
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'raw' AND table_name LIKE 'servicenow_%'"
         ).fetchall()
         return sum(con.execute(f"SELECT count(*) FROM raw.{t}").fetchone()[0] for (t,) in tables)
 

@@ -305,7 +305,7 @@ def test_bad_values_are_listed_in_data_quality_with_the_issue_key(warehouse):
     with serve(api) as server, warehouse.connect() as con:
         ingest(con, connector(server.url))
         con.execute(
-            "UPDATE raw.jira_incidents SET record = json_merge_patch(record, "
+            "UPDATE raw_versions.jira_incidents SET record = json_merge_patch(record, "
             '\'{"fields": {"created": "01/03/2025 10:00"}}\')'
         )
         result = stage(con, "jira", "incidents")

@@ -13,7 +13,7 @@ import pytest
 
 from connectors.base import Page, Stream
 from warehouse.ingest import ingest
-from warehouse.landing import land_page, read_cursor
+from warehouse.landing import compact_raw_table, land_page, read_cursor
 
 INCIDENT = Stream("incident", primary_key="sys_id", cursor_field="sys_updated_on")
 
@@ -177,3 +177,101 @@ def test_demo_and_real_records_are_never_blended(warehouse):
         ):
             ingest(con, PagedSource(), origin="the configured source")
         assert con.execute("SELECT count(*) FROM raw.servicenow_incident").fetchall()[0][0] == 15
+
+
+def versions(con) -> int:
+    return con.execute("SELECT count(*) FROM raw_versions.servicenow_incident").fetchall()[0][0]
+
+
+def test_a_page_read_again_appends_nothing_and_keeps_its_load_time(warehouse):
+    page = Page([record("a", "2024-01-01 10:00:00", state="1")], None)
+    with warehouse.connect() as con:
+        first = land_page(con, "servicenow", INCIDENT, page, run_id="run-1")
+        again = land_page(con, "servicenow", INCIDENT, page, run_id="run-2")
+        run = con.execute("SELECT run_id FROM raw.servicenow_incident").fetchall()
+        assert (first.stored, again.stored, versions(con), run) == (1, 0, 1, [("run-1",)])
+
+
+def test_same_version_with_other_content_replaces_the_stored_one(warehouse):
+    with warehouse.connect() as con:
+        land_page(con, "servicenow", INCIDENT, Page([record("a", "2024-01-01", state="1")], None))
+        fixed = land_page(
+            con, "servicenow", INCIDENT, Page([record("a", "2024-01-01", state="2")], None)
+        )
+        assert (fixed.stored, raw_rows(con)) == (1, [("a", "2024-01-01", "2")])
+
+
+def test_an_older_version_landing_late_is_not_stored(warehouse):
+    with warehouse.connect() as con:
+        land_page(con, "servicenow", INCIDENT, Page([record("a", "2024-02-01", state="7")], None))
+        late = land_page(
+            con, "servicenow", INCIDENT, Page([record("a", "2024-01-01", state="1")], None)
+        )
+        assert (late.stored, versions(con), raw_rows(con)) == (0, 1, [("a", "2024-02-01", "7")])
+
+
+def test_compaction_drops_only_the_versions_no_reader_sees(warehouse):
+    # 12,000 records, then each updated twice: 36,000 versions, 24,000 of them superseded,
+    # more than the 12,000 current ones, so compaction runs and leaves 12,000.
+    keys = [f"k{n:05d}" for n in range(12_000)]
+    with warehouse.connect() as con:
+        for day in ("2024-01-01", "2024-01-02", "2024-01-03"):
+            for first in range(0, len(keys), 4000):
+                batch = [record(k, day, state=day[-1]) for k in keys[first : first + 4000]]
+                land_page(con, "servicenow", INCIDENT, Page(batch, None))
+        before = con.execute(
+            "SELECT count(*), min(record_version), max(record->>'state') "
+            "FROM raw.servicenow_incident"
+        ).fetchall()
+        assert versions(con) == 36_000
+        dropped = compact_raw_table(con, "servicenow", "incident")
+        after = con.execute(
+            "SELECT count(*), min(record_version), max(record->>'state') "
+            "FROM raw.servicenow_incident"
+        ).fetchall()
+        assert (dropped, versions(con)) == (24_000, 12_000)
+        assert before == after == [(12_000, "2024-01-03", "3")]
+        assert compact_raw_table(con, "servicenow", "incident") == 0
+
+
+def test_a_raw_table_from_before_append_only_landing_is_converted_keeping_its_rows(tmp_path):
+    """A warehouse at schema version 8 holds raw tables merged by primary key."""
+    import duckdb
+
+    from warehouse import Warehouse
+    from warehouse.migrations import load_migrations, migrate
+
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as con:
+        migrate(con, "old.duckdb", [m for m in load_migrations() if m.version <= 8])
+        con.execute(
+            "CREATE TABLE raw.servicenow_incident (record_key VARCHAR PRIMARY KEY, "
+            "record_version VARCHAR NOT NULL, record JSON NOT NULL, "
+            "loaded_at TIMESTAMPTZ NOT NULL, run_id VARCHAR)"
+        )
+        con.execute(
+            "INSERT INTO raw.servicenow_incident VALUES "
+            """('a', '2024-01-01', '{"sys_id":"a","state":"1"}', '2024-01-01', 'old'), """
+            """('b', '2024-01-05', '{"sys_id":"b","state":"6"}', '2024-01-05', 'old')"""
+        )
+    with Warehouse(path, path).connect() as con:
+        landed = land_page(
+            con,
+            "servicenow",
+            INCIDENT,
+            Page(
+                [
+                    record("a", "2024-01-02", state="7"),  # newer than the stored one: wins
+                    record("b", "2024-01-04", state="1"),  # older than the stored one: ignored
+                ],
+                None,
+            ),
+        )
+        kind = con.execute(
+            "SELECT table_type FROM information_schema.tables "
+            "WHERE table_schema = 'raw' AND table_name = 'servicenow_incident'"
+        ).fetchall()
+        assert landed.stored == 1
+        assert kind == [("VIEW",)]
+        assert raw_rows(con) == [("a", "2024-01-02", "7"), ("b", "2024-01-05", "6")]
+        assert versions(con) == 3

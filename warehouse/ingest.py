@@ -20,7 +20,7 @@ from connectors.files import (
 )
 from connectors.http import PermanentSourceError, SourceError
 from connectors.progress import Progress
-from warehouse.landing import land_page, read_cursor, reset_cursor
+from warehouse.landing import compact_raw_table, land_page, read_cursor, reset_cursor
 from warehouse.refresh import FullRefresh
 from warehouse.store import WarehouseError
 from warehouse.transaction import transaction
@@ -202,6 +202,7 @@ def _land_stream(
         progress.add(landed.received)
     if refresh is not None:
         load.removed += refresh.sweep(con)
+    compact_raw_table(con, source.name, stream.name)
     load.seconds = time.monotonic() - started
     progress.finish(f"{load.pages} pages, {load.removed} records removed, cursor now {load.cursor}")
     return load

@@ -1,15 +1,18 @@
-"""Raw landing: one page of records and its cursor are merged in one transaction.
+"""Raw landing: one page of records and its cursor are appended in one transaction.
 
-A crash between pages therefore leaves the pages before it stored with a cursor that points just
-past them; re-reading a page replaces records by primary key (latest version wins), so nothing is
-lost or duplicated. A page may also say which stored records are gone (connectors/removals.py):
-those removals commit in the same transaction as the page.
+Each stream's records land append-only in raw_versions.<source>_<stream>, and raw.<source>_<stream>
+is a view of each record's current version (latest version wins whatever the page order), so a
+page costs the page, not the table, however large the table grows. A crash between pages leaves
+the pages before it stored with a cursor that points just past them; re-reading a page appends
+nothing, so nothing is lost or duplicated. A page may also say which stored records are gone
+(connectors/removals.py): those removals are appended in the same transaction as the page.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +25,12 @@ from warehouse.transaction import transaction
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 SQL_DIR = Path(__file__).parent / "sql"
+# What every reader of raw.<source>_<stream> sees, before and after append-only landing.
+RAW_COLUMNS = ("record_key", "record_version", "record", "loaded_at", "run_id")
+# Raw views each connection has seen in place: a page then skips the catalog lookup.
+_VIEWS_SEEN: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, set[str]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 @dataclass(frozen=True)
@@ -38,13 +47,47 @@ def raw_table(source: str, stream: str) -> str:
     return f"raw.{name}"
 
 
+def versions_table(table: str) -> str:
+    """Where the versions behind the raw view `table` (raw.<name>) are appended."""
+    return "raw_versions." + table.removeprefix("raw.")
+
+
 def create_raw_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Every raw table has this shape: the record as received plus its key and version."""
-    con.execute(
-        f"CREATE TABLE IF NOT EXISTS {table} ("
-        " record_key VARCHAR PRIMARY KEY, record_version VARCHAR NOT NULL, record JSON NOT NULL,"
-        " loaded_at TIMESTAMPTZ NOT NULL, run_id VARCHAR)"
-    )
+    """Every raw table reads as this shape: the record as received plus its key and version.
+
+    A raw table from before migration 009 is converted here, rows kept, in one transaction; a
+    raw table of another shape (a file source's own) is left alone.
+    """
+    seen = _VIEWS_SEEN.setdefault(con, set())
+    if table in seen:
+        return
+    name = table.removeprefix("raw.")
+    kind = con.execute(
+        "SELECT table_type FROM information_schema.tables "
+        "WHERE table_catalog = current_database() AND table_schema = 'raw' AND table_name = ?",
+        [name],
+    ).fetchall()
+    if kind and kind[0][0] == "VIEW":
+        seen.add(table)
+        return
+    tables = {"raw_table": table, "versions_table": versions_table(table)}
+    if not kind:
+        con.execute(landing_sql("raw_versions_table", **tables))
+        con.execute(landing_sql("raw_current_view", **tables))
+    elif _has_landing_shape(con, name):
+        with transaction(con):
+            con.execute(landing_sql("raw_versions_table", **tables))
+            con.execute(landing_sql("convert_raw_table", **tables))
+            con.execute(landing_sql("raw_current_view", **tables))
+
+
+def _has_landing_shape(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    columns = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_catalog = "
+        "current_database() AND table_schema = 'raw' AND table_name = ? ORDER BY ordinal_position",
+        [name],
+    ).fetchall()
+    return tuple(c[0] for c in columns) == RAW_COLUMNS
 
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, source: str, stream: str) -> str:
@@ -56,6 +99,26 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, source: str, stream: str) -
 def landing_sql(name: str, **tables: str) -> str:
     """A statement of warehouse/sql/, with its (already validated) table names filled in."""
     return (SQL_DIR / f"{name}.sql").read_text().format(**tables)
+
+
+def compact_raw_table(
+    con: duckdb.DuckDBPyConnection, source: str, stream: str, slack: float = 1.0
+) -> int:
+    """Drop the versions no reader sees once they outnumber `slack` x the current records.
+
+    Appending keeps superseded versions and removals; compacting them now and then keeps reads of
+    the view and the versions table close to the records' own size. Returns the rows dropped.
+    """
+    table = ensure_raw_table(con, source, stream)
+    versions = versions_table(table)
+    # An estimate of the records' count is enough to decide, and costs one pass over the keys.
+    stored, current = con.execute(
+        f"SELECT count(*), approx_count_distinct(record_key) FROM {versions}"
+    ).fetchall()[0]
+    if stored - current <= slack * max(current, 10_000):
+        return 0
+    with transaction(con):
+        return _count(con.execute(landing_sql("compact_versions", versions_table=versions)))
 
 
 def read_cursor(con: duckdb.DuckDBPyConnection, source: str, stream: str) -> str | None:
@@ -83,6 +146,7 @@ def land_page(
     `read_keys` names a table that collects every key read (a full refresh sweeps the rest).
     """
     table = ensure_raw_table(con, source, stream.name)
+    tables = {"raw_table": table, "versions_table": versions_table(table)}
     keyed = [(stream.key(r), stream.version(r), r) for r in page.records]
     missing = [r for key, _, r in keyed if not key]
     if missing:
@@ -98,6 +162,9 @@ def land_page(
         }
     )
     deletions = _deletions(source, stream, page)
+    if deletions is not None:
+        for deleted_from in set(deletions.column("stream").to_pylist()):
+            ensure_raw_table(con, source, deleted_from)
     removed = 0
     with transaction(con):
         con.register("landing_batch", batch)
@@ -106,19 +173,23 @@ def land_page(
                 start, end = page.window
                 removed += _count(
                     con.execute(
-                        landing_sql("replace_window", raw_table=table),
-                        {"window_start": start, "window_end": end},
+                        landing_sql("replace_window", **tables),
+                        {"window_start": start, "window_end": end, "run_id": run_id},
                     )
                 )
+            oldest = min((v for _, v, _ in keyed), default="")
             stored = _count(
-                con.execute(landing_sql("merge_page", raw_table=table), {"run_id": run_id})
+                con.execute(
+                    landing_sql("merge_page", **tables),
+                    {"run_id": run_id, "oldest_version": oldest},
+                )
             )
             if read_keys:
                 con.execute(f"INSERT INTO {read_keys} SELECT record_key FROM landing_batch")
         finally:
             con.unregister("landing_batch")
         if deletions is not None:
-            removed += _apply_deletions(con, source, deletions)
+            removed += _apply_deletions(con, source, deletions, run_id)
         if page.cursor is not None:
             con.execute(
                 """
@@ -169,14 +240,21 @@ def _deletions(source: str, stream: Stream, page: Page) -> pa.Table | None:
     )
 
 
-def _apply_deletions(con: duckdb.DuckDBPyConnection, source: str, deletions: pa.Table) -> int:
+def _apply_deletions(
+    con: duckdb.DuckDBPyConnection, source: str, deletions: pa.Table, run_id: str | None
+) -> int:
     removed = 0
     con.register("reported_deletions", deletions)
     try:
         for stream in sorted(set(deletions.column("stream").to_pylist())):
-            table = ensure_raw_table(con, source, stream)
+            table = raw_table(source, stream)
             removed += _count(
-                con.execute(landing_sql("apply_deletions", raw_table=table), {"stream": stream})
+                con.execute(
+                    landing_sql(
+                        "apply_deletions", raw_table=table, versions_table=versions_table(table)
+                    ),
+                    {"stream": stream, "run_id": run_id},
+                )
             )
     finally:
         con.unregister("reported_deletions")

@@ -1,9 +1,9 @@
 """A full refresh replaces a stream's raw rows: records the source no longer returns disappear.
 
-The refresh lands pages as every run does (merged by key with their cursor, so a crash leaves
+The refresh lands pages as every run does (appended with their cursor, so a crash leaves
 the last good rows plus whatever it read, and a cursor that matches them) and notes each key it
 reads in a temporary table. Only when the stream has been read to its end are the stored records
-it did not read deleted, in one transaction. A refresh that dies halfway deletes nothing.
+it did not read removed, in one transaction. A refresh that dies halfway deletes nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from warehouse.landing import ensure_raw_table, landing_sql
+from warehouse.landing import ensure_raw_table, landing_sql, versions_table
 from warehouse.transaction import transaction
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,12 @@ class FullRefresh:
         else:
             with transaction(con):
                 removed = con.execute(
-                    landing_sql("sweep_unread", raw_table=table, seen_table=self.read_keys)
+                    landing_sql(
+                        "sweep_unread",
+                        raw_table=table,
+                        versions_table=versions_table(table),
+                        seen_table=self.read_keys,
+                    )
                 ).fetchall()[0][0]
         con.execute(f"DROP TABLE IF EXISTS {self.read_keys}")
         return removed

@@ -34,7 +34,8 @@ def raw_versions(database: Path) -> dict[str, dict[str, str]]:
     with duckdb.connect(str(database), read_only=True) as con:
         for table in TABLE_FIELDS:
             exists = con.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = ?",
+                "SELECT count(*) FROM information_schema.tables "
+                "WHERE table_schema = 'raw' AND table_name = ?",
                 [f"servicenow_{table}"],
             ).fetchone()[0]
             rows = (

@@ -1,10 +1,15 @@
--- Remove the records a deletion log reports from one stream's raw table. A record stored with a
--- version later than its deletion was restored or recreated since, and stays.
-DELETE FROM {raw_table}
-WHERE EXISTS (
-    SELECT 1
-    FROM reported_deletions AS deletion
-    WHERE deletion.stream = $stream
-      AND deletion.record_key = {raw_table}.record_key
-      AND deletion.deleted_at >= {raw_table}.record_version
+-- Remove the records a deletion log reports from one stream: a removal at the deletion's time.
+-- A record stored with a version later than its deletion was restored or recreated since, and
+-- stays. Returns the records removed.
+WITH reported AS (
+    SELECT record_key, max(deleted_at) AS deleted_at
+    FROM reported_deletions
+    WHERE stream = $stream
+    GROUP BY record_key
 )
+INSERT INTO {versions_table}
+SELECT stored.record_key, reported.deleted_at, NULL, now(), $run_id,
+       nextval('meta.landing_sequence'), true
+FROM {raw_table} AS stored
+JOIN reported USING (record_key)
+WHERE reported.deleted_at >= stored.record_version

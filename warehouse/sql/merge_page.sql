@@ -1,11 +1,30 @@
--- Merge one page into a raw table by primary key: a record's latest version wins, whatever order
--- the pages arrive in, and re-reading a page rewrites nothing. Returns the rows written.
-INSERT INTO {raw_table}
-SELECT record_key, record_version, record::JSON, now(), $run_id
-FROM landing_batch
-QUALIFY row_number() OVER (PARTITION BY record_key ORDER BY record_version DESC) = 1
-ON CONFLICT (record_key) DO UPDATE
-    SET record_version = excluded.record_version, record = excluded.record,
-        loaded_at = excluded.loaded_at, run_id = excluded.run_id
-    WHERE excluded.record_version > record_version
-       OR (excluded.record_version = record_version AND excluded.record <> record)
+-- Append one page to a stream's versions: each key's newest record in the page, unless the
+-- stored current version is newer, or the same version with the same content (so re-reading a
+-- page appends nothing). Returns the rows appended.
+--
+-- Only stored versions at least as new as the page's oldest ($oldest_version) can outrank a
+-- page record; the filter lets DuckDB skip older row groups by their min/max, so a page costs
+-- about the same in an empty table and in a million-record one.
+INSERT INTO {versions_table}
+WITH page AS (
+    SELECT record_key, record_version, record::JSON AS record
+    FROM landing_batch
+    QUALIFY row_number() OVER (PARTITION BY record_key ORDER BY record_version DESC) = 1
+),
+stored_current AS (
+    SELECT record_key, record_version, record, removed
+    FROM {versions_table}
+    WHERE record_version >= $oldest_version
+      AND record_key IN (SELECT record_key FROM page)
+    QUALIFY row_number() OVER (
+        PARTITION BY record_key ORDER BY record_version DESC, landing_seq DESC
+    ) = 1
+)
+SELECT page.record_key, page.record_version, page.record, now(), $run_id,
+       nextval('meta.landing_sequence'), false
+FROM page
+LEFT JOIN stored_current AS stored USING (record_key)
+WHERE stored.record_key IS NULL
+   OR page.record_version > stored.record_version
+   OR (page.record_version = stored.record_version
+       AND (stored.removed OR page.record <> stored.record))

@@ -125,9 +125,11 @@ def test_retry_exhaustion_names_table_and_offset(warehouse, tables):
     with serve(tables, USER) as server:
         source = source_for(server.url, page_size=500, policy=RetryPolicy(3, 0.01, 0.05))
         stream = next(s for s in source.streams() if s.name == "incident")
+        # Every request after the first page fails. Set before reading: the connector asks for
+        # the next page while the current one is being stored.
+        server.faults = Faults(error_every=1, error_status=503, start_after=1)
         pages = source.read(stream, None)
         first: Page = next(pages)
-        server.faults = Faults(error_every=1, error_status=503)
         with pytest.raises(SourceError) as caught:
             next(pages)
     message = str(caught.value)

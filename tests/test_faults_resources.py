@@ -71,7 +71,7 @@ def test_a_burst_of_records_is_read_once_each_in_bounded_memory_and_time(tmp_pat
     assert figures["records"] == rows == keys == count
     assert seconds_seen == math.ceil(count / per_second)
     # About 1.5 KB a record on the wire: holding them all would pass this bound many times over
-    # at full scale; a page of 10,000 records, decoded and landed, plus DuckDB's cache does not.
+    # at full scale; the pages in flight (10,000 records each), plus DuckDB's cache, do not.
     assert figures["peak_rss_mb"] < scale.loader_rss_limit_mb
     # The loader's own work, not the emulator's (which rescans the second for every page): a
     # loader that re-read records or slowed with the table would pass this bound quickly.

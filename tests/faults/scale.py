@@ -17,15 +17,17 @@ class FaultScale:
     # all in one second (the hardest case for paging), at full scale a million in one day.
     burst_records: int
     burst_seconds: int
-    # Peak resident memory the loading process may reach while reading them.
+    # Peak resident memory the loading process may reach while reading them: DuckDB's 512MB
+    # cache plus the pages in flight (read-ahead holds up to three pages of 10,000: one landing,
+    # one waiting, one being read), whatever the number of records.
     loader_rss_limit_mb: int
     # Records per page of the killed loads: smaller pages, more places to be killed.
     kill_page_size: int
 
 
 SCALES = {
-    "small": FaultScale("small", 20_000, 1, 1_000, 50),
-    "full": FaultScale("full", 1_000_000, 86_400, 1_000, 200),
+    "small": FaultScale("small", 20_000, 1, 1_500, 50),
+    "full": FaultScale("full", 1_000_000, 86_400, 1_500, 200),
 }
 
 

@@ -29,6 +29,7 @@ from connectors.emulators.servicenow_tables import (
     MemoryTable,
     Record,
     TableSchema,
+    updated_bound,
 )
 
 CREDENTIALS = Credentials("bench", "bench-only-password")
@@ -187,10 +188,7 @@ class EnterpriseIncidents:
     def scan(self, updated_from: str | None = None) -> Iterator[Record]:
         first = 0
         if updated_from:
-            try:
-                bound = datetime.strptime(updated_from[:19], TIME_FORMAT).replace(tzinfo=UTC)
-            except ValueError:
-                bound = HISTORY_START
+            bound = updated_bound(updated_from, HISTORY_START)
             # One record early: the index -> time mapping rounds down.
             first = max(0, int((bound - HISTORY_START).total_seconds() / self._step) - 1)
         for index in range(first, self.count):

@@ -241,6 +241,15 @@ class Store(Protocol):
     def __len__(self) -> int: ...
 
 
+def updated_bound(updated_from: str, fallback: datetime) -> datetime:
+    """The UTC time a scan from `updated_from` starts at; an unreadable value scans from
+    `fallback`, as an instance ignores a query part it cannot parse."""
+    try:
+        return datetime.strptime(updated_from[:19], TIME_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return fallback
+
+
 def order_key(record: Mapping[str, str]) -> tuple[str, str]:
     return record.get("sys_updated_on", ""), record["sys_id"]
 
@@ -316,10 +325,7 @@ class GeneratedTable:
     def scan(self, updated_from: str | None = None) -> Iterator[Record]:
         first = 0
         if updated_from:
-            try:
-                bound = datetime.strptime(updated_from[:19], TIME_FORMAT).replace(tzinfo=UTC)
-            except ValueError:
-                bound = self.start
+            bound = updated_bound(updated_from, self.start)
             first = max(0, int((bound - self.start).total_seconds()) * self.per_second)
         for index in range(first, self.count):
             yield self.make(index)

@@ -143,35 +143,73 @@ SELECT
 FROM core.measures
 ;
 
--- Cost rows summed per local day of their charge start, cost dimensions, kind (charge, or credit /
--- refund) and allocation, with the amount of the configured FOCUS cost column and the number of
--- line items: what cloud spend, cost allocation coverage and IT spend group further. Line items are
--- first summed per charge start instant, so the time-zone conversion runs once per group rather
--- than once per line item (tens of millions of them).
-CREATE OR REPLACE TEMP VIEW costs_by_local_day AS
-WITH costs_with_amount AS (
-    SELECT
-        *,
-        CAST(CASE getvariable('cost_column') WHEN 'BilledCost' THEN BilledCost ELSE EffectiveCost END
-            AS DOUBLE) AS amount
-    FROM core.costs
-    WHERE ChargePeriodStart IS NOT NULL
-),
-costs_by_charge_start AS (
+-- Cost line items summed once per run by charge start instant and by everything the cost KPIs
+-- may ask of a line: its cost dimensions, whether it is a credit by category or by the sign of
+-- either cost column, whether an allocation column names an owner and, if none does, its tag
+-- keys (lower case). Tens of millions of line items become a table a few times smaller, which
+-- each cost KPI then reads with its own cost column, owner tag keys and time zone.
+CREATE OR REPLACE TEMP TABLE cost_lines_by_charge_start AS
+WITH cost_lines AS (
     SELECT
         ChargePeriodStart,
         ProviderName,
         ServiceCategory,
         service,
         source,
-        kpi.cost_kind(ChargeCategory, amount) AS cost_kind,
-        kpi.cost_is_allocated(
-            cost_centre, service, application, Tags, getvariable('owner_tag_keys')
-        ) AS is_allocated,
-        sum(amount) AS amount,
-        count(*) AS line_items
+        ChargeCategory ILIKE 'credit' AS is_credit_category,
+        BilledCost < 0 AS billed_is_negative,
+        EffectiveCost < 0 AS effective_is_negative,
+        kpi.cost_names_owner(cost_centre, service, application) AS has_allocation_column,
+        CAST(BilledCost AS DOUBLE) AS billed,
+        CAST(EffectiveCost AS DOUBLE) AS effective,
+        Tags
+    FROM core.costs
+    WHERE ChargePeriodStart IS NOT NULL
+)
+SELECT
+    * EXCLUDE (billed, effective, Tags),
+    -- A CASE, so the tags' JSON is parsed only for lines no allocation column names.
+    CASE
+        WHEN NOT has_allocation_column
+            THEN list_sort(list_distinct(kpi.cost_tag_keys(Tags)))
+    END AS tag_keys,
+    sum(billed) AS billed,
+    sum(effective) AS effective,
+    count(*) AS line_items
+FROM cost_lines
+GROUP BY ALL
+;
+
+-- Cost line items per local day of their charge start, cost dimensions, kind (charge, or credit /
+-- refund) and allocation, with the amount of the configured FOCUS cost column and the number of
+-- line items: what cloud spend, cost allocation coverage and IT spend group further. The
+-- time-zone conversion runs once per charge start group rather than once per line item.
+CREATE OR REPLACE TEMP VIEW costs_by_local_day AS
+WITH costs_with_amount AS (
+    SELECT
+        *,
+        getvariable('cost_column') = 'BilledCost' AS uses_billed_cost
+    FROM cost_lines_by_charge_start
+),
+costs_by_kind AS (
+    SELECT
+        ChargePeriodStart,
+        ProviderName,
+        ServiceCategory,
+        service,
+        source,
+        -- kpi.cost_kind and kpi.cost_is_allocated, on the line items' pre-computed inputs.
+        CASE
+            WHEN is_credit_category
+                OR CASE WHEN uses_billed_cost THEN billed_is_negative ELSE effective_is_negative END
+                THEN 'credit'
+            ELSE 'charge'
+        END AS cost_kind,
+        has_allocation_column
+            OR coalesce(list_has_any(tag_keys, getvariable('owner_tag_keys')), false) AS is_allocated,
+        CASE WHEN uses_billed_cost THEN billed ELSE effective END AS amount,
+        line_items
     FROM costs_with_amount
-    GROUP BY ALL
 )
 SELECT
     CAST(ChargePeriodStart AT TIME ZONE getvariable('timezone') AS DATE) AS charge_day,
@@ -183,5 +221,5 @@ SELECT
     is_allocated,
     sum(amount) AS amount,
     sum(line_items) AS line_items
-FROM costs_by_charge_start
+FROM costs_by_kind
 GROUP BY ALL

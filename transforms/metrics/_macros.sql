@@ -62,17 +62,22 @@ CREATE OR REPLACE MACRO kpi.span_weight(grain, day, span_last, by_span, week_off
         ELSE 1.0
     END;
 
+-- Whether one of a cost row's allocation columns names an owner.
+CREATE OR REPLACE MACRO kpi.cost_names_owner(cost_centre, service, application) AS
+    nullif(trim(cost_centre), '') IS NOT NULL
+        OR nullif(trim(service), '') IS NOT NULL
+        OR nullif(trim(application), '') IS NOT NULL;
+
+-- A cost row's tag keys in lower case, to compare with the configured owner tag keys.
+CREATE OR REPLACE MACRO kpi.cost_tag_keys(tags) AS
+    list_transform(json_keys(tags), lambda tag_key: lower(tag_key));
+
 -- Whether a cost row has an owner: an allocation column, or one of the owner tag keys (lower case).
 -- (A CASE, so the tags' JSON is parsed only for rows no allocation column names.)
 CREATE OR REPLACE MACRO kpi.cost_is_allocated(cost_centre, service, application, tags, owner_tag_keys) AS
     CASE
-        WHEN nullif(trim(cost_centre), '') IS NOT NULL
-            OR nullif(trim(service), '') IS NOT NULL
-            OR nullif(trim(application), '') IS NOT NULL
-            THEN true
-        ELSE coalesce(list_has_any(
-            list_transform(json_keys(tags), lambda tag_key: lower(tag_key)), owner_tag_keys
-        ), false)
+        WHEN kpi.cost_names_owner(cost_centre, service, application) THEN true
+        ELSE coalesce(list_has_any(kpi.cost_tag_keys(tags), owner_tag_keys), false)
     END;
 
 -- Credits and refunds (negative amounts) apart from charges: spend nets them, coverage leaves them out.

@@ -15,7 +15,8 @@ WITH grains AS (
 batch_specs AS (
     SELECT * FROM metric_specs WHERE facts_id = getvariable('batch_facts_id')
 ),
-batch_facts AS (
+-- Read where used (not copied): each consumer below takes only the columns it needs.
+batch_facts AS NOT MATERIALIZED (
     SELECT * FROM kpi.metric_facts WHERE facts_id = getvariable('batch_facts_id')
 ),
 dimensions_needed AS (

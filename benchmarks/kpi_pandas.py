@@ -48,8 +48,8 @@ CHANGE_DIMENSIONS = ("service", "assignment_group", "source")
 SPEND_DIMENSIONS = ("provider", "service", "service_category", "source")
 ALLOCATION_DIMENSIONS = ("provider", "service_category", "source")
 
-# What the analyst pulls out of the warehouse: whole ticket tables, the cost columns the two cost
-# KPIs read (10M rows of every FOCUS column would not fit a laptop's memory).
+# What the analyst pulls out of the warehouse: whole ticket tables, and of core.costs (every FOCUS
+# column, 10M rows at full scale) only the columns the two cost KPIs read.
 QUERIES = {
     "incidents": "SELECT * FROM core.incidents",
     "requests": "SELECT * FROM core.requests",
@@ -115,7 +115,7 @@ def _aggregate(
     return pd.concat(results, ignore_index=True)
 
 
-def _size(grouped) -> pd.Series:
+def _size(grouped: DataFrameGroupBy) -> pd.Series:
     return grouped.size()
 
 

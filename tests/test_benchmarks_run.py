@@ -103,6 +103,34 @@ def test_a_line_without_a_contract_key_fails_the_step_naming_the_key():
         bench.kpi_figures(kpi_line, wall_seconds=3.0)
 
 
+def test_kpi_figures_keep_the_pandas_time_split_and_print_it_with_the_ratio():
+    line = {
+        "kpi": {
+            "seconds": 20.0,
+            "peak_rss_mb": 1000,
+            "duckdb_reference_seconds": 10.0,
+            # pandas_seconds = load + compute: 15 + 45 = 60 s, 3x our 20 s
+            "pandas_seconds": 60.0,
+            "pandas_load_seconds": 15.0,
+            "pandas_compute_seconds": 45.0,
+            "pandas_metrics": 16,
+        },
+        "scorecard": {"seconds": 1.0, "peak_rss_mb": 300},
+    }
+    figures = bench.kpi_figures(line, wall_seconds=90.0)
+    assert figures["kpi"]["pandas_load_seconds"] == 15.0
+    assert figures["kpi"]["pandas_compute_seconds"] == 45.0
+    assert figures["kpi"]["pandas_metrics"] == 16
+    printed = bench.report_lines("kpi", figures)[0]
+    assert "pandas 3.00x slower (60.0 s = load 15.0 s + compute 45.0 s, 16 KPIs)" in printed
+    # A run with --skip-pandas: the split is there, null, beside the contract's null figure.
+    for key in ("pandas_seconds", "pandas_load_seconds", "pandas_compute_seconds"):
+        line["kpi"][key] = None
+    del line["kpi"]["pandas_metrics"]
+    skipped = bench.kpi_figures(line, wall_seconds=30.0)["kpi"]
+    assert skipped["pandas_metrics"] is None and skipped["pandas_load_seconds"] is None
+
+
 def _figures(**changes: float) -> dict:
     """Figures exactly at the issue's targets, which all pass; `changes` moves one across."""
     results = {
@@ -321,6 +349,12 @@ def test_tiny_run_measures_kpi_and_scorecard_against_their_anchors(tiny_run):
     _positive_numbers(results["kpi"], bench.REQUIRED["kpi"])
     _positive_numbers(results["scorecard"], bench.REQUIRED["scorecard"])
     assert "x the DuckDB reference" in stdout
+    # pandas computes the reference's KPIs, each value equal to ours, timed load + compute.
+    kpi = results["kpi"]
+    assert kpi["pandas_metrics"] == kpi["reference_metrics"] == 16
+    assert kpi["pandas_equal"] == kpi["pandas_compared"] > 0
+    loaded_and_computed = kpi["pandas_load_seconds"] + kpi["pandas_compute_seconds"]
+    assert kpi["pandas_seconds"] == pytest.approx(loaded_and_computed, abs=0.02)
 
 
 def test_the_demo_job_runs_on_the_demo_in_the_scratch_folder_whatever_the_shell_sets(

@@ -1,0 +1,415 @@
+"""The pandas anchor of benchmarks/kpi_compute.py: the reference's KPIs as an analyst would write them.
+
+The naive way: pull the core tables out of the warehouse into DataFrames, filter them by each
+metric's rules (docs/metrics.md; the same population as benchmarks/kpi_reference.sql: state
+filters, the as_of cut-off, the local day in the calendar's time zone, weeks from Monday), then
+group by period and dimension value with pandas' vectorised groupby, once per grain and
+dimension. No stored facts, evidence, period grid or minimum n, as in the DuckDB reference.
+
+`compare` then checks every value (and its sample size n, where the SQL counts the same records)
+against kpi.metric_values, so a faster pandas cannot come from computing something else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+
+import pandas as pd
+from pandas.api.typing import DataFrameGroupBy
+
+GRAINS = ("week", "month", "quarter")
+UNKNOWN = "(unknown)"
+# The catalogue's defaults (transforms/metrics/catalogue.yaml), as the benchmark's settings use them.
+CANCELLED_STATES = ("canceled", "cancelled")
+REQUEST_CANCELLED_STATES = ("canceled", "cancelled", "closed_incomplete", "closed_cancelled")
+RESOLVED_STATES = ("resolved", "closed")
+SECURITY_CATEGORIES = ("security", "security incident")
+SLA_STOPPED_STAGES = ("completed", "achieved", "breached")
+SELF_SERVICE_CHANNELS = (
+    "portal",
+    "self-service",
+    "self_service",
+    "chat",
+    "virtual agent",
+    "virtual_agent",
+    "web",
+    "slack",
+    "catalog",
+)
+OWNER_TAG_KEYS = ("cost_centre", "cost-center", "costcenter", "service", "application", "owner")
+
+INCIDENT_DIMENSIONS = ("service", "assignment_group", "priority", "source")
+SLA_DIMENSIONS = ("service", "priority", "source")
+TICKET_DIMENSIONS = ("service", "source")
+REQUEST_DIMENSIONS = ("service", "assignment_group", "source")
+CHANGE_DIMENSIONS = ("service", "assignment_group", "source")
+SPEND_DIMENSIONS = ("provider", "service", "service_category", "source")
+ALLOCATION_DIMENSIONS = ("provider", "service_category", "source")
+
+# What the analyst pulls out of the warehouse: whole ticket tables, and of core.costs (every FOCUS
+# column, 10M rows at full scale) only the columns the two cost KPIs read.
+QUERIES = {
+    "incidents": "SELECT * FROM core.incidents",
+    "requests": "SELECT * FROM core.requests",
+    "changes": "SELECT * FROM core.changes",
+    "sla_records": "SELECT * FROM core.sla_records",
+    "costs": (
+        "SELECT ChargePeriodStart, ChargeCategory, CAST(EffectiveCost AS DOUBLE) AS cost, "
+        "ProviderName, ServiceCategory, service, cost_centre, application, Tags, source "
+        "FROM core.costs"
+    ),
+}
+
+KEY = ["metric_id", "grain", "period_start", "dimension", "dimension_value"]
+Statistic = Callable[[DataFrameGroupBy], pd.Series]
+
+
+def load_tables(con) -> dict[str, pd.DataFrame]:
+    """The core tables as DataFrames: the part of the pandas time spent leaving the warehouse."""
+    return {name: con.execute(query).df() for name, query in QUERIES.items()}
+
+
+def _local_days(instants: pd.Series, timezone: str) -> pd.Series:
+    """Midnight of each instant's day in the calendar's time zone (naive local timestamps)."""
+    return instants.dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
+
+
+def _period_starts(days: pd.Series, grain: str) -> pd.Series:
+    if grain == "week":
+        return days - pd.to_timedelta(days.dt.day_of_week, unit="D")
+    return days.dt.to_period("M" if grain == "month" else "Q").dt.start_time
+
+
+def _period_ends(starts: pd.Series, grain: str) -> pd.Series:
+    if grain == "week":
+        return starts + pd.Timedelta(days=7)
+    return (starts.dt.to_period("M" if grain == "month" else "Q") + 1).dt.start_time
+
+
+def _filled(column: pd.Series) -> pd.Series:
+    return column.fillna(UNKNOWN)
+
+
+def _aggregate(
+    frame: pd.DataFrame,
+    dimensions: tuple[str, ...],
+    statistics: dict[str, Statistic],
+    n: Statistic,
+) -> pd.DataFrame:
+    """Each statistic and the sample size n by period and dimension value, at every grain."""
+    results = []
+    for grain in GRAINS:
+        by_period = frame.assign(period_start=_period_starts(frame["local_day"], grain))
+        for dimension in ("all", *dimensions):
+            keys = ["period_start"] if dimension == "all" else ["period_start", dimension]
+            grouped = by_period.groupby(keys, observed=True)
+            counts = n(grouped)
+            for metric_id, statistic in statistics.items():
+                values = pd.DataFrame({"value": statistic(grouped), "n": counts}).reset_index()
+                values = values.rename(columns={dimension: "dimension_value"})
+                if dimension == "all":
+                    values["dimension_value"] = "all"
+                results.append(values.assign(metric_id=metric_id, grain=grain, dimension=dimension))
+    return pd.concat(results, ignore_index=True)
+
+
+def _size(grouped: DataFrameGroupBy) -> pd.Series:
+    return grouped.size()
+
+
+def _median(column: str) -> Statistic:
+    return lambda grouped: grouped[column].median()
+
+
+def _p90(column: str) -> Statistic:
+    return lambda grouped: grouped[column].quantile(0.9)
+
+
+def _mean(column: str) -> Statistic:
+    return lambda grouped: grouped[column].mean()
+
+
+def _incident_kpis(incidents: pd.DataFrame, as_of: pd.Timestamp, timezone: str) -> list:
+    """Resolution times, restore and security resolution times, reopen rate, first contact."""
+    incidents = incidents.assign(
+        priority_level=incidents["priority"],
+        priority=_filled(incidents["priority"].astype("Int64").astype("string")),
+        service=_filled(incidents["service"]),
+        assignment_group=_filled(incidents["assignment_group"]),
+    )
+    # Resolved: state resolved or closed (an open incident with a resolved_at is not), by as_of.
+    resolved = incidents[
+        incidents["state"].str.lower().isin(RESOLVED_STATES)
+        & incidents["resolved_at"].notna()
+        & (incidents["resolved_at"] <= as_of)
+    ].copy()
+    resolved["local_day"] = _local_days(resolved["resolved_at"], timezone)
+    resolved["hours"] = (resolved["resolved_at"] - resolved["opened_at"]).dt.total_seconds() / 3600
+    resolved["reopened"] = (resolved["reopen_count"] > 0) * 100.0
+    # Not reassigned, over the incidents whose reassignments are known (NaN is left out of the mean).
+    resolved["first_contact"] = (resolved["reassignment_count"] == 0) * 100.0
+    resolved.loc[resolved["reassignment_count"].isna(), "first_contact"] = float("nan")
+    # A duration needs an opening before the resolution (NaN hours fail the comparison too).
+    timed = resolved[resolved["hours"] >= 0]
+    restored = timed[timed["priority_level"].isin([1, 2]) | timed["caused_by_change_id"].notna()]
+    security = timed[
+        timed["is_security"].fillna(False).astype(bool)
+        | timed["category"].str.lower().isin(SECURITY_CATEGORIES)
+    ]
+    return [
+        _aggregate(
+            timed,
+            INCIDENT_DIMENSIONS,
+            {
+                "incident_resolution_time": _median("hours"),
+                "incident_resolution_time_p90": _p90("hours"),
+            },
+            _size,
+        ),
+        _aggregate(
+            restored, INCIDENT_DIMENSIONS, {"mean_time_to_restore": _median("hours")}, _size
+        ),
+        _aggregate(
+            security,
+            INCIDENT_DIMENSIONS,
+            {"security_incident_resolution_time": _median("hours")},
+            _size,
+        ),
+        _aggregate(resolved, INCIDENT_DIMENSIONS, {"reopen_rate": _mean("reopened")}, _size),
+        _aggregate(
+            resolved,
+            INCIDENT_DIMENSIONS,
+            {"first_contact_resolution": _mean("first_contact")},
+            lambda grouped: grouped["reassignment_count"].count(),
+        ),
+    ]
+
+
+def _sla_attainment(
+    sla_records: pd.DataFrame, incidents: pd.DataFrame, as_of: pd.Timestamp, timezone: str
+) -> pd.DataFrame:
+    """Stopped SLA clocks met; incidents of sources without clocks by their made_sla."""
+    stage = sla_records["stage"].str.lower()
+    clocks = sla_records[sla_records["end_time"].notna() & stage.isin(SLA_STOPPED_STAGES)]
+    clocks = pd.DataFrame(
+        {
+            "completed_at": clocks["end_time"],
+            "service": clocks["service"],
+            "priority": clocks["priority"].astype("Int64").astype("string"),
+            "source": clocks["source"],
+            "met": ~clocks["breached"].fillna(stage[clocks.index] == "breached").astype(bool),
+        }
+    )
+    without_clocks = incidents[
+        ~incidents["source"].isin(sla_records["source"].unique())
+        & incidents["state"].str.lower().isin(RESOLVED_STATES)
+        & incidents["made_sla"].notna()
+    ]
+    judged = pd.DataFrame(
+        {
+            "completed_at": without_clocks["resolved_at"].fillna(without_clocks["closed_at"]),
+            "service": without_clocks["service"],
+            "priority": without_clocks["priority"].astype("Int64").astype("string"),
+            "source": without_clocks["source"],
+            "met": without_clocks["made_sla"].astype(bool),
+        }
+    )
+    outcomes = pd.concat([clocks, judged], ignore_index=True)
+    outcomes = outcomes[outcomes["completed_at"] <= as_of].copy()
+    outcomes["service"] = _filled(outcomes["service"])
+    outcomes["priority"] = _filled(outcomes["priority"])
+    outcomes["local_day"] = _local_days(outcomes["completed_at"], timezone)
+    outcomes["met"] = outcomes["met"] * 100.0
+    return _aggregate(outcomes, SLA_DIMENSIONS, {"sla_attainment": _mean("met")}, _size)
+
+
+def _self_service_adoption(
+    incidents: pd.DataFrame, requests: pd.DataFrame, as_of: pd.Timestamp, timezone: str
+) -> pd.DataFrame:
+    """Tickets opened through a self-service channel, of the tickets whose channel is known."""
+    columns = ["opened_at", "channel", "service", "source"]
+    tickets = pd.concat([incidents[columns], requests[columns]], ignore_index=True)
+    tickets = tickets[tickets["channel"].notna() & (tickets["opened_at"] <= as_of)].copy()
+    tickets["service"] = _filled(tickets["service"])
+    tickets["local_day"] = _local_days(tickets["opened_at"], timezone)
+    tickets["self_service"] = tickets["channel"].str.lower().isin(SELF_SERVICE_CHANNELS) * 100.0
+    return _aggregate(
+        tickets, TICKET_DIMENSIONS, {"self_service_adoption": _mean("self_service")}, _size
+    )
+
+
+def _request_fulfillment_time(
+    requests: pd.DataFrame, as_of: pd.Timestamp, timezone: str
+) -> pd.DataFrame:
+    requests = requests.assign(
+        hours=(requests["fulfilled_at"] - requests["opened_at"]).dt.total_seconds() / 3600
+    )
+    fulfilled = requests[
+        ~requests["state"].str.lower().isin(REQUEST_CANCELLED_STATES)
+        & (requests["hours"] >= 0)
+        & (requests["fulfilled_at"] <= as_of)
+    ].copy()
+    fulfilled["service"] = _filled(fulfilled["service"])
+    fulfilled["assignment_group"] = _filled(fulfilled["assignment_group"])
+    fulfilled["local_day"] = _local_days(fulfilled["fulfilled_at"], timezone)
+    return _aggregate(
+        fulfilled,
+        REQUEST_DIMENSIONS,
+        {
+            "request_fulfillment_time": _median("hours"),
+            "request_fulfillment_time_p90": _p90("hours"),
+        },
+        _size,
+    )
+
+
+def _change_kpis(
+    changes: pd.DataFrame,
+    incidents: pd.DataFrame,
+    as_of: pd.Timestamp,
+    as_of_local: pd.Timestamp,
+    timezone: str,
+) -> list:
+    """Change failure rate, deployment frequency and lead time over one population: deployments."""
+    changes = changes.assign(completed_at=changes["actual_end"].fillna(changes["closed_at"]))
+    # Production changes (true or unknown), not cancelled, completed by as_of.
+    deployments = changes[
+        changes["is_production"].fillna(True).astype(bool)
+        & ~changes["state"].str.lower().isin(CANCELLED_STATES)
+        & (changes["completed_at"] <= as_of)
+    ].copy()
+    deployments["service"] = _filled(deployments["service"])
+    deployments["assignment_group"] = _filled(deployments["assignment_group"])
+    deployments["local_day"] = _local_days(deployments["completed_at"], timezone)
+    # A cancelled incident marks no change failed.
+    live = ~incidents["state"].str.lower().isin(CANCELLED_STATES)
+    caused = incidents.loc[live, "caused_by_change_id"].dropna().unique()
+    deployments["failed"] = (
+        (deployments["outcome"].str.lower() == "unsuccessful")
+        | deployments["backed_out"].fillna(False).astype(bool)
+        | deployments["change_id"].isin(caused)
+    ) * 100.0
+    deployments["lead_hours"] = (
+        deployments["actual_end"] - deployments["opened_at"]
+    ).dt.total_seconds() / 3600
+    implemented = deployments[deployments["lead_hours"] >= 0]
+
+    frequency = _aggregate(deployments, CHANGE_DIMENSIONS, {"deployment_frequency": _size}, _size)
+    # Per week of the period that had elapsed by as_of (the running period counts only that far).
+    ends = pd.concat(
+        _period_ends(frequency.loc[frequency["grain"] == grain, "period_start"], grain)
+        for grain in GRAINS
+    )
+    weeks = (ends.clip(upper=as_of_local) - frequency["period_start"]).dt.total_seconds() / (
+        7 * 86400
+    )
+    frequency["value"] = frequency["n"] / weeks
+    return [
+        _aggregate(deployments, CHANGE_DIMENSIONS, {"change_failure_rate": _mean("failed")}, _size),
+        frequency,
+        _aggregate(
+            implemented,
+            CHANGE_DIMENSIONS,
+            {"change_lead_time": _median("lead_hours"), "change_lead_time_p90": _p90("lead_hours")},
+            _size,
+        ),
+    ]
+
+
+def _cost_kpis(costs: pd.DataFrame, as_of: pd.Timestamp, timezone: str) -> list:
+    """Cloud spend (credits netted in) and allocation coverage (of charges, credits left out)."""
+    costs = costs[costs["ChargePeriodStart"] <= as_of].copy()
+    # Allocated: a cost centre, service or application, or an owner key among the tags. The tag
+    # strings repeat, so each distinct one is parsed once.
+    owner_tagged = {
+        tags: isinstance(parsed := json.loads(tags), dict)
+        and any(key.lower() in OWNER_TAG_KEYS for key in parsed)
+        for tags in costs["Tags"].dropna().unique()
+    }
+    costs["allocated"] = (
+        costs["cost_centre"].fillna("").str.strip().ne("")
+        | costs["service"].fillna("").str.strip().ne("")
+        | costs["application"].fillna("").str.strip().ne("")
+        | costs["Tags"].map(owner_tagged).fillna(False).astype(bool)
+    )
+    costs["credit"] = costs["ChargeCategory"].str.lower().eq("credit") | (costs["cost"] < 0)
+    costs["provider"] = _filled(costs["ProviderName"])
+    costs["service_category"] = _filled(costs["ServiceCategory"])
+    costs["service"] = _filled(costs["service"])
+    costs["local_day"] = _local_days(costs["ChargePeriodStart"], timezone)
+    charges = costs[~costs["credit"]].copy()
+    charges["allocated_cost"] = charges["cost"].where(charges["allocated"], 0.0)
+    return [
+        _aggregate(costs, SPEND_DIMENSIONS, {"cloud_spend": lambda g: g["cost"].sum()}, _size),
+        _aggregate(
+            charges,
+            ALLOCATION_DIMENSIONS,
+            {
+                "cost_allocation_coverage": lambda g: (
+                    g["allocated_cost"].sum() / g["cost"].sum() * 100
+                )
+            },
+            _size,
+        ),
+    ]
+
+
+def compute(tables: dict[str, pd.DataFrame], as_of: datetime, timezone: str) -> pd.DataFrame:
+    """Every KPI of the reference as one long frame: KEY columns, value, n."""
+    as_of = pd.Timestamp(as_of)
+    as_of_local = as_of.tz_convert(timezone).tz_localize(None)
+    # An instant at or before as_of is never on a later local day, so this one cut-off suffices.
+    incidents, requests = tables["incidents"], tables["requests"]
+    frames = [
+        *_incident_kpis(incidents, as_of, timezone),
+        _sla_attainment(tables["sla_records"], incidents, as_of, timezone),
+        _self_service_adoption(incidents, requests, as_of, timezone),
+        _request_fulfillment_time(requests, as_of, timezone),
+        *_change_kpis(tables["changes"], incidents, as_of, as_of_local, timezone),
+        *_cost_kpis(tables["costs"], as_of, timezone),
+    ]
+    return pd.concat(frames, ignore_index=True)[[*KEY, "value", "n"]]
+
+
+def sql_values(con, metric_ids: list[str]) -> pd.DataFrame:
+    """kpi.metric_values of these metrics, NULL values (below the minimum n) included."""
+    placeholders = ", ".join("?" for _ in metric_ids)
+    return con.execute(
+        f"SELECT {', '.join(KEY)}, value, n FROM kpi.metric_values "
+        f"WHERE metric_id IN ({placeholders})",
+        metric_ids,
+    ).df()
+
+
+def _near(a: pd.Series, b: pd.Series) -> pd.Series:
+    return (a - b).abs() <= 1e-6 * b.abs().clip(lower=1)
+
+
+def compare(ours: pd.DataFrame, sql: pd.DataFrame) -> dict[str, dict]:
+    """Per metric: values (and n) compared with kpi.metric_values, and the keys one side lacks.
+
+    A SQL value is NULL below its minimum n; those keys are counted, not compared. SQL's
+    dimension 'all' has a row for every period, also those without records, which pandas never
+    sees: those are `sql_only`.
+    """
+    ours = ours.assign(period_start=pd.to_datetime(ours["period_start"]).astype("datetime64[ns]"))
+    sql = sql.assign(period_start=pd.to_datetime(sql["period_start"]).astype("datetime64[ns]"))
+    joined = ours.merge(sql, on=KEY, how="outer", suffixes=("", "_sql"), indicator=True)
+    checks = {}
+    for metric_id, rows in joined.groupby("metric_id"):
+        both = rows[(rows["_merge"] == "both") & rows["value_sql"].notna()]
+        value_diff = (both["value"] - both["value_sql"]).abs()
+        n_diff = (both["n"] - both["n_sql"]).abs()
+        checks[metric_id] = {
+            "compared": len(both),
+            "equal": int(_near(both["value"], both["value_sql"]).sum()),
+            "max_abs_diff": float(value_diff.max()) if len(both) else None,
+            "n_equal": int((n_diff == 0).sum()),
+            "n_max_abs_diff": float(n_diff.max()) if len(both) else None,
+            "sql_null": int(((rows["_merge"] == "both") & rows["value_sql"].isna()).sum()),
+            "pandas_only": int((rows["_merge"] == "left_only").sum()),
+            "sql_only": int(((rows["_merge"] == "right_only") & rows["value_sql"].notna()).sum()),
+        }
+    return checks

@@ -151,11 +151,7 @@ FROM core.measures
 CREATE OR REPLACE TEMP TABLE cost_lines_by_charge_start AS
 WITH cost_lines AS (
     SELECT
-        ChargePeriodStart,
-        ProviderName,
-        ServiceCategory,
-        service,
-        source,
+        ChargePeriodStart, ProviderName, ServiceCategory, service, source,
         ChargeCategory ILIKE 'credit' AS is_credit_category,
         BilledCost < 0 AS billed_is_negative,
         EffectiveCost < 0 AS effective_is_negative,
@@ -193,11 +189,7 @@ WITH costs_with_amount AS (
 ),
 costs_by_kind AS (
     SELECT
-        ChargePeriodStart,
-        ProviderName,
-        ServiceCategory,
-        service,
-        source,
+        ChargePeriodStart, ProviderName, ServiceCategory, service, source,
         -- kpi.cost_kind and kpi.cost_is_allocated, on the line items' pre-computed inputs.
         CASE
             WHEN is_credit_category

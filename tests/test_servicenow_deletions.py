@@ -17,7 +17,8 @@ USER = Credentials("tester", "s3cret-pass")
 
 
 def instance() -> dict[str, MemoryTable]:
-    """Six incidents and three changes; the other tables the connector reads are empty."""
+    """Six incidents, three changes and SLA clocks of incidents 0 and 1 (two); the other tables
+    the connector reads are empty."""
     tables = {name: MemoryTable.of(name) for name in TABLE_FIELDS}
     tables["incident"] = MemoryTable.of(
         "incident",
@@ -46,6 +47,18 @@ def instance() -> dict[str, MemoryTable]:
             for n in range(3)
         ],
     )
+    tables["task_sla"] = MemoryTable.of(
+        "task_sla",
+        [
+            {
+                "sys_id": f"sla{n:029d}",
+                "sys_updated_on": f"2025-05-0{task + 1} 11:00:00",
+                "task": f"inc{task:029d}",
+                "stage": "in_progress",
+            }
+            for n, task in enumerate((0, 1, 1))
+        ],
+    )
     return tables
 
 
@@ -63,15 +76,17 @@ def test_records_deleted_between_runs_are_removed_from_raw_and_core(warehouse):
         assert len(keys(con, "SELECT incident_id FROM core.incidents")) == 6
 
         deleted = [
-            server.api.delete_record("incident", "inc" + "1".zfill(29)),
-            server.api.delete_record("incident", "inc" + "4".zfill(29)),
-            server.api.delete_record("change_request", "chg" + "0".zfill(29)),
+            # Incident 1 with its two SLA clocks, as under a cascading reference rule.
+            *server.api.delete_record("incident", "inc" + "1".zfill(29), cascade=["task_sla"]),
+            *server.api.delete_record("incident", "inc" + "4".zfill(29), cascade=["task_sla"]),
+            *server.api.delete_record("change_request", "chg" + "0".zfill(29)),
         ]
         second = ingest(con, source, "second")
         stage(con)
         raw_incidents = keys(con, "SELECT record_key FROM raw.servicenow_incident")
         core_incidents = keys(con, "SELECT incident_id FROM core.incidents")
         core_changes = keys(con, "SELECT change_id FROM core.changes")
+        core_slas = keys(con, "SELECT sla_record_id FROM core.sla_records")
         logged = keys(
             con, "SELECT record ->> '$.documentkey.value' FROM raw.servicenow_sys_audit_delete"
         )
@@ -85,9 +100,17 @@ def test_records_deleted_between_runs_are_removed_from_raw_and_core(warehouse):
     assert raw_incidents == {f"inc{n:029d}" for n in range(6)} - gone
     assert core_incidents == {f"servicenow:inc{n:029d}" for n in (0, 2, 3, 5)}
     assert core_changes == {f"servicenow:chg{n:029d}" for n in (1, 2)}
+    assert core_slas == {"servicenow:sla" + "0".zfill(29)}
+    assert [entry["tablename"] for entry in deleted] == [
+        "incident",
+        "task_sla",
+        "task_sla",
+        "incident",
+        "change_request",
+    ]
     assert logged == {entry["documentkey"] for entry in deleted}
-    assert second.streams[DELETION_LOG].received == 3
-    assert second.streams[DELETION_LOG].removed == 3
+    assert second.streams[DELETION_LOG].received == 5
+    assert second.streams[DELETION_LOG].removed == 5
     newest = max(deleted, key=lambda e: (e["sys_updated_on"], e["sys_id"]))
     assert cursor == {"sys_updated_on": newest["sys_updated_on"], "sys_id": newest["sys_id"]}
     assert third.streams[DELETION_LOG].removed == 0

@@ -14,7 +14,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -119,25 +119,41 @@ class ServiceNowApi:
             reply.headers.update(self._rate_headers())
             return reply
 
-    def delete_record(self, table: str, sys_id: str) -> Record:
-        """Delete a record as a user would, leaving its sys_audit_delete entry; returns that."""
+    def delete_record(
+        self, table: str, sys_id: str, *, cascade: Iterable[str] = ()
+    ) -> list[Record]:
+        """Delete a record as a user would, leaving its sys_audit_delete entry; returns the entries.
+
+        `cascade` names tables whose records referencing it through their `task` field go with
+        it (e.g. "task_sla"), each with its own entry, as on an instance whose reference cascade
+        rule for that field is Delete. Without it they stay, with a dangling reference whose
+        display value empties without any update to the record.
+        """
         with self.lock:
-            store = self.tables[table]
-            removed = store.remove(sys_id) if isinstance(store, MemoryTable) else None
-            if removed is None:
-                raise KeyError(f"{table} has no record {sys_id} to delete")
-            deleted_at = datetime.fromtimestamp(self.clock(), UTC).strftime(TIME_FORMAT)
-            entry = {
-                "sys_id": uuid.uuid4().hex,
-                "sys_created_on": deleted_at,
-                "sys_updated_on": deleted_at,
-                "sys_mod_count": "0",
-                "tablename": table,
-                "documentkey": sys_id,
-                "display_value": removed.get(store.schema.display_field, sys_id),
-            }
-            self.tables[DELETION_LOG].put(entry)
-            return entry
+            entries = [self._delete(table, sys_id)]
+            for dependent in cascade:
+                store = self.tables[dependent]
+                for record in [r for r in store.scan() if r.get("task") == sys_id]:
+                    entries.append(self._delete(dependent, record["sys_id"]))
+            return entries
+
+    def _delete(self, table: str, sys_id: str) -> Record:
+        store = self.tables[table]
+        removed = store.remove(sys_id) if isinstance(store, MemoryTable) else None
+        if removed is None:
+            raise KeyError(f"{table} has no record {sys_id} to delete")
+        deleted_at = datetime.fromtimestamp(self.clock(), UTC).strftime(TIME_FORMAT)
+        entry = {
+            "sys_id": uuid.uuid4().hex,
+            "sys_created_on": deleted_at,
+            "sys_updated_on": deleted_at,
+            "sys_mod_count": "0",
+            "tablename": table,
+            "documentkey": sys_id,
+            "display_value": removed.get(store.schema.display_field, sys_id),
+        }
+        self.tables[DELETION_LOG].put(entry)
+        return entry
 
     def throttled(self, retry_after: float) -> Reply:
         reply = failure(429, "Too Many Requests", "Rate limit exceeded for this instance")

@@ -31,6 +31,7 @@ import requests
 from connectors.base import Page, Record, Stream
 from connectors.http import (
     HttpClient,
+    ListedPage,
     Request,
     SourceError,
     header_delay,
@@ -197,10 +198,18 @@ class ServiceNowSource:
             since = datetime.strptime(start.updated_on, TIME_FORMAT) - self.overlap
             query = f"{scope}sys_updated_on>={since.strftime(TIME_FORMAT)}^{_ORDER}"
         pager = _Keyset(self, table, where)
-        for request, body in self.client.paginate(pager.request(query, None), pager.next_page):
+        first = pager.request(query, None)
+        for request, body, text in self.client.paginate_answers(first, pager.next_page):
             records = pager.accept(request, body)
-            if records:
-                yield Page(records, Position.of(records[-1]).encode())
+            if not records:
+                continue
+            cursor = Position.of(records[-1]).encode()
+            if text is None:
+                yield Page(records, cursor)
+            else:
+                # The records not read before are the last ones of the answer's list.
+                skipped = len(body["result"]) - len(records)
+                yield ListedPage(records, cursor, answer=text, path="$.result", first=skipped)
 
     def list_request(self, table: str, query: str, context: str) -> Request:
         return Request(
@@ -235,7 +244,8 @@ class _Keyset:
         return self.source.list_request(self.table, query, context)
 
     def accept(self, request: Request, body: Any) -> list[Record]:
-        """The page's records not read before, checked to be in paging order.
+        """The page's records not read before, checked to be in paging order: the end of the
+        answer's list, since a repeat after a new record is out of order.
 
         An instance that ignores the sys_id tie-break (an invalid query part is silently
         dropped) sends again the records sharing the last timestamp; those are skipped. A short

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from connectors.base import Page, Stream
+from connectors.http import ListedPage
 from warehouse.ingest import ingest
 from warehouse.landing import compact_raw_table, land_page, read_cursor
 
@@ -275,3 +276,47 @@ def test_a_raw_table_from_before_append_only_landing_is_converted_keeping_its_ro
         assert kind == [("VIEW",)]
         assert raw_rows(con) == [("a", "2024-01-02", "7"), ("b", "2024-01-05", "6")]
         assert versions(con) == 3
+
+
+def listed_page(answer: list[dict], first: int = 0) -> ListedPage:
+    """A page of the answer's records from `first` on, as the ServiceNow connector makes it."""
+    return ListedPage(
+        answer[first:], None, answer=json.dumps({"result": answer}), path="$.result", first=first
+    )
+
+
+def test_records_cut_from_their_answer_are_stored_as_received(warehouse):
+    answer = [
+        record("a", "2024-01-01", state="1"),  # read on the page before
+        record("b", "2024-01-02", state="2", caller={"value": "1", "display_value": "Zoë"}),
+        record("c", "2024-01-03", state="3", note='tab\there, quote " and \\ slash'),
+    ]
+    with warehouse.connect() as con:
+        landed = land_page(con, "servicenow", INCIDENT, listed_page(answer, first=1))
+        stored = con.execute(
+            "SELECT record_key, record FROM raw.servicenow_incident ORDER BY 1"
+        ).fetchall()
+    assert landed.stored == 2
+    assert [(key, json.loads(text)) for key, text in stored] == [
+        ("b", answer[1]),
+        ("c", answer[2]),
+    ]
+
+
+def test_a_record_cut_from_its_answer_and_then_encoded_again_appends_nothing(warehouse):
+    # Python escapes the ë, DuckDB writes it as UTF-8: the same record all the same.
+    answer = [record("a", "2024-01-01", caller={"value": "1", "display_value": "Zoë"})]
+    with warehouse.connect() as con:
+        first = land_page(con, "servicenow", INCIDENT, listed_page(answer))
+        again = land_page(con, "servicenow", INCIDENT, Page(answer, None))
+        assert (first.stored, again.stored, versions(con)) == (1, 0, 1)
+
+
+def test_an_answer_with_a_lone_surrogate_lands_it_as_the_replacement_character(warehouse):
+    answer = [record("a", "2024-01-01", note="broken \ud800 text"), record("b", "2024-01-02")]
+    with warehouse.connect() as con:
+        landed = land_page(con, "servicenow", INCIDENT, listed_page(answer))
+        notes = con.execute(
+            "SELECT record_key, record->>'note' FROM raw.servicenow_incident ORDER BY 1"
+        ).fetchall()
+    assert (landed.stored, notes) == (2, [("a", "broken \ufffd text"), ("b", None)])

@@ -22,7 +22,7 @@ from connectors.http import PermanentSourceError, SourceError
 from connectors.progress import Progress
 from warehouse.landing import compact_raw_table, land_page, read_cursor, reset_cursor
 from warehouse.refresh import FullRefresh
-from warehouse.store import WarehouseError
+from warehouse.store import WarehouseError, landing_settings
 from warehouse.transaction import transaction
 
 log = logging.getLogger(__name__)
@@ -190,16 +190,17 @@ def _land_stream(
     started = time.monotonic()
     log.info("%s.%s: reading from cursor %s", source.name, stream.name, load.started_from)
     progress = Progress(f"{source.name}.{stream.name}", log)
-    for page in source.read(stream, load.started_from):
-        landed = land_page(
-            con, source.name, stream, page, run_id, refresh.read_keys if refresh else None
-        )
-        load.pages += 1
-        load.received += landed.received
-        load.stored += landed.stored
-        load.removed += landed.removed
-        load.cursor = page.cursor or load.cursor
-        progress.add(landed.received)
+    with landing_settings(con):
+        for page in source.read(stream, load.started_from):
+            landed = land_page(
+                con, source.name, stream, page, run_id, refresh.read_keys if refresh else None
+            )
+            load.pages += 1
+            load.received += landed.received
+            load.stored += landed.stored
+            load.removed += landed.removed
+            load.cursor = page.cursor or load.cursor
+            progress.add(landed.received)
     if refresh is not None:
         load.removed += refresh.sweep(con)
     compact_raw_table(con, source.name, stream.name)

@@ -1,6 +1,7 @@
 -- Append one page to a stream's versions: each key's newest record in the page, unless the
 -- stored current version is newer, or the same version with the same content (so re-reading a
--- page appends nothing). Returns the rows appended.
+-- page appends nothing). Content compares as JSON, not as text: a record cut from its answer and
+-- one encoded by Python differ in escapes only. Returns the rows appended.
 --
 -- Only stored versions at least as new as the page's oldest ($oldest_version) can outrank a
 -- page record; the filter lets DuckDB skip older row groups by their min/max, so a page costs
@@ -27,4 +28,4 @@ LEFT JOIN stored_current AS stored USING (record_key)
 WHERE stored.record_key IS NULL
    OR page.record_version > stored.record_version
    OR (page.record_version = stored.record_version
-       AND (stored.removed OR page.record <> stored.record))
+       AND (stored.removed OR json(page.record) <> json(stored.record)))

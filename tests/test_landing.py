@@ -8,6 +8,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -312,10 +313,14 @@ def test_a_record_cut_from_its_answer_and_then_encoded_again_appends_nothing(war
         assert (first.stored, again.stored, versions(con)) == (1, 0, 1)
 
 
-def test_an_answer_with_a_lone_surrogate_lands_it_as_the_replacement_character(warehouse):
+@pytest.mark.parametrize("escape", ["\\ud800", "\\uD800"])
+def test_an_answer_with_a_lone_surrogate_lands_it_as_the_replacement_character(warehouse, escape):
     answer = [record("a", "2024-01-01", note="broken \ud800 text"), record("b", "2024-01-02")]
+    page = listed_page(answer)
+    page = replace(page, answer=page.answer.replace("\\ud800", escape))
+    assert escape in page.answer
     with warehouse.connect() as con:
-        landed = land_page(con, "servicenow", INCIDENT, listed_page(answer))
+        landed = land_page(con, "servicenow", INCIDENT, page)
         notes = con.execute(
             "SELECT record_key, record->>'note' FROM raw.servicenow_incident ORDER BY 1"
         ).fetchall()

@@ -25,6 +25,8 @@ from connectors.removals import DeletionLog, WindowPage
 from warehouse.transaction import transaction
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+# A JSON escape of a UTF-16 surrogate, in either case.
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 SQL_DIR = Path(__file__).parent / "sql"
 # What every reader of raw.<source>_<stream> sees, before and after append-only landing.
 RAW_COLUMNS = ("record_key", "record_version", "record", "loaded_at", "run_id")
@@ -212,8 +214,8 @@ def land_page(
 def _record_texts(con: duckdb.DuckDBPyConnection, page: Page) -> pa.Array | pa.ChunkedArray:
     """Each record's JSON: cut out of the answer it arrived in when there is one, which costs
     DuckDB a fraction of what encoding the decoded records again costs Python."""
-    # A UTF-16 surrogate escape goes the Python way: DuckDB refuses a lone one.
-    if isinstance(page, ListedPage) and "\\ud" not in page.answer:
+    # A UTF-16 surrogate escape (either case) goes the Python way: DuckDB refuses a lone one.
+    if isinstance(page, ListedPage) and not SURROGATE_ESCAPE.search(page.answer):
         texts = (
             con.sql(
                 landing_sql("listed_records"),

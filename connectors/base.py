@@ -44,6 +44,17 @@ class Page:
     cursor: str | None
 
 
+@dataclass
+class ListedPage(Page):
+    """A page whose records are the items from `first` on of the list at JSON path `path` of
+    one answer, kept with that answer's text: landing cuts each record's JSON out of the text
+    (DuckDB parses faster than Python encodes the decoded records again)."""
+
+    answer: str = field(default="", repr=False)
+    path: str = "$"
+    first: int = 0
+
+
 class Source(Protocol):
     """A paging source: declares its streams and reads one of them from a cursor."""
 

@@ -22,8 +22,6 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 
-from connectors.base import Page
-
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -292,17 +290,6 @@ def next_by_link_header(request: Request, response: requests.Response, body: Any
     if not link:
         return None
     return replace(request, url=urljoin(request.url, link), params=None)
-
-
-@dataclass
-class ListedPage(Page):
-    """A page whose records are the items from `first` on of the list at JSON path `path` of
-    one answer, kept with that answer's text: landing cuts each record's JSON out of the text
-    (DuckDB parses faster than Python encodes the decoded records again)."""
-
-    answer: str = field(default="", repr=False)
-    path: str = "$"
-    first: int = 0
 
 
 def listed(source: str, body: Any, name: str, request: Request) -> list[Any]:

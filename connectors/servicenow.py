@@ -28,10 +28,9 @@ from typing import Any
 
 import requests
 
-from connectors.base import Page, Record, Stream
+from connectors.base import ListedPage, Page, Record, Stream
 from connectors.http import (
     HttpClient,
-    ListedPage,
     Request,
     SourceError,
     header_delay,

@@ -12,8 +12,7 @@ from dataclasses import replace
 
 import pytest
 
-from connectors.base import Page, Stream
-from connectors.http import ListedPage
+from connectors.base import ListedPage, Page, Stream
 from warehouse.ingest import ingest
 from warehouse.landing import compact_raw_table, land_page, read_cursor
 

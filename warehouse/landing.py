@@ -19,8 +19,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from connectors.base import Page, Record, Stream
-from connectors.http import ListedPage
+from connectors.base import ListedPage, Page, Record, Stream
 from connectors.removals import DeletionLog, WindowPage
 from warehouse.transaction import transaction
 

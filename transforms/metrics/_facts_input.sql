@@ -191,14 +191,12 @@ costs_by_kind AS (
     SELECT
         ChargePeriodStart, ProviderName, ServiceCategory, service, source,
         -- kpi.cost_kind and kpi.cost_is_allocated, on the line items' pre-computed inputs.
-        CASE
-            WHEN is_credit_category
-                OR CASE WHEN uses_billed_cost THEN billed_is_negative ELSE effective_is_negative END
-                THEN 'credit'
-            ELSE 'charge'
-        END AS cost_kind,
+        kpi.cost_kind_of(
+            is_credit_category,
+            CASE WHEN uses_billed_cost THEN billed_is_negative ELSE effective_is_negative END
+        ) AS cost_kind,
         has_allocation_column
-            OR coalesce(list_has_any(tag_keys, getvariable('owner_tag_keys')), false) AS is_allocated,
+            OR kpi.cost_has_owner_tag(tag_keys, getvariable('owner_tag_keys')) AS is_allocated,
         CASE WHEN uses_billed_cost THEN billed ELSE effective END AS amount,
         line_items
     FROM costs_with_amount

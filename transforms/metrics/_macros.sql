@@ -72,17 +72,25 @@ CREATE OR REPLACE MACRO kpi.cost_names_owner(cost_centre, service, application) 
 CREATE OR REPLACE MACRO kpi.cost_tag_keys(tags) AS
     list_transform(json_keys(tags), lambda tag_key: lower(tag_key));
 
+-- Whether a cost row's (lower-case) tag keys include one of the owner tag keys.
+CREATE OR REPLACE MACRO kpi.cost_has_owner_tag(tag_keys, owner_tag_keys) AS
+    coalesce(list_has_any(tag_keys, owner_tag_keys), false);
+
 -- Whether a cost row has an owner: an allocation column, or one of the owner tag keys (lower case).
 -- (A CASE, so the tags' JSON is parsed only for rows no allocation column names.)
 CREATE OR REPLACE MACRO kpi.cost_is_allocated(cost_centre, service, application, tags, owner_tag_keys) AS
     CASE
         WHEN kpi.cost_names_owner(cost_centre, service, application) THEN true
-        ELSE coalesce(list_has_any(kpi.cost_tag_keys(tags), owner_tag_keys), false)
+        ELSE kpi.cost_has_owner_tag(kpi.cost_tag_keys(tags), owner_tag_keys)
     END;
 
--- Credits and refunds (negative amounts) apart from charges: spend nets them, coverage leaves them out.
+-- Credits and refunds apart from charges, from the row's category and the sign of its amount:
+-- spend nets them, coverage leaves them out.
+CREATE OR REPLACE MACRO kpi.cost_kind_of(is_credit_category, is_negative) AS
+    CASE WHEN is_credit_category OR is_negative THEN 'credit' ELSE 'charge' END;
+
 CREATE OR REPLACE MACRO kpi.cost_kind(charge_category, amount) AS
-    CASE WHEN charge_category ILIKE 'credit' OR amount < 0 THEN 'credit' ELSE 'charge' END;
+    kpi.cost_kind_of(charge_category ILIKE 'credit', amount < 0);
 
 -- The cost group a cost row is counted in: its local day, cost dimensions and kind.
 CREATE OR REPLACE MACRO kpi.cost_group(local_day, provider, service_category, service, source, cost_kind) AS

@@ -21,10 +21,10 @@ from warehouse.integrity import (
 from warehouse.migrations import load_migrations
 
 
-def core_table_checks(table: str) -> dg.AssetChecksDefinition:
+def core_table_checks(table: str, timezone: str = "UTC") -> dg.AssetChecksDefinition:
     """Data quality, unique ids, non-null keys, times in order and fresh sources of one core
     table: one step that opens the warehouse once, reporting five checks (warnings except the
-    two key checks, none blocking)."""
+    two key checks, none blocking). `timezone` reads a SCORECARD_AS_OF without an offset."""
     asset = core_key(table)
     rules = RULES[table]
     key = ", ".join(rules.key)
@@ -57,7 +57,7 @@ def core_table_checks(table: str) -> dg.AssetChecksDefinition:
             duplicates = duplicate_keys(con, table)
             missing = null_keys(con, table)
             wrong = times_out_of_order(con, table)
-            sources = stale_sources(con, table, run_as_of())
+            sources = stale_sources(con, table, run_as_of(timezone=timezone))
         total = sum(row[3] for row in problems)
         yield dg.AssetCheckResult(
             asset_key=asset,
@@ -162,9 +162,9 @@ def snapshot_readable(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     )
 
 
-def all_checks() -> list[dg.AssetChecksDefinition]:
+def all_checks(timezone: str = "UTC") -> list[dg.AssetChecksDefinition]:
     return [
-        *[core_table_checks(t) for t in CORE_TABLES],
+        *[core_table_checks(t, timezone) for t in CORE_TABLES],
         kpi_values_in_range,
         snapshot_readable,
     ]

@@ -48,7 +48,7 @@ nightly_scorecard = dg.define_asset_job(
 
 defs = dg.Definitions(
     assets=assets,
-    asset_checks=all_checks(),
+    asset_checks=all_checks(settings.calendar.timezone),
     jobs=[nightly_scorecard],
     schedules=[
         dg.ScheduleDefinition(

@@ -39,7 +39,7 @@ def kpi_asset(settings: Settings) -> dg.AssetsDefinition:
                 week_start=settings.calendar.week_start,
                 overrides=settings.metric_overrides(),
                 min_n=settings.kpi.min_n,
-                as_of=run_as_of(),
+                as_of=run_as_of(timezone=settings.calendar.timezone),
             )
             metadata = table_metadata(con, "kpi.metric_values")
             per_metric = con.execute(

@@ -6,7 +6,7 @@ from pipelines.ingest import OWNERS
 from pipelines.publish import PUBLISHED
 from pipelines.resources import WarehouseResource
 from settings import Settings
-from settings.clock import run_as_of
+from settings.clock import run_day
 
 EXECUTIVE_SUMMARY = dg.AssetKey(["scorecard", "executive_summary"])
 
@@ -37,12 +37,13 @@ def report_asset(settings: Settings) -> dg.AssetsDefinition:
             published,
             reports_folder(published),
             settings.name,
-            run_as_of().date().isoformat(),
+            run_day(timezone=settings.calendar.timezone),
             names,
             scorecard_names={
                 settings.scorecard_id: settings.name,
                 **{key: card.name for key, card in settings.scorecards.items() if card.name},
             },
+            timezone=settings.calendar.timezone,
         )
         context.log.info(
             f"executive summary of {files.scorecards} scorecard(s): {files.latest_html}"

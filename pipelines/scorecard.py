@@ -50,7 +50,7 @@ def scorecard_asset(settings: Settings) -> dg.AssetsDefinition:
                 con,
                 settings.metric_overrides(),
                 perspectives,
-                as_of=run_as_of(),
+                as_of=run_as_of(timezone=settings.calendar.timezone),
                 timezone=settings.calendar.timezone,
                 scorecards=settings.scorecard_metrics(),
                 commentary=commentary_table(comments),

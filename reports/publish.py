@@ -63,16 +63,19 @@ def write_reports(
     metric_names: dict[str, str],
     service_pages: int = DEFAULT_SERVICE_PAGES,
     scorecard_names: dict[str, str] | None = None,
+    timezone: str = "UTC",
 ) -> ReportFiles:
     """Render every report from the published warehouse file, opened read-only.
 
     Each scorecard is titled by scorecard_names (scorecard_id -> name); the default scorecard
     (DEFAULT_SCORECARD) by scorecard_name unless scorecard_names says otherwise; any other by its
-    scorecard_id.
+    scorecard_id. Periods begin at midnight in `timezone` (the calendar's), as the KPIs' do.
     """
     folder.mkdir(parents=True, exist_ok=True)
     titles = {DEFAULT_SCORECARD: scorecard_name, **(scorecard_names or {})}
     con = duckdb.connect(str(warehouse_file), read_only=True)
+    # Times read back and printed as UTC are UTC, whatever the host's TZ.
+    con.execute("SET TimeZone = 'UTC'")
     try:
         prepare(con)
         pages = read_pages(con, metric_names, as_of, titles)
@@ -87,6 +90,7 @@ def write_reports(
                 first.fields["period_label"],
                 service_pages,
                 titles,
+                timezone,
             )
     finally:
         con.close()

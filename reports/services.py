@@ -71,10 +71,13 @@ def write_service_pages(
     period: str,
     limit: int = DEFAULT_SERVICE_PAGES,
     scorecard_names: dict[str, str] | None = None,
+    timezone: str = "UTC",
 ) -> Path:
     """Write services/index.html and one page per busiest service; return the index path."""
     folder.mkdir(parents=True, exist_ok=True)
-    services = rows(con, "services", grain=grain, period_start=period_start.isoformat())
+    services = rows(
+        con, "services", grain=grain, period_start=period_start.isoformat(), timezone=timezone
+    )
     actions: dict[str, list[dict]] = defaultdict(list)
     for action in rows(con, "service_actions"):
         actions[action["service"]].append(action)

@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from settings.config import ConfigError
 
 
-def run_as_of(env: Mapping[str, str] | None = None) -> datetime:
-    """SCORECARD_AS_OF as a time-zone-aware instant (a naive value is read as UTC)."""
+def run_as_of(env: Mapping[str, str] | None = None, timezone: str = "UTC") -> datetime:
+    """SCORECARD_AS_OF as a time-zone-aware instant.
+
+    A value without an offset is a wall-clock time in `timezone` (the calendar's), so
+    `2026-12-01` is the start of December 1st where the scorecard's months begin, not in UTC.
+    """
     env = os.environ if env is None else env
     text = env.get("SCORECARD_AS_OF", "").strip()
     if not text:
@@ -22,4 +27,9 @@ def run_as_of(env: Mapping[str, str] | None = None) -> datetime:
             f"SCORECARD_AS_OF: {text!r} is not an ISO timestamp; "
             "expected e.g. 2026-12-01 or 2026-12-01T02:00:00+01:00"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(timezone))
+
+
+def run_day(env: Mapping[str, str] | None = None, timezone: str = "UTC") -> str:
+    """The run's calendar day in `timezone` (ISO), as the reports date it."""
+    return run_as_of(env, timezone).astimezone(ZoneInfo(timezone)).date().isoformat()

@@ -1,14 +1,22 @@
 -- One row per service for the service-owner pages: its incidents, changes and requests in the
--- period ($period_start, $grain; record times in UTC), what is still open, and its SLA,
+-- period ($period_start, $grain: from midnight to midnight in the calendar's $timezone, the bounds
+-- the KPIs beside them use, whatever the session's time zone), what is still open, and its SLA,
 -- availability, resolution time and change failure rate from kpi.metric_values, and the open
 -- actions raised on it (scorecard.actions with dimension 'service'; all scorecards).
-WITH period AS (
+WITH local_period AS (
     SELECT
-        CAST($period_start AS TIMESTAMPTZ) AS starts,
-        CAST($period_start AS TIMESTAMPTZ) + CASE $grain
+        CAST($period_start AS TIMESTAMP) AS local_start,
+        CAST($period_start AS TIMESTAMP) + CASE $grain
             WHEN 'week' THEN INTERVAL 7 DAY
             WHEN 'quarter' THEN INTERVAL 3 MONTH
-            ELSE INTERVAL 1 MONTH END AS ends
+            ELSE INTERVAL 1 MONTH END AS local_end
+),
+
+period AS (
+    SELECT
+        local_start AT TIME ZONE $timezone AS starts,
+        local_end AT TIME ZONE $timezone AS ends
+    FROM local_period
 ),
 
 incidents AS (

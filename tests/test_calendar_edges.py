@@ -1,0 +1,422 @@
+"""The nightly path on the calendar's edges: the 1st of a month, New Year's day, the Monday after a
+DST change, Sunday weeks, a non-UTC calendar, instance and run host.
+
+Each case runs the real steps on a real DuckDB file: KPIs (transforms.kpis), scoring
+(transforms.scoring), the bi views and, where it matters, the reports and the pipeline assets.
+Records are written in the calendar's local time, so every expected value reads off the record
+list: a duration KPI is the median of the hours listed, a per-week rate is deployments divided by
+the weeks elapsed (a week is seven calendar days, whatever its hours).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pytest
+from report_fixture import build_warehouse
+from test_servicenow_support import source_for, stage
+
+from connectors.emulators.server import EmulatorServer
+from connectors.emulators.servicenow import Credentials, ServiceNowApi
+from connectors.emulators.servicenow_tables import MemoryTable
+from connectors.servicenow import TABLE_FIELDS
+from pipelines.kpi import kpi_asset
+from pipelines.report import report_asset
+from pipelines.resources import WarehouseResource
+from pipelines.scorecard import scorecard_asset
+from reports import write_reports
+from settings import load_settings
+from settings.clock import run_as_of, run_day
+from transforms.kpis import compute_metrics
+from transforms.scoring import score_metrics
+from warehouse import Warehouse
+from warehouse.bi_views import create_bi_views
+from warehouse.ingest import ingest
+
+REPO = Path(__file__).resolve().parents[1]
+MONTHLY = ("incident_resolution_time", "month")
+QUARTERLY = ("incident_resolution_time_p90", "quarter")
+WEEKLY = ("deployment_frequency", "week")
+GOALS = {
+    "incident_resolution_time": {"grain": "month", "threshold": 10, "target": 5},
+    "incident_resolution_time_p90": {"grain": "quarter", "threshold": 20, "target": 10},
+    "deployment_frequency": {"grain": "week", "threshold": 1, "target": 5},
+}
+
+
+def local(text: str, zone: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(zone))
+
+
+def add_incidents(con, zone: str, rows: list[tuple[str, str, str]]) -> None:
+    """Resolved incidents (id, opened, resolved), times as local wall-clock in `zone`."""
+    con.executemany(
+        "INSERT INTO core.incidents (incident_id, source, number, opened_at, resolved_at, state, "
+        "service, assignment_group, priority) VALUES (?, 'servicenow', ?, ?, ?, 'resolved', "
+        "'Payroll', 'HR Apps', 3)",
+        [(i, i, local(opened, zone), local(resolved, zone)) for i, opened, resolved in rows],
+    )
+
+
+def add_deployments(con, zone: str, rows: list[tuple[str, str]]) -> None:
+    """Completed production changes (id, actual end), times as local wall-clock in `zone`."""
+    con.executemany(
+        "INSERT INTO core.changes (change_id, source, number, type, state, outcome, actual_end, "
+        "service, assignment_group) VALUES (?, 'servicenow', ?, 'normal', 'closed', "
+        "'successful', ?, 'Payroll', 'HR Apps')",
+        [(c, c, local(end, zone)) for c, end in rows],
+    )
+
+
+def nightly(con, as_of: datetime, zone: str, week_start: str = "monday") -> None:
+    """The nightly job's KPI, scoring and bi steps, in that order."""
+    compute_metrics(con, timezone=zone, week_start=week_start, min_n=1, as_of=as_of)
+    score_metrics(con, GOALS, as_of=as_of, timezone=zone)
+    create_bi_views(con)
+
+
+def current(con) -> dict[tuple[str, str], tuple[date, float | None]]:
+    """(metric, grain) -> (period_start, actual) of bi.scorecard_current."""
+    rows = con.execute(
+        "SELECT metric_id, grain, period_start, actual FROM bi.scorecard_current"
+    ).fetchall()
+    return {(m, g): (p, a) for m, g, p, a in rows}
+
+
+def to_date(con) -> dict[tuple[str, str], tuple[date, float | None]]:
+    """(metric, grain) -> (period_start, actual_to_date) of bi.scorecard_to_date."""
+    rows = con.execute(
+        "SELECT metric_id, grain, period_start, actual_to_date FROM bi.scorecard_to_date"
+    ).fetchall()
+    return {(m, g): (p, a) for m, g, p, a in rows}
+
+
+def completeness(con, metric_id: str, grain: str) -> dict[date, bool]:
+    rows = con.execute(
+        "SELECT period_start, period_complete FROM kpi.metric_values "
+        "WHERE metric_id = ? AND grain = ? AND dimension = 'all'",
+        [metric_id, grain],
+    ).fetchall()
+    return dict(rows)
+
+
+OCT, NOV, DEC = date(2026, 10, 1), date(2026, 11, 1), date(2026, 12, 1)
+MONTH_END = [
+    ("K1", "2026-10-15 08:00", "2026-10-15 10:00"),  # 2 h, October
+    ("K2", "2026-11-30 20:30", "2026-11-30 23:30"),  # 3 h, the last evening of November
+    ("K3", "2026-11-30 23:00", "2026-12-01 00:30"),  # resolved after both runs below
+]
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "America/Bogota", "Pacific/Auckland"])
+def test_a_run_at_local_midnight_of_the_1st_scores_the_month_that_just_ended(warehouse, zone):
+    with warehouse.connect() as con:
+        add_incidents(con, zone, MONTH_END)
+        nightly(con, local("2026-12-01 00:00", zone), zone)
+        scored, running = current(con), to_date(con)
+        complete = completeness(con, *MONTHLY)
+    # November (K2 alone, 3 h) has just ended; December has begun with nothing resolved yet
+    assert scored[MONTHLY] == (NOV, 3.0)
+    assert running[MONTHLY] == (DEC, None)
+    assert complete == {OCT: True, NOV: True, DEC: False}
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "America/Bogota", "Pacific/Auckland"])
+def test_a_run_one_second_before_local_midnight_still_scores_the_month_before(warehouse, zone):
+    with warehouse.connect() as con:
+        add_incidents(con, zone, MONTH_END)
+        nightly(con, local("2026-11-30 23:59:59", zone), zone)
+        scored, running = current(con), to_date(con)
+        complete = completeness(con, *MONTHLY)
+    # November is still running: October (K1, 2 h) is the current month, November has K2 so far
+    assert scored[MONTHLY] == (OCT, 2.0)
+    assert running[MONTHLY] == (NOV, 3.0)
+    assert complete == {OCT: True, NOV: False}
+
+
+def test_an_incident_resolved_at_2330_local_on_the_last_day_counts_in_that_local_month(warehouse):
+    zone = "America/Bogota"
+    with warehouse.connect() as con:
+        add_incidents(con, zone, MONTH_END)
+        resolved = con.execute(
+            "SELECT resolved_at FROM core.incidents WHERE incident_id = 'K2'"
+        ).fetchall()[0][0]
+        nightly(con, local("2026-12-01 02:00", zone), zone)
+        november = con.execute(
+            "SELECT value, n FROM kpi.metric_values WHERE metric_id = 'incident_resolution_time' "
+            "AND grain = 'month' AND period_start = ? AND dimension = 'all'",
+            [NOV],
+        ).fetchall()
+    # 23:30 on Nov 30 in Bogota (UTC-5) is 04:30 on Dec 1 in UTC, and still November here
+    assert resolved == datetime(2026, 12, 1, 4, 30, tzinfo=UTC)
+    assert november == [(3.0, 1)]
+
+
+def test_new_years_day_scores_december_and_the_fourth_quarter(warehouse):
+    zone = "Pacific/Auckland"  # UTC+13 in (southern) summer: the year turns at 11:00 UTC
+    with warehouse.connect() as con:
+        add_incidents(
+            con,
+            zone,
+            [
+                ("Q1", "2026-10-15 08:00", "2026-10-15 10:00"),  # 2 h
+                ("Q2", "2026-11-10 08:00", "2026-11-10 12:00"),  # 4 h
+                ("Q3", "2026-12-31 20:30", "2026-12-31 23:30"),  # 3 h, New Year's Eve
+            ],
+        )
+        nightly(con, local("2027-01-01 00:00", zone), zone)
+        scored, running = current(con), to_date(con)
+    new_year = date(2027, 1, 1)
+    assert scored[MONTHLY] == (DEC, 3.0)
+    # P90 of Q4's [2, 3, 4] h: 3 + 0.8 x (4 - 3) = 3.8 (quantile_cont at 0.9 x 2 = 1.8)
+    assert scored[QUARTERLY][0] == OCT
+    assert scored[QUARTERLY][1] == pytest.approx(3.8)
+    assert running[MONTHLY] == (new_year, None)
+    assert running[QUARTERLY] == (new_year, None)
+
+
+DST_WEEKS = [
+    # Europe/Berlin falls back on Sunday 2026-10-25: the week of Oct 19 has 169 hours
+    (
+        "Europe/Berlin",
+        date(2026, 10, 19),
+        ["2026-10-19 09:00", "2026-10-22 14:00", "2026-10-25 23:30"],
+        "2026-10-26",
+    ),
+    # America/New_York springs forward on Sunday 2026-03-08: the week of Mar 2 has 167 hours
+    (
+        "America/New_York",
+        date(2026, 3, 2),
+        ["2026-03-02 09:00", "2026-03-05 14:00", "2026-03-08 23:30"],
+        "2026-03-09",
+    ),
+]
+
+
+@pytest.mark.parametrize(("zone", "week", "ends", "monday"), DST_WEEKS)
+def test_the_monday_after_a_dst_change_scores_the_week_that_just_ended_as_one_week(
+    warehouse, zone, week, ends, monday
+):
+    with warehouse.connect() as con:
+        add_deployments(con, zone, [(f"D{i}", end) for i, end in enumerate(ends)])
+        add_deployments(con, zone, [("D-monday", f"{monday} 01:00")])
+        nightly(con, local(f"{monday} 02:00", zone), zone)
+        scored, running = current(con), to_date(con)
+        ended = con.execute(
+            "SELECT value, numerator, denominator, period_complete FROM kpi.metric_values "
+            "WHERE metric_id = 'deployment_frequency' AND grain = 'week' AND period_start = ? "
+            "AND dimension = 'all'",
+            [week],
+        ).fetchall()
+    # three deployments, the last at 23:30 on the Sunday of the change, over one week
+    assert ended == [(3.0, 3.0, 1.0, True)]
+    assert scored[WEEKLY] == (week, 3.0)
+    # the running week: one deployment in the 2 hours since Monday 00:00 = 1 / (2 / 168) weeks
+    assert running[WEEKLY] == (date.fromisoformat(monday), pytest.approx(84.0))
+
+
+SUNDAY_WEEK = [
+    ("S1", "2026-11-22 10:00"),  # Sunday: the first day of the week of Nov 22
+    ("S2", "2026-11-28 23:30"),  # Saturday night: its last half hour
+    ("S3", "2026-11-29 01:00"),  # Sunday: the next week
+]
+
+
+@pytest.mark.parametrize(
+    ("run_at", "running_rate"),
+    [
+        ("2026-11-29 02:00", 168 / 2),  # Sunday: 1 deployment in 2 hours
+        ("2026-11-30 02:00", 168 / 26),  # Monday: 1 deployment in 26 hours
+    ],
+)
+def test_weeks_starting_on_sunday_end_on_saturday_night(warehouse, run_at, running_rate):
+    zone = "UTC"
+    with warehouse.connect() as con:
+        add_deployments(con, zone, SUNDAY_WEEK)
+        nightly(con, local(run_at, zone), zone, week_start="sunday")
+        scored, running = current(con), to_date(con)
+        complete = completeness(con, *WEEKLY)
+    assert scored[WEEKLY] == (date(2026, 11, 22), 2.0)
+    assert running[WEEKLY] == (date(2026, 11, 29), pytest.approx(running_rate))
+    assert complete == {date(2026, 11, 22): True, date(2026, 11, 29): False}
+
+
+def test_a_scorecard_as_of_without_offset_is_read_in_the_calendar_time_zone():
+    env = {"SCORECARD_AS_OF": "2026-12-01"}
+    # the start of December 1st in Bogota (UTC-5), not 19:00 on November 30th there
+    assert run_as_of(env, "America/Bogota") == datetime(2026, 12, 1, 5, tzinfo=UTC)
+    assert run_as_of({"SCORECARD_AS_OF": "2026-12-01T02:00:00"}, "Asia/Tokyo") == datetime(
+        2026, 11, 30, 17, tzinfo=UTC
+    )
+    # an offset or Z is taken as written, whatever the calendar
+    with_offset = {"SCORECARD_AS_OF": "2026-12-01T02:00:00+01:00"}
+    assert run_as_of(with_offset, "Asia/Tokyo") == datetime(2026, 12, 1, 1, tzinfo=UTC)
+    assert run_as_of({"SCORECARD_AS_OF": "2026-12-01T00:00:00Z"}) == datetime(
+        2026, 12, 1, tzinfo=UTC
+    )
+    # the nightly run at 02:00 in Tokyo is dated December 1st there (November 30th in UTC)
+    assert run_day({"SCORECARD_AS_OF": "2026-11-30T17:00:00Z"}, "Asia/Tokyo") == "2026-12-01"
+
+
+def test_the_nightly_assets_on_the_1st_in_bogota_score_november(tmp_path, monkeypatch):
+    monkeypatch.setenv("SCORECARD_AS_OF", "2026-12-01")
+    monkeypatch.setenv("SCORECARD_TIMEZONE", "America/Bogota")
+    (tmp_path / "scorecard.yaml").write_text(
+        "kpi: {min_n: 1}\nmetrics:\n  incident_resolution_time: {threshold: 10, target: 5}\n"
+    )
+    settings = load_settings(tmp_path / "scorecard.yaml")
+    warehouse = Warehouse.at(tmp_path / "warehouse.duckdb")
+    with warehouse.connect() as con:
+        add_incidents(con, "America/Bogota", MONTH_END)
+    result = dg.materialize(
+        [kpi_asset(settings), scorecard_asset(settings)],
+        resources={"warehouse": WarehouseResource(published_path=str(warehouse.published_path))},
+    )
+    assert result.success
+    with warehouse.connect() as con:
+        scored = con.execute(
+            "SELECT period_start, actual FROM scorecard.metric_status "
+            "WHERE metric_id = 'incident_resolution_time' AND grain = 'month' "
+            "ORDER BY period_start DESC LIMIT 1"
+        ).fetchall()
+        complete = completeness(con, *MONTHLY)
+    # 2026-12-01 is midnight in Bogota: November (K2, 3 h) is complete and scored
+    assert scored == [(NOV, 3.0)]
+    assert complete == {OCT: True, NOV: True, DEC: False}
+
+
+def test_the_report_is_dated_by_the_calendar_day_of_the_run(tmp_path, monkeypatch):
+    published = build_warehouse(tmp_path)
+    reports = tmp_path / "reports"
+    monkeypatch.setenv("SCORECARD_REPORTS", str(reports))
+    # the nightly at 02:00 on December 1st in Tokyo, as the clock gives it: in UTC
+    monkeypatch.setenv("SCORECARD_AS_OF", "2026-11-30T17:00:00Z")
+    (tmp_path / "scorecard.yaml").write_text("calendar: {timezone: Asia/Tokyo}\n")
+    settings = load_settings(tmp_path / "scorecard.yaml")
+    result = dg.materialize(
+        [report_asset(settings)],
+        resources={"warehouse": WarehouseResource(published_path=str(published))},
+    )
+    assert result.success
+    assert "As of 2026-12-01." in (reports / "latest.md").read_text()
+
+
+# A non-UTC run host: everything the nightly steps write, and the reports, must not depend on TZ.
+HOST_TZ_SCRIPT = """
+import json, sys
+from pathlib import Path
+from test_calendar_edges import nightly_and_reports
+print(json.dumps(nightly_and_reports(Path(sys.argv[1])), default=str, sort_keys=True))
+"""
+
+
+def nightly_and_reports(folder: Path) -> dict:
+    """Run the KPI, scoring, bi and report steps for a Tokyo calendar; return what they wrote."""
+    zone = "Asia/Tokyo"
+    warehouse = Warehouse.at(folder / "warehouse.duckdb")
+    with warehouse.connect() as con:
+        add_incidents(
+            con,
+            zone,
+            [
+                *MONTH_END,
+                ("K4", "2026-11-01 00:30", "2026-11-01 04:30"),  # 4 h, Oct 31 15:30 UTC opening
+            ],
+        )
+        add_deployments(con, zone, [("D1", "2026-11-30 23:30"), ("D2", "2026-10-31 23:30")])
+        con.execute(
+            "INSERT INTO meta.cursors VALUES ('servicenow', 'incident', 'x', 4, "
+            "TIMESTAMPTZ '2026-11-30 17:00:00+00', 'run-1')"
+        )
+        nightly(con, local("2026-12-01 02:00", zone), zone)
+        tables = {
+            name: [list(row) for row in con.execute(sql).fetchall()]
+            for name, sql in {
+                "values": "SELECT * EXCLUDE (computed_at) FROM kpi.metric_values ORDER BY ALL",
+                "facts": "SELECT * FROM kpi.metric_facts ORDER BY ALL",
+                "status": "SELECT * FROM scorecard.metric_status ORDER BY ALL",
+                "current": "SELECT * FROM bi.scorecard_current ORDER BY ALL",
+                "to_date": "SELECT * FROM bi.scorecard_to_date ORDER BY ALL",
+                "headline": "SELECT metric_id, grain, period_start, actual "
+                "FROM bi.scorecard_current ORDER BY ALL",
+            }.items()
+        }
+    files = write_reports(
+        warehouse.working_path, folder / "reports", "IT", "2026-12-01", {}, timezone=zone
+    )
+    return {
+        **tables,
+        "markdown": files.markdown,
+        "services": (folder / "reports" / "services" / "index.html").read_text(),
+    }
+
+
+def run_on_host(tmp_path: Path, host_tz: str) -> dict:
+    folder = tmp_path / host_tz.replace("/", "-")
+    folder.mkdir()
+    run = subprocess.run(
+        [sys.executable, "-c", HOST_TZ_SCRIPT, str(folder)],
+        cwd=REPO,
+        env={**os.environ, "TZ": host_tz, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'tests'}"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    return json.loads(run.stdout)
+
+
+def test_a_run_host_outside_utc_writes_the_same_values_and_reports(tmp_path):
+    on_utc = run_on_host(tmp_path, "UTC")
+    elsewhere = run_on_host(tmp_path, "America/New_York")
+    for part in on_utc:
+        assert elsewhere[part] == on_utc[part], part
+    # November in Tokyo: K2 (3 h) and K4 (4 h, opened 00:30 on Nov 1 there): median 3.5 h; the
+    # week of Nov 30 is still running, so the week before (D1 and D2 outside it) scores 0
+    assert on_utc["headline"] == [
+        ["deployment_frequency", "week", str(date(2026, 11, 23)), 0.0],
+        ["incident_resolution_time", "month", str(NOV), 3.5],
+    ]
+    # the service page counts K2, K3 and K4, opened in November in Tokyo (K4 on Oct 31 in UTC)
+    assert '<a href="payroll.html">Payroll</a></td><td class="num">3</td>' in on_utc["services"]
+    # the last load, printed as UTC
+    assert "| servicenow | 2026-11-30 17:00 UTC | 4 |" in on_utc["markdown"]
+
+
+def test_a_non_utc_servicenow_instance_is_read_by_its_utc_values(warehouse):
+    """The instance shows times in its own zone without an offset; staging reads the UTC value."""
+    record = {
+        "sys_id": "a" * 32,
+        "number": "INC0000001",
+        "state": "6",
+        "priority": "3",
+        # 20:30 and 23:30 on November 30th in Bogota, as the instance stores them: in UTC
+        "opened_at": "2026-12-01 01:30:00",
+        "resolved_at": "2026-12-01 04:30:00",
+        "sys_updated_on": "2026-12-01 04:30:00",
+        "sys_created_on": "2026-12-01 01:30:00",
+    }
+    tables = {name: MemoryTable.of(name) for name in TABLE_FIELDS}
+    tables["incident"] = MemoryTable.of("incident", [record])
+    api = ServiceNowApi(tables, Credentials("tester", "s3cret-pass"), time_zone="America/Bogota")
+    with EmulatorServer(api) as server, warehouse.connect() as con:
+        ingest(con, source_for(server.url))
+        shown = con.execute(
+            "SELECT record ->> '$.resolved_at.display_value' FROM raw.servicenow_incident"
+        ).fetchall()
+        stage(con)
+        nightly(con, local("2026-12-01 02:00", "America/Bogota"), "America/Bogota")
+        november = con.execute(
+            "SELECT value FROM kpi.metric_values WHERE metric_id = 'incident_resolution_time' "
+            "AND grain = 'month' AND period_start = ? AND dimension = 'all'",
+            [NOV],
+        ).fetchall()
+    assert shown == [("2026-11-30 23:30:00",)]  # the instance's own wall clock, no offset
+    assert november == [(3.0,)]

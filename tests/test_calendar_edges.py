@@ -248,6 +248,44 @@ def test_weeks_starting_on_sunday_end_on_saturday_night(warehouse, run_at, runni
     assert complete == {date(2026, 11, 22): True, date(2026, 11, 29): False}
 
 
+COSTS = """
+INSERT INTO core.costs (cost_id, source, ChargePeriodStart, ChargePeriodEnd, ChargeCategory,
+    BilledCost, EffectiveCost, ProviderName, ServiceCategory, ServiceName)
+SELECT 'day-' || i, 'focus', TIMESTAMPTZ '2026-10-01 00:00+00' + to_days(i),
+    TIMESTAMPTZ '2026-10-02 00:00+00' + to_days(i), 'Usage', 10, 10, 'AWS', 'Compute', 'EC2'
+FROM range(61) AS days(i);
+INSERT INTO core.costs (cost_id, source, ChargePeriodStart, ChargePeriodEnd, ChargeCategory,
+    BilledCost, EffectiveCost, ProviderName, ServiceCategory, ServiceName) VALUES
+('month-10', 'focus', '2026-10-01 00:00+00', '2026-11-01 00:00+00', 'Purchase', 300, 300, 'AWS',
+    'Support', 'Support'),
+('month-11', 'focus', '2026-11-01 00:00+00', '2026-12-01 00:00+00', 'Purchase', 300, 300, 'AWS',
+    'Support', 'Support'),
+('hour', 'focus', '2026-12-01 03:00+00', '2026-12-01 04:00+00', 'Usage', 5, 5, 'AWS', 'Compute',
+    'EC2');
+"""
+
+
+def test_costs_billed_by_utc_day_stay_in_their_month_west_of_utc(warehouse):
+    zone = "America/Bogota"  # a UTC billing day starts at 19:00 the evening before here
+    with warehouse.connect() as con:
+        con.execute(COSTS)
+        nightly(con, local("2026-12-01 02:00", zone), zone)
+        spend = con.execute(
+            "SELECT period_start, value FROM kpi.metric_values WHERE metric_id = 'cloud_spend' "
+            "AND grain = 'month' AND dimension = 'all' ORDER BY period_start"
+        ).fetchall()
+        evidence = con.execute(
+            "SELECT count(*) FROM kpi.cost_evidence WHERE metric_id = 'cloud_spend' "
+            "AND grain = 'month' AND period_start = ? AND dimension = 'all'",
+            [NOV],
+        ).fetchall()
+    # October: 31 daily lines x 10 + its monthly line 300 = 610. November: 30 x 10 + 300, plus the
+    # hourly line of 03:00 UTC on Dec 1, which is 22:00 on Nov 30 here: 605. (Placed by their
+    # local start, the daily and monthly lines would slip a day and a month back.)
+    assert spend == [(OCT, 610.0), (NOV, 605.0), (DEC, None)]
+    assert evidence == [(32,)]
+
+
 def test_a_scorecard_as_of_without_offset_is_read_in_the_calendar_time_zone():
     env = {"SCORECARD_AS_OF": "2026-12-01"}
     # the start of December 1st in Bogota (UTC-5), not 19:00 on November 30th there

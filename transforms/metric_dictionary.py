@@ -55,7 +55,8 @@ do not edit by hand.
   stores them in `kpi.metric_facts` and aggregates them into `kpi.metric_values`.
 - Grains: week (start day configurable, default Monday), month and quarter, in the scorecard's time
   zone: a record belongs to the local calendar day of its completion (resolved, fulfilled, actual
-  end, charge start, response). Durations are computed between UTC instants.
+  end, charge start, response); a cost line billing whole UTC days keeps its UTC billing date.
+  Durations are computed between UTC instants.
 - Periods: dimension `all` has a row for every period from a metric's first period with data to
   the period that contains the run's as-of (`SCORECARD_AS_OF`, default now), so gaps and a source
   that stopped delivering show as NULL with a reason. Every other dimension (service,

@@ -74,7 +74,11 @@ cost_groups_in_evidence AS (
 cost_rows AS (
     SELECT
         c.*,
-        CAST(c.ChargePeriodStart AT TIME ZONE rules.timezone AS DATE) AS charge_day,
+        kpi.charge_day(
+            c.ChargePeriodStart,
+            kpi.charge_is_whole_utc_days(c.ChargePeriodStart, c.ChargePeriodEnd),
+            rules.timezone
+        ) AS charge_day,
         CASE rules.cost_column WHEN 'BilledCost' THEN c.BilledCost ELSE c.EffectiveCost END AS amount,
         rules.cost_column,
         rules.owner_tag_keys

@@ -143,8 +143,8 @@ SELECT
 FROM core.measures
 ;
 
--- Cost line items summed once per run by charge start instant and by everything the cost KPIs
--- may ask of a line: its cost dimensions, whether it is a credit by category or by the sign of
+-- Cost line items summed once per run by charge start instant, whether they bill whole UTC days,
+-- and by everything the cost KPIs may ask of a line: its cost dimensions, whether it is a credit by category or by the sign of
 -- either cost column, whether an allocation column names an owner and, if none does, its tag
 -- keys (lower case). Tens of millions of line items become a table a few times smaller, which
 -- each cost KPI then reads with its own cost column, owner tag keys and time zone.
@@ -152,6 +152,7 @@ CREATE OR REPLACE TEMP TABLE cost_lines_by_charge_start AS
 WITH cost_lines AS (
     SELECT
         ChargePeriodStart, ProviderName, ServiceCategory, service, source,
+        kpi.charge_is_whole_utc_days(ChargePeriodStart, ChargePeriodEnd) AS is_whole_utc_days,
         ChargeCategory ILIKE 'credit' AS is_credit_category,
         BilledCost < 0 AS billed_is_negative,
         EffectiveCost < 0 AS effective_is_negative,
@@ -176,7 +177,7 @@ FROM cost_lines
 GROUP BY ALL
 ;
 
--- Cost line items per local day of their charge start, cost dimensions, kind (charge, or credit /
+-- Cost line items per calendar day (kpi.charge_day), cost dimensions, kind (charge, or credit /
 -- refund) and allocation, with the amount of the configured FOCUS cost column and the number of
 -- line items: what cloud spend, cost allocation coverage and IT spend group further. The
 -- time-zone conversion runs once per charge start group rather than once per line item.
@@ -189,7 +190,7 @@ WITH costs_with_amount AS (
 ),
 costs_by_kind AS (
     SELECT
-        ChargePeriodStart, ProviderName, ServiceCategory, service, source,
+        ChargePeriodStart, is_whole_utc_days, ProviderName, ServiceCategory, service, source,
         -- kpi.cost_kind and kpi.cost_is_allocated, on the line items' pre-computed inputs.
         kpi.cost_kind_of(
             is_credit_category,
@@ -202,7 +203,7 @@ costs_by_kind AS (
     FROM costs_with_amount
 )
 SELECT
-    CAST(ChargePeriodStart AT TIME ZONE getvariable('timezone') AS DATE) AS charge_day,
+    kpi.charge_day(ChargePeriodStart, is_whole_utc_days, getvariable('timezone')) AS charge_day,
     ProviderName,
     ServiceCategory,
     service,

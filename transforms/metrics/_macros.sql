@@ -62,6 +62,23 @@ CREATE OR REPLACE MACRO kpi.span_weight(grain, day, span_last, by_span, week_off
         ELSE 1.0
     END;
 
+-- Whether a cost line's charge period is whole UTC days (a day or a month of billing, as FOCUS
+-- exports and the cost APIs give them) rather than part of a day (hourly granularity).
+CREATE OR REPLACE MACRO kpi.charge_is_whole_utc_days(charge_start, charge_end) AS
+    coalesce(
+        charge_end > charge_start
+            AND epoch(charge_start) % 86400 = 0
+            AND epoch(charge_end) % 86400 = 0,
+        false
+    );
+
+-- The calendar day a cost line counts on. Providers bill whole days in UTC: such a line keeps its
+-- UTC billing date, so a day's or a month's charge stays in its own month west of UTC too (its
+-- start, 00:00 UTC, is the evening before there). A line of part of a day counts on the local day
+-- its charge starts.
+CREATE OR REPLACE MACRO kpi.charge_day(charge_start, is_whole_utc_days, timezone) AS
+    CAST(charge_start AT TIME ZONE CASE WHEN is_whole_utc_days THEN 'UTC' ELSE timezone END AS DATE);
+
 -- Whether one of a cost row's allocation columns names an owner.
 CREATE OR REPLACE MACRO kpi.cost_names_owner(cost_centre, service, application) AS
     nullif(trim(cost_centre), '') IS NOT NULL

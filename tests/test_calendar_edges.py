@@ -222,6 +222,27 @@ def test_the_monday_after_a_dst_change_scores_the_week_that_just_ended_as_one_we
     assert running[WEEKLY] == (date.fromisoformat(monday), pytest.approx(84.0))
 
 
+def test_availability_over_the_169_hour_week_counts_the_minutes_that_passed(warehouse):
+    zone = "Europe/Berlin"
+    with warehouse.connect() as con:
+        # Payroll is watched from Monday Oct 19 (its first incident) and down for one hour
+        add_incidents(con, zone, [("W1", "2026-10-19 00:30", "2026-10-19 01:30")])
+        con.execute(
+            "INSERT INTO core.outages (outage_id, source, service, type, begin_at, end_at) "
+            "VALUES ('O1', 'servicenow', 'Payroll', 'outage', ?, ?)",
+            [local("2026-10-20 10:00", zone), local("2026-10-20 11:00", zone)],
+        )
+        nightly(con, local("2026-10-26 02:00", zone), zone)
+        week = con.execute(
+            "SELECT value, numerator, denominator FROM kpi.metric_values "
+            "WHERE metric_id = 'service_availability' AND grain = 'week' AND period_start = ? "
+            "AND dimension = 'all'",
+            [date(2026, 10, 19)],
+        ).fetchall()
+    # 169 hours = 10,140 agreed minutes (Sunday Oct 25 has 25), 60 of them down
+    assert week == [(pytest.approx(100 * 10080 / 10140), 10080.0, 10140.0)]
+
+
 SUNDAY_WEEK = [
     ("S1", "2026-11-22 10:00"),  # Sunday: the first day of the week of Nov 22
     ("S2", "2026-11-28 23:30"),  # Saturday night: its last half hour

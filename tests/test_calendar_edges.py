@@ -26,6 +26,7 @@ from test_servicenow_support import source_for, stage
 from connectors.emulators.server import EmulatorServer
 from connectors.emulators.servicenow import Credentials, ServiceNowApi
 from connectors.emulators.servicenow_tables import MemoryTable
+from connectors.measures import from_env as measure_files
 from connectors.servicenow import TABLE_FIELDS
 from pipelines.kpi import kpi_asset
 from pipelines.report import report_asset
@@ -36,6 +37,7 @@ from settings import load_settings
 from settings.clock import run_as_of, run_day
 from transforms.kpis import compute_metrics
 from transforms.scoring import score_metrics
+from transforms.staging import stage as stage_table
 from warehouse import Warehouse
 from warehouse.bi_views import create_bi_views
 from warehouse.ingest import ingest
@@ -305,6 +307,30 @@ def test_costs_billed_by_utc_day_stay_in_their_month_west_of_utc(warehouse):
     # local start, the daily and monthly lines would slip a day and a month back.)
     assert spend == [(OCT, 610.0), (NOV, 605.0), (DEC, None)]
     assert evidence == [(32,)]
+
+
+SURVEY = """response_id,survey,responded_at,score,scale_max,service,ticket_number
+A1,csat,2026-11-01,5,5,Payroll,
+A2,csat,2026-11-30,2,5,Payroll,
+A3,csat,2026-12-01,5,5,Payroll,
+A4,csat,2026-11-30 23:30:00,4,5,Payroll,
+"""
+
+
+def test_survey_answers_dated_without_a_time_count_on_that_date_west_of_utc(warehouse, tmp_path):
+    zone = "America/Bogota"
+    (tmp_path / "survey.csv").write_text(SURVEY)
+    with warehouse.connect() as con:
+        ingest(con, measure_files({"MEASURES_PATHS": str(tmp_path / "*.csv")}))
+        stage_table(con, "measures", "survey_responses")
+        nightly(con, local("2026-12-02 02:00", zone), zone)
+        csat = con.execute(
+            "SELECT period_start, value, n FROM kpi.metric_values WHERE metric_id = 'csat' "
+            "AND grain = 'month' AND dimension = 'all' ORDER BY period_start"
+        ).fetchall()
+    # A1 (Nov 1) and A2 (Nov 30) are November's by their date; A4 at 23:30 UTC on Nov 30 is
+    # 18:30 that day here: 2 of 3 top-2-box (A1 5, A4 4; A2 2) = 66.7%. A3 (Dec 1) is December's.
+    assert [(p, round(v, 1), n) for p, v, n in csat] == [(NOV, 66.7, 3), (DEC, 100.0, 1)]
 
 
 def test_a_scorecard_as_of_without_offset_is_read_in_the_calendar_time_zone():

@@ -79,6 +79,15 @@ CREATE OR REPLACE MACRO kpi.charge_is_whole_utc_days(charge_start, charge_end) A
 CREATE OR REPLACE MACRO kpi.charge_day(charge_start, is_whole_utc_days, timezone) AS
     CAST(charge_start AT TIME ZONE CASE WHEN is_whole_utc_days THEN 'UTC' ELSE timezone END AS DATE);
 
+-- The day of a spreadsheet survey answer written as a date alone (`2026-12-01`, stored as 00:00
+-- UTC): that date, wherever the calendar is, rather than the evening before west of UTC. NULL for
+-- an answer with a time, which counts on its local day.
+CREATE OR REPLACE MACRO kpi.answer_date(source, responded_at) AS
+    CASE
+        WHEN source = 'measures' AND epoch(responded_at) % 86400 = 0
+            THEN CAST(responded_at AT TIME ZONE 'UTC' AS DATE)
+    END;
+
 -- Whether one of a cost row's allocation columns names an owner.
 CREATE OR REPLACE MACRO kpi.cost_names_owner(cost_centre, service, application) AS
     nullif(trim(cost_centre), '') IS NOT NULL

@@ -144,10 +144,11 @@ FROM core.measures
 ;
 
 -- Cost line items summed once per run by charge start instant, whether they bill whole UTC days,
--- and by everything the cost KPIs may ask of a line: its cost dimensions, whether it is a credit
--- by category or by the sign of either cost column, whether an allocation column names an owner and, if none does, its tag
--- keys (lower case). Tens of millions of line items become a table a few times smaller, which
--- each cost KPI then reads with its own cost column, owner tag keys and time zone.
+-- and everything the cost KPIs may ask of a line: its cost dimensions, whether it is a credit by
+-- category or by the sign of either cost column, whether an allocation column names an owner
+-- and, if none does, its tag keys (lower case). Tens of millions of line items become a table a
+-- few times smaller, which each cost KPI then reads with its own cost column, owner tag keys and
+-- time zone.
 CREATE OR REPLACE TEMP TABLE cost_lines_by_charge_start AS
 WITH cost_lines AS (
     SELECT

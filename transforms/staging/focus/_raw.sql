@@ -58,3 +58,13 @@ CREATE TABLE IF NOT EXISTS raw.focus_settings (
     rate_currencies VARCHAR[] NOT NULL,
     rate_values DOUBLE[] NOT NULL
 );
+
+-- CSV lines that could not be read as a line item (the file's other lines land), until the file
+-- loads again; `line` counts the file's physical lines, the header being line 1.
+CREATE TABLE IF NOT EXISTS raw.focus_rejected_lines (
+    source_file VARCHAR NOT NULL,
+    line BIGINT NOT NULL,
+    problem VARCHAR NOT NULL,
+    csv_line VARCHAR,
+    run_id VARCHAR
+);

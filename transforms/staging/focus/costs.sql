@@ -2,7 +2,8 @@
 -- staging only allocates, converts and tidies. Allocation: the first configured tag key present
 -- on a line item names its cost centre, service and application (keys compare without case or
 -- separators). Currency: a currency with a configured rate is converted to the reporting one.
--- Tags repeat across line items (one set per resource), so each distinct set is parsed once.
+-- Tags repeat across line items (one set per resource), so each distinct set is parsed once
+-- (focus_tag_map, in _macros.sql); tags that are not a JSON object load as none.
 WITH settings AS (
     SELECT * FROM raw.focus_settings LIMIT 1
 ),
@@ -17,7 +18,7 @@ tag_sets AS (
     WHERE Tags IS NOT NULL
 ),
 parsed_tags AS (
-    SELECT Tags, try_cast(try_cast(Tags AS JSON) AS MAP(VARCHAR, VARCHAR)) AS tag_map
+    SELECT Tags, focus_tag_map(Tags) AS tag_map
     FROM tag_sets
 ),
 normalised_tags AS (
@@ -30,7 +31,7 @@ normalised_tags AS (
 allocations AS (
     SELECT
         Tags,
-        CASE WHEN tag_map IS NOT NULL THEN CAST(Tags AS JSON) END AS tags_json,
+        CASE WHEN tag_map IS NOT NULL THEN CAST(focus_tags_text(Tags) AS JSON) END AS tags_json,
         list_filter(
             list_transform(settings.cost_centre_keys,
                 lambda k: list_filter(tag_entries, lambda e: e.key = k)[1].value),

@@ -490,6 +490,29 @@ def test_export_folder_with_manifests_months_and_a_restated_month(warehouse, tmp
         assert totals(con)[0] == 6 and problems(con) == []
 
 
+def test_a_month_saved_again_in_a_new_run_folder_is_flagged(warehouse, tmp_path, sample):
+    # An export that keeps every run saves the month to date again in a new folder: both load
+    # (which run is the latest cannot be told safely), and the repeat is listed so the operator
+    # keeps one. Exports of separate scopes (one per sub-account) in separate folders are not.
+    row = sample[0]
+    period = tmp_path / "exports" / "20240901-20240930"
+    write(period / "run-1" / "part_0_0001.csv", [month_of(row, 9, "100")])
+    write(period / "run-2" / "part_0_0001.csv", [month_of(row, 9, "120")])
+    other = {**month_of(row, 9, "7"), "SubAccountId": "another-subscription"}
+    write(tmp_path / "exports" / "scope-b" / "part_0_0001.csv", [other])
+    with warehouse.connect() as con:
+        assert load(con, tmp_path / "exports") is None
+        listed = problems(con)
+    assert [(key, field, value) for key, field, _, value in listed] == [
+        (
+            f"{row['ProviderName']}|{row['BillingAccountId']}|2024-09-01",
+            "BillingPeriodStart",
+            f"{period.resolve() / 'run-1'}, {period.resolve() / 'run-2'}",
+        )
+    ]
+    assert "delivered in 2 folders (1 sub-account(s))" in listed[0][2]
+
+
 def test_a_glob_over_an_export_folder_skips_manifests_but_a_named_file_is_checked(
     warehouse, tmp_path, sample
 ):

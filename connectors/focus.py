@@ -6,7 +6,8 @@ line (transforms/staging/focus/_raw.sql), and staging (focus/costs.sql) allocate
 converts currencies and names categories. The landing loop (warehouse/ingest.py) skips a file
 whose content hash is unchanged and replaces a changed file's rows (providers restate the current
 month) in one transaction. A file that disappears from FOCUS_PATHS keeps its rows (exports are
-often archived or rotated away).
+often archived or rotated away). A folder is read with its subfolders (exports nest by billing
+period and run), keeping only data files.
 
 Only FOCUS is read. Native exports (AWS CUR, Azure EA/MCA cost details, OCI cost reports) are
 refused with an error naming the file and the FOCUS columns it lacks: export FOCUS from the
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 
 SOURCE = "focus"
 
-# FOCUS 1.0-1.2 columns this project reads, with the type core.costs stores them as. Mandatory
+# FOCUS columns this project reads, with the type core.costs stores them as. Mandatory
 # here means every version from 1.0-preview on has it: ContractedCost came with 1.0 and
 # PublisherName is deprecated from 1.3, so both are optional.
 MANDATORY_COLUMNS: dict[str, str] = {
@@ -277,8 +278,8 @@ class FocusFiles:
         missing = [c for c in MANDATORY_COLUMNS if c.lower() not in present]
         if missing:
             raise SourceError(
-                f"focus: {path} is not a FOCUS 1.0-1.2 export: missing mandatory column(s) "
-                f"{', '.join(missing)} (native AWS CUR, Azure EA and OCI exports must be "
+                f"focus: {path} is not a FOCUS export (1.0-preview to 1.3): missing mandatory "
+                f"column(s) {', '.join(missing)} (native AWS CUR, Azure EA and OCI exports must be "
                 "converted to FOCUS or exported as FOCUS by the provider)"
             )
         return present

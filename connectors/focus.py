@@ -7,7 +7,8 @@ converts currencies and names categories. The landing loop (warehouse/ingest.py)
 whose content hash is unchanged and replaces a changed file's rows (providers restate the current
 month) in one transaction. A file that disappears from FOCUS_PATHS keeps its rows (exports are
 often archived or rotated away). A folder is read with its subfolders (exports nest by billing
-period and run), keeping only data files.
+period and run), keeping only data files; each file's modification time is kept in
+raw.focus_files, so staging can tell which run folder of an export was delivered last.
 
 Only FOCUS is read. Native exports (AWS CUR, Azure EA/MCA cost details, OCI cost reports) are
 refused with an error naming the file and the FOCUS columns it lacks: export FOCUS from the
@@ -27,6 +28,7 @@ import io
 import logging
 import os
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -198,9 +200,17 @@ class FocusFiles:
         with transaction(con):
             # A file listed as loaded whose rows are not in raw.focus_costs (a warehouse from
             # before FOCUS landed in raw.*) must land again, or staging would drop its costs.
+            # Likewise a file landed before raw.focus_files kept modification times: it lands
+            # again to record one; a file gone from FOCUS_PATHS since counts from its landing.
             con.execute(
-                "DELETE FROM meta.loaded_files WHERE source = 'focus' AND path NOT IN "
-                "(SELECT DISTINCT source_file FROM raw.focus_costs)"
+                "DELETE FROM meta.loaded_files WHERE source = 'focus' AND (path NOT IN "
+                "(SELECT DISTINCT source_file FROM raw.focus_costs) OR path NOT IN "
+                "(SELECT source_file FROM raw.focus_files))"
+            )
+            con.execute(
+                "INSERT INTO raw.focus_files SELECT source_file, max(loaded_at), max(loaded_at), "
+                "any_value(run_id) FROM raw.focus_costs WHERE source_file NOT IN "
+                "(SELECT source_file FROM raw.focus_files) GROUP BY source_file"
             )
             con.execute("DELETE FROM raw.focus_settings")
             con.execute(
@@ -218,6 +228,7 @@ class FocusFiles:
     def land_file(self, con: duckdb.DuckDBPyConnection, path: Path, run_id: str | None) -> int:
         """Replace one file's rows in raw.focus_costs (inside the caller's transaction)."""
         reader, line_number = file_reader(path)
+        modified_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         typed = _typed_columns(self._columns(con, path, reader))
         con.execute("DELETE FROM raw.focus_costs WHERE source_file = ?", [str(path)])
         con.execute("DELETE FROM raw.focus_file_problems WHERE source_file = ?", [str(path)])
@@ -247,6 +258,10 @@ class FocusFiles:
                 (SQL_DIR / "focus_rejected_lines.sql").read_text(),
                 {"file": str(path), "run_id": run_id},
             ).fetchall()[0][0]
+        con.execute(
+            "INSERT OR REPLACE INTO raw.focus_files VALUES (?, ?, now(), ?)",
+            [str(path), modified_at, run_id],
+        )
         self._check_currency(con, path)
         log.info("focus: %s landed, %d line items, %d lines not valid CSV", path, count, rejected)
         return count

@@ -12,6 +12,7 @@ import csv
 import gzip
 import io
 import json
+import os
 import re
 from collections import Counter
 from datetime import UTC, date, datetime
@@ -493,27 +494,110 @@ def test_export_folder_with_manifests_months_and_a_restated_month(warehouse, tmp
         assert totals(con)[0] == 6 and problems(con) == []
 
 
-def test_a_month_saved_again_in_a_new_run_folder_is_flagged(warehouse, tmp_path, sample):
-    # An export that keeps every run saves the month to date again in a new folder: both load
-    # (which run is the latest cannot be told safely), and the repeat is listed so the operator
-    # keeps one. Exports of separate scopes (one per sub-account) in separate folders are not.
+def delivered(folder: Path, at: datetime) -> None:
+    """Give a run folder's files the modification time of a delivery at `at`."""
+    for path in folder.iterdir():
+        os.utime(path, (at.timestamp(), at.timestamp()))
+
+
+def superseded(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(older folder, newest folder) of each billing period left out for a newer run's."""
+    return [
+        (key.split("|")[0], value)
+        for key, field, problem, value in problems(con)
+        if problem.startswith("billing period superseded")
+    ]
+
+
+def test_a_month_repeated_in_run_folders_counts_from_the_run_delivered_last(
+    warehouse, tmp_path, sample
+):
+    # Azure keeps every run of a month-to-date export as <date range>/<run id>/part_*.csv. The
+    # run ids sort against delivery order here, so the files' modification times must decide.
     row = sample[0]
     period = tmp_path / "exports" / "20240901-20240930"
-    write(period / "run-1" / "part_0_0001.csv", [month_of(row, 9, "100")])
-    write(period / "run-2" / "part_0_0001.csv", [month_of(row, 9, "120")])
-    other = {**month_of(row, 9, "7"), "SubAccountId": "another-subscription"}
-    write(tmp_path / "exports" / "scope-b" / "part_0_0001.csv", [other])
+    older, newer = period / "f3c1-run", period / "0a7e-run"
+    items = [month_of(row, 9, c) for c in ("100", "20", "120", "5", "1")]
+    write(older / "part_0_0001.csv", items[:2])
+    write(newer / "part_0_0001.csv", items[2:3])
+    write(newer / "part_1_0001.csv", items[3:])
+    (newer / "manifest.json").write_text("{}")
+    delivered(older, datetime(2024, 9, 10, 6, tzinfo=UTC))
+    delivered(newer, datetime(2024, 9, 11, 6, tzinfo=UTC))
     with warehouse.connect() as con:
         assert load(con, tmp_path / "exports") is None
+        # Only the newer run's parts: 120 + 5 + 1, not also the older run's 100 + 20.
+        assert totals(con) == (3, Decimal(126))
+        assert monthly(con, "cloud_spend") == {SEP: 126.0}
+        assert superseded(con) == [(str(older.resolve()), str(newer.resolve()))]
         listed = problems(con)
-    assert [(key, field, value) for key, field, _, value in listed] == [
-        (
-            f"{row['ProviderName']}|{row['BillingAccountId']}|2024-09-01",
-            "BillingPeriodStart",
-            f"{period.resolve() / 'run-1'}, {period.resolve() / 'run-2'}",
-        )
+        assert "(files modified 2024-09-11 06:00:00 UTC, this folder's 2024-09-10" in listed[0][2]
+        assert "2 line item(s) for it are left out" in listed[0][2]
+        # Loading again (nothing new) changes nothing.
+        before = con.execute("SELECT * FROM core.costs ORDER BY cost_id").fetchall()
+        assert load(con, tmp_path / "exports") is None
+        assert con.execute("SELECT * FROM core.costs ORDER BY cost_id").fetchall() == before
+        assert problems(con) == listed
+
+
+def test_a_newer_run_that_drops_a_line_item_leaves_it_out(warehouse, tmp_path, sample):
+    # Runs delivered at the same time: the later folder name counts.
+    row = sample[0]
+    period = tmp_path / "exports" / "20240901-20240930"
+    at = datetime(2024, 9, 10, 6, tzinfo=UTC)
+    write(period / "run-1" / "part_0_0001.csv", [month_of(row, 9, "100"), month_of(row, 9, "20")])
+    delivered(period / "run-1", at)
+    with warehouse.connect() as con:
+        assert load(con, tmp_path / "exports") is None
+        assert totals(con) == (2, Decimal(120))
+        # The next run restates the first line item and no longer has the second.
+        write(period / "run-2" / "part_0_0001.csv", [month_of(row, 9, "130")])
+        delivered(period / "run-2", at)
+        assert load(con, tmp_path / "exports") is None
+        assert totals(con) == (1, Decimal(130))
+        assert superseded(con) == [
+            (str(period.resolve() / "run-1"), str(period.resolve() / "run-2"))
+        ]
+
+
+def test_exports_of_separate_scopes_in_sibling_folders_all_count(warehouse, tmp_path, sample):
+    # One export per subscription, and one of another billing account, each in its own folder.
+    row = sample[0]
+    exports = tmp_path / "exports"
+    write(exports / "sub-a" / "part_0_0001.csv", [month_of(row, 9, "100")])
+    other_sub = {**month_of(row, 9, "7"), "SubAccountId": "another-subscription"}
+    write(exports / "sub-b" / "part_0_0001.csv", [other_sub])
+    other_account = {**month_of(row, 9, "3"), "BillingAccountId": "another-account"}
+    write(exports / "account-b" / "part_0_0001.csv", [other_account])
+    delivered(exports / "sub-a", datetime(2024, 9, 10, tzinfo=UTC))
+    with warehouse.connect() as con:
+        assert load(con, exports) is None
+        assert totals(con) == (3, Decimal(110))  # 100 + 7 + 3
+        assert problems(con) == []
+
+
+def test_files_landed_before_modification_times_were_kept_land_again_to_record_them(
+    warehouse, tmp_path, sample
+):
+    row = sample[0]
+    period = tmp_path / "exports" / "20240901-20240930"
+    older, newer = period / "run-b", period / "run-a"
+    write(older / "part_0_0001.csv", [month_of(row, 9, "100")])
+    write(newer / "part_0_0001.csv", [month_of(row, 9, "120")])
+    delivered(older, datetime(2024, 9, 10, 6, tzinfo=UTC))
+    delivered(newer, datetime(2024, 9, 11, 6, tzinfo=UTC))
+    with warehouse.connect() as con:
+        assert load(con, tmp_path / "exports") is None
+        con.execute("DELETE FROM raw.focus_files")  # as a warehouse from before kept none
+        assert load(con, tmp_path / "exports") is None
+        kept = con.execute(
+            "SELECT source_file, modified_at FROM raw.focus_files ORDER BY 1"
+        ).fetchall()
+        assert totals(con) == (1, Decimal(120))
+    assert [(Path(file).parent.name, at) for file, at in kept] == [
+        ("run-a", datetime(2024, 9, 11, 6, tzinfo=UTC)),
+        ("run-b", datetime(2024, 9, 10, 6, tzinfo=UTC)),
     ]
-    assert "delivered in 2 folders (1 sub-account(s))" in listed[0][2]
 
 
 def test_a_glob_over_an_export_folder_skips_manifests_but_a_named_file_is_checked(

@@ -40,6 +40,15 @@ CREATE TABLE IF NOT EXISTS raw.focus_costs (
     run_id VARCHAR
 );
 
+-- Each landed file's modification time when it landed: which run folder of an export was
+-- delivered last, so staging counts a billing period repeated in several run folders once.
+CREATE TABLE IF NOT EXISTS raw.focus_files (
+    source_file VARCHAR PRIMARY KEY,
+    modified_at TIMESTAMPTZ NOT NULL,
+    landed_at TIMESTAMPTZ NOT NULL,
+    run_id VARCHAR
+);
+
 -- Files that could not be read (not FOCUS, unreadable, mixing currencies), until they load.
 CREATE TABLE IF NOT EXISTS raw.focus_file_problems (
     source_file VARCHAR PRIMARY KEY,

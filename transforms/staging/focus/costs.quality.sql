@@ -2,8 +2,9 @@
 -- line item (keyed file#line N, their text as the value), line items whose mandatory value is
 -- missing or did not parse (keyed file#line item, field named), Tags that are not a JSON
 -- object (those line items load unallocated, so each distinct value is listed once per file,
--- keyed by its first line, with how many line items carry it), and billing periods delivered
--- in several folders (keyed provider|account|period).
+-- keyed by its first line, with how many line items carry it), and billing periods left out of
+-- an older run folder for a newer one's (keyed folder|provider|account|sub-account|period, the
+-- newer folder as the value; see focus_superseded_folders in _macros.sql).
 WITH missing AS (
     UNPIVOT (
         SELECT source_file, line_number,
@@ -26,31 +27,6 @@ unreadable_tags AS (
     FROM raw.focus_costs
     JOIN unreadable_tag_sets USING (Tags)
     GROUP BY source_file, Tags
-),
--- One account's billing period from files in more than one folder: an export that writes each
--- run to a new folder repeats the month to date in every run, and loading them all counts the
--- month once per run. Exports of separate scopes (one per subscription) share no sub-account,
--- so they are not listed.
-sub_account_periods AS (
-    SELECT DISTINCT ProviderName, BillingAccountId, SubAccountId, BillingPeriodStart,
-        parse_dirpath(source_file) AS folder
-    FROM (
-        SELECT DISTINCT source_file, ProviderName, BillingAccountId, SubAccountId,
-            BillingPeriodStart
-        FROM raw.focus_costs
-    )
-),
-repeated_periods AS (
-    SELECT ProviderName, BillingAccountId, BillingPeriodStart, folders,
-        count(*) AS sub_accounts
-    FROM (
-        SELECT ProviderName, BillingAccountId, SubAccountId, BillingPeriodStart,
-            list(folder ORDER BY folder) AS folders
-        FROM sub_account_periods
-        GROUP BY ALL
-        HAVING count(*) > 1
-    )
-    GROUP BY ALL
 )
 SELECT 'focus' AS source, 'costs' AS table_name, source_file AS record_key,
     CAST(NULL AS VARCHAR) AS field, problem, CAST(NULL AS VARCHAR) AS value
@@ -72,10 +48,12 @@ SELECT 'focus', 'costs', source_file || '#' || first_line, 'Tags',
 FROM unreadable_tags
 UNION ALL
 SELECT 'focus', 'costs',
-    concat_ws('|', ProviderName, BillingAccountId, strftime(BillingPeriodStart, '%Y-%m-%d')),
+    concat_ws('|', folder, coalesce(ProviderName, ''), coalesce(BillingAccountId, ''),
+        coalesce(SubAccountId, ''), coalesce(strftime(BillingPeriodStart, '%Y-%m-%d'), '')),
     'BillingPeriodStart',
-    'billing period delivered in ' || len(folders) || ' folders (' || sub_accounts
-        || ' sub-account(s)), so counted once per folder: an export that saves each run in a'
-        || ' new folder repeats the month; keep only its latest run in FOCUS_PATHS',
-    left(array_to_string(folders, ', '), 500)
-FROM repeated_periods
+    'billing period superseded by the run folder delivered last, ' || newest_folder
+        || ' (files modified ' || strftime(newest_delivered_at, '%Y-%m-%d %H:%M:%S')
+        || ' UTC, this folder''s ' || strftime(delivered_at, '%Y-%m-%d %H:%M:%S')
+        || ' UTC): this folder''s ' || line_items || ' line item(s) for it are left out',
+    newest_folder
+FROM focus_superseded_folders()

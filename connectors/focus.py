@@ -226,7 +226,8 @@ class FocusFiles:
             )
 
     def land_file(self, con: duckdb.DuckDBPyConnection, path: Path, run_id: str | None) -> int:
-        """Replace one file's rows in raw.focus_costs (inside the caller's transaction)."""
+        """Replace one file's rows in raw.focus_costs and record its modification time in
+        raw.focus_files (inside the caller's transaction)."""
         reader, line_number = file_reader(path)
         modified_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         typed = _typed_columns(self._columns(con, path, reader))

@@ -576,6 +576,25 @@ def test_exports_of_separate_scopes_in_sibling_folders_all_count(warehouse, tmp_
         assert problems(con) == []
 
 
+def test_folders_slicing_a_month_by_day_all_count(warehouse, tmp_path, sample):
+    # OCI writes FOCUS Reports/<year>/<month>/<day>/: each day's reports hold new charges, not
+    # the month again, so a later day's folder does not replace an earlier one's.
+    row = sample[0]
+    reports = tmp_path / "FOCUS Reports" / "2024" / "09"
+    days = {"01": ["100", "20"], "02": ["7"], "03": ["3"]}
+    for day, costs in days.items():
+        start = f"2024-09-{day} 00:00:00"
+        write(
+            reports / day / "report-00001.csv.gz",
+            [item(month_of(row, 9, c), c, start) for c in costs],
+        )
+        delivered(reports / day, datetime(2024, 9, int(day) + 1, 6, tzinfo=UTC))
+    with warehouse.connect() as con:
+        assert load(con, tmp_path / "FOCUS Reports") is None
+        assert totals(con) == (4, Decimal(130))  # 100 + 20 + 7 + 3
+        assert problems(con) == []
+
+
 def test_files_landed_before_modification_times_were_kept_land_again_to_record_them(
     warehouse, tmp_path, sample
 ):

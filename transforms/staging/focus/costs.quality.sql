@@ -51,7 +51,7 @@ SELECT 'focus', 'costs',
     concat_ws('|', folder, coalesce(ProviderName, ''), coalesce(BillingAccountId, ''),
         coalesce(SubAccountId, ''), coalesce(strftime(BillingPeriodStart, '%Y-%m-%d'), '')),
     'BillingPeriodStart',
-    'billing period superseded by the run folder delivered last, ' || newest_folder
+    'billing period superseded by a later run folder that repeats it, ' || newest_folder
         || ' (files modified ' || strftime(newest_delivered_at, '%Y-%m-%d %H:%M:%S')
         || ' UTC, this folder''s ' || strftime(delivered_at, '%Y-%m-%d %H:%M:%S')
         || ' UTC): this folder''s ' || line_items || ' line item(s) for it are left out',

@@ -4,8 +4,8 @@
 -- separators). Currency: a currency with a configured rate is converted to the reporting one.
 -- Tags repeat across line items (one set per resource), so each distinct set is parsed once
 -- (focus_tag_map, in _macros.sql); tags that are not a JSON object load as none. A billing period
--- an export repeated in several run folders counts from the folder delivered last only
--- (focus_superseded_folders, in _macros.sql): the older folders' line items for it are left out.
+-- an export repeated in several run folders counts from the latest run only: the line items of
+-- the folders a later one repeats are left out (focus_superseded_folders, in _macros.sql).
 WITH settings AS (
     SELECT * FROM raw.focus_settings LIMIT 1
 ),

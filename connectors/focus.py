@@ -6,7 +6,9 @@ line (transforms/staging/focus/_raw.sql), and staging (focus/costs.sql) allocate
 converts currencies and names categories. The landing loop (warehouse/ingest.py) skips a file
 whose content hash is unchanged and replaces a changed file's rows (providers restate the current
 month) in one transaction. A file that disappears from FOCUS_PATHS keeps its rows (exports are
-often archived or rotated away).
+often archived or rotated away). A folder is read with its subfolders (exports nest by billing
+period and run), keeping only data files; each file's modification time is kept in
+raw.focus_files, so staging can tell which run folder of an export was delivered last.
 
 Only FOCUS is read. Native exports (AWS CUR, Azure EA/MCA cost details, OCI cost reports) are
 refused with an error naming the file and the FOCUS columns it lacks: export FOCUS from the
@@ -20,8 +22,13 @@ them in raw.focus_settings for staging. A file that would mix currencies is refu
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
 import logging
+import os
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -29,7 +36,7 @@ import duckdb
 from connectors.base import FileStream
 from connectors.cost_allocation import Currency, TagKeys
 from connectors.files import expand_paths, split_patterns
-from connectors.http import SourceError
+from connectors.http import PermanentSourceError, SourceError
 from transforms.staging import raw_tables_sql
 from warehouse.transaction import transaction
 
@@ -37,12 +44,13 @@ log = logging.getLogger(__name__)
 
 SOURCE = "focus"
 
-# FOCUS 1.0-1.2 columns this project reads, with the type core.costs stores them as.
+# FOCUS columns this project reads, with the type core.costs stores them as. Mandatory
+# here means every version from 1.0-preview on has it: ContractedCost came with 1.0 and
+# PublisherName is deprecated from 1.3, so both are optional.
 MANDATORY_COLUMNS: dict[str, str] = {
     "BilledCost": "DECIMAL(38, 12)",
     "EffectiveCost": "DECIMAL(38, 12)",
     "ListCost": "DECIMAL(38, 12)",
-    "ContractedCost": "DECIMAL(38, 12)",
     "BillingPeriodStart": "TIMESTAMPTZ",
     "BillingPeriodEnd": "TIMESTAMPTZ",
     "ChargePeriodStart": "TIMESTAMPTZ",
@@ -53,10 +61,11 @@ MANDATORY_COLUMNS: dict[str, str] = {
     "ServiceCategory": "VARCHAR",
     "ServiceName": "VARCHAR",
     "ProviderName": "VARCHAR",
-    "PublisherName": "VARCHAR",
     "InvoiceIssuerName": "VARCHAR",
 }
 OPTIONAL_COLUMNS: dict[str, str] = {
+    "ContractedCost": "DECIMAL(38, 12)",
+    "PublisherName": "VARCHAR",
     "BillingAccountName": "VARCHAR",
     "ChargeClass": "VARCHAR",
     "ChargeDescription": "VARCHAR",
@@ -74,23 +83,69 @@ OPTIONAL_COLUMNS: dict[str, str] = {
     "ConsumedUnit": "VARCHAR",
     "Tags": "VARCHAR",
 }
+# Later names of a column, read when a file lacks the name above (FOCUS 1.3 renamed ProviderName).
+RENAMED_COLUMNS: dict[str, tuple[str, ...]] = {"ProviderName": ("ServiceProviderName",)}
+
+# What an export folder holds besides its data files (manifests, markers): skipped when a folder
+# or a glob names them, refused only when named one by one.
+EXPORT_SUFFIXES = (".csv", ".csv.gz", ".gz", ".txt", ".parquet")
 
 
 def file_reader(path: Path) -> tuple[str, str]:
     """The DuckDB table function reading $path, and the expression numbering its line items.
 
-    CSV is read as text so the casts stay ours. Parquet numbers rows itself, which keeps the scan
-    parallel; a CSV scan keeps file order, so row_number() numbers its lines in order too.
+    CSV is read as text so the casts stay ours, in FOCUS's dialect (commas, double quotes) with
+    the header's names rather than a guess: a guessed dialect reads a semicolon file as if it
+    were FOCUS, and one malformed line among the sampled ones refused the whole file. Lines that
+    are not valid CSV are set aside in temp.focus_rejects (see land_file). Parquet numbers rows
+    itself, which keeps the scan parallel; a CSV scan keeps file order, so row_number() numbers
+    its lines in order too.
     """
     name = path.name.lower()
     if name.endswith(".parquet"):
         return "read_parquet($path, file_row_number = true)", "file_row_number + 1"
     if name.endswith((".csv", ".csv.gz", ".gz", ".txt")):
+        columns = ", ".join(f"{_sql_text(c)}: 'VARCHAR'" for c in _csv_header(path))
         return (
-            "read_csv($path, header = true, all_varchar = true, nullstr = ['NULL', ''])",
+            f"read_csv($path, header = true, auto_detect = false, columns = {{{columns}}}, "
+            "delim = ',', quote = '\"', escape = '\"', nullstr = ['NULL', ''], "
+            "store_rejects = true, rejects_table = 'focus_rejects', "
+            "rejects_scan = 'focus_reject_scans')",
             "row_number() OVER ()",
         )
     raise SourceError(f"{SOURCE}: {path}: not a FOCUS export (.csv, .csv.gz or .parquet expected)")
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The column names of a CSV export's header line (a UTF-8 byte order mark dropped).
+
+    A file without a header, or separated by something else than commas (a spreadsheet's
+    export), is refused naming what was found. Empty or repeated names get a position suffix.
+    """
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as handle:
+            header = handle.readline(1 << 20)
+    except (OSError, EOFError) as exc:
+        raise SourceError(f"{SOURCE}: cannot read {path}: {exc}") from exc
+    if not header.strip():
+        raise SourceError(f"{SOURCE}: {path} is empty: a FOCUS export starts with a header line")
+    separators = [s for s in (";", "\t", "|") if s in header]
+    if "," not in header and separators:
+        raise SourceError(
+            f"{SOURCE}: {path} is separated by {separators[0]!r}, so it is not a FOCUS export: "
+            "FOCUS CSV files are comma-separated (export the file again with commas, or as "
+            "Parquet)"
+        )
+    names: list[str] = []
+    for position, name in enumerate(next(csv.reader(io.StringIO(header))), 1):
+        taken = {n.lower() for n in names}
+        names.append(name if name and name.lower() not in taken else f"{name}_{position}")
+    return names
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -116,7 +171,27 @@ class FocusFiles:
         return [FileStream("costs")]
 
     def files(self) -> list[Path]:
-        return expand_paths(SOURCE, "FOCUS_PATHS", self.patterns)
+        """The export files the patterns name; a folder is read with its subfolders.
+
+        Providers deliver exports in nested folders (billing period, run) beside manifest files,
+        so a folder or glob keeps only data files; a file named on its own is always tried.
+        """
+        found: dict[str, Path] = {}
+        for pattern in self.patterns:
+            expanded = os.path.expanduser(pattern)
+            if os.path.isfile(expanded):
+                paths = expand_paths(SOURCE, "FOCUS_PATHS", [pattern])
+            else:
+                walk = os.path.join(expanded, "**", "*") if os.path.isdir(expanded) else pattern
+                matched = expand_paths(SOURCE, "FOCUS_PATHS", [walk])
+                paths = [p for p in matched if p.name.lower().endswith(EXPORT_SUFFIXES)]
+                if not paths:
+                    raise PermanentSourceError(
+                        f"{SOURCE}: FOCUS_PATHS pattern {pattern!r} matched no .csv, .csv.gz or "
+                        f".parquet file (only {', '.join(p.name for p in matched[:3])})"
+                    )
+            found.update((str(p), p) for p in paths)
+        return [found[k] for k in sorted(found)]
 
     def prepare(self, con: duckdb.DuckDBPyConnection) -> None:
         """Create the raw tables and store the allocation and currency settings staging uses."""
@@ -125,9 +200,17 @@ class FocusFiles:
         with transaction(con):
             # A file listed as loaded whose rows are not in raw.focus_costs (a warehouse from
             # before FOCUS landed in raw.*) must land again, or staging would drop its costs.
+            # Likewise a file landed before raw.focus_files kept modification times: it lands
+            # again to record one; a file gone from FOCUS_PATHS since counts from its landing.
             con.execute(
-                "DELETE FROM meta.loaded_files WHERE source = 'focus' AND path NOT IN "
-                "(SELECT DISTINCT source_file FROM raw.focus_costs)"
+                "DELETE FROM meta.loaded_files WHERE source = 'focus' AND (path NOT IN "
+                "(SELECT DISTINCT source_file FROM raw.focus_costs) OR path NOT IN "
+                "(SELECT source_file FROM raw.focus_files))"
+            )
+            con.execute(
+                "INSERT INTO raw.focus_files SELECT source_file, max(loaded_at), max(loaded_at), "
+                "any_value(run_id) FROM raw.focus_costs WHERE source_file NOT IN "
+                "(SELECT source_file FROM raw.focus_files) GROUP BY source_file"
             )
             con.execute("DELETE FROM raw.focus_settings")
             con.execute(
@@ -143,8 +226,10 @@ class FocusFiles:
             )
 
     def land_file(self, con: duckdb.DuckDBPyConnection, path: Path, run_id: str | None) -> int:
-        """Replace one file's rows in raw.focus_costs (inside the caller's transaction)."""
+        """Replace one file's rows in raw.focus_costs and record its modification time in
+        raw.focus_files (inside the caller's transaction)."""
         reader, line_number = file_reader(path)
+        modified_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         typed = _typed_columns(self._columns(con, path, reader))
         con.execute("DELETE FROM raw.focus_costs WHERE source_file = ?", [str(path)])
         con.execute("DELETE FROM raw.focus_file_problems WHERE source_file = ?", [str(path)])
@@ -157,10 +242,29 @@ class FocusFiles:
                 line_number=line_number,
             )
         )
-        rows = con.execute(sql, {"path": str(path), "file": str(path), "run_id": run_id})
-        count = rows.fetchall()[0][0]
+        con.execute("DELETE FROM raw.focus_rejected_lines WHERE source_file = ?", [str(path)])
+        con.execute("DROP TABLE IF EXISTS temp.main.focus_rejects")
+        con.execute("DROP TABLE IF EXISTS temp.main.focus_reject_scans")
+        params = {"path": str(path), "file": str(path), "run_id": run_id}
+        try:
+            count = con.execute(sql, params).fetchall()[0][0]
+        except duckdb.Error as exc:
+            # Unreadable past what the header showed (a truncated download): refuse the file,
+            # keep its last good rows, go on with the others.
+            reason = str(exc).splitlines()[0]
+            raise SourceError(f"{SOURCE}: cannot read {path}: {reason}") from exc
+        rejected = 0
+        if "focus_rejects" in reader:
+            rejected = con.execute(
+                (SQL_DIR / "focus_rejected_lines.sql").read_text(),
+                {"file": str(path), "run_id": run_id},
+            ).fetchall()[0][0]
+        con.execute(
+            "INSERT OR REPLACE INTO raw.focus_files VALUES (?, ?, now(), ?)",
+            [str(path), modified_at, run_id],
+        )
         self._check_currency(con, path)
-        log.info("focus: %s landed, %d line items", path, count)
+        log.info("focus: %s landed, %d line items, %d lines not valid CSV", path, count, rejected)
         return count
 
     def note_problem(
@@ -183,11 +287,15 @@ class FocusFiles:
         except duckdb.Error as exc:
             raise SourceError(f"focus: cannot read {path}: {exc}") from exc
         present = {name.lower(): (name, sql_type) for name, sql_type in names}
+        for column, later_names in RENAMED_COLUMNS.items():
+            for later in later_names:
+                if column.lower() not in present and later.lower() in present:
+                    present[column.lower()] = present[later.lower()]
         missing = [c for c in MANDATORY_COLUMNS if c.lower() not in present]
         if missing:
             raise SourceError(
-                f"focus: {path} is not a FOCUS 1.0-1.2 export: missing mandatory column(s) "
-                f"{', '.join(missing)} (native AWS CUR, Azure EA and OCI exports must be "
+                f"focus: {path} is not a FOCUS export (1.0-preview to 1.3): missing mandatory "
+                f"column(s) {', '.join(missing)} (native AWS CUR, Azure EA and OCI exports must be "
                 "converted to FOCUS or exported as FOCUS by the provider)"
             )
         return present
@@ -226,6 +334,9 @@ def _typed_columns(present: dict[str, tuple[str, str]]) -> dict[str, str]:
         name, file_type = actual
         quoted = '"' + name.replace('"', '""') + '"'
         value = f"trim({quoted})" if file_type == "VARCHAR" else quoted
+        if column == "Tags" and file_type.startswith(("MAP", "STRUCT")):
+            # Parquet exports type Tags as a map; staging reads tags as JSON text.
+            value = f"to_json({quoted})"
         expressions[column] = f"try_cast({value} AS {sql_type})"
     return expressions
 

@@ -270,10 +270,16 @@ def test_quirks_tags_and_configurable_keys(warehouse, tmp_path):
     assert rows[1][1:4] == (None, None, "web")
     assert rows[2][1:4] == (None, None, None) and rows[2][7] is True
     assert rows[3][0] is None
-    # The fourth line item of the file, named by file and line.
+    # The fourth line item of the file, named by file and line; the third's tags are not JSON.
     assert problems == [
         (f"{path.resolve()}#4", "BilledCost", "missing or unparseable mandatory value"),
         (f"{path.resolve()}#4", "EffectiveCost", "missing or unparseable mandatory value"),
+        (
+            f"{path.resolve()}#3",
+            "Tags",
+            "not a JSON object of tag keys and values: 1 line item(s) with this value load "
+            "unallocated",
+        ),
     ]
 
 

@@ -159,8 +159,9 @@ def test_a_file_that_is_not_focus_fails_the_ingest_step_once_naming_file_and_col
     assert run.returncode != 0
     output = run.stdout + run.stderr
     assert (
-        f"focus: {cur} is not a FOCUS 1.0-1.2 export: missing mandatory column(s) BilledCost, "
-        "EffectiveCost, ListCost, ContractedCost, BillingPeriodStart" in output
+        f"focus: {cur} is not a FOCUS export (1.0-preview to 1.3): missing mandatory column(s) "
+        "BilledCost, "
+        "EffectiveCost, ListCost, BillingPeriodStart" in output
     )
     events = run_events(tmp_path / "home")
     assert step_attempts(events, "raw__focus") == 1

@@ -41,6 +41,8 @@ def test_ingest_descriptions_name_the_tables_each_source_writes(warehouse):
     assert named["raw/focus"] == [
         "raw.focus_costs",
         "raw.focus_file_problems",
+        "raw.focus_files",
+        "raw.focus_rejected_lines",
         "raw.focus_settings",
     ]
     assert named["raw/measures"] == [

@@ -40,6 +40,15 @@ CREATE TABLE IF NOT EXISTS raw.focus_costs (
     run_id VARCHAR
 );
 
+-- Each landed file's modification time when it landed: which run folder of an export was
+-- delivered last, so staging counts a billing period repeated in several run folders once.
+CREATE TABLE IF NOT EXISTS raw.focus_files (
+    source_file VARCHAR PRIMARY KEY,
+    modified_at TIMESTAMPTZ NOT NULL,
+    landed_at TIMESTAMPTZ NOT NULL,
+    run_id VARCHAR
+);
+
 -- Files that could not be read (not FOCUS, unreadable, mixing currencies), until they load.
 CREATE TABLE IF NOT EXISTS raw.focus_file_problems (
     source_file VARCHAR PRIMARY KEY,
@@ -57,4 +66,14 @@ CREATE TABLE IF NOT EXISTS raw.focus_settings (
     reporting_currency VARCHAR,
     rate_currencies VARCHAR[] NOT NULL,
     rate_values DOUBLE[] NOT NULL
+);
+
+-- CSV lines that could not be read as a line item (the file's other lines land), until the file
+-- loads again; `line` counts the file's physical lines, the header being line 1.
+CREATE TABLE IF NOT EXISTS raw.focus_rejected_lines (
+    source_file VARCHAR NOT NULL,
+    line BIGINT NOT NULL,
+    problem VARCHAR NOT NULL,
+    csv_line VARCHAR,
+    run_id VARCHAR
 );

@@ -1,5 +1,10 @@
--- FOCUS problems: files that could not be loaded (keyed by the file), and line items whose
--- mandatory value is missing or did not parse (keyed file#line, field named).
+-- FOCUS problems: files that could not be loaded (keyed by the file), CSV lines that are not a
+-- line item (keyed file#line N, their text as the value), line items whose mandatory value is
+-- missing or did not parse (keyed file#line item, field named), Tags that are not a JSON
+-- object (those line items load unallocated, so each distinct value is listed once per file,
+-- keyed by its first line, with how many line items carry it), and billing periods left out of
+-- an older run folder for a newer one's (keyed folder|provider|account|sub-account|period, the
+-- newer folder as the value; see focus_superseded_folders in _macros.sql).
 WITH missing AS (
     UNPIVOT (
         SELECT source_file, line_number,
@@ -10,12 +15,45 @@ WITH missing AS (
         FROM raw.focus_costs
     ) ON BilledCost, EffectiveCost, ChargePeriodStart, BillingCurrency
     INTO NAME field VALUE is_missing
+),
+-- Each distinct tag set is parsed once, as staging does.
+unreadable_tag_sets AS (
+    SELECT Tags
+    FROM (SELECT DISTINCT Tags FROM raw.focus_costs WHERE Tags IS NOT NULL)
+    WHERE focus_tag_map(Tags) IS NULL
+),
+unreadable_tags AS (
+    SELECT source_file, Tags, min(line_number) AS first_line, count(*) AS line_items
+    FROM raw.focus_costs
+    JOIN unreadable_tag_sets USING (Tags)
+    GROUP BY source_file, Tags
 )
 SELECT 'focus' AS source, 'costs' AS table_name, source_file AS record_key,
     CAST(NULL AS VARCHAR) AS field, problem, CAST(NULL AS VARCHAR) AS value
 FROM raw.focus_file_problems
 UNION ALL
+SELECT 'focus', 'costs', source_file || '#line ' || line, NULL,
+    'not a valid CSV line, left out: ' || problem, csv_line
+FROM raw.focus_rejected_lines
+UNION ALL
 SELECT 'focus', 'costs', source_file || '#' || line_number, field,
     'missing or unparseable mandatory value', NULL
 FROM missing
 WHERE is_missing = 1
+UNION ALL
+SELECT 'focus', 'costs', source_file || '#' || first_line, 'Tags',
+    'not a JSON object of tag keys and values: ' || line_items
+        || ' line item(s) with this value load unallocated',
+    left(Tags, 200)
+FROM unreadable_tags
+UNION ALL
+SELECT 'focus', 'costs',
+    concat_ws('|', folder, coalesce(ProviderName, ''), coalesce(BillingAccountId, ''),
+        coalesce(SubAccountId, ''), coalesce(strftime(BillingPeriodStart, '%Y-%m-%d'), '')),
+    'BillingPeriodStart',
+    'billing period superseded by a later run folder that repeats it, ' || newest_folder
+        || ' (files modified ' || strftime(newest_delivered_at, '%Y-%m-%d %H:%M:%S')
+        || ' UTC, this folder''s ' || strftime(delivered_at, '%Y-%m-%d %H:%M:%S')
+        || ' UTC): this folder''s ' || line_items || ' line item(s) for it are left out',
+    newest_folder
+FROM focus_superseded_folders()

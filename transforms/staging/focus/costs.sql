@@ -2,14 +2,22 @@
 -- staging only allocates, converts and tidies. Allocation: the first configured tag key present
 -- on a line item names its cost centre, service and application (keys compare without case or
 -- separators). Currency: a currency with a configured rate is converted to the reporting one.
--- Tags repeat across line items (one set per resource), so each distinct set is parsed once.
+-- Tags repeat across line items (one set per resource), so each distinct set is parsed once
+-- (focus_tag_map, in _macros.sql); tags that are not a JSON object load as none. A billing period
+-- an export repeated in several run folders counts from the latest run only: the line items of
+-- the folders a later one repeats are left out (focus_superseded_folders, in _macros.sql).
 WITH settings AS (
     SELECT * FROM raw.focus_settings LIMIT 1
 ),
 -- cost_id is focus:<file key>:<line>; the key is hashed once per file, not per line item.
 files AS (
-    SELECT source_file, left(sha256(source_file), 12) AS file_key
+    SELECT source_file, left(sha256(source_file), 12) AS file_key,
+        parse_dirpath(source_file) AS folder
     FROM (SELECT DISTINCT source_file FROM raw.focus_costs)
+),
+superseded AS (
+    SELECT folder, ProviderName, BillingAccountId, SubAccountId, BillingPeriodStart
+    FROM focus_superseded_folders()
 ),
 tag_sets AS (
     SELECT DISTINCT Tags
@@ -17,7 +25,7 @@ tag_sets AS (
     WHERE Tags IS NOT NULL
 ),
 parsed_tags AS (
-    SELECT Tags, try_cast(try_cast(Tags AS JSON) AS MAP(VARCHAR, VARCHAR)) AS tag_map
+    SELECT Tags, focus_tag_map(Tags) AS tag_map
     FROM tag_sets
 ),
 normalised_tags AS (
@@ -30,7 +38,7 @@ normalised_tags AS (
 allocations AS (
     SELECT
         Tags,
-        CASE WHEN tag_map IS NOT NULL THEN CAST(Tags AS JSON) END AS tags_json,
+        CASE WHEN tag_map IS NOT NULL THEN CAST(focus_tags_text(Tags) AS JSON) END AS tags_json,
         list_filter(
             list_transform(settings.cost_centre_keys,
                 lambda k: list_filter(tag_entries, lambda e: e.key = k)[1].value),
@@ -69,6 +77,12 @@ priced AS (
     FROM raw.focus_costs AS line_items
     CROSS JOIN settings
     JOIN files USING (source_file)
+    ANTI JOIN superseded
+        ON superseded.folder = files.folder
+        AND superseded.ProviderName IS NOT DISTINCT FROM line_items.ProviderName
+        AND superseded.BillingAccountId IS NOT DISTINCT FROM line_items.BillingAccountId
+        AND superseded.SubAccountId IS NOT DISTINCT FROM line_items.SubAccountId
+        AND superseded.BillingPeriodStart IS NOT DISTINCT FROM line_items.BillingPeriodStart
     LEFT JOIN allocations USING (Tags)
     LEFT JOIN service_categories
         ON lower(service_categories.ServiceCategory) = lower(trim(line_items.ServiceCategory))

@@ -10,8 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
+
 from connectors.base import Page, Stream
 from connectors.measures import from_env
+from pipelines.core import core_asset
+from pipelines.resources import WarehouseResource
 from tests.conftest import REPO
 from transforms.staged_inputs import Fingerprint, fingerprint, query_inputs
 from transforms.staging import stage
@@ -208,3 +212,25 @@ def test_an_unchanged_measures_file_is_skipped_and_a_changed_one_restaged(wareho
     assert restaged == [("2025-01-01", 1100.0), ("2025-02-01", 1200.0)]
     # A full refresh forgets what was staged, whatever it read.
     assert refreshed.outcome == "restaged: no fingerprint of an earlier staging"
+
+
+def test_the_core_asset_says_in_its_metadata_whether_it_restaged_or_skipped(tmp_path):
+    sheet = tmp_path / "measures.csv"
+    write_measures(sheet, "1000")
+    resource = WarehouseResource(published_path=str(tmp_path / "warehouse.duckdb"))
+    with resource.get().connect() as con:
+        ingest(con, from_env({"MEASURES_PATHS": str(sheet)}), "night-1")
+    asset = core_asset("measures", ["measures"])
+
+    def staging(run_config: dict | None = None) -> str:
+        result = dg.materialize([asset], resources={"warehouse": resource}, run_config=run_config)
+        (materialization,) = result.asset_materializations_for_node("core__measures")
+        return materialization.metadata["measures/staging"].value
+
+    first, second = staging(), staging()
+    with resource.get().connect() as con:
+        when = con.execute("SELECT staged_at FROM meta.staging_fingerprints").fetchall()[0][0]
+    forced = staging({"ops": {"core__measures": {"config": {"full_refresh": True}}}})
+    assert first == "restaged: no fingerprint of an earlier staging"
+    assert second == f"skipped: unchanged since {when.isoformat(timespec='seconds')}"
+    assert forced == "restaged: forced"

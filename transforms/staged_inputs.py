@@ -139,6 +139,7 @@ def _summary(
     name: str,
     stored: dict[str, tuple[str, str, str]],
 ) -> str | None:
+    """One relation's state by its kind (see _state/*.sql); None for a kind with no summary."""
     if name not in stored:
         return "absent"
     kind, _, columns = stored[name]

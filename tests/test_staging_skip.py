@@ -8,15 +8,21 @@ import dataclasses
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
 
 from connectors.base import Page, Stream
+from connectors.emulators.aws_cost_explorer import CostExplorerApi
+from connectors.emulators.focus_demo import AWS_LINES
+from connectors.emulators.server import EmulatorServer
+from connectors.focus import FocusFiles
 from connectors.measures import from_env
 from pipelines.core import core_asset
 from pipelines.resources import WarehouseResource
 from tests.conftest import REPO
+from tests.test_costs_aws import AS_OF, connector
 from transforms.staged_inputs import Fingerprint, fingerprint, query_inputs
 from transforms.staging import stage
 from warehouse.ingest import ingest
@@ -234,3 +240,36 @@ def test_the_core_asset_says_in_its_metadata_whether_it_restaged_or_skipped(tmp_
     assert first == "restaged: no fingerprint of an earlier staging"
     assert second == f"skipped: unchanged since {when.isoformat(timespec='seconds')}"
     assert forced == "restaged: forced"
+
+
+def focus_export(path: Path, currency: str) -> Path:
+    path.write_text(
+        "BilledCost,EffectiveCost,ListCost,ContractedCost,BillingPeriodStart,BillingPeriodEnd,"
+        "ChargePeriodStart,ChargePeriodEnd,BillingCurrency,BillingAccountId,ChargeCategory,"
+        "ServiceCategory,ServiceName,ProviderName,PublisherName,InvoiceIssuerName\n"
+        f"1,1,1,1,2025-02-01,2025-03-01,2025-02-01,2025-02-02,{currency},a,Usage,Compute,VM,X,X,X\n"
+    )
+    return path
+
+
+def test_aws_costs_restage_when_another_source_changes_the_currencies_they_are_checked_against(
+    warehouse, tmp_path
+):
+    export = focus_export(tmp_path / "export.csv", "EUR")
+    with EmulatorServer(CostExplorerApi(AS_OF)) as server, warehouse.connect() as con:
+        ingest(con, FocusFiles([str(export)]), None)
+        stage(con, "focus", "costs")
+        source = connector(server.url, AS_OF.date())
+        source.start = date(2025, 2, 28)
+        ingest(con, source, None)
+        beside_euros = stage(con, "aws_ce", "costs")
+        focus_export(export, "USD")
+        ingest(con, FocusFiles([str(export)]), None)
+        stage(con, "focus", "costs")
+        beside_dollars = stage(con, "aws_ce", "costs")
+        again = stage(con, "aws_ce", "costs")
+    assert beside_euros.quality_issues == len(AWS_LINES)  # each USD line of that day flagged
+    # Nothing of aws_ce changed, but the currency of the rest of core.costs did.
+    assert beside_dollars.outcome == "restaged: changed: core.costs"
+    assert beside_dollars.quality_issues == 0
+    assert again.unchanged_since is not None

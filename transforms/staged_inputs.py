@@ -21,8 +21,9 @@ import duckdb
 
 STAGING_DIR = Path(__file__).parent / "staging"
 STATE_DIR = STAGING_DIR / "_state"
-# The Python that writes staged rows: a change to it may change them too.
+# The code that writes staged rows, Python and SQL: a change to it may change them too.
 STAGING_CODE = Path(__file__).parent / "staging.py"
+RESTAGE_DIR = STAGING_DIR / "_restage"
 _MACRO = re.compile(r"CREATE OR REPLACE TEMP MACRO ([a-z_][a-z0-9_]*)\s*\(", re.IGNORECASE)
 _RELATION = re.compile(r"\b(raw|core)\.([a-z][a-z0-9_]*)")
 _COMMENT = re.compile(r"--[^\n]*")
@@ -64,7 +65,8 @@ def query_inputs(source: str, table: str) -> QueryInputs:
     folder = STAGING_DIR / source
     macro_files = (STAGING_DIR / "macros.sql", folder / "_macros.sql")
     query_files = (folder / f"{table}.sql", folder / f"{table}.quality.sql")
-    candidates = (*macro_files, folder / "_raw.sql", *query_files, STAGING_CODE)
+    writers = (STAGING_CODE, *sorted(RESTAGE_DIR.glob("*.sql")))
+    candidates = (*macro_files, folder / "_raw.sql", *query_files, *writers)
     queries = "\n".join(_code(p) for p in query_files)
     read = "\n".join([queries, *_used(_macros(_code(p) for p in macro_files), queries)])
     relations = {f"{schema}.{name}" for schema, name in _RELATION.findall(read)}

@@ -1,8 +1,10 @@
 """Stage raw records into the canonical core.* tables, one source at a time.
 
 A staging query is transforms/staging/<source>/<core_table>.sql (one SELECT of core columns); an
-optional <core_table>.quality.sql lists the records it had to question. Restaging replaces the
-source's rows in one transaction, so core never holds half of a source. Raw tables are the
+optional <core_table>.quality.sql lists the records it had to question. Restaging makes the
+source's rows exactly the query's in one transaction, so core never holds half of a source; it
+writes only the rows that differ (transforms/staging/_restage/), since rewriting rows DuckDB
+already holds under the same keys costs far more than a first load. Raw tables are the
 generic JSON records of warehouse/landing.py, unless the source declares its own in
 <source>/_raw.sql (file sources landing rows keyed by file and row). Macros one source's queries
 share sit beside them in <source>/_macros.sql; macros.sql holds those of several sources.
@@ -23,6 +25,7 @@ from pathlib import Path
 import duckdb
 
 from transforms.staged_inputs import (
+    RESTAGE_DIR,
     STAGING_DIR,
     Fingerprint,
     StagedState,
@@ -40,6 +43,8 @@ log = logging.getLogger(__name__)
 # Questioned records named in the log per staged table; scorecard.data_quality holds them all.
 LOGGED_ISSUES = 10
 MACROS = STAGING_DIR / "macros.sql"
+# In order: what differs, then the core rows to delete, update and insert to match.
+RESTAGE_STEPS = ("differences", "delete_gone", "update_changed", "insert_added")
 CORE_TABLES = (
     "incidents",
     "changes",
@@ -185,9 +190,8 @@ def _restage(
     query_file: Path,
 ) -> tuple[int, int]:
     """Replace the source's rows and data-quality notes (inside the caller's transaction)."""
-    con.execute(f"DELETE FROM core.{table} WHERE source = ?", [source])
     try:
-        con.execute(f"INSERT INTO core.{table} BY NAME ({query})")
+        _write_differences(con, source, table, query)
     except duckdb.Error as exc:
         raise RuntimeError(
             f"staging {query_file.relative_to(STAGING_DIR.parent)} failed: {exc}"
@@ -207,6 +211,50 @@ def _restage(
         [source, table],
     ).fetchall()
     return rows[0][0], issues[0][0]
+
+
+def _write_differences(con: duckdb.DuckDBPyConnection, source: str, table: str, query: str) -> None:
+    """Make the source's rows of core.<table> the query's rows, touching only those that differ.
+
+    The rows are staged once in a temporary copy of the core table (same key, defaults and NOT
+    NULL, so a query's duplicate key still fails here), compared with core by primary key, and
+    only the gone, changed and added rows are written."""
+    ddl, key, columns = _core_table(con, table)
+    create = f"CREATE TABLE core.{table}("
+    if not ddl.startswith(create):
+        raise RuntimeError(f"core.{table} is declared in an unexpected form: {ddl[:80]}")
+    con.execute("CREATE OR REPLACE TEMP TABLE staged_rows(" + ddl.removeprefix(create))
+    con.execute(f"INSERT INTO staged_rows BY NAME ({query})")
+    fields = {
+        "table": table,
+        "key": ", ".join(key),
+        "assignments": ", ".join(f"{c} = staged.{c}" for c in columns if c not in key),
+        "held_is_staged": " AND ".join(f"held.{c} = staged.{c}" for c in key),
+    }
+    for step in RESTAGE_STEPS:
+        sql = (RESTAGE_DIR / f"{step}.sql").read_text().format(**fields)
+        con.execute(sql, {"source": source} if "$source" in sql else None)
+    con.execute("DROP TABLE staged_rows; DROP TABLE restage_differences")
+
+
+def _core_table(con: duckdb.DuckDBPyConnection, table: str) -> tuple[str, list[str], list[str]]:
+    """The core table's CREATE statement, primary key and columns (quoted), from the catalog."""
+    ddl, key = con.execute(
+        "SELECT t.sql, c.constraint_column_names FROM duckdb_tables() AS t "
+        "JOIN duckdb_constraints() AS c USING (schema_name, table_name) "
+        "WHERE schema_name = 'core' AND table_name = ? AND c.constraint_type = 'PRIMARY KEY'",
+        [table],
+    ).fetchall()[0]
+    columns = con.execute(
+        "SELECT column_name FROM duckdb_columns() "
+        "WHERE schema_name = 'core' AND table_name = ? ORDER BY column_index",
+        [table],
+    ).fetchall()
+    return ddl, [_quoted(c) for c in key], [_quoted(c) for (c,) in columns]
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _log_first_issues(con: duckdb.DuckDBPyConnection, source: str, table: str, issues: int) -> None:

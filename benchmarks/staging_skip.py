@@ -1,4 +1,4 @@
-"""Benchmark: staging an unchanged night, restaging everything (before) against skipping (after).
+"""Benchmark: staging an unchanged night skipped or forced, and restaging a night of changes.
 
     .venv/bin/python benchmarks/staging_skip.py [--incidents 100000] [--cost-rows 1000000]
         [--changed 0.01] [--memory-limit 2GB] [--json]
@@ -8,11 +8,16 @@ One warehouse gets N enterprise-shaped ServiceNow incidents from the emulator
 items (benchmarks/focus_load.py's generated Parquet file, through the FOCUS connector) and the
 spreadsheet templates (measures). Then, per (source, core table), with nothing landed between:
 - first: the first staging (no fingerprint yet);
-- before: staging forced, as every unchanged night did before staging could be skipped;
+- before: staging forced, an unchanged restage (what every unchanged night did before staging
+  could be skipped, and what a forced restage or a changed staging file still costs);
 - after: staging as now (it finds its fingerprint unchanged and skips);
 - fingerprint: computing the fingerprint alone (inside `after`).
-Last, a nightly run lands the incidents the emulator changed (--changed of them), and staging
-restages only what reads them. --json prints the figures as one JSON line.
+Then a night of changes: the emulator changes --changed of the incidents and the nightly run
+lands them (staging restages only what reads them), and --changed of the FOCUS line items get
+another BilledCost in raw.focus_costs, which the costs are restaged from (forced: an edit in
+place moves no landing summary, so the fingerprint would not see it). Last, every raw FOCUS
+line item gets another loaded_at, as when the file is landed again, and the costs are
+restaged with every row changed. --json prints the figures as one JSON line.
 """
 
 from __future__ import annotations
@@ -43,13 +48,14 @@ from warehouse.ingest import ingest  # noqa: E402
 SOURCES = ("servicenow", "focus", "measures")
 
 
-def stage_all(con, force: bool = False) -> dict[str, dict]:
-    """Stage every (source, table) once: seconds, rows and outcome of each."""
+def stage_all(con, force: bool | set[str] = False) -> dict[str, dict]:
+    """Stage every (source, table) once (forced: all, or those named): seconds, rows, outcome."""
     figures = {}
     for source in SOURCES:
         for table in staged_tables(source):
+            forced = force if isinstance(force, bool) else f"{source}/{table}" in force
             started = time.perf_counter()
-            result = stage(con, source, table, force=force)
+            result = stage(con, source, table, force=forced)
             figures[f"{source}/{table}"] = {
                 "seconds": time.perf_counter() - started,
                 "rows": result.rows,
@@ -106,7 +112,16 @@ def measure(incidents: int, cost_rows: int, changed: float, memory_limit: str, w
             emulator.stdin.flush()
             moved = int(emulator.stdout.readline().split()[1])
             ingest(con, servicenow, "bench-2", origin=url)
-            nightly = stage_all(con)
+            every = round(1 / changed)
+            con.execute(
+                "UPDATE raw.focus_costs SET BilledCost = BilledCost + 1 WHERE line_number % ? = 0",
+                [every],
+            )
+            nightly = stage_all(con, force={"focus/costs"})
+            con.execute("UPDATE raw.focus_costs SET loaded_at = loaded_at + INTERVAL 1 SECOND")
+            started = time.perf_counter()
+            stage(con, "focus", "costs", force=True)
+            relanded = time.perf_counter() - started
     finally:
         emulator.stdin.close()
         emulator.wait(timeout=60)
@@ -115,6 +130,8 @@ def measure(incidents: int, cost_rows: int, changed: float, memory_limit: str, w
         "cost_rows": cost_rows,
         "land_seconds": landed,
         "changed_incidents": moved,
+        "changed_cost_rows": cost_rows // every,
+        "all_cost_rows_changed_seconds": relanded,
         "tables": {
             key: {
                 "rows": first[key]["rows"],
@@ -150,10 +167,11 @@ def main() -> None:
     print(
         f"{figures['incidents']:,} incidents, {figures['cost_rows']:,} cost rows, templates; "
         f"landed in {figures['land_seconds']:.1f} s; then "
-        f"{figures['changed_incidents']:,} incidents changed"
+        f"{figures['changed_incidents']:,} incidents and {figures['changed_cost_rows']:,} cost "
+        "rows changed"
     )
     print(
-        f"{'source/table':<28} {'rows':>9} {'first s':>8} {'before s':>9} {'after s':>8} "
+        f"{'source/table':<28} {'rows':>9} {'first s':>8} {'forced s':>9} {'skip s':>8} "
         f"{'fingerprint s':>13} {'changed night':>20}"
     )
     totals = dict.fromkeys(("first", "before", "after", "fingerprint", "changed_night"), 0.0)
@@ -169,6 +187,10 @@ def main() -> None:
     print(
         f"{'total':<28} {'':>9} {totals['first']:>8.2f} {totals['before']:>9.2f} "
         f"{totals['after']:>8.2f} {totals['fingerprint']:>13.2f} {totals['changed_night']:>8.2f}"
+    )
+    print(
+        f"focus/costs with every row changed (loaded_at): "
+        f"{figures['all_cost_rows_changed_seconds']:.2f} s"
     )
 
 

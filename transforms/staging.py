@@ -218,7 +218,14 @@ def _write_differences(con: duckdb.DuckDBPyConnection, source: str, table: str, 
 
     The rows are staged once in a temporary copy of the core table (same key, defaults and NOT
     NULL, so a query's duplicate key still fails here), compared with core by primary key, and
-    only the gone, changed and added rows are written."""
+    only the gone, changed and added rows are written. A source with no rows in the table yet
+    (its first staging) has nothing to compare: its rows are inserted as they come."""
+    held = con.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM core.{table} WHERE source = ? LIMIT 1)", [source]
+    ).fetchall()[0][0]
+    if not held:
+        con.execute(f"INSERT INTO core.{table} BY NAME ({query})")
+        return
     ddl, key, columns = _core_table(con, table)
     create = f"CREATE TABLE core.{table}("
     if not ddl.startswith(create):

@@ -20,6 +20,11 @@ DESCRIPTIONS = {
 }
 
 
+class CoreConfig(dg.Config):
+    # Restage every source even when nothing its staging reads has changed since the last run.
+    full_refresh: bool = False
+
+
 def core_key(table: str) -> dg.AssetKey:
     return dg.AssetKey(["core", table])
 
@@ -38,13 +43,15 @@ def core_asset(table: str, sources: list[str]) -> dg.AssetsDefinition:
         pool=WAREHOUSE_POOL,
     )
     def _core(
-        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+        context: dg.AssetExecutionContext, config: CoreConfig, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
         metadata: dict = {}
         with warehouse.get().connect() as con:
             for source in feeding:
                 if table in staged_tables(source):
-                    result = stage(con, source, table)
+                    result = stage(con, source, table, force=config.full_refresh)
+                    context.log.info(f"{source} -> core.{table}: {result.outcome}")
+                    metadata[f"{source}/staging"] = result.outcome
                     metadata[f"{source}/data_quality_issues"] = result.quality_issues
             metadata.update(table_metadata(con, f"core.{table}"))
             by_source = con.execute(

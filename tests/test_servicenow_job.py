@@ -11,7 +11,7 @@ from tests.conftest import launch_nightly_job
 CORE_TABLES = ("incidents", "changes", "requests", "sla_records", "outages")
 
 
-def snapshot(path: Path) -> tuple[dict, list, list]:
+def snapshot(path: Path) -> tuple[dict, list, list, list]:
     with duckdb.connect(str(path), read_only=True) as con:
         counts = {
             t: con.execute(f"SELECT count(*) FROM core.{t}").fetchall()[0][0] for t in CORE_TABLES
@@ -20,7 +20,10 @@ def snapshot(path: Path) -> tuple[dict, list, list]:
         loads = con.execute(
             "SELECT count(*), max(loaded_at) FROM raw.servicenow_incident"
         ).fetchall()
-    return counts, cursors, loads
+        staged = con.execute(
+            "SELECT table_name, staged_at FROM meta.staging_fingerprints ORDER BY 1"
+        ).fetchall()
+    return counts, cursors, loads, staged
 
 
 def test_job_loads_all_five_tables_and_a_second_run_changes_nothing(tmp_path):
@@ -37,7 +40,7 @@ def test_job_loads_all_five_tables_and_a_second_run_changes_nothing(tmp_path):
         second = snapshot(tmp_path / "warehouse.duckdb")
     finally:
         stop()
-    counts, cursors, _ = first
+    counts, cursors, _, staged = first
     assert all(counts[t] > 0 for t in CORE_TABLES), counts
     assert [stream for stream, _ in cursors] == [
         "change_request",
@@ -46,5 +49,7 @@ def test_job_loads_all_five_tables_and_a_second_run_changes_nothing(tmp_path):
         "sc_req_item",
         "task_sla",
     ]
-    # Same records, same cursors, and not one raw row rewritten by the overlap re-read.
+    assert [table for table, _ in staged] == sorted(CORE_TABLES)
+    # Same records, same cursors, not one raw row rewritten by the overlap re-read, and so no
+    # table restaged: each keeps the staging time of the first run.
     assert second == first

@@ -76,8 +76,14 @@ def ingest(
     full_refresh: bool = False,
     origin: str = "the configured source",
 ) -> SourceLoad:
-    """Land every stream of a source; resumes from the stored cursor unless full_refresh."""
+    """Land every stream of a source; resumes from the stored cursor unless full_refresh.
+
+    A full refresh also forgets what the source's core rows were staged from, so the next
+    staging restages them even if the refresh read exactly the records already stored.
+    """
     claim_origin(con, source.name, origin)
+    if full_refresh:
+        con.execute("DELETE FROM meta.staging_fingerprints WHERE source = ?", [source.name])
     result = SourceLoad(source.name)
     for stream in source.streams():
         if isinstance(stream, FileStream) and stream.together:

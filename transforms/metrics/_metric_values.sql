@@ -26,6 +26,7 @@ facts_by_period AS NOT MATERIALIZED (
     FROM batch_facts_by_grain AS f
     CROSS JOIN (SELECT unnest(getvariable('batch_dimensions')) AS dimension) AS dn
 ),
+-- One line per dimension kpi.dimension_value knows (those the batch does not show are empty).
 period_sums AS (
     SELECT * FROM period_sums_by('all')
     UNION ALL SELECT * FROM period_sums_by('service')

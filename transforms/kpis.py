@@ -214,9 +214,11 @@ def compute_metrics(
         for facts_id in facts_ids:
             _store_facts(con, facts_id, owners[facts_id])
         _store_specs(con, enabled)
+        con.execute(_sql("_period_sums.sql"))
         metric_values = _sql("_metric_values.sql")
         for facts_id in facts_ids:
             _set_variable(con, "batch_facts_id", "VARCHAR", facts_id)
+            con.execute(_sql("_batch.sql"))
             con.execute(f"INSERT INTO kpi.metric_values BY NAME {metric_values}")
         con.execute(_sql("_evidence.sql"))
         con.execute(f"INSERT INTO scorecard.data_quality BY NAME {_sql('_quarantine.sql')}")

@@ -5,60 +5,37 @@
 -- the data, not with dimension values x periods. Only elapsed time counts in the running period,
 -- which is marked period_complete = false. A value the metric cannot take is quarantined: NULL,
 -- with the check named in its reason.
--- The runner executes this once per facts file (variable batch_facts_id), for every grain of
--- getvariable('grains') in the same pass: every figure is keyed by facts file and grain, so a
--- batch needs nothing from another, the facts are read once, and memory is bounded by the
--- largest facts file instead of by all facts x grains x dimensions at once.
-WITH grains AS (
-    SELECT unnest(getvariable('grains')) AS grain
-),
-batch_specs AS (
+-- The runner executes this once per facts file (variable batch_facts_id, with _batch.sql), for
+-- every grain of getvariable('grains') in the same pass: every figure is keyed by facts file and
+-- grain, so a batch needs nothing from another, and memory is bounded by the largest facts file
+-- instead of by all facts x grains x dimensions at once.
+WITH batch_specs AS (
     SELECT * FROM metric_specs WHERE facts_id = getvariable('batch_facts_id')
 ),
--- Read where used (not copied): each consumer below takes only the columns it needs.
-batch_facts AS NOT MATERIALIZED (
-    SELECT * FROM kpi.metric_facts WHERE facts_id = getvariable('batch_facts_id')
-),
-dimensions_needed AS (
-    SELECT DISTINCT
-        facts_id,
-        unnest(['all'] || dimensions || list_filter([worst_of], lambda d: d IS NOT NULL)) AS dimension
-    FROM batch_specs
-),
+-- Each fact under every grain and dimension it is shown by, for the two small figures below
+-- (notes and deployment days); the sums and quantiles come per dimension from period_sums_by
+-- (_period_sums.sql), which reads the facts where used instead of placing them all here first.
 facts_by_period AS NOT MATERIALIZED (
     SELECT
-        f.facts_id, f.local_day, f.record_count, f.counts_in_n, f.in_numerator, f.x, f.note,
-        f.covered_days,
-        g.grain,
-        kpi.at_grain(g.grain, f.week_period, f.month_period, f.quarter_period) AS period_start,
-        f.num * kpi.at_grain(g.grain, f.week_weight, f.month_weight, f.quarter_weight) AS num,
-        f.den * kpi.at_grain(g.grain, f.week_weight, f.month_weight, f.quarter_weight) AS den,
+        f.facts_id, f.grain, f.period_start, f.local_day, f.record_count, f.in_numerator, f.note,
         dn.dimension,
         kpi.dimension_value(
             dn.dimension, f.service, f.assignment_group, f.priority, f.source, f.provider,
             f.service_category, f.initiative
         ) AS dimension_value
-    FROM batch_facts AS f
-    CROSS JOIN grains AS g
-    JOIN dimensions_needed AS dn ON dn.facts_id = f.facts_id
-    WHERE kpi.at_grain(g.grain, f.week_period, f.month_period, f.quarter_period) IS NOT NULL
+    FROM batch_facts_by_grain AS f
+    CROSS JOIN (SELECT unnest(getvariable('batch_dimensions')) AS dimension) AS dn
 ),
--- The quantiles are taken in the same pass as the sums, and only for the facts of a median or p90.
-batch_needs_quantiles AS (
-    SELECT coalesce(bool_or(statistic IN ('median', 'p90')), false) AS needed FROM batch_specs
-),
+-- One line per dimension kpi.dimension_value knows (those the batch does not show are empty).
 period_sums AS (
-    SELECT
-        facts_id, grain, period_start, dimension, dimension_value,
-        sum(num) AS numerator,
-        sum(den) AS denominator,
-        coalesce(sum(record_count) FILTER (WHERE counts_in_n), 0) AS n,
-        coalesce(sum(record_count) FILTER (WHERE in_numerator), 0) AS numerator_records,
-        coalesce(sum(covered_days) FILTER (WHERE in_numerator), 0) AS numerator_days,
-        quantile_cont(x, [0.5, 0.9]) FILTER (WHERE x IS NOT NULL AND needs_quantiles) AS quantiles
-    FROM facts_by_period
-    CROSS JOIN (SELECT needed AS needs_quantiles FROM batch_needs_quantiles)
-    GROUP BY facts_id, grain, period_start, dimension, dimension_value
+    SELECT * FROM period_sums_by('all')
+    UNION ALL SELECT * FROM period_sums_by('service')
+    UNION ALL SELECT * FROM period_sums_by('assignment_group')
+    UNION ALL SELECT * FROM period_sums_by('priority')
+    UNION ALL SELECT * FROM period_sums_by('source')
+    UNION ALL SELECT * FROM period_sums_by('provider')
+    UNION ALL SELECT * FROM period_sums_by('service_category')
+    UNION ALL SELECT * FROM period_sums_by('initiative')
 ),
 -- Distinct deployment days are counted only for the metrics that need them (a costly aggregate).
 period_active_days AS (

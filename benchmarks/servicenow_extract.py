@@ -97,16 +97,11 @@ def _child(*args: str) -> dict:
 
 def measure(count: int, page_size: int, incremental: float | None) -> dict:
     """Serve `count` incidents, then run the plain client, the full load and the nightly run."""
-    emulator = subprocess.Popen(
-        [sys.executable, "-m", "connectors.emulators.servicenow_bulk", str(count)],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert emulator.stdin is not None and emulator.stdout is not None
-    try:
-        url = emulator.stdout.readline().strip()
+    sys.path.insert(0, str(ROOT))
+    from connectors.emulators.servicenow_bulk import emulator_process
+
+    with emulator_process(count) as emulator:
+        url = emulator.url
         plain = _child("--plain", url, str(page_size))
         with tempfile.TemporaryDirectory() as folder:
             full = _child("--load", url, str(page_size), folder)
@@ -120,9 +115,7 @@ def measure(count: int, page_size: int, incremental: float | None) -> dict:
                 "peak_rss_mb": full["peak_rss_mb"],
             }
             if incremental is not None:
-                emulator.stdin.write(f"change {incremental}\n")
-                emulator.stdin.flush()
-                changed = int(emulator.stdout.readline().split()[1])
+                changed = emulator.change(incremental)
                 nightly = _child("--load", url, str(page_size), folder)
                 # Exactly the changed versions: no record lost, none stored twice.
                 expected = (changed, count, full["versions"] + changed)
@@ -140,9 +133,6 @@ def measure(count: int, page_size: int, incremental: float | None) -> dict:
                     "stored": nightly["stored"],
                 }
         return result
-    finally:
-        emulator.stdin.close()
-        emulator.wait(timeout=60)
 
 
 def main(argv: list[str]) -> None:

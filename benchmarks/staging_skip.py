@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,7 +35,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 from focus_load import generate  # noqa: E402
 
 from connectors.emulators.measures_demo import TEMPLATES  # noqa: E402
-from connectors.emulators.servicenow_bulk import CREDENTIALS  # noqa: E402
+from connectors.emulators.servicenow_bulk import CREDENTIALS, emulator_process  # noqa: E402
 from connectors.focus import FocusFiles  # noqa: E402
 from connectors.measures import from_env as measures_from_env  # noqa: E402
 from connectors.servicenow import from_env as servicenow_from_env  # noqa: E402
@@ -78,16 +77,8 @@ def measure(incidents: int, cost_rows: int, changed: float, memory_limit: str, w
     parquet = work / f"focus-{cost_rows}.parquet"
     if not parquet.exists():
         generate(parquet, cost_rows)
-    emulator = subprocess.Popen(
-        [sys.executable, "-m", "connectors.emulators.servicenow_bulk", str(incidents)],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert emulator.stdin is not None and emulator.stdout is not None
-    try:
-        url = emulator.stdout.readline().strip()
+    with emulator_process(incidents) as emulator:
+        url = emulator.url
         servicenow = servicenow_from_env(
             {
                 "SERVICENOW_INSTANCE_URL": url,
@@ -108,9 +99,7 @@ def measure(incidents: int, cost_rows: int, changed: float, memory_limit: str, w
             before = stage_all(con, force=True)
             after = stage_all(con)
             prints = fingerprint_all(con)
-            emulator.stdin.write(f"change {changed}\n")
-            emulator.stdin.flush()
-            moved = int(emulator.stdout.readline().split()[1])
+            moved = emulator.change(changed)
             ingest(con, servicenow, "bench-2", origin=url)
             every = round(1 / changed)
             con.execute(
@@ -122,9 +111,6 @@ def measure(incidents: int, cost_rows: int, changed: float, memory_limit: str, w
             started = time.perf_counter()
             stage(con, "focus", "costs", force=True)
             relanded = time.perf_counter() - started
-    finally:
-        emulator.stdin.close()
-        emulator.wait(timeout=60)
     return {
         "incidents": incidents,
         "cost_rows": cost_rows,

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import bisect
 import random
+import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from connectors.emulators.catalogue import SERVICES, TEAMS
 from connectors.emulators.servicenow import Credentials, serve
@@ -240,6 +243,39 @@ def enterprise_tables(
         ),
         **_empty_task_tables(),
     }
+
+
+@dataclass
+class EmulatorProcess:
+    """An enterprise instance served by its own process (see the module docstring)."""
+
+    url: str
+    process: subprocess.Popen
+
+    def change(self, fraction: float) -> int:
+        """Update that fraction of the incidents; returns how many changed."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(f"change {fraction}\n")
+        self.process.stdin.flush()
+        return int(self.process.stdout.readline().split()[1])
+
+
+@contextmanager
+def emulator_process(count: int) -> Iterator[EmulatorProcess]:
+    """Serve `count` incidents from a child process until the block ends."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", __name__, str(count)],
+        cwd=Path(__file__).resolve().parents[2],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        yield EmulatorProcess(process.stdout.readline().strip(), process)
+    finally:
+        process.stdin.close()
+        process.wait(timeout=60)
 
 
 def main(argv: list[str]) -> None:

@@ -13,14 +13,17 @@ WITH missing AS (
             (ChargePeriodStart IS NULL)::INTEGER AS ChargePeriodStart,
             (BillingCurrency IS NULL)::INTEGER AS BillingCurrency
         FROM raw.focus_costs
+        WHERE BilledCost IS NULL OR EffectiveCost IS NULL OR ChargePeriodStart IS NULL
+            OR BillingCurrency IS NULL
     ) ON BilledCost, EffectiveCost, ChargePeriodStart, BillingCurrency
     INTO NAME field VALUE is_missing
 ),
--- Each distinct tag set is parsed once, as staging does.
+-- Each distinct tag set is parsed once, as staging does. The sets are gathered into one list
+-- first: a filter on the parse would be pushed below the DISTINCT and parse every line item's
+-- tags (2.9 s instead of 0.03 s for 3M line items with 207 sets).
 unreadable_tag_sets AS (
-    SELECT Tags
+    SELECT unnest(list_filter(list(Tags), lambda tags: focus_tag_map(tags) IS NULL)) AS Tags
     FROM (SELECT DISTINCT Tags FROM raw.focus_costs WHERE Tags IS NOT NULL)
-    WHERE focus_tag_map(Tags) IS NULL
 ),
 unreadable_tags AS (
     SELECT source_file, Tags, min(line_number) AS first_line, count(*) AS line_items

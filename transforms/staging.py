@@ -161,13 +161,18 @@ def _unchanged(
     """The same inputs as the last restage, and core still holds exactly what it wrote."""
     if now is None or last.fingerprint.digest != now.digest:
         return False
-    held = con.execute(
+    return _held(con, source, table) == (last.rows, last.quality_issues)
+
+
+def _held(con: duckdb.DuckDBPyConnection, source: str, table: str) -> tuple[int, int]:
+    """The source's rows in core.<table> and its data-quality notes on them."""
+    rows, issues = con.execute(
         f"SELECT (SELECT count(*) FROM core.{table} WHERE source = $source), "
         "(SELECT count(*) FROM scorecard.data_quality "
         "WHERE source = $source AND table_name = $table)",
         {"source": source, "table": table},
     ).fetchall()[0]
-    return held == (last.rows, last.quality_issues)
+    return rows, issues
 
 
 def _why(force: bool, last: StagedState | None, now: Fingerprint | None) -> str:
@@ -205,12 +210,7 @@ def _restage(
             "INSERT INTO scorecard.data_quality SELECT source, table_name, record_key, "
             f"field, problem, value, now() FROM ({quality})"
         )
-    rows = con.execute(f"SELECT count(*) FROM core.{table} WHERE source = ?", [source]).fetchall()
-    issues = con.execute(
-        "SELECT count(*) FROM scorecard.data_quality WHERE source = ? AND table_name = ?",
-        [source, table],
-    ).fetchall()
-    return rows[0][0], issues[0][0]
+    return _held(con, source, table)
 
 
 def _write_differences(con: duckdb.DuckDBPyConnection, source: str, table: str, query: str) -> None:

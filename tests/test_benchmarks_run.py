@@ -114,6 +114,8 @@ def test_kpi_figures_keep_the_pandas_time_split_and_print_it_with_the_ratio():
             "pandas_load_seconds": 15.0,
             "pandas_compute_seconds": 45.0,
             "pandas_metrics": 16,
+            "same_kpis_seconds": 12.0,
+            "same_kpis_metrics": 16,
         },
         "scorecard": {"seconds": 1.0, "peak_rss_mb": 300},
     }
@@ -123,12 +125,15 @@ def test_kpi_figures_keep_the_pandas_time_split_and_print_it_with_the_ratio():
     assert figures["kpi"]["pandas_metrics"] == 16
     printed = bench.report_lines("kpi", figures)[0]
     assert "pandas 3.00x slower (60.0 s = load 15.0 s + compute 45.0 s, 16 KPIs)" in printed
+    assert "our step on those KPIs alone 12.0 s, pandas 5.00x that" in printed
     # A run with --skip-pandas: the split is there, null, beside the contract's null figure.
     for key in ("pandas_seconds", "pandas_load_seconds", "pandas_compute_seconds"):
         line["kpi"][key] = None
-    del line["kpi"]["pandas_metrics"]
+    for key in ("pandas_metrics", "same_kpis_seconds", "same_kpis_metrics"):
+        del line["kpi"][key]
     skipped = bench.kpi_figures(line, wall_seconds=30.0)["kpi"]
     assert skipped["pandas_metrics"] is None and skipped["pandas_load_seconds"] is None
+    assert skipped["same_kpis_seconds"] is None
 
 
 def _figures(**changes: float) -> dict:
@@ -351,7 +356,8 @@ def test_tiny_run_measures_kpi_and_scorecard_against_their_anchors(tiny_run):
     assert "x the DuckDB reference" in stdout
     # pandas computes the reference's KPIs, each value equal to ours, timed load + compute.
     kpi = results["kpi"]
-    assert kpi["pandas_metrics"] == kpi["reference_metrics"] == 16
+    assert kpi["pandas_metrics"] == kpi["reference_metrics"] == kpi["same_kpis_metrics"] == 16
+    assert kpi["same_kpis_seconds"] > 0
     assert kpi["pandas_equal"] == kpi["pandas_compared"] > 0
     loaded_and_computed = kpi["pandas_load_seconds"] + kpi["pandas_compute_seconds"]
     assert kpi["pandas_seconds"] == pytest.approx(loaded_and_computed, abs=0.02)

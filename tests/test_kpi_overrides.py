@@ -148,3 +148,6 @@ def test_failed_run_keeps_previous_values(warehouse, monkeypatch):
             compute_metrics(con, timezone="Europe/Berlin", min_n=1, as_of=AS_OF)
         assert values_by_key(con) == before
         assert con.execute("SELECT count(*) FROM kpi.metric_facts").fetchall() == facts_before
+        # The run writes its rows unordered; the session's own setting comes back either way.
+        setting = "SELECT current_setting('preserve_insertion_order')"
+        assert con.execute(setting).fetchall() == [(True,)]

@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import duckdb
 import pandas as pd
 import pytest
 
 from benchmarks import kpi_compute, kpi_pandas
+from warehouse import Warehouse
 
 AS_OF = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -107,7 +109,7 @@ def test_pandas_computes_every_reference_kpi_equal_to_kpi_metric_values(tmp_path
 
     assert len(reference["kpis"]) == 16
     assert set(reference["kpis"]) == _reference_kpis()
-    assert pandas["kpis"] == reference["kpis"]
+    assert pandas["kpis"] == reference["kpis"] == sorted(kpi_pandas.KPIS)
     assert pandas["seconds"] == pandas["load_seconds"] + pandas["compute_seconds"]
     checks = pandas["check_against_sql"]
     assert sorted(checks) == pandas["kpis"]
@@ -118,3 +120,10 @@ def test_pandas_computes_every_reference_kpi_equal_to_kpi_metric_values(tmp_path
         # The same records counted: n equal wherever both have a value.
         assert check["n_equal"] == check["compared"], (metric_id, check)
         assert check["pandas_only"] == 0, (metric_id, check)
+
+    # Our step timed on pandas' KPIs alone computes exactly those.
+    same = kpi_compute.phase_same_kpis(path, 2)
+    assert same["metrics"] == 16
+    with duckdb.connect(str(Warehouse.at(path).working_path), read_only=True) as con:
+        stored = con.execute("SELECT DISTINCT metric_id FROM kpi.metric_values").fetchall()
+    assert sorted(row[0] for row in stored) == sorted(kpi_pandas.KPIS)

@@ -164,23 +164,34 @@ def _evidence_lookups(con) -> dict:
     return lookups
 
 
-def phase_compute(path: Path, threads: int) -> dict:
+def _compute_metrics(con, only: tuple[str, ...] | None = None):
+    """compute_metrics with scorecard.yaml's metric settings; `only` leaves every other metric
+    of the catalogue disabled."""
+    from transforms.catalogue import load_catalogue
     from transforms.kpis import compute_metrics
 
     settings = _settings()
+    overrides = settings.metric_overrides()
+    for metric in load_catalogue() if only is not None else ():
+        if metric.id not in only:
+            overrides[metric.id] = {**overrides.get(metric.id, {}), "enabled": False}
+    return compute_metrics(
+        con,
+        timezone=TIMEZONE,
+        week_start=settings.calendar.week_start,
+        overrides=overrides,
+        min_n=settings.kpi.min_n,
+        as_of=AS_OF,
+    )
+
+
+def phase_compute(path: Path, threads: int) -> dict:
     warehouse = Warehouse.at(path)
     size_before = warehouse.working_path.stat().st_size
     with warehouse.connect() as con:
         con.execute(f"SET threads = {threads}")
         memory_limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
-        summary = compute_metrics(
-            con,
-            timezone=TIMEZONE,
-            week_start=settings.calendar.week_start,
-            overrides=settings.metric_overrides(),
-            min_n=settings.kpi.min_n,
-            as_of=AS_OF,
-        )
+        summary = _compute_metrics(con)
         con.execute("CHECKPOINT")
         total, for_all, with_value = con.execute(
             "SELECT count(*), count(*) FILTER (WHERE dimension = 'all'), count(value) "
@@ -204,24 +215,10 @@ def phase_same_kpis(path: Path, threads: int) -> dict:
     """compute_metrics again with only the KPIs pandas computes enabled: the like-for-like figure
     beside pandas_seconds, whose anchor computes 16 of our 29 metrics."""
     from benchmarks.kpi_pandas import KPIS
-    from transforms.catalogue import load_catalogue
-    from transforms.kpis import compute_metrics
 
-    settings = _settings()
-    overrides = settings.metric_overrides()
-    for metric in load_catalogue():
-        if metric.id not in KPIS:
-            overrides[metric.id] = {**overrides.get(metric.id, {}), "enabled": False}
     with Warehouse.at(path).connect() as con:
         con.execute(f"SET threads = {threads}")
-        summary = compute_metrics(
-            con,
-            timezone=TIMEZONE,
-            week_start=settings.calendar.week_start,
-            overrides=overrides,
-            min_n=settings.kpi.min_n,
-            as_of=AS_OF,
-        )
+        summary = _compute_metrics(con, only=KPIS)
     return {"seconds": summary.seconds, "metrics": len(summary.metrics), "rows": summary.rows}
 
 

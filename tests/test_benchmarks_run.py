@@ -180,6 +180,15 @@ def test_each_target_fails_just_past_its_edge(change, failing):
     assert [name for name, passed in verdicts.items() if not passed] == [failing]
 
 
+def test_the_fault_suite_check_counts_the_tests_that_failed_or_errored():
+    passed = bench.checks({**_figures(), "faults": {"status": "passed", "fault_scale": "full"}})
+    assert passed["faults"]["pass"] and passed["faults"]["value"] == 0
+    assert passed["faults"]["target"].endswith("(full fault scale); tests failed or in error")
+    broken = {"status": "failed", "fault_scale": "small", "failed": 2, "errors": 1}
+    failed = bench.checks({**_figures(), "faults": broken})["faults"]
+    assert not failed["pass"] and failed["value"] == 3
+
+
 def test_a_figure_not_measured_fails_its_target_instead_of_passing():
     results = bench.not_run()
     found = bench.checks(results)

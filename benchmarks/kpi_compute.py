@@ -172,9 +172,10 @@ def _compute_metrics(con, only: tuple[str, ...] | None = None):
 
     settings = _settings()
     overrides = settings.metric_overrides()
-    for metric in load_catalogue() if only is not None else ():
-        if metric.id not in only:
-            overrides[metric.id] = {**overrides.get(metric.id, {}), "enabled": False}
+    if only is not None:
+        for metric in load_catalogue():
+            if metric.id not in only:
+                overrides[metric.id] = {**overrides.get(metric.id, {}), "enabled": False}
     return compute_metrics(
         con,
         timezone=TIMEZONE,

@@ -42,6 +42,14 @@ class PermanentSourceError(SourceError):
     """
 
 
+class RequestRefused(PermanentSourceError):
+    """A 4xx answer a retry would repeat, with its status, for a connector that expects one."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 6
@@ -227,14 +235,16 @@ class HttpClient:
         if status in (401, 403):
             cause = "authentication failed" if status == 401 else "access denied"
             whose = f" for {self.credentials_of}" if self.credentials_of else ""
-            return PermanentSourceError(
+            return RequestRefused(
                 f"{self.source}: {cause} (HTTP {status}){whose}; check {self.credentials_check}. "
-                f"The source answered, {answer}"
+                f"The source answered, {answer}",
+                status,
             )
         if 400 <= status < 500 and status not in _TRANSIENT_CLIENT_STATUSES:
-            return PermanentSourceError(
+            return RequestRefused(
                 f"{self.source}: request refused (HTTP {status}); a retry gets the same answer: "
-                f"check the source's URL and settings. The source answered, {answer}"
+                f"check the source's URL and settings. The source answered, {answer}",
+                status,
             )
         return SourceError(f"{self.source}: HTTP {status} {answer}")
 

@@ -19,6 +19,7 @@ issue's SLAs are stored as one record, replaced whole when the issue changes.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -29,7 +30,16 @@ import requests
 
 from connectors.base import Page, Record, Stream
 from connectors.catch_up import FirstAnswer, TimedPage, decode_cursor, read_until_settled
-from connectors.http import HttpClient, Request, SourceError, listed, require_safe_url
+from connectors.http import (
+    HttpClient,
+    Request,
+    RequestRefused,
+    SourceError,
+    listed,
+    require_safe_url,
+)
+
+log = logging.getLogger(__name__)
 
 SOURCE = "jira"
 ISSUE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"
@@ -92,6 +102,7 @@ class JiraSource:
     overlap: timedelta = OVERLAP
     name: str = SOURCE
     _zone: ZoneInfo | None = field(default=None, repr=False)
+    _without_request: int = field(default=0, repr=False)
 
     def streams(self) -> list[Stream]:
         """SLAs first, then each kind: an issue updated while a later stream pages is then
@@ -103,19 +114,32 @@ class JiraSource:
     def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]:
         since = decode_cursor(cursor, SOURCE, stream.name) if cursor else None
         if stream.name == SLA_STREAM:
-            types = tuple(name for names in self.issue_types.values() for name in names)
+            yield from self._read_slas(since)
+            return
+        kind = next(k for k, s in KIND_STREAMS.items() if s == stream.name)
 
-            def read_pass(moment: datetime | None) -> Iterator[TimedPage]:
-                for issues, answered_at in self._search(types, moment, ("updated", "issuetype")):
-                    yield [self._slas(issue) for issue in issues], answered_at
-
-        else:
-            kind = next(k for k, s in KIND_STREAMS.items() if s == stream.name)
-
-            def read_pass(moment: datetime | None) -> Iterator[TimedPage]:
-                yield from self._search(self.issue_types[kind], moment, ISSUE_FIELDS)
+        def read_pass(moment: datetime | None) -> Iterator[TimedPage]:
+            yield from self._search(self.issue_types[kind], moment, ISSUE_FIELDS)
 
         yield from read_until_settled(read_pass, since, self.overlap, issue_updated)
+
+    def _read_slas(self, since: datetime | None) -> Iterator[Page]:
+        types = tuple(name for names in self.issue_types.values() for name in names)
+
+        def read_pass(moment: datetime | None) -> Iterator[TimedPage]:
+            for issues, answered_at in self._search(types, moment, ("updated", "issuetype")):
+                yield [self._slas(issue) for issue in issues], answered_at
+
+        self._without_request = 0
+        yield from read_until_settled(read_pass, since, self.overlap, issue_updated)
+        if self._without_request:
+            log.warning(
+                "%s: %d issues are not service-desk requests (their SLA read answered 404: no "
+                "request type, or the account cannot see their service desk); they are stored "
+                "without SLA cycles",
+                SOURCE,
+                self._without_request,
+            )
 
     def account_zone(self) -> ZoneInfo:
         """The time zone JQL dates are read in: the account's own, as Jira reports it."""
@@ -188,11 +212,19 @@ class JiraSource:
                 request.with_params(start=str(start)), context=f"SLAs of request {key} from {start}"
             )
 
-        values = [
-            value
-            for request, body in self.client.paginate(first, next_page)
-            for value in listed(SOURCE, body, "values", request)
-        ]
+        try:
+            values = [
+                value
+                for request, body in self.client.paginate(first, next_page)
+                for value in listed(SOURCE, body, "values", request)
+            ]
+        except RequestRefused as exc:
+            # An issue of these types created on the Jira side, or deleted since the search, is
+            # no service-desk request: it has no SLA cycles, and the other issues still load.
+            if exc.status != 404:
+                raise
+            self._without_request += 1
+            values = []
         return {
             "id": issue.get("id"),
             "key": key,

@@ -31,7 +31,9 @@ import requests
 from connectors.base import ListedPage, Page, Record, Stream
 from connectors.http import (
     HttpClient,
+    PermanentSourceError,
     Request,
+    RequestRefused,
     SourceError,
     header_delay,
     listed,
@@ -198,6 +200,20 @@ class ServiceNowSource:
             query = f"{scope}sys_updated_on>={since.strftime(TIME_FORMAT)}^{_ORDER}"
         pager = _Keyset(self, table, where)
         first = pager.request(query, None)
+        try:
+            yield from self._answers(pager, first)
+        except RequestRefused as exc:
+            if table != DELETION_LOG or exc.status != 403:
+                raise
+            raise PermanentSourceError(
+                f"{SOURCE}: the integration user may not read the deletion log {DELETION_LOG} "
+                "(HTTP 403), so records deleted in the instance cannot be removed here. Grant "
+                f"it read access to {DELETION_LOG}, or set SERVICENOW_READ_DELETIONS=false to "
+                "go without (a full refresh then removes deleted records). The tables read "
+                "before it are loaded."
+            ) from exc
+
+    def _answers(self, pager: _Keyset, first: Request) -> Iterator[Page]:
         for request, body, text in self.client.paginate_answers(first, pager.next_page):
             records = pager.accept(request, body)
             if not records:

@@ -393,3 +393,27 @@ def test_an_issues_slas_are_read_over_all_their_pages(warehouse, monkeypatch):
         stored = {key: record["values"] for key, record in loaded(con, "sla").items()}
     assert max(len(values) for values in sla_truth(api).values()) >= 2
     assert stored == sla_truth(api)
+
+
+def test_an_issue_that_is_no_service_desk_request_loads_without_slas(warehouse, caplog):
+    """Created on the Jira side (no request type), its SLA read answers 404: the rest loads."""
+    issues = [
+        issue(n, kind, "2025-05-30T10:00:00")
+        for n, kind in enumerate(["Incident", "Service Request"] * 3, start=1)
+    ]
+    issues[0]["slas"] = [{"name": "Time to first response", "completed": [], "ongoing": None}]
+    del issues[2]["slas"]  # ITSM-3
+    api = site(issues)
+    with serve(api) as server, warehouse.connect() as con:
+        ingest(con, connector(server.url))
+        incidents = {record["key"] for record in loaded(con, "incidents").values()}
+        slas = {record["key"]: record["values"] for record in loaded(con, "sla").values()}
+    assert incidents == {"ITSM-1", "ITSM-3", "ITSM-5"}
+    assert slas == {"ITSM-3": []} | {
+        issue["key"]: values
+        for issue in issues
+        if "slas" in issue
+        for values in [[api._sla_value(n, s) for n, s in enumerate(issue["slas"], start=1)]]
+    }
+    assert len(slas["ITSM-1"]) == 1
+    assert "jira: 1 issues are not service-desk requests" in caplog.text

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from test_servicenow_support import source_for, stage
 
 from connectors.base import Page
 from connectors.emulators.servicenow import Credentials, serve
 from connectors.emulators.servicenow_tables import MemoryTable
+from connectors.http import PermanentSourceError
 from connectors.servicenow import DELETION_LOG, TABLE_FIELDS
 from warehouse.ingest import ingest
 from warehouse.landing import land_page, read_cursor
@@ -169,3 +171,19 @@ def test_a_full_refresh_removes_records_gone_without_a_deletion_entry(warehouse)
     assert "servicenow:inc" + "2".zfill(29) in before
     assert after == {f"servicenow:inc{n:029d}" for n in (0, 1, 3, 4, 5)}
     assert refreshed.streams["incident"].removed == 1
+
+
+def test_a_deletion_log_the_user_may_not_read_names_the_remedy_and_keeps_the_tables(warehouse):
+    tables = instance()
+    with (
+        serve(tables, USER, unreadable=[DELETION_LOG]) as server,
+        warehouse.connect() as con,
+    ):
+        with pytest.raises(PermanentSourceError) as failed:
+            ingest(con, source_for(server.url))
+        landed = keys(con, "SELECT record_key FROM raw.servicenow_incident")
+    message = str(failed.value)
+    assert "may not read the deletion log sys_audit_delete (HTTP 403)" in message
+    assert "SERVICENOW_READ_DELETIONS=false" in message
+    assert "check SERVICENOW_PASSWORD" not in message and "s3cret-pass" not in message
+    assert landed == {record["sys_id"] for record in tables["incident"].scan()}

@@ -100,8 +100,11 @@ class ServiceNowApi:
         rate_limit: RateLimit | None = None,
         time_zone: str = "America/Los_Angeles",
         clock: Callable[[], float] = time.time,
+        unreadable: Iterable[str] = (),
     ) -> None:
+        """`unreadable` names tables the integration user has no read ACL on."""
         self.tables = dict(tables)
+        self.unreadable = frozenset(unreadable)
         self.tables.setdefault(DELETION_LOG, MemoryTable.of(DELETION_LOG))
         self.credentials = credentials
         self.churn = churn
@@ -169,6 +172,10 @@ class ServiceNowApi:
         if call.method != "GET":
             return failure(405, "Method not allowed", "This emulator serves GET only")
         table_name, sys_id = match[1], match[2]
+        if table_name in self.unreadable:
+            return failure(
+                403, "User Not Authorized", "ACL Exception Read Failed due to security constraints"
+            )
         store = self.tables.get(table_name)
         if store is None:
             return failure(400, "Invalid table " + table_name)
@@ -373,9 +380,12 @@ def serve(
     faults: Faults | None = None,
     churn: Churn | None = None,
     rate_limit: RateLimit | None = None,
+    unreadable: Iterable[str] = (),
 ) -> EmulatorServer:
     """Start an emulated instance on loopback; the caller stops it."""
-    api = ServiceNowApi(tables, credentials, churn=churn, rate_limit=rate_limit)
+    api = ServiceNowApi(
+        tables, credentials, churn=churn, rate_limit=rate_limit, unreadable=unreadable
+    )
     return serve_api(api, faults)
 
 

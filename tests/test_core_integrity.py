@@ -39,6 +39,24 @@ def test_times_that_run_backwards_and_stale_sources_are_found(warehouse):
     }
 
 
+def test_cost_freshness_goes_by_charge_start_and_ignores_future_dates(warehouse):
+    with warehouse.connect() as con:
+        con.execute(
+            "INSERT INTO core.costs (cost_id, source, ChargePeriodStart, ChargePeriodEnd) VALUES "
+            # focus: a monthly charge ending 1 Feb, and a line dated in the far future
+            "('f1', 'focus', '2026-01-01 00:00+00', '2026-02-01 00:00+00'), "
+            "('f2', 'focus', '9999-12-30 00:00+00', '9999-12-31 00:00+00'), "
+            # aws: daily usage up to 8 Jan
+            "('a1', 'aws_ce', '2026-01-08 00:00+00', '2026-01-09 00:00+00')"
+        )
+        sources = stale_sources(con, "costs", datetime(2026, 1, 10, tzinfo=UTC))
+    # focus's newest charge up to the as-of started 1 Jan, 9 days before it: more than 5 allowed.
+    assert sources == {
+        "focus": (datetime(2026, 1, 1, tzinfo=UTC), True),
+        "aws_ce": (datetime(2026, 1, 8, tzinfo=UTC), False),
+    }
+
+
 def test_one_step_reports_all_five_checks_of_a_core_table(warehouse, monkeypatch):
     """The five checks of core.incidents come from one warehouse visit, each under its own name."""
     monkeypatch.setenv("SCORECARD_AS_OF", "2026-01-10T00:00:00+00:00")

@@ -186,6 +186,33 @@ def test_mixed_currencies_are_refused_unless_rates_given(warehouse, tmp_path):
     assert rows == [("USD", Decimal("5.5")), ("USD", Decimal("10"))]
 
 
+def test_a_cost_too_large_once_converted_loads_empty_and_is_listed(warehouse, tmp_path):
+    """26 integer digits fit DECIMAL(38, 12); times 1.08 they do not, which must not stop staging."""
+    eur = write_csv(
+        tmp_path / "eur.csv",
+        [line("10.00", currency="EUR"), line("9" * 26, currency="EUR", EffectiveCost="20.00")],
+    )
+    with warehouse.connect() as con:
+        load(con, FocusFiles([str(eur)], currency=Currency("USD", {"EUR": 1.08})), None)
+        rows = con.execute(
+            "SELECT BilledCost, EffectiveCost, ListCost FROM core.costs ORDER BY cost_id"
+        ).fetchall()
+        problems = con.execute(
+            "SELECT record_key, field, problem FROM scorecard.data_quality "
+            "WHERE source = 'focus' ORDER BY field"
+        ).fetchall()
+    assert rows == [
+        (Decimal("10.8"), Decimal("10.8"), Decimal("10.8")),
+        (None, Decimal("21.6"), None),
+    ]
+    listed = f"{eur.resolve()}#2"
+    reason = "too large to convert from EUR to the reporting currency (beyond 26 integer digits)"
+    assert problems == [
+        (listed, field, f"{reason}: loads empty")
+        for field in ("BilledCost", "ContractedCost", "ListCost")
+    ]
+
+
 def test_one_file_mixing_currencies_is_refused(warehouse, tmp_path):
     mixed = write_csv(tmp_path / "mixed.csv", [line("1.00"), line("1.00", currency="GBP")])
     with warehouse.connect() as con, pytest.raises(SourceError, match="GBP"):

@@ -44,11 +44,12 @@ RULES = {
         ("sla_record_id",), (("start_time", "end_time"),), "updated_at", timedelta(days=3)
     ),
     "outages": TableRules(("outage_id",), (("begin_at", "end_at"),), "updated_at", timedelta(7)),
-    # Cloud bills lag a day or two behind usage.
+    # Cloud bills lag a day or two behind usage. Freshness goes by when a charge starts: a
+    # monthly charge ends with the month, and would hide a stalled export for weeks.
     "costs": TableRules(
         ("cost_id",),
         (("ChargePeriodStart", "ChargePeriodEnd"),),
-        "ChargePeriodEnd",
+        "ChargePeriodStart",
         timedelta(days=5),
     ),
     # Spreadsheets arrive monthly.
@@ -88,10 +89,17 @@ def times_out_of_order(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, 
 def stale_sources(
     con: duckdb.DuckDBPyConnection, table: str, as_of: datetime
 ) -> dict[str, tuple[datetime | None, bool]]:
-    """Per source: its newest record's time and whether that is older than the table allows."""
+    """Per source: its newest record's time and whether that is older than the table allows.
+
+    Times after as_of are left out: one record dated in the future (a 9999-12-31 end, a skewed
+    clock) must not make a source that stopped delivering look fresh for ever.
+    """
     rules = RULES[table]
+    column = rules.freshness_column
     latest = con.execute(
-        f"SELECT source, max({rules.freshness_column}) FROM core.{table} GROUP BY source"
+        f"SELECT source, max({column}) FILTER (WHERE {column} <= ?) FROM core.{table} "
+        "GROUP BY source",
+        [as_of],
     ).fetchall()
     return {
         source: (newest, newest is None or as_of - newest > rules.max_age)

@@ -8,6 +8,16 @@ CREATE OR REPLACE TEMP MACRO focus_tags_text(tags) AS
 CREATE OR REPLACE TEMP MACRO focus_tag_map(tags) AS
     try_cast(try_cast(focus_tags_text(tags) AS JSON) AS MAP(VARCHAR, VARCHAR));
 
+-- The configured rate from a line item's currency to the reporting one; NULL: none configured.
+CREATE OR REPLACE TEMP MACRO focus_rate(currency, rate_currencies, rate_values) AS
+    rate_values[list_position(rate_currencies, upper(trim(currency)))];
+
+-- A cost in the reporting currency. NULL when the converted amount no longer fits DECIMAL(38,
+-- 12) (costs.quality.sql lists it): one absurd value must not stop staging, and every night's
+-- run after it.
+CREATE OR REPLACE TEMP MACRO focus_converted(cost, rate) AS
+    CASE WHEN rate IS NULL THEN cost ELSE try_cast(cost * rate AS DECIMAL(38, 12)) END;
+
 -- An export that saves every run in a new folder (Azure Cost Management's <date range>/<run id>/,
 -- AWS Data Exports without overwrite) repeats the billing period to date in each run folder.
 -- For one provider, billing account, sub-account and billing period, a folder is superseded by

@@ -1,10 +1,11 @@
 -- FOCUS problems: files that could not be loaded (keyed by the file), CSV lines that are not a
 -- line item (keyed file#line N, their text as the value), line items whose mandatory value is
--- missing or did not parse (keyed file#line item, field named), Tags that are not a JSON
--- object (those line items load unallocated, so each distinct value is listed once per file,
--- keyed by its first line, with how many line items carry it), and billing periods left out of
--- an older run folder for a newer one's (keyed folder|provider|account|sub-account|period, the
--- newer folder as the value; see focus_superseded_folders in _macros.sql).
+-- missing or did not parse, or whose cost is too large once converted (keyed file#line item,
+-- field named), Tags that are not a JSON object (those line items load unallocated, so each
+-- distinct value is listed once per file, keyed by its first line, with how many line items
+-- carry it), and billing periods left out of an older run folder for a newer one's (keyed
+-- folder|provider|account|sub-account|period, the newer folder as the value; see
+-- focus_superseded_folders in _macros.sql).
 WITH missing AS (
     UNPIVOT (
         SELECT source_file, line_number,
@@ -17,6 +18,30 @@ WITH missing AS (
             OR BillingCurrency IS NULL
     ) ON BilledCost, EffectiveCost, ChargePeriodStart, BillingCurrency
     INTO NAME field VALUE is_missing
+),
+-- Costs with a configured rate whose converted amount does not fit DECIMAL(38, 12): staging
+-- loads them empty (focus_converted, in _macros.sql).
+unconvertible AS (
+    UNPIVOT (
+        SELECT source_file, line_number, BillingCurrency,
+            (focus_converted(BilledCost, rate) IS NULL AND BilledCost IS NOT NULL)::INTEGER
+                AS BilledCost,
+            (focus_converted(EffectiveCost, rate) IS NULL AND EffectiveCost IS NOT NULL)::INTEGER
+                AS EffectiveCost,
+            (focus_converted(ListCost, rate) IS NULL AND ListCost IS NOT NULL)::INTEGER
+                AS ListCost,
+            (focus_converted(ContractedCost, rate) IS NULL AND ContractedCost IS NOT NULL)::INTEGER
+                AS ContractedCost
+        FROM (
+            SELECT line_items.*,
+                focus_rate(line_items.BillingCurrency, settings.rate_currencies,
+                    settings.rate_values) AS rate
+            FROM raw.focus_costs AS line_items
+            CROSS JOIN (SELECT * FROM raw.focus_settings LIMIT 1) AS settings
+        )
+        WHERE rate IS NOT NULL
+    ) ON BilledCost, EffectiveCost, ListCost, ContractedCost
+    INTO NAME field VALUE overflows
 ),
 -- Each distinct tag set is parsed once, as staging does. The sets are gathered into one list
 -- first: a filter on the parse would be pushed below the DISTINCT and parse every line item's
@@ -43,6 +68,13 @@ SELECT 'focus', 'costs', source_file || '#' || line_number, field,
     'missing or unparseable mandatory value', NULL
 FROM missing
 WHERE is_missing = 1
+UNION ALL
+SELECT 'focus', 'costs', source_file || '#' || line_number, field,
+    'too large to convert from ' || BillingCurrency
+        || ' to the reporting currency (beyond 26 integer digits): loads empty',
+    NULL
+FROM unconvertible
+WHERE overflows = 1
 UNION ALL
 SELECT 'focus', 'costs', source_file || '#' || first_line, 'Tags',
     'not a JSON object of tag keys and values: ' || line_items

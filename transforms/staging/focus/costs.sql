@@ -71,9 +71,8 @@ priced AS (
         service_categories.ServiceCategory AS known_category,
         upper(trim(line_items.BillingCurrency)) AS currency_code,
         settings.reporting_currency,
-        settings.rate_values[
-            list_position(settings.rate_currencies, upper(trim(line_items.BillingCurrency)))
-        ] AS rate
+        focus_rate(line_items.BillingCurrency, settings.rate_currencies, settings.rate_values)
+            AS rate
     FROM raw.focus_costs AS line_items
     CROSS JOIN settings
     JOIN files USING (source_file)
@@ -102,14 +101,10 @@ SELECT
         AS ChargeCategory,
     upper(left(trim(ChargeClass), 1)) || lower(substr(trim(ChargeClass), 2)) AS ChargeClass,
     ChargeDescription,
-    CASE WHEN rate IS NULL THEN BilledCost ELSE CAST(BilledCost * rate AS DECIMAL(38, 12)) END
-        AS BilledCost,
-    CASE WHEN rate IS NULL THEN EffectiveCost
-         ELSE CAST(EffectiveCost * rate AS DECIMAL(38, 12)) END AS EffectiveCost,
-    CASE WHEN rate IS NULL THEN ListCost ELSE CAST(ListCost * rate AS DECIMAL(38, 12)) END
-        AS ListCost,
-    CASE WHEN rate IS NULL THEN ContractedCost
-         ELSE CAST(ContractedCost * rate AS DECIMAL(38, 12)) END AS ContractedCost,
+    focus_converted(BilledCost, rate) AS BilledCost,
+    focus_converted(EffectiveCost, rate) AS EffectiveCost,
+    focus_converted(ListCost, rate) AS ListCost,
+    focus_converted(ContractedCost, rate) AS ContractedCost,
     ProviderName,
     PublisherName,
     InvoiceIssuerName,

@@ -198,6 +198,22 @@ class SignalSettings(_Strict):
         return value
 
 
+GOAL_KEYS = ("threshold", "target", "stretch", "band", "weight")
+
+
+def goals_after(goals: Mapping[str, Any], version: Mapping[str, Any]) -> dict[str, Any]:
+    """The goals in force once a goal version (or a scorecard's overlay) takes effect.
+
+    One that names threshold and target, or a band, replaces how the metric is scored whole: a
+    stretch or band kept from before could lie behind the new target or override it. Each is
+    checked on its own (goal_problems), so what it leaves in force holds too.
+    """
+    given = {key: version[key] for key in GOAL_KEYS if version.get(key) is not None}
+    if "threshold" in given or "target" in given or "band" in given:
+        goals = {**goals, "threshold": None, "target": None, "stretch": None, "band": None}
+    return {**goals, **given}
+
+
 def goal_problems(metric: Any) -> list[tuple[str, str, str]]:
     """(key, error type, message) for each way the goals contradict each other.
 
@@ -281,6 +297,33 @@ class Settings(_Strict):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _overlays_set_no_kpi_parameters(self) -> Settings:
+        """KPI values are computed once and shared by every scorecard, so a further scorecard's
+        metric cannot change how they are computed."""
+        for key, card in self.scorecards.items():
+            for metric_id, metric in card.metrics.items():
+                for name in ("params", "min_n"):
+                    if name in metric.model_fields_set:
+                        raise ValueError(
+                            f"scorecards.{key}.metrics.{metric_id}.{name}: KPI values are "
+                            f"computed once for every scorecard; set {name} under "
+                            f"metrics.{metric_id} instead"
+                        )
+        return self
+
+    def _overlaid(self, metric_id: str, metric: MetricConfig) -> MetricConfig:
+        """The top-level metric with the scorecard's keys laid over it; goals as goals_after
+        lays a goal version over earlier goals."""
+        base = self.metrics.get(metric_id)
+        inherited = base.model_dump(exclude_unset=True) if base else {}
+        given = metric.model_dump(exclude_unset=True)
+        goals = goals_after({k: inherited.get(k) for k in GOAL_KEYS}, given)
+        overlaid = {k: v for k, v in {**inherited, **given}.items() if k not in GOAL_KEYS}
+        return MetricConfig.model_validate(
+            overlaid | {k: v for k, v in goals.items() if v is not None}
+        )
+
     @field_validator("sources")
     @classmethod
     def _known_sources(cls, value: dict[str, SourceConfig]) -> dict[str, SourceConfig]:
@@ -311,16 +354,7 @@ class Settings(_Strict):
         cards = {self.scorecard_id: self.metric_overrides()}
         for key, card in self.scorecards.items():
             cards[key] = {
-                metric_id: MetricConfig.model_validate(
-                    {
-                        **(
-                            self.metrics[metric_id].model_dump(exclude_unset=True)
-                            if metric_id in self.metrics
-                            else {}
-                        ),
-                        **metric.model_dump(exclude_unset=True),
-                    }
-                ).model_dump(exclude_none=True)
+                metric_id: self._overlaid(metric_id, metric).model_dump(exclude_none=True)
                 for metric_id, metric in card.metrics.items()
             }
         return cards

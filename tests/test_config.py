@@ -183,6 +183,40 @@ def test_goals_in_order_are_accepted(tmp_path, goals):
     load_settings(write(tmp_path, f"metrics:\n  {goals}\n"), env={})
 
 
+@pytest.mark.parametrize(
+    ("overlay", "expected"),
+    [
+        (
+            "{params: {survey: pilot}}",
+            "scorecards.pilot.metrics.csat.params: KPI values are computed once for every "
+            "scorecard; set params under metrics.csat instead",
+        ),
+        ("{min_n: 50}", "scorecards.pilot.metrics.csat.min_n: KPI values are computed once"),
+    ],
+)
+def test_a_scorecard_overlay_cannot_change_how_kpis_are_computed(tmp_path, overlay, expected):
+    path = write(
+        tmp_path,
+        "metrics:\n  csat: {threshold: 75, target: 85, stretch: 92}\n"
+        f"scorecards:\n  pilot:\n    metrics:\n      csat: {overlay}\n",
+    )
+    with pytest.raises(ConfigError) as error:
+        load_settings(path, env={})
+    assert expected in str(error.value)
+
+
+def test_an_overlay_naming_threshold_and_target_drops_the_stretch_underneath(tmp_path):
+    """The top-level stretch 92 lies behind the pilot's target 95: the default 95 + 7 applies."""
+    path = write(
+        tmp_path,
+        "metrics:\n  csat: {threshold: 75, target: 85, stretch: 92, owner: Head of Service}\n"
+        "scorecards:\n  pilot:\n    metrics:\n      csat: {threshold: 88, target: 95}\n",
+    )
+    pilot = load_settings(path, env={}).scorecard_metrics()["pilot"]["csat"]
+    assert (pilot["threshold"], pilot["target"], pilot.get("stretch")) == (88, 95, None)
+    assert pilot["owner"] == "Head of Service"
+
+
 def test_the_shipped_scorecard_has_goals_in_order():
     settings = load_settings(Path(__file__).resolve().parents[1] / "scorecard.yaml", env={})
     assert len(settings.metrics) > 10

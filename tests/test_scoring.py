@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from settings import load_settings
 from transforms.scoring import score_metrics
 from warehouse import Warehouse
 
@@ -520,3 +521,58 @@ def test_an_objective_of_one_metric_agrees_with_it(warehouse, actual, expected):
         metric = con.execute("SELECT score, status FROM scorecard.metric_status").fetchone()
         objective = con.execute("SELECT score, status FROM scorecard.objective_scores").fetchone()
     assert metric == objective == expected
+
+
+JULY_1ST = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)
+
+
+def test_a_goal_version_naming_threshold_and_target_replaces_stretch_and_band(warehouse, tmp_path):
+    """From April, change failure rate 8 -> 4 (stretch by default 4 + (4 - 8) = 0, not the 5 of
+    before, which lies behind the new target) and IT spend from the band [2, 5] to 5 -> 3
+    (stretch 1)."""
+    path = tmp_path / "scorecard.yaml"
+    path.write_text(
+        "metrics:\n"
+        "  change_failure_rate: {threshold: 15, target: 10, stretch: 5,\n"
+        "    goals: [{effective: 2026-04-01, threshold: 8, target: 4}]}\n"
+        "  it_spend_pct_revenue: {band: [2, 5],\n"
+        "    goals: [{effective: 2026-04-01, threshold: 5, target: 3}]}\n"
+    )
+    settings = load_settings(path, env={})
+    with warehouse.connect() as con:
+        insert_values(
+            con,
+            [
+                ("change_failure_rate", date(2026, 3, 1), 4.0, True),
+                ("change_failure_rate", date(2026, 4, 1), 4.0, True),
+                ("change_failure_rate", date(2026, 5, 1), 3.0, True),
+                ("change_failure_rate", date(2026, 6, 1), 0.0, True),
+                ("it_spend_pct_revenue", date(2026, 3, 1), 4.5, True),
+                ("it_spend_pct_revenue", date(2026, 4, 1), 4.5, True),
+                ("it_spend_pct_revenue", date(2026, 5, 1), 1.0, True),
+            ],
+        )
+        score_metrics(
+            con,
+            settings.metric_overrides(),
+            {},
+            as_of=JULY_1ST,
+            scorecards=settings.scorecard_metrics(),
+        )
+        scored = statuses(con, "stretch, direction, score, status")
+    assert scored == {
+        # March, old goals: 4 is beyond the stretch 5.
+        ("change_failure_rate", date(2026, 3, 1)): (5.0, "lower", 100.0, "blue"),
+        # At the new target 4: 66.7; 3 is a quarter of the way to the stretch 0: 66.7 + 8.3.
+        ("change_failure_rate", date(2026, 4, 1)): (0.0, "lower", 66.7, "green"),
+        ("change_failure_rate", date(2026, 5, 1)): (0.0, "lower", 75.0, "green"),
+        ("change_failure_rate", date(2026, 6, 1)): (0.0, "lower", 100.0, "blue"),
+        # Inside the band [2, 5]: green 100.
+        ("it_spend_pct_revenue", date(2026, 3, 1)): (None, "band", 100.0, "green"),
+        # 4.5 is a quarter of the way from threshold 5 to target 3: 33.3 + 8.3.
+        ("it_spend_pct_revenue", date(2026, 4, 1)): (1.0, "lower", 41.7, "amber"),
+        # 1.0 is the stretch 3 + (3 - 5).
+        ("it_spend_pct_revenue", date(2026, 5, 1)): (1.0, "lower", 100.0, "blue"),
+        # June has no value yet: grey, not scored.
+        ("it_spend_pct_revenue", date(2026, 6, 1)): (1.0, "lower", None, "grey"),
+    }

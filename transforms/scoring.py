@@ -12,13 +12,12 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from settings.config import DEFAULT_SCORECARD
+from settings.config import DEFAULT_SCORECARD, GOAL_KEYS, goals_after
 from transforms.signals import DEFAULT_BASELINE_PERIODS, apply_signals
 from warehouse.transaction import transaction
 
 SQL_DIR = Path(__file__).parent / "scorecard"
 DUE_DAYS = {"week": 7, "month": 14, "quarter": 30}
-_GOAL_KEYS = ("threshold", "target", "stretch", "band", "weight")
 _GOALS_SCHEMA = pa.schema(
     [
         ("scorecard_id", pa.string()),
@@ -74,9 +73,9 @@ def goals_table(
             continue
         versions = [{"effective": None}, *m.get("goals", ())]
         ends = [v["effective"] for v in versions[1:]] + [m.get("retired")]
-        goals = {k: m.get(k) for k in _GOAL_KEYS}
+        goals = {k: m.get(k) for k in GOAL_KEYS}
         for version, end in zip(versions, ends, strict=True):
-            goals = {**goals, **{k: version[k] for k in _GOAL_KEYS if version.get(k) is not None}}
+            goals = goals_after(goals, version)
             band = goals.get("band") or (None, None)
             rows.append(
                 {

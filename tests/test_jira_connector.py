@@ -417,3 +417,44 @@ def test_an_issue_that_is_no_service_desk_request_loads_without_slas(warehouse, 
     }
     assert len(slas["ITSM-1"]) == 1
     assert "jira: 1 issues are not service-desk requests" in caplog.text
+
+
+def test_an_issue_moved_to_another_kind_counts_once_as_its_new_kind(warehouse):
+    """A service request made an incident stays in the raw table of requests, where nothing
+    deletes it: it must count as an incident only, and its SLA cycle once."""
+    issues = [
+        issue(
+            1,
+            "Service Request",
+            "2025-05-30T10:00:00",
+            status="In Progress",
+            category="indeterminate",
+            updated=datetime(2025, 5, 30, 11, tzinfo=UTC),
+        ),
+        issue(2, "Incident", "2025-05-30T10:00:00"),
+    ]
+    api = site(issues)
+    with serve(api) as server, warehouse.connect() as con:
+        ingest(con, connector(server.url))
+        now = datetime.fromtimestamp(api.clock(), UTC)
+        cycle = {"start": issues[0]["created"], "stop": now, "goal": timedelta(hours=4)}
+        issues[0].update(
+            type="Incident",
+            status="Resolved",
+            category="done",
+            resolution="Done",
+            resolved=now,
+            updated=now,
+            slas=[{"name": "Time to resolution", "completed": [cycle | {"breached": True}]}],
+        )
+        ingest(con, connector(server.url))
+        for table in staged_tables("jira"):
+            stage(con, "jira", table)
+        incidents = con.execute("SELECT number, state FROM core.incidents ORDER BY 1").fetchall()
+        requests_ = con.execute("SELECT number FROM core.requests").fetchall()
+        slas = con.execute(
+            "SELECT task_number, task_type, breached FROM core.sla_records"
+        ).fetchall()
+    assert incidents == [("ITSM-1", "resolved"), ("ITSM-2", "new")]
+    assert requests_ == []
+    assert slas == [("ITSM-1", "incident", True)]

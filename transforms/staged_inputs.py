@@ -63,15 +63,24 @@ class StagedState:
 
 def query_inputs(source: str, table: str) -> QueryInputs:
     folder = STAGING_DIR / source
-    macro_files = (STAGING_DIR / "macros.sql", folder / "_macros.sql")
     query_files = (folder / f"{table}.sql", folder / f"{table}.quality.sql")
     writers = (STAGING_CODE, *sorted(RESTAGE_DIR.glob("*.sql")))
-    candidates = (*macro_files, folder / "_raw.sql", *query_files, *writers)
-    queries = "\n".join(_code(p) for p in query_files)
-    read = "\n".join([queries, *_used(_macros(_code(p) for p in macro_files), queries)])
-    relations = {f"{schema}.{name}" for schema, name in _RELATION.findall(read)}
+    candidates = (*_macro_files(source), folder / "_raw.sql", *query_files, *writers)
+    relations = relations_read(source, "\n".join(_code(p) for p in query_files))
     files = {str(p.relative_to(STAGING_DIR.parent)): p for p in candidates if p.exists()}
-    return QueryInputs(source, table, files, tuple(sorted(relations)))
+    return QueryInputs(source, table, files, relations)
+
+
+def relations_read(source: str, sql: str) -> tuple[str, ...]:
+    """The raw and core relations a query of `source` names, and those the macros it calls read."""
+    query = _COMMENT.sub("", sql)
+    macros = _macros(_code(p) for p in _macro_files(source))
+    read = "\n".join([query, *_used(macros, query)])
+    return tuple(sorted({f"{schema}.{name}" for schema, name in _RELATION.findall(read)}))
+
+
+def _macro_files(source: str) -> tuple[Path, Path]:
+    return STAGING_DIR / "macros.sql", STAGING_DIR / source / "_macros.sql"
 
 
 def fingerprint(con: duckdb.DuckDBPyConnection, inputs: QueryInputs) -> Fingerprint | None:

@@ -33,6 +33,7 @@ from transforms.staged_inputs import (
     fingerprint,
     query_inputs,
     record_state,
+    relations_read,
     stored_state,
 )
 from warehouse.landing import create_raw_table
@@ -106,13 +107,23 @@ def source_macros_sql(source: str) -> Path:
 
 def prepare(con: duckdb.DuckDBPyConnection, sql: str, source: str | None = None) -> None:
     """Define the shared macros, and create (empty) any raw table the query reads that no load
-    has created yet, so a source with nothing in one table still stages the others."""
+    has created yet, so a source with nothing in one table still stages the others. The
+    source's own macros come last: DuckDB binds the tables a macro reads when it is defined."""
     con.execute(MACROS.read_text())
-    for own in (raw_tables_sql(source), source_macros_sql(source)) if source else ():
-        if own.exists():
-            con.execute(own.read_text())
-    for name in sorted(set(re.findall(r"\braw\.([a-z][a-z0-9_]*)", sql))):
+    if source and raw_tables_sql(source).exists():
+        con.execute(raw_tables_sql(source).read_text())
+    # The raw tables the queries name, and those the macros they call read.
+    named = set(re.findall(r"\braw\.([a-z][a-z0-9_]*)", sql))
+    if source:
+        named |= {
+            relation.removeprefix("raw.")
+            for relation in relations_read(source, sql)
+            if relation.startswith("raw.")
+        }
+    for name in sorted(named):
         create_raw_table(con, f"raw.{name}")
+    if source and source_macros_sql(source).exists():
+        con.execute(source_macros_sql(source).read_text())
 
 
 def stage(

@@ -1,7 +1,7 @@
 -- Change values staging could not use, one row per issue and field, named by the issue key.
 WITH changes AS (
     SELECT coalesce(nullif(record ->> '$.key', ''), record_key) AS number, record
-    FROM raw.jira_changes
+    FROM jira_issues_now('change')
 ),
 
 unparseable_dates AS (

@@ -12,7 +12,7 @@ WITH change_fields AS (
         lower(record ->> '$.fields.status.statusCategory.key') AS status_category,
         lower(record ->> '$.fields.resolution.name') AS resolution_name,
         record ->> '$.fields.components[0].name' AS service
-    FROM raw.jira_changes
+    FROM jira_issues_now('change')
 ),
 
 category_states(status_category, state) AS (

@@ -1,7 +1,7 @@
 -- Incident values staging could not use, one row per issue and field, named by the issue key.
 WITH issues AS (
     SELECT coalesce(nullif(record ->> '$.key', ''), record_key) AS number, record
-    FROM raw.jira_incidents
+    FROM jira_issues_now('incident')
 ),
 
 unparseable_dates AS (

@@ -16,7 +16,7 @@ WITH issue_fields AS (
         record ->> '$.fields.resolution.name' AS resolution,
         record ->> '$.fields.components[0].name' AS service,
         record ->> '$.fields.issuetype.name' AS category
-    FROM raw.jira_incidents
+    FROM jira_issues_now('incident')
 ),
 
 status_states(status_name, state) AS (

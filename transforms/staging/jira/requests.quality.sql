@@ -1,7 +1,7 @@
 -- Service-request values staging could not use, one row per issue and field, named by its key.
 WITH requests AS (
     SELECT coalesce(nullif(record ->> '$.key', ''), record_key) AS number, record
-    FROM raw.jira_requests
+    FROM jira_issues_now('request')
 ),
 
 unparseable_dates AS (

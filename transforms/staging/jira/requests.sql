@@ -11,7 +11,7 @@ WITH request_fields AS (
         lower(record ->> '$.fields.status.statusCategory.key') AS status_category,
         lower(record ->> '$.fields.resolution.name') AS resolution_name,
         record ->> '$.fields.components[0].name' AS service
-    FROM raw.jira_requests
+    FROM jira_issues_now('request')
 ),
 
 category_states(status_category, state) AS (

@@ -43,13 +43,13 @@ tasks AS (
     SELECT record_key AS issue_id, 'incident' AS task_type,
            record ->> '$.fields.components[0].name' AS service,
            lower(record ->> '$.fields.priority.name') AS priority_name
-    FROM raw.jira_incidents
+    FROM jira_issues_now('incident')
     UNION ALL
     SELECT record_key, 'request', record ->> '$.fields.components[0].name', NULL
-    FROM raw.jira_requests
+    FROM jira_issues_now('request')
     UNION ALL
     SELECT record_key, 'change', record ->> '$.fields.components[0].name', NULL
-    FROM raw.jira_changes
+    FROM jira_issues_now('change')
 )
 
 SELECT

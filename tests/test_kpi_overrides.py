@@ -54,6 +54,11 @@ def test_redefined_metrics(warehouse):
     assert value(values, "cloud_spend", JAN) == 180.0
     # (50,000 + 160) / 2,000,000
     assert value(values, "it_spend_pct_revenue", JAN) == pytest.approx(2.508)
+    # The quarter too: K5 (40, on 1 February in Berlin) lies outside the only it_spend input
+    # (January), so it is left out rather than added to January's spend (2.51).
+    assert value(values, "it_spend_pct_revenue", date(2024, 1, 1), "quarter") == pytest.approx(
+        2.508
+    )
     # top-1-box: Q1 5/5 and no 10/10: 1 of 5
     assert value(values, "csat", JAN) == 20.0
 

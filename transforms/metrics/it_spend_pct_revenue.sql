@@ -1,5 +1,7 @@
 -- IT spend inputs (plus cloud costs when configured) over revenue inputs of the same period
--- (costs_by_local_day is defined in _facts_input.sql).
+-- (costs_by_local_day is defined in _facts_input.sql). Cloud costs count only on the days an
+-- it_spend input covers: they arrive daily, the spend spreadsheet when finance closes the month,
+-- and a month of cloud costs without its it_spend would pass for the whole IT spend.
 WITH spend_inputs AS (
     SELECT 'measure' AS record_table, record_id, first_day AS local_day, last_day AS span_last,
         value AS num, true AS in_numerator, false AS in_denominator, source
@@ -19,6 +21,12 @@ cloud_costs AS (
         source
     FROM costs_by_local_day
     WHERE getvariable('include_cloud_costs')
+        AND EXISTS (
+            SELECT 1
+            FROM spend_inputs
+            WHERE charge_day BETWEEN spend_inputs.local_day
+                AND coalesce(spend_inputs.span_last, spend_inputs.local_day)
+        )
     GROUP BY ALL
 ),
 revenue_inputs AS (

@@ -3,7 +3,9 @@
 Cost Explorer restates recent days (estimates settle, credits and refunds arrive late), so every
 run re-reads a trailing window before the stored cursor and each re-read day replaces that day
 whole in raw.aws_ce_costs: a restated figure replaces the old one, and a service or tag group the
-restatement dropped disappears.
+restatement dropped disappears. Days answered `Estimated` (the month's bill is not final) are
+read again from the earliest of them, however far behind the trailing window, until Cost Explorer
+answers them final, so a closed month ends on its final amounts.
 
 Requests go through boto3's `ce` client, so credentials come from the standard AWS chain:
 environment keys, shared profiles (AWS_PROFILE), SSO, assumed roles, web identity (EKS pods) and
@@ -40,6 +42,7 @@ from connectors.cost_allocation import TagKeys
 from connectors.cost_window import (
     DEFAULT_LOOKBACK_DAYS,
     DailyCostSource,
+    cost_cursor,
     cost_settings,
 )
 from connectors.http import (
@@ -140,7 +143,10 @@ class CostExplorer(DailyCostSource):
         A day's groups may continue on the next API page, so a page holds back its latest day
         until the next page (or the end) shows that day complete; each page replaces every day
         from where the page before it stopped, days without any group included. Its cursor is
-        its latest complete day with costs, from which a resumed run reads lookback_days back.
+        its latest complete day with costs, from which a resumed run reads lookback_days back,
+        and the earliest day of this run still estimated, from which it reads if that is earlier.
+        Days after the cursor's latest day are read again anyway, so a run stopped between pages
+        leaves no estimate behind the window.
         """
         start, end = self.window(cursor)
         if start >= end:
@@ -157,6 +163,7 @@ class CostExplorer(DailyCostSource):
         context = f"GetCostAndUsage {start}..{end}"
         replaced_to = start.isoformat()
         held: list[Record] = []
+        estimated_from: str | None = None
         answered = self._pages(query, context)
         answer = next(answered, None)
         while answer is not None:
@@ -171,7 +178,10 @@ class CostExplorer(DailyCostSource):
             complete = [r for r in held if r["date"] < upto]
             held = [r for r in held if r["date"] >= upto]
             latest = max((r["date"] for r in complete), default=None)
-            yield WindowPage(complete, latest, window=(replaced_to, max(upto, replaced_to)))
+            if estimated_from is None:  # pages come in time order: the first one found is earliest
+                estimated_from = min((r["date"] for r in complete if r["estimated"]), default=None)
+            resume = cost_cursor(latest, estimated_from) if latest else None
+            yield WindowPage(complete, resume, window=(replaced_to, max(upto, replaced_to)))
             replaced_to = max(upto, replaced_to)
 
     def _records(self, body: dict[str, Any], context: str) -> Iterator[Record]:

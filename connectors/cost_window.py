@@ -1,9 +1,16 @@
 """What the AWS and Azure cost APIs share: one `costs` stream of day x service x tag records,
 read over a restated window (providers restate recent days, so each run re-reads a trailing
-window before the cursor and replaces those days by key)."""
+window before the cursor and replaces those days by key).
+
+A provider that flags days whose amounts are not final yet (AWS's `Estimated`) keeps the earliest
+such day it stored in the cursor, and the next window starts there if that is earlier: an
+estimate older than the trailing window is read again until the provider calls it final.
+Azure's Query API flags no day, so its cursor stays the plain day.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -12,23 +19,60 @@ from connectors.base import Record, Stream
 from connectors.cost_allocation import TagKeys
 from connectors.http import SourceError
 
-HISTORY_MONTHS = 13  # a first load reaches back over a year, from the first of a month
+# A first load reaches back over a year, from the first of a month, and an estimate is not read
+# again from earlier: Cost Explorer serves 13 months of daily costs (14 at most).
+HISTORY_MONTHS = 13
 DEFAULT_LOOKBACK_DAYS = 5
 MAX_LOOKBACK_DAYS = 366
 COSTS = Stream("costs", primary_key="key", cursor_field="date")
 
 
+def history_start(today: date) -> date:
+    """The first of the month HISTORY_MONTHS before today: the furthest back any window starts."""
+    index = today.year * 12 + today.month - 1 - HISTORY_MONTHS
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def cost_cursor(latest: str, estimated_from: str | None) -> str:
+    """The cursor after a page: its latest day with costs and, when some day read so far in the
+    run was not final yet, the earliest such day. Without one it is the plain day."""
+    if estimated_from is None:
+        return latest
+    return json.dumps({"latest": latest, "estimated_from": estimated_from})
+
+
+def read_cost_cursor(cursor: str, source: str) -> tuple[date, date | None]:
+    """(latest day, earliest day stored as not final or None) from a stored cursor."""
+    try:
+        if not cursor.startswith("{"):
+            return date.fromisoformat(cursor), None
+        fields = json.loads(cursor)
+        return date.fromisoformat(fields["latest"]), date.fromisoformat(fields["estimated_from"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SourceError(
+            f"{source}: stored cursor of stream {COSTS.name} is not readable ({cursor!r}); run a "
+            "full refresh of this source"
+        ) from exc
+
+
 def restated_window(
-    cursor: str | None, lookback_days: int, start: date | None, today: date | None
+    cursor: str | None,
+    lookback_days: int,
+    start: date | None,
+    today: date | None,
+    source: str,
 ) -> tuple[date, date]:
-    """[first day, today): from the cursor minus the restatement window, or the history start."""
+    """[first day, today): from the cursor minus the restatement window, or from the earliest day
+    stored as not final when that is earlier (but not before history_start); without a cursor,
+    from `start` or history_start."""
     today = today or datetime.now(UTC).date()
     if cursor:
-        return date.fromisoformat(cursor) - timedelta(days=lookback_days), today
-    if start:
-        return start, today
-    index = today.year * 12 + today.month - 1 - HISTORY_MONTHS
-    return date(index // 12, index % 12 + 1, 1), today
+        latest, estimated_from = read_cost_cursor(cursor, source)
+        first = latest - timedelta(days=lookback_days)
+        if estimated_from is not None:
+            first = min(first, max(estimated_from, history_start(today)))
+        return first, today
+    return start or history_start(today), today
 
 
 class DailyCostSource:
@@ -54,7 +98,7 @@ class DailyCostSource:
         return [COSTS]
 
     def window(self, cursor: str | None) -> tuple[date, date]:
-        return restated_window(cursor, self.lookback_days, self.start, self.today)
+        return restated_window(cursor, self.lookback_days, self.start, self.today, self.name)
 
     def keyed(self, day: str, service: str, tag_value: str | None) -> Record:
         """The fields that identify a record: one per day, provider service and tag value."""

@@ -1,8 +1,9 @@
 """AWS Cost Explorer over real HTTP through boto3: SigV4, NextPageToken paging, 400 throttling,
-restatement."""
+restatement, estimates read again until final."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -54,6 +55,12 @@ def loaded(con) -> dict[tuple[date, str, str | None], Decimal]:
         "WHERE source = 'aws_ce'"
     ).fetchall()
     return {(d, s, t): v for d, s, t, v in rows}
+
+
+def daily(first: date, last: date, amount: str) -> dict[tuple[date, str, str | None], Decimal]:
+    """One Amazon EC2 group tagged `web` on each day of [first, last], each costing `amount`."""
+    days = (last - first).days + 1
+    return {(first + timedelta(days=n), "Amazon EC2", "web"): Decimal(amount) for n in range(days)}
 
 
 def test_sigv4_matches_the_published_aws_example():
@@ -264,3 +271,90 @@ def test_a_named_profile_from_the_standard_chain_reads_the_emulator(
     # The emulator checked every signature against the demo secret, so the profile's keys signed.
     assert got == {k: v for k, v in api.ground_truth().items() if k[0] >= date(2025, 2, 1)}
     assert got
+
+
+def test_days_stored_as_estimated_are_read_again_until_cost_explorer_calls_them_final(warehouse):
+    # One group a day and four groups a page, so every run reads several pages.
+    api = CostExplorerApi(AS_OF, page_size=4, estimated_from=date(2024, 10, 1))
+    api.costs = daily(date(2024, 10, 1), date(2024, 10, 9), "10.00")
+
+    def run(con, today: date) -> tuple[tuple, str]:
+        source = connector(server.url, today)  # trailing window: 3 days
+        source.start = date(2024, 10, 1)
+        ingest(con, source, f"run-{today}")
+        stage(con, "aws_ce", "costs")
+        october = con.execute(
+            "SELECT sum(BilledCost), count(*) FROM core.costs "
+            "WHERE source = 'aws_ce' AND ChargePeriodStart < '2024-11-01'"
+        ).fetchone()
+        cursor = con.execute(
+            "SELECT cursor_value FROM meta.cursors WHERE source = 'aws_ce'"
+        ).fetchone()[0]
+        return october, cursor
+
+    with EmulatorServer(api) as server, warehouse.connect() as con:
+        first = run(con, date(2024, 10, 10))
+        # Oct 20: AWS has restated Oct 1-9 and added Oct 10-19, all at 12.00 and still estimated.
+        api.costs = daily(date(2024, 10, 1), date(2024, 10, 19), "12.00")
+        second = run(con, date(2024, 10, 20))
+        # Nov 6: October's bill is final at 15.00 a day; November's days are estimates.
+        api.costs = {
+            **daily(date(2024, 10, 1), date(2024, 10, 31), "15.00"),
+            **daily(date(2024, 11, 1), date(2024, 11, 5), "20.00"),
+        }
+        api.estimated_from = date(2024, 11, 1)
+        third = run(con, date(2024, 11, 6))
+        # Nov 7: November's days so far are final too; a second run that day reads as usual.
+        api.costs |= daily(date(2024, 11, 1), date(2024, 11, 6), "20.00")
+        api.estimated_from = None
+        fourth = run(con, date(2024, 11, 7))
+        fifth = run(con, date(2024, 11, 7))
+        november, raw_rows, duplicates = con.execute(
+            "SELECT (SELECT sum(BilledCost) FROM core.costs "
+            "        WHERE source = 'aws_ce' AND ChargePeriodStart >= '2024-11-01'), "
+            "count(*), count(*) - count(DISTINCT record_key) FROM raw.aws_ce_costs"
+        ).fetchone()
+
+    assert first == (
+        (Decimal("90.00"), 9),
+        '{"latest": "2024-10-09", "estimated_from": "2024-10-01"}',
+    )
+    # 19 x 12.00: Oct 1-5 lie before the trailing window (Oct 9 - 3 = Oct 6) and are read again;
+    # left as they were, October would hold 5 x 10.00 + 14 x 12.00 = 218.00.
+    assert second == (
+        (Decimal("228.00"), 19),
+        '{"latest": "2024-10-19", "estimated_from": "2024-10-01"}',
+    )
+    # The closed month on its final amounts, 31 x 15.00, once each; only the trailing window
+    # (from Oct 16) would leave 5 x 10.00 + 10 x 12.00 + 16 x 15.00 = 410.00.
+    assert third == (
+        (Decimal("465.00"), 31),
+        '{"latest": "2024-11-05", "estimated_from": "2024-11-01"}',
+    )
+    # With no estimate stored the cursor is the plain day again.
+    assert fourth == ((Decimal("465.00"), 31), "2024-11-06")
+    assert fifth == fourth
+    assert api.periods == [
+        (date(2024, 10, 1), date(2024, 10, 10)),  # first load, from AWS_CE_START
+        (date(2024, 10, 1), date(2024, 10, 20)),  # from the earliest estimate
+        (date(2024, 10, 1), date(2024, 11, 6)),
+        (date(2024, 11, 1), date(2024, 11, 7)),  # October final: from November's first estimate
+        (date(2024, 11, 3), date(2024, 11, 7)),  # all final: the trailing window, Nov 6 - 3
+    ]
+    assert november == Decimal("120.00")  # 6 x 20.00
+    assert (raw_rows, duplicates) == (31 + 6, 0)
+
+
+def test_an_estimate_is_read_again_only_as_far_back_as_cost_explorer_keeps_days():
+    source = connector("http://127.0.0.1:9", date(2025, 3, 1))  # trailing window: 3 days
+
+    def estimated(day: str) -> str:
+        return json.dumps({"latest": "2025-02-28", "estimated_from": day})
+
+    assert source.window("2025-02-28") == (date(2025, 2, 25), date(2025, 3, 1))
+    assert source.window(estimated("2025-02-27"))[0] == date(2025, 2, 25)
+    assert source.window(estimated("2025-01-01"))[0] == date(2025, 1, 1)
+    # 13 months before March 2025 starts February 2024, as far back as a first load reaches.
+    assert source.window(estimated("2023-06-01"))[0] == date(2024, 2, 1)
+    with pytest.raises(SourceError, match="aws_ce: stored cursor of stream costs is not readable"):
+        source.window('{"latest": "2025-02-28"}')

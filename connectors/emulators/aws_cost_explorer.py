@@ -2,6 +2,8 @@
 
 Serves the demo organisation's AWS spend by day, SERVICE and the `service` cost-allocation tag.
 Pages hold a fixed number of groups, so a day can be split across pages as real responses are.
+Days from `estimated_from` on are answered `Estimated: true`, as AWS does until a month's bill is
+final; a test restates `costs` and moves `estimated_from` on to settle them.
 """
 
 from __future__ import annotations
@@ -47,11 +49,14 @@ class CostExplorerApi:
         access_key: str = DEMO_ACCESS_KEY,
         secret_key: str = DEMO_SECRET_KEY,
         page_size: int = 250,
+        estimated_from: date | None = None,
     ) -> None:
         self.credentials = Credentials(access_key, secret_key)
         self.page_size = page_size
         self.costs = merge_by_day(daily_cloud_costs(AWS_LINES, as_of, "aws"))
+        self.estimated_from = estimated_from
         self.calls = 0
+        self.periods: list[tuple[date, date]] = []  # TimePeriod of every query's first page
 
     def ground_truth(self) -> dict[tuple[date, str, str | None], Decimal]:
         """What a complete load must hold: amount by (day, AWS service, service tag)."""
@@ -78,6 +83,8 @@ class CostExplorerApi:
         if body.get("Granularity") != "DAILY" or start >= end:
             return _error("ValidationException", "expected DAILY granularity and Start < End")
         groups = self._groups(body, start, end)
+        if not body.get("NextPageToken"):
+            self.periods.append((start, end))
         offset = 0
         if body.get("NextPageToken"):
             offset = self._offset(body)
@@ -142,7 +149,7 @@ class CostExplorerApi:
                         },
                         "Total": {},
                         "Groups": [],
-                        "Estimated": False,
+                        "Estimated": self.estimated_from is not None and day >= self.estimated_from,
                     }
                 )
             results[-1]["Groups"].append(

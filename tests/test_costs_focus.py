@@ -6,6 +6,7 @@ import csv
 import gzip
 import json
 from collections import defaultdict
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -210,6 +211,41 @@ def test_a_cost_too_large_once_converted_loads_empty_and_is_listed(warehouse, tm
     assert problems == [
         (listed, field, f"{reason}: loads empty")
         for field in ("BilledCost", "ContractedCost", "ListCost")
+    ]
+
+
+def test_an_implausible_charge_date_loads_empty_and_is_listed(warehouse, tmp_path):
+    """0001-01-01 (a default date) and a date years after its billing period add to no period;
+    a correction charging the month before its billing period is a real date and counts."""
+    path = write_csv(
+        tmp_path / "dates.csv",
+        [
+            line("1.00"),
+            line("2.00", day="0001-01-01"),
+            line("4.00", day="2031-09-02"),
+            line("8.00", day="2024-08-30", ChargeClass="Correction"),
+        ],
+    )
+    with warehouse.connect() as con:
+        load(con, FocusFiles([str(path)]), None)
+        starts = con.execute(
+            "SELECT BilledCost, ChargePeriodStart AT TIME ZONE 'UTC' FROM core.costs "
+            "ORDER BY cost_id"
+        ).fetchall()
+        problems = con.execute(
+            "SELECT record_key, field, value FROM scorecard.data_quality WHERE source = 'focus' "
+            "ORDER BY record_key"
+        ).fetchall()
+    assert starts == [
+        (Decimal("1"), datetime(2024, 9, 2)),
+        (Decimal("2"), None),
+        (Decimal("4"), None),
+        (Decimal("8"), datetime(2024, 8, 30)),
+    ]
+    listed = str(path.resolve())
+    assert problems == [
+        (f"{listed}#2", "ChargePeriodStart", "0001-01-01 00:00:00"),
+        (f"{listed}#3", "ChargePeriodStart", "2031-09-02 00:00:00"),
     ]
 
 

@@ -18,6 +18,14 @@ CREATE OR REPLACE TEMP MACRO focus_rate(currency, rate_currencies, rate_values) 
 CREATE OR REPLACE TEMP MACRO focus_converted(cost, rate) AS
     CASE WHEN rate IS NULL THEN cost ELSE try_cast(cost * rate AS DECIMAL(38, 12)) END;
 
+-- A charge start no real cost carries: before 2000 (a default date such as 0001-01-01) or more
+-- than a year after its billing period ends. Staging loads it empty and costs.quality.sql lists
+-- it: one such line item would otherwise open decades of empty KPI periods and move baselines.
+-- (A correction may charge an earlier billing period, so the bound below is loose.)
+CREATE OR REPLACE TEMP MACRO focus_implausible_charge(charge_start, billing_end) AS
+    charge_start < TIMESTAMPTZ '2000-01-01 00:00:00+00'
+    OR charge_start > billing_end + INTERVAL 1 YEAR;
+
 -- An export that saves every run in a new folder (Azure Cost Management's <date range>/<run id>/,
 -- AWS Data Exports without overwrite) repeats the billing period to date in each run folder.
 -- For one provider, billing account, sub-account and billing period, a folder is superseded by

@@ -1,11 +1,11 @@
 -- FOCUS problems: files that could not be loaded (keyed by the file), CSV lines that are not a
 -- line item (keyed file#line N, their text as the value), line items whose mandatory value is
--- missing or did not parse, or whose cost is too large once converted (keyed file#line item,
--- field named), Tags that are not a JSON object (those line items load unallocated, so each
--- distinct value is listed once per file, keyed by its first line, with how many line items
--- carry it), and billing periods left out of an older run folder for a newer one's (keyed
--- folder|provider|account|sub-account|period, the newer folder as the value; see
--- focus_superseded_folders in _macros.sql).
+-- missing or did not parse, whose cost is too large once converted or whose charge date is
+-- implausible (keyed file#line item, field named), Tags that are not a JSON object (those line
+-- items load unallocated, so each distinct value is listed once per file, keyed by its first
+-- line, with how many line items carry it), and billing periods left out of an older run folder
+-- for a newer one's (keyed folder|provider|account|sub-account|period, the newer folder as the
+-- value; see focus_superseded_folders in _macros.sql).
 WITH missing AS (
     UNPIVOT (
         SELECT source_file, line_number,
@@ -43,6 +43,11 @@ unconvertible AS (
     ) ON BilledCost, EffectiveCost, ListCost, ContractedCost
     INTO NAME field VALUE overflows
 ),
+implausible_charges AS (
+    SELECT source_file, line_number, ChargePeriodStart
+    FROM raw.focus_costs
+    WHERE focus_implausible_charge(ChargePeriodStart, BillingPeriodEnd)
+),
 -- Each distinct tag set is parsed once, as staging does. The sets are gathered into one list
 -- first: a filter on the parse would be pushed below the DISTINCT and parse every line item's
 -- tags (2.9 s instead of 0.03 s for 3M line items with 207 sets).
@@ -75,6 +80,12 @@ SELECT 'focus', 'costs', source_file || '#' || line_number, field,
     NULL
 FROM unconvertible
 WHERE overflows = 1
+UNION ALL
+SELECT 'focus', 'costs', source_file || '#' || line_number, 'ChargePeriodStart',
+    'implausible charge date (before 2000, or over a year after its billing period ends): '
+        || 'loads empty, so the line item adds to no period',
+    strftime(ChargePeriodStart AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S')
+FROM implausible_charges
 UNION ALL
 SELECT 'focus', 'costs', source_file || '#' || first_line, 'Tags',
     'not a JSON object of tag keys and values: ' || line_items

@@ -95,7 +95,8 @@ SELECT
     CASE WHEN rate IS NULL THEN currency_code ELSE reporting_currency END AS BillingCurrency,
     BillingPeriodStart,
     BillingPeriodEnd,
-    ChargePeriodStart,
+    CASE WHEN NOT coalesce(focus_implausible_charge(ChargePeriodStart, BillingPeriodEnd), false)
+        THEN ChargePeriodStart END AS ChargePeriodStart,
     ChargePeriodEnd,
     upper(left(trim(ChargeCategory), 1)) || lower(substr(trim(ChargeCategory), 2))
         AS ChargeCategory,

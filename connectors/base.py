@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 Record = dict[str, Any]
+# How often a stream whose source cannot report deletions is read whole by default.
+WEEKLY = timedelta(days=7)
 
 
 def _plain(value: Any) -> str:
@@ -26,6 +29,9 @@ class Stream:
     cursor_field: str | None = None
     # Turns a record's cursor field into a string that sorts in time order (e.g. UTC ISO).
     version_of: Callable[[Record], str] | None = field(default=None, compare=False)
+    # For a source that cannot report deletions: how often the stream is read whole, so that the
+    # records it no longer returns are removed (warehouse/refresh.py). None: never needed.
+    refresh_every: timedelta | None = field(default=None, compare=False)
 
     def key(self, record: Record) -> str:
         return _plain(record.get(self.primary_key))

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from connectors.base import Page, Record, Stream
+from connectors.base import WEEKLY, Page, Record, Stream
 from connectors.catch_up import (
     FirstAnswer,
     TimedPage,
@@ -66,7 +66,11 @@ class FreshserviceSource:
     name: str = SOURCE
 
     def streams(self) -> list[Stream]:
-        return [Stream(name, "id", "updated_at", version_of=version) for name in self.endpoints]
+        # The lists answer only records that exist: a weekly whole read removes deleted ones.
+        return [
+            Stream(name, "id", "updated_at", version_of=version, refresh_every=WEEKLY)
+            for name in self.endpoints
+        ]
 
     def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]:
         since = decode_cursor(cursor, SOURCE, stream.name) if cursor else None

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 
-from connectors.base import Page, Record, Stream
+from connectors.base import WEEKLY, Page, Record, Stream
 from connectors.catch_up import FirstAnswer, TimedPage, decode_cursor, read_until_settled
 from connectors.http import (
     HttpClient,
@@ -108,8 +108,13 @@ class JiraSource:
         """SLAs first, then each kind: an issue updated while a later stream pages is then
         read by that stream, not left stale in one read before."""
         kinds = [KIND_STREAMS[kind] for kind, names in self.issue_types.items() if names]
-        names = ([SLA_STREAM] if kinds else []) + kinds
-        return [Stream(name, "id", "updated", version_of=issue_version) for name in names]
+        slas = [Stream(SLA_STREAM, "id", "updated", version_of=issue_version)] if kinds else []
+        # Search answers only issues that exist: a weekly whole read removes the deleted ones
+        # (and those moved out of JIRA_JQL); their SLAs drop out with them in staging.
+        return slas + [
+            Stream(name, "id", "updated", version_of=issue_version, refresh_every=WEEKLY)
+            for name in kinds
+        ]
 
     def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]:
         since = decode_cursor(cursor, SOURCE, stream.name) if cursor else None

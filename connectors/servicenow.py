@@ -28,7 +28,7 @@ from typing import Any
 
 import requests
 
-from connectors.base import ListedPage, Page, Record, Stream
+from connectors.base import WEEKLY, ListedPage, Page, Record, Stream
 from connectors.http import (
     HttpClient,
     PermanentSourceError,
@@ -175,7 +175,11 @@ class ServiceNowSource:
     def streams(self) -> list[Stream]:
         """The tables, then the deletion log: read last, it also catches deletions made while
         the tables were being read."""
-        streams = [Stream(table, "sys_id", "sys_updated_on") for table in self.tables]
+        # Without the deletion log, a weekly whole read removes the records deleted since.
+        every = None if self.read_deletions else WEEKLY
+        streams = [
+            Stream(table, "sys_id", "sys_updated_on", refresh_every=every) for table in self.tables
+        ]
         if self.read_deletions:
             streams.append(
                 DeletionLog(DELETION_LOG, "sys_id", "sys_updated_on", deletion_of=_deletion)

@@ -1,6 +1,7 @@
 """Ingest assets: one per enabled source, landing its records where its load writes them."""
 
 import re
+from datetime import timedelta
 
 import dagster as dg
 
@@ -55,7 +56,9 @@ def describe(source: str) -> str:
 SOURCE_KINDS = {"aws_ce": "aws", "azure_cost": "azure", "focus": "csv", "measures": "excel"}
 
 
-def ingest_asset(source: str, full_refresh_default: bool = False) -> dg.AssetsDefinition:
+def ingest_asset(
+    source: str, full_refresh_default: bool = False, refresh_every: timedelta | None = None
+) -> dg.AssetsDefinition:
     @dg.asset(
         key=raw_key(source),
         group_name="ingest",
@@ -77,7 +80,14 @@ def ingest_asset(source: str, full_refresh_default: bool = False) -> dg.AssetsDe
         try:
             connector = sources.open(source)
             with warehouse.get().connect() as con:
-                load = ingest(con, connector, context.run_id, full_refresh, origin=sources.origin)
+                load = ingest(
+                    con,
+                    connector,
+                    context.run_id,
+                    full_refresh,
+                    origin=sources.origin,
+                    refresh_every=refresh_every,
+                )
                 metadata = raw_metadata(con, source)
         except PermanentSourceError as exc:
             # The cause, not a retry wrapper, is the step's headline; retrying cannot fix it.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -73,6 +73,10 @@ class Schedule(_Strict):
 class SourceConfig(_Strict):
     enabled: bool = True
     full_refresh: bool = False
+    # How often streams whose source cannot report deletions are read whole to remove them
+    # (connector default: weekly for Jira, Freshservice and ServiceNow without its deletion log);
+    # 0: never.
+    refresh_every_days: float | None = Field(default=None, ge=0)
 
 
 class Notifications(_Strict):
@@ -337,6 +341,11 @@ class Settings(_Strict):
 
     def full_refresh(self, source: str) -> bool:
         return source in self.sources and self.sources[source].full_refresh
+
+    def refresh_every(self, source: str) -> timedelta | None:
+        """The configured interval of whole reads, if any (None: the connector's default)."""
+        days = self.sources[source].refresh_every_days if source in self.sources else None
+        return None if days is None else timedelta(days=days)
 
     def metric_overrides(self) -> dict[str, dict[str, Any]]:
         """The metrics section as plain mappings, for the KPI runner."""

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -310,3 +311,15 @@ def test_check_config_passes_the_demo_and_a_source_with_everything_set(tmp_path)
     assert "configuration OK: sources servicenow, focus" in configured.stdout
     # Checking creates nothing: the warehouse folder is created by the run.
     assert not (tmp_path / "new").exists()
+
+
+def test_the_interval_of_whole_reads_is_set_per_source(tmp_path):
+    path = write(
+        tmp_path,
+        "sources:\n  jira: {refresh_every_days: 3}\n  freshservice: {refresh_every_days: 0}\n"
+        "  servicenow: {}\n",
+    )
+    settings = load_settings(path, env={})
+    assert settings.refresh_every("jira") == timedelta(days=3)
+    assert settings.refresh_every("freshservice") == timedelta(0)
+    assert settings.refresh_every("servicenow") is None  # the connector's own default

@@ -458,3 +458,23 @@ def test_an_issue_moved_to_another_kind_counts_once_as_its_new_kind(warehouse):
     assert incidents == [("ITSM-1", "resolved"), ("ITSM-2", "new")]
     assert requests_ == []
     assert slas == [("ITSM-1", "incident", True)]
+
+
+def test_an_issue_deleted_at_the_source_goes_with_its_slas_at_the_weekly_whole_read(warehouse):
+    issues = [issue(n, "Incident", "2025-05-30T10:00:00") for n in range(1, 4)]
+    done = datetime(2025, 5, 30, 12, tzinfo=UTC)
+    cycle = {"start": issues[0]["created"], "stop": done, "goal": timedelta(hours=4)}
+    for each in issues:
+        each["slas"] = [{"name": "Time to resolution", "completed": [cycle | {"breached": False}]}]
+    api = site(issues)
+    with serve(api) as server, warehouse.connect() as con:
+        ingest(con, connector(server.url))
+        api.issues.remove(issues[1])  # ITSM-2 deleted
+        con.execute("UPDATE meta.full_refreshes SET finished_at = finished_at - INTERVAL 8 DAY")
+        refreshed = ingest(con, connector(server.url))
+        for table in staged_tables("jira"):
+            stage(con, "jira", table)
+        incidents = con.execute("SELECT number FROM core.incidents ORDER BY 1").fetchall()
+        slas = con.execute("SELECT task_number FROM core.sla_records ORDER BY 1").fetchall()
+    assert refreshed.streams["incidents"].removed == 1
+    assert incidents == slas == [("ITSM-1",), ("ITSM-3",)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -21,7 +22,7 @@ from connectors.files import (
 from connectors.http import PermanentSourceError, SourceError
 from connectors.progress import Progress
 from warehouse.landing import compact_raw_table, land_page, read_cursor, reset_cursor
-from warehouse.refresh import FullRefresh
+from warehouse.refresh import FullRefresh, refresh_due
 from warehouse.store import WarehouseError, landing_settings
 from warehouse.transaction import transaction
 
@@ -75,11 +76,14 @@ def ingest(
     run_id: str | None = None,
     full_refresh: bool = False,
     origin: str = "the configured source",
+    refresh_every: timedelta | None = None,
 ) -> SourceLoad:
     """Land every stream of a source; resumes from the stored cursor unless full_refresh.
 
     A full refresh also forgets what the source's core rows were staged from, so the next
-    staging restages them even if the refresh read exactly the records already stored.
+    staging restages them even if the refresh read exactly the records already stored. A stream
+    that must be read whole now and then to see deletions (Stream.refresh_every, or
+    `refresh_every` for all of them; zero: never) is refreshed when that is due.
     """
     claim_origin(con, source.name, origin)
     if full_refresh:
@@ -91,7 +95,17 @@ def ingest(
         elif isinstance(stream, FileStream):
             result.streams[stream.name] = _land_files(con, source, stream, run_id, full_refresh)
         else:
-            result.streams[stream.name] = _land_stream(con, source, stream, run_id, full_refresh)
+            every = stream.refresh_every if refresh_every is None else refresh_every
+            whole = full_refresh or refresh_due(con, source.name, stream.name, every)
+            if whole and not full_refresh and read_cursor(con, source.name, stream.name):
+                log.info(
+                    "%s.%s: reading it whole (every %g days) to remove the records deleted at "
+                    "the source",
+                    source.name,
+                    stream.name,
+                    every / timedelta(days=1),
+                )
+            result.streams[stream.name] = _land_stream(con, source, stream, run_id, whole)
     return result
 
 

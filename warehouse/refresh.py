@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 import duckdb
 
@@ -17,6 +18,22 @@ from warehouse.landing import ensure_raw_table, landing_sql, versions_table
 from warehouse.transaction import transaction
 
 log = logging.getLogger(__name__)
+
+
+def refresh_due(
+    con: duckdb.DuckDBPyConnection, source: str, stream: str, every: timedelta | None
+) -> bool:
+    """Whether a stream read whole every `every` is due: never read whole, or not for that long.
+
+    A first load reads everything anyway, so reading it as a refresh costs nothing extra.
+    """
+    if not every:
+        return False
+    last = con.execute(
+        "SELECT now() - finished_at FROM meta.full_refreshes WHERE source = ? AND stream = ?",
+        [source, stream],
+    ).fetchall()
+    return not last or last[0][0] >= every
 
 
 @dataclass(frozen=True)
@@ -55,7 +72,7 @@ class FullRefresh:
                 self.stream,
                 stored,
             )
-            removed = 0
+            removed = 0  # not stamped: the next run reads it whole again
         else:
             with transaction(con):
                 removed = con.execute(
@@ -66,5 +83,10 @@ class FullRefresh:
                         seen_table=self.read_keys,
                     )
                 ).fetchall()[0][0]
+                con.execute(
+                    "INSERT INTO meta.full_refreshes VALUES (?, ?, now()) "
+                    "ON CONFLICT (source, stream) DO UPDATE SET finished_at = excluded.finished_at",
+                    [self.source, self.stream],
+                )
         con.execute(f"DROP TABLE IF EXISTS {self.read_keys}")
         return removed

@@ -73,5 +73,6 @@ SELECT
     jira_priorities.priority,
     cycles.updated_at
 FROM cycles
-LEFT JOIN tasks USING (issue_id)
+-- An issue deleted at the source (gone from its kind's table) takes its SLA cycles with it.
+JOIN tasks USING (issue_id)
 LEFT JOIN jira_priorities() AS jira_priorities USING (priority_name)

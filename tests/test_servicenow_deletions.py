@@ -187,3 +187,29 @@ def test_a_deletion_log_the_user_may_not_read_names_the_remedy_and_keeps_the_tab
     assert "SERVICENOW_READ_DELETIONS=false" in message
     assert "check SERVICENOW_PASSWORD" not in message and "s3cret-pass" not in message
     assert landed == {record["sys_id"] for record in tables["incident"].scan()}
+
+
+def test_a_record_restored_with_its_old_version_comes_back_at_a_full_refresh(warehouse):
+    """An XML import restores a deleted incident as it was, sys_updated_on included: no
+    incremental run can see it (it is older than the cursor), a full refresh must, and the
+    deletion entry read again by the log's overlap must not remove it once more."""
+    tables = instance()
+    restored = "inc" + "1".zfill(29)
+    with serve(tables, USER) as server, warehouse.connect() as con:
+        source = source_for(server.url)
+        ingest(con, source, "first")
+        record = tables["incident"].get(restored)
+        server.api.delete_record("incident", restored)
+        deleted = ingest(con, source, "deletion")
+        tables["incident"].put(dict(record))
+        ingest(con, source, "incremental")
+        after_incremental = keys(con, "SELECT record_key FROM raw.servicenow_incident")
+        ingest(con, source, "refresh", full_refresh=True)
+        after_refresh = keys(con, "SELECT record_key FROM raw.servicenow_incident")
+        ingest(con, source, "next night")
+        stage(con)
+        incidents = keys(con, "SELECT incident_id FROM core.incidents")
+    assert deleted.streams[DELETION_LOG].removed == 1
+    assert restored not in after_incremental
+    assert restored in after_refresh
+    assert incidents == {f"servicenow:inc{n:029d}" for n in range(6)}

@@ -21,6 +21,7 @@ from connectors.files import (
 )
 from connectors.http import PermanentSourceError, SourceError
 from connectors.progress import Progress
+from connectors.removals import DeletionLog
 from warehouse.landing import compact_raw_table, land_page, read_cursor, reset_cursor
 from warehouse.refresh import FullRefresh, refresh_due
 from warehouse.store import WarehouseError, landing_settings
@@ -96,8 +97,11 @@ def ingest(
             result.streams[stream.name] = _land_files(con, source, stream, run_id, full_refresh)
         else:
             every = stream.refresh_every if refresh_every is None else refresh_every
-            whole = full_refresh or refresh_due(con, source.name, stream.name, every)
-            if whole and not full_refresh and read_cursor(con, source.name, stream.name):
+            # A deletion log goes on from its cursor: the refresh of the tables removes what is
+            # gone, and its old entries, read again, would remove records restored since.
+            asked = full_refresh and not isinstance(stream, DeletionLog)
+            whole = asked or refresh_due(con, source.name, stream.name, every)
+            if whole and not asked and read_cursor(con, source.name, stream.name):
                 log.info(
                     "%s.%s: reading it whole (every %g days) to remove the records deleted at "
                     "the source",

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from connectors.base import ListedPage, Page, Record, Stream
 from connectors.removals import DeletionLog, WindowPage
@@ -183,7 +184,16 @@ def land_page(
                         {"window_start": start, "window_end": end, "run_id": run_id},
                     )
                 )
+            if read_keys:
+                # A full refresh trusts what the source returns now: a record deleted and then
+                # restored with its old version (an XML import) comes back, whatever removal its
+                # deletion left, which would otherwise outrank it for ever.
+                con.execute(
+                    f"DELETE FROM {tables['versions_table']} "
+                    "WHERE removed AND record_key IN (SELECT record_key FROM landing_batch)"
+                )
             oldest = min((v for _, v, _ in keyed), default="")
+            landed_after = _last_landing(con, tables["versions_table"])
             stored = _count(
                 con.execute(
                     landing_sql("merge_page", **tables),
@@ -195,7 +205,16 @@ def land_page(
         finally:
             con.unregister("landing_batch")
         if deletions is not None:
-            removed += _apply_deletions(con, source, deletions, run_id)
+            # Only entries stored just now: one read again (the cursor's overlap) was applied
+            # when it landed, and applied again it would remove a record restored since.
+            new = con.execute(
+                f"SELECT record_key FROM {tables['versions_table']} WHERE landing_seq > ?",
+                [landed_after],
+            ).fetchall()
+            fresh = deletions.filter(
+                pc.is_in(deletions.column("entry_key"), pa.array([k for (k,) in new], pa.string()))
+            )
+            removed += _apply_deletions(con, source, fresh, run_id)
         if page.cursor is not None:
             con.execute(
                 """
@@ -238,13 +257,17 @@ def _json_text(record: Record) -> str:
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
+def _last_landing(con: duckdb.DuckDBPyConnection, versions: str) -> int:
+    return con.execute(f"SELECT coalesce(max(landing_seq), 0) FROM {versions}").fetchall()[0][0]
+
+
 def _count(result: duckdb.DuckDBPyConnection) -> int:
     rows = result.fetchall()
     return rows[0][0] if rows else 0
 
 
 def _deletions(source: str, stream: Stream, page: Page) -> pa.Table | None:
-    """The (stream, record_key, deleted_at) entries of a deletion log's page, checked."""
+    """The (entry_key, stream, record_key, deleted_at) entries of a deletion log's page, checked."""
     if not isinstance(stream, DeletionLog):
         return None
     entries = [stream.deletion(r) for r in page.records]
@@ -257,6 +280,7 @@ def _deletions(source: str, stream: Stream, page: Page) -> pa.Table | None:
         raw_table(source, entry.stream)  # refuses a name that cannot be a raw table
     return pa.table(
         {
+            "entry_key": pa.array([stream.key(r) for r in page.records], pa.string()),
             "stream": pa.array([e.stream for e in entries], pa.string()),
             "record_key": pa.array([e.key for e in entries], pa.string()),
             "deleted_at": pa.array([e.deleted_at for e in entries], pa.string()),

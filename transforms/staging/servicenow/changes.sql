@@ -1,7 +1,20 @@
 -- ServiceNow change requests -> core.changes.
 -- Outcome comes from close_code only once the change is in review or closed; a canceled change
 -- keeps state 'canceled' and no outcome, so change failure rate can leave it out of both sides.
-WITH change_fields AS (
+-- Groups and services are named as for every ServiceNow record (servicenow_reference_names).
+WITH reference_names AS MATERIALIZED (
+    SELECT * FROM servicenow_reference_names()
+),
+
+group_names AS (
+    SELECT sys_id, name FROM reference_names WHERE kind = 'group'
+),
+
+service_names AS (
+    SELECT sys_id, name FROM reference_names WHERE kind = 'service'
+),
+
+change_fields AS (
     SELECT
         record_key,
         coalesce(nullif(record ->> '$.number.value', ''), record_key) AS number,
@@ -16,11 +29,9 @@ WITH change_fields AS (
         servicenow_time(record ->> '$.work_end.value') AS actual_end,
         servicenow_time(record ->> '$.closed_at.value') AS closed_at,
         servicenow_time(record ->> '$.sys_updated_on.value') AS updated_at,
-        coalesce(
-            nullif(record ->> '$.business_service.display_value', ''),
-            nullif(record ->> '$.cmdb_ci.display_value', '')
-        ) AS service,
-        nullif(record ->> '$.assignment_group.display_value', '') AS assignment_group,
+        record ->> '$.business_service.value' AS business_service_id,
+        record ->> '$.cmdb_ci.value' AS cmdb_ci_id,
+        record ->> '$.assignment_group.value' AS assignment_group_id,
         try_cast(nullif(record ->> '$.production_system.value', '') AS BOOLEAN) AS is_production
     FROM raw.servicenow_change_request
 ),
@@ -54,8 +65,8 @@ SELECT
     change.actual_start,
     change.actual_end,
     change.closed_at,
-    change.service,
-    change.assignment_group,
+    coalesce(business_services.name, configuration_items.name) AS service,
+    assignment_groups.name AS assignment_group,
     -- ServiceNow has no backed-out flag; a backed-out change closes as unsuccessful.
     CAST(NULL AS BOOLEAN) AS backed_out,
     change.is_production,
@@ -64,3 +75,7 @@ FROM change_fields AS change
 LEFT JOIN change_states USING (state_code)
 LEFT JOIN change_outcomes USING (close_code)
 LEFT JOIN risk_levels USING (risk_code)
+LEFT JOIN service_names AS business_services
+    ON business_services.sys_id = change.business_service_id
+LEFT JOIN service_names AS configuration_items ON configuration_items.sys_id = change.cmdb_ci_id
+LEFT JOIN group_names AS assignment_groups ON assignment_groups.sys_id = change.assignment_group_id

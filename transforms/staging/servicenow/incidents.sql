@@ -1,8 +1,21 @@
 -- ServiceNow incidents -> core.incidents.
 -- Raw records hold every field as {"display_value", "value"} (sysparm_display_value=all):
--- codes and UTC datetimes come from "value", names of groups and services from "display_value".
+-- codes and UTC datetimes come from "value"; groups and services are referenced by sys_id and
+-- named once for all records (servicenow_reference_names: the newest name, unique per record).
 -- Unreadable values become NULL here and are reported by incidents.quality.sql.
-WITH incident_fields AS (
+WITH reference_names AS MATERIALIZED (
+    SELECT * FROM servicenow_reference_names()
+),
+
+group_names AS (
+    SELECT sys_id, name FROM reference_names WHERE kind = 'group'
+),
+
+service_names AS (
+    SELECT sys_id, name FROM reference_names WHERE kind = 'service'
+),
+
+incident_fields AS (
     SELECT
         record_key,
         coalesce(nullif(record ->> '$.number.value', ''), record_key) AS number,
@@ -12,11 +25,9 @@ WITH incident_fields AS (
         servicenow_time(record ->> '$.resolved_at.value') AS resolved_at,
         servicenow_time(record ->> '$.closed_at.value') AS closed_at,
         servicenow_time(record ->> '$.sys_updated_on.value') AS updated_at,
-        coalesce(
-            nullif(record ->> '$.business_service.display_value', ''),
-            nullif(record ->> '$.cmdb_ci.display_value', '')
-        ) AS service,
-        nullif(record ->> '$.assignment_group.display_value', '') AS assignment_group,
+        record ->> '$.business_service.value' AS business_service_id,
+        record ->> '$.cmdb_ci.value' AS cmdb_ci_id,
+        record ->> '$.assignment_group.value' AS assignment_group_id,
         nullif(record ->> '$.category.value', '') AS category,
         lower(trim(record ->> '$.contact_type.value')) AS contact_type,
         try_cast(record ->> '$.reopen_count.value' AS INTEGER) AS reopen_count,
@@ -53,8 +64,8 @@ SELECT
     CASE WHEN incident.priority_code IN ('1', '2', '3', '4', '5')
         THEN incident.priority_code::INTEGER END AS priority,
     incident_states.state,
-    incident.service,
-    incident.assignment_group,
+    coalesce(business_services.name, configuration_items.name) AS service,
+    assignment_groups.name AS assignment_group,
     incident.category,
     CASE WHEN incident.contact_type <> ''
         THEN coalesce(contact_channels.channel, 'other') END AS channel,
@@ -69,3 +80,8 @@ SELECT
 FROM incident_fields AS incident
 LEFT JOIN incident_states USING (state_code)
 LEFT JOIN contact_channels USING (contact_type)
+LEFT JOIN service_names AS business_services
+    ON business_services.sys_id = incident.business_service_id
+LEFT JOIN service_names AS configuration_items ON configuration_items.sys_id = incident.cmdb_ci_id
+LEFT JOIN group_names AS assignment_groups
+    ON assignment_groups.sys_id = incident.assignment_group_id

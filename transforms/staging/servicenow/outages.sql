@@ -1,13 +1,19 @@
 -- ServiceNow service outages (cmdb_ci_outage) -> core.outages.
--- The service is the display name of the outage's configuration item.
+-- The service is the outage's configuration item, named as for every ServiceNow record
+-- (servicenow_reference_names), so its availability lines up with its incidents.
+WITH service_names AS (
+    SELECT sys_id, name FROM servicenow_reference_names() WHERE kind = 'service'
+)
+
 SELECT
-    'servicenow:' || record_key AS outage_id,
+    'servicenow:' || outage.record_key AS outage_id,
     'servicenow' AS source,
-    nullif(record ->> '$.number.value', '') AS number,
-    nullif(record ->> '$.cmdb_ci.display_value', '') AS service,
-    CASE WHEN lower(record ->> '$.type.value') IN ('outage', 'degradation', 'planned')
-        THEN lower(record ->> '$.type.value') END AS type,
-    servicenow_time(record ->> '$.begin.value') AS begin_at,
-    servicenow_time(record ->> '$.end.value') AS end_at,
-    servicenow_time(record ->> '$.sys_updated_on.value') AS updated_at
-FROM raw.servicenow_cmdb_ci_outage
+    nullif(outage.record ->> '$.number.value', '') AS number,
+    service_names.name AS service,
+    CASE WHEN lower(outage.record ->> '$.type.value') IN ('outage', 'degradation', 'planned')
+        THEN lower(outage.record ->> '$.type.value') END AS type,
+    servicenow_time(outage.record ->> '$.begin.value') AS begin_at,
+    servicenow_time(outage.record ->> '$.end.value') AS end_at,
+    servicenow_time(outage.record ->> '$.sys_updated_on.value') AS updated_at
+FROM raw.servicenow_cmdb_ci_outage AS outage
+LEFT JOIN service_names ON service_names.sys_id = outage.record ->> '$.cmdb_ci.value'

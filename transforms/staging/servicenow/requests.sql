@@ -1,6 +1,24 @@
 -- ServiceNow requested items (sc_req_item) -> core.requests.
 -- A request counts as fulfilled when it closed complete; closed incomplete or skipped is canceled.
-WITH request_fields AS (
+-- Groups, services and catalog items are named as for every ServiceNow record
+-- (servicenow_reference_names); a request with no service is counted under its catalog item.
+WITH reference_names AS MATERIALIZED (
+    SELECT * FROM servicenow_reference_names()
+),
+
+group_names AS (
+    SELECT sys_id, name FROM reference_names WHERE kind = 'group'
+),
+
+service_names AS (
+    SELECT sys_id, name FROM reference_names WHERE kind = 'service'
+),
+
+catalog_item_names AS (
+    SELECT sys_id, name FROM reference_names WHERE kind = 'catalog item'
+),
+
+request_fields AS (
     SELECT
         record_key,
         coalesce(nullif(record ->> '$.number.value', ''), record_key) AS number,
@@ -8,12 +26,10 @@ WITH request_fields AS (
         servicenow_time(record ->> '$.opened_at.value') AS opened_at,
         servicenow_time(record ->> '$.closed_at.value') AS closed_at,
         servicenow_time(record ->> '$.sys_updated_on.value') AS updated_at,
-        coalesce(
-            nullif(record ->> '$.business_service.display_value', ''),
-            nullif(record ->> '$.cmdb_ci.display_value', ''),
-            nullif(record ->> '$.cat_item.display_value', '')
-        ) AS service,
-        nullif(record ->> '$.assignment_group.display_value', '') AS assignment_group,
+        record ->> '$.business_service.value' AS business_service_id,
+        record ->> '$.cmdb_ci.value' AS cmdb_ci_id,
+        record ->> '$.cat_item.value' AS cat_item_id,
+        record ->> '$.assignment_group.value' AS assignment_group_id,
         lower(trim(record ->> '$.contact_type.value')) AS contact_type
     FROM raw.servicenow_sc_req_item
 ),
@@ -39,11 +55,16 @@ SELECT
         THEN request.closed_at END AS fulfilled_at,
     request.closed_at,
     request_states.state,
-    request.service,
-    request.assignment_group,
+    coalesce(business_services.name, configuration_items.name, catalog_items.name) AS service,
+    assignment_groups.name AS assignment_group,
     CASE WHEN request.contact_type <> ''
         THEN coalesce(contact_channels.channel, 'other') END AS channel,
     request.updated_at
 FROM request_fields AS request
 LEFT JOIN request_states USING (state_code)
 LEFT JOIN contact_channels USING (contact_type)
+LEFT JOIN service_names AS business_services
+    ON business_services.sys_id = request.business_service_id
+LEFT JOIN service_names AS configuration_items ON configuration_items.sys_id = request.cmdb_ci_id
+LEFT JOIN catalog_item_names AS catalog_items ON catalog_items.sys_id = request.cat_item_id
+LEFT JOIN group_names AS assignment_groups ON assignment_groups.sys_id = request.assignment_group_id

@@ -1,7 +1,20 @@
 -- ServiceNow SLA clocks (task_sla) -> core.sla_records.
 -- The clock's task is looked up among the loaded incidents, changes and requested items for its
 -- type, service and priority; durations like "1970-01-01 08:00:00" are seconds since the epoch.
-WITH sla_fields AS (
+-- The service is named as on the task's own core row (servicenow_reference_names).
+WITH reference_names AS MATERIALIZED (
+    SELECT * FROM servicenow_reference_names()
+),
+
+service_names AS (
+    SELECT sys_id, name FROM reference_names WHERE kind = 'service'
+),
+
+catalog_item_names AS (
+    SELECT sys_id, name FROM reference_names WHERE kind = 'catalog item'
+),
+
+sla_fields AS (
     SELECT
         record_key,
         nullif(record ->> '$.task.value', '') AS task_sys_id,
@@ -17,25 +30,36 @@ WITH sla_fields AS (
     FROM raw.servicenow_task_sla
 ),
 
-tasks AS (
+task_references AS (
     SELECT record_key AS task_sys_id, 'incident' AS task_type,
-           coalesce(nullif(record ->> '$.business_service.display_value', ''),
-                    nullif(record ->> '$.cmdb_ci.display_value', '')) AS service,
+           record ->> '$.business_service.value' AS business_service_id,
+           record ->> '$.cmdb_ci.value' AS cmdb_ci_id,
+           NULL AS cat_item_id,
            try_cast(record ->> '$.priority.value' AS INTEGER) AS priority
     FROM raw.servicenow_incident
     UNION ALL
-    SELECT record_key, 'change',
-           coalesce(nullif(record ->> '$.business_service.display_value', ''),
-                    nullif(record ->> '$.cmdb_ci.display_value', '')),
-           NULL
+    SELECT record_key, 'change', record ->> '$.business_service.value',
+           record ->> '$.cmdb_ci.value', NULL, NULL
     FROM raw.servicenow_change_request
     UNION ALL
-    SELECT record_key, 'request',
-           coalesce(nullif(record ->> '$.business_service.display_value', ''),
-                    nullif(record ->> '$.cmdb_ci.display_value', ''),
-                    nullif(record ->> '$.cat_item.display_value', '')),
-           NULL
+    SELECT record_key, 'request', record ->> '$.business_service.value',
+           record ->> '$.cmdb_ci.value', record ->> '$.cat_item.value', NULL
     FROM raw.servicenow_sc_req_item
+),
+
+tasks AS (
+    SELECT
+        task.task_sys_id,
+        task.task_type,
+        coalesce(business_services.name, configuration_items.name, catalog_items.name)
+            AS service,
+        task.priority
+    FROM task_references AS task
+    LEFT JOIN service_names AS business_services
+        ON business_services.sys_id = task.business_service_id
+    LEFT JOIN service_names AS configuration_items
+        ON configuration_items.sys_id = task.cmdb_ci_id
+    LEFT JOIN catalog_item_names AS catalog_items ON catalog_items.sys_id = task.cat_item_id
 )
 
 SELECT

@@ -1,0 +1,75 @@
+-- One name per referenced record, for every staging query alike. A record's display value of a
+-- reference is the referenced record's name when the record was read, and renaming a group or
+-- service updates none of the records pointing at it: incidents read before the rename keep the
+-- old name, those read after get the new one. So each referenced sys_id takes the newest name
+-- any raw table shows for it (latest record_version, i.e. sys_updated_on; then the later
+-- landing; then the greater name). Names are kept apart by kind: groups, services (business
+-- services and configuration items share the cmdb_ci table, so one sys_id can be either) and
+-- catalog items. Where two records of one kind share a name (two companies' "Service Desk"),
+-- each of them gets the first four characters of its sys_id appended, "Service Desk (3f2a)",
+-- or its whole sys_id when those four are shared too; names nobody else has stay as they are.
+-- An empty reference, or one whose every display value is empty (a deleted record), has no row.
+CREATE OR REPLACE TEMP MACRO servicenow_reference_names() AS TABLE
+    WITH task_records AS (
+        SELECT record_version, loaded_at, record FROM raw.servicenow_incident
+        UNION ALL
+        SELECT record_version, loaded_at, record FROM raw.servicenow_change_request
+        UNION ALL
+        SELECT record_version, loaded_at, record FROM raw.servicenow_sc_req_item
+        UNION ALL
+        SELECT record_version, loaded_at, record FROM raw.servicenow_cmdb_ci_outage
+    ),
+
+    -- One parse of each record for all its references (a table without a field gives NULL).
+    reference_fields AS (
+        SELECT
+            record_version,
+            loaded_at,
+            json_extract_string(record, [
+                '$.assignment_group.value', '$.assignment_group.display_value',
+                '$.business_service.value', '$.business_service.display_value',
+                '$.cmdb_ci.value', '$.cmdb_ci.display_value',
+                '$.cat_item.value', '$.cat_item.display_value'
+            ]) AS field
+        FROM task_records
+    ),
+
+    mentions AS (
+        SELECT
+            record_version,
+            loaded_at,
+            unnest([
+                {'kind': 'group', 'sys_id': field[1], 'name': field[2]},
+                {'kind': 'service', 'sys_id': field[3], 'name': field[4]},
+                {'kind': 'service', 'sys_id': field[5], 'name': field[6]},
+                {'kind': 'catalog item', 'sys_id': field[7], 'name': field[8]}
+            ], recursive := true)
+        FROM reference_fields
+    ),
+
+    newest_names AS (
+        SELECT kind, sys_id, arg_max(name, (record_version, loaded_at, name)) AS name
+        FROM mentions
+        WHERE sys_id <> '' AND name <> ''
+        GROUP BY kind, sys_id
+    ),
+
+    shared_names AS (
+        SELECT
+            kind,
+            sys_id,
+            name,
+            count(*) OVER (PARTITION BY kind, name) AS holders,
+            count(*) OVER (PARTITION BY kind, name, left(sys_id, 4)) AS holders_of_prefix
+        FROM newest_names
+    )
+
+    SELECT
+        kind,
+        sys_id,
+        CASE
+            WHEN holders = 1 THEN name
+            WHEN holders_of_prefix = 1 THEN name || ' (' || left(sys_id, 4) || ')'
+            ELSE name || ' (' || sys_id || ')'
+        END AS name
+    FROM shared_names;

@@ -6,14 +6,6 @@ WITH reference_names AS MATERIALIZED (
     SELECT * FROM servicenow_reference_names()
 ),
 
-group_names AS (
-    SELECT sys_id, name FROM reference_names WHERE kind = 'group'
-),
-
-service_names AS (
-    SELECT sys_id, name FROM reference_names WHERE kind = 'service'
-),
-
 change_fields AS (
     SELECT
         record_key,
@@ -75,7 +67,9 @@ FROM change_fields AS change
 LEFT JOIN change_states USING (state_code)
 LEFT JOIN change_outcomes USING (close_code)
 LEFT JOIN risk_levels USING (risk_code)
-LEFT JOIN service_names AS business_services
-    ON business_services.sys_id = change.business_service_id
-LEFT JOIN service_names AS configuration_items ON configuration_items.sys_id = change.cmdb_ci_id
-LEFT JOIN group_names AS assignment_groups ON assignment_groups.sys_id = change.assignment_group_id
+LEFT JOIN reference_names AS business_services
+    ON business_services.kind = 'service' AND business_services.sys_id = change.business_service_id
+LEFT JOIN reference_names AS configuration_items
+    ON configuration_items.kind = 'service' AND configuration_items.sys_id = change.cmdb_ci_id
+LEFT JOIN reference_names AS assignment_groups
+    ON assignment_groups.kind = 'group' AND assignment_groups.sys_id = change.assignment_group_id

@@ -7,14 +7,6 @@ WITH reference_names AS MATERIALIZED (
     SELECT * FROM servicenow_reference_names()
 ),
 
-group_names AS (
-    SELECT sys_id, name FROM reference_names WHERE kind = 'group'
-),
-
-service_names AS (
-    SELECT sys_id, name FROM reference_names WHERE kind = 'service'
-),
-
 incident_fields AS (
     SELECT
         record_key,
@@ -80,8 +72,10 @@ SELECT
 FROM incident_fields AS incident
 LEFT JOIN incident_states USING (state_code)
 LEFT JOIN contact_channels USING (contact_type)
-LEFT JOIN service_names AS business_services
-    ON business_services.sys_id = incident.business_service_id
-LEFT JOIN service_names AS configuration_items ON configuration_items.sys_id = incident.cmdb_ci_id
-LEFT JOIN group_names AS assignment_groups
-    ON assignment_groups.sys_id = incident.assignment_group_id
+LEFT JOIN reference_names AS business_services
+    ON business_services.kind = 'service'
+        AND business_services.sys_id = incident.business_service_id
+LEFT JOIN reference_names AS configuration_items
+    ON configuration_items.kind = 'service' AND configuration_items.sys_id = incident.cmdb_ci_id
+LEFT JOIN reference_names AS assignment_groups
+    ON assignment_groups.kind = 'group' AND assignment_groups.sys_id = incident.assignment_group_id

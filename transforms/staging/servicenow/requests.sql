@@ -6,18 +6,6 @@ WITH reference_names AS MATERIALIZED (
     SELECT * FROM servicenow_reference_names()
 ),
 
-group_names AS (
-    SELECT sys_id, name FROM reference_names WHERE kind = 'group'
-),
-
-service_names AS (
-    SELECT sys_id, name FROM reference_names WHERE kind = 'service'
-),
-
-catalog_item_names AS (
-    SELECT sys_id, name FROM reference_names WHERE kind = 'catalog item'
-),
-
 request_fields AS (
     SELECT
         record_key,
@@ -63,8 +51,11 @@ SELECT
 FROM request_fields AS request
 LEFT JOIN request_states USING (state_code)
 LEFT JOIN contact_channels USING (contact_type)
-LEFT JOIN service_names AS business_services
-    ON business_services.sys_id = request.business_service_id
-LEFT JOIN service_names AS configuration_items ON configuration_items.sys_id = request.cmdb_ci_id
-LEFT JOIN catalog_item_names AS catalog_items ON catalog_items.sys_id = request.cat_item_id
-LEFT JOIN group_names AS assignment_groups ON assignment_groups.sys_id = request.assignment_group_id
+LEFT JOIN reference_names AS business_services
+    ON business_services.kind = 'service' AND business_services.sys_id = request.business_service_id
+LEFT JOIN reference_names AS configuration_items
+    ON configuration_items.kind = 'service' AND configuration_items.sys_id = request.cmdb_ci_id
+LEFT JOIN reference_names AS catalog_items
+    ON catalog_items.kind = 'catalog item' AND catalog_items.sys_id = request.cat_item_id
+LEFT JOIN reference_names AS assignment_groups
+    ON assignment_groups.kind = 'group' AND assignment_groups.sys_id = request.assignment_group_id

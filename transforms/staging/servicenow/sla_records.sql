@@ -6,14 +6,6 @@ WITH reference_names AS MATERIALIZED (
     SELECT * FROM servicenow_reference_names()
 ),
 
-service_names AS (
-    SELECT sys_id, name FROM reference_names WHERE kind = 'service'
-),
-
-catalog_item_names AS (
-    SELECT sys_id, name FROM reference_names WHERE kind = 'catalog item'
-),
-
 sla_fields AS (
     SELECT
         record_key,
@@ -55,11 +47,13 @@ tasks AS (
             AS service,
         task.priority
     FROM task_references AS task
-    LEFT JOIN service_names AS business_services
-        ON business_services.sys_id = task.business_service_id
-    LEFT JOIN service_names AS configuration_items
-        ON configuration_items.sys_id = task.cmdb_ci_id
-    LEFT JOIN catalog_item_names AS catalog_items ON catalog_items.sys_id = task.cat_item_id
+    LEFT JOIN reference_names AS business_services
+        ON business_services.kind = 'service'
+            AND business_services.sys_id = task.business_service_id
+    LEFT JOIN reference_names AS configuration_items
+        ON configuration_items.kind = 'service' AND configuration_items.sys_id = task.cmdb_ci_id
+    LEFT JOIN reference_names AS catalog_items
+        ON catalog_items.kind = 'catalog item' AND catalog_items.sys_id = task.cat_item_id
 )
 
 SELECT

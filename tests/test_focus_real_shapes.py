@@ -595,6 +595,53 @@ def test_folders_slicing_a_month_by_day_all_count(warehouse, tmp_path, sample):
         assert problems(con) == []
 
 
+def test_a_later_run_with_late_usage_before_the_first_charge_still_repeats_the_month(
+    warehouse, tmp_path, sample
+):
+    # Hourly charges: the later run adds usage of 02:00 that reached the provider late, so its
+    # first charge is earlier than the older run's (05:00); it still restates the same day.
+    row = sample[0]
+    period = tmp_path / "exports" / "20240901-20240930"
+
+    def hourly(cost: str, hour: int) -> dict[str, str]:
+        return item(month_of(row, 9, cost), cost, f"2024-09-01 {hour:02d}:00:00")
+
+    write(period / "run-a" / "part_0_0001.csv", [hourly("10", h) for h in (5, 6, 7, 8)])
+    write(
+        period / "run-b" / "part_0_0001.csv",
+        [hourly("1", 2)] + [hourly("11", h) for h in (5, 6, 7, 8)],
+    )
+    delivered(period / "run-a", datetime(2024, 9, 2, 6, tzinfo=UTC))
+    delivered(period / "run-b", datetime(2024, 9, 3, 6, tzinfo=UTC))
+    with warehouse.connect() as con:
+        assert load(con, tmp_path / "exports") is None
+        assert totals(con) == (5, Decimal(45))  # run B alone: 1 + 4 x 11, not also 4 x 10
+        assert superseded(con) == [
+            (str(period.resolve() / "run-a"), str(period.resolve() / "run-b"))
+        ]
+
+
+def test_a_day_folder_with_a_late_line_item_of_an_earlier_day_leaves_that_day_counted(
+    warehouse, tmp_path, sample
+):
+    # OCI's report of 2 September also carries one late line item of 1 September: that is new
+    # usage, not a repeat of the ten line items of 1 September's folder.
+    row = sample[0]
+    reports = tmp_path / "FOCUS Reports" / "2024" / "09"
+    first = [item(month_of(row, 9, "10"), "10", "2024-09-01 00:00:00")] * 10
+    second = [item(month_of(row, 9, "1"), "1", "2024-09-01 00:00:00")] + [
+        item(month_of(row, 9, "2"), "2", "2024-09-02 00:00:00")
+    ] * 8
+    write(reports / "01" / "report-00001.csv", first)
+    write(reports / "02" / "report-00001.csv", second)
+    delivered(reports / "01", datetime(2024, 9, 2, 6, tzinfo=UTC))
+    delivered(reports / "02", datetime(2024, 9, 3, 6, tzinfo=UTC))
+    with warehouse.connect() as con:
+        assert load(con, tmp_path / "FOCUS Reports") is None
+        assert totals(con) == (19, Decimal(117))  # 10 x 10 + 1 + 8 x 2
+        assert problems(con) == []
+
+
 def test_files_landed_before_modification_times_were_kept_land_again_to_record_them(
     warehouse, tmp_path, sample
 ):

@@ -31,48 +31,67 @@ CREATE OR REPLACE TEMP MACRO focus_implausible_charge(charge_start, billing_end)
 -- For one provider, billing account, sub-account and billing period, a folder is superseded by
 -- a folder delivered later (its files carrying the period modified later, per raw.focus_files;
 -- a file landed before it kept them counts from its landing; the later folder name on a tie)
--- that repeats it: whose charges start at the same time and reach at least as far. Only the
--- folders no later one repeats count. Folders that slice a period by date (OCI's FOCUS
--- Reports/<year>/<month>/<day>/) start at different times, and exports of separate scopes
--- share no key, so they all count; files of one folder (a run's parts) all count.
--- One row per superseded folder and key, naming the latest folder that repeats it.
+-- that repeats it: that holds, on the (UTC) days the older folder charges, at least half as many
+-- line items as the older one. A later run restates the days it repeats (it may add late usage
+-- for an earlier day, or drop a line item), while folders that slice a period by date (OCI's
+-- FOCUS Reports/<year>/<month>/<day>/) hold new days, a late line item or two of an earlier
+-- day at most, and exports of separate scopes share no key: they all count, as do the files of
+-- one folder (a run's parts). One row per superseded folder and key, naming the latest folder
+-- that repeats it.
 CREATE OR REPLACE TEMP MACRO focus_superseded_folders() AS TABLE
-WITH file_periods AS (
-    SELECT source_file, ProviderName, BillingAccountId, SubAccountId, BillingPeriodStart,
-        count(*) AS line_items, min(ChargePeriodStart) AS first_charge,
-        max(ChargePeriodStart) AS last_charge, max(loaded_at) AS last_loaded_at
+WITH file_days AS (
+    SELECT
+        source_file,
+        {'ProviderName': ProviderName, 'BillingAccountId': BillingAccountId,
+            'SubAccountId': SubAccountId, 'BillingPeriodStart': BillingPeriodStart} AS scope,
+        CAST(timezone('UTC', ChargePeriodStart) AS DATE) AS charge_day,
+        count(*) AS line_items,
+        max(loaded_at) AS last_loaded_at
     FROM raw.focus_costs
     GROUP BY ALL
 ),
+folder_days AS (
+    SELECT parse_dirpath(source_file) AS folder, scope, charge_day, sum(line_items) AS line_items
+    FROM file_days
+    GROUP BY ALL
+),
 folder_periods AS (
-    SELECT parse_dirpath(source_file) AS folder, ProviderName, BillingAccountId, SubAccountId,
-        BillingPeriodStart, max(coalesce(files.modified_at, last_loaded_at)) AS delivered_at,
-        sum(line_items) AS line_items, min(first_charge) AS first_charge,
-        max(last_charge) AS last_charge
-    FROM file_periods
+    SELECT parse_dirpath(source_file) AS folder, scope,
+        max(coalesce(files.modified_at, last_loaded_at)) AS delivered_at,
+        sum(line_items) AS line_items
+    FROM file_days
     LEFT JOIN raw.focus_files AS files USING (source_file)
     GROUP BY ALL
 ),
 -- 1 for the folder delivered last, 2 for the one before, ...
 ranked AS (
     SELECT *,
-        row_number() OVER (
-            PARTITION BY ProviderName, BillingAccountId, SubAccountId, BillingPeriodStart
-            ORDER BY delivered_at DESC, folder DESC
-        ) AS recency
+        row_number() OVER (PARTITION BY scope ORDER BY delivered_at DESC, folder DESC) AS recency
     FROM folder_periods
+),
+-- Each folder with each folder of its scope delivered later, and how many of the later one's
+-- line items fall on the days the earlier one charges.
+day_repeats AS (
+    SELECT
+        older.folder, older.scope, older.delivered_at, older.line_items,
+        newer.folder AS newer_folder, newer.delivered_at AS newer_delivered_at, newer.recency,
+        coalesce(sum(newer_days.line_items), 0) AS repeated
+    FROM ranked AS older
+    JOIN ranked AS newer
+        ON newer.scope IS NOT DISTINCT FROM older.scope AND newer.recency < older.recency
+    JOIN folder_days AS older_days
+        ON older_days.folder = older.folder AND older_days.scope IS NOT DISTINCT FROM older.scope
+    LEFT JOIN folder_days AS newer_days
+        ON newer_days.folder = newer.folder
+        AND newer_days.scope IS NOT DISTINCT FROM older.scope
+        AND newer_days.charge_day IS NOT DISTINCT FROM older_days.charge_day
+    GROUP BY ALL
 )
-SELECT older.folder, older.ProviderName, older.BillingAccountId, older.SubAccountId,
-    older.BillingPeriodStart, older.delivered_at, older.line_items,
-    arg_min(newer.folder, newer.recency) AS newest_folder,
-    arg_min(newer.delivered_at, newer.recency) AS newest_delivered_at
-FROM ranked AS older
-JOIN ranked AS newer
-    ON newer.ProviderName IS NOT DISTINCT FROM older.ProviderName
-    AND newer.BillingAccountId IS NOT DISTINCT FROM older.BillingAccountId
-    AND newer.SubAccountId IS NOT DISTINCT FROM older.SubAccountId
-    AND newer.BillingPeriodStart IS NOT DISTINCT FROM older.BillingPeriodStart
-    AND newer.recency < older.recency
-    AND newer.first_charge IS NOT DISTINCT FROM older.first_charge
-    AND (older.last_charge IS NULL OR newer.last_charge >= older.last_charge)
+SELECT
+    folder, scope.ProviderName, scope.BillingAccountId, scope.SubAccountId,
+    scope.BillingPeriodStart, delivered_at, line_items,
+    arg_min(newer_folder, recency) AS newest_folder,
+    arg_min(newer_delivered_at, recency) AS newest_delivered_at
+FROM day_repeats
+WHERE repeated * 2 >= line_items
 GROUP BY ALL;

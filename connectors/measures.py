@@ -6,7 +6,9 @@ raw.measures_survey_responses, each cell as its text, keyed by file (or sheet) a
 (transforms/staging/measures/) checks every cell and maps the valid rows to core.measures and
 core.survey_responses; the rest are listed in scorecard.data_quality with file, row and column.
 A file or sheet whose layout is unreadable (a required column missing) lands no row: then no row
-of it can be trusted, and raw.measures_file_problems says why.
+of it can be trusted, and raw.measures_file_problems says why. CSV files are read here, not by
+DuckDB's sniffer: the separator comes from the header row, so one unquoted separator in a cell
+sets aside its row, not the file, and rows keep the numbers Excel shows.
 
 Spreadsheets are small and a key may move between files, so the files are one set: when any of
 them (or the input ids of transforms/metrics/inputs.yaml) changed, all land again in one
@@ -15,9 +17,15 @@ transaction (warehouse/ingest.py); unchanged files = no work.
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
+from itertools import islice
 from pathlib import Path
 from typing import Any
 from zipfile import BadZipFile
@@ -62,6 +70,24 @@ LAYOUTS = {
     },
 }
 SKIPPED_SHEETS = {"readme", "notes", "instructions"}
+# The header may sit below a few title rows.
+HEADER_SEARCH_ROWS = 20
+SEPARATORS = (",", ";", "\t", "|")
+# Why a file, sheet or row lands nothing: (row, column, problem); the header's row and the first
+# missing column for a header, None for a file that cannot be read at all.
+SheetProblem = tuple[int | None, str | None, str]
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A CSV file or workbook sheet: its header (names lower-cased), the rows under it that hold
+    a cell, numbered as the spreadsheet shows them, and the rows that could not be read."""
+
+    label: str
+    header_row: int
+    header: list[str]
+    rows: list[tuple[int, list[str | None]]]
+    problems: list[SheetProblem]
 
 
 def known_inputs(path: Path = INPUTS_FILE) -> dict[str, str]:
@@ -83,8 +109,9 @@ def known_inputs(path: Path = INPUTS_FILE) -> dict[str, str]:
     return inputs
 
 
-def _cell_text(value: Any) -> str | None:
-    """A spreadsheet cell as the text a CSV would hold (dates ISO, whole dates without time)."""
+def _cell_text(value: Any, number_format: str | None = None) -> str | None:
+    """A workbook cell as the text a CSV would hold: dates ISO (whole dates without time), and a
+    number formatted as percent as the percent Excel shows (0.463 shown 46.3% is 46.3)."""
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -93,12 +120,23 @@ def _cell_text(value: Any) -> str | None:
         return value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and _is_percent(number_format)
+    ):
+        return format((Decimal(repr(value)) * 100).normalize(), "f")
     text = str(value).strip()
     return text or None
 
 
-def xlsx_sheets(path: Path) -> list[tuple[str, pa.Table]]:
-    """Every sheet of a workbook as text columns plus its spreadsheet row numbers.
+def _is_percent(number_format: str | None) -> bool:
+    # A % in quotes or after a backslash is shown as is, without scaling the number.
+    return "%" in re.sub(r'"[^"]*"|\\.', "", number_format or "")
+
+
+def xlsx_sheets(path: Path) -> list[Sheet]:
+    """Every sheet of a workbook with its spreadsheet row numbers.
 
     The workbook is read in openpyxl's read-only (streaming) mode, but all sheets are returned
     together: a file that fails half-way must stage no rows at all, and spreadsheets are small.
@@ -111,35 +149,113 @@ def xlsx_sheets(path: Path) -> list[tuple[str, pa.Table]]:
         for sheet in workbook.worksheets:
             if sheet.title.strip().lower() in SKIPPED_SHEETS:
                 continue
-            rows = sheet.iter_rows(values_only=True)
-            header = next(rows, None)
-            if not header:
-                continue
-            names = [str(h).strip().lower() if h is not None else "" for h in header]
-            columns: dict[str, list] = {n: [] for n in names if n}
-            columns["source_row"] = []
-            for number, row in enumerate(rows, start=2):
-                cells = [_cell_text(v) for v in row]
-                if not any(cells):
-                    continue
-                columns["source_row"].append(number)
-                for name, cell in zip(names, cells, strict=False):
-                    if name:
-                        columns[name].append(cell)
-                for name in names[len(cells) :]:
-                    if name:
-                        columns[name].append(None)
-            sheets.append((sheet.title, pa.table(columns)))
+            rows = [
+                (number, [_cell_text(c.value, c.number_format) for c in row])
+                for number, row in enumerate(sheet.iter_rows(), start=1)
+            ]
+            if any(any(cells) for _, cells in rows):
+                sheets.append(_sheet(f"{path}#{sheet.title}", rows, separator=None))
         return sheets
     finally:
         workbook.close()
 
 
+def csv_sheet(path: Path) -> Sheet:
+    """A CSV file as one sheet, its separator found from its header line (or Excel's `sep=`
+    line) and its rows numbered as Excel shows them: a quoted cell spanning lines is one row,
+    blank lines count, a first `sep=;` line is not shown."""
+    text = _csv_text(path)
+    hint = re.match(r'"?sep=(.)"?\r?\n', text)
+    if hint:
+        text = text[hint.end() :]
+    separator = hint[1] if hint else _separator(text)
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    rows = [
+        (number, [cell.strip() or None for cell in cells])
+        for number, cells in enumerate(records, start=1)
+    ]
+    return _sheet(str(path), rows, separator)
+
+
+def _csv_text(path: Path) -> str:
+    """The file's text: UTF-8 (with or without Excel's byte-order mark), else Windows-1252, the
+    encoding of Excel's "CSV (Comma delimited)" on Western-European Windows."""
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise ValueError("not a text file (UTF-16 or binary?): save it as CSV UTF-8")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise ValueError("neither UTF-8 nor Windows-1252 text: save it as CSV UTF-8") from None
+    log.warning("measures: %s is not UTF-8, read as Windows-1252; save it as CSV UTF-8", path)
+    return text
+
+
+def _separator(text: str) -> str:
+    """The separator that splits the header into the most layout column names (comma on a tie)."""
+
+    def named(separator: str) -> int:
+        records = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+        for names in map(_names, islice(records, HEADER_SEARCH_ROWS)):
+            if layout := _layout(names):
+                return len(set(names) & set(_columns(layout)))
+        return 0
+
+    return max(SEPARATORS, key=named)
+
+
+def _names(cells: list) -> list[str]:
+    """Header cells as column names: trimmed, lower-case, without a byte-order mark."""
+    return [str(c).replace("\ufeff", "").strip().lower() if c is not None else "" for c in cells]
+
+
+def _layout(names: list[str]) -> str | None:
+    """The layout a header names by its first required column."""
+    return next((k for k, spec in LAYOUTS.items() if spec["required"][0] in names), None)
+
+
+def _columns(layout: str) -> tuple[str, ...]:
+    return (*LAYOUTS[layout]["required"], *LAYOUTS[layout]["optional"])
+
+
+def _sheet(label: str, rows: list[tuple[int, list[str | None]]], separator: str | None) -> Sheet:
+    """The sheet's header (the first row naming a layout, below any title rows; else its first
+    row) and the rows under it that hold a cell. A CSV row with more cells than the header had a
+    separator inside an unquoted cell, so its cells may sit under the wrong columns: it is set
+    aside as a problem."""
+    filled = [(number, cells) for number, cells in rows if any(cells)]
+    header_row, header = next(
+        (
+            (number, _names(cells))
+            for number, cells in filled[:HEADER_SEARCH_ROWS]
+            if _layout(_names(cells))
+        ),
+        (filled[0][0], _names(filled[0][1])) if filled else (1, []),
+    )
+    kept, problems = [], []
+    for number, cells in filled:
+        if number <= header_row:
+            continue
+        if separator is not None and any(cells[len(header) :]):
+            problems.append(
+                (
+                    number,
+                    None,
+                    f"{len(cells)} cells where the header has {len(header)}: "
+                    f"a cell holding {separator!r} must be in double quotes",
+                )
+            )
+            continue
+        kept.append((number, cells))
+    return Sheet(label, header_row, header, kept, problems)
+
+
 RAW_TABLES = raw_tables_sql(SOURCE)
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".txt")
-# Why a file or sheet lands no row: (row, column, problem); row 1 and the first missing column
-# for a header, None for a file that cannot be read at all.
-SheetProblem = tuple[int | None, str | None, str]
 
 
 class MeasureFiles:
@@ -195,17 +311,19 @@ class MeasureFiles:
             self._note(con, str(path), (None, None, "not a .csv or .xlsx file"), run_id)
             return 0
         try:
-            sheets = read_sheets(con, path)
-        except (duckdb.Error, OSError, ValueError, KeyError, BadZipFile) as exc:
+            sheets = read_sheets(path)
+        except (OSError, ValueError, KeyError, BadZipFile, csv.Error) as exc:
             self._note(con, str(path), (None, None, f"cannot read file: {exc}"), run_id)
             return 0
         rows = 0
-        for label, table in sheets:
-            landed = _land_sheet(con, path, label, table, run_id)
+        for sheet in sheets:
+            landed = _land_sheet(con, path, sheet, run_id)
             if isinstance(landed, int):
                 rows += landed
+                for problem in sheet.problems:
+                    self._note(con, sheet.label, problem, run_id)
             else:
-                self._note(con, label, landed, run_id)
+                self._note(con, sheet.label, landed, run_id)
         log.info("measures: %s landed, %d rows", path, rows)
         return rows
 
@@ -228,52 +346,43 @@ class MeasureFiles:
         log.warning("measures: %s skipped: %s", label, text)
 
 
-def read_sheets(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[str, pa.Table]]:
-    """The file's sheets as (label, text columns plus source_row); a CSV is one sheet.
-
-    The CSV is read on a cursor of its own: a file DuckDB cannot parse then fails only that
-    read, not the transaction the whole set lands in.
-    """
+def read_sheets(path: Path) -> list[Sheet]:
+    """The file's sheets; a CSV is one sheet."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return [(f"{path}#{title}", table) for title, table in xlsx_sheets(path)]
-    reader = con.cursor()
-    try:
-        # Row numbers as the spreadsheet shows them: the header is row 1.
-        table = reader.sql(
-            "SELECT row_number() OVER () + 1 AS source_row, * "
-            "FROM read_csv($path, header = true, all_varchar = true)",
-            params={"path": str(path)},
-        ).to_arrow_table()
-    finally:
-        reader.close()
-    return [(str(path), table)]
+        return xlsx_sheets(path)
+    return [csv_sheet(path)]
 
 
 def _land_sheet(
-    con: duckdb.DuckDBPyConnection, path: Path, label: str, sheet: pa.Table, run_id: str | None
+    con: duckdb.DuckDBPyConnection, path: Path, sheet: Sheet, run_id: str | None
 ) -> int | SheetProblem:
     """Append a sheet's rows to the raw table its header names; or say why it cannot be read."""
-    present = {name.strip().lower(): name for name in sheet.column_names if name != "source_row"}
-    layout = next((k for k, spec in LAYOUTS.items() if spec["required"][0] in present), None)
+    layout = _layout(sheet.header)
     if layout is None:
-        return (1, None, "header has neither metric_id nor survey: unknown layout")
-    spec = LAYOUTS[layout]
-    missing = [c for c in spec["required"] if c not in present]
+        return (sheet.header_row, None, "header has neither metric_id nor survey: unknown layout")
+    missing = [c for c in LAYOUTS[layout]["required"] if c not in sheet.header]
     if missing:
-        return (1, missing[0], f"missing required column(s) {', '.join(missing)}")
-    quoted = {c: '"' + present[c].replace('"', '""') + '"' for c in present}
-    cells = ", ".join(
-        f"nullif(trim(CAST({quoted[c]} AS VARCHAR)), '')" if c in present else "NULL"
-        for c in (*spec["required"], *spec["optional"])
+        return (sheet.header_row, missing[0], f"missing required column(s) {', '.join(missing)}")
+    columns = _columns(layout)
+    twice = next((c for c in columns if sheet.header.count(c) > 1), None)
+    if twice:
+        return (sheet.header_row, twice, f"column {twice} appears twice in the header")
+    # Other columns (notes) are ignored, however often their names repeat.
+    position = {c: sheet.header.index(c) for c in columns if c in sheet.header}
+    cells = {c: [None] * len(sheet.rows) for c in columns}
+    for i, (_, row) in enumerate(sheet.rows):
+        for column, at in position.items():
+            cells[column][i] = row[at] if at < len(row) else None
+    table = pa.table(
+        {"source_row": [number for number, _ in sheet.rows], **cells},
+        schema=pa.schema([("source_row", pa.int32()), *((c, pa.string()) for c in columns)]),
     )
-    columns = ", ".join((*spec["required"], *spec["optional"]))
-    con.register("measure_sheet", sheet)
+    con.register("measure_sheet", table)
     try:
         landed = con.execute(
-            f"INSERT INTO raw.measures_{layout} (source_path, source_file, source_row, {columns}, "
-            f"loaded_at, run_id) SELECT $path, $label, source_row, {cells}, now(), $run_id "
-            "FROM measure_sheet",
-            {"path": str(path), "label": label, "run_id": run_id},
+            f"INSERT INTO raw.measures_{layout} BY NAME SELECT *, $path AS source_path, "
+            "$label AS source_file, now() AS loaded_at, $run_id AS run_id FROM measure_sheet",
+            {"path": str(path), "label": sheet.label, "run_id": run_id},
         )
         return landed.fetchall()[0][0]
     finally:

@@ -9,6 +9,7 @@ or before it and not resolved by then.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +22,7 @@ from settings.config import ConfigError, Settings
 
 KEYS = ("scorecard", "metric", "period", "commentary", "decision", "author")
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
+_NULL = "tag:yaml.org,2002:null"
 
 
 @dataclass(frozen=True)
@@ -138,18 +140,27 @@ def _period(value: object) -> date | None:
         return None
 
 
-def _csv_rows(file: Path) -> list[tuple[int, dict[str, str]]]:
-    with file.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        return [
-            (reader.line_num, {k: v for k, v in row.items() if k is not None}) for row in reader
-        ]
-
-
-def _yaml_rows(file: Path) -> list[tuple[int, dict[str, str]]]:
-    """Entries of a YAML list with the line each starts on (the composed nodes keep it)."""
+def _text(file: Path) -> str:
+    """The file's text: UTF-8, with or without the byte-order mark Excel writes."""
     try:
-        root = yaml.compose(file.read_text(encoding="utf-8"))
+        return file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{file}: not UTF-8 text (byte {exc.start + 1}): save it as UTF-8 "
+            "(in Excel: Save As, CSV UTF-8)"
+        ) from None
+
+
+def _csv_rows(file: Path) -> list[tuple[int, dict[str, str]]]:
+    reader = csv.DictReader(io.StringIO(_text(file), newline=""))
+    return [(reader.line_num, {k: v for k, v in row.items() if k is not None}) for row in reader]
+
+
+def _yaml_rows(file: Path) -> list[tuple[int, dict[str, str | None]]]:
+    """Entries of a YAML list with the line each starts on (the composed nodes keep it); a null
+    value (`null`, `~`, nothing) is None, as an empty CSV cell."""
+    try:
+        root = yaml.compose(_text(file))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{file}: not valid YAML: {exc}") from None
     if root is None:
@@ -161,5 +172,7 @@ def _yaml_rows(file: Path) -> list[tuple[int, dict[str, str]]]:
         line = item.start_mark.line + 1
         if not isinstance(item, yaml.MappingNode):
             raise ConfigError(f"{file}:{line}: expected an entry with keys {', '.join(KEYS)}")
-        rows.append((line, {str(k.value): str(v.value) for k, v in item.value}))
+        rows.append(
+            (line, {str(k.value): None if v.tag == _NULL else str(v.value) for k, v in item.value})
+        )
     return rows

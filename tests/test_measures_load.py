@@ -164,11 +164,11 @@ def test_survey_validation_and_duplicates(warehouse, tmp_path):
         ).fetchall()
         problems = quality(con)
     assert counts == {"measures": 0, "survey_responses": 2}
-    assert answers == [
-        ("measures:R1", "csat", 2.0, 5.0, 2),  # the later file wins, and says so
-        ("measures:a.csv:5", "engagement", 8.0, 10.0, 5),
-    ]
     a = str(first.resolve())
+    assert answers == [
+        (f"measures:{a}:5", "engagement", 8.0, 10.0, 5),  # no response_id: file and row
+        ("measures:R1", "csat", 2.0, 5.0, 2),  # the later file wins, and says so
+    ]
     assert [(key, field, problem.split(":")[0]) for _, key, field, problem, _ in problems] == [
         (f"{a} row 2", "response_id", "duplicate response"),
         (f"{a} row 3", "responded_at", "bad timestamp"),
@@ -296,3 +296,206 @@ def test_files_that_cannot_be_read_are_skipped_and_the_others_load(warehouse, tm
         (str((tmp_path / "scan.csv").resolve()), None),
     ]
     assert all(problem.startswith("cannot read file") for _, _, _, problem, _ in problems)
+
+
+def test_a_period_start_not_on_the_first_needs_a_period_end(warehouse, tmp_path):
+    path = write(
+        tmp_path / "finance.csv",
+        HEADER
+        + "revenue,2025-01-31,,1000,USD,,,month labelled by its last day\n"  # row 2
+        + "revenue,2025-02-01,,2000,USD,,,\n"  # row 3
+        + "revenue,2025-03-15,2025-04-14,3000,USD,,,an explicit period\n",  # row 4
+    )
+    with warehouse.connect() as con:
+        counts = load(con, MeasureFiles([str(path)], INPUTS), None)
+        rows = con.execute(
+            "SELECT period_start, period_end, value FROM core.measures ORDER BY ALL"
+        ).fetchall()
+        problems = quality(con)
+    assert counts == {"measures": 2, "survey_responses": 0}
+    assert rows == [
+        (date(2025, 2, 1), None, 2000.0),
+        (date(2025, 3, 15), date(2025, 4, 14), 3000.0),
+    ]
+    assert problems == [
+        (
+            "measures",
+            f"{path.resolve()} row 2",
+            "period_start",
+            "period_start must be the first of a month, or give period_end",
+            "2025-01-31",
+        )
+    ]
+
+
+def test_answers_without_an_id_in_same_named_files_of_two_folders_all_count(warehouse, tmp_path):
+    january, february = tmp_path / "2026-01", tmp_path / "2026-02"
+    january.mkdir()
+    february.mkdir()
+    header = "survey,responded_at,score\n"
+    first = write(january / "responses.csv", header + "csat,2026-01-05,4\ncsat,2026-01-06,5\n")
+    second = write(february / "responses.csv", header + "csat,2026-02-05,1\n")
+    source = MeasureFiles([str(tmp_path / "*" / "*.csv")], INPUTS)
+
+    def answers(con) -> list[tuple]:
+        return con.execute(
+            "SELECT response_id, score FROM core.survey_responses ORDER BY ALL"
+        ).fetchall()
+
+    jan, feb = first.resolve(), second.resolve()
+    with warehouse.connect() as con:
+        assert load(con, source) == {"measures": 0, "survey_responses": 3}
+        assert answers(con) == [
+            (f"measures:{jan}:2", 4.0),
+            (f"measures:{jan}:3", 5.0),
+            (f"measures:{feb}:2", 1.0),
+        ]
+        # February's file grows: every file lands again, the answers keep their ids.
+        write(second, header + "csat,2026-02-05,1\ncsat,2026-02-06,2\n")
+        assert load(con, source) == {"measures": 0, "survey_responses": 4}
+        assert answers(con) == [
+            (f"measures:{jan}:2", 4.0),
+            (f"measures:{jan}:3", 5.0),
+            (f"measures:{feb}:2", 1.0),
+            (f"measures:{feb}:3", 2.0),
+        ]
+        assert quality(con) == []
+
+
+def test_a_csv_saved_in_windows_1252_loads_and_the_log_says_so(warehouse, tmp_path, caplog):
+    path = tmp_path / "answers.csv"
+    # Excel's "CSV (Comma delimited)" on Western-European Windows: é is the single byte 0xE9.
+    path.write_bytes(
+        "survey,responded_at,score,service\ncsat,2026-01-05,4,Café IT\n".encode("cp1252")
+    )
+    with warehouse.connect() as con:
+        counts = load(con, MeasureFiles([str(path)], INPUTS))
+        services = con.execute("SELECT service FROM core.survey_responses").fetchall()
+        problems = quality(con)
+    assert counts == {"measures": 0, "survey_responses": 1}
+    assert (services, problems) == ([("Café IT",)], [])
+    assert (
+        f"measures: {path.resolve()} is not UTF-8, read as Windows-1252; save it as CSV UTF-8"
+        in caplog.messages
+    )
+
+
+def test_a_repeated_column_name_in_a_sheet(warehouse, tmp_path):
+    workbook = openpyxl.Workbook()
+    finance = workbook.active
+    finance.title = "finance"
+    finance.append(["metric_id", "period_start", "value", "notes", "notes"])
+    finance.append(["revenue", "2026-01-01", 10, "a", "b"])
+    twice = workbook.create_sheet("twice")
+    twice.append(["metric_id", "period_start", "value", "value"])
+    twice.append(["revenue", "2026-02-01", 20, 21])
+    survey = workbook.create_sheet("survey")
+    survey.append(["survey", "responded_at", "score"])
+    survey.append(["csat", "2026-01-05", 4])
+    workbook.save(tmp_path / "book.xlsx")
+    with warehouse.connect() as con:
+        counts = load(con, MeasureFiles([str(tmp_path / "book.xlsx")], INPUTS))
+        problems = quality(con)
+    # A repeated extra column is ignored; a repeated layout column leaves its sheet out alone.
+    assert counts == {"measures": 1, "survey_responses": 1}
+    book = str((tmp_path / "book.xlsx").resolve())
+    assert problems == [
+        (
+            "measures",
+            f"{book}#twice row 1",
+            "value",
+            "column value appears twice in the header",
+            None,
+        )
+    ]
+
+
+def test_a_percent_is_the_number_shown_in_a_workbook_and_a_csv(warehouse, tmp_path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "measures"
+    sheet.append(["metric_id", "period_start", "value", "unit"])
+    sheet.append(["revenue", "2026-01-01", 0.463, "%"])  # shown 46.3%
+    sheet.append(["revenue", "2026-02-01", 1, "%"])  # shown 100%
+    sheet.append(["revenue", "2026-03-01", 0.5, "%"])  # shown 0.5% (a literal %, not scaled)
+    sheet["C2"].number_format = "0.0%"
+    sheet["C3"].number_format = "0%"
+    sheet["C4"].number_format = '0.0"%"'
+    workbook.save(tmp_path / "book.xlsx")
+    more = write(tmp_path / "more.csv", "metric_id,period_start,value\nrevenue,2026-04-01,46.3 %\n")
+    with warehouse.connect() as con:
+        load(con, MeasureFiles([str(tmp_path / "book.xlsx"), str(more)], INPUTS))
+        values = con.execute("SELECT period_start, value FROM core.measures ORDER BY 1").fetchall()
+        assert quality(con) == []
+    assert values == [
+        (date(2026, 1, 1), 46.3),
+        (date(2026, 2, 1), 100.0),
+        (date(2026, 3, 1), 0.5),
+        (date(2026, 4, 1), 46.3),
+    ]
+
+
+def test_an_unquoted_separator_in_a_cell_sets_aside_its_row_only(warehouse, tmp_path):
+    commas = write(
+        tmp_path / "commas.csv",
+        "metric_id,period_start,value,notes\n"
+        "revenue,2025-01-01,100,ok\n"  # row 2
+        "revenue,2025-02-01,1,234,thousands separator\n"  # row 3: which cell is the value?
+        'revenue,2025-03-01,300,"quoted, as it should be"\n',  # row 4
+    )
+    # The header says the separator, though the notes hold more commas than semicolons.
+    write(
+        tmp_path / "semicolons.csv",
+        "metric_id;period_start;value;notes\nservice_desk_cost;2025-01-01;7;a, b, c, d\n",
+    )
+    with warehouse.connect() as con:
+        counts = load(con, MeasureFiles([str(tmp_path / "*.csv")], INPUTS))
+        rows = con.execute(
+            "SELECT metric_id, period_start, value FROM core.measures ORDER BY ALL"
+        ).fetchall()
+        problems = quality(con)
+    assert counts == {"measures": 3, "survey_responses": 0}
+    assert rows == [
+        ("revenue", date(2025, 1, 1), 100.0),
+        ("revenue", date(2025, 3, 1), 300.0),
+        ("service_desk_cost", date(2025, 1, 1), 7.0),
+    ]
+    assert problems == [
+        (
+            "measures",
+            f"{commas.resolve()} row 3",
+            None,
+            "5 cells where the header has 4: a cell holding ',' must be in double quotes",
+            None,
+        )
+    ]
+
+
+def test_csv_rows_are_numbered_as_excel_shows_them(warehouse, tmp_path):
+    lines = write(
+        tmp_path / "lines.csv",
+        "metric_id,period_start,value,notes\n"
+        'revenue,2026-01-01,1,"line one\nline two"\n'  # row 2: one row on two lines
+        "\n"  # row 3
+        "revenue,2026-02-01,x,\n"  # row 4
+        ",,,\n"  # row 5: every cell empty, skipped silently
+        "revenue,2026-03-01,y,\n",  # row 6
+    )
+    titled = write(
+        tmp_path / "titled.csv",
+        "Finance inputs FY2026\nmetric_id,period_start,value\nrevenue,2026-04-01,z\n",
+    )
+    # Excel reads the separator from a first sep= line and does not show that line.
+    hinted = write(
+        tmp_path / "hinted.csv", "sep=;\nmetric_id;period_start;value\nrevenue;2026-05-01;w\n"
+    )
+    with warehouse.connect() as con:
+        counts = load(con, MeasureFiles([str(tmp_path / "*.csv")], INPUTS))
+        problems = quality(con)
+    assert counts == {"measures": 1, "survey_responses": 0}
+    assert [(key, field, value) for _, key, field, _, value in problems] == [
+        (f"{hinted.resolve()} row 2", "value", "w"),
+        (f"{lines.resolve()} row 4", "value", "x"),
+        (f"{lines.resolve()} row 6", "value", "y"),
+        (f"{titled.resolve()} row 3", "value", "z"),
+    ]

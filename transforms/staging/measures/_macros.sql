@@ -13,7 +13,8 @@ CREATE OR REPLACE TEMP MACRO measure_lines_typed() AS TABLE
             try_strptime(lines.period_start, '%Y-%m')
         )::DATE AS start_day,
         try_strptime(lines.period_end, '%Y-%m-%d')::DATE AS end_day,
-        try_cast(lines.value AS DOUBLE) AS amount,
+        -- 46.3% means 46.3, as an Excel cell formatted as percent lands (connectors/measures.py).
+        try_cast(regexp_replace(lines.value, '\s*%$', '') AS DOUBLE) AS amount,
         coalesce(nullif(lower(lines.dimension), ''), 'all') AS dimension_name,
         coalesce(nullif(lines.dimension_value, ''), 'all') AS dimension_member,
         inputs.dimension AS input_dimension,
@@ -35,6 +36,9 @@ CREATE OR REPLACE TEMP MACRO measure_lines() AS TABLE
             {'field': 'period_start', 'value': period_start, 'problem':
                 CASE WHEN start_day IS NULL
                      THEN 'bad date: expected YYYY-MM-DD (or YYYY-MM)'
+                     -- A month labelled by its last day would count in the next month.
+                     WHEN period_end IS NULL AND day(start_day) <> 1
+                     THEN 'period_start must be the first of a month, or give period_end'
                 END},
             {'field': 'period_end', 'value': period_end, 'problem':
                 CASE WHEN period_end IS NOT NULL AND end_day IS NULL
@@ -100,15 +104,16 @@ CREATE OR REPLACE TEMP MACRO survey_lines() AS TABLE
         ], lambda cell: cell.problem IS NOT NULL) AS problems
     FROM typed;
 
--- Valid answers, identified by the survey tool's response id or else by file name and row; a
--- repeated id puts the later file's (then the lower) row first, as for measures.
+-- Valid answers, identified by the survey tool's response id or else by file (its whole path, or
+-- path#sheet: monthly folders often hold files of the same name) and row; a repeated id puts the
+-- later file's (then the lower) row first, as for measures.
 CREATE OR REPLACE TEMP MACRO survey_rows() AS TABLE
     WITH identified AS (
         SELECT
             *,
             'measures:' || coalesce(
                 nullif(response_id, ''),
-                regexp_replace(source_file, '^.*/', '') || ':' || source_row
+                source_file || ':' || source_row
             ) AS answer_id
         FROM survey_lines()
         WHERE len(problems) = 0

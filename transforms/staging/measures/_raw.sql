@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS raw.measures_survey_responses (
 );
 
 -- Files and sheets skipped whole: not a spreadsheet, unreadable, or a header that names no
--- layout or lacks a required column (source_row 1, field the first missing column).
+-- layout, lacks a required column or names one twice (source_row the header's, field the
+-- column); and CSV rows that could not be split into the header's cells (source_row theirs).
 CREATE TABLE IF NOT EXISTS raw.measures_file_problems (
     source_file VARCHAR NOT NULL,
     source_row INTEGER,

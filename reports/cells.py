@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -27,6 +28,10 @@ MARKS = {
         "NO DATA",
     ),
 }
+
+
+# A line break of any kind ends a Markdown table row; in a cell it reads as a space.
+LINE_BREAKS = re.compile("[\r\n\u2028\u2029]+")
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,7 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
 
     def text(value: Cell) -> str:
         plain = value.text if isinstance(value, Markup) else value
-        return plain.replace("|", "\\|").replace("\n", " ")
+        return LINE_BREAKS.sub(" ", plain.replace("|", "\\|"))
 
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(text(v) for v in row) + " |" for row in rows]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +19,29 @@ from reports.queries import rows
 TEMPLATES = Path(__file__).parent / "templates"
 # Enough to fill one A4 page; anything beyond is counted, not dropped silently.
 LIMITS = {"attention": 8, "changes": 8, "movers": 5, "initiatives": 5, "metrics": 30}
+# What fits in a column of the A4 page above the footer, in mm, from rows measured in Chromium:
+# a heading with its table's header row, the "+N more" line, a line of 7.5 pt text and a row's
+# padding. Rows that would not fit are left off and counted ("+N more") like the rows beyond
+# LIMITS; the page clips whatever the estimate misses rather than draw over the footer.
+COLUMN_MM = 226.0
+SECTION_MM = 11.5
+MORE_MM = 4.5
+LINE_MM = 3.3
+ROW_MM = 1.0
+# A row with a sparkline is at least as high as the sparkline.
+MIN_ROW_MM = {"metrics": 6.5}
+# About how many characters a line of each table's narrowest text column holds (metric ids
+# break anywhere, so a long one takes several lines); commentary is cut at three lines.
+CELL_CHARS = {
+    "perspectives": 20,
+    "attention": 7,
+    "changes": 16,
+    "movers": 12,
+    "initiatives": 10,
+    "metrics": 24,
+}
+MAX_ROW_LINES = 5
+COMMENTARY_LINES = 3
 
 
 @dataclass
@@ -28,12 +52,53 @@ class Table:
     more: int = 0
 
     def html(self) -> str:
-        extra = f'<p class="more">+{self.more} more</p>' if self.more else ""
-        return html_table(self.headers, self.rows, self.numeric) + extra
+        if not self.more:
+            return html_table(self.headers, self.rows, self.numeric)
+        shown = html_table(self.headers, self.rows, self.numeric) if self.rows else ""
+        return f'{shown}<p class="more">+{self.more} more</p>'
 
     def markdown(self) -> str:
-        extra = f"\n\n+{self.more} more" if self.more else ""
-        return md_table(self.headers, self.rows) + extra
+        if not self.more:
+            return md_table(self.headers, self.rows)
+        shown = md_table(self.headers, self.rows) + "\n\n" if self.rows else ""
+        return f"{shown}+{self.more} more"
+
+
+def _row_mm(row: list[Cell], table: str) -> float:
+    """About how high a row is once its longest cell wraps in its table's narrow cells."""
+    lines = 1
+    for cell in row:
+        text = cell.text if isinstance(cell, Markup) else cell
+        # A marked-up cell is a status, a sparkline or commentary, which is cut at three lines.
+        most = COMMENTARY_LINES if isinstance(cell, Markup) else MAX_ROW_LINES
+        lines = max(lines, min(most, math.ceil(len(text) / CELL_CHARS[table])))
+    return max(ROW_MM + LINE_MM * lines, MIN_ROW_MM.get(table, 0.0))
+
+
+def fit_column(tables: dict[str, Table]) -> None:
+    """Leave off the rows that would not fit in the page's column and count them: every table
+    shows its first row if it can, then the tables take the room left in page order."""
+    heights = {name: [_row_mm(row, name) for row in table.rows] for name, table in tables.items()}
+    shown = dict.fromkeys(tables, 0)
+
+    def used() -> float:
+        return sum(
+            SECTION_MM
+            + sum(heights[name][: shown[name]])
+            + (MORE_MM if shown[name] < len(table.rows) or table.more else 0)
+            for name, table in tables.items()
+        )
+
+    for first_rows_only in (True, False):
+        for name in tables:
+            while shown[name] < len(heights[name]) and not (first_rows_only and shown[name]):
+                shown[name] += 1
+                if used() > COLUMN_MM:
+                    shown[name] -= 1
+                    break
+    for name, table in tables.items():
+        table.more += len(table.rows) - shown[name]
+        table.rows = table.rows[: shown[name]]
 
 
 @dataclass
@@ -225,6 +290,16 @@ def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
         data["metrics"],
         cap["metrics"],
     )
+    fit_column(
+        {
+            "perspectives": perspectives,
+            "attention": attention,
+            "changes": changes,
+            "movers": movers,
+            "initiatives": initiatives,
+        }
+    )
+    fit_column({"metrics": metrics})
     previous = period_label(card["grain"], card["previous_start"])
     fields = {
         "name": title,

@@ -5,8 +5,10 @@ Two queries feed every page, so thousands of services cost two scans, not thousa
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
+import unicodedata
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -37,8 +39,23 @@ HEADERS = [
 ]
 
 
+# A slug keeps file names readable; cut to this length they stay far below file-system limits.
+SLUG_CHARS = 60
+
+
 def slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "unnamed"
+    """Lower-case ASCII words joined by dashes, at most SLUG_CHARS long ("unnamed" when none)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    words = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return words[:SLUG_CHARS].rstrip("-") or "unnamed"
+
+
+def service_page(service: str) -> str:
+    """The file name of a service's page: its slug and a hash of the exact name, so names that
+    slug alike ("SAP" and "sap", "Payroll (EU)" and "Payroll EU", any two non-Latin names) get
+    pages of their own."""
+    digest = hashlib.sha256(service.encode("utf-8")).hexdigest()[:8]
+    return f"{slug(service)}-{digest}.html"
 
 
 def _figures(r: dict) -> list[str]:
@@ -82,7 +99,7 @@ def write_service_pages(
     for action in rows(con, "service_actions"):
         actions[action["service"]].append(action)
     with_page = {r["service"] for r in services[:limit]}
-    wanted = {f"{slug(s)}.html" for s in with_page} | {"index.html"}
+    wanted = {service_page(s) for s in with_page} | {"index.html"}
     for stale in folder.glob("*.html"):
         if stale.name not in wanted:
             stale.unlink()
@@ -91,7 +108,9 @@ def write_service_pages(
     for r in services:
         name = html.escape(r["service"])
         link = (
-            f'<a href="{slug(r["service"])}.html">{name}</a>' if r["service"] in with_page else name
+            f'<a href="{service_page(r["service"])}">{name}</a>'
+            if r["service"] in with_page
+            else name
         )
         cells = "".join(f'<td class="num">{html.escape(v)}</td>' for v in _figures(r))
         index_rows.append(f"<tr><td>{link}</td>{cells}</tr>")
@@ -134,5 +153,5 @@ def write_service_pages(
             f"<h2>Incidents, changes, SLA and availability</h2>{figures}"
             f"<h2>Open actions on this service</h2>{action_table}"
         )
-        (folder / f"{slug(r['service'])}.html").write_text(_page(r["service"], body))
+        (folder / service_page(r["service"])).write_text(_page(r["service"], body))
     return index

@@ -7,6 +7,8 @@ scorecard_id in the same tables, as a config with `scorecards: {pilot: ...}` wri
 
 from pathlib import Path
 
+import duckdb
+
 from warehouse import Warehouse
 
 STATUS = """
@@ -113,3 +115,28 @@ def build_warehouse(folder: Path, pilot: bool = False) -> Path:
         if pilot:
             con.execute(PILOT)
     return warehouse.working_path
+
+
+def build_crowded_warehouse(folder: Path) -> Path:
+    """The fixture with more than the page's left column holds: 20 more reds with long ids and
+    commentary, and 8 more initiatives at risk."""
+    source = build_warehouse(folder)
+    with duckdb.connect(str(source)) as con:
+        # Eight more initiatives at risk (past their end date), named so they wrap to 3 lines.
+        for i in range(8):
+            con.execute(
+                "INSERT INTO scorecard.initiatives VALUES ('default', ?, ?, 'Owner', 1, "
+                "'at_risk', DATE '2026-01-01', DATE '2026-11-30', [], [], 3)",
+                [f"X-{i}", f"Initiative {i} of many"],
+            )
+        # Twenty reds, each with a long metric id and a long commentary (cut at three lines).
+        con.execute(
+            "INSERT INTO scorecard.metric_status (scorecard_id, metric_id, grain, period_start, "
+            "perspective, objective, owner, actual, threshold, target, direction, score, status, "
+            "escalate, commentary, missing_commentary) "
+            "SELECT 'default', 'security_incident_resolution_time_' || i, 'month', "
+            "DATE '2026-11-01', 'customer', 'Delight users', 'Head of Service Desk', 1, 2, 3, "
+            "'higher', 0, 'red', true, repeat('A long commentary. ', 10), false "
+            "FROM range(20) AS t(i)"
+        )
+    return source

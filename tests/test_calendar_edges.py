@@ -470,7 +470,10 @@ def test_a_run_host_outside_utc_writes_the_same_values_and_reports(tmp_path):
         ["incident_resolution_time", "month", str(NOV), 3.5],
     ]
     # the service page counts K2, K3 and K4, opened in November in Tokyo (K4 on Oct 31 in UTC)
-    assert '<a href="payroll.html">Payroll</a></td><td class="num">3</td>' in on_utc["services"]
+    assert (
+        '<a href="payroll-53fe8dfb.html">Payroll</a></td><td class="num">3</td>'
+        in on_utc["services"]
+    )
     # the last load, printed as UTC
     assert "| servicenow | 2026-11-30 17:00 UTC | 4 |" in on_utc["markdown"]
 

@@ -1,9 +1,13 @@
 """Publishing to a real PostgreSQL: the read-only role reads every view, cannot write, never sees a mix."""
 
+import logging
+import re
+import tempfile
 import threading
 import time
 
 import dagster as dg
+import duckdb
 import psycopg
 import pytest
 
@@ -13,7 +17,7 @@ from tests.bi_fixture import build_bi_fixture
 from tests.postgres_server import SUPERUSER, postgres  # noqa: F401  (the session's server)
 from warehouse import Warehouse
 from warehouse.bi_views import BI_VIEWS
-from warehouse.postgres import PostgresPublishError, publish_to_postgres
+from warehouse.postgres import PostgresPublishError, publish_to_postgres, safe_url
 from warehouse.publish import publish
 
 READER = "bi_readers"
@@ -197,3 +201,148 @@ def test_an_unparseable_publish_url_is_refused_without_echoing_the_password(tmp_
         publish_to_postgres(tmp_path / "warehouse.duckdb", url)
     assert str(refused.value) == "SCORECARD_PUBLISH_URL is not a valid database URL"
     assert "s3cret" not in str(refused.value)
+
+
+def schemas_of_the_publish(postgres, database) -> list[tuple[str]]:  # noqa: F811
+    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
+        return sorted(
+            admin.execute(
+                "SELECT nspname FROM pg_namespace "
+                "WHERE nspname LIKE 'bi%' OR nspname LIKE 'scorecard%'"
+            ).fetchall()
+        )
+
+
+def test_a_reader_holding_the_tables_past_the_lock_wait_is_named_and_the_loading_schemas_go(
+    postgres,  # noqa: F811
+    database,
+    tmp_path,
+    monkeypatch,
+    caplog,
+):
+    url = postgres.url(database=database)
+    first = published_fixture(tmp_path, 0)
+    second = published_fixture(tmp_path, 300)
+    publish_to_postgres(first.published_path, url, READER)
+    with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
+        admin.execute(f"GRANT {READER} TO {ANALYST}")
+    monkeypatch.setenv("SCORECARD_PUBLISH_LOCK_WAIT", "3")
+    # A dashboard session that read the live tables and left its transaction open.
+    with psycopg.connect(
+        postgres.dsn(ANALYST, database) + " application_name=night-dashboard"
+    ) as reader:
+        assert reader.execute("SELECT count(*) FROM bi.incidents").fetchone() == (2,)
+        pid = reader.info.backend_pid
+        started = time.monotonic()
+        with (
+            caplog.at_level(logging.WARNING, logger="warehouse.postgres"),
+            pytest.raises(PostgresPublishError) as gave_up,
+        ):
+            publish_to_postgres(second.published_path, url, READER)
+        waited = time.monotonic() - started
+        reader.rollback()
+    # Many 500 ms lock attempts, for the 3 s asked, not one attempt and not the old fixed count.
+    assert 3 <= waited < 15
+    message = str(gave_up.value)
+    assert message.startswith(
+        f"publishing to PostgreSQL at {safe_url(url)} failed: the published tables stayed in use "
+        "for the whole lock wait of 3 s (SCORECARD_PUBLISH_LOCK_WAIT) by session "
+        f"pid {pid} (user {ANALYST}, application 'night-dashboard', state idle in transaction, "
+        "query started 20"
+    ), message
+    assert message.endswith(
+        "The live schemas are unchanged; end those sessions or allow a longer wait, and publish "
+        "again."
+    )
+    # The wait said so in the run log as soon as it began, naming the same session.
+    waiting = [r.getMessage() for r in caplog.records if r.getMessage().startswith("waiting")]
+    assert waiting[0].startswith(f"waiting for session pid {pid} (user {ANALYST}, "), waiting
+    assert re.search(
+        r"to finish with the tables of bi, scorecard: \d+ s of 3 s so far$", waiting[0]
+    )
+    # The first publish is still live, whole, and nothing of the second is left behind.
+    assert schemas_of_the_publish(postgres, database) == [("bi",), ("scorecard",)]
+    with psycopg.connect(postgres.dsn(ANALYST, database), autocommit=True) as analyst:
+        assert analyst.execute("SELECT count(*) FROM bi.incidents").fetchone() == (2,)
+    # Once the reader is gone the same publish goes through.
+    publish_to_postgres(second.published_path, url, READER)
+    with psycopg.connect(postgres.dsn(ANALYST, database), autocommit=True) as analyst:
+        assert analyst.execute("SELECT count(*) FROM bi.incidents").fetchone() == (302,)
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-5", "nan", "inf"])
+def test_a_lock_wait_that_is_no_positive_number_of_seconds_is_refused(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("SCORECARD_PUBLISH_LOCK_WAIT", value)
+    with pytest.raises(PostgresPublishError) as refused:
+        publish_to_postgres(tmp_path / "warehouse.duckdb", "postgresql://bi@db/scorecard")
+    assert str(refused.value) == (
+        f"SCORECARD_PUBLISH_LOCK_WAIT must be a number of seconds above 0, got {value!r}"
+    )
+
+
+def test_a_nul_character_is_left_out_in_postgresql_and_kept_in_the_duckdb_file(
+    postgres,  # noqa: F811
+    database,
+    tmp_path,
+    monkeypatch,
+):
+    warehouse = Warehouse.at(tmp_path / "wh" / "warehouse.duckdb")
+    build_bi_fixture(warehouse)
+    with warehouse.connect() as con:
+        # A source API's JSON "Network\u0000" arrives as a real U+0000.
+        con.execute(
+            "UPDATE core.incidents SET category = ? WHERE number = 'INC0001'", ["Net\x00work"]
+        )
+    publish(warehouse)
+    # The CSV files DuckDB writes for COPY live in a folder whose name has a quote.
+    scratch = tmp_path / "IT's scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    publish_to_postgres(warehouse.published_path, postgres.url(database=database), READER)
+    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
+        assert admin.execute(
+            "SELECT number, category FROM bi.incidents ORDER BY number"
+        ).fetchall() == [("INC0001", "Network"), ("OPS-7", None)]
+    with duckdb.connect(str(warehouse.published_path), read_only=True) as published:
+        assert published.execute(
+            "SELECT category FROM bi.incidents WHERE number = 'INC0001'"
+        ).fetchone() == ("Net\x00work",)
+    assert list(scratch.iterdir()) == []
+
+
+def test_table_and_column_descriptions_are_the_same_in_postgresql_as_in_duckdb(
+    postgres,  # noqa: F811
+    database,
+    tmp_path,
+):
+    warehouse = published_fixture(tmp_path)
+    publish_to_postgres(warehouse.published_path, postgres.url(database=database), READER)
+    with duckdb.connect(str(warehouse.published_path), read_only=True) as published:
+        columns = published.execute(
+            "SELECT schema_name, table_name, column_name, comment FROM duckdb_columns() "
+            "WHERE schema_name IN ('bi', 'scorecard') AND comment IS NOT NULL ORDER BY ALL"
+        ).fetchall()
+        objects = published.execute(
+            "SELECT schema_name, view_name, comment FROM duckdb_views() "
+            "WHERE schema_name = 'bi' AND comment IS NOT NULL ORDER BY ALL"
+        ).fetchall()
+    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
+        pg_columns = admin.execute(
+            "SELECT c.table_schema, c.table_name, c.column_name, "
+            "col_description(format('%I.%I', c.table_schema, c.table_name)::regclass, "
+            "c.ordinal_position) FROM information_schema.columns c "
+            "WHERE c.table_schema IN ('bi', 'scorecard') ORDER BY 1, 2, 3"
+        ).fetchall()
+        pg_objects = admin.execute(
+            "SELECT n.nspname, c.relname, obj_description(c.oid, 'pg_class') FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'bi' "
+            "AND c.relkind = 'r' ORDER BY 1, 2"
+        ).fetchall()
+    # Every bi column is described (create_bi_views refuses otherwise); scorecard tables carry
+    # what DuckDB holds for them.
+    assert len(columns) == sum(1 for schema, *_ in pg_columns if schema == "bi")
+    assert [row for row in pg_columns if row[3] is not None] == columns
+    assert pg_objects == objects and len(objects) == len(BI_VIEWS)
+    assert ("bi", "incidents", "One row per incident from any ITSM source (times in UTC).") in (
+        pg_objects
+    )

@@ -5,10 +5,13 @@ import sys
 import textwrap
 
 import duckdb
+import pytest
 
 from connectors.base import Page, Stream
-from warehouse import land_page
+from warehouse import Warehouse, land_page
+from warehouse import publish as publish_module
 from warehouse.publish import publish
+from warehouse.store import WarehouseError
 
 STREAM = Stream("incident", "sys_id", "sys_updated_on")
 
@@ -149,3 +152,41 @@ def test_a_log_left_by_a_read_write_opener_does_not_break_readers_after_the_next
     publish(warehouse)
     assert published_count(path) == 200
     assert not wal.exists()
+
+
+def test_a_warehouse_in_a_folder_whose_name_has_a_quote_publishes(tmp_path):
+    warehouse = Warehouse.at(tmp_path / "IT's scorecard" / "warehouse.duckdb")
+    with warehouse.connect() as con:
+        load_batch(con, 0)
+    result = publish(warehouse)
+    assert result.path == tmp_path / "IT's scorecard" / "warehouse.duckdb"
+    assert published_count(result.path) == 100
+    assert sorted(p.name for p in result.path.parent.iterdir() if p.name.startswith(".")) == []
+
+
+def test_only_a_file_system_error_suggests_disk_space_or_permissions(warehouse, monkeypatch):
+    with warehouse.connect() as con:
+        load_batch(con, 0)
+
+    def broken_views(con):
+        raise duckdb.BinderException('Referenced column "x" not found')
+
+    monkeypatch.setattr(publish_module, "create_bi_views", broken_views)
+    with pytest.raises(WarehouseError) as failed:
+        publish(warehouse)
+    assert str(failed.value) == (
+        f'could not publish {warehouse.published_path}: Referenced column "x" not found. '
+        "The published copy is unchanged."
+    )
+
+    def full_disk(con):
+        raise duckdb.IOException("could not write file: No space left on device")
+
+    monkeypatch.setattr(publish_module, "create_bi_views", full_disk)
+    with pytest.raises(WarehouseError) as failed:
+        publish(warehouse)
+    assert str(failed.value) == (
+        f"could not publish {warehouse.published_path}: could not write file: No space left on "
+        f"device. The published copy is unchanged; free space in, or allow writing to, "
+        f"{warehouse.published_path.parent} and run again."
+    )

@@ -1,12 +1,14 @@
 """The executive one-pager and service pages, rendered from a hand-built warehouse."""
 
+import html
 import re
 from pathlib import Path
 
 import duckdb
 
 from reports import write_reports
-from tests.report_fixture import build_warehouse
+from reports.cells import md_table
+from tests.report_fixture import build_crowded_warehouse, build_warehouse
 
 NAMES = {"change_failure_rate": "Change failure rate", "csat": "Customer satisfaction"}
 
@@ -123,24 +125,23 @@ def test_service_pages_count_incidents_of_the_period_and_link_from_the_index(tmp
     files = render(tmp_path)
     index = files.services_index.read_text()
     # Email: INC1 (P1) and INC2 opened in November, INC2 still new; Payroll's INC3 is October's.
-    email = re.search(r"<tr><td><a href=\"email.html\">Email</a></td>(.*?)</tr>", index)[1]
+    email = re.search(r"<tr><td><a href=\"email-969ccbd3.html\">Email</a></td>(.*?)</tr>", index)[1]
     assert re.findall(r">([^<]*)</td>", email)[:3] == ["2", "1", "1"]
-    assert (files.services_index.parent / "email.html").is_file()
-    assert (
-        "<h1>Email: November 2026</h1>" in (files.services_index.parent / "email.html").read_text()
-    )
+    page = files.services_index.parent / "email-969ccbd3.html"
+    assert "<h1>Email: November 2026</h1>" in page.read_text()
 
 
 def test_a_service_page_lists_the_open_actions_raised_on_that_service_only(tmp_path):
     files = render(tmp_path, pilot=True)
     folder = files.services_index.parent
-    email = (folder / "email.html").read_text()
+    email = (folder / "email-969ccbd3.html").read_text()
     assert "Roll back the mail relay patch" in email and "Email Service Owner" in email
     # The scorecard-wide actions (dimension 'all') belong to no service.
     assert "Jane Doe" not in email
-    assert "Roll back" not in (folder / "payroll.html").read_text()
+    assert "Roll back" not in (folder / "payroll-53fe8dfb.html").read_text()
     row = re.search(
-        r"<tr><td><a href=\"email.html\">Email</a></td>(.*?)</tr>", files.services_index.read_text()
+        r"<tr><td><a href=\"email-969ccbd3.html\">Email</a></td>(.*?)</tr>",
+        files.services_index.read_text(),
     )
     assert re.findall(r">([^<]*)</td>", row[1])[-1] == "1"
     # Without service actions (the default scorecard's today), every service shows none.
@@ -151,3 +152,70 @@ def test_a_service_page_lists_the_open_actions_raised_on_that_service_only(tmp_p
             re.findall(r">([^<]*)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", plain)[1:]
         )
     )
+
+
+LONG_NAME = "Customer Billing Platform " + "- regional instance " * 15 + "(EMEA)"
+
+
+def test_services_whose_names_slug_alike_get_pages_of_their_own_with_bounded_names(tmp_path):
+    source = build_warehouse(tmp_path / "wh")
+    names = ["Payroll (EU)", "Payroll EU", "SAP", "sap", "会計システム", "Почта", LONG_NAME]
+    with duckdb.connect(str(source)) as con:
+        for name in names:
+            con.execute(
+                "INSERT INTO core.incidents (incident_id, source, number, opened_at, priority, "
+                "state, service) VALUES (?, 'servicenow', ?, "
+                "TIMESTAMPTZ '2026-11-10 10:00:00+00', 3, 'new', ?)",
+                [f"servicenow:{name}", name, name],
+            )
+    files = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    )
+    folder = files.services_index.parent
+    index = files.services_index.read_text()
+    # A readable slug of at most 60 characters and the first 8 hex digits of the name's SHA-256.
+    expected = {
+        "Payroll (EU)": "payroll-eu-6fbbeb7a.html",
+        "Payroll EU": "payroll-eu-dc0b38b9.html",
+        "SAP": "sap-5a06b98b.html",
+        "sap": "sap-7a9c94a8.html",
+        "会計システム": "unnamed-c0bfe2ad.html",
+        "Почта": "unnamed-abd894bf.html",
+        LONG_NAME: "customer-billing-platform-regional-instance-regional-instanc-ce48fc93.html",
+    }
+    for name, page in expected.items():
+        assert f'<a href="{page}">{html.escape(name)}</a>' in index
+        assert f"<h1>{html.escape(name)}: November 2026</h1>" in (folder / page).read_text()
+    assert len(list(folder.glob("*.html"))) == len(expected) + 3  # Email, Payroll, the index
+
+
+def test_a_line_break_of_any_kind_in_a_markdown_cell_becomes_one_space():
+    cells = ["CRLF\r\nend", "CR\rend", "LF\nend", "LS\u2028end", "PS\u2029end", "a\r\n\r\nb|c"]
+    assert md_table(["text"], [[cell] for cell in cells]).splitlines() == [
+        "| text |",
+        "|---|",
+        "| CRLF end |",
+        "| CR end |",
+        "| LF end |",
+        "| LS end |",
+        "| PS end |",
+        "| a b\\|c |",
+    ]
+
+
+def test_rows_that_do_not_fit_the_left_column_are_counted_and_every_table_shows_one(tmp_path):
+    source = build_crowded_warehouse(tmp_path / "wh")
+    files = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    )
+    md = files.markdown
+    attention = md.split("## Reds and escalations")[1].split("## ")[0]
+    initiatives = md.split("## Initiatives at risk")[1].split("## ")[0]
+    # Of 226 mm: five headings 5 x 11.5; perspectives 2 x 4.3; status changes and movers 4.3 +
+    # 7.6 each (change_failure_rate wraps once); the initiative's first row 17.5 (its reason
+    # wraps to 5 lines) and two "+N more" lines 2 x 4.5: 116.4 mm. Each red takes 17.5 mm (its
+    # 35-character id wraps to 5 lines): 6 fit in the 109.6 mm left, of the 8 the page lists.
+    assert attention.count("| RED |") == 6
+    assert attention.rstrip().endswith("+15 more")  # 21 reds: 20 + change_failure_rate
+    assert initiatives.count("| Owner |") == 0 and initiatives.count("| Sam Lee |") == 1
+    assert initiatives.rstrip().endswith("+8 more")  # 9 at risk: 8 + I-1

@@ -1,12 +1,14 @@
 """The executive summary in real headless Chromium: structure, one A4 page per scorecard, a picture."""
 
+import html
+import json
 import re
 import shutil
 import subprocess
 
 from reports import write_reports
 from tests.conftest import REPO, require
-from tests.report_fixture import build_warehouse
+from tests.report_fixture import build_crowded_warehouse, build_warehouse
 
 SCREENSHOTS = REPO / "data" / "reports" / "screenshots"
 
@@ -45,3 +47,50 @@ def test_the_summary_prints_one_a4_page_per_scorecard_in_chromium(tmp_path):
     shot = SCREENSHOTS / "executive-summary.png"
     chromium(f"--screenshot={shot}", "--window-size=900,2400", url)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# Appended to a copy of the page (the page itself has no script): writes the boxes of each
+# scorecard's parts, in CSS pixels, into the DOM that --dump-dom prints.
+MEASURE = """<script>
+addEventListener("load", () => {
+  const box = (element) => element.getBoundingClientRect();
+  const pages = [...document.querySelectorAll("section.scorecard")].map((section) => ({
+    section: box(section).height,
+    columns_bottom: box(section.querySelector(".columns")).bottom,
+    footer_top: box(section.querySelector("footer")).top,
+    columns: [...section.querySelectorAll(".columns > div")].map((column) => ({
+      bottom: box(column).bottom,
+      content_bottom: Math.max(...[...column.children].map((child) => box(child).bottom)),
+      last: column.lastElementChild.textContent,
+    })),
+  }));
+  const out = document.createElement("pre");
+  out.id = "boxes";
+  out.textContent = JSON.stringify(pages);
+  document.body.append(out);
+});
+</script>"""
+
+
+def test_every_column_fits_above_the_footer_and_counts_what_it_leaves_off(tmp_path):
+    source = build_crowded_warehouse(tmp_path / "wh")
+    files = write_reports(source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", {})
+    measured = tmp_path / "measured.html"
+    measured.write_text(files.latest_html.read_text().replace("</body>", MEASURE + "</body>"))
+    dom = chromium("--virtual-time-budget=5000", "--dump-dom", measured.as_uri()).stdout
+    (page,) = json.loads(html.unescape(re.search(r'<pre id="boxes">(.*?)</pre>', dom, re.S)[1]))
+    # On screen the page is the printed A4 area, 190 x 276 mm, inside 5 mm of white:
+    # 286 mm = 286 / 25.4 * 96 px.
+    assert round(page["section"]) == round(286 / 25.4 * 96)
+    # The columns end where the footer begins; each column's content ends inside it, so nothing
+    # is drawn over the footer or clipped unseen; the left column ends with the count of the
+    # initiatives it left off.
+    assert page["columns_bottom"] <= page["footer_top"]
+    left, right = page["columns"]
+    assert left["content_bottom"] <= left["bottom"]
+    assert right["content_bottom"] <= right["bottom"]
+    assert left["last"] == "+8 more"
+
+    shot = SCREENSHOTS / "executive-summary-crowded.png"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    chromium(f"--screenshot={shot}", "--window-size=900,1150", files.latest_html.as_uri())

@@ -3,10 +3,12 @@
 Each publish loads into fresh schemas, then swaps them for the live ones in one transaction that
 first locks the live tables: a reader's statement sees the old publish or the new one, never a mix,
 and never a half-loaded table. The old schemas are dropped afterwards. The publisher's lock waits
-are short and retried, so in a deadlock with a reader it is the publisher that backs off. Data
-moves by COPY (a CSV stream written by DuckDB), not row INSERTs. The role named by
-SCORECARD_PUBLISH_READER gets SELECT and nothing else; it is created (NOLOGIN, a group role) when
-missing, so that an administrator only has to grant it to the login roles of BI tools.
+are short and retried, so in a deadlock with a reader it is the publisher that backs off; it keeps
+trying for SCORECARD_PUBLISH_LOCK_WAIT seconds, then names the sessions holding the live tables and
+removes what it loaded. Data moves by COPY (a CSV stream written by DuckDB), not row INSERTs; the
+descriptions of tables and columns travel as COMMENTs. The role named by SCORECARD_PUBLISH_READER
+gets SELECT and nothing else; it is created (NOLOGIN, a group role) when missing, so that an
+administrator only has to grant it to the login roles of BI tools.
 
 The URL's password never reaches a log line, metadata or error: only `safe_url` is shown.
 """
@@ -14,9 +16,11 @@ The URL's password never reaches a log line, metadata or error: only `safe_url` 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,15 +30,21 @@ import sqlalchemy as sa
 from psycopg import sql
 
 from warehouse.bi_views import BI_VIEWS
+from warehouse.publish import sql_string
 
 log = logging.getLogger(__name__)
 
 DEFAULT_READER = "scorecard_reader"
 PUBLISHED_SCHEMAS = ("bi", "scorecard")
 # The publisher gives way to readers: its lock waits end before PostgreSQL's deadlock check
-# (deadlock_timeout, 1 s by default) could pick a reader as the victim; then it tries again.
-LOCK_ATTEMPTS = 40
+# (deadlock_timeout, 1 s by default) could pick a reader as the victim; then it tries again,
+# until the lock wait (SCORECARD_PUBLISH_LOCK_WAIT seconds) has passed.
 LOCK_TIMEOUT = "500ms"
+LOCK_WAIT_VARIABLE = "SCORECARD_PUBLISH_LOCK_WAIT"
+DEFAULT_LOCK_WAIT_SECONDS = 600.0
+PROGRESS_EVERY_SECONDS = 30.0
+# Dropping the replaced schemas only tidies up: a later publish drops what is left.
+DROP_OLD_WAIT_SECONDS = 30.0
 COPY_CHUNK_BYTES = 1 << 20
 
 # DuckDB type (prefix) -> PostgreSQL type; anything else travels as text.
@@ -57,6 +67,10 @@ class PostgresPublishError(RuntimeError):
     """Publishing to PostgreSQL failed; the message names the database without its password."""
 
 
+class _LockWaitExpired(RuntimeError):
+    """The live tables stayed in use for the whole lock wait; the message names their users."""
+
+
 @dataclass(frozen=True)
 class PostgresPublishResult:
     url: str
@@ -73,11 +87,31 @@ def reader_role() -> str:
     return os.environ.get("SCORECARD_PUBLISH_READER") or DEFAULT_READER
 
 
+def lock_wait_seconds() -> float:
+    """How long a publish waits for readers of the live tables: SCORECARD_PUBLISH_LOCK_WAIT."""
+    configured = os.environ.get(LOCK_WAIT_VARIABLE, "").strip()
+    if not configured:
+        return DEFAULT_LOCK_WAIT_SECONDS
+    try:
+        seconds = float(configured)
+    except ValueError:
+        seconds = math.nan
+    if not (0 < seconds < math.inf):
+        raise PostgresPublishError(
+            f"{LOCK_WAIT_VARIABLE} must be a number of seconds above 0, got {configured!r}"
+        )
+    return seconds
+
+
 def publish_to_postgres(
-    published_file: Path, url: str, reader: str = DEFAULT_READER
+    published_file: Path, url: str, reader: str = DEFAULT_READER, lock_wait: float | None = None
 ) -> PostgresPublishResult:
-    """Copy the published file's bi views and scorecard tables into PostgreSQL, atomically."""
+    """Copy the published file's bi views and scorecard tables into PostgreSQL, atomically.
+
+    lock_wait: seconds to wait for readers of the live tables (default: lock_wait_seconds()).
+    """
     started = time.monotonic()
+    lock_wait = lock_wait_seconds() if lock_wait is None else lock_wait
     try:
         parsed = sa.make_url(url)
     except (sa.exc.ArgumentError, ValueError):
@@ -95,10 +129,14 @@ def publish_to_postgres(
                 pg.autocommit = False
                 _ensure_reader(pg, reader)
                 _drop_leftovers(pg)
-                rows = _load(source, pg, tables, suffix, reader)
-                _swap(pg, suffix, tables)
+                try:
+                    rows = _load(source, pg, tables, suffix, reader)
+                    _swap(pg, suffix, lock_wait)
+                except BaseException:
+                    _drop_loading(pg, suffix)
+                    raise
                 _drop_old(pg, suffix)
-    except (sa.exc.SQLAlchemyError, psycopg.Error, duckdb.Error) as exc:
+    except (sa.exc.SQLAlchemyError, psycopg.Error, duckdb.Error, _LockWaitExpired) as exc:
         message = str(exc).replace(password, "***") if password else str(exc)
         raise PostgresPublishError(
             f"publishing to PostgreSQL at {safe_url(url)} failed: {message}"
@@ -133,12 +171,21 @@ def _load(
 ) -> int:
     """Create the loading schemas, fill them by COPY and grant the reader; commit when all is in."""
     rows = 0
+    descriptions = dict(
+        ((schema, name), comment)
+        for schema, name, comment in source.execute(
+            "SELECT schema_name, view_name, comment FROM duckdb_views() "
+            "WHERE database_name = current_database() "
+            "UNION ALL SELECT schema_name, table_name, comment FROM duckdb_tables() "
+            "WHERE database_name = current_database()"
+        ).fetchall()
+    )
     with pg.cursor() as cur, tempfile.TemporaryDirectory(prefix="pg-publish-") as scratch:
         for schema in PUBLISHED_SCHEMAS:
             cur.execute(sql.SQL("CREATE SCHEMA {}").format(_loading(schema, suffix)))
         for schema, table in tables:
             columns = source.execute(
-                "SELECT column_name, data_type FROM duckdb_columns() "
+                "SELECT column_name, data_type, comment FROM duckdb_columns() "
                 "WHERE database_name = current_database() AND schema_name = ? AND table_name = ? "
                 "ORDER BY column_index",
                 [schema, table],
@@ -149,14 +196,16 @@ def _load(
                     target,
                     sql.SQL(", ").join(
                         sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(_pg_type(kind)))
-                        for name, kind in columns
+                        for name, kind, _ in columns
                     ),
                 )
             )
+            _describe(cur, target, descriptions.get((schema, table)), columns)
             csv_file = Path(scratch) / f"{schema}.{table}.csv"
             source.execute(
-                f'COPY (SELECT * FROM "{schema}"."{table}") '
-                f"TO '{csv_file}' (FORMAT csv, HEADER false)"
+                f"COPY (SELECT {', '.join(_exported(name, kind) for name, kind, _ in columns)} "
+                f"FROM {_duckdb_name(schema)}.{_duckdb_name(table)}) "
+                f"TO {sql_string(csv_file)} (FORMAT csv, HEADER false)"
             )
             with (
                 cur.copy(sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(target)) as copy,
@@ -177,52 +226,151 @@ def _load(
     return rows
 
 
-def _swap(pg: psycopg.Connection, suffix: str, tables: list[tuple[str, str]]) -> None:
+def _describe(
+    cur: psycopg.Cursor,
+    target: sql.Composable,
+    description: str | None,
+    columns: list[tuple[str, str, str | None]],
+) -> None:
+    """Carry the DuckDB comments over: BI tools show them as table and field descriptions."""
+    if description:
+        cur.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(target, sql.Literal(description)))
+    for name, _, comment in columns:
+        if comment:
+            cur.execute(
+                sql.SQL("COMMENT ON COLUMN {}.{} IS {}").format(
+                    target, sql.Identifier(name), sql.Literal(comment)
+                )
+            )
+
+
+def _exported(column: str, duckdb_type: str) -> str:
+    """A column as the CSV carries it. PostgreSQL's text cannot hold U+0000 (COPY fails on the
+    whole table), so it is left out of every value that travels as text."""
+    name = _duckdb_name(column)
+    if _pg_type(duckdb_type) != "text":
+        return name
+    return f"replace(CAST({name} AS VARCHAR), chr(0), '') AS {name}"
+
+
+def _duckdb_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _swap(pg: psycopg.Connection, suffix: str, lock_wait: float) -> None:
     """Rename loading schemas over the live ones in one transaction, after locking the live tables.
 
     The lock waits for statements reading the old tables to finish; a statement that queued behind
     it resolves its table names again once the swap commits, so it reads the new publish whole.
     Tables are locked in name order (the order a reader joining them alphabetically takes); a
-    deadlock or lock timeout rolls the swap back and it is tried again.
+    deadlock or lock timeout rolls the swap back and it is tried again, for lock_wait seconds.
     """
-    for attempt in range(1, LOCK_ATTEMPTS + 1):
+
+    def rename(cur: psycopg.Cursor) -> None:
+        live = _live_tables(cur)
+        if live:
+            cur.execute(
+                sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
+                    sql.SQL(", ").join(
+                        sql.SQL("{}.{}").format(sql.Identifier(s), sql.Identifier(t))
+                        for s, t in live
+                    )
+                )
+            )
+        cur.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)",
+            [list(PUBLISHED_SCHEMAS)],
+        )
+        existing = {name for (name,) in cur.fetchall()}
+        for schema in PUBLISHED_SCHEMAS:
+            if schema in existing:
+                cur.execute(
+                    sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
+                        sql.Identifier(schema), _retired(schema, suffix)
+                    )
+                )
+            cur.execute(
+                sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
+                    _loading(schema, suffix), sql.Identifier(schema)
+                )
+            )
+
+    if not _retrying_lock_waits(pg, rename, list(PUBLISHED_SCHEMAS), lock_wait):
+        holders = _holders(pg, list(PUBLISHED_SCHEMAS))
+        raise _LockWaitExpired(
+            f"the published tables stayed in use for the whole lock wait of {lock_wait:g} s "
+            f"({LOCK_WAIT_VARIABLE}) by {_sessions(holders)}. The live schemas are unchanged; "
+            f"end those sessions or allow a longer wait, and publish again."
+        )
+
+
+def _retrying_lock_waits(
+    pg: psycopg.Connection,
+    work: Callable[[psycopg.Cursor], None],
+    schemas: list[str],
+    wait: float,
+) -> bool:
+    """Run work in a transaction whose lock waits end after LOCK_TIMEOUT, again until it commits
+    (True) or `wait` seconds have passed (False, rolled back). While it waits it logs, every
+    PROGRESS_EVERY_SECONDS, which sessions hold the tables of `schemas`."""
+    started = time.monotonic()
+    deadline = started + wait
+    next_progress = started
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             with pg.cursor() as cur:
                 cur.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-                live = _live_tables(cur)
-                if live:
-                    cur.execute(
-                        sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
-                            sql.SQL(", ").join(
-                                sql.SQL("{}.{}").format(sql.Identifier(s), sql.Identifier(t))
-                                for s, t in live
-                            )
-                        )
-                    )
-                cur.execute(
-                    "SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)",
-                    [list(PUBLISHED_SCHEMAS)],
-                )
-                existing = {name for (name,) in cur.fetchall()}
-                for schema in PUBLISHED_SCHEMAS:
-                    if schema in existing:
-                        cur.execute(
-                            sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
-                                sql.Identifier(schema), _retired(schema, suffix)
-                            )
-                        )
-                    cur.execute(
-                        sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
-                            _loading(schema, suffix), sql.Identifier(schema)
-                        )
-                    )
+                work(cur)
             pg.commit()
-            return
+            return True
         except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
             pg.rollback()
-            if attempt == LOCK_ATTEMPTS:
-                raise
-            time.sleep(0.1)
+        now = time.monotonic()
+        if now >= deadline:
+            return False
+        if now >= next_progress:
+            log.warning(
+                "waiting for %s to finish with the tables of %s: %.0f s of %g s so far",
+                _sessions(_holders(pg, schemas)),
+                ", ".join(schemas),
+                now - started,
+                wait,
+            )
+            next_progress = now + PROGRESS_EVERY_SECONDS
+        time.sleep(min(0.1 * attempt, 1.0, deadline - now))
+
+
+def _holders(pg: psycopg.Connection, schemas: list[str]) -> list[tuple]:
+    """The other sessions holding a lock on a table of `schemas`: who the publish waits for."""
+    with pg.cursor() as cur:
+        cur.execute(
+            "SELECT DISTINCT a.pid, a.usename, a.application_name, a.state, a.query_start "
+            "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "JOIN pg_class c ON c.oid = l.relation "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE l.granted AND l.pid <> pg_backend_pid() AND n.nspname = ANY(%s) "
+            "ORDER BY a.pid",
+            [schemas],
+        )
+        holders = cur.fetchall()
+    pg.rollback()
+    return holders
+
+
+def _sessions(holders: list[tuple]) -> str:
+    """Sessions as an administrator finds them in pg_stat_activity. State and query start read
+    as 'unknown' unless the publishing user may see other users' activity (pg_read_all_stats)."""
+    if not holders:
+        return "sessions that have finished since"
+    described = [
+        f"pid {pid} (user {user}, application {application or ''!r}, "
+        f"state {state or 'unknown'}, query started "
+        f"{query_start.isoformat(sep=' ', timespec='seconds') if query_start else 'unknown'})"
+        for pid, user, application, state, query_start in holders
+    ]
+    return ("session " if len(described) == 1 else "sessions ") + "; ".join(described)
 
 
 def _live_tables(cur: psycopg.Cursor) -> list[tuple[str, str]]:
@@ -235,20 +383,32 @@ def _live_tables(cur: psycopg.Cursor) -> list[tuple[str, str]]:
 
 def _drop_old(pg: psycopg.Connection, suffix: str) -> None:
     """Drop the retired schemas once their last readers finish; a later publish retries if not."""
-    for _ in range(LOCK_ATTEMPTS):
-        try:
-            with pg.cursor() as cur:
-                cur.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-                for schema in PUBLISHED_SCHEMAS:
-                    cur.execute(
-                        sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(_retired(schema, suffix))
-                    )
-            pg.commit()
-            return
-        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
-            pg.rollback()
-            time.sleep(0.1)
-    log.warning("old published schemas still in use; the next publish drops them")
+    retired = [_retired_name(schema, suffix) for schema in PUBLISHED_SCHEMAS]
+
+    def drop(cur: psycopg.Cursor) -> None:
+        for schema in retired:
+            cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+    if not _retrying_lock_waits(pg, drop, retired, DROP_OLD_WAIT_SECONDS):
+        log.warning("old published schemas still in use; the next publish drops them")
+
+
+def _drop_loading(pg: psycopg.Connection, suffix: str) -> None:
+    """A publish that failed after loading removes its loading schemas; the live ones stay."""
+    try:
+        pg.rollback()
+        with pg.cursor() as cur:
+            cur.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+            for schema in PUBLISHED_SCHEMAS:
+                cur.execute(
+                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(_loading(schema, suffix))
+                )
+        pg.commit()
+    except psycopg.Error as exc:
+        log.warning(
+            "could not drop the loading schemas (SQLSTATE %s); the next publish drops them",
+            exc.sqlstate,
+        )
 
 
 def _drop_leftovers(pg: psycopg.Connection) -> None:
@@ -268,7 +428,11 @@ def _loading(schema: str, suffix: str) -> sql.Identifier:
 
 
 def _retired(schema: str, suffix: str) -> sql.Identifier:
-    return sql.Identifier(f"{schema}__retired_{suffix}")
+    return sql.Identifier(_retired_name(schema, suffix))
+
+
+def _retired_name(schema: str, suffix: str) -> str:
+    return f"{schema}__retired_{suffix}"
 
 
 def _pg_type(duckdb_type: str) -> str:

@@ -46,7 +46,8 @@ def publish(warehouse: Warehouse) -> PublishResult:
             create_bi_views(con)
             source_db = con.execute("SELECT current_database()").fetchall()[0][0]
             con.execute(
-                f"ATTACH '{staging}' AS published_snapshot (STORAGE_VERSION '{BI_STORAGE_VERSION}')"
+                f"ATTACH {sql_string(staging)} AS published_snapshot "
+                f"(STORAGE_VERSION '{BI_STORAGE_VERSION}')"
             )
             try:
                 con.execute(f'COPY FROM DATABASE "{source_db}" TO published_snapshot')
@@ -65,16 +66,26 @@ def publish(warehouse: Warehouse) -> PublishResult:
         # A writer still holding the old file may have flushed its log again meanwhile.
         stale_wal.unlink(missing_ok=True)
         _sync_folder(target.parent)
-    except (OSError, duckdb.Error) as exc:
-        # A full disk or a read-only folder: the rename never happened, the old copy is whole.
+    except (OSError, duckdb.IOException) as exc:
+        # A full disk or a read-only folder (DuckDB reports its own file writes as IOException):
+        # the rename never happened, the old copy is whole.
         raise WarehouseError(
             f"could not publish {target}: {exc}. The published copy is unchanged; free space "
             f"in, or allow writing to, {target.parent} and run again."
+        ) from exc
+    except duckdb.Error as exc:
+        raise WarehouseError(
+            f"could not publish {target}: {exc}. The published copy is unchanged."
         ) from exc
     finally:
         staging.unlink(missing_ok=True)
         staging.with_name(staging.name + ".wal").unlink(missing_ok=True)
     return PublishResult(target, target.stat().st_size, tables, time.monotonic() - started)
+
+
+def sql_string(value: object) -> str:
+    """A DuckDB string literal, for statements that take no parameters (ATTACH, COPY TO)."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _sync_folder(folder: Path) -> None:

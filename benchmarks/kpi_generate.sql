@@ -58,7 +58,8 @@ SELECT
     group_name(draw(i, 'group')) AS assignment_group,
     CASE WHEN draw % 50 = 0 THEN 'Security' ELSE 'Category ' || (draw(i, 'cat') % 30) END AS category,
     (['portal', 'phone', 'email', 'chat', NULL])[1 + CAST(draw(i, 'channel') % 5 AS INTEGER)] AS channel,
-    CASE WHEN draw % 25 = 0 THEN 1 ELSE 0 END AS reopen_count,
+    -- One in forty of unknown reopen count, as from sources that do not keep one.
+    CASE WHEN draw % 40 = 7 THEN NULL WHEN draw % 25 = 0 THEN 1 ELSE 0 END AS reopen_count,
     CAST(draw(i, 'reassign') % 3 AS INTEGER) AS reassignment_count,
     draw(i, 'sla') % 10 < 8 AS made_sla,
     CASE WHEN draw % 50 = 1 THEN 'chg:' || (draw(i, 'chg') % rows_at_scale(200000)) END
@@ -134,7 +135,8 @@ SELECT
     n.sla_name,
     CASE WHEN n.clock_draw < 5 OR i.closed_at IS NULL THEN 'in_progress'
         WHEN n.clock_draw < 20 THEN 'breached' ELSE 'completed' END AS stage,
-    n.clock_draw BETWEEN 5 AND 19 AS breached,
+    -- One stopped clock in a hundred does not say whether it breached.
+    CASE WHEN n.clock_draw = 99 THEN NULL ELSE n.clock_draw BETWEEN 5 AND 19 END AS breached,
     i.opened_at AS start_time,
     CASE WHEN n.clock_draw >= 5 THEN coalesce(i.resolved_at, i.closed_at) END AS end_time,
     i.opened_at + INTERVAL 8 HOUR AS breach_time,

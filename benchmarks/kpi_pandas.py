@@ -166,7 +166,9 @@ def _incident_kpis(incidents: pd.DataFrame, as_of: pd.Timestamp, timezone: str) 
     ].copy()
     resolved["local_day"] = _local_days(resolved["resolved_at"], timezone)
     resolved["hours"] = (resolved["resolved_at"] - resolved["opened_at"]).dt.total_seconds() / 3600
+    # Reopened, over the incidents whose reopen count is known (NaN is left out of the mean).
     resolved["reopened"] = (resolved["reopen_count"] > 0) * 100.0
+    resolved.loc[resolved["reopen_count"].isna(), "reopened"] = float("nan")
     # Not reassigned, over the incidents whose reassignments are known (NaN is left out of the mean).
     resolved["first_contact"] = (resolved["reassignment_count"] == 0) * 100.0
     resolved.loc[resolved["reassignment_count"].isna(), "first_contact"] = float("nan")
@@ -196,7 +198,12 @@ def _incident_kpis(incidents: pd.DataFrame, as_of: pd.Timestamp, timezone: str) 
             {"security_incident_resolution_time": _median("hours")},
             _size,
         ),
-        _aggregate(resolved, INCIDENT_DIMENSIONS, {"reopen_rate": _mean("reopened")}, _size),
+        _aggregate(
+            resolved,
+            INCIDENT_DIMENSIONS,
+            {"reopen_rate": _mean("reopened")},
+            lambda grouped: grouped["reopen_count"].count(),
+        ),
         _aggregate(
             resolved,
             INCIDENT_DIMENSIONS,
@@ -209,9 +216,11 @@ def _incident_kpis(incidents: pd.DataFrame, as_of: pd.Timestamp, timezone: str) 
 def _sla_attainment(
     sla_records: pd.DataFrame, incidents: pd.DataFrame, as_of: pd.Timestamp, timezone: str
 ) -> pd.DataFrame:
-    """Stopped SLA clocks met; incidents of sources without clocks by their made_sla."""
+    """Stopped SLA clocks met, of those whose outcome is known; incidents of sources without
+    clocks by their made_sla."""
     stage = sla_records["stage"].str.lower()
-    clocks = sla_records[sla_records["end_time"].notna() & stage.isin(SLA_STOPPED_STAGES)]
+    known = sla_records["breached"].notna() | (stage == "breached")
+    clocks = sla_records[sla_records["end_time"].notna() & stage.isin(SLA_STOPPED_STAGES) & known]
     clocks = pd.DataFrame(
         {
             "completed_at": clocks["end_time"],

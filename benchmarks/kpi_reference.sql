@@ -91,7 +91,8 @@ GROUP BY GROUPING SETS ((grain, period_start), (grain, period_start, service),
     (grain, period_start, assignment_group), (grain, period_start, priority),
     (grain, period_start, source));
 
--- Reopen rate and first contact resolution count every resolved incident, whatever its times.
+-- Reopen rate and first contact resolution count every resolved incident, whatever its times,
+-- whose reopen or reassignment count is known.
 CREATE OR REPLACE TEMP VIEW ref_incidents_resolved_in_period AS
 SELECT
     unnest(ref_periods(ref_day(resolved_at)), recursive := true),
@@ -112,7 +113,7 @@ SELECT
         THEN 'assignment_group' WHEN GROUPING(priority) = 0 THEN 'priority'
         WHEN GROUPING(source) = 0 THEN 'source' ELSE 'all' END,
     coalesce(service, assignment_group, priority, source, 'all'),
-    100.0 * count(*) FILTER (WHERE reopen_count > 0) / count(*)
+    100.0 * count(*) FILTER (WHERE reopen_count > 0) / count(reopen_count)
 FROM ref_incidents_resolved_in_period
 GROUP BY GROUPING SETS ((grain, period_start), (grain, period_start, service),
     (grain, period_start, assignment_group), (grain, period_start, priority),
@@ -131,13 +132,15 @@ GROUP BY GROUPING SETS ((grain, period_start), (grain, period_start, service),
     (grain, period_start, assignment_group), (grain, period_start, priority),
     (grain, period_start, source));
 
--- SLA attainment: stopped SLA clocks; incidents of sources without SLA clocks by their made_sla.
+-- SLA attainment: stopped SLA clocks whose outcome is known; incidents of sources without SLA
+-- clocks by their made_sla.
 INSERT INTO reference_values
 WITH outcomes AS (
     SELECT end_time AS completed_at, service, CAST(priority AS VARCHAR) AS priority, source,
         NOT coalesce(breached, lower(stage) = 'breached') AS met
     FROM core.sla_records
     WHERE end_time IS NOT NULL AND lower(stage) IN ('completed', 'achieved', 'breached')
+        AND (breached IS NOT NULL OR lower(stage) = 'breached')
     UNION ALL
     SELECT coalesce(resolved_at, closed_at), service, CAST(priority AS VARCHAR), source, made_sla
     FROM core.incidents

@@ -56,13 +56,39 @@ def test_evidence_matches_the_stored_counts(warehouse):
                 GROUP BY ALL
             ) AS e USING (metric_id, grain, period_start, dimension, dimension_value)
             WHERE v.metric_id IN ('change_failure_rate', 'cloud_spend', 'sla_attainment',
-                'service_availability', 'cost_per_ticket')
+                'service_availability', 'service_availability_worst', 'cost_per_ticket')
                 AND (abs(coalesce(e.numerator, 0) - coalesce(v.numerator, 0)) > 1e-6
                     OR (v.metric_id <> 'cloud_spend'
                         AND abs(coalesce(e.denominator, 0) - coalesce(v.denominator, 0)) > 1e-6))
             """
         ).fetchall()
     assert mismatches == []
+
+
+def test_worst_service_evidence_and_notes_are_those_of_the_worst_service(warehouse):
+    with warehouse.connect() as con:
+        load_fixture(con)
+        compute_metrics(con, timezone="Europe/Berlin", min_n=1, as_of=AS_OF)
+        january = evidence(con, "service_availability_worst", "month", JAN)
+        lowest_of, coverage = con.execute(
+            "SELECT lowest_of, coverage FROM kpi.metric_values "
+            "WHERE metric_id = 'service_availability_worst' AND grain = 'month' "
+            "AND period_start = ? AND dimension = 'all'",
+            [JAN],
+        ).fetchall()[0]
+    # January's worst is Email (42990 / 43080): its 30 service-days from Jan 2 and its outages
+    # O1, O2 (unplanned, numerator only) and O3 (planned, both sides); nothing of VPN (O4, its days)
+    email_days = {f"Email @ 2024-01-{day:02d}" for day in range(2, 32)}
+    assert january == {
+        "numerator": email_days | {"O1", "O2", "O3"},
+        "denominator": email_days | {"O3"},
+    }
+    assert lowest_of == "Email"
+    # Email's notes only: VPN's O4 would make the unplanned count 3
+    assert coverage == (
+        "2 services; lowest: Email; planned maintenance (outage record) (1), "
+        "unplanned downtime (outage record) (2)"
+    )
 
 
 def test_cost_and_duration_evidence(warehouse):

@@ -151,3 +151,98 @@ def test_availability_commitments_come_from_the_scorecard(warehouse):
     worst = values[("service_availability_worst", "month", JAN, "all", "all")]
     assert worst["value"] == pytest.approx(100 * 42990 / 43080)
     assert "lowest: Email" in worst["coverage"]
+
+
+# Jira stages no change type: J1 (unsuccessful, opened 08:00, implemented 10:00 Jan 12, 2 h) and
+# J2 (outcome unknown, 06:00 -> 10:00 Jan 13, 4 h)
+CHANGES_OF_UNKNOWN_TYPE = """
+INSERT INTO core.changes (change_id, source, number, type, state, outcome, actual_end, closed_at,
+    service, assignment_group, backed_out, is_production, opened_at) VALUES
+('J1', 'jira', 'OPS-1', NULL, 'closed', 'unsuccessful', '2024-01-12 10:00+00', NULL, 'Email',
+    'Group A', false, NULL, '2024-01-12 08:00+00'),
+('J2', 'jira', 'OPS-2', NULL, 'closed', NULL, '2024-01-13 10:00+00', NULL, 'Email', 'Group A',
+    false, NULL, '2024-01-13 06:00+00')
+"""
+
+
+def test_a_change_type_filter_counts_changes_of_unknown_type_and_notes_them(warehouse):
+    normal_and_emergency = {"params": {"change_types": ["normal", "emergency"]}}
+    values = compute(
+        warehouse,
+        CHANGES_OF_UNKNOWN_TYPE,
+        overrides={
+            metric: normal_and_emergency
+            for metric in ("change_failure_rate", "deployment_frequency", "change_lead_time")
+        },
+    )
+    # January: C1, C2, C3, C4 (normal / emergency; C6 is standard, C5 cancelled) and J1, J2 of
+    # unknown type; failed C2 (caused I8), C3 (outcome), C4 (backed out), J1 (outcome): 4 of 6
+    # (dropping J1 and J2 would give 3 of 4)
+    cfr = values[("change_failure_rate", "month", JAN, "all", "all")]
+    assert (cfr["numerator"], cfr["denominator"]) == (4, 6)
+    # J2 carries both notes, each counted on its own
+    assert cfr["coverage"] == (
+        "6 changes; 4 failed; excluded: cancelled (1), outcome unknown, counted as not failed (1), "
+        "type unknown, counted as one of change_types (2)"
+    )
+    deployments = values[("deployment_frequency", "month", JAN, "all", "all")]
+    assert deployments["value"] == pytest.approx(6 / (31 / 7))
+    assert deployments["coverage"] == (
+        "6 deployments; excluded: cancelled (1), type unknown, counted as one of change_types (2)"
+    )
+    # lead time: C1 48, C2 6, C3 24, J1 2, J2 4 (C4 has no actual end): median 6 of 5
+    lead_time = values[("change_lead_time", "month", JAN, "all", "all")]
+    assert (lead_time["value"], lead_time["n"]) == (6.0, 5)
+    assert "type unknown, counted as one of change_types (2)" in lead_time["coverage"]
+
+
+PAGERDUTY_INCIDENTS = """
+INSERT INTO core.incidents (incident_id, source, number, opened_at, resolved_at, state, priority,
+    service, assignment_group, reopen_count, reassignment_count)
+SELECT 'PD' || i, 'pagerduty', 'PD' || i, TIMESTAMPTZ '2024-01-16 08:00+00',
+    TIMESTAMPTZ '2024-01-16 09:00+00', 'resolved', 2, 'Email', 'Group A', NULL, NULL
+FROM range(4) AS t(i)
+"""
+
+
+def test_incidents_of_unknown_reopen_count_are_left_out_of_the_reopen_rate(warehouse):
+    values = compute(warehouse, PAGERDUTY_INCIDENTS)
+    # January: I2 reopened of I1-I4 (I6 canceled); the 4 PagerDuty incidents never record a
+    # reopen count: still 1 of 4 = 25 %, not 1 of 8
+    january = values[("reopen_rate", "month", JAN, "all", "all")]
+    assert (january["value"], january["numerator"], january["denominator"]) == (25.0, 1, 4)
+    assert january["coverage"] == (
+        "4 incidents resolved; 1 reopened; excluded: canceled (1), "
+        "excluded: reopen_count unknown (4)"
+    )
+    # PagerDuty alone has no reopen rate rather than 0 %
+    pagerduty = values[("reopen_rate", "month", JAN, "source", "pagerduty")]
+    assert (pagerduty["value"], pagerduty["n"]) == (None, 0)
+    assert pagerduty["reason"] == "no data: no incidents resolved in period"
+
+
+# S4 completed and S5 breached, neither with a breached flag, Jan 16 and 17
+SLA_CLOCKS_OF_UNKNOWN_OUTCOME = """
+INSERT INTO core.sla_records (sla_record_id, source, task_id, sla_name, stage, breached,
+    start_time, end_time, service, priority) VALUES
+('S4', 'jira', 'J4', 'Time to resolution', 'completed', NULL, '2024-01-15 12:00+00',
+    '2024-01-16 12:00+00', 'Email', 3),
+('S5', 'jira', 'J5', 'Time to resolution', 'breached', NULL, '2024-01-15 12:00+00',
+    '2024-01-17 12:00+00', 'Email', 3)
+"""
+
+
+def test_a_stopped_sla_clock_of_unknown_outcome_is_not_taken_for_met(warehouse):
+    values = compute(warehouse, SLA_CLOCKS_OF_UNKNOWN_OUTCOME)
+    # January: I1, I3, I4 made SLA of I1-I4, S1 met of S1, S2; S5's stage says breached: 4 of 7
+    # (S4 taken for met would give 5 of 8)
+    january = values[("sla_attainment", "month", JAN, "all", "all")]
+    assert (january["numerator"], january["denominator"]) == (4, 7)
+    assert january["value"] == pytest.approx(400 / 7)
+    assert january["coverage"] == (
+        "7 SLA records; 4 met; excluded: breached unknown (1), excluded: canceled (1)"
+    )
+    # jira: S1 of S1, S2, S5
+    jira = values[("sla_attainment", "month", JAN, "source", "jira")]
+    assert jira["value"] == pytest.approx(100 / 3)
+    assert jira["coverage"] == "3 SLA records; 1 met; excluded: breached unknown (1)"

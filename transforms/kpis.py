@@ -168,7 +168,9 @@ def _store_specs(con: duckdb.DuckDBPyConnection, metrics: Sequence[ResolvedMetri
         ],
     )
     con.executemany(
-        "INSERT INTO kpi.metric_definitions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO kpi.metric_definitions (metric_id, facts_id, name, perspective, unit, "
+        "direction, statistic, scale, min_n, dimensions, params, worst_of) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             [
                 m.definition.id,
@@ -182,6 +184,7 @@ def _store_specs(con: duckdb.DuckDBPyConnection, metrics: Sequence[ResolvedMetri
                 m.min_n,
                 list(m.definition.dimensions),
                 json.dumps(dict(m.params)),
+                m.definition.worst_of,
             ]
             for m in metrics
         ],

@@ -5,9 +5,15 @@
 -- so the published file answers the same questions.
 
 -- For any KPI value: which records made its numerator and denominator (and which were excluded, and why).
+-- A lowest_ratio value (e.g. the worst service's availability) rests on the records of the one
+-- dimension value it took (lowest_of of dimension worst_of), not on those of its own row.
 CREATE OR REPLACE VIEW kpi.metric_evidence AS
 WITH values_with_facts_id AS (
-    SELECT v.metric_id, v.grain, v.period_start, v.dimension, v.dimension_value, d.facts_id, d.statistic
+    SELECT
+        v.metric_id, v.grain, v.period_start, v.dimension, v.dimension_value, d.facts_id, d.statistic,
+        CASE WHEN d.statistic = 'lowest_ratio' THEN d.worst_of ELSE v.dimension END AS facts_dimension,
+        CASE WHEN d.statistic = 'lowest_ratio' THEN v.lowest_of ELSE v.dimension_value END
+            AS facts_dimension_value
     FROM kpi.metric_values AS v
     JOIN kpi.metric_definitions AS d ON d.metric_id = v.metric_id
 ),
@@ -19,9 +25,9 @@ matching_facts AS (
     JOIN kpi.metric_facts AS f
         ON f.facts_id = v.facts_id
         AND kpi.dimension_value(
-            v.dimension, f.service, f.assignment_group, f.priority, f.source, f.provider,
+            v.facts_dimension, f.service, f.assignment_group, f.priority, f.source, f.provider,
             f.service_category, f.initiative
-        ) = v.dimension_value
+        ) = v.facts_dimension_value
     WHERE kpi.at_grain(v.grain, f.week_period, f.month_period, f.quarter_period) = v.period_start
         OR (v.statistic = 'cumulative_ratio'
             AND kpi.at_grain(v.grain, f.week_period, f.month_period, f.quarter_period) < v.period_start)

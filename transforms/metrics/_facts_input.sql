@@ -22,7 +22,7 @@ CREATE OR REPLACE TEMP TABLE metric_facts_input (
     in_denominator    BOOLEAN,
     counts_in_n       BOOLEAN,
     record_count      BIGINT,
-    note              VARCHAR
+    note              VARCHAR  -- several notes of one record are joined by '; '
 )
 ;
 
@@ -104,16 +104,25 @@ SELECT
 FROM incidents_judged
 ;
 
--- Deployments: production changes (is_production true or unknown) of the counted types that
--- reached an end, placed at their actual end (else their closing), and whether they were
--- cancelled. Change failure rate and deployment frequency both count exactly the ones not
--- cancelled. An unknown state is not cancelled, so such a change still counts.
+-- Deployments: production changes (is_production true or unknown) of the counted types (type
+-- in change_types, or unknown) that reached an end, placed at their actual end (else their
+-- closing), and whether they were cancelled. Change failure rate and deployment frequency both
+-- count exactly the ones not cancelled. An unknown state is not cancelled, so such a change still
+-- counts. An unknown type (Jira and other sources without one) counts like an unknown
+-- is_production, so a change_types filter cannot drop a source silently; type_note says so.
 CREATE OR REPLACE TEMP VIEW completed_changes AS
 WITH changes_with_end AS (
-    SELECT *, coalesce(actual_end, closed_at) AS completed_at
+    SELECT
+        *,
+        coalesce(actual_end, closed_at) AS completed_at,
+        CASE
+            WHEN len(getvariable('change_types')) > 0 AND type IS NULL
+                THEN 'type unknown, counted as one of change_types'
+        END AS type_note
     FROM core.changes
     WHERE is_production IS DISTINCT FROM false
         AND (len(getvariable('change_types')) = 0
+            OR type IS NULL
             OR list_contains(getvariable('change_types'), lower(type)))
 )
 SELECT

@@ -55,15 +55,27 @@ note_counts AS (
     WHERE note IS NOT NULL
     GROUP BY ALL
 ),
+-- A fact may carry several notes joined by '; '; each is counted on its own. Split per group of
+-- equal notes, not per fact, so the cost does not grow with the records.
+single_note_counts AS (
+    SELECT
+        facts_id, grain, period_start, dimension, dimension_value, single_note AS note,
+        sum(records) AS records
+    FROM (
+        SELECT *, unnest(string_split(note, '; ')) AS single_note
+        FROM note_counts
+    )
+    GROUP BY ALL
+),
 period_notes AS (
     SELECT
         facts_id, grain, period_start, dimension, dimension_value,
         string_agg(format('{} ({})', note, records), ', ' ORDER BY note) AS notes
-    FROM note_counts
+    FROM single_note_counts
     GROUP BY ALL
 ),
 -- The lowest ratio among the values of another dimension (e.g. the worst service's availability).
-lowest_ratios AS (
+lowest_ratio_figures AS (
     SELECT
         s.metric_id, ps.grain, ps.period_start,
         arg_min(ps.dimension_value, (ps.numerator / ps.denominator, ps.dimension_value)) AS lowest_of,
@@ -75,6 +87,15 @@ lowest_ratios AS (
     JOIN period_sums AS ps ON ps.facts_id = s.facts_id AND ps.dimension = s.worst_of
     WHERE s.statistic = 'lowest_ratio' AND ps.n >= greatest(s.min_n, 1) AND ps.denominator <> 0
     GROUP BY ALL
+),
+-- ... with the notes of that value alone, which describe the figures shown.
+lowest_ratios AS (
+    SELECT lr.*, pn.notes AS lowest_notes
+    FROM lowest_ratio_figures AS lr
+    JOIN batch_specs AS s USING (metric_id)
+    LEFT JOIN period_notes AS pn
+        ON pn.facts_id = s.facts_id AND pn.grain = lr.grain AND pn.period_start = lr.period_start
+        AND pn.dimension = s.worst_of AND pn.dimension_value = lr.lowest_of
 ),
 all_period_ranges AS (
     SELECT
@@ -165,7 +186,7 @@ grid_with_sums AS (
         coalesce(v.active_days, 0) AS active_days,
         v.median,
         v.p90,
-        v.notes,
+        CASE WHEN s.statistic = 'lowest_ratio' THEN lr.lowest_notes ELSE v.notes END AS notes,
         lr.lowest_of,
         lr.lowest_numerator,
         lr.lowest_denominator,
@@ -263,5 +284,6 @@ SELECT
     ) AS coverage,
     final_reason AS reason,
     period_complete,
+    lowest_of,
     getvariable('computed_at') AS computed_at
 FROM checked

@@ -32,8 +32,15 @@ change_facts AS (
         NOT is_cancelled AS in_denominator,
         CASE
             WHEN is_cancelled THEN 'excluded: cancelled'
-            WHEN outcome IS NULL AND NOT (failed_by_backout OR failed_by_incident)
-                THEN 'outcome unknown, counted as not failed'
+            -- both notes when both apply, '; ' between (_metric_values.sql counts each apart)
+            ELSE nullif(concat_ws(
+                '; ',
+                CASE
+                    WHEN outcome IS NULL AND NOT (failed_by_backout OR failed_by_incident)
+                        THEN 'outcome unknown, counted as not failed'
+                END,
+                type_note
+            ), '')
         END AS note
     FROM changes_judged
 ),

@@ -26,5 +26,5 @@ SELECT
     hours AS x,
     exclusion IS NULL AS in_numerator,
     exclusion IS NULL AS in_denominator,
-    exclusion AS note
+    coalesce(exclusion, type_note) AS note
 FROM changes_judged

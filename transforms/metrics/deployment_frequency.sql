@@ -10,5 +10,5 @@ SELECT
     1.0 AS num,
     NOT is_cancelled AS in_numerator,
     NOT is_cancelled AS counts_in_n,
-    CASE WHEN is_cancelled THEN 'excluded: cancelled' END AS note
+    CASE WHEN is_cancelled THEN 'excluded: cancelled' ELSE type_note END AS note
 FROM completed_changes

@@ -1,5 +1,16 @@
 -- Resolved incidents, and whether each was ever reopened; an incident counts at its final resolution
--- (resolved_incidents is defined in _facts_input.sql).
+-- (resolved_incidents is defined in _facts_input.sql). Sources that never record a reopen count
+-- (PagerDuty, Jira, Freshservice) leave it unknown: such incidents are excluded from both sides,
+-- as taking them for never reopened would dilute the rate of the sources that do.
+WITH incidents_judged AS (
+    SELECT
+        *,
+        CASE
+            WHEN resolution_exclusion IS NOT NULL THEN resolution_exclusion
+            WHEN reopen_count IS NULL THEN 'excluded: reopen_count unknown'
+        END AS exclusion
+    FROM resolved_incidents
+)
 SELECT
     'incident' AS record_table,
     incident_id AS record_id,
@@ -10,10 +21,7 @@ SELECT
     source,
     1.0 AS num,
     1.0 AS den,
-    resolution_exclusion IS NULL AND coalesce(reopen_count, 0) > 0 AS in_numerator,
-    resolution_exclusion IS NULL AS in_denominator,
-    coalesce(
-        resolution_exclusion,
-        CASE WHEN reopen_count IS NULL THEN 'reopen_count unknown, counted as not reopened' END
-    ) AS note
-FROM resolved_incidents
+    exclusion IS NULL AND reopen_count > 0 AS in_numerator,
+    exclusion IS NULL AS in_denominator,
+    exclusion AS note
+FROM incidents_judged

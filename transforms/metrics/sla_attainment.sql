@@ -12,7 +12,10 @@ sla_clocks AS (
         CAST(priority AS VARCHAR) AS priority,
         source,
         NOT coalesce(breached, lower(stage) = 'breached') AS met,
-        NULL AS exclusion
+        -- a stopped clock that says neither breached nor not is no evidence either way
+        CASE
+            WHEN breached IS NULL AND lower(stage) <> 'breached' THEN 'excluded: breached unknown'
+        END AS exclusion
     FROM core.sla_records
     WHERE getvariable('basis') IN ('auto', 'sla_records')
         AND end_time IS NOT NULL

@@ -193,7 +193,9 @@ def land_page(
                     "WHERE removed AND record_key IN (SELECT record_key FROM landing_batch)"
                 )
             oldest = min((v for _, v, _ in keyed), default="")
-            landed_after = _last_landing(con, tables["versions_table"])
+            landed_after = (
+                _last_landing(con, tables["versions_table"]) if deletions is not None else 0
+            )
             stored = _count(
                 con.execute(
                     landing_sql("merge_page", **tables),

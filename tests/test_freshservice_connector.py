@@ -232,7 +232,8 @@ def test_from_env_names_what_is_missing_or_wrong(env, problem):
 
 def test_records_deleted_at_the_source_go_at_the_weekly_whole_read(warehouse):
     """Freshservice lists only what exists: a deleted ticket is seen missing by a whole read,
-    which runs when the last one is a week old (and never when the interval is zero)."""
+    which runs when the last one is a week old (and never when the interval is zero), and is
+    removed when the whole read before missed it too."""
     api = account(sample_tickets(AS_OF, 60), sample_changes(AS_OF, 20))
     with serve(api) as server, warehouse.connect() as con:
         ingest(con, connector(server.url))
@@ -242,10 +243,13 @@ def test_records_deleted_at_the_source_go_at_the_weekly_whole_read(warehouse):
         con.execute("UPDATE meta.full_refreshes SET finished_at = finished_at - INTERVAL 8 DAY")
         ingest(con, connector(server.url), refresh_every=timedelta(0))
         switched_off = set(loaded(con, "tickets"))
+        missed_once = ingest(con, connector(server.url))
+        con.execute("UPDATE meta.full_refreshes SET finished_at = finished_at - INTERVAL 8 DAY")
         refreshed = ingest(con, connector(server.url))
         left = set(loaded(con, "tickets"))
         again = ingest(con, connector(server.url))
     assert str(gone["id"]) in after_a_night & switched_off
+    assert missed_once.streams["tickets"].removed == 0
     assert left == {str(t["id"]) for t in api.tickets}
     assert (refreshed.streams["tickets"].removed, refreshed.streams["changes"].removed) == (1, 0)
     # The whole read is stamped: the next night reads only the overlap again.

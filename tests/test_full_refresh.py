@@ -8,10 +8,14 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from datetime import timedelta
 
-from connectors.base import Page, Stream
+import pytest
+
+from connectors.base import WEEKLY, Page, Stream
 from warehouse.ingest import ingest
 from warehouse.landing import read_cursor
+from warehouse.refresh import refresh_due
 
 INCIDENT = Stream("incident", primary_key="sys_id", cursor_field="sys_updated_on")
 
@@ -122,3 +126,107 @@ def test_a_refresh_that_reads_nothing_keeps_the_stored_records(warehouse, caplog
         assert stored_keys(con) == KEYS
     assert result.streams["incident"].removed == 0
     assert "the full refresh read no records; keeping the 12 stored ones" in caplog.text
+
+
+class Ledger:
+    """A source that cannot report deletions: records paged in version order after the cursor
+    (the last one read), two a page. A whole read (no cursor) can be made to break off."""
+
+    name = "ledger"
+
+    def __init__(self, records: dict[str, str]) -> None:
+        self.records = dict(records)  # key -> version
+        self.break_whole_reads = False
+
+    def streams(self) -> list[Stream]:
+        return [Stream("items", "id", "v", refresh_every=WEEKLY)]
+
+    def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]:
+        after = tuple(cursor.split("|")) if cursor else ("", "")
+        order = sorted((v, k) for k, v in self.records.items() if (v, k) > after)
+        for first in range(0, len(order), 2):
+            if cursor is None and first > 0 and self.break_whole_reads:
+                raise RuntimeError("the source broke off")
+            page = order[first : first + 2]
+            yield Page([{"id": k, "v": v} for v, k in page], "|".join(page[-1]))
+
+
+def ledger_rows(con) -> dict[str, str]:
+    return dict(con.execute("SELECT record_key, record_version FROM raw.ledger_items").fetchall())
+
+
+def weeks_pass(con) -> None:
+    con.execute("UPDATE meta.full_refreshes SET finished_at = finished_at - INTERVAL 8 DAY")
+
+
+def test_a_scheduled_whole_read_follows_the_incremental_one_and_holds_back_no_update(warehouse):
+    ledger = Ledger({f"r{n}": "1" for n in range(6)})
+    with warehouse.connect() as con:
+        first = ingest(con, ledger, "first")  # read whole: stamped, no second read
+        weeks_pass(con)
+        ledger.records["r1"] = "2"
+        ledger.break_whole_reads = True
+        with pytest.raises(RuntimeError, match="broke off"):
+            ingest(con, ledger, "broken")
+        after_broken = ledger_rows(con)
+        after_broken_cursor = read_cursor(con, "ledger", "items")
+        ledger.break_whole_reads = False
+        finished = ingest(con, ledger, "next night")
+        again = ingest(con, ledger, "the night after")
+    assert first.streams["items"].received == 6
+    assert after_broken["r1"] == "2"  # landed by the incremental read before the whole one
+    # The broken read left the cursor after its first page (r0, r2), so the next night reads on
+    # from there (r3, r4, r5 and r1 again: nothing lost), then all six, still due; the night
+    # after reads incrementally only, and finds nothing new.
+    assert after_broken_cursor == "1|r2"
+    assert finished.streams["items"].received == 4 + 6
+    assert again.streams["items"].received == 0
+
+
+def test_a_scheduled_whole_read_removes_a_record_only_when_the_one_before_missed_it_too(warehouse):
+    """A source paged by position skips a record when another leaves mid-read; that record is
+    not gone, and the next whole read finds it."""
+    ledger = Ledger({f"r{n}": "1" for n in range(6)})
+    with warehouse.connect() as con:
+        ingest(con, ledger, "first")
+        del ledger.records["r2"]  # deleted at the source
+        skipped = ledger.records.pop("r4")  # skipped by one whole read only
+        weeks_pass(con)
+        once = ingest(con, ledger, "week 1")
+        kept = set(ledger_rows(con))
+        missed = con.execute("SELECT record_key FROM meta.refresh_misses ORDER BY 1").fetchall()
+        ledger.records["r4"] = skipped
+        weeks_pass(con)
+        twice = ingest(con, ledger, "week 2")
+        left = set(ledger_rows(con))
+        still_missed = con.execute("SELECT record_key FROM meta.refresh_misses").fetchall()
+    assert once.streams["items"].removed == 0 and kept == {f"r{n}" for n in range(6)}
+    assert missed == [("r2",), ("r4",)]
+    assert twice.streams["items"].removed == 1 and left == {"r0", "r1", "r3", "r4", "r5"}
+    assert still_missed == []
+
+
+@pytest.mark.parametrize(("ago", "due"), [(None, True), (6.0, False), (6.6, True), (8.0, True)])
+def test_a_weekly_whole_read_is_due_half_a_day_early_so_nightly_runs_keep_the_week(
+    warehouse, ago, due
+):
+    with warehouse.connect() as con:
+        if ago is not None:
+            con.execute(
+                "INSERT INTO meta.full_refreshes VALUES ('ledger', 'items', now() - ?)",
+                [timedelta(days=ago)],
+            )
+        assert refresh_due(con, "ledger", "items", WEEKLY) is due
+        assert refresh_due(con, "ledger", "items", timedelta(0)) is False
+
+
+def test_the_interval_setting_reaches_only_streams_that_need_whole_reads(warehouse):
+    """A stream whose source reports deletions (or windows costs) has no whole reads to time."""
+    instance = Instance(list(KEYS))
+    with warehouse.connect() as con:
+        ingest(con, instance, "first", refresh_every=timedelta(days=1))
+        instance.keys = KEYS[:-1]
+        later = ingest(con, instance, "later", refresh_every=timedelta(days=1))
+        stamped = con.execute("SELECT count(*) FROM meta.full_refreshes").fetchall()
+        assert stored_keys(con) == KEYS
+    assert (later.streams["incident"].received, stamped) == (0, [(0,)])

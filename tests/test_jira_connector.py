@@ -470,8 +470,9 @@ def test_an_issue_deleted_at_the_source_goes_with_its_slas_at_the_weekly_whole_r
     with serve(api) as server, warehouse.connect() as con:
         ingest(con, connector(server.url))
         api.issues.remove(issues[1])  # ITSM-2 deleted
-        con.execute("UPDATE meta.full_refreshes SET finished_at = finished_at - INTERVAL 8 DAY")
-        refreshed = ingest(con, connector(server.url))
+        for _ in range(2):  # missed by two weekly whole reads in a row
+            con.execute("UPDATE meta.full_refreshes SET finished_at = finished_at - INTERVAL 8 DAY")
+            refreshed = ingest(con, connector(server.url))
         for table in staged_tables("jira"):
             stage(con, "jira", table)
         incidents = con.execute("SELECT number FROM core.incidents ORDER BY 1").fetchall()

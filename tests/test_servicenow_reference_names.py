@@ -190,3 +190,28 @@ def test_groups_sharing_a_name_are_told_apart_by_their_sys_id(warehouse):
         (f"Service Desk ({GLOBEX_DESK})", 1),
         (f"Service Desk ({INITECH_DESK})", 1),
     ]
+
+
+def test_services_sharing_a_name_keep_it(warehouse):
+    """A business service and an application CI both called Email are the service that costs,
+    on-call and spreadsheets name Email too: only groups are told apart by their sys_id."""
+    other_mail = "88bb6f1c2d3e4f5a6b7c8d9e0f1a2b3c"
+    tables = {name: MemoryTable.of(name) for name in TABLE_FIELDS}
+    tables["sys_user_group"] = MemoryTable.of("sys_user_group", [named(NETWORK, "Network")])
+    tables["cmdb_ci_service"] = MemoryTable.of(
+        "cmdb_ci_service", [named(MAIL, "Email"), named(other_mail, "Email")]
+    )
+    tables["incident"] = MemoryTable.of(
+        "incident",
+        [
+            incident(0, "2025-05-01 10:00:00", NETWORK, MAIL),
+            incident(1, "2025-05-01 11:00:00", NETWORK, other_mail),
+        ],
+    )
+    with serve(tables, USER) as server, warehouse.connect() as con:
+        ingest(con, source_for(server.url), "first")
+        stage(con)
+        per_service = con.execute(
+            "SELECT service, count(*) FROM core.incidents GROUP BY 1"
+        ).fetchall()
+    assert per_service == [("Email", 2)]

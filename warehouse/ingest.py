@@ -41,6 +41,19 @@ class StreamLoad:
     started_from: str | None = None
     cursor: str | None = None
 
+    def then(self, later: StreamLoad) -> StreamLoad:
+        """This load and a later read of the same stream in the same run, as one."""
+        return StreamLoad(
+            self.stream,
+            self.pages + later.pages,
+            self.received + later.received,
+            self.stored + later.stored,
+            self.removed + later.removed,
+            self.seconds + later.seconds,
+            self.started_from,
+            later.cursor or self.cursor,
+        )
+
 
 @dataclass
 class SourceLoad:
@@ -83,8 +96,8 @@ def ingest(
 
     A full refresh also forgets what the source's core rows were staged from, so the next
     staging restages them even if the refresh read exactly the records already stored. A stream
-    that must be read whole now and then to see deletions (Stream.refresh_every, or
-    `refresh_every` for all of them; zero: never) is refreshed when that is due.
+    that must be read whole now and then to see deletions (Stream.refresh_every, its interval
+    overridden by `refresh_every`; zero: never) gets a scheduled refresh when that is due.
     """
     claim_origin(con, source.name, origin)
     if full_refresh:
@@ -96,21 +109,43 @@ def ingest(
         elif isinstance(stream, FileStream):
             result.streams[stream.name] = _land_files(con, source, stream, run_id, full_refresh)
         else:
-            every = stream.refresh_every if refresh_every is None else refresh_every
-            # A deletion log goes on from its cursor: the refresh of the tables removes what is
-            # gone, and its old entries, read again, would remove records restored since.
-            asked = full_refresh and not isinstance(stream, DeletionLog)
-            whole = asked or refresh_due(con, source.name, stream.name, every)
-            if whole and not asked and read_cursor(con, source.name, stream.name):
-                log.info(
-                    "%s.%s: reading it whole (every %g days) to remove the records deleted at "
-                    "the source",
-                    source.name,
-                    stream.name,
-                    every / timedelta(days=1),
-                )
-            result.streams[stream.name] = _land_stream(con, source, stream, run_id, whole)
+            result.streams[stream.name] = _land_paged(
+                con, source, stream, run_id, full_refresh, refresh_every
+            )
     return result
+
+
+def _land_paged(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    stream: Stream,
+    run_id: str | None,
+    full_refresh: bool,
+    refresh_every: timedelta | None,
+) -> StreamLoad:
+    """A paged stream: incrementally, by a full refresh when asked, and read whole again after
+    the incremental read when its scheduled refresh is due."""
+    # A deletion log goes on from its cursor: the refresh of the tables removes what is gone,
+    # and its old entries, read again, would remove records restored since.
+    if full_refresh and not isinstance(stream, DeletionLog):
+        return _land_stream(con, source, stream, run_id, FullRefresh(source.name, stream.name))
+    every = (
+        stream.refresh_every if refresh_every is None or not stream.refresh_every else refresh_every
+    )
+    due = refresh_due(con, source.name, stream.name, every)
+    scheduled = FullRefresh(source.name, stream.name, scheduled=True) if due else None
+    if read_cursor(con, source.name, stream.name) is None:
+        return _land_stream(con, source, stream, run_id, scheduled)  # a first load reads it whole
+    load = _land_stream(con, source, stream, run_id)
+    if scheduled is None:
+        return load
+    log.info(
+        "%s.%s: reading it whole (every %g days) to remove the records deleted at the source",
+        source.name,
+        stream.name,
+        every / timedelta(days=1),
+    )
+    return load.then(_land_stream(con, source, stream, run_id, scheduled, reset=False))
 
 
 def _land_files(
@@ -203,14 +238,18 @@ def _land_stream(
     source: Source,
     stream: Stream,
     run_id: str | None,
-    full_refresh: bool,
+    refresh: FullRefresh | None = None,
+    reset: bool = True,
 ) -> StreamLoad:
-    """Land one stream page by page; a full refresh then removes what the source no longer has."""
-    refresh = FullRefresh(source.name, stream.name) if full_refresh else None
+    """Land one stream page by page; a refresh reads it from the start and then removes what the
+    source no longer has. One that keeps the cursor (`reset` false) leaves it where its pages
+    put it if it dies, so the next run reads on from there."""
     if refresh is not None:
-        reset_cursor(con, source.name, stream.name)
+        if reset:
+            reset_cursor(con, source.name, stream.name)
         refresh.start(con)
-    load = StreamLoad(stream.name, started_from=read_cursor(con, source.name, stream.name))
+    start = None if refresh is not None else read_cursor(con, source.name, stream.name)
+    load = StreamLoad(stream.name, started_from=start)
     started = time.monotonic()
     log.info("%s.%s: reading from cursor %s", source.name, stream.name, load.started_from)
     progress = Progress(f"{source.name}.{stream.name}", log)

@@ -4,6 +4,10 @@ The refresh lands pages as every run does (appended with their cursor, so a cras
 the last good rows plus whatever it read, and a cursor that matches them) and notes each key it
 reads in a temporary table. Only when the stream has been read to its end are the stored records
 it did not read removed, in one transaction. A refresh that dies halfway deletes nothing.
+
+A scheduled refresh (a stream whose source cannot report deletions, read whole every so often)
+runs after the night's incremental read and keeps its cursor, so one that never finishes holds
+back no update; it removes a record only when the scheduled refresh before it missed it too.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ def refresh_due(
 ) -> bool:
     """Whether a stream read whole every `every` is due: never read whole, or not for that long.
 
-    A first load reads everything anyway, so reading it as a refresh costs nothing extra.
+    A first load reads everything anyway, so reading it as a refresh costs nothing extra. The
+    last one counts from when it finished, less half a day (at most half the interval), so a
+    nightly run keeps a weekly rhythm however long the read took.
     """
     if not every:
         return False
@@ -33,7 +39,7 @@ def refresh_due(
         "SELECT now() - finished_at FROM meta.full_refreshes WHERE source = ? AND stream = ?",
         [source, stream],
     ).fetchall()
-    return not last or last[0][0] >= every
+    return not last or last[0][0] >= every - min(timedelta(hours=12), every / 2)
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,8 @@ class FullRefresh:
 
     source: str
     stream: str
+    # Scheduled: a record is removed only when the scheduled refresh before missed it too.
+    scheduled: bool = False
 
     @property
     def read_keys(self) -> str:
@@ -74,15 +82,30 @@ class FullRefresh:
             )
             removed = 0  # not stamped: the next run reads it whole again
         else:
+            tables = {
+                "raw_table": table,
+                "versions_table": versions_table(table),
+                "seen_table": self.read_keys,
+            }
+            key = {"source": self.source, "stream": self.stream}
             with transaction(con):
-                removed = con.execute(
-                    landing_sql(
-                        "sweep_unread",
-                        raw_table=table,
-                        versions_table=versions_table(table),
-                        seen_table=self.read_keys,
+                if self.scheduled:
+                    removed = con.execute(
+                        landing_sql("sweep_missed_twice", **tables), key
+                    ).fetchall()[0][0]
+                    con.execute(
+                        "DELETE FROM meta.refresh_misses WHERE source = $source "
+                        "AND stream = $stream",
+                        key,
                     )
-                ).fetchall()[0][0]
+                    con.execute(landing_sql("note_refresh_misses", **tables), key)
+                else:
+                    removed = con.execute(landing_sql("sweep_unread", **tables)).fetchall()[0][0]
+                    con.execute(
+                        "DELETE FROM meta.refresh_misses WHERE source = $source "
+                        "AND stream = $stream",
+                        key,
+                    )
                 con.execute(
                     "INSERT INTO meta.full_refreshes VALUES (?, ?, now()) "
                     "ON CONFLICT (source, stream) DO UPDATE SET finished_at = excluded.finished_at",

@@ -31,35 +31,36 @@ CREATE OR REPLACE TEMP MACRO focus_implausible_charge(charge_start, billing_end)
 -- For one provider, billing account, sub-account and billing period, a folder is superseded by
 -- a folder delivered later (its files carrying the period modified later, per raw.focus_files;
 -- a file landed before it kept them counts from its landing; the later folder name on a tie)
--- that repeats it: that holds, on the (UTC) days the older folder charges, at least half as many
--- line items as the older one. A later run restates the days it repeats (it may add late usage
--- for an earlier day, or drop a line item), while folders that slice a period by date (OCI's
--- FOCUS Reports/<year>/<month>/<day>/) hold new days, a late line item or two of an earlier
--- day at most, and exports of separate scopes share no key: they all count, as do the files of
--- one folder (a run's parts). One row per superseded folder and key, naming the latest folder
--- that repeats it.
+-- that repeats it: whose charges reach at least as far, and that holds at least half as many
+-- line items at the charge start times of the older folder. A later run restates the charges it
+-- repeats (it may add late usage before the older run's first charge, or drop a line item),
+-- while folders that slice a period by date (OCI's FOCUS Reports/<year>/<month>/<day>/) hold
+-- new charge times, a late line item or two of an earlier time at most, and exports of separate
+-- scopes share no key: they all count, as do the files of one folder (a run's parts). One row
+-- per superseded folder and key, naming the latest folder that repeats it.
 CREATE OR REPLACE TEMP MACRO focus_superseded_folders() AS TABLE
-WITH file_days AS (
+WITH file_charges AS (
     SELECT
         source_file,
         {'ProviderName': ProviderName, 'BillingAccountId': BillingAccountId,
             'SubAccountId': SubAccountId, 'BillingPeriodStart': BillingPeriodStart} AS scope,
-        CAST(timezone('UTC', ChargePeriodStart) AS DATE) AS charge_day,
+        ChargePeriodStart AS charge_start,
         count(*) AS line_items,
         max(loaded_at) AS last_loaded_at
     FROM raw.focus_costs
     GROUP BY ALL
 ),
-folder_days AS (
-    SELECT parse_dirpath(source_file) AS folder, scope, charge_day, sum(line_items) AS line_items
-    FROM file_days
+folder_charges AS (
+    SELECT parse_dirpath(source_file) AS folder, scope, charge_start, sum(line_items) AS line_items
+    FROM file_charges
     GROUP BY ALL
 ),
 folder_periods AS (
     SELECT parse_dirpath(source_file) AS folder, scope,
         max(coalesce(files.modified_at, last_loaded_at)) AS delivered_at,
-        sum(line_items) AS line_items
-    FROM file_days
+        sum(line_items) AS line_items,
+        max(charge_start) AS last_charge
+    FROM file_charges
     LEFT JOIN raw.focus_files AS files USING (source_file)
     GROUP BY ALL
 ),
@@ -69,22 +70,25 @@ ranked AS (
         row_number() OVER (PARTITION BY scope ORDER BY delivered_at DESC, folder DESC) AS recency
     FROM folder_periods
 ),
--- Each folder with each folder of its scope delivered later, and how many of the later one's
--- line items fall on the days the earlier one charges.
-day_repeats AS (
+-- Each folder with each later folder of its scope that reaches as far, and how many of the
+-- later one's line items start when the earlier one's charges start.
+charge_repeats AS (
     SELECT
         older.folder, older.scope, older.delivered_at, older.line_items,
         newer.folder AS newer_folder, newer.delivered_at AS newer_delivered_at, newer.recency,
-        coalesce(sum(newer_days.line_items), 0) AS repeated
+        coalesce(sum(newer_charges.line_items), 0) AS repeated
     FROM ranked AS older
     JOIN ranked AS newer
-        ON newer.scope IS NOT DISTINCT FROM older.scope AND newer.recency < older.recency
-    JOIN folder_days AS older_days
-        ON older_days.folder = older.folder AND older_days.scope IS NOT DISTINCT FROM older.scope
-    LEFT JOIN folder_days AS newer_days
-        ON newer_days.folder = newer.folder
-        AND newer_days.scope IS NOT DISTINCT FROM older.scope
-        AND newer_days.charge_day IS NOT DISTINCT FROM older_days.charge_day
+        ON newer.scope IS NOT DISTINCT FROM older.scope
+        AND newer.recency < older.recency
+        AND (older.last_charge IS NULL OR newer.last_charge >= older.last_charge)
+    JOIN folder_charges AS older_charges
+        ON older_charges.folder = older.folder
+        AND older_charges.scope IS NOT DISTINCT FROM older.scope
+    LEFT JOIN folder_charges AS newer_charges
+        ON newer_charges.folder = newer.folder
+        AND newer_charges.scope IS NOT DISTINCT FROM older.scope
+        AND newer_charges.charge_start IS NOT DISTINCT FROM older_charges.charge_start
     GROUP BY ALL
 )
 SELECT
@@ -92,6 +96,6 @@ SELECT
     scope.BillingPeriodStart, delivered_at, line_items,
     arg_min(newer_folder, recency) AS newest_folder,
     arg_min(newer_delivered_at, recency) AS newest_delivered_at
-FROM day_repeats
+FROM charge_repeats
 WHERE repeated * 2 >= line_items
 GROUP BY ALL;

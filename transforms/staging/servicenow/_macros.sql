@@ -5,9 +5,11 @@
 -- any raw table shows for it (latest record_version, i.e. sys_updated_on; then the later
 -- landing; then the greater name). Names are kept apart by kind: groups, services (business
 -- services and configuration items share the cmdb_ci table, so one sys_id can be either) and
--- catalog items. Where two records of one kind share a name (two companies' "Service Desk"),
--- each of them gets the first four characters of its sys_id appended, "Service Desk (3f2a)",
--- or its whole sys_id when those four are shared too; names nobody else has stay as they are.
+-- catalog items. Where two groups share a name (two companies' "Service Desk"), each gets the
+-- first four characters of its sys_id appended, "Service Desk (3f2a)", or its whole sys_id when
+-- those four are shared too. Services and catalog items keep their names even when two share
+-- one: a business service and its application CI are both "Email", the service every other
+-- source (PagerDuty, cost tags, spreadsheets) names "Email" too.
 -- An empty reference, or one whose every display value is empty (a deleted record), has no row.
 CREATE OR REPLACE TEMP MACRO servicenow_reference_names() AS TABLE
     WITH task_records AS (
@@ -68,7 +70,7 @@ CREATE OR REPLACE TEMP MACRO servicenow_reference_names() AS TABLE
         kind,
         sys_id,
         CASE
-            WHEN holders = 1 THEN name
+            WHEN holders = 1 OR kind <> 'group' THEN name
             WHEN holders_of_prefix = 1 THEN name || ' (' || left(sys_id, 4) || ')'
             ELSE name || ' (' || sys_id || ')'
         END AS name

@@ -5,6 +5,7 @@ import re
 import tempfile
 import threading
 import time
+import uuid
 
 import dagster as dg
 import duckdb
@@ -40,7 +41,9 @@ def published_fixture(tmp_path, extra_incidents: int = 0) -> Warehouse:
 @pytest.fixture
 def database(postgres):  # noqa: F811
     """A fresh database per test, and a login role that is a member of the reader role."""
-    name = f"scorecard_{id(object())}"
+    # A uuid, not id(object()): CPython hands a freed object's address to the next one, so two
+    # tests could get the same name.
+    name = f"scorecard_{uuid.uuid4().hex}"
     with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
         if not admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [ANALYST]).fetchone():

@@ -89,23 +89,15 @@ class FullRefresh:
             }
             key = {"source": self.source, "stream": self.stream}
             with transaction(con):
+                removed = con.execute(
+                    landing_sql("sweep_unread", **tables), {**key, "missed_twice": self.scheduled}
+                ).fetchall()[0][0]
+                con.execute(
+                    "DELETE FROM meta.refresh_misses WHERE source = $source AND stream = $stream",
+                    key,
+                )
                 if self.scheduled:
-                    removed = con.execute(
-                        landing_sql("sweep_missed_twice", **tables), key
-                    ).fetchall()[0][0]
-                    con.execute(
-                        "DELETE FROM meta.refresh_misses WHERE source = $source "
-                        "AND stream = $stream",
-                        key,
-                    )
                     con.execute(landing_sql("note_refresh_misses", **tables), key)
-                else:
-                    removed = con.execute(landing_sql("sweep_unread", **tables)).fetchall()[0][0]
-                    con.execute(
-                        "DELETE FROM meta.refresh_misses WHERE source = $source "
-                        "AND stream = $stream",
-                        key,
-                    )
                 con.execute(
                     "INSERT INTO meta.full_refreshes VALUES (?, ?, now()) "
                     "ON CONFLICT (source, stream) DO UPDATE SET finished_at = excluded.finished_at",

@@ -1,4 +1,4 @@
--- The stored records a scheduled whole read did not read (after sweep_missed_twice.sql removed
+-- The stored records a scheduled whole read did not read (after sweep_unread.sql removed
 -- those missed twice): the next scheduled whole read removes them if it misses them as well.
 INSERT INTO meta.refresh_misses
 SELECT $source, $stream, record_key

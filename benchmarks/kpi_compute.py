@@ -580,6 +580,8 @@ def main() -> None:
     skipped = {"pandas", "same_kpis"} if args.skip_pandas else set()
     skipped |= {"publish"} if args.skip_publish else set()
     results: dict[str, dict] = {}
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         for name in PHASES:
             if name in skipped:

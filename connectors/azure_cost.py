@@ -239,8 +239,11 @@ class CostManagement(DailyCostSource):
                     f"{SOURCE}: {context}: row {index} ({cell.get('ServiceName')!r}) field "
                     f"UsageDate is {usage!r}, expected yyyymmdd"
                 ) from exc
+            # A billing account or profile that bills in several currencies answers a row per
+            # currency for the same day, service and tag: the currency is part of the key.
+            currency = str(cell.get("Currency") or "").upper()
             yield {
-                **self.keyed(day, cell.get("ServiceName"), cell.get("TagValue")),
+                **self.keyed(day, cell.get("ServiceName"), cell.get("TagValue"), currency),
                 "azure_service": cell.get("ServiceName"),
                 "cost": str(cell.get("PreTaxCost")),
                 "currency": cell.get("Currency"),

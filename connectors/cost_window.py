@@ -100,10 +100,14 @@ class DailyCostSource:
     def window(self, cursor: str | None) -> tuple[date, date]:
         return restated_window(cursor, self.lookback_days, self.start, self.today, self.name)
 
-    def keyed(self, day: str, service: str, tag_value: str | None) -> Record:
-        """The fields that identify a record: one per day, provider service and tag value."""
+    def keyed(
+        self, day: str, service: str, tag_value: str | None, currency: str | None = None
+    ) -> Record:
+        """The fields that identify a record: one per day, provider service and tag value, and
+        per currency where the provider answers a row for each currency billed."""
+        key = f"{day}|{service}|{tag_value or ''}"
         return {
-            "key": f"{day}|{service}|{tag_value or ''}",
+            "key": f"{key}|{currency}" if currency is not None else key,
             "date": day,
             "tag_key": self.tag_key,
             "tag_value": tag_value or None,

@@ -194,3 +194,31 @@ def test_an_authority_that_is_not_https_is_a_settings_error(monkeypatch):
     with pytest.raises(SourceError, match="azure_cost: .*TLS protected") as error:
         from_env({"AZURE_COST_SCOPE": DEMO_SCOPE})
     assert "very-secret-value" not in str(error.value)
+
+
+class TwoCurrencyApi(CostManagementApi):
+    """A billing account whose profiles bill in USD and EUR: Azure answers one row per currency
+    for the same day, service and tag."""
+
+    ROWS = [
+        [10.0, 20250210, "Virtual Machines", "service", "web", "USD"],
+        [8.0, 20250210, "Virtual Machines", "service", "web", "EUR"],
+        [-3.5, 20250211, "Virtual Machines", "service", "web", "USD"],
+    ]
+
+    def _rows(self, body, first, last):
+        return [r for r in self.ROWS if f"{first:%Y%m%d}" <= str(r[1]) <= f"{last:%Y%m%d}"]
+
+
+def test_rows_of_one_day_service_and_tag_in_two_currencies_both_land(warehouse):
+    with EmulatorServer(TwoCurrencyApi(AS_OF)) as server, warehouse.connect() as con:
+        source = connector(server.url, AS_OF.date())
+        source.start = date(2025, 2, 1)
+        ingest(con, source, "run-1")
+        stage(con, "azure_cost", "costs")
+        totals = con.execute(
+            "SELECT BillingCurrency, sum(BilledCost), count(*) FROM core.costs "
+            "WHERE source = 'azure_cost' GROUP BY ALL ORDER BY 1"
+        ).fetchall()
+    # EUR: the 8.00 row alone; USD: 10.00 on the 10th less the 3.50 credit on the 11th = 6.50.
+    assert totals == [("EUR", Decimal("8"), 1), ("USD", Decimal("6.5"), 2)]

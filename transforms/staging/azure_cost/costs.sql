@@ -1,5 +1,6 @@
 -- Azure Cost Management daily rows (day x ServiceName x one tag) as FOCUS columns.
--- raw.azure_cost_costs is already unique per record_key (day|service|tag value), so cost_id is too.
+-- raw.azure_cost_costs is already unique per record_key (day|service|tag value|currency), so
+-- cost_id is too.
 -- The query asks for ActualCost, so BilledCost and EffectiveCost are the same amount.
 WITH daily_rows AS (
     SELECT

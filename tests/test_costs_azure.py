@@ -220,5 +220,16 @@ def test_rows_of_one_day_service_and_tag_in_two_currencies_both_land(warehouse):
             "SELECT BillingCurrency, sum(BilledCost), count(*) FROM core.costs "
             "WHERE source = 'azure_cost' GROUP BY ALL ORDER BY 1"
         ).fetchall()
+        problems = con.execute(
+            "SELECT field, problem, value FROM scorecard.data_quality WHERE source = 'azure_cost'"
+        ).fetchall()
     # EUR: the 8.00 row alone; USD: 10.00 on the 10th less the 3.50 credit on the 11th = 6.50.
     assert totals == [("EUR", Decimal("8"), 1), ("USD", Decimal("6.5"), 2)]
+    # Sums over core.costs would add euros to dollars: the minority currency is listed.
+    assert problems == [
+        (
+            "Currency",
+            "currency differs from the rest of azure_cost (USD): sums would mix currencies",
+            "EUR",
+        )
+    ]

@@ -43,7 +43,9 @@ CREATE OR REPLACE TEMP MACRO servicenow_unparseable_dates(raw_table, fields) AS 
     WHERE value <> '' AND servicenow_time(value) IS NULL;
 
 -- Daily cost records that cannot be summed safely: an amount that is not a number, or a currency
--- other than the one the rest of core.costs is kept in (the FOCUS loader checks its own files).
+-- other than the one the rest of core.costs is kept in (the FOCUS loader checks its own files);
+-- with no other costs, a currency other than the source's most used one (an account billing in
+-- several currencies).
 CREATE OR REPLACE TEMP MACRO daily_cost_problems(
     source_name, raw_table, amount_key, amount_field, currency_field
 ) AS TABLE
@@ -58,6 +60,15 @@ CREATE OR REPLACE TEMP MACRO daily_cost_problems(
         SELECT DISTINCT BillingCurrency AS currency
         FROM core.costs
         WHERE source <> source_name AND BillingCurrency IS NOT NULL
+    ),
+    main_currency AS (
+        SELECT arg_max(currency, (records, currency)) AS currency
+        FROM (
+            SELECT currency, count(*) AS records
+            FROM daily_costs
+            WHERE currency IS NOT NULL
+            GROUP BY currency
+        )
     )
     SELECT source_name AS source, 'costs' AS table_name, record_key, amount_field AS field,
            'amount is not a number' AS problem, amount AS value
@@ -70,7 +81,14 @@ CREATE OR REPLACE TEMP MACRO daily_cost_problems(
            ) || '): sums would mix currencies', currency
     FROM daily_costs
     WHERE EXISTS (SELECT 1 FROM other_currencies)
-      AND currency NOT IN (SELECT currency FROM other_currencies);
+      AND currency NOT IN (SELECT currency FROM other_currencies)
+    UNION ALL
+    SELECT source_name, 'costs', record_key, currency_field,
+           'currency differs from the rest of ' || source_name || ' (' || main_currency.currency
+               || '): sums would mix currencies', daily_costs.currency
+    FROM daily_costs, main_currency
+    WHERE NOT EXISTS (SELECT 1 FROM other_currencies)
+      AND daily_costs.currency <> main_currency.currency;
 
 -- Jira Cloud datetimes carry the account's offset without a colon
 -- ('2025-06-01T21:00:00.000+0900') and become UTC instants; anything else becomes NULL, which

@@ -62,6 +62,13 @@ def stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(TIME_FORMAT)
 
 
+def incident_version(record: Record) -> str:
+    """The update time in UTC: answers carry the account's (or token user's) offset, and text
+    with different offsets does not sort in time order."""
+    moment = utc(record.get("updated_at"))
+    return stamp(moment) if moment else str(record.get("updated_at") or "")
+
+
 @dataclass(frozen=True)
 class Position:
     """Incidents created before `until` are read; `open_since` is the oldest still open then."""
@@ -100,7 +107,10 @@ class PagerDutySource:
     name: str = SOURCE
 
     def streams(self) -> list[Stream]:
-        return [Stream("services", "id"), Stream("incidents", "id", "updated_at")]
+        return [
+            Stream("services", "id"),
+            Stream("incidents", "id", "updated_at", version_of=incident_version),
+        ]
 
     def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]:
         if stream.name == "services":

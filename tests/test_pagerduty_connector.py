@@ -246,3 +246,27 @@ def test_services_are_read_over_all_their_pages(warehouse):
             "SELECT record_key FROM raw.pagerduty_services ORDER BY 1"
         ).fetchall()
     assert [key for (key,) in services] == sorted(s["id"] for s in sample_services())
+
+
+def test_a_later_update_wins_whatever_offset_its_times_are_rendered_in(warehouse):
+    # Acknowledged at 10:05 UTC, read with Tokyo offsets (19:05+09:00); resolved at 12:00 UTC,
+    # read after the account's zone became UTC (12:00:00+00:00): the resolution is newer.
+    acknowledged = pd_incident(
+        1,
+        "2025-05-31T10:00:00",
+        status="acknowledged",
+        resolved_at=None,
+        updated_at=datetime(2025, 5, 31, 10, 5, tzinfo=UTC),
+    )
+    api = account([acknowledged])
+    api.rendered_zone = "Asia/Tokyo"
+    with serve(api) as server, warehouse.connect() as con:
+        source = connector(server.url)
+        ingest(con, source)
+        resolved = datetime(2025, 5, 31, 12, tzinfo=UTC)
+        acknowledged.update(status="resolved", updated_at=resolved, resolved_at=resolved)
+        api.rendered_zone = "UTC"
+        ingest(con, source)
+        stage(con, "pagerduty", "incidents")
+        rows = con.execute("SELECT state, resolved_at FROM core.incidents").fetchall()
+    assert rows == [("resolved", resolved)]

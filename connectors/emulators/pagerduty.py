@@ -53,6 +53,9 @@ class PagerDutyApi:
     services: list[dict[str, Any]]
     token: str = field(repr=False)
     time_zone: str = "UTC"
+    # The zone result times are rendered in: the API's time_zone parameter defaults to the
+    # account's (or the token user's) zone, so real answers carry offsets such as +09:00.
+    rendered_zone: str = "UTC"
     churn: Churn | None = None
     clock: Callable[[], float] = time.time
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -184,10 +187,10 @@ class PagerDutyApi:
             "title": incident["title"],
             "status": incident["status"],
             "urgency": incident["urgency"],
-            "created_at": _stamp(incident["created_at"]),
-            "updated_at": _stamp(incident["updated_at"]),
-            "last_status_change_at": _stamp(incident["last_status_change_at"]),
-            "resolved_at": _stamp(incident.get("resolved_at")),
+            "created_at": self._stamp(incident["created_at"]),
+            "updated_at": self._stamp(incident["updated_at"]),
+            "last_status_change_at": self._stamp(incident["last_status_change_at"]),
+            "resolved_at": self._stamp(incident.get("resolved_at")),
             "service": {
                 "id": service["id"],
                 "type": "service_reference",
@@ -203,6 +206,13 @@ class PagerDutyApi:
             "html_url": f"https://acme.pagerduty.com/incidents/{incident['id']}",
         }
 
+    def _stamp(self, moment: datetime | None) -> str | None:
+        if moment is None:
+            return None
+        if self.rendered_zone == "UTC":
+            return moment.astimezone(UTC).strftime(TIME_FORMAT)
+        return moment.astimezone(ZoneInfo(self.rendered_zone)).isoformat()
+
     def _services(self, call: Call) -> Reply:
         limit = min(MAX_LIMIT, max(1, int(call.arg("limit") or 25)))
         offset = max(0, int(call.arg("offset") or 0))
@@ -217,10 +227,6 @@ class PagerDutyApi:
                 "total": None,
             },
         )
-
-
-def _stamp(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).strftime(TIME_FORMAT) if moment else None
 
 
 DEMO_TOKEN = "demo-pagerduty-token"

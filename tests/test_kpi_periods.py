@@ -157,3 +157,47 @@ def test_rows_grow_with_service_periods_that_have_records_not_with_services_x_pe
     # periods; for the month grain of this metric: 3000 + 300 + 5 x 12 + 12 + 13 (Jan 2023 .. Jan
     # 2024)
     assert summary.rows_by_metric["incident_resolution_time"] < 3 * (3000 + 300 + 60 + 12 + 60)
+
+
+def test_a_change_source_that_stopped_gives_no_deployment_rate_not_zero(warehouse):
+    # Deployments on 2026-09-10 and 2026-11-05 (New York), none in October: a quiet month between
+    # two deployments is a real zero; December, complete after the last deployment, may be the
+    # change source gone quiet, so it gets no value rather than 0 per week (scored red). The
+    # running January counts on from zero.
+    with warehouse.connect() as con:
+        con.execute(
+            """
+            INSERT INTO core.changes (change_id, source, number, type, state, outcome, opened_at,
+                actual_end, closed_at)
+            VALUES
+                ('servicenow:C1', 'servicenow', 'C1', 'normal', 'closed', 'successful',
+                 TIMESTAMPTZ '2026-09-09 15:00+00', TIMESTAMPTZ '2026-09-10 15:00+00',
+                 TIMESTAMPTZ '2026-09-10 16:00+00'),
+                ('servicenow:C2', 'servicenow', 'C2', 'normal', 'closed', 'successful',
+                 TIMESTAMPTZ '2026-11-04 15:00+00', TIMESTAMPTZ '2026-11-05 15:00+00',
+                 TIMESTAMPTZ '2026-11-05 16:00+00')
+            """
+        )
+        # 02:00 on Friday 2027-01-15 in New York
+        as_of = datetime(2027, 1, 15, 7, tzinfo=UTC)
+        compute_metrics(con, timezone="America/New_York", min_n=1, as_of=as_of)
+        values = values_by_key(con)
+
+    def monthly(metric: str, month: date) -> tuple:
+        row = values[(metric, "month", month, "all", "all")]
+        return row["value"], row["reason"]
+
+    stopped = "no data: no deployments since the month starting 2026-11-01"
+    for metric in ("deployment_frequency", "deployment_days_per_week"):
+        # September: 1 deployment over 30 / 7 weeks; October: 0 over 31 / 7 weeks
+        assert monthly(metric, date(2026, 9, 1)) == (pytest.approx(7 / 30), None)
+        assert monthly(metric, date(2026, 10, 1)) == (0.0, None)
+        assert monthly(metric, date(2026, 11, 1)) == (pytest.approx(7 / 30), None)
+        assert monthly(metric, date(2026, 12, 1)) == (None, stopped)
+        assert monthly(metric, date(2027, 1, 1)) == (0.0, None)
+    # weekly: the week of Monday 2026-11-02 has C2; the weeks after it have no value
+    week = values[("deployment_frequency", "week", date(2026, 11, 2), "all", "all")]
+    assert week["value"] == pytest.approx(1.0)
+    after = values[("deployment_frequency", "week", date(2026, 11, 9), "all", "all")]
+    assert after["value"] is None
+    assert after["reason"] == "no data: no deployments since the week starting 2026-11-02"

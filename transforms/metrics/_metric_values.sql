@@ -102,6 +102,9 @@ all_period_ranges AS (
         facts_id,
         grain,
         min(period_start) AS first_period,
+        -- A complete period after the last one with records is no data, not a count of zero
+        -- (judged below): the source may have stopped, and scoring it 0 would hide that.
+        max(period_start) FILTER (WHERE n > 0) AS last_recorded_period,
         greatest(
             max(period_start),
             kpi.period_of(grain, getvariable('as_of_day'), getvariable('week_offset'))
@@ -120,7 +123,8 @@ all_periods AS (
             CASE grain WHEN 'week' THEN INTERVAL 7 DAY WHEN 'month' THEN INTERVAL 1 MONTH ELSE INTERVAL 3 MONTH END
         )) AS DATE) AS period_start,
         'all' AS dimension,
-        'all' AS dimension_value
+        'all' AS dimension_value,
+        last_recorded_period
     FROM all_period_ranges
 ),
 -- Everything known about one facts file's period and dimension value, in one narrow row.
@@ -141,14 +145,14 @@ value_rows AS (
     SELECT
         g.facts_id, g.grain, g.period_start, g.dimension, g.dimension_value,
         pf.numerator, pf.denominator, pf.n, pf.numerator_records, pf.numerator_days,
-        pf.active_days, pf.median, pf.p90, pf.notes
+        pf.active_days, pf.median, pf.p90, pf.notes, g.last_recorded_period
     FROM all_periods AS g
     LEFT JOIN period_figures AS pf USING (facts_id, grain, period_start, dimension, dimension_value)
     UNION ALL
     SELECT
         facts_id, grain, period_start, dimension, dimension_value,
         numerator, denominator, n, numerator_records, numerator_days,
-        active_days, median, p90, notes
+        active_days, median, p90, notes, NULL AS last_recorded_period
     FROM period_figures
     WHERE dimension <> 'all'
 ),
@@ -187,6 +191,7 @@ grid_with_sums AS (
         v.median,
         v.p90,
         CASE WHEN s.statistic = 'lowest_ratio' THEN lr.lowest_notes ELSE v.notes END AS notes,
+        v.last_recorded_period,
         lr.lowest_of,
         lr.lowest_numerator,
         lr.lowest_denominator,
@@ -249,6 +254,9 @@ judged AS (
                 THEN 'denominator is zero'
             WHEN statistic IN ('per_week', 'days_per_week') AND shown_denominator <= 0
                 THEN 'no time elapsed in the period by as_of'
+            WHEN shown_n = 0 AND period_complete AND period_start > last_recorded_period
+                THEN format('no data: no {} since the {} starting {}', noun, grain,
+                    strftime(last_recorded_period, '%Y-%m-%d'))
         END AS reason,
         CASE
             WHEN statistic = 'median' THEN median

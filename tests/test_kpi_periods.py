@@ -201,3 +201,65 @@ def test_a_change_source_that_stopped_gives_no_deployment_rate_not_zero(warehous
     after = values[("deployment_frequency", "week", date(2026, 11, 9), "all", "all")]
     assert after["value"] is None
     assert after["reason"] == "no data: no deployments since the week starting 2026-11-02"
+
+
+def test_a_period_is_complete_only_once_its_sources_were_read_after_it_ended(warehouse):
+    # ServiceNow deployed on 2026-11-05 and 2026-12-30 (New York) and was last read to its end at
+    # 02:00 on Dec 31: down on the nights of Jan 1 and 2, so December may lack its last day. Jira,
+    # retired after a deployment on 2026-09-10 and last read on Sep 20, holds nothing back.
+    with warehouse.connect() as con:
+        con.execute(
+            """
+            INSERT INTO core.changes (change_id, source, number, type, state, outcome, opened_at,
+                actual_end, closed_at)
+            VALUES
+                ('jira:J1', 'jira', 'J1', 'normal', 'closed', 'successful',
+                 TIMESTAMPTZ '2026-09-09 15:00+00', TIMESTAMPTZ '2026-09-10 15:00+00',
+                 TIMESTAMPTZ '2026-09-10 16:00+00'),
+                ('servicenow:C1', 'servicenow', 'C1', 'normal', 'closed', 'successful',
+                 TIMESTAMPTZ '2026-11-04 15:00+00', TIMESTAMPTZ '2026-11-05 15:00+00',
+                 TIMESTAMPTZ '2026-11-05 16:00+00'),
+                ('servicenow:C2', 'servicenow', 'C2', 'normal', 'closed', 'successful',
+                 TIMESTAMPTZ '2026-12-29 15:00+00', TIMESTAMPTZ '2026-12-30 15:00+00',
+                 TIMESTAMPTZ '2026-12-30 16:00+00')
+            """
+        )
+        con.execute(
+            "INSERT INTO meta.source_reads VALUES "
+            "('servicenow', TIMESTAMPTZ '2026-12-31 07:00+00', 'r1'), "
+            "('jira', TIMESTAMPTZ '2026-09-20 07:00+00', 'r0')"
+        )
+        # 02:00 on Sunday 2027-01-03 in New York
+        compute_metrics(
+            con, timezone="America/New_York", min_n=1, as_of=datetime(2027, 1, 3, 7, tzinfo=UTC)
+        )
+        rows = {
+            (grain, period): (value, complete, coverage)
+            for grain, period, value, complete, coverage in con.execute(
+                "SELECT grain, period_start, value, period_complete, coverage "
+                "FROM kpi.metric_values WHERE metric_id = 'deployment_frequency' "
+                "AND dimension = 'all'"
+            ).fetchall()
+        }
+
+    awaiting = "not complete until read again: servicenow read up to 2026-12-31 02:00"
+    # December ended at midnight on Jan 1, after the last read: its value so far (1 deployment over
+    # 31 / 7 weeks) is kept but not complete, so it is not scored, and the coverage says why.
+    value, complete, coverage = rows[("month", date(2026, 12, 1))]
+    assert (value, complete) == (pytest.approx(7 / 31), False)
+    assert coverage.endswith(awaiting)
+    # November, and the week of Dec 21 (ended Dec 28), ended before the read: complete.
+    assert rows[("month", date(2026, 11, 1))][:2] == (pytest.approx(7 / 30), True)
+    assert rows[("week", date(2026, 12, 21))][:2] == (0.0, True)
+    # Q4 ends with December.
+    assert rows[("quarter", date(2026, 10, 1))][1] is False
+    assert rows[("quarter", date(2026, 10, 1))][2].endswith(awaiting)
+    # September (Jira's, read Sep 20) and the quiet October are complete.
+    assert rows[("month", date(2026, 9, 1))][:2] == (pytest.approx(7 / 30), True)
+    assert rows[("month", date(2026, 10, 1))][:2] == (0.0, True)
+    ended_before = [
+        row
+        for (grain, period), row in rows.items()
+        if period < date(2026, 12, 1) and grain != "quarter"
+    ]
+    assert ended_before and not any(awaiting in coverage for *_, coverage in ended_before)

@@ -270,3 +270,18 @@ def test_a_later_update_wins_whatever_offset_its_times_are_rendered_in(warehouse
         stage(con, "pagerduty", "incidents")
         rows = con.execute("SELECT state, resolved_at FROM core.incidents").fetchall()
     assert rows == [("resolved", resolved)]
+
+
+def test_a_read_to_the_end_is_noted_with_its_start_and_a_failed_one_is_not(warehouse):
+    # meta.source_reads tells the KPI step which periods the source has been read past.
+    api = account([pd_incident(1, "2025-05-01T10:00:00")])
+    with serve(api) as server, warehouse.connect() as con:
+        before = datetime.now(UTC)
+        ingest(con, connector(server.url), "run-1")
+        after = datetime.now(UTC)
+        wrong = from_env({"PAGERDUTY_API_URL": server.url, "PAGERDUTY_TOKEN": "wr0ng-T0ken"})
+        with pytest.raises(SourceError):
+            ingest(con, wrong, "run-2")
+        reads = con.execute("SELECT source, read_at, run_id FROM meta.source_reads").fetchall()
+    assert [(source, run_id) for source, _, run_id in reads] == [("pagerduty", "run-1")]
+    assert before <= reads[0][1] <= after

@@ -62,14 +62,23 @@ do not edit by hand.
   that stopped delivering show as NULL with a reason. Every other dimension (service,
   assignment_group, priority, ...) has a row only where that value has records in the period; a
   missing dimension value is `(unknown)`.
-- `period_complete` is true once the period ended at or before the as-of in the calendar time zone;
-  the running period is stored with `false` and never scored. Per-week rates and availability
-  count only the time elapsed up to the as-of.
+- `period_complete` is true once the period ended at or before the as-of in the calendar time zone
+  and every paging source with records in or after it was read to its end after it ended
+  (`meta.source_reads`; a source not read for a week no longer holds periods back). The running
+  period, and a period whose source was down the night it ended, are stored with `false` (the
+  coverage then ends `not complete until read again: <source> read up to <time>`) and never
+  scored. Per-week rates and availability count only the time elapsed up to the as-of.
 - Every row carries numerator, denominator, n and a coverage note (records counted, excluded and
   why). For median / P90 the numerator is the total hours and the denominator n, so
   numerator / denominator is the mean, shown beside the median for comparison.
 - A period with n below the metric's minimum (the run's `min_n`, default 5, unless the metric sets
   its own) or a missing input has `value` NULL and a `reason`; it is never stored as 0.
+- A count that may be zero (deployments per week, a sum of costs: minimum n 0) is 0 in a quiet
+  complete period between two periods with records, but NULL with the reason `no data: no
+  <records> since the <grain> starting <last period with records>` in the complete periods after
+  its last records: a source that stopped delivering turns grey and then stale, not red at zero.
+  A quiet period at the end shows as 0 once a later record arrives. The running period counts
+  from 0.
 - A value the metric cannot take (outside its possible values, NaN or infinite) is quarantined:
   `value` NULL, `reason` `quarantined: kpi_values_in_range: <value> outside <low>-<high>`, and a
   row in `scorecard.data_quality` (table_name `metric_values`, record_key

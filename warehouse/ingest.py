@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -103,7 +103,9 @@ def ingest(
     if full_refresh:
         con.execute("DELETE FROM meta.staging_fingerprints WHERE source = ?", [source.name])
     result = SourceLoad(source.name)
-    for stream in source.streams():
+    read_started = datetime.now(UTC)
+    streams = source.streams()
+    for stream in streams:
         if isinstance(stream, FileStream) and stream.together:
             result.streams[stream.name] = _land_file_set(con, source, stream, run_id, full_refresh)
         elif isinstance(stream, FileStream):
@@ -112,7 +114,21 @@ def ingest(
             result.streams[stream.name] = _land_paged(
                 con, source, stream, run_id, full_refresh, refresh_every
             )
+    if not any(isinstance(stream, FileStream) for stream in streams):
+        _note_source_read(con, source.name, read_started, run_id)
     return result
+
+
+def _note_source_read(
+    con: duckdb.DuckDBPyConnection, source: str, read_started: datetime, run_id: str | None
+) -> None:
+    """Every stream of a paging source was read to its end: what it changed before the read
+    started is in (meta.source_reads, which tells the KPI step which periods are complete)."""
+    con.execute(
+        "INSERT INTO meta.source_reads VALUES (?, ?, ?) ON CONFLICT (source) DO UPDATE "
+        "SET read_at = excluded.read_at, run_id = excluded.run_id",
+        [source, read_started, run_id],
+    )
 
 
 def _land_paged(

@@ -3,7 +3,8 @@
 -- as_of, so gaps and a source that stopped delivering show as NULL with a reason. Any other
 -- dimension value gets a row only for a period in which it has records, so the work grows with
 -- the data, not with dimension values x periods. Only elapsed time counts in the running period,
--- which is marked period_complete = false. A value the metric cannot take is quarantined: NULL,
+-- which is marked period_complete = false, as is a period that ended after the last read of one
+-- of its sources (meta.source_reads). A value the metric cannot take is quarantined: NULL,
 -- with the check named in its reason.
 -- The runner executes this once per facts file (variable batch_facts_id, with _batch.sql), for
 -- every grain of getvariable('grains') in the same pass: every figure is keyed by facts file and
@@ -127,6 +128,23 @@ all_periods AS (
         last_recorded_period
     FROM all_period_ranges
 ),
+-- The paging sources of the batch's records (meta.source_reads), each with its last day of
+-- records and the local time up to which it has been read to its end. A period is complete only
+-- once every source that delivered records in or after it was read after it ended: a night the
+-- source was down does not close a month with its last day missing. A source retired long ago
+-- has no records in later periods, and one not read for a week is retired or broken (the
+-- source_freshness check says so): neither holds periods back.
+batch_sources AS (
+    SELECT
+        f.source,
+        max(f.local_day) AS last_day,
+        any_value(r.read_at) AT TIME ZONE getvariable('timezone') AS read_through
+    FROM kpi.metric_facts AS f
+    JOIN meta.source_reads AS r ON r.source = f.source
+    WHERE f.facts_id = getvariable('batch_facts_id')
+        AND r.read_at >= getvariable('as_of') - INTERVAL 7 DAY
+    GROUP BY f.source
+),
 -- Everything known about one facts file's period and dimension value, in one narrow row.
 period_figures AS (
     SELECT
@@ -156,6 +174,21 @@ value_rows AS (
     FROM period_figures
     WHERE dimension <> 'all'
 ),
+-- The periods that ended before one of their sources was last read, and which sources.
+periods_awaiting_reads AS (
+    SELECT
+        p.grain,
+        p.period_start,
+        string_agg(
+            format('{} read up to {}', s.source, strftime(s.read_through, '%Y-%m-%d %H:%M')),
+            ', ' ORDER BY s.source
+        ) AS awaiting
+    FROM (SELECT DISTINCT grain, period_start FROM value_rows) AS p
+    JOIN batch_sources AS s
+        ON s.last_day >= p.period_start
+        AND s.read_through < kpi.period_after(p.grain, p.period_start)::TIMESTAMP
+    GROUP BY ALL
+),
 -- Running sums for cumulative metrics only (the portfolio and initiative inputs), so no window
 -- runs over the large dimensions of other metrics.
 running_sums AS (
@@ -179,7 +212,8 @@ grid_with_sums AS (
         v.dimension_value,
         kpi.period_after(v.grain, v.period_start) - v.period_start AS period_days,
         kpi.period_after(v.grain, v.period_start)::TIMESTAMP <= getvariable('as_of_local')
-            AS period_complete,
+            AND pw.awaiting IS NULL AS period_complete,
+        pw.awaiting,
         (epoch(least(kpi.period_after(v.grain, v.period_start)::TIMESTAMP, getvariable('as_of_local')))
             - epoch(v.period_start::TIMESTAMP)) / (7 * 86400.0) AS elapsed_weeks,
         v.numerator,
@@ -207,6 +241,8 @@ grid_with_sums AS (
         AND rs.dimension = v.dimension AND rs.dimension_value = v.dimension_value
     LEFT JOIN lowest_ratios AS lr
         ON lr.metric_id = s.metric_id AND lr.grain = v.grain AND lr.period_start = v.period_start
+    LEFT JOIN periods_awaiting_reads AS pw
+        ON pw.grain = v.grain AND pw.period_start = v.period_start
 ),
 figures AS (
     SELECT
@@ -288,7 +324,11 @@ SELECT
         format('{} {}', shown_n, noun),
         CASE WHEN numerator_noun IS NOT NULL THEN format('{} {}', numerator_records, numerator_noun) END,
         CASE WHEN lowest_of IS NOT NULL THEN format('lowest: {}', lowest_of) END,
-        notes
+        notes,
+        CASE WHEN awaiting IS NOT NULL
+            AND kpi.period_after(grain, period_start)::TIMESTAMP <= getvariable('as_of_local')
+            THEN format('not complete until read again: {}', awaiting)
+        END
     ) AS coverage,
     final_reason AS reason,
     period_complete,

@@ -190,3 +190,28 @@ def test_only_a_file_system_error_suggests_disk_space_or_permissions(warehouse, 
         f"device. The published copy is unchanged; free space in, or allow writing to, "
         f"{warehouse.published_path.parent} and run again."
     )
+
+
+def test_the_staging_copy_of_a_killed_publish_is_removed_by_the_next_publish(warehouse):
+    with warehouse.connect() as con:
+        load_batch(con, 0)
+    folder = warehouse.published_path.parent
+    killed = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    killed.kill()
+    killed.wait()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        # What a publish killed mid-copy leaves (its name carries its pid), and one in progress.
+        left = folder / f".{warehouse.published_path.name}.{killed.pid}.tmp"
+        left.write_bytes(b"\0" * 4096)
+        left.with_name(left.name + ".wal").write_bytes(b"\0" * 512)
+        running = folder / f".{warehouse.published_path.name}.{alive.pid}.tmp"
+        running.write_bytes(b"\0" * 4096)
+
+        publish(warehouse)
+
+        assert sorted(p.name for p in folder.glob(".*.tmp*")) == [running.name]
+    finally:
+        alive.kill()
+        alive.wait()
+    assert published_count(warehouse.published_path) == 100

@@ -8,10 +8,15 @@ A write-ahead log left beside the published file (someone opened it read-write a
 cleanly) belongs to the old file: DuckDB would try to replay it into the new one and refuse to
 open it ("WAL does not match database file"). So the publish removes it, and syncs the folder so
 the rename survives a power cut.
+
+A publish killed mid-copy (SIGKILL, out of memory, a reboot) leaves its staging copy behind, as
+big as the warehouse; the next publish removes the copies whose process is gone.
 """
 
 from __future__ import annotations
 
+import glob
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -23,6 +28,8 @@ from warehouse.bi_views import create_bi_views
 from warehouse.store import Warehouse, WarehouseError
 
 BI_STORAGE_VERSION = "v1.4.0"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ def publish(warehouse: Warehouse) -> PublishResult:
     staging.unlink(missing_ok=True)
     try:
         with warehouse.connect() as con:
+            remove_abandoned_staging(target)
             # The bi views follow this release's tables; they reference only this file, so the
             # copy below carries them into the published file intact.
             create_bi_views(con)
@@ -81,6 +89,34 @@ def publish(warehouse: Warehouse) -> PublishResult:
         staging.unlink(missing_ok=True)
         staging.with_name(staging.name + ".wal").unlink(missing_ok=True)
     return PublishResult(target, target.stat().st_size, tables, time.monotonic() - started)
+
+
+def remove_abandoned_staging(target: Path) -> list[Path]:
+    """Remove the staging copies (and their logs) that publishes of processes now gone left."""
+    removed = []
+    for path in sorted(target.parent.glob(f".{glob.escape(target.name)}.*.tmp*")):
+        pid = path.name[len(target.name) + 2 :].split(".")[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _process_exists(int(pid)):
+            continue
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    if removed:
+        log.info(
+            "removed %d staging file(s) of an interrupted publish: %s",
+            len(removed),
+            ", ".join(p.name for p in removed),
+        )
+    return removed
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # another user's process: it exists
+    return True
 
 
 def sql_string(value: object) -> str:

@@ -112,6 +112,19 @@ def test_actions_open_persist_resolve_and_close_over_four_nights(con):
     assert len(may) == 3
 
 
+def test_a_rerun_of_an_earlier_night_leaves_the_actions_opened_after_it_open(con):
+    # 1 April: February and March red, amber twice: three open actions opened in February.
+    april = night(con, 4)
+    assert {action: row[0] for action, row in april.items()} == dict.fromkeys(
+        [RED, AMBER, PILOT_AMBER], "open"
+    )
+    # A backfill of 1 February (SCORECARD_AS_OF in the past) scores only January: it cannot see
+    # February's triggers, so it must not resolve them (in January, before they opened).
+    assert night(con, 2) == april
+    # The next real night finds them as they were.
+    assert night(con, 4) == april
+
+
 def test_a_red_period_without_commentary_is_flagged(con):
     night(con, 3)
     flagged = con.execute(

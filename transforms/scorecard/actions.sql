@@ -100,7 +100,8 @@ ANTI JOIN scorecard.actions AS a USING (action_id);
 
 -- An open action whose trigger cleared: resolved in the first period without it. One whose run is
 -- gone (a restated value, a metric taken off the scorecard) is resolved at the metric's latest
--- scored period.
+-- scored period. An action opened after that period is left alone: a run with an earlier as-of
+-- (a backfill) cannot see its trigger.
 UPDATE scorecard.actions AS a
 SET status = 'resolved', resolved_period = cleared.period_start,
     updated_at = getvariable('scoring_now')
@@ -113,7 +114,8 @@ FROM (
         GROUP BY ALL
     ) AS latest USING (scorecard_id, metric_id)
     LEFT JOIN action_runs AS r USING (action_id)
-    WHERE open.status = 'open' AND (r.action_id IS NULL OR r.cleared_period IS NOT NULL)
+    WHERE open.status = 'open' AND open.opened_period <= latest.period_start
+        AND (r.action_id IS NULL OR r.cleared_period IS NOT NULL)
 ) AS cleared
 WHERE a.action_id = cleared.action_id;
 

@@ -24,17 +24,22 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """Before any step claims the warehouse: fail the runs that died, record this one."""
-        run = context.run
-        self._run_id = run.run_id if run else None
-        if context.instance is None or self._run_id is None:
-            return
-        for run_id in fail_runs_whose_process_died(context.instance, f"run {self._run_id}"):
-            context.log.warning(f"run {run_id} had died without finishing: marked failed")
-        record_run_process(context.instance, self._run_id)
+        self._run_id = context.run.run_id if context.run else None
+        claim_run(context)
 
     def get(self) -> Warehouse:
         holder = f"run {self._run_id}" if self._run_id else None
         return Warehouse.at(self.published_path, self.working_path, self.memory_limit, holder)
+
+
+def claim_run(context: dg.InitResourceContext) -> None:
+    """Fail the runs that died, then record this run's process (whichever resource starts first)."""
+    run, instance = context.run, context.instance
+    if instance is None or run is None:
+        return
+    for run_id in fail_runs_whose_process_died(instance, f"run {run.run_id}"):
+        context.log.warning(f"run {run_id} had died without finishing: marked failed")
+    record_run_process(instance, run.run_id)
 
 
 class SourcesResource(dg.ConfigurableResource):
@@ -48,6 +53,8 @@ class SourcesResource(dg.ConfigurableResource):
     _demo_env: dict[str, str] = PrivateAttr(default_factory=dict)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # The demo's emulators take seconds to start: a run killed meanwhile must be found dead.
+        claim_run(context)
         if not self.demo:
             return
         from connectors.emulators.demo import running_demo

@@ -11,15 +11,19 @@ import os
 import signal
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
+from connectors.emulators import demo
 from connectors.emulators.catalogue import demo_as_of
 from connectors.emulators.server import Faults
 from connectors.emulators.servicenow import DEMO_CREDENTIALS, serve
 from connectors.emulators.servicenow_demo import demo_tables
+from pipelines.recovery import HOST_TAG, PROCESS_TAG, process_identity
+from pipelines.resources import SourcesResource, WarehouseResource
 from tests.conftest import REPO, dg_command, launch_nightly_job, make_dagster_home, user_environment
 
 CORE_TABLES = ("incidents", "changes", "requests", "sla_records", "outages")
@@ -120,3 +124,34 @@ def test_a_run_killed_mid_ingest_is_failed_by_the_next_run_which_completes(tmp_p
     assert all(counts[t] > 0 for t in CORE_TABLES), counts
     for table in CORE_TABLES:
         assert differing_rows(crashed, uninterrupted, table) == 0, table
+
+
+def test_a_run_that_dies_while_the_demo_starts_has_already_recorded_its_process(
+    tmp_path, monkeypatch
+):
+    """The demo's emulators take seconds to start; a run killed then must still be found dead."""
+
+    @contextmanager
+    def dies_while_starting(workdir):
+        raise RuntimeError("killed while the emulators start")
+        yield {}
+
+    monkeypatch.setattr(demo, "running_demo", dies_while_starting)
+
+    @dg.asset
+    def reads_sources(sources: SourcesResource, warehouse: WarehouseResource) -> None: ...
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize(
+            [reads_sources],
+            instance=instance,
+            resources={
+                "sources": SourcesResource(demo=True, demo_workdir=str(tmp_path / "demo")),
+                "warehouse": WarehouseResource(published_path=str(tmp_path / "w.duckdb")),
+            },
+            raise_on_error=False,
+        )
+        run = instance.get_run_by_id(result.run_id)
+    assert not result.success
+    assert run.tags.get(PROCESS_TAG) == process_identity(os.getpid())
+    assert HOST_TAG in run.tags

@@ -22,9 +22,10 @@ from connectors.emulators.catalogue import demo_as_of
 from connectors.emulators.server import Faults
 from connectors.emulators.servicenow import DEMO_CREDENTIALS, serve
 from connectors.emulators.servicenow_demo import demo_tables
-from pipelines.recovery import HOST_TAG, PROCESS_TAG, process_identity
+from pipelines.recovery import HOST_TAG, PROCESS_TAG
 from pipelines.resources import SourcesResource, WarehouseResource
 from tests.conftest import REPO, dg_command, launch_nightly_job, make_dagster_home, user_environment
+from warehouse.processes import process_identity
 
 CORE_TABLES = ("incidents", "changes", "requests", "sla_records", "outages")
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.bi_views import create_bi_views
+from warehouse.processes import is_running
 from warehouse.store import Warehouse, WarehouseError
 
 BI_STORAGE_VERSION = "v1.4.0"
@@ -96,7 +97,7 @@ def remove_abandoned_staging(target: Path) -> list[Path]:
     removed = []
     for path in sorted(target.parent.glob(f".{glob.escape(target.name)}.*.tmp*")):
         pid = path.name[len(target.name) + 2 :].split(".")[0]
-        if not pid.isdigit() or int(pid) == os.getpid() or _process_exists(int(pid)):
+        if not pid.isdigit() or int(pid) == os.getpid() or is_running(pid):
             continue
         path.unlink(missing_ok=True)
         removed.append(path)
@@ -107,16 +108,6 @@ def remove_abandoned_staging(target: Path) -> list[Path]:
             ", ".join(p.name for p in removed),
         )
     return removed
-
-
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # another user's process: it exists
-    return True
 
 
 def sql_string(value: object) -> str:

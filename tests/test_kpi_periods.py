@@ -7,7 +7,7 @@ dimension has rows only where it has records.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from kpi_fixtures.support import AS_OF, load_fixture, values_by_key
@@ -24,6 +24,30 @@ def completeness(con, metric_id: str) -> dict[tuple[str, date], bool]:
         [metric_id],
     ).fetchall()
     return {(grain, period): complete for grain, period, complete in rows}
+
+
+def add_deployments(con, *deployments: tuple[str, str]) -> None:
+    """Closed, successful normal changes: change_id "source:number" and the UTC day they ended
+    (at 15:00, opened a day before, closed an hour after)."""
+    rows = []
+    for change_id, day in deployments:
+        source, number = change_id.split(":")
+        ended = datetime.fromisoformat(day).replace(hour=15, tzinfo=UTC)
+        rows.append(
+            [
+                change_id,
+                source,
+                number,
+                ended - timedelta(days=1),
+                ended,
+                ended + timedelta(hours=1),
+            ]
+        )
+    con.executemany(
+        "INSERT INTO core.changes (change_id, source, number, type, state, outcome, opened_at, "
+        "actual_end, closed_at) VALUES (?, ?, ?, 'normal', 'closed', 'successful', ?, ?, ?)",
+        rows,
+    )
 
 
 def test_running_period_is_stored_as_not_complete(warehouse):
@@ -165,19 +189,7 @@ def test_a_change_source_that_stopped_gives_no_deployment_rate_not_zero(warehous
     # change source gone quiet, so it gets no value rather than 0 per week (scored red). The
     # running January counts on from zero.
     with warehouse.connect() as con:
-        con.execute(
-            """
-            INSERT INTO core.changes (change_id, source, number, type, state, outcome, opened_at,
-                actual_end, closed_at)
-            VALUES
-                ('servicenow:C1', 'servicenow', 'C1', 'normal', 'closed', 'successful',
-                 TIMESTAMPTZ '2026-09-09 15:00+00', TIMESTAMPTZ '2026-09-10 15:00+00',
-                 TIMESTAMPTZ '2026-09-10 16:00+00'),
-                ('servicenow:C2', 'servicenow', 'C2', 'normal', 'closed', 'successful',
-                 TIMESTAMPTZ '2026-11-04 15:00+00', TIMESTAMPTZ '2026-11-05 15:00+00',
-                 TIMESTAMPTZ '2026-11-05 16:00+00')
-            """
-        )
+        add_deployments(con, ("servicenow:C1", "2026-09-10"), ("servicenow:C2", "2026-11-05"))
         # 02:00 on Friday 2027-01-15 in New York
         as_of = datetime(2027, 1, 15, 7, tzinfo=UTC)
         compute_metrics(con, timezone="America/New_York", min_n=1, as_of=as_of)
@@ -208,21 +220,11 @@ def test_a_period_is_complete_only_once_its_sources_were_read_after_it_ended(war
     # 02:00 on Dec 31: down on the nights of Jan 1 and 2, so December may lack its last day. Jira,
     # retired after a deployment on 2026-09-10 and last read on Sep 20, holds nothing back.
     with warehouse.connect() as con:
-        con.execute(
-            """
-            INSERT INTO core.changes (change_id, source, number, type, state, outcome, opened_at,
-                actual_end, closed_at)
-            VALUES
-                ('jira:J1', 'jira', 'J1', 'normal', 'closed', 'successful',
-                 TIMESTAMPTZ '2026-09-09 15:00+00', TIMESTAMPTZ '2026-09-10 15:00+00',
-                 TIMESTAMPTZ '2026-09-10 16:00+00'),
-                ('servicenow:C1', 'servicenow', 'C1', 'normal', 'closed', 'successful',
-                 TIMESTAMPTZ '2026-11-04 15:00+00', TIMESTAMPTZ '2026-11-05 15:00+00',
-                 TIMESTAMPTZ '2026-11-05 16:00+00'),
-                ('servicenow:C2', 'servicenow', 'C2', 'normal', 'closed', 'successful',
-                 TIMESTAMPTZ '2026-12-29 15:00+00', TIMESTAMPTZ '2026-12-30 15:00+00',
-                 TIMESTAMPTZ '2026-12-30 16:00+00')
-            """
+        add_deployments(
+            con,
+            ("jira:J1", "2026-09-10"),
+            ("servicenow:C1", "2026-11-05"),
+            ("servicenow:C2", "2026-12-30"),
         )
         con.execute(
             "INSERT INTO meta.source_reads VALUES "

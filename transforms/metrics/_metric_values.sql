@@ -174,7 +174,7 @@ value_rows AS (
     FROM period_figures
     WHERE dimension <> 'all'
 ),
--- The periods that ended before one of their sources was last read, and which sources.
+-- The periods that ended by as_of but after one of their sources was last read, and which.
 periods_awaiting_reads AS (
     SELECT
         p.grain,
@@ -183,11 +183,13 @@ periods_awaiting_reads AS (
             format('{} read up to {}', s.source, strftime(s.read_through, '%Y-%m-%d %H:%M')),
             ', ' ORDER BY s.source
         ) AS awaiting
-    FROM (SELECT DISTINCT grain, period_start FROM value_rows) AS p
-    JOIN batch_sources AS s
-        ON s.last_day >= p.period_start
-        AND s.read_through < kpi.period_after(p.grain, p.period_start)::TIMESTAMP
-    GROUP BY ALL
+    FROM (
+        SELECT DISTINCT grain, period_start, kpi.period_after(grain, period_start)::TIMESTAMP AS ended
+        FROM value_rows
+    ) AS p
+    JOIN batch_sources AS s ON s.last_day >= p.period_start AND s.read_through < p.ended
+    WHERE p.ended <= getvariable('as_of_local')
+    GROUP BY p.grain, p.period_start
 ),
 -- Running sums for cumulative metrics only (the portfolio and initiative inputs), so no window
 -- runs over the large dimensions of other metrics.
@@ -325,10 +327,7 @@ SELECT
         CASE WHEN numerator_noun IS NOT NULL THEN format('{} {}', numerator_records, numerator_noun) END,
         CASE WHEN lowest_of IS NOT NULL THEN format('lowest: {}', lowest_of) END,
         notes,
-        CASE WHEN awaiting IS NOT NULL
-            AND kpi.period_after(grain, period_start)::TIMESTAMP <= getvariable('as_of_local')
-            THEN format('not complete until read again: {}', awaiting)
-        END
+        'not complete until read again: ' || awaiting
     ) AS coverage,
     final_reason AS reason,
     period_complete,

@@ -175,7 +175,7 @@ class HttpClient:
     def _exchange(self, request: Request, decode: bool) -> tuple[requests.Response, Any]:
         """One retry loop for every transient failure, so a read costs at most max_attempts
         requests whatever mix of drops, 429s, 5xx and cut-short answers it meets."""
-        last_problem = ""
+        last_problem, answered = "", None
         for attempt in range(1, self.policy.max_attempts + 1):
             try:
                 response = self.session.request(
@@ -186,9 +186,10 @@ class HttpClient:
                     timeout=self.timeout,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
-                wait = None
+                wait, answered = None, False
                 last_problem = f"{type(exc).__name__}"
             else:
+                answered = True
                 wait = self.retry_after(response)
                 if wait is not None:
                     last_problem = f"HTTP {response.status_code}"
@@ -217,9 +218,12 @@ class HttpClient:
                 delay,
             )
             self.sleep(delay)
+        # Unanswered: name the host (never the URL's credentials), the setting to check.
+        host = urlsplit(request.url).netloc.rpartition("@")[2]
+        unanswered = f"; no answer from {host}" if answered is False else ""
         raise SourceError(
             f"{self.source}: gave up reading {request.context or redact(request.url)} after "
-            f"{self.policy.max_attempts} attempts (last: {last_problem})"
+            f"{self.policy.max_attempts} attempts (last: {last_problem}){unanswered}"
         )
 
     def _backoff(self, attempt: int, server_wait: float | None) -> float:

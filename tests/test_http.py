@@ -252,3 +252,13 @@ def test_an_answer_without_its_list_names_the_source_and_what_was_read():
     bare = Request("GET", "http://user:pw@127.0.0.1:1/search")
     with pytest.raises(SourceError, match=r"^jira: http://127\.0\.0\.1:1/search: answer has no"):
         listed("jira", ["not", "an", "object"], "issues", bare)
+
+
+def test_a_source_that_never_answers_is_named_by_its_host_without_credentials():
+    # Nothing listens on port 1; the URL's user and password stay out of the message.
+    request = Request("GET", "http://svc-user:S3cret-pw@127.0.0.1:1/api/now/table/incident")
+    with pytest.raises(SourceError) as error:
+        client(attempts=2).send(request)
+    message = str(error.value)
+    assert message.endswith("after 2 attempts (last: ConnectionError); no answer from 127.0.0.1:1")
+    assert "S3cret-pw" not in message and "svc-user" not in message

@@ -42,15 +42,20 @@ def scorecard_asset(settings: Settings) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
         from transforms.catalogue import load_catalogue
+        from transforms.kpis import values_as_of
 
         perspectives = {metric.id: metric.perspective for metric in load_catalogue()}
         comments = load_commentary(settings.commentary, settings) if settings.commentary else []
         with warehouse.get().connect() as con:
+            # As of the instant the values were computed for, not this step's clock: a run that
+            # crosses midnight scores the periods its KPI step saw end.
+            as_of = values_as_of(con) or run_as_of(timezone=settings.calendar.timezone)
+            context.log.info(f"scoring as of {as_of.isoformat()}")
             summary = score_metrics(
                 con,
                 settings.metric_overrides(),
                 perspectives,
-                as_of=run_as_of(timezone=settings.calendar.timezone),
+                as_of=as_of,
                 timezone=settings.calendar.timezone,
                 scorecards=settings.scorecard_metrics(),
                 commentary=commentary_table(comments),

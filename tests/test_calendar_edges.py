@@ -31,7 +31,7 @@ from connectors.servicenow import TABLE_FIELDS
 from pipelines.kpi import kpi_asset
 from pipelines.report import report_asset
 from pipelines.resources import WarehouseResource
-from pipelines.scorecard import scorecard_asset
+from pipelines.scorecard import METRIC_STATUS, scorecard_asset
 from reports import write_reports
 from settings import load_settings
 from settings.clock import run_as_of, run_day
@@ -375,6 +375,37 @@ def test_the_nightly_assets_on_the_1st_in_bogota_score_november(tmp_path, monkey
     # 2026-12-01 is midnight in Bogota: November (K2, 3 h) is complete and scored
     assert scored == [(NOV, 3.0)]
     assert complete == {OCT: True, NOV: True, DEC: False}
+
+
+def test_scoring_is_as_of_the_instant_the_values_were_computed_for(tmp_path, monkeypatch):
+    monkeypatch.setenv("SCORECARD_TIMEZONE", "America/Bogota")
+    (tmp_path / "scorecard.yaml").write_text(
+        "kpi: {min_n: 1}\nmetrics:\n  incident_resolution_time: {threshold: 10, target: 5}\n"
+    )
+    settings = load_settings(tmp_path / "scorecard.yaml")
+    warehouse = Warehouse.at(tmp_path / "warehouse.duckdb")
+    with warehouse.connect() as con:
+        add_incidents(con, "America/Bogota", MONTH_END)
+    resources = {"warehouse": WarehouseResource(published_path=str(warehouse.published_path))}
+    monkeypatch.setenv("SCORECARD_AS_OF", "2026-12-01")
+    assert dg.materialize([kpi_asset(settings)], resources=resources).success
+    # The scoring step runs (or is re-materialized) two months later: the values still end with
+    # November, so December and January are not scored as months without data.
+    monkeypatch.setenv("SCORECARD_AS_OF", "2027-02-01")
+    scored = dg.materialize(
+        [kpi_asset(settings), scorecard_asset(settings)],
+        resources=resources,
+        selection=[METRIC_STATUS],
+    )
+    assert scored.success
+    with warehouse.connect() as con:
+        periods = con.execute(
+            "SELECT period_start, actual, status FROM scorecard.metric_status "
+            "WHERE metric_id = 'incident_resolution_time' AND grain = 'month' "
+            "ORDER BY period_start"
+        ).fetchall()
+    # October (K1, 2 h) and November (K2, 3 h), both within the 5 h target
+    assert periods == [(OCT, 2.0, "green"), (NOV, 3.0, "green")]
 
 
 def test_the_report_is_dated_by_the_calendar_day_of_the_run(tmp_path, monkeypatch):

@@ -51,6 +51,16 @@ def quarantined_values(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
     return con.execute(_sql("quarantined_values.sql")).fetchall()
 
 
+def values_as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The instant kpi.metric_values were computed for (None before the first KPI run).
+
+    Scoring takes it as its "now", so the steps of one nightly run judge periods and staleness
+    at the same instant even when the scoring starts after midnight.
+    """
+    rows = con.execute("SELECT as_of FROM kpi.metric_runs").fetchall()
+    return rows[0][0] if rows else None
+
+
 def _sql(name: str) -> str:
     return (METRICS_DIR / name).read_text()
 

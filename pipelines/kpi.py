@@ -56,6 +56,8 @@ def kpi_asset(settings: Settings) -> dg.AssetsDefinition:
                 f"({dimension}={value_of}): {reason}"
             )
         metadata["quarantined_values"] = len(summary.quarantined)
+        # values of periods already complete that late data changed (kpi.metric_restatements)
+        metadata["restated_values"] = summary.restated
         context.log.info(f"KPIs computed: {summary}")
         return dg.MaterializeResult(metadata=metadata)
 

@@ -59,6 +59,18 @@ def number(value: float | int | None, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
 
 
+# Units a figure reads well without (the amount is the currency; a count or score is a number).
+BARE_UNITS = {"currency", "count", "score 0-100"}
+
+
+def with_unit(value: float | int | None, unit: str | None, digits: int = 2) -> str:
+    """A value as the summary prints it (number), with its unit: 12.50%, 3.00 hours, 185.00."""
+    shown = number(value, digits)
+    if value is None or not unit or unit in BARE_UNITS:
+        return shown
+    return f"{shown}%" if unit == "%" else f"{shown} {unit}"
+
+
 def day(value: date | datetime | None) -> str:
     if value is None:
         return "–"

@@ -13,12 +13,30 @@ from typing import Any
 
 import duckdb
 
-from reports.cells import Cell, Markup, day, html_table, md_table, number, status_cell
+from reports.cells import (
+    Cell,
+    Markup,
+    day,
+    html_table,
+    md_table,
+    number,
+    status_cell,
+    with_unit,
+)
 from reports.queries import rows
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Enough to fill one A4 page; anything beyond is counted, not dropped silently.
-LIMITS = {"attention": 8, "changes": 8, "movers": 5, "initiatives": 5, "metrics": 30}
+LIMITS = {
+    "attention": 8,
+    "changes": 8,
+    "restated": 5,
+    "movers": 5,
+    "initiatives": 5,
+    "metrics": 30,
+}
+# Shown only when the last KPI run changed a value of a period already complete (late data).
+RESTATED_HEADING = "Restated since the last run"
 # What fits in a column of the A4 page above the footer, in mm, from rows measured in Chromium:
 # a heading with its table's header row, the "+N more" line, a line of 7.5 pt text and a row's
 # padding. Rows that would not fit are left off and counted ("+N more") like the rows beyond
@@ -36,6 +54,7 @@ CELL_CHARS = {
     "perspectives": 20,
     "attention": 7,
     "changes": 16,
+    "restated": 16,
     "movers": 12,
     "initiatives": 10,
     "metrics": 24,
@@ -159,7 +178,14 @@ def read_pages(
     scorecard_names: the title of each scorecard_id; an id not in it is its own title.
     """
     by_scorecard: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
-    for query in ("perspectives", "attention", "status_changes", "movers", "metrics"):
+    for query in (
+        "perspectives",
+        "attention",
+        "status_changes",
+        "restatements",
+        "movers",
+        "metrics",
+    ):
         for row in rows(con, query):
             by_scorecard[row["scorecard_id"]][query].append(row)
     for row in rows(con, "initiatives_at_risk", as_of=as_of):
@@ -245,6 +271,23 @@ def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
         data["status_changes"],
         cap["changes"],
     )
+    restated = _capped(
+        Table(
+            ["metric", "period", "was → now"],
+            [
+                [
+                    names.get(r["metric_id"], r["metric_id"]),
+                    period_label(r["grain"], r["period_start"]),
+                    f"{with_unit(r['previous_value'], r['unit'])} → "
+                    f"{with_unit(r['value'], r['unit'])}",
+                ]
+                for r in data["restatements"][: cap["restated"]]
+            ],
+            numeric=(2,),
+        ),
+        data["restatements"],
+        cap["restated"],
+    )
     movers = Table(
         ["metric", "score before", "score now", "change"],
         [
@@ -295,6 +338,8 @@ def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
             "perspectives": perspectives,
             "attention": attention,
             "changes": changes,
+            # the section is left out when nothing was restated, so it takes no room then
+            **({"restated": restated} if restated.rows else {}),
             "movers": movers,
             "initiatives": initiatives,
         }
@@ -320,6 +365,7 @@ def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
             "perspectives": perspectives,
             "attention": attention,
             "changes": changes,
+            "restated": restated,
             "movers": movers,
             "initiatives": initiatives,
             "metrics": metrics,
@@ -329,6 +375,18 @@ def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
     )
 
 
+def _restated_html(table: Table) -> str:
+    if not table.rows and not table.more:
+        return ""
+    return f"<h2>{html.escape(RESTATED_HEADING)}</h2>\n{table.html()}\n"
+
+
+def _restated_markdown(table: Table) -> str:
+    if not table.rows and not table.more:
+        return ""
+    return f"\n## {RESTATED_HEADING}\n\n{table.markdown()}\n"
+
+
 def to_html(pages: list[ScorecardPage], title: str) -> str:
     section = Template((TEMPLATES / "scorecard.html").read_text())
     body = "\n".join(
@@ -336,7 +394,8 @@ def to_html(pages: list[ScorecardPage], title: str) -> str:
             {k: html.escape(v) for k, v in page.fields.items()},
             anchor=html.escape(page.scorecard_id),
             overall_mark=status_cell(page.fields["overall_status"]).html,
-            **{name: table.html() for name, table in page.tables.items()},
+            **{name: table.html() for name, table in page.tables.items()}
+            | {"restated": _restated_html(page.tables["restated"])},
         )
         for page in pages
     )
@@ -349,7 +408,9 @@ def to_markdown(pages: list[ScorecardPage]) -> str:
     section = Template((TEMPLATES / "scorecard.md").read_text())
     return "\n\n".join(
         section.substitute(
-            page.fields, **{name: table.markdown() for name, table in page.tables.items()}
+            page.fields,
+            **{name: table.markdown() for name, table in page.tables.items()}
+            | {"restated": _restated_markdown(page.tables["restated"])},
         )
         for page in pages
     )

@@ -219,3 +219,41 @@ def test_rows_that_do_not_fit_the_left_column_are_counted_and_every_table_shows_
     assert attention.rstrip().endswith("+15 more")  # 21 reds: 20 + change_failure_rate
     assert initiatives.count("| Owner |") == 0 and initiatives.count("| Sam Lee |") == 1
     assert initiatives.rstrip().endswith("+8 more")  # 9 at risk: 8 + I-1
+
+
+def test_values_restated_by_late_data_are_listed_with_their_old_and_new_value(tmp_path):
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        # As the last KPI run left them: October's change failure rate moved 12 -> 13.5 (a change
+        # closed late), November's csat 90 -> 88.25; a weekly value (the scorecard reads months)
+        # and a metric no scorecard shows are not this page's news.
+        con.execute(
+            "INSERT INTO kpi.metric_restatements (metric_id, grain, period_start, unit, "
+            "previous_value, value, previous_computed_at, computed_at) VALUES "
+            "('change_failure_rate', 'month', DATE '2026-10-01', '%', 12, 13.5, "
+            "TIMESTAMPTZ '2026-11-30 02:00+00', TIMESTAMPTZ '2026-12-01 02:00+00'), "
+            "('csat', 'month', DATE '2026-11-01', '%', 90, 88.25, "
+            "TIMESTAMPTZ '2026-11-30 02:00+00', TIMESTAMPTZ '2026-12-01 02:00+00'), "
+            "('change_failure_rate', 'week', DATE '2026-10-05', '%', 10, 20, "
+            "TIMESTAMPTZ '2026-11-30 02:00+00', TIMESTAMPTZ '2026-12-01 02:00+00'), "
+            "('cloud_spend', 'month', DATE '2026-10-01', 'currency', 90, 93, "
+            "TIMESTAMPTZ '2026-11-30 02:00+00', TIMESTAMPTZ '2026-12-01 02:00+00')"
+        )
+    files = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    )
+    md = files.latest_markdown.read_text()
+    page = files.latest_html.read_text()
+    # Newest period first, in the summary's number format with the metric's unit.
+    assert (
+        "## Restated since the last run\n\n| metric | period | was → now |\n|---|---|---|\n"
+        "| Customer satisfaction | November 2026 | 90.00% → 88.25% |\n"
+        "| Change failure rate | October 2026 | 12.00% → 13.50% |\n\n## Top movers" in md
+    )
+    assert "week of 2026-10-05" not in md and "cloud_spend" not in md
+    assert "<h2>Restated since the last run</h2>" in page
+    assert '<td class="num">12.00% → 13.50%</td>' in page
+    # With nothing restated, the page says nothing about it.
+    quiet = render(tmp_path / "quiet")
+    assert "Restated" not in quiet.latest_markdown.read_text()
+    assert "Restated" not in quiet.latest_html.read_text()

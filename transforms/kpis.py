@@ -43,6 +43,8 @@ class KpiRunSummary:
     null_rows_by_metric: dict[str, int] = field(default_factory=dict)
     # (metric_id, grain, period_start, dimension, dimension_value, reason) of each quarantined value
     quarantined: tuple[tuple[Any, ...], ...] = ()
+    # values of periods complete in the previous run that this run changed (kpi.metric_restatements)
+    restated: int = 0
 
 
 def quarantined_values(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
@@ -213,7 +215,8 @@ def compute_metrics(
 ) -> KpiRunSummary:
     """Replace kpi.metric_values and kpi.metric_facts with a fresh computation, in one transaction.
 
-    A failed run rolls back, leaving the previous values (and their evidence) in place.
+    kpi.metric_restatements lists the values of periods complete in the previous run that this
+    run changed. A failed run rolls back, leaving the previous values (and their evidence) in place.
     """
     started = time.perf_counter()
     as_of = as_of or datetime.now(UTC)
@@ -225,7 +228,14 @@ def compute_metrics(
     facts_ids = list(dict.fromkeys(m.definition.facts for m in enabled))
 
     with _unordered_inserts(con), transaction(con):
-        for table in ("metric_values", "metric_facts", "metric_definitions", "metric_runs"):
+        con.execute(_sql("_previous_values.sql"))
+        for table in (
+            "metric_values",
+            "metric_facts",
+            "metric_definitions",
+            "metric_runs",
+            "metric_restatements",
+        ):
             con.execute(f"DELETE FROM kpi.{table}")
         con.execute("DELETE FROM scorecard.data_quality WHERE table_name = 'metric_values'")
         _set_variable(con, "timezone", "VARCHAR", timezone)
@@ -264,6 +274,9 @@ def compute_metrics(
             "INSERT INTO kpi.metric_runs VALUES (getvariable('computed_at'), ?, ?, ?, ?, ?, ?)",
             [as_of, timezone, week_start, len(enabled), sum(rows_by_metric.values()), seconds],
         )
+        restated = con.execute(
+            f"INSERT INTO kpi.metric_restatements BY NAME {_sql('_restatements.sql')}"
+        ).fetchall()[0][0]
     return KpiRunSummary(
         metrics=tuple(m.definition.id for m in enabled),
         disabled=tuple(m.definition.id for m in resolved if not m.enabled),
@@ -276,4 +289,5 @@ def compute_metrics(
         as_of=as_of,
         null_rows_by_metric={c[0]: c[2] for c in counts},
         quarantined=tuple(tuple(row) for row in quarantined),
+        restated=restated,
     )

@@ -1,0 +1,151 @@
+"""Restatements: values of periods already complete in the previous run that this run changed.
+
+Late data (a source read again, restated cloud costs, a ticket closed late) moves a period that
+was scored; kpi.metric_restatements lists each such value of dimension 'all', previous and new,
+for the run that just finished, and nothing when the runs cannot be compared.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from kpi_fixtures.support import AS_OF, load_fixture
+
+from transforms.kpis import compute_metrics
+
+JAN = date(2024, 1, 1)
+WEEK_OF_JAN_8, WEEK_OF_JAN_22 = date(2024, 1, 8), date(2024, 1, 22)
+BERLIN = {"timezone": "Europe/Berlin", "min_n": 1, "as_of": AS_OF}
+
+# A cost line billed late for Wednesday 2024-01-10: untagged, so unallocated.
+LATE_COST = """
+INSERT INTO core.costs (cost_id, source, ChargePeriodStart, ChargePeriodEnd, ChargeCategory,
+    BilledCost, EffectiveCost, ProviderName, ServiceCategory, ServiceName, Tags, cost_centre,
+    service)
+VALUES ('K6', 'focus', '2024-01-10 00:00+00', '2024-01-11 00:00+00', 'Usage', 25, 25, 'AWS',
+    'Compute', 'EC2', NULL, NULL, NULL)
+"""
+
+
+def restatements(con) -> dict[tuple, tuple]:
+    """{(metric, grain, period): (previous_value, value)}"""
+    rows = con.execute(
+        "SELECT metric_id, grain, period_start, previous_value, value FROM kpi.metric_restatements"
+    ).fetchall()
+    return {tuple(row[:3]): tuple(row[3:]) for row in rows}
+
+
+def last_computed_at(con):
+    return con.execute("SELECT computed_at FROM kpi.metric_runs").fetchall()[0][0]
+
+
+def test_a_late_cost_in_a_closed_month_restates_each_changed_value_once(warehouse):
+    with warehouse.connect() as con:
+        load_fixture(con)
+        first = compute_metrics(con, **BERLIN)
+        first_computed_at = last_computed_at(con)
+        con.execute(LATE_COST)
+        second = compute_metrics(con, **BERLIN)
+        restated = restatements(con)
+        stamps = con.execute(
+            "SELECT DISTINCT previous_computed_at, computed_at, unit IS NOT NULL "
+            "FROM kpi.metric_restatements"
+        ).fetchall()
+        second_computed_at = last_computed_at(con)
+    assert first.restated == 0  # the first run has nothing to compare with
+    assert second.restated == 4
+    # January in Berlin (as of 2024-03-31, complete; Q1 and March are still running):
+    # cloud spend K1 100 + K2 50 + K3 30 + K4 credit -20 = 160 (K5 starts on Feb 1 in Berlin),
+    # plus K6 25 = 185. Allocation coverage leaves the credit out of both sides: owned K1 100 +
+    # K2 50 over charges 100 + 50 + 30 = 150 / 180; with the unowned K6, 150 / 205.
+    # The week of Jan 8 had no cost at all (NULL, no data); now K6 alone: 25, 0% allocated.
+    # Every other metric and period is unchanged, and not listed.
+    assert restated.keys() == {
+        ("cloud_spend", "month", JAN),
+        ("cloud_spend", "week", WEEK_OF_JAN_8),
+        ("cost_allocation_coverage", "month", JAN),
+        ("cost_allocation_coverage", "week", WEEK_OF_JAN_8),
+    }
+    assert restated[("cloud_spend", "month", JAN)] == pytest.approx((160, 185))
+    assert restated[("cloud_spend", "week", WEEK_OF_JAN_8)] == (None, pytest.approx(25))
+    assert restated[("cost_allocation_coverage", "month", JAN)] == pytest.approx(
+        (100 * 150 / 180, 100 * 150 / 205)
+    )
+    assert restated[("cost_allocation_coverage", "week", WEEK_OF_JAN_8)] == (
+        None,
+        pytest.approx(0),
+    )
+    assert stamps == [(first_computed_at, second_computed_at, True)]
+
+
+def test_a_value_that_lost_its_records_is_restated_to_no_value_with_the_reason(warehouse):
+    with warehouse.connect() as con:
+        load_fixture(con)
+        compute_metrics(con, **BERLIN)
+        # The credit K4 (-20, Jan 25) was the only cost line of the week of Jan 22; the provider
+        # withdrew it.
+        con.execute("DELETE FROM core.costs WHERE cost_id = 'K4'")
+        compute_metrics(con, **BERLIN)
+        week = con.execute(
+            "SELECT previous_value, value, reason FROM kpi.metric_restatements "
+            "WHERE metric_id = 'cloud_spend' AND grain = 'week' AND period_start = ?",
+            [WEEK_OF_JAN_22],
+        ).fetchall()
+        month = restatements(con)[("cloud_spend", "month", JAN)]
+    assert week == [(-20, None, "no data: no cost rows in period")]
+    # January: 160 without the credit's -20.
+    assert month == pytest.approx((160, 180))
+
+
+def test_a_rerun_without_new_data_restates_nothing(warehouse):
+    with warehouse.connect() as con:
+        load_fixture(con)
+        compute_metrics(con, **BERLIN)
+        con.execute(LATE_COST)
+        assert compute_metrics(con, **BERLIN).restated == 4
+        # The next night's run sees the same records: the last run's list is replaced by none.
+        rerun = compute_metrics(con, **BERLIN)
+        rows = con.execute("SELECT count(*) FROM kpi.metric_restatements").fetchall()[0][0]
+    assert (rerun.restated, rows) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "calendar",
+    [{"timezone": "UTC"}, {"week_start": "sunday"}],
+    ids=["another_time_zone", "another_week_start"],
+)
+def test_a_run_under_another_calendar_restates_nothing(warehouse, calendar):
+    with warehouse.connect() as con:
+        load_fixture(con)
+        compute_metrics(con, **BERLIN)
+        con.execute(LATE_COST)
+        # The late cost changes January either way, but periods of another calendar are other
+        # periods (I5 and C9 move to January in UTC): no value is comparable.
+        summary = compute_metrics(con, **(BERLIN | calendar))
+        rows = restatements(con)
+    assert (summary.restated, rows) == (0, {})
+
+
+def test_a_backfill_of_an_earlier_night_restates_nothing(warehouse):
+    with warehouse.connect() as con:
+        load_fixture(con)
+        compute_metrics(con, **BERLIN)
+        con.execute(LATE_COST)
+        # January was complete on both nights, but the earlier night is not "since" the later.
+        summary = compute_metrics(con, **(BERLIN | {"as_of": AS_OF - timedelta(days=1)}))
+    assert summary.restated == 0
+
+
+def test_a_metric_whose_definition_changed_is_not_restated_but_the_others_are(warehouse):
+    with warehouse.connect() as con:
+        load_fixture(con)
+        compute_metrics(con, **BERLIN)
+        con.execute(LATE_COST)
+        # cloud_spend now sums BilledCost: a new meaning, not late data. Allocation coverage keeps
+        # its definition, so the late cost still restates it.
+        compute_metrics(
+            con, **BERLIN, overrides={"cloud_spend": {"params": {"cost_column": "BilledCost"}}}
+        )
+        restated = restatements(con)
+    assert {metric for metric, _, _ in restated} == {"cost_allocation_coverage"}

@@ -149,3 +149,21 @@ def test_a_metric_whose_definition_changed_is_not_restated_but_the_others_are(wa
         )
         restated = restatements(con)
     assert {metric for metric, _, _ in restated} == {"cost_allocation_coverage"}
+
+
+@pytest.mark.parametrize(
+    ("drift", "restated"), [(1e-12, False), (1e-6, True)], ids=["float_noise", "a_real_change"]
+)
+def test_only_a_difference_beyond_float_noise_is_a_restatement(warehouse, drift, restated):
+    with warehouse.connect() as con:
+        load_fixture(con)
+        compute_metrics(con, **BERLIN)
+        # As if the previous run had summed January's cost in another order (or found more).
+        con.execute(
+            "UPDATE kpi.metric_values SET value = value * (1 + ?) WHERE metric_id = 'cloud_spend' "
+            "AND grain = 'month' AND period_start = ? AND dimension = 'all'",
+            [drift, JAN],
+        )
+        compute_metrics(con, **BERLIN)
+        rows = restatements(con)
+    assert rows.keys() == ({("cloud_spend", "month", JAN)} if restated else set())

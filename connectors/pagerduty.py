@@ -9,12 +9,15 @@ ones already read at that second, until the window is done.
 Incidents change after they are created (acknowledged, resolved), which a creation-time filter
 never shows. The cursor therefore also remembers the oldest incident still open, and the next
 run reads again from there. Within a run, every incident read while open is fetched once more at
-the end, so one that was resolved while the run paged lands in its final state.
+the end, so one that was resolved while the run paged lands in its final state. One deleted in
+between answers 404 there: the last page names it gone (connectors/removals.py), so it leaves
+raw and core instead of staying open, and it no longer holds the cursor back.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -27,11 +30,15 @@ from connectors.catch_up import LANDING_BATCH, parse_utc, server_time
 from connectors.http import (
     HttpClient,
     Request,
+    RequestRefused,
     SourceError,
     header_delay,
     listed,
     require_safe_url,
 )
+from connectors.removals import Deletion, GonePage
+
+log = logging.getLogger(__name__)
 
 SOURCE = "pagerduty"
 PUBLIC_API = "https://api.pagerduty.com"
@@ -71,14 +78,18 @@ def incident_version(record: Record) -> str:
 
 @dataclass(frozen=True)
 class Position:
-    """Incidents created before `until` are read; `open_since` is the oldest still open then."""
+    """Incidents created before `until` are read; `open_since` is the oldest still open then,
+    and `open_ids` are the ones still open (read by id next time even if the list lacks them)."""
 
     until: datetime
     open_since: datetime | None
+    open_ids: tuple[str, ...] = ()
 
     def encode(self) -> str:
         opened = stamp(self.open_since) if self.open_since else None
-        return json.dumps({"until": stamp(self.until), "open_since": opened})
+        return json.dumps(
+            {"until": stamp(self.until), "open_since": opened, "open_ids": list(self.open_ids)}
+        )
 
     @classmethod
     def decode(cls, cursor: str) -> Position:
@@ -86,6 +97,7 @@ class Position:
             data = json.loads(cursor)
             until = utc(data["until"])
             open_since = utc(data["open_since"]) if data.get("open_since") else None
+            open_ids = tuple(str(i) for i in data.get("open_ids") or ())
         except (ValueError, KeyError, TypeError) as exc:
             raise SourceError(
                 f"{SOURCE}: stored cursor of stream incidents is not readable ({cursor!r}); run "
@@ -93,7 +105,7 @@ class Position:
             ) from exc
         if until is None:
             raise SourceError(f"{SOURCE}: stored cursor of stream incidents has no until time")
-        return cls(until, open_since)
+        return cls(until, open_since, open_ids)
 
 
 @dataclass
@@ -117,8 +129,8 @@ class PagerDutySource:
             yield from self._services()
             return
         first, now = self._oldest_incident()
-        if cursor:
-            last = Position.decode(cursor)
+        last = Position.decode(cursor) if cursor else None
+        if last is not None:
             start = last.until - self.overlap
             if last.open_since is not None:
                 start = min(start, last.open_since)
@@ -128,12 +140,15 @@ class PagerDutySource:
             yield Page([], Position(now, None).encode())
             return
         until = now + timedelta(seconds=1)
-        open_ids: dict[str, datetime] = {}
+        # Open at the last run's end and not listed now: deleted since (a 404 will tell).
+        unlisted = set(last.open_ids) if last is not None else set()
+        open_ids: dict[str, tuple[datetime, Record]] = {}
         batch: list[Record] = []
         while start < until:
             end = min(until, start + MAX_WINDOW)
             for records in self._window(start, end):
                 for record in records:
+                    unlisted.discard(str(record.get("id")))
                     if record.get("status") == "resolved":
                         open_ids.pop(str(record.get("id")), None)
                     elif record.get("id") is None:
@@ -142,22 +157,41 @@ class PagerDutySource:
                             f"an open incident without id (created {record.get('created_at')})"
                         )
                     else:
-                        open_ids[str(record["id"])] = utc(record.get("created_at")) or start
+                        created = utc(record.get("created_at")) or start
+                        open_ids[str(record["id"])] = (created, record)
                 batch.extend(records)
                 if len(batch) >= LANDING_BATCH:
                     yield Page(batch, None)
                     batch = []
             start = end
-        still_open = []
-        for incident_id in sorted(open_ids):
+        still_open: dict[str, datetime] = {}
+        gone: list[Deletion] = []
+        unlisted_since = last.open_since if last is not None and last.open_since else until
+        for incident_id in sorted(open_ids.keys() | unlisted):
+            created, listed_record = open_ids.get(incident_id, (unlisted_since, None))
             latest = self._incident(incident_id)
+            if latest is None:
+                # Not before the version listed, so the removal outranks it (apply_deletions).
+                listed = incident_version(listed_record) if listed_record else ""
+                gone.append(Deletion("incidents", incident_id, max(stamp(now), listed)))
+                log.warning(
+                    "%s: incident %s is gone at the source (HTTP 404 when read again by id); "
+                    "removing it",
+                    SOURCE,
+                    incident_id,
+                )
+                continue
             if latest.get("status") != "resolved":
-                still_open.append(open_ids[incident_id])
+                still_open[incident_id] = utc(latest.get("created_at")) or created
             batch.append(latest)
             if len(batch) >= LANDING_BATCH:
                 yield Page(batch, None)
                 batch = []
-        yield Page(batch, Position(until, min(still_open, default=None)).encode())
+        # The deletions ride on the page that moves the cursor past them: both land or neither.
+        position = Position(
+            until, min(still_open.values(), default=None), tuple(sorted(still_open))
+        )
+        yield GonePage(batch, position.encode(), gone=gone)
 
     def _incidents_request(self, params: dict[str, str], context: str) -> Request:
         return Request("GET", f"{self.api_url}/incidents", params=params, context=context)
@@ -211,11 +245,17 @@ class PagerDutySource:
                     )
                 since, offset = last_created, 0
 
-    def _incident(self, incident_id: str) -> Record:
+    def _incident(self, incident_id: str) -> Record | None:
+        """The incident as it is now; None when the source no longer has it (404)."""
         request = Request(
             "GET", f"{self.api_url}/incidents/{incident_id}", context=f"incident {incident_id}"
         )
-        _, body = self.client.fetch_json(request)
+        try:
+            _, body = self.client.fetch_json(request)
+        except RequestRefused as exc:
+            if exc.status != 404:
+                raise
+            return None
         incident = body.get("incident") if isinstance(body, dict) else None
         if not isinstance(incident, dict):
             raise SourceError(f"{SOURCE}: {request.context}: answer has no incident")

@@ -1,10 +1,12 @@
 """How a source says that records it delivered before are gone.
 
-Merging by key only ever adds or updates. Two kinds of source news remove records instead:
+Merging by key only ever adds or updates. Three kinds of source news remove records instead:
 - a window read whole (a restated cost day): stored records of that window that the new read
   lacks no longer exist, so the page carries its window and landing replaces it whole;
 - a deletion log (ServiceNow's sys_audit_delete): each entry names a deleted record, so landing
-  removes that record from its stream's raw table.
+  removes that record from its stream's raw table;
+- a record found gone when read by key (PagerDuty answers 404 for a deleted incident): the page
+  names it, and landing removes it as it removes a deletion log's record.
 """
 
 from __future__ import annotations
@@ -33,6 +35,14 @@ class Deletion:
     stream: str
     key: str
     deleted_at: str
+
+
+@dataclass
+class GonePage(Page):
+    """A page that also names records of its own stream found deleted at the source; they are
+    removed in the transaction that stores the page, after its records."""
+
+    gone: list[Deletion] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

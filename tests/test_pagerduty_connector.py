@@ -285,3 +285,87 @@ def test_a_read_to_the_end_is_noted_with_its_start_and_a_failed_one_is_not(wareh
         reads = con.execute("SELECT source, read_at, run_id FROM meta.source_reads").fetchall()
     assert [(source, run_id) for source, _, run_id in reads] == [("pagerduty", "run-1")]
     assert before <= reads[0][1] <= after
+
+
+def test_an_open_incident_deleted_before_its_reread_leaves_core_and_is_not_asked_again(
+    warehouse, caplog
+):
+    """Q2 is open when the list shows it and deleted before the run reads it again by id
+    (404): the run completes, Q2 leaves raw and core, and the cursor does not wait for it."""
+    incidents = [
+        pd_incident(1, "2025-05-31T08:00:00"),
+        pd_incident(2, "2025-05-31T09:00:00", status="triggered", resolved_at=None),
+        pd_incident(3, "2025-05-31T10:00:00", status="acknowledged", resolved_at=None),
+    ]
+    api = account(incidents)
+    api.delete_when_listed = {"Q0000002"}
+    with serve(api) as server, warehouse.connect() as con:
+        source = connector(server.url)
+        first = ingest(con, source)
+        stage(con, "pagerduty", "incidents")
+        rows = con.execute(
+            "SELECT incident_id, state, resolved_at FROM core.incidents ORDER BY incident_id"
+        ).fetchall()
+        cursor = json.loads(
+            con.execute(
+                "SELECT cursor_value FROM meta.cursors WHERE stream = 'incidents'"
+            ).fetchall()[0][0]
+        )
+        reads_of_first_run = list(api.read_by_id)
+        api.read_by_id.clear()
+        ingest(con, source)
+        raw_keys = sorted(loaded(con))
+
+    assert reads_of_first_run == ["Q0000002", "Q0000003"]
+    assert first.streams["incidents"].removed == 1
+    assert rows == [
+        ("pagerduty:Q0000001", "resolved", datetime(2025, 5, 31, 9, 30, tzinfo=UTC)),
+        ("pagerduty:Q0000003", "in_progress", None),
+    ]
+    # The oldest incident still open is Q3 (10:00), not the deleted Q2 (09:00).
+    assert cursor["open_since"] == "2025-05-31T10:00:00Z"
+    assert cursor["open_ids"] == ["Q0000003"]
+    assert "pagerduty: incident Q0000002 is gone at the source (HTTP 404" in caplog.text
+    assert api.read_by_id == ["Q0000003"]
+    assert raw_keys == ["Q0000001", "Q0000003"]
+
+
+def test_an_open_incident_deleted_between_runs_leaves_core_on_the_next_run(warehouse):
+    """Q2 is open when the first run ends; deleted before the second, it leaves the list, so
+    only the cursor's open ids know to ask for it: 404, and it is removed."""
+    incidents = [
+        pd_incident(1, "2025-05-31T08:00:00"),
+        pd_incident(2, "2025-05-31T09:00:00", status="triggered", resolved_at=None),
+        pd_incident(3, "2025-05-31T10:00:00", status="acknowledged", resolved_at=None),
+    ]
+    api = account(incidents)
+    with serve(api) as server, warehouse.connect() as con:
+        source = connector(server.url)
+        ingest(con, source)
+        api.delete_incident("Q0000002")
+        api.read_by_id.clear()
+        second = ingest(con, source)
+        stage(con, "pagerduty", "incidents")
+        rows = con.execute(
+            "SELECT incident_id, state FROM core.incidents ORDER BY incident_id"
+        ).fetchall()
+        reads_of_second_run = list(api.read_by_id)
+        api.read_by_id.clear()
+        ingest(con, source)
+
+    assert reads_of_second_run == ["Q0000002", "Q0000003"]
+    assert second.streams["incidents"].removed == 1
+    assert rows == [("pagerduty:Q0000001", "resolved"), ("pagerduty:Q0000003", "in_progress")]
+    assert api.read_by_id == ["Q0000003"]
+
+
+@pytest.mark.parametrize("status", [403, 500])
+def test_an_error_other_than_not_found_on_the_reread_still_fails_the_run(warehouse, status):
+    api = account([pd_incident(1, "2025-05-31T09:00:00", status="triggered", resolved_at=None)])
+    # Services (1), the oldest incident (2) and the list (3) answer; every read by id fails.
+    faults = Faults(error_every=1, error_status=status, start_after=3)
+    with serve(api, faults) as server, warehouse.connect() as con:
+        with pytest.raises(SourceError, match=f"HTTP {status}|after 6 attempts"):
+            ingest(con, connector(server.url))
+        cursors = con.execute("SELECT count(*) FROM meta.cursors WHERE stream = 'incidents'")
+        assert cursors.fetchall() == [(0,)]

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors.base import ListedPage, Page, Record, Stream
-from connectors.removals import DeletionLog, WindowPage
+from connectors.removals import Deletion, DeletionLog, GonePage, WindowPage
 from warehouse.transaction import transaction
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -217,6 +217,8 @@ def land_page(
                 pc.is_in(deletions.column("entry_key"), pa.array([k for (k,) in new], pa.string()))
             )
             removed += _apply_deletions(con, source, fresh, run_id)
+        if isinstance(page, GonePage) and page.gone:
+            removed += _apply_deletions(con, source, _gone(source, stream, page.gone), run_id)
         if page.cursor is not None:
             con.execute(
                 """
@@ -273,6 +275,23 @@ def _deletions(source: str, stream: Stream, page: Page) -> pa.Table | None:
     if not isinstance(stream, DeletionLog):
         return None
     entries = [stream.deletion(r) for r in page.records]
+    return _deletion_table(source, stream, entries, [stream.key(r) for r in page.records])
+
+
+def _gone(source: str, stream: Stream, gone: list[Deletion]) -> pa.Table:
+    """A GonePage's records found deleted, as deletion entries of the page's own stream."""
+    for entry in gone:
+        if entry.stream != stream.name:
+            raise ValueError(
+                f"{source}.{stream.name}: a page may only name its own stream's records as "
+                f"gone, not {entry!r}"
+            )
+    return _deletion_table(source, stream, gone, [entry.key for entry in gone])
+
+
+def _deletion_table(
+    source: str, stream: Stream, entries: list[Deletion], entry_keys: list[str]
+) -> pa.Table:
     for entry in entries:
         if not entry.key or not entry.deleted_at:
             raise ValueError(
@@ -282,7 +301,7 @@ def _deletions(source: str, stream: Stream, page: Page) -> pa.Table | None:
         raw_table(source, entry.stream)  # refuses a name that cannot be a raw table
     return pa.table(
         {
-            "entry_key": pa.array([stream.key(r) for r in page.records], pa.string()),
+            "entry_key": pa.array(entry_keys, pa.string()),
             "stream": pa.array([e.stream for e in entries], pa.string()),
             "record_key": pa.array([e.key for e in entries], pa.string()),
             "deleted_at": pa.array([e.deleted_at for e in entries], pa.string()),

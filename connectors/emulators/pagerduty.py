@@ -6,6 +6,8 @@ filtered by creation time (since/until at most six months apart, the last 30 day
 offset paging with `more` and a 400 once offset + limit passes 10,000, `total` only when asked,
 `/incidents/{id}`, `/services`, `{"error": {"code", "message", "errors"}}` bodies and 429 with
 `ratelimit-*` headers. `Churn` acknowledges and resolves open incidents while a client pages.
+`delete_incident` deletes one as a user would: it leaves the list and `/incidents/{id}` answers
+404; `delete_when_listed` names incidents deleted right after a list page first shows them.
 """
 
 from __future__ import annotations
@@ -57,6 +59,10 @@ class PagerDutyApi:
     # account's (or the token user's) zone, so real answers carry offsets such as +09:00.
     rendered_zone: str = "UTC"
     churn: Churn | None = None
+    # Ids deleted as soon as a list page has shown them (deleted while a client pages).
+    delete_when_listed: set[str] = field(default_factory=set)
+    # The ids asked for one by one (/incidents/{id}), in order, deleted ones included.
+    read_by_id: list[str] = field(default_factory=list)
     clock: Callable[[], float] = time.time
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -64,6 +70,17 @@ class PagerDutyApi:
         self.incidents.sort(key=lambda i: (i["created_at"], i["id"]))
         self._created = [i["created_at"] for i in self.incidents]
         self._by_id = {i["id"]: i for i in self.incidents}
+
+    def delete_incident(self, incident_id: str) -> Incident:
+        """Delete an incident; returns it. Raises KeyError when there is none."""
+        with self.lock:
+            return self._delete(incident_id)
+
+    def _delete(self, incident_id: str) -> Incident:
+        incident = self._by_id.pop(incident_id)
+        at = self.incidents.index(incident)
+        del self.incidents[at], self._created[at]
+        return incident
 
     def server_clock(self) -> float:
         return self.clock()
@@ -89,7 +106,9 @@ class PagerDutyApi:
             if call.path == "/incidents":
                 reply = self._list(call)
             elif call.path.startswith("/incidents/"):
-                incident = self._by_id.get(call.path.removeprefix("/incidents/"))
+                incident_id = call.path.removeprefix("/incidents/")
+                self.read_by_id.append(incident_id)
+                incident = self._by_id.get(incident_id)
                 if incident is None:
                     return error(404, 2100, "Not Found")
                 reply = Reply(200, {"incident": self.render(incident)})
@@ -131,6 +150,10 @@ class PagerDutyApi:
         }
         if more:
             self._churn()
+        for incident in page:
+            if incident["id"] in self.delete_when_listed:
+                self.delete_when_listed.discard(incident["id"])
+                self._delete(incident["id"])
         return Reply(200, body)
 
     def _range(self, call: Call) -> tuple[datetime | None, datetime | None]:

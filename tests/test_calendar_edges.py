@@ -33,7 +33,7 @@ from pipelines.report import report_asset
 from pipelines.resources import WarehouseResource
 from pipelines.scorecard import METRIC_STATUS, scorecard_asset
 from reports import write_reports
-from settings import load_settings
+from settings import Settings, load_settings
 from settings.clock import run_as_of, run_day
 from transforms.kpis import compute_metrics
 from transforms.scoring import score_metrics
@@ -350,20 +350,23 @@ def test_a_scorecard_as_of_without_offset_is_read_in_the_calendar_time_zone():
     assert run_day({"SCORECARD_AS_OF": "2026-11-30T17:00:00Z"}, "Asia/Tokyo") == "2026-12-01"
 
 
-def test_the_nightly_assets_on_the_1st_in_bogota_score_november(tmp_path, monkeypatch):
-    monkeypatch.setenv("SCORECARD_AS_OF", "2026-12-01")
+def bogota_month_end(tmp_path, monkeypatch) -> tuple[Settings, Warehouse, dict]:
+    """A Bogota calendar scoring incident_resolution_time, the MONTH_END incidents, resources."""
     monkeypatch.setenv("SCORECARD_TIMEZONE", "America/Bogota")
     (tmp_path / "scorecard.yaml").write_text(
         "kpi: {min_n: 1}\nmetrics:\n  incident_resolution_time: {threshold: 10, target: 5}\n"
     )
-    settings = load_settings(tmp_path / "scorecard.yaml")
     warehouse = Warehouse.at(tmp_path / "warehouse.duckdb")
     with warehouse.connect() as con:
         add_incidents(con, "America/Bogota", MONTH_END)
-    result = dg.materialize(
-        [kpi_asset(settings), scorecard_asset(settings)],
-        resources={"warehouse": WarehouseResource(published_path=str(warehouse.published_path))},
-    )
+    resources = {"warehouse": WarehouseResource(published_path=str(warehouse.published_path))}
+    return load_settings(tmp_path / "scorecard.yaml"), warehouse, resources
+
+
+def test_the_nightly_assets_on_the_1st_in_bogota_score_november(tmp_path, monkeypatch):
+    monkeypatch.setenv("SCORECARD_AS_OF", "2026-12-01")
+    settings, warehouse, resources = bogota_month_end(tmp_path, monkeypatch)
+    result = dg.materialize([kpi_asset(settings), scorecard_asset(settings)], resources=resources)
     assert result.success
     with warehouse.connect() as con:
         scored = con.execute(
@@ -378,16 +381,8 @@ def test_the_nightly_assets_on_the_1st_in_bogota_score_november(tmp_path, monkey
 
 
 def test_scoring_is_as_of_the_instant_the_values_were_computed_for(tmp_path, monkeypatch):
-    monkeypatch.setenv("SCORECARD_TIMEZONE", "America/Bogota")
-    (tmp_path / "scorecard.yaml").write_text(
-        "kpi: {min_n: 1}\nmetrics:\n  incident_resolution_time: {threshold: 10, target: 5}\n"
-    )
-    settings = load_settings(tmp_path / "scorecard.yaml")
-    warehouse = Warehouse.at(tmp_path / "warehouse.duckdb")
-    with warehouse.connect() as con:
-        add_incidents(con, "America/Bogota", MONTH_END)
-    resources = {"warehouse": WarehouseResource(published_path=str(warehouse.published_path))}
     monkeypatch.setenv("SCORECARD_AS_OF", "2026-12-01")
+    settings, warehouse, resources = bogota_month_end(tmp_path, monkeypatch)
     assert dg.materialize([kpi_asset(settings)], resources=resources).success
     # The scoring step runs (or is re-materialized) two months later: the values still end with
     # November, so December and January are not scored as months without data.

@@ -142,7 +142,8 @@ class PagerDutySource:
         until = now + timedelta(seconds=1)
         # Open at the last run's end and not listed now: deleted since (a 404 will tell).
         unlisted = set(last.open_ids) if last is not None else set()
-        open_ids: dict[str, tuple[datetime, Record]] = {}
+        # Each open incident's creation time and listed version (a removal must not predate it).
+        open_ids: dict[str, tuple[datetime, str]] = {}
         batch: list[Record] = []
         while start < until:
             end = min(until, start + MAX_WINDOW)
@@ -158,7 +159,7 @@ class PagerDutySource:
                         )
                     else:
                         created = utc(record.get("created_at")) or start
-                        open_ids[str(record["id"])] = (created, record)
+                        open_ids[str(record["id"])] = (created, incident_version(record))
                 batch.extend(records)
                 if len(batch) >= LANDING_BATCH:
                     yield Page(batch, None)
@@ -168,11 +169,10 @@ class PagerDutySource:
         gone: list[Deletion] = []
         unlisted_since = last.open_since if last is not None and last.open_since else until
         for incident_id in sorted(open_ids.keys() | unlisted):
-            created, listed_record = open_ids.get(incident_id, (unlisted_since, None))
+            created, listed = open_ids.get(incident_id, (unlisted_since, ""))
             latest = self._incident(incident_id)
             if latest is None:
                 # Not before the version listed, so the removal outranks it (apply_deletions).
-                listed = incident_version(listed_record) if listed_record else ""
                 gone.append(Deletion("incidents", incident_id, max(stamp(now), listed)))
                 log.warning(
                     "%s: incident %s is gone at the source (HTTP 404 when read again by id); "

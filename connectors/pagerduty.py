@@ -25,7 +25,7 @@ from typing import Any
 
 import requests
 
-from connectors.base import Page, Record, Stream
+from connectors.base import WEEKLY, Page, Record, Stream
 from connectors.catch_up import LANDING_BATCH, parse_utc, server_time
 from connectors.http import (
     HttpClient,
@@ -121,7 +121,10 @@ class PagerDutySource:
     def streams(self) -> list[Stream]:
         return [
             Stream("services", "id"),
-            Stream("incidents", "id", "updated_at", version_of=incident_version),
+            # PagerDuty reports no deletions: a weekly whole read finds the resolved ones.
+            Stream(
+                "incidents", "id", "updated_at", version_of=incident_version, refresh_every=WEEKLY
+            ),
         ]
 
     def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]:

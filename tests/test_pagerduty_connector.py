@@ -369,3 +369,38 @@ def test_an_error_other_than_not_found_on_the_reread_still_fails_the_run(warehou
             ingest(con, connector(server.url))
         cursors = con.execute("SELECT count(*) FROM meta.cursors WHERE stream = 'incidents'")
         assert cursors.fetchall() == [(0,)]
+
+
+def test_a_resolved_incident_deleted_at_the_source_goes_at_the_weekly_whole_read(warehouse):
+    """A resolved incident is never read again by id, so its deletion shows only to a whole
+    read: due once the last is a week old, it removes Q1 when the whole read before missed it
+    too, and the night after reads only the overlap again."""
+    incidents = [
+        pd_incident(1, "2025-05-01T08:00:00"),
+        pd_incident(2, "2025-05-20T09:00:00"),
+        pd_incident(3, "2025-05-31T10:00:00", status="acknowledged", resolved_at=None),
+    ]
+    api = account(incidents)
+    with serve(api) as server, warehouse.connect() as con:
+        source = connector(server.url)
+        ingest(con, source)
+        api.delete_incident("Q0000001")
+        nightly = ingest(con, source)
+        after_a_night = sorted(loaded(con))
+        con.execute("UPDATE meta.full_refreshes SET finished_at = finished_at - INTERVAL 8 DAY")
+        missed_once = ingest(con, source)
+        after_one_whole_read = sorted(loaded(con))
+        con.execute("UPDATE meta.full_refreshes SET finished_at = finished_at - INTERVAL 8 DAY")
+        refreshed = ingest(con, source)
+        stage(con, "pagerduty", "incidents")
+        rows = con.execute("SELECT incident_id FROM core.incidents ORDER BY 1").fetchall()
+        again = ingest(con, source)
+
+    assert nightly.streams["incidents"].removed == 0
+    assert after_a_night == after_one_whole_read == ["Q0000001", "Q0000002", "Q0000003"]
+    assert missed_once.streams["incidents"].removed == 0
+    assert refreshed.streams["incidents"].removed == 1
+    assert rows == [("pagerduty:Q0000002",), ("pagerduty:Q0000003",)]
+    # Only the open Q3 is read (listed from its creation, then again by id); Q2, resolved and
+    # created weeks before the overlap, is not.
+    assert again.streams["incidents"].received == 2

@@ -60,6 +60,14 @@ INSERT INTO kpi.metric_values (metric_id, grain, period_start, dimension, dimens
     ('incident_resolution_time', 'week', '2026-01-05', 'all', 'all', 12, NULL, NULL, 1, 'hours',
      false),
     ('cloud_spend', 'month', '2026-01-01', 'all', 'all', 15, NULL, NULL, 2, 'currency', false);
+-- The last KPI run (5 Jan) moved November's change failure rate (a change closed late was
+-- failed) and left December's resolution time week without enough incidents.
+INSERT INTO kpi.metric_restatements VALUES
+    ('change_failure_rate', 'month', '2025-11-01', 'percent', 8, 12.5, NULL,
+     '2026-01-04 02:00:00+00', '2026-01-05 02:00:00+00'),
+    ('incident_resolution_time', 'week', '2025-12-22', 'hours', 6, NULL,
+     'too little data: n=0 below the minimum of 1', '2026-01-04 02:00:00+00',
+     '2026-01-05 02:00:00+00');
 INSERT INTO scorecard.objective_scores (scorecard_id, objective, perspective, grain, period_start,
                                         score, coverage, status) VALUES
     ('it', 'Stable change', 'internal', 'month', '2025-11-01', 80, 1.0, 'green'),

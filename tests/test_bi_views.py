@@ -122,6 +122,39 @@ def test_history_views_keep_every_scored_period(published):
     ]
 
 
+def test_metric_restatements_say_what_moved_by_how_much_and_why(published):
+    restated = rows(
+        published,
+        "SELECT metric_name, grain, period_start::VARCHAR, period_last_day::VARCHAR, unit, "
+        "previous_value, restated_value, value_change, reason FROM bi.metric_restatements",
+    )
+    # 8 % -> 12.5 % is +4.5 points; a value that became NULL has no change, only its reason.
+    assert restated == [
+        (
+            "Change failure rate",
+            "month",
+            "2025-11-01",
+            "2025-11-30",
+            "percent",
+            8.0,
+            12.5,
+            4.5,
+            None,
+        ),
+        (
+            "Incident resolution time",
+            "week",
+            "2025-12-22",
+            "2025-12-28",
+            "hours",
+            6.0,
+            None,
+            None,
+            "too little data: n=0 below the minimum of 1",
+        ),
+    ]
+
+
 def test_record_views_carry_the_core_records_with_durations(published):
     # INC0001 08:00 -> 20:00 = 12 h; OPS-7 unresolved. RITM0001 09:00 -> 09:00 next day = 24 h.
     assert rows(published, "SELECT number, resolution_hours FROM bi.incidents ORDER BY number") == [

@@ -58,12 +58,12 @@ def test_reader_role_reads_every_view_and_the_scorecard_tables_and_cannot_write(
 ):
     warehouse = published_fixture(tmp_path)
     result = publish_to_postgres(warehouse.published_path, postgres.url(database=database), READER)
-    # 9 bi views + 7 scorecard tables (metric_status, objective_scores, perspective_scores,
+    # 10 bi views + 7 scorecard tables (metric_status, objective_scores, perspective_scores,
     # initiatives, initiative_progress, actions, data_quality). Rows: bi 3 current (2 'it' +
-    # 1 pilot) + 3 to date + 6 history + 3 objective history + 2 open actions + 2 incidents +
-    # 1 change + 1 request + 2 costs = 23; scorecard 6 metric_status + 3 objective_scores +
-    # 4 actions + 1 data_quality = 14.
-    assert (result.tables, result.rows) == (16, 37)
+    # 1 pilot) + 3 to date + 6 history + 3 objective history + 2 restatements + 2 open actions
+    # + 2 incidents + 1 change + 1 request + 2 costs = 25; scorecard 6 metric_status +
+    # 3 objective_scores + 4 actions + 1 data_quality = 14.
+    assert (result.tables, result.rows) == (17, 39)
     assert "@127.0.0.1" in result.url
     with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
         # The publisher created the reader role; an administrator grants it to BI logins.
@@ -88,6 +88,10 @@ def test_reader_role_reads_every_view_and_the_scorecard_tables_and_cannot_write(
             ("it", "incident_resolution_time", "2025-12-29", 3.0),
             ("service_desk", "incident_resolution_time", "2025-12-22", 6.0),
         ]
+        assert analyst.execute(
+            "SELECT metric_id, previous_value, restated_value, value_change "
+            "FROM bi.metric_restatements WHERE restated_value IS NOT NULL"
+        ).fetchall() == [("change_failure_rate", 8.0, 12.5, 4.5)]
         assert analyst.execute("SELECT count(*) FROM scorecard.metric_status").fetchone() == (6,)
         assert analyst.execute(
             "SELECT scorecard_id FROM scorecard.data_quality WHERE source = 'scorecard'"
@@ -190,7 +194,7 @@ def test_the_publish_postgres_asset_reports_without_the_password(
     assert result.success
     (materialization,) = result.asset_materializations_for_node("publish__postgres")
     metadata = {key: value.value for key, value in materialization.metadata.items()}
-    assert (metadata["tables"], metadata["rows"], metadata["reader_role"]) == (16, 37, READER)
+    assert (metadata["tables"], metadata["rows"], metadata["reader_role"]) == (17, 39, READER)
     every_event = " ".join(str(event) for event in result.all_events)
     assert "s3cret-Pa55" not in every_event
     assert f"{SUPERUSER}:***@127.0.0.1" in metadata["database"]

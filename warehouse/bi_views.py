@@ -21,6 +21,7 @@ BI_VIEWS = (
     "scorecard_current",
     "scorecard_to_date",
     "objective_history",
+    "metric_restatements",
     "actions_open",
     "incidents",
     "changes",

@@ -98,16 +98,43 @@ def test_a_value_that_lost_its_records_is_restated_to_no_value_with_the_reason(w
     assert month == pytest.approx((160, 180))
 
 
-def test_a_rerun_without_new_data_restates_nothing(warehouse):
+def test_the_next_nights_run_without_new_data_restates_nothing(warehouse):
     with warehouse.connect() as con:
         load_fixture(con)
         compute_metrics(con, **BERLIN)
         con.execute(LATE_COST)
         assert compute_metrics(con, **BERLIN).restated == 4
         # The next night's run sees the same records: the last run's list is replaced by none.
-        rerun = compute_metrics(con, **BERLIN)
+        next_night = compute_metrics(con, **(BERLIN | {"as_of": AS_OF + timedelta(days=1)}))
         rows = con.execute("SELECT count(*) FROM kpi.metric_restatements").fetchall()[0][0]
-    assert (rerun.restated, rows) == (0, 0)
+    assert (next_night.restated, rows) == (0, 0)
+
+
+def test_a_rerun_on_the_same_day_keeps_the_days_restatements_and_drops_a_value_put_back(
+    warehouse,
+):
+    with warehouse.connect() as con:
+        load_fixture(con)
+        compute_metrics(con, **BERLIN)
+        first_computed_at = last_computed_at(con)
+        con.execute(LATE_COST)
+        compute_metrics(con, **BERLIN)
+        # Re-run half an hour later, 23:30 in Berlin: the same day, nothing new.
+        rerun = compute_metrics(con, **(BERLIN | {"as_of": AS_OF + timedelta(minutes=30)}))
+        kept = restatements(con)
+        baselines = con.execute(
+            "SELECT DISTINCT previous_computed_at FROM kpi.metric_restatements"
+        ).fetchall()
+        # The late cost was a mistake and is withdrawn before a third run that day: January is
+        # back at 160, the value leaders saw, so nothing is restated any more.
+        con.execute("DELETE FROM core.costs WHERE cost_id = 'K6'")
+        put_back = compute_metrics(con, **(BERLIN | {"as_of": AS_OF + timedelta(minutes=45)}))
+    assert rerun.restated == 4
+    assert kept[("cloud_spend", "month", JAN)] == pytest.approx((160, 185))
+    assert kept[("cloud_spend", "week", WEEK_OF_JAN_8)] == (None, pytest.approx(25))
+    # Compared with the first run, before the late cost, not with the run just before.
+    assert baselines == [(first_computed_at,)]
+    assert put_back.restated == 0
 
 
 @pytest.mark.parametrize(

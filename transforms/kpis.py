@@ -216,7 +216,8 @@ def compute_metrics(
     """Replace kpi.metric_values and kpi.metric_facts with a fresh computation, in one transaction.
 
     kpi.metric_restatements lists the values of periods complete in the previous run that this
-    run changed. A failed run rolls back, leaving the previous values (and their evidence) in place.
+    run changed (a run on the same day keeps the day's first list). A failed run rolls back,
+    leaving the previous values (and their evidence) in place.
     """
     started = time.perf_counter()
     as_of = as_of or datetime.now(UTC)

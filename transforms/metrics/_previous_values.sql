@@ -1,7 +1,8 @@
 -- Before a run replaces kpi.metric_values: the values the previous run gave complete periods of
 -- dimension 'all' (what the scorecard scored and leaders saw), with the settings and the
 -- definition they were computed under, for _restatements.sql to compare with this run's. One
--- row per metric, grain and complete period: thousands, not the dimensions' millions.
+-- row per metric, grain and complete period: thousands, not the dimensions' millions. Also what
+-- the previous run restated, with the value before it, which a run on the same day keeps.
 
 -- What must not change for two runs' values of a metric to be comparable: its own definition
 -- and the params of the metric owning its facts (which select the records). A view, read when
@@ -38,3 +39,18 @@ FROM kpi.metric_values AS value_row
 CROSS JOIN kpi.metric_runs AS previous_run
 JOIN metric_definition_keys AS definition_key USING (metric_id)
 WHERE value_row.dimension = 'all' AND value_row.period_complete;
+
+CREATE OR REPLACE TEMP TABLE previous_restatements AS
+SELECT
+    restated.metric_id,
+    restated.grain,
+    restated.period_start,
+    restated.previous_value AS value,
+    restated.previous_computed_at AS computed_at,
+    previous_run.as_of,
+    previous_run.timezone,
+    previous_run.week_start,
+    definition_key.definition
+FROM kpi.metric_restatements AS restated
+CROSS JOIN kpi.metric_runs AS previous_run
+JOIN metric_definition_keys AS definition_key USING (metric_id);

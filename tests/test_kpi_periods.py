@@ -186,8 +186,8 @@ def test_rows_grow_with_service_periods_that_have_records_not_with_services_x_pe
 def test_a_change_source_that_stopped_gives_no_deployment_rate_not_zero(warehouse):
     # Deployments on 2026-09-10 and 2026-11-05 (New York), none in October: a quiet month between
     # two deployments is a real zero; December, complete after the last deployment, may be the
-    # change source gone quiet, so it gets no value rather than 0 per week (scored red). The
-    # running January counts on from zero.
+    # change source gone quiet (no read of it is recorded), so it gets no value rather than 0 per
+    # week (scored red). The running January counts on from zero.
     with warehouse.connect() as con:
         add_deployments(con, ("servicenow:C1", "2026-09-10"), ("servicenow:C2", "2026-11-05"))
         # 02:00 on Friday 2027-01-15 in New York
@@ -213,6 +213,35 @@ def test_a_change_source_that_stopped_gives_no_deployment_rate_not_zero(warehous
     after = values[("deployment_frequency", "week", date(2026, 11, 9), "all", "all")]
     assert after["value"] is None
     assert after["reason"] == "no data: no deployments since the week starting 2026-11-02"
+
+
+def test_a_quiet_period_its_sources_were_read_after_is_a_real_zero(warehouse):
+    # The last deployments: Jira's on 2026-10-01, ServiceNow's on 2026-11-05 (New York). Both
+    # are still read: ServiceNow at 01:00 on Jan 15, Jira last at 07:00 on Sunday Jan 10. A
+    # period both were read after had no deployments: 0, not "no data". The week of Jan 4 ended
+    # at midnight on Jan 11, after Jira's last read, so it may still lack Jira's records.
+    with warehouse.connect() as con:
+        add_deployments(con, ("jira:J1", "2026-10-01"), ("servicenow:C1", "2026-11-05"))
+        con.execute(
+            "INSERT INTO meta.source_reads VALUES "
+            "('servicenow', TIMESTAMPTZ '2027-01-15 06:00+00', 'r2'), "
+            "('jira', TIMESTAMPTZ '2027-01-10 12:00+00', 'r1')"
+        )
+        # 02:00 on Friday 2027-01-15 in New York
+        as_of = datetime(2027, 1, 15, 7, tzinfo=UTC)
+        compute_metrics(con, timezone="America/New_York", min_n=1, as_of=as_of)
+        values = values_by_key(con)
+
+    def value(grain: str, period: date) -> tuple:
+        row = values[("deployment_frequency", grain, period, "all", "all")]
+        return row["value"], row["reason"]
+
+    assert value("month", date(2026, 12, 1)) == (0.0, None)
+    assert value("week", date(2026, 12, 28)) == (0.0, None)
+    assert value("week", date(2027, 1, 4)) == (
+        None,
+        "no data: no deployments since the week starting 2026-11-02",
+    )
 
 
 def test_a_period_is_complete_only_once_its_sources_were_read_after_it_ended(warehouse):

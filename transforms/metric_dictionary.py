@@ -74,11 +74,12 @@ do not edit by hand.
 - A period with n below the metric's minimum (the run's `min_n`, default 5, unless the metric sets
   its own) or a missing input has `value` NULL and a `reason`; it is never stored as 0.
 - A count that may be zero (deployments per week, a sum of costs: minimum n 0) is 0 in a quiet
-  complete period between two periods with records, but NULL with the reason `no data: no
-  <records> since the <grain> starting <last period with records>` in the complete periods after
-  its last records: a source that stopped delivering turns grey and then stale, not red at zero.
-  A quiet period at the end shows as 0 once a later record arrives. The running period counts
-  from 0.
+  complete period between two periods with records, and in a quiet period after its last records
+  that every source still read (read in the last 7 days, `meta.source_reads`) was read to its end
+  after: the sources answered and had nothing. Otherwise (no such source, or one not read since
+  the period ended) it is NULL with the reason `no data: no <records> since the <grain> starting
+  <last period with records>`: a source that stopped delivering turns grey and then stale, not
+  red at zero. The running period counts from 0.
 - A value the metric cannot take (outside its possible values, NaN or infinite) is quarantined:
   `value` NULL, `reason` `quarantined: kpi_values_in_range: <value> outside <low>-<high>`, and a
   row in `scorecard.data_quality` (table_name `metric_values`, record_key

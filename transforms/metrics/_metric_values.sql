@@ -104,7 +104,8 @@ all_period_ranges AS (
         grain,
         min(period_start) AS first_period,
         -- A complete period after the last one with records is no data, not a count of zero
-        -- (judged below): the source may have stopped, and scoring it 0 would hide that.
+        -- (judged below), unless its sources were read after it: the source may have stopped,
+        -- and scoring it 0 would hide that.
         max(period_start) FILTER (WHERE n > 0) AS last_recorded_period,
         greatest(
             max(period_start),
@@ -191,6 +192,20 @@ periods_awaiting_reads AS (
     WHERE p.ended <= getvariable('as_of_local')
     GROUP BY p.grain, p.period_start
 ),
+-- The periods that every source still read (batch_sources) was read after: a quiet period after
+-- the last records is then a real zero (the sources answered and had nothing), not a source gone
+-- quiet. Without such a source (all retired, or files) it stays no data.
+periods_read_after AS (
+    SELECT p.grain, p.period_start
+    FROM (
+        SELECT DISTINCT grain, period_start, kpi.period_after(grain, period_start)::TIMESTAMP AS ended
+        FROM value_rows
+        WHERE dimension = 'all'
+    ) AS p
+    CROSS JOIN batch_sources AS s
+    GROUP BY p.grain, p.period_start, p.ended
+    HAVING bool_and(s.read_through >= p.ended)
+),
 -- Running sums for cumulative metrics only (the portfolio and initiative inputs), so no window
 -- runs over the large dimensions of other metrics.
 running_sums AS (
@@ -216,6 +231,7 @@ grid_with_sums AS (
         kpi.period_after(v.grain, v.period_start)::TIMESTAMP <= getvariable('as_of_local')
             AND pw.awaiting IS NULL AS period_complete,
         pw.awaiting,
+        pr.period_start IS NOT NULL AS read_after_period,
         (epoch(least(kpi.period_after(v.grain, v.period_start)::TIMESTAMP, getvariable('as_of_local')))
             - epoch(v.period_start::TIMESTAMP)) / (7 * 86400.0) AS elapsed_weeks,
         v.numerator,
@@ -245,6 +261,8 @@ grid_with_sums AS (
         ON lr.metric_id = s.metric_id AND lr.grain = v.grain AND lr.period_start = v.period_start
     LEFT JOIN periods_awaiting_reads AS pw
         ON pw.grain = v.grain AND pw.period_start = v.period_start
+    LEFT JOIN periods_read_after AS pr
+        ON pr.grain = v.grain AND pr.period_start = v.period_start
 ),
 figures AS (
     SELECT
@@ -293,6 +311,7 @@ judged AS (
             WHEN statistic IN ('per_week', 'days_per_week') AND shown_denominator <= 0
                 THEN 'no time elapsed in the period by as_of'
             WHEN shown_n = 0 AND period_complete AND period_start > last_recorded_period
+                AND NOT read_after_period
                 THEN format('no data: no {} since the {} starting {}', noun, grain,
                     strftime(last_recorded_period, '%Y-%m-%d'))
         END AS reason,

@@ -287,17 +287,21 @@ def test_a_read_to_the_end_is_noted_with_its_start_and_a_failed_one_is_not(wareh
     assert before <= reads[0][1] <= after
 
 
+def one_resolved_two_open() -> list[dict]:
+    """Q1 resolved (08:00), Q2 triggered (09:00) and Q3 acknowledged (10:00) on 2025-05-31."""
+    return [
+        pd_incident(1, "2025-05-31T08:00:00"),
+        pd_incident(2, "2025-05-31T09:00:00", status="triggered", resolved_at=None),
+        pd_incident(3, "2025-05-31T10:00:00", status="acknowledged", resolved_at=None),
+    ]
+
+
 def test_an_open_incident_deleted_before_its_reread_leaves_core_and_is_not_asked_again(
     warehouse, caplog
 ):
     """Q2 is open when the list shows it and deleted before the run reads it again by id
     (404): the run completes, Q2 leaves raw and core, and the cursor does not wait for it."""
-    incidents = [
-        pd_incident(1, "2025-05-31T08:00:00"),
-        pd_incident(2, "2025-05-31T09:00:00", status="triggered", resolved_at=None),
-        pd_incident(3, "2025-05-31T10:00:00", status="acknowledged", resolved_at=None),
-    ]
-    api = account(incidents)
+    api = account(one_resolved_two_open())
     api.delete_when_listed = {"Q0000002"}
     with serve(api) as server, warehouse.connect() as con:
         source = connector(server.url)
@@ -333,12 +337,7 @@ def test_an_open_incident_deleted_before_its_reread_leaves_core_and_is_not_asked
 def test_an_open_incident_deleted_between_runs_leaves_core_on_the_next_run(warehouse):
     """Q2 is open when the first run ends; deleted before the second, it leaves the list, so
     only the cursor's open ids know to ask for it: 404, and it is removed."""
-    incidents = [
-        pd_incident(1, "2025-05-31T08:00:00"),
-        pd_incident(2, "2025-05-31T09:00:00", status="triggered", resolved_at=None),
-        pd_incident(3, "2025-05-31T10:00:00", status="acknowledged", resolved_at=None),
-    ]
-    api = account(incidents)
+    api = account(one_resolved_two_open())
     with serve(api) as server, warehouse.connect() as con:
         source = connector(server.url)
         ingest(con, source)

@@ -229,6 +229,12 @@ def compute_metrics(
     facts_ids = list(dict.fromkeys(m.definition.facts for m in enabled))
 
     with _unordered_inserts(con), transaction(con):
+        _set_variable(con, "timezone", "VARCHAR", timezone)
+        _set_variable(con, "as_of", "TIMESTAMPTZ", as_of)
+        con.execute(
+            "SET VARIABLE as_of_local = getvariable('as_of') AT TIME ZONE getvariable('timezone')"
+        )
+        con.execute("SET VARIABLE as_of_day = CAST(getvariable('as_of_local') AS DATE)")
         con.execute(_sql("_previous_values.sql"))
         for table in (
             "metric_values",
@@ -239,12 +245,6 @@ def compute_metrics(
         ):
             con.execute(f"DELETE FROM kpi.{table}")
         con.execute("DELETE FROM scorecard.data_quality WHERE table_name = 'metric_values'")
-        _set_variable(con, "timezone", "VARCHAR", timezone)
-        _set_variable(con, "as_of", "TIMESTAMPTZ", as_of)
-        con.execute(
-            "SET VARIABLE as_of_local = getvariable('as_of') AT TIME ZONE getvariable('timezone')"
-        )
-        con.execute("SET VARIABLE as_of_day = CAST(getvariable('as_of_local') AS DATE)")
         _set_variable(con, "week_offset", "INTEGER", WEEK_STARTS.index(week_start))
         _set_variable(con, "grains", "VARCHAR[]", list(grains))
         _set_variable(con, "computed_at", "TIMESTAMPTZ", datetime.now(UTC))

@@ -43,6 +43,7 @@ def create_bi_views(con: duckdb.DuckDBPyConnection) -> None:
     descriptions = column_descriptions()
     with transaction(con):
         con.execute("CREATE SCHEMA IF NOT EXISTS bi")
+        con.execute((BI_DIR / "_macros.sql").read_text())
         for view in BI_VIEWS:
             con.execute((BI_DIR / f"{view}.sql").read_text())
         columns = con.execute(

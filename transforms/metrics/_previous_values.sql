@@ -1,8 +1,8 @@
 -- Before a run replaces kpi.metric_values: the values the previous run gave complete periods of
 -- dimension 'all' (what the scorecard scored and leaders saw), with the settings and the
 -- definition they were computed under, for _restatements.sql to compare with this run's. One
--- row per metric, grain and complete period: thousands, not the dimensions' millions. Also what
--- the previous run restated, with the value before it, which a run on the same day keeps.
+-- row per metric, grain and complete period: thousands, not the dimensions' millions. The runner
+-- sets this run's timezone, as_of and as_of_day first.
 
 -- What must not change for two runs' values of a metric to be comparable: its own definition
 -- and the params of the metric owning its facts (which select the records). A view, read when
@@ -24,33 +24,37 @@ SELECT
 FROM kpi.metric_definitions AS metric
 LEFT JOIN kpi.metric_definitions AS facts_owner ON facts_owner.metric_id = metric.facts_id;
 
+-- A run again on the same day as the previous one (a re-run after a fix; the date of as_of in
+-- this run's time zone) compares with what that run compared with: a value it restated keeps its
+-- value from before, so a second run that finds nothing new does not erase the day's
+-- restatements, and a value put back is not listed.
 CREATE OR REPLACE TEMP TABLE previous_values AS
+WITH restated_today AS (
+    SELECT
+        restated.metric_id,
+        restated.grain,
+        restated.period_start,
+        restated.previous_value AS value,
+        restated.previous_computed_at AS computed_at
+    FROM kpi.metric_restatements AS restated
+    CROSS JOIN kpi.metric_runs AS previous_run
+    WHERE CAST(previous_run.as_of AT TIME ZONE getvariable('timezone') AS DATE)
+        = getvariable('as_of_day')
+),
+compared_values AS (
+    SELECT metric_id, grain, period_start, value, computed_at
+    FROM kpi.metric_values
+    ANTI JOIN restated_today USING (metric_id, grain, period_start)
+    WHERE dimension = 'all' AND period_complete
+    UNION ALL
+    SELECT * FROM restated_today
+)
 SELECT
-    value_row.metric_id,
-    value_row.grain,
-    value_row.period_start,
-    value_row.value,
-    value_row.computed_at,
+    compared.*,
     previous_run.as_of,
     previous_run.timezone,
     previous_run.week_start,
     definition_key.definition
-FROM kpi.metric_values AS value_row
-CROSS JOIN kpi.metric_runs AS previous_run
-JOIN metric_definition_keys AS definition_key USING (metric_id)
-WHERE value_row.dimension = 'all' AND value_row.period_complete;
-
-CREATE OR REPLACE TEMP TABLE previous_restatements AS
-SELECT
-    restated.metric_id,
-    restated.grain,
-    restated.period_start,
-    restated.previous_value AS value,
-    restated.previous_computed_at AS computed_at,
-    previous_run.as_of,
-    previous_run.timezone,
-    previous_run.week_start,
-    definition_key.definition
-FROM kpi.metric_restatements AS restated
+FROM compared_values AS compared
 CROSS JOIN kpi.metric_runs AS previous_run
 JOIN metric_definition_keys AS definition_key USING (metric_id);

@@ -1,34 +1,17 @@
--- The values this run changed in periods already complete in the previous run (one row each in
--- kpi.metric_restatements), or in the day's first run: late data such as a source read again,
+-- The values this run changed in periods already complete in the previous run, or in the day's
+-- first run (one row each in kpi.metric_restatements): late data such as a source read again,
 -- restated cloud costs or a ticket closed late moves a period leaders have seen scored, and the
--- scorecard says so. Run
--- once kpi.metric_values and kpi.metric_runs hold this run's figures; previous_values and
--- metric_definition_keys come from _previous_values.sql. Dimension 'all' only.
+-- scorecard says so. Run once kpi.metric_values and kpi.metric_runs hold this run's figures;
+-- previous_values and metric_definition_keys come from _previous_values.sql. Dimension 'all' only.
 WITH this_run AS (
     SELECT as_of, timezone, week_start FROM kpi.metric_runs
-),
--- A run again on the same day (a re-run after a fix) compares with what the day's first run
--- compared with: a value that run restated keeps its value from before, so a second run that
--- finds nothing new does not erase the day's restatements, and a value put back is not listed.
-carried_restatements AS (
-    SELECT restated.*
-    FROM previous_restatements AS restated
-    JOIN this_run
-        ON CAST(restated.as_of AT TIME ZONE this_run.timezone AS DATE)
-            = CAST(this_run.as_of AT TIME ZONE this_run.timezone AS DATE)
-),
-baselines AS (
-    SELECT * FROM previous_values
-    ANTI JOIN carried_restatements USING (metric_id, grain, period_start)
-    UNION ALL BY NAME
-    SELECT * FROM carried_restatements
 ),
 -- Another calendar places records in other periods, a run of an earlier night (a backfill) sees
 -- less of them, and a changed definition is a new metric, not late data: none is compared. Nor
 -- is a grain this run does not compute.
 comparable_previous_values AS (
     SELECT previous.*, definition_key.unit
-    FROM baselines AS previous
+    FROM previous_values AS previous
     JOIN this_run
         ON this_run.timezone = previous.timezone
         AND this_run.week_start = previous.week_start

@@ -6,13 +6,7 @@ SELECT
     status_row.*,
     definition.name AS metric_name,
     definition.unit,
-    CAST(
-        status_row.period_start + CASE status_row.grain
-            WHEN 'week' THEN INTERVAL 7 DAY
-            WHEN 'month' THEN INTERVAL 1 MONTH
-            ELSE INTERVAL 3 MONTH
-        END - INTERVAL 1 DAY AS DATE
-    ) AS period_last_day
+    bi.period_last_day(status_row.grain, status_row.period_start) AS period_last_day
 FROM scorecard.metric_status AS status_row
 LEFT JOIN kpi.metric_definitions AS definition USING (metric_id)
 ORDER BY

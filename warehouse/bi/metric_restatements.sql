@@ -7,13 +7,7 @@ SELECT
     definition.name AS metric_name,
     restated.grain,
     restated.period_start,
-    CAST(
-        restated.period_start + CASE restated.grain
-            WHEN 'week' THEN INTERVAL 7 DAY
-            WHEN 'month' THEN INTERVAL 1 MONTH
-            ELSE INTERVAL 3 MONTH
-        END - INTERVAL 1 DAY AS DATE
-    ) AS period_last_day,
+    bi.period_last_day(restated.grain, restated.period_start) AS period_last_day,
     restated.unit,
     restated.previous_value,
     restated.value AS restated_value,

@@ -3,13 +3,7 @@
 CREATE OR REPLACE VIEW bi.objective_history AS
 SELECT
     objective_row.*,
-    CAST(
-        objective_row.period_start + CASE objective_row.grain
-            WHEN 'week' THEN INTERVAL 7 DAY
-            WHEN 'month' THEN INTERVAL 1 MONTH
-            ELSE INTERVAL 3 MONTH
-        END - INTERVAL 1 DAY AS DATE
-    ) AS period_last_day
+    bi.period_last_day(objective_row.grain, objective_row.period_start) AS period_last_day
 FROM scorecard.objective_scores AS objective_row
 ORDER BY
     objective_row.scorecard_id, objective_row.objective, objective_row.grain,

@@ -25,13 +25,7 @@ SELECT
     definition.name AS metric_name,
     running_values.grain,
     running_values.period_start,
-    CAST(
-        running_values.period_start + CASE running_values.grain
-            WHEN 'week' THEN INTERVAL 7 DAY
-            WHEN 'month' THEN INTERVAL 1 MONTH
-            ELSE INTERVAL 3 MONTH
-        END - INTERVAL 1 DAY AS DATE
-    ) AS period_last_day,
+    bi.period_last_day(running_values.grain, running_values.period_start) AS period_last_day,
     true AS partial,
     running_values.value AS actual_to_date,
     running_values.numerator,

@@ -258,12 +258,12 @@ class HttpClient:
         Next-page URLs come from the server (Link headers, nextLink); the session sends its
         credentials with every request, so a page on another origin is refused, not followed.
         """
-        for request, body, _ in self.paginate_answers(first, next_page):
+        for request, body, _, _ in self.paginate_answers(first, next_page):
             yield request, body
 
     def paginate_answers(
         self, first: Request, next_page: NextPage
-    ) -> Iterator[tuple[Request, Any, str | None]]:
+    ) -> Iterator[tuple[Request, Any, str | None, requests.Response]]:
         """paginate, with each answer's text as decoded (None when its charset is unknown),
         for a source whose pages are ListedPage."""
         request: Request | None = first
@@ -271,7 +271,7 @@ class HttpClient:
             response, body = self.fetch_json(request)
             # requests decoded the body from this text when the charset is known; guessing
             # it again would cost more than the page.
-            yield request, body, response.text if response.encoding else None
+            yield request, body, response.text if response.encoding else None, response
             request = next_page(request, response, body)
             if request is not None and _origin(request.url) != _origin(first.url):
                 raise SourceError(

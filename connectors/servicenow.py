@@ -21,6 +21,7 @@ SERVICENOW_READ_DELETIONS=false to go without.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ from typing import Any
 import requests
 
 from connectors.base import WEEKLY, ListedPage, Page, Record, Stream
+from connectors.catch_up import server_time
 from connectors.http import (
     HttpClient,
     PermanentSourceError,
@@ -41,6 +43,8 @@ from connectors.http import (
     require_safe_url,
 )
 from connectors.removals import Deletion, DeletionLog
+
+log = logging.getLogger(__name__)
 
 SOURCE = "servicenow"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -218,11 +222,28 @@ class ServiceNowSource:
             ) from exc
 
     def _answers(self, pager: _Keyset, first: Request) -> Iterator[Page]:
-        for request, body, text in self.client.paginate_answers(first, pager.next_page):
+        for request, body, text, response in self.client.paginate_answers(first, pager.next_page):
             records = pager.accept(request, body)
             if not records:
                 continue
-            cursor = Position.of(records[-1]).encode()
+            position = Position.of(records[-1])
+            # A record stamped after the instance's own clock (a bad import, a script run with
+            # autoSysFields(false)) must not carry the cursor into the future: every record
+            # before it in paging order, so every one updated up to now, has been read.
+            now = server_time(response)
+            if now is not None and position.updated_on > now.strftime(TIME_FORMAT):
+                log.warning(
+                    "%s: %s: record %s (sys_id %s) has sys_updated_on %s, after the instance's "
+                    "clock; the cursor stays at %s",
+                    SOURCE,
+                    request.context,
+                    _value(records[-1].get("number")) or "?",
+                    position.sys_id,
+                    position.updated_on,
+                    now.strftime(TIME_FORMAT),
+                )
+                position = Position(now.strftime(TIME_FORMAT), "")
+            cursor = position.encode()
             if text is None:
                 yield Page(records, cursor)
             else:
@@ -274,7 +295,9 @@ class _Keyset:
         before, fresh = self.last, []
         for record in records:
             position = Position.of(record)
-            if before is not None and position.sys_id and position <= before:
+            # Repeats lead the answer; one after a new record is out of order (refused below),
+            # and skipping it would misalign the records cut from the answer (ListedPage.first).
+            if before is not None and position.sys_id and position <= before and not fresh:
                 continue
             if not position.sys_id or (self.last is not None and position <= self.last):
                 raise SourceError(

@@ -7,6 +7,7 @@ currencies are converted only with FOCUS_CURRENCY and FOCUS_EXCHANGE_RATES.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -74,11 +75,17 @@ class Currency:
                 continue
             code, _, value = part.partition("=")
             try:
-                rates[code.strip().upper()] = float(value)
+                rate = float(value)
             except ValueError as exc:
                 raise SourceError(
                     f"focus: FOCUS_EXCHANGE_RATES entry {part.strip()!r} is not CODE=rate"
                 ) from exc
+            if not math.isfinite(rate) or rate <= 0:
+                raise SourceError(
+                    f"focus: FOCUS_EXCHANGE_RATES entry {part.strip()!r}: the rate must be a "
+                    "finite number above 0"
+                )
+            rates[code.strip().upper()] = rate
         if rates and not reporting:
             raise SourceError("focus: FOCUS_EXCHANGE_RATES needs FOCUS_CURRENCY (the target)")
         return cls(reporting, rates)

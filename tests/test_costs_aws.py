@@ -358,3 +358,38 @@ def test_an_estimate_is_read_again_only_as_far_back_as_cost_explorer_keeps_days(
     assert source.window(estimated("2023-06-01"))[0] == date(2024, 2, 1)
     with pytest.raises(SourceError, match="aws_ce: stored cursor of stream costs is not readable"):
         source.window('{"latest": "2025-02-28"}')
+
+
+class AmortizedNotANumber(CostExplorerApi):
+    """Cost Explorer answering the EC2 group of 2025-02-10 with AmortizedCost "NaN"."""
+
+    def _results(self, page, metrics):
+        results = super()._results(page, metrics)
+        for result in results:
+            for group in result["Groups"]:
+                if result["TimePeriod"]["Start"] == "2025-02-10" and group["Keys"][0] == (
+                    "Amazon EC2"
+                ):
+                    group["Metrics"]["AmortizedCost"]["Amount"] = "NaN"
+        return results
+
+
+def test_an_amortized_cost_that_is_not_a_number_is_listed(warehouse):
+    """AmortizedCost is EffectiveCost, the cost KPIs' default column: a group whose amount does
+    not parse loads empty, and data quality names it instead of the spend quietly dropping it."""
+    api = AmortizedNotANumber(AS_OF)
+    api.costs = {(date(2025, 2, d), "Amazon EC2", "web"): Decimal("10") for d in range(1, 29)}
+    with EmulatorServer(api) as server, warehouse.connect() as con:
+        source = connector(server.url, AS_OF.date())
+        source.start = date(2025, 2, 1)
+        ingest(con, source, "run-1")
+        stage(con, "aws_ce", "costs")
+        flagged = con.execute(
+            "SELECT record_key, field, problem, value FROM scorecard.data_quality "
+            "WHERE source = 'aws_ce'"
+        ).fetchall()
+        empty = con.execute("SELECT count(*) FROM core.costs WHERE EffectiveCost IS NULL")
+        assert empty.fetchall()[0][0] == 1
+    assert flagged == [
+        ("2025-02-10|Amazon EC2|web", "AmortizedCost", "amount is not a number", "NaN")
+    ]

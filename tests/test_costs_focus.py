@@ -6,15 +6,17 @@ import csv
 import gzip
 import json
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
+from kpi_fixtures.support import values_by_key
 
 from connectors.focus import MANDATORY_COLUMNS, Currency, FocusFiles, TagKeys, from_env
 from connectors.http import SourceError
+from transforms.kpis import compute_metrics
 from transforms.staging import stage
 from warehouse.ingest import ingest
 
@@ -356,6 +358,11 @@ def test_tag_keys_and_rates_from_environment():
     )
     with pytest.raises(SourceError, match="FOCUS_CURRENCY"):
         Currency.from_env({"FOCUS_EXCHANGE_RATES": "EUR=1.1"})
+    # A negative rate would turn every EUR charge into a credit, 0 erase them, NaN or inf load
+    # them empty: each is refused naming the variable and the entry.
+    for rate in ("-1.08", "0", "nan", "inf"):
+        with pytest.raises(SourceError, match=f"FOCUS_EXCHANGE_RATES entry 'EUR={rate}'"):
+            Currency.from_env({"FOCUS_CURRENCY": "USD", "FOCUS_EXCHANGE_RATES": f"EUR={rate}"})
     with pytest.raises(SourceError, match="FOCUS_PATHS"):
         from_env({})
 
@@ -414,3 +421,28 @@ def test_a_file_listed_as_loaded_without_raw_rows_lands_again(warehouse, tmp_pat
         assert load(con, source, "run-2") == {"costs": 2}
         rows = con.execute("SELECT count(*), sum(BilledCost) FROM core.costs").fetchall()[0]
     assert rows == (2, Decimal("3.00"))  # 1.00 + 2.00, once each
+
+
+def test_an_owner_tag_with_a_blank_value_names_no_owner(warehouse, tmp_path):
+    """Real exports carry tags such as {"owner": ""}; staging already leaves cost_centre empty
+    for them, and allocation coverage must not count them as allocated either."""
+    export = write_csv(
+        tmp_path / "september.csv",
+        [
+            line("100", Tags=json.dumps({"owner": ""})),
+            line("50", Tags=json.dumps({"CostCenter": "1234"})),
+            line("-20", ChargeCategory="Credit"),
+            line("30"),
+            line("40", Tags=json.dumps({"Owner": "  "})),
+        ],
+    )
+    with warehouse.connect() as con:
+        ingest(con, FocusFiles([str(export)]), "run-1")
+        stage(con, "focus", "costs")
+        compute_metrics(con, min_n=1, as_of=datetime(2024, 10, 2, tzinfo=UTC))
+        coverage = values_by_key(con)[
+            ("cost_allocation_coverage", "month", date(2024, 9, 1), "all", "all")
+        ]
+    # Of the 220 charged (the credit left out), only the 50 with a cost centre is allocated.
+    assert (coverage["numerator"], coverage["denominator"]) == (50.0, 220.0)
+    assert coverage["value"] == pytest.approx(100 * 50 / 220)

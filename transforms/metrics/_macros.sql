@@ -94,9 +94,13 @@ CREATE OR REPLACE MACRO kpi.cost_names_owner(cost_centre, service, application) 
         OR nullif(trim(service), '') IS NOT NULL
         OR nullif(trim(application), '') IS NOT NULL;
 
--- A cost row's tag keys in lower case, to compare with the configured owner tag keys.
+-- A cost row's tag keys in lower case, to compare with the configured owner tag keys. Only keys
+-- with a value count: {"owner": ""} names no owner (as staging's allocation columns read it).
 CREATE OR REPLACE MACRO kpi.cost_tag_keys(tags) AS
-    list_transform(json_keys(tags), lambda tag_key: lower(tag_key));
+    list_transform(
+        list_filter(map_entries(try_cast(tags AS MAP(VARCHAR, VARCHAR))),
+            lambda e: nullif(trim(e.value), '') IS NOT NULL),
+        lambda e: lower(e.key));
 
 -- Whether a cost row's (lower-case) tag keys include one of the owner tag keys.
 CREATE OR REPLACE MACRO kpi.cost_has_owner_tag(tag_keys, owner_tag_keys) AS

@@ -534,3 +534,40 @@ def test_a_non_utc_servicenow_instance_is_read_by_its_utc_values(warehouse):
         ).fetchall()
     assert shown == [("2026-11-30 23:30:00",)]  # the instance's own wall clock, no offset
     assert november == [(3.0,)]
+
+
+def test_to_date_shows_the_running_period_not_one_awaiting_a_read(warehouse):
+    """ServiceNow was last read at 02:00 on Dec 31 (New York) and is down when the run at 02:00
+    on Jan 2 scores: December has ended but is not complete until ServiceNow is read again. It
+    is not the running period either: bi.scorecard_to_date shows January alone, with nothing
+    resolved in it yet."""
+    zone = "America/New_York"
+    goals = {"incident_resolution_time": {"grain": "month", "threshold": 10, "target": 5}}
+    with warehouse.connect() as con:
+        add_incidents(
+            con,
+            zone,
+            [
+                ("I1", "2026-11-10 08:00", "2026-11-10 10:00"),
+                ("I2", "2026-12-10 08:00", "2026-12-10 12:00"),
+            ],
+        )
+        con.execute(
+            "INSERT INTO meta.source_reads VALUES "
+            "('servicenow', TIMESTAMPTZ '2026-12-31 07:00+00', 'r1')"
+        )
+        as_of = local("2027-01-02 02:00", zone)
+        compute_metrics(con, timezone=zone, min_n=1, as_of=as_of)
+        score_metrics(con, goals, as_of=as_of, timezone=zone)
+        create_bi_views(con)
+        december = con.execute(
+            "SELECT value, period_complete FROM kpi.metric_values WHERE metric_id = "
+            "'incident_resolution_time' AND grain = 'month' AND dimension = 'all' "
+            "AND period_start = '2026-12-01'"
+        ).fetchall()
+        to_date = con.execute(
+            "SELECT period_start, actual_to_date FROM bi.scorecard_to_date "
+            "WHERE metric_id = 'incident_resolution_time'"
+        ).fetchall()
+    assert december == [(4.0, False)]
+    assert to_date == [(date(2027, 1, 1), None)]

@@ -17,6 +17,8 @@ running_values AS (
     SELECT metric_id, grain, period_start, value, numerator, denominator, n, unit, reason
     FROM kpi.metric_values
     WHERE dimension = 'all' AND NOT coalesce(period_complete, false)
+    -- The running period only: a period that ended but awaits a source read is not running.
+    QUALIFY period_start = max(period_start) OVER (PARTITION BY metric_id, grain)
 )
 
 SELECT

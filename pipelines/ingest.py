@@ -10,12 +10,13 @@ from pipelines.metadata import raw_metadata
 from pipelines.preflight import CONFIGURATION
 from pipelines.resources import SourcesResource, WarehouseResource
 from transforms.staging import STAGING_DIR, raw_tables_sql, staged_tables
-from warehouse.ingest import ingest
+from warehouse.ingest import FilesRefused, ingest
 
 WAREHOUSE_POOL = "duckdb_warehouse"
 OWNERS = ["team:data-engineering"]
 # Only what can heal is retried: throttling, 5xx, timeouts, dropped connections. A
-# PermanentSourceError (settings, credentials, a bad file) fails the step at once.
+# PermanentSourceError (settings, credentials, a bad file) fails the step at once, except files
+# refused beside files that loaded: the run goes on with those, and data quality names the rest.
 INGEST_RETRY = dg.RetryPolicy(
     max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
@@ -77,21 +78,33 @@ def ingest_asset(
         sources: SourcesResource,
     ) -> dg.MaterializeResult:
         full_refresh = config.full_refresh or full_refresh_default
+        refused = ""
         try:
             connector = sources.open(source)
             with warehouse.get().connect() as con:
-                load = ingest(
-                    con,
-                    connector,
-                    context.run_id,
-                    full_refresh,
-                    origin=sources.origin,
-                    refresh_every=refresh_every,
-                )
+                try:
+                    load = ingest(
+                        con,
+                        connector,
+                        context.run_id,
+                        full_refresh,
+                        origin=sources.origin,
+                        refresh_every=refresh_every,
+                    )
+                except FilesRefused as exc:
+                    if not exc.holds_files:
+                        raise
+                    load, refused = exc.load, str(exc)
+                    context.log.warning(
+                        f"{source}: files refused, the run goes on with the files that loaded "
+                        f"(scorecard.data_quality lists the refused ones): {refused}"
+                    )
                 metadata = raw_metadata(con, source)
         except PermanentSourceError as exc:
             # The cause, not a retry wrapper, is the step's headline; retrying cannot fix it.
             raise dg.Failure(description=str(exc), allow_retries=False) from None
+        if refused:
+            metadata["files_refused"] = dg.MetadataValue.text(refused)
         metadata.update({"records_received": load.received, "full_refresh": full_refresh})
         for stream in load.streams.values():
             metadata[f"{stream.stream}/records"] = stream.received

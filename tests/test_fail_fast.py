@@ -2,19 +2,23 @@
 
 A bad setting stops the run in its first step (the same check as `itsm-scorecard check-config`);
 rejected credentials and a file that is not a FOCUS export fail their ingest step without the
-step retries that only transient trouble deserves.
+step retries that only transient trouble deserves. A bad file beside files that load does not stop
+the run: it warns, and the scorecard is computed from the files that loaded.
 """
 
+import csv
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 from dagster._core.instance import DagsterInstance
 from dagster._core.instance.ref import InstanceRef
 
 from connectors.emulators.servicenow import Credentials, serve
-from tests.conftest import launch_nightly_job
+from tests.conftest import SHARED_DATA, launch_nightly_job
 
 TYPO = "metrics:\n  change_failur_rate:\n    threshold: 20\n    target: 10\n"
 
@@ -169,3 +173,48 @@ def test_a_file_that_is_not_focus_fails_the_ingest_step_once_naming_file_and_col
     elapsed = seconds_to_failure(events, "raw__focus")
     print(f"non-FOCUS file: ingest step failed {elapsed:.2f}s after the run's start")
     assert elapsed < 10
+
+
+def test_a_refused_focus_file_beside_good_ones_warns_and_the_run_publishes(tmp_path):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    sample = SHARED_DATA / "focus" / "focus-1.0-sample.csv"
+    (exports / "2024-09.csv").write_bytes(sample.read_bytes())
+    (exports / "2024-10.csv").write_bytes(b"")  # an export still being written
+    warehouse = tmp_path / "warehouse.duckdb"
+    run = launch_nightly_job(
+        check=False,
+        dagster_home=tmp_path / "home",
+        SCORECARD_SOURCES="focus",
+        SCORECARD_CONFIG=str(empty_config(tmp_path)),
+        SCORECARD_WAREHOUSE=str(warehouse),
+        FOCUS_PATHS=str(exports),
+    )
+
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    output = run.stdout + run.stderr
+    assert "focus: files refused, the run goes on with the files that loaded" in output
+    events = run_events(tmp_path / "home")
+    assert not [key for _, kind, key, _ in events if kind == "STEP_FAILURE"]
+    with duckdb.connect(str(warehouse), read_only=True) as published:
+        lines, files = published.execute(
+            "SELECT count(*), list(DISTINCT source_file) FROM core.costs"
+        ).fetchall()[0]
+        problems = published.execute(
+            "SELECT record_key, problem FROM scorecard.data_quality WHERE source = 'focus' "
+            "AND record_key NOT LIKE '%#%'"
+        ).fetchall()
+        september = published.execute(
+            "SELECT round(value, 2) FROM kpi.metric_values WHERE metric_id = 'cloud_spend' "
+            "AND grain = 'month' AND period_start = DATE '2024-09-01' AND dimension = 'all'"
+        ).fetchall()
+    with sample.open(newline="") as handle:
+        # Every line item of the sample is charged in September 2024 (UTC).
+        expected = sum(Decimal(row["EffectiveCost"]) for row in csv.DictReader(handle))
+    empty = exports / "2024-10.csv"
+    assert (lines, files) == (1000, [str(exports / "2024-09.csv")])
+    assert problems == [
+        (str(empty), f"focus: {empty} is empty: a FOCUS export starts with a header line")
+    ]
+    assert september == [(float(round(expected, 2)),)]
+    assert september == [(14.98,)]

@@ -40,6 +40,8 @@ class StreamLoad:
     seconds: float = 0.0
     started_from: str | None = None
     cursor: str | None = None
+    # Files that could not be loaded, each with its problem (file streams only).
+    refused: list[str] = field(default_factory=list)
 
     def then(self, later: StreamLoad) -> StreamLoad:
         """This load and a later read of the same stream in the same run, as one."""
@@ -63,6 +65,20 @@ class SourceLoad:
     @property
     def received(self) -> int:
         return sum(s.received for s in self.streams.values())
+
+
+class FilesRefused(PermanentSourceError):
+    """Files that could not be loaded, raised once the source's other files have landed.
+
+    `load` is what did land; `holds_files` says whether the warehouse holds any file of the
+    source (landed now or before), so a caller can go on with those and let
+    scorecard.data_quality name the refused ones.
+    """
+
+    def __init__(self, message: str, load: SourceLoad, holds_files: bool) -> None:
+        super().__init__(message)
+        self.load = load
+        self.holds_files = holds_files
 
 
 def claim_origin(con: duckdb.DuckDBPyConnection, source: str, origin: str) -> None:
@@ -97,7 +113,8 @@ def ingest(
     A full refresh also forgets what the source's core rows were staged from, so the next
     staging restages them even if the refresh read exactly the records already stored. A stream
     that must be read whole now and then to see deletions (Stream.refresh_every, its interval
-    overridden by `refresh_every`; zero: never) gets a scheduled refresh when that is due.
+    overridden by `refresh_every`; zero: never) gets a scheduled refresh when that is due. Files
+    that cannot be loaded raise FilesRefused once the source's other files have landed.
     """
     claim_origin(con, source.name, origin)
     if full_refresh:
@@ -114,6 +131,12 @@ def ingest(
             result.streams[stream.name] = _land_paged(
                 con, source, stream, run_id, full_refresh, refresh_every
             )
+    refused = [problem for load in result.streams.values() for problem in load.refused]
+    if refused:
+        held = con.execute(
+            "SELECT count(*) FROM meta.loaded_files WHERE source = ?", [source.name]
+        ).fetchall()[0][0]
+        raise FilesRefused("; ".join(refused), result, holds_files=held > 0)
     if not any(isinstance(stream, FileStream) for stream in streams):
         _note_source_read(con, source.name, read_started, run_id)
     return result
@@ -171,7 +194,7 @@ def _land_files(
     run_id: str | None,
     full_refresh: bool,
 ) -> StreamLoad:
-    """Land every new or changed file; report all bad files together after landing the rest."""
+    """Land every new or changed file; the bad ones are listed in `refused`, after the rest land."""
     if full_refresh:
         forget_loaded_files(con, source.name)
     source.prepare(con)
@@ -199,9 +222,8 @@ def _land_files(
         progress.add(rows, f"file {number} of {len(files)}")
     load.seconds = time.monotonic() - started
     progress.finish(f"{len(files)} files, {len(problems)} refused")
-    if problems:
-        # A bad file stays bad until someone replaces it: retrying the step cannot help.
-        raise PermanentSourceError("; ".join(problems))
+    # A bad file stays bad until someone replaces it: retrying the step cannot help.
+    load.refused = problems
     return load
 
 
@@ -216,7 +238,7 @@ def _land_file_set(
 
     The last set's rows are cleared in the same transaction, so a key that moved between files
     is neither lost nor doubled and a file that left the set takes its rows with it; a run that
-    dies half-way leaves the last set whole.
+    dies half-way, or meets a bad file (listed in `refused`), leaves the last set whole.
     """
     if full_refresh:
         forget_loaded_files(con, source.name)
@@ -242,7 +264,7 @@ def _land_file_set(
         # The whole set rolled back; a bad file stays bad until someone replaces it.
         if landing is not None:
             source.note_problem(con, landing, str(exc), run_id)
-        raise PermanentSourceError(str(exc)) from None
+        return StreamLoad(stream.name, refused=[str(exc)])
     load.stored = load.received
     load.seconds = time.monotonic() - started
     log.info("%s: %d file(s) landed, %d rows", source.name, len(files), load.received)

@@ -1,8 +1,9 @@
 """Who owns a cost and in which currency: settings every cost source (FOCUS, AWS, Azure) shares.
 
 Tag keys (FOCUS_TAG_COST_CENTRE / _SERVICE / _APPLICATION, comma lists) fill the allocation
-columns of core.costs; keys compare without case or separators. One currency per warehouse: other
-currencies are converted only with FOCUS_CURRENCY and FOCUS_EXCHANGE_RATES.
+columns of core.costs; keys compare without case or separators. FOCUS line items in another
+currency are converted only with FOCUS_CURRENCY and FOCUS_EXCHANGE_RATES; the cost KPIs sum one
+currency and leave the others out (transforms/metrics/_cost_currency.sql).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class TagKeys:
 
 @dataclass(frozen=True)
 class Currency:
-    """One currency per warehouse; other currencies are converted only with an explicit rate."""
+    """The reporting currency, and the rates that convert others to it (only explicit ones)."""
 
     reporting: str | None = None
     # 1 unit of the key currency = rate units of the reporting currency.

@@ -17,7 +17,9 @@ through the aws_ce and azure_cost API sources.
 
 Tag keys (FOCUS_TAG_COST_CENTRE / _SERVICE / _APPLICATION) and the currency settings
 (FOCUS_CURRENCY, FOCUS_EXCHANGE_RATES) are connectors/cost_allocation.py's; the connector stores
-them in raw.focus_settings for staging. A file that would mix currencies is refused.
+them in raw.focus_settings for staging. Lines in a currency that is neither the reporting one nor
+converted by a rate land like the others; the KPI step leaves them out of the cost KPIs and lists
+them in scorecard.data_quality (transforms/metrics/_left_out_costs.sql).
 """
 
 from __future__ import annotations
@@ -263,7 +265,6 @@ class FocusFiles:
             "INSERT OR REPLACE INTO raw.focus_files VALUES (?, ?, now(), ?)",
             [str(path), modified_at, run_id],
         )
-        self._check_currency(con, path)
         log.info("focus: %s landed, %d line items, %d lines not valid CSV", path, count, rejected)
         return count
 
@@ -299,25 +300,6 @@ class FocusFiles:
                 "converted to FOCUS or exported as FOCUS by the provider)"
             )
         return present
-
-    def _check_currency(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
-        """Sums across currencies are meaningless: refuse a file that would mix them."""
-        currencies = sorted(self.currency.rates)
-        rows = con.execute(
-            (SQL_DIR / "focus_currencies.sql").read_text(),
-            {"rate_currencies": currencies or [""], "reporting": self.currency.reporting},
-        ).fetchall()
-        codes = [r[0] for r in rows]
-        if self.currency.reporting and codes in ([], [self.currency.reporting]):
-            return
-        if len(codes) <= 1 and not self.currency.reporting:
-            return
-        described = "; ".join(f"{code} from {', '.join(sorted(o)[:3])}" for code, o in rows)
-        raise SourceError(
-            f"focus: {path} would mix currencies in core.costs ({described}). Keep one currency "
-            "per warehouse, or set FOCUS_CURRENCY and FOCUS_EXCHANGE_RATES (e.g. EUR=1.08) to "
-            "convert"
-        )
 
 
 def _typed_columns(present: dict[str, tuple[str, str]]) -> dict[str, str]:

@@ -56,6 +56,10 @@ def kpi_asset(settings: Settings) -> dg.AssetsDefinition:
                 f"({dimension}={value_of}): {reason}"
             )
         metadata["quarantined_values"] = len(summary.quarantined)
+        for left_out in summary.left_out_costs:
+            context.log.warning(f"Cost lines left out: {left_out}")
+        if summary.cost_currency:
+            metadata["cost_currency"] = summary.cost_currency
         # values of periods already complete that late data changed (kpi.metric_restatements)
         metadata["restated_values"] = summary.restated
         context.log.info(f"KPIs computed: {summary}")

@@ -10,6 +10,7 @@ from decimal import Decimal
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from kpi_fixtures.support import values_by_key
 
 from connectors.aws_cost_explorer import (
     CostExplorer,
@@ -27,6 +28,7 @@ from connectors.emulators.server import EmulatorServer, Faults, Reply
 from connectors.emulators.sigv4 import Credentials, sigv4_headers
 from connectors.focus import FocusFiles
 from connectors.http import RetryPolicy, SourceError
+from transforms.kpis import compute_metrics
 from transforms.staging import stage
 from warehouse.ingest import ingest
 
@@ -168,7 +170,8 @@ def test_groups_in_another_currency_than_the_warehouse_are_flagged(warehouse, tm
         "ServiceCategory,ServiceName,ProviderName,PublisherName,InvoiceIssuerName\n"
         "1,1,1,1,2025-02-01,2025-03-01,2025-02-01,2025-02-02,EUR,a,Usage,Compute,VM,X,X,X\n"
     )
-    with EmulatorServer(CostExplorerApi(AS_OF)) as server, warehouse.connect() as con:
+    api = CostExplorerApi(AS_OF)
+    with EmulatorServer(api) as server, warehouse.connect() as con:
         ingest(con, FocusFiles([str(export)]), None)
         stage(con, "focus", "costs")
         source = connector(server.url, AS_OF.date())
@@ -179,12 +182,30 @@ def test_groups_in_another_currency_than_the_warehouse_are_flagged(warehouse, tm
             "SELECT DISTINCT field, problem, value FROM scorecard.data_quality "
             "WHERE source = 'aws_ce'"
         ).fetchall()
+        compute_metrics(con, min_n=1, as_of=AS_OF)
+        february = values_by_key(con)[("cloud_spend", "month", date(2025, 2, 1), "all", "all")]
+        left_out = con.execute(
+            "SELECT source, record_key, problem FROM scorecard.data_quality "
+            "WHERE table_name = 'metric_facts'"
+        ).fetchall()
     assert result.quality_issues == len(AWS_LINES)  # one group per cost line on that day
     assert flagged == [
         (
             "Unit",
             "currency differs from the rest of core.costs (EUR): sums would mix currencies",
             "USD",
+        )
+    ]
+    # Cloud spend sums the USD of the AWS groups (more line items) and leaves the EUR line out.
+    aws_day = sum(a for (day, _, _), a in api.ground_truth().items() if day == date(2025, 2, 28))
+    assert february["value"] == pytest.approx(float(aws_day))
+    assert left_out == [
+        (
+            "focus",
+            "EUR",
+            "1 cost line item(s) in EUR (BilledCost 1.00, EffectiveCost 1.00) left out of the "
+            "cost KPIs, which sum USD: set FOCUS_CURRENCY and FOCUS_EXCHANGE_RATES (e.g. "
+            "EUR=1.08) to convert them",
         )
     ]
 

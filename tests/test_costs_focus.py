@@ -172,21 +172,53 @@ def test_missing_mandatory_column_names_file_and_column(warehouse, tmp_path):
     assert problems[0][0] == str(bad.resolve()) and "EffectiveCost" in problems[0][1]
 
 
-def test_mixed_currencies_are_refused_unless_rates_given(warehouse, tmp_path):
-    usd = write_csv(tmp_path / "usd.csv", [line("10.00")])
-    eur = write_csv(tmp_path / "eur.csv", [line("5.00", currency="EUR")])
-    with warehouse.connect() as con:
-        load(con, FocusFiles([str(usd)]), None)
-        with pytest.raises(SourceError, match=r"eur\.csv would mix currencies.*EUR.*USD"):
-            load(con, FocusFiles([str(eur)]), None)
-        assert costs(con) == [(str(usd.resolve()), Decimal("10"))]
+def september_spend(con) -> tuple[float, list[tuple]]:
+    """Cloud spend of September 2024 and the cost lines the KPI step left out."""
+    compute_metrics(con, min_n=1, as_of=datetime(2024, 10, 2, tzinfo=UTC))
+    spend = values_by_key(con)[("cloud_spend", "month", date(2024, 9, 1), "all", "all")]
+    left_out = con.execute(
+        "SELECT source, record_key, field, problem FROM scorecard.data_quality "
+        "WHERE table_name = 'metric_facts' ORDER BY record_key"
+    ).fetchall()
+    return spend["value"], left_out
 
-        converted = FocusFiles([str(eur)], currency=Currency("USD", {"EUR": 1.1}))
-        assert load(con, converted, None) == {"costs": 1}
+
+def test_a_file_in_another_currency_lands_and_is_left_out_of_spend_unless_converted(
+    warehouse, tmp_path
+):
+    usd = write_csv(tmp_path / "usd.csv", [line("10.00"), line("2.00")])
+    eur = write_csv(tmp_path / "eur.csv", [line("5.00", currency="EUR", EffectiveCost="4.00")])
+    with warehouse.connect() as con:
+        assert load(con, FocusFiles([str(usd), str(eur)]), None) == {"costs": 3}
+        # USD has the most line items: spend sums 10 + 2, the EUR line is named, not added.
+        assert september_spend(con) == (
+            12.0,
+            [
+                (
+                    "focus",
+                    "EUR",
+                    "BillingCurrency",
+                    "1 cost line item(s) in EUR (BilledCost 5.00, EffectiveCost 4.00) left out "
+                    "of the cost KPIs, which sum USD: set FOCUS_CURRENCY and "
+                    "FOCUS_EXCHANGE_RATES (e.g. EUR=1.08) to convert them",
+                )
+            ],
+        )
+        evidence = con.execute(
+            "SELECT count(*), sum(EffectiveCost) FROM kpi.cost_evidence "
+            "WHERE metric_id = 'cloud_spend' AND grain = 'month' "
+            "AND period_start = DATE '2024-09-01' AND dimension = 'all'"
+        ).fetchall()[0]
+        assert evidence == (2, Decimal("12"))
+
+        converted = Currency("USD", {"EUR": 1.1})
+        load(con, FocusFiles([str(usd), str(eur)], currency=converted), None)
+        # 4.00 EUR of EffectiveCost at 1.1 is 4.40 USD.
+        assert september_spend(con) == (pytest.approx(16.4), [])
         rows = con.execute(
             "SELECT BillingCurrency, BilledCost FROM core.costs ORDER BY BilledCost"
         ).fetchall()
-    assert rows == [("USD", Decimal("5.5")), ("USD", Decimal("10"))]
+    assert rows == [("USD", Decimal("2")), ("USD", Decimal("5.5")), ("USD", Decimal("10"))]
 
 
 def test_a_cost_too_large_once_converted_loads_empty_and_is_listed(warehouse, tmp_path):
@@ -251,10 +283,19 @@ def test_an_implausible_charge_date_loads_empty_and_is_listed(warehouse, tmp_pat
     ]
 
 
-def test_one_file_mixing_currencies_is_refused(warehouse, tmp_path):
-    mixed = write_csv(tmp_path / "mixed.csv", [line("1.00"), line("1.00", currency="GBP")])
-    with warehouse.connect() as con, pytest.raises(SourceError, match="GBP"):
-        load(con, FocusFiles([str(mixed)]), None)
+def test_the_configured_currency_is_summed_even_when_most_lines_are_in_another(warehouse, tmp_path):
+    """FOCUS_CURRENCY says what spend is in; a file mixing currencies loads whole."""
+    mixed = write_csv(
+        tmp_path / "mixed.csv",
+        [line("1.00"), line("3.00", currency="GBP"), line("-0.50", currency="gbp")],
+    )
+    with warehouse.connect() as con:
+        assert load(con, FocusFiles([str(mixed)], currency=Currency("USD")), None) == {"costs": 3}
+        spend, left_out = september_spend(con)
+    assert spend == 1.0
+    assert [(key, problem.split(" left out")[0]) for _, key, _, problem in left_out] == [
+        ("GBP", "2 cost line item(s) in GBP (BilledCost 2.50, EffectiveCost 2.50)")
+    ]
 
 
 def test_same_file_twice_is_skipped_and_changed_file_replaces_rows(warehouse, tmp_path):

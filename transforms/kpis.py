@@ -45,6 +45,22 @@ class KpiRunSummary:
     quarantined: tuple[tuple[Any, ...], ...] = ()
     # values of periods complete in the previous run that this run changed (kpi.metric_restatements)
     restated: int = 0
+    # the currency the cost KPIs summed, and the problem of each source and currency left out
+    cost_currency: str | None = None
+    left_out_costs: tuple[str, ...] = ()
+
+
+def _cost_currency(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The currency the cost KPIs sum: FOCUS_CURRENCY as the FOCUS load stored it, if any."""
+    stored = con.execute(
+        "SELECT count(*) FROM duckdb_tables() "
+        "WHERE schema_name = 'raw' AND table_name = 'focus_settings'"
+    ).fetchall()[0][0]
+    configured = None
+    if stored:
+        rows = con.execute("SELECT reporting_currency FROM raw.focus_settings").fetchall()
+        configured = rows[0][0] if rows else None
+    return con.execute(_sql("_cost_currency.sql"), {"configured": configured}).fetchall()[0][0]
 
 
 def quarantined_values(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
@@ -244,13 +260,22 @@ def compute_metrics(
             "metric_restatements",
         ):
             con.execute(f"DELETE FROM kpi.{table}")
-        con.execute("DELETE FROM scorecard.data_quality WHERE table_name = 'metric_values'")
+        con.execute(
+            "DELETE FROM scorecard.data_quality "
+            "WHERE table_name IN ('metric_values', 'metric_facts')"
+        )
         _set_variable(con, "week_offset", "INTEGER", WEEK_STARTS.index(week_start))
         _set_variable(con, "grains", "VARCHAR[]", list(grains))
         _set_variable(con, "computed_at", "TIMESTAMPTZ", datetime.now(UTC))
         # Shared rules first; the fact contract and shared views read each metric's settings
         # when queried; the evidence views are replaced with the values they explain.
         con.execute(_sql("_macros.sql"))
+        cost_currency = _cost_currency(con)
+        _set_variable(con, "cost_currency", "VARCHAR", cost_currency)
+        left_out_costs = con.execute(
+            f"INSERT INTO scorecard.data_quality BY NAME {_sql('_left_out_costs.sql')} "
+            "RETURNING source || ': ' || problem"
+        ).fetchall()
         con.execute(_sql("_facts_input.sql"))
         for facts_id in facts_ids:
             _store_facts(con, facts_id, owners[facts_id])
@@ -272,8 +297,18 @@ def compute_metrics(
         rows_by_metric = {m.definition.id: 0 for m in enabled} | {c[0]: c[1] for c in counts}
         seconds = time.perf_counter() - started
         con.execute(
-            "INSERT INTO kpi.metric_runs VALUES (getvariable('computed_at'), ?, ?, ?, ?, ?, ?)",
-            [as_of, timezone, week_start, len(enabled), sum(rows_by_metric.values()), seconds],
+            "INSERT INTO kpi.metric_runs (computed_at, as_of, timezone, week_start, metrics, "
+            "value_rows, seconds, cost_currency) "
+            "VALUES (getvariable('computed_at'), ?, ?, ?, ?, ?, ?, ?)",
+            [
+                as_of,
+                timezone,
+                week_start,
+                len(enabled),
+                sum(rows_by_metric.values()),
+                seconds,
+                cost_currency,
+            ],
         )
         restated = con.execute(
             f"INSERT INTO kpi.metric_restatements BY NAME {_sql('_restatements.sql')}"
@@ -291,4 +326,6 @@ def compute_metrics(
         null_rows_by_metric={c[0]: c[2] for c in counts},
         quarantined=tuple(tuple(row) for row in quarantined),
         restated=restated,
+        cost_currency=cost_currency,
+        left_out_costs=tuple(row[0] for row in left_out_costs),
     )

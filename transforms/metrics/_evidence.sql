@@ -58,12 +58,13 @@ SELECT
 FROM matching_facts;
 
 -- The individual cost rows behind a cost metric's value, computed on demand from core.costs with
--- the time zone, cost column and allocation rule of the last run.
+-- the time zone, currency, cost column and allocation rule of the last run.
 CREATE OR REPLACE VIEW kpi.cost_evidence AS
 WITH cost_rules AS (
     SELECT
         m.metric_id,
         r.timezone,
+        r.cost_currency,
         coalesce(owner.params->>'cost_column', 'EffectiveCost') AS cost_column,
         coalesce(CAST(owner.params->'owner_tag_keys' AS VARCHAR[]), CAST([] AS VARCHAR[]))
             AS owner_tag_keys
@@ -89,7 +90,10 @@ cost_rows AS (
         rules.cost_column,
         rules.owner_tag_keys
     FROM core.costs AS c
-    CROSS JOIN (SELECT DISTINCT timezone, cost_column, owner_tag_keys FROM cost_rules) AS rules
+    CROSS JOIN (
+        SELECT DISTINCT timezone, cost_currency, cost_column, owner_tag_keys FROM cost_rules
+    ) AS rules
+    WHERE kpi.in_cost_currency(c.BillingCurrency, rules.cost_currency)
 ),
 -- A cost row is in one spend group and one allocation group; both keys allow an equi-join.
 cost_rows_grouped AS (

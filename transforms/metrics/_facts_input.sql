@@ -152,7 +152,8 @@ SELECT
 FROM core.measures
 ;
 
--- Cost line items summed once per run by charge start instant, whether they bill whole UTC days,
+-- Cost line items in the run's cost currency (_cost_currency.sql) summed once per run by charge
+-- start instant, whether they bill whole UTC days,
 -- and everything the cost KPIs may ask of a line: its cost dimensions, whether it is a credit by
 -- category or by the sign of either cost column, whether an allocation column names an owner
 -- and, if none does, its tag keys (lower case). Tens of millions of line items become a table a
@@ -172,6 +173,7 @@ WITH cost_lines AS (
         Tags
     FROM core.costs
     WHERE ChargePeriodStart IS NOT NULL
+        AND kpi.in_cost_currency(BillingCurrency, getvariable('cost_currency'))
 )
 SELECT
     * EXCLUDE (billed, effective, Tags),

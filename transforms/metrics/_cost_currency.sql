@@ -1,0 +1,14 @@
+-- The currency the cost KPIs sum: the reporting currency FOCUS_CURRENCY names (FOCUS lines with a
+-- rate are converted to it in staging), else the currency of most cost line items, the first in
+-- alphabetical order on a tie. NULL when no cost line has a currency.
+SELECT coalesce(
+    upper(trim($configured)),
+    (
+        SELECT upper(trim(BillingCurrency)) AS currency
+        FROM core.costs
+        WHERE BillingCurrency IS NOT NULL
+        GROUP BY ALL
+        ORDER BY count(*) DESC, currency
+        LIMIT 1
+    )
+)

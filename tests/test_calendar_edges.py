@@ -571,3 +571,65 @@ def test_to_date_shows_the_running_period_not_one_awaiting_a_read(warehouse):
         ).fetchall()
     assert december == [(4.0, False)]
     assert to_date == [(date(2027, 1, 1), None)]
+
+
+def test_a_metric_awaiting_a_source_read_stays_on_the_scorecard_as_pending(warehouse):
+    """On Jan 2 ServiceNow, down since Dec 31, holds December's resolution time back while Jira,
+    read that night, completes December's deployments: the scorecard shows December with both
+    metrics, the one awaiting its read grey with the reason, and January to date for both."""
+    zone = "America/New_York"
+    goals = {
+        "incident_resolution_time": {"grain": "month", "threshold": 10, "target": 5},
+        "deployment_frequency": {"grain": "month", "threshold": 1, "target": 5},
+    }
+    with warehouse.connect() as con:
+        add_incidents(
+            con,
+            zone,
+            [
+                ("I1", "2026-11-10 08:00", "2026-11-10 10:00"),
+                ("I2", "2026-12-10 08:00", "2026-12-10 12:00"),
+            ],
+        )
+        con.executemany(
+            "INSERT INTO core.changes (change_id, source, number, type, state, outcome, "
+            "actual_end, service) VALUES (?, 'jira', ?, 'normal', 'closed', 'successful', ?, "
+            "'Payroll')",
+            [
+                (c, c, local(end, zone))
+                for c, end in [("C1", "2026-11-12 10:00"), ("C2", "2026-12-03 10:00")]
+            ],
+        )
+        con.execute(
+            "INSERT INTO meta.source_reads VALUES "
+            "('servicenow', TIMESTAMPTZ '2026-12-31 07:00+00', 'r1'), "
+            "('jira', TIMESTAMPTZ '2027-01-02 07:00+00', 'r2')"
+        )
+        as_of = local("2027-01-02 02:00", zone)
+        compute_metrics(con, timezone=zone, min_n=1, as_of=as_of)
+        score_metrics(con, goals, as_of=as_of, timezone=zone)
+        create_bi_views(con)
+        scorecard = con.execute(
+            "SELECT metric_id, period_start, actual, status, score, reason "
+            "FROM bi.scorecard_current ORDER BY metric_id"
+        ).fetchall()
+        november = con.execute(
+            "SELECT actual, status FROM scorecard.metric_status "
+            "WHERE metric_id = 'incident_resolution_time' AND period_start = '2026-11-01'"
+        ).fetchall()
+        running = to_date(con)
+    (deployments, resolution) = scorecard
+    # One deployment in December's 31 days: 7/31 a week, red against the threshold of 1, scored
+    # 100/3 * (1 + (7/31 - 1) / (5 - 1)) = 26.9.
+    assert deployments == ("deployment_frequency", DEC, pytest.approx(7 / 31), "red", 26.9, None)
+    assert resolution[:5] == ("incident_resolution_time", DEC, None, "grey", None)
+    assert resolution[5] == (
+        "pending: not complete until read again: servicenow read up to 2026-12-31 02:00"
+    )
+    # November was complete and stays scored: 2 hours, between the target (5) and the default
+    # stretch (5 - (10 - 5) = 0).
+    assert november == [(2.0, "green")]
+    assert running == {
+        ("deployment_frequency", "month"): (date(2027, 1, 1), 0.0),
+        ("incident_resolution_time", "month"): (date(2027, 1, 1), None),
+    }

@@ -36,6 +36,7 @@ cards AS (
 headline_rows AS (
     SELECT
         v.metric_id, v.grain, v.period_start, v.value, v.reason, v.period_complete,
+        regexp_extract(v.coverage, 'not complete until read again: (.*)$', 1) AS awaiting,
         true AS kpi_row
     FROM kpi.metric_values AS v
     SEMI JOIN cards AS c ON c.metric_id = v.metric_id AND c.grain = v.grain
@@ -74,14 +75,21 @@ versioned_grid AS (
         AND p.period_start < coalesce(g.goals_to, DATE '9999-12-31')
 ),
 
--- Complete periods only: a row the KPI step marked running (or left unmarked) is never scored.
+-- Complete periods are scored. A period that ended but that the KPI step did not mark complete
+-- (a source not read since it ended, or values computed before it ended) is pending: listed
+-- without a value, so the metric stays on the scorecard with the reason, and scored by the run
+-- that completes it. A row left unmarked is never scored.
 complete_periods AS (
     SELECT
-        p.scorecard_id, p.metric_id, p.grain, p.period_start, p.goals_from, h.value, h.reason,
-        h.kpi_row IS NULL AS no_row
+        p.scorecard_id, p.metric_id, p.grain, p.period_start, p.goals_from,
+        CASE WHEN h.period_complete THEN h.value END AS value,
+        h.reason,
+        h.kpi_row IS NULL AS no_row,
+        NOT coalesce(h.period_complete, true) AS pending,
+        h.awaiting
     FROM versioned_grid AS p
     LEFT JOIN headline_rows AS h USING (metric_id, grain, period_start)
-    WHERE h.period_complete OR h.kpi_row IS NULL
+    WHERE h.period_complete IS NOT NULL OR h.kpi_row IS NULL
 ),
 
 numbered AS (
@@ -169,6 +177,9 @@ scored AS (
                 grain, strftime(last_value_period, '%Y-%m-%d')
             )
             WHEN direction IS NULL THEN 'no goals'
+            WHEN pending AND awaiting <> '' THEN 'pending: not complete until read again: '
+                || awaiting
+            WHEN pending THEN 'pending: not complete when the values were computed'
             WHEN value IS NULL AND no_row THEN 'no value computed for this period'
             WHEN value IS NULL THEN coalesce(reason, 'no value for this period')
         END AS status_reason,

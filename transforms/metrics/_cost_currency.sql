@@ -4,7 +4,7 @@
 SELECT coalesce(
     upper(trim($configured)),
     (
-        SELECT upper(trim(BillingCurrency)) AS currency
+        SELECT BillingCurrency AS currency
         FROM core.costs
         WHERE BillingCurrency IS NOT NULL
         GROUP BY ALL

@@ -4,13 +4,13 @@
 SELECT
     source,
     'metric_facts' AS table_name,
-    upper(trim(BillingCurrency)) AS record_key,
+    BillingCurrency AS record_key,
     'BillingCurrency' AS field,
     format(
         '{} cost line item(s) in {} (BilledCost {:.2f}, EffectiveCost {:.2f}) left out of the cost KPIs, '
             || 'which sum {}: {}',
         count(*),
-        upper(trim(BillingCurrency)),
+        BillingCurrency,
         coalesce(CAST(sum(BilledCost) AS DOUBLE), 0),
         coalesce(CAST(sum(EffectiveCost) AS DOUBLE), 0),
         getvariable('cost_currency'),
@@ -20,9 +20,9 @@ SELECT
             ELSE 'the account bills in another currency than the other cost sources'
         END
     ) AS problem,
-    upper(trim(BillingCurrency)) AS value,
+    BillingCurrency AS value,
     getvariable('computed_at') AS detected_at
 FROM core.costs
 WHERE NOT kpi.in_cost_currency(BillingCurrency, getvariable('cost_currency'))
-GROUP BY source, upper(trim(BillingCurrency))
+GROUP BY source, BillingCurrency
 ORDER BY source, record_key

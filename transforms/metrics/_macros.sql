@@ -75,9 +75,9 @@ CREATE OR REPLACE MACRO kpi.charge_is_whole_utc_days(charge_start, charge_end) A
 -- Whether a cost line counts in the cost KPIs: sums across currencies mean nothing, so only lines
 -- in the currency the run sums (kpi.metric_runs.cost_currency) count. A line without a currency
 -- counts (data quality lists it as a missing mandatory value), as does every line when no line
--- has one.
+-- has one. Staging stores currency codes in upper case.
 CREATE OR REPLACE MACRO kpi.in_cost_currency(currency, cost_currency) AS
-    coalesce(upper(trim(currency)) = cost_currency, true);
+    coalesce(currency = cost_currency, true);
 
 -- The calendar day a cost line counts on. Providers bill whole days in UTC: such a line keeps its
 -- UTC billing date, so a day's or a month's charge stays in its own month west of UTC too (its

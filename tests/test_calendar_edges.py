@@ -536,6 +536,31 @@ def test_a_non_utc_servicenow_instance_is_read_by_its_utc_values(warehouse):
     assert november == [(3.0,)]
 
 
+def servicenow_read_last_on_dec_31(con, zone: str) -> None:
+    """Incidents resolved in November (2 h) and December (4 h); ServiceNow last read at 02:00 on
+    Dec 31 in `zone` (07:00 UTC, New York)."""
+    add_incidents(
+        con,
+        zone,
+        [
+            ("I1", "2026-11-10 08:00", "2026-11-10 10:00"),
+            ("I2", "2026-12-10 08:00", "2026-12-10 12:00"),
+        ],
+    )
+    con.execute(
+        "INSERT INTO meta.source_reads VALUES "
+        "('servicenow', TIMESTAMPTZ '2026-12-31 07:00+00', 'r1')"
+    )
+
+
+def run_on_jan_2(con, zone: str, goals: dict) -> None:
+    """The nightly KPI, scoring and bi steps at 02:00 on Jan 2, 2027 in `zone`."""
+    as_of = local("2027-01-02 02:00", zone)
+    compute_metrics(con, timezone=zone, min_n=1, as_of=as_of)
+    score_metrics(con, goals, as_of=as_of, timezone=zone)
+    create_bi_views(con)
+
+
 def test_to_date_shows_the_running_period_not_one_awaiting_a_read(warehouse):
     """ServiceNow was last read at 02:00 on Dec 31 (New York) and is down when the run at 02:00
     on Jan 2 scores: December has ended but is not complete until ServiceNow is read again. It
@@ -544,22 +569,8 @@ def test_to_date_shows_the_running_period_not_one_awaiting_a_read(warehouse):
     zone = "America/New_York"
     goals = {"incident_resolution_time": {"grain": "month", "threshold": 10, "target": 5}}
     with warehouse.connect() as con:
-        add_incidents(
-            con,
-            zone,
-            [
-                ("I1", "2026-11-10 08:00", "2026-11-10 10:00"),
-                ("I2", "2026-12-10 08:00", "2026-12-10 12:00"),
-            ],
-        )
-        con.execute(
-            "INSERT INTO meta.source_reads VALUES "
-            "('servicenow', TIMESTAMPTZ '2026-12-31 07:00+00', 'r1')"
-        )
-        as_of = local("2027-01-02 02:00", zone)
-        compute_metrics(con, timezone=zone, min_n=1, as_of=as_of)
-        score_metrics(con, goals, as_of=as_of, timezone=zone)
-        create_bi_views(con)
+        servicenow_read_last_on_dec_31(con, zone)
+        run_on_jan_2(con, zone, goals)
         december = con.execute(
             "SELECT value, period_complete FROM kpi.metric_values WHERE metric_id = "
             "'incident_resolution_time' AND grain = 'month' AND dimension = 'all' "
@@ -583,14 +594,7 @@ def test_a_metric_awaiting_a_source_read_stays_on_the_scorecard_as_pending(wareh
         "deployment_frequency": {"grain": "month", "threshold": 1, "target": 5},
     }
     with warehouse.connect() as con:
-        add_incidents(
-            con,
-            zone,
-            [
-                ("I1", "2026-11-10 08:00", "2026-11-10 10:00"),
-                ("I2", "2026-12-10 08:00", "2026-12-10 12:00"),
-            ],
-        )
+        servicenow_read_last_on_dec_31(con, zone)
         con.executemany(
             "INSERT INTO core.changes (change_id, source, number, type, state, outcome, "
             "actual_end, service) VALUES (?, 'jira', ?, 'normal', 'closed', 'successful', ?, "
@@ -601,14 +605,9 @@ def test_a_metric_awaiting_a_source_read_stays_on_the_scorecard_as_pending(wareh
             ],
         )
         con.execute(
-            "INSERT INTO meta.source_reads VALUES "
-            "('servicenow', TIMESTAMPTZ '2026-12-31 07:00+00', 'r1'), "
-            "('jira', TIMESTAMPTZ '2027-01-02 07:00+00', 'r2')"
+            "INSERT INTO meta.source_reads VALUES ('jira', TIMESTAMPTZ '2027-01-02 07:00+00', 'r2')"
         )
-        as_of = local("2027-01-02 02:00", zone)
-        compute_metrics(con, timezone=zone, min_n=1, as_of=as_of)
-        score_metrics(con, goals, as_of=as_of, timezone=zone)
-        create_bi_views(con)
+        run_on_jan_2(con, zone, goals)
         scorecard = con.execute(
             "SELECT metric_id, period_start, actual, status, score, reason "
             "FROM bi.scorecard_current ORDER BY metric_id"

@@ -1,12 +1,12 @@
 """What a successful nightly run did, in one message a team reads in the morning.
 
-Rows loaded per source come from the run's own materializations; what was quarantined and which
-metrics changed status come from the snapshot the run published, read-only.
+Rows loaded and files refused per source come from the run's own materializations; what was
+quarantined and which metrics changed status come from the snapshot the run published, read-only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -36,6 +36,8 @@ class RunSummary:
     loaded: dict[str, int]
     quarantined: int
     changes: list[StatusChange]
+    # Files a file source refused while the run went on with the others, by source.
+    refused: dict[str, str] = field(default_factory=dict)
 
     def text(self) -> str:
         loaded = ", ".join(f"{source} {rows:,}" for source, rows in sorted(self.loaded.items()))
@@ -51,19 +53,24 @@ class RunSummary:
                 f"Quarantined KPI values: {self.quarantined}.",
                 f"Status changes in the latest complete period: {changes or 'none'}.",
             ]
+            + [
+                f"Files refused by {source}: {problems}"
+                for source, problems in self.refused.items()
+            ]
         )
 
 
 def summarise_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> RunSummary:
-    loaded, published = _materializations(instance, run.run_id)
+    loaded, refused, published = _materializations(instance, run.run_id)
     quarantined, changes = scorecard_news(published) if published else (0, [])
-    return RunSummary(run.run_id, run.job_name, loaded, quarantined, changes)
+    return RunSummary(run.run_id, run.job_name, loaded, quarantined, changes, refused)
 
 
 def _materializations(
     instance: dg.DagsterInstance, run_id: str
-) -> tuple[dict[str, int], Path | None]:
+) -> tuple[dict[str, int], dict[str, str], Path | None]:
     loaded: dict[str, int] = {}
+    refused: dict[str, str] = {}
     published = None
     records = instance.get_records_for_run(
         run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
@@ -75,9 +82,11 @@ def _materializations(
         key, metadata = materialization.asset_key, materialization.metadata
         if key.path[0] == "raw" and "records_received" in metadata:
             loaded[key.path[-1]] = int(metadata["records_received"].value)
+            if "files_refused" in metadata:
+                refused[key.path[-1]] = str(metadata["files_refused"].value)
         elif key == PUBLISHED and "path" in metadata:
             published = Path(str(metadata["path"].value))
-    return loaded, published
+    return loaded, refused, published
 
 
 def scorecard_news(published: Path) -> tuple[int, list[StatusChange]]:

@@ -18,6 +18,7 @@ from dagster._core.instance import DagsterInstance
 from dagster._core.instance.ref import InstanceRef
 
 from connectors.emulators.servicenow import Credentials, serve
+from pipelines.run_summary import summarise_run
 from tests.conftest import SHARED_DATA, launch_nightly_job
 
 TYPO = "metrics:\n  change_failur_rate:\n    threshold: 20\n    target: 10\n"
@@ -196,6 +197,15 @@ def test_a_refused_focus_file_beside_good_ones_warns_and_the_run_publishes(tmp_p
     assert "focus: files refused, the run goes on with the files that loaded" in output
     events = run_events(tmp_path / "home")
     assert not [key for _, kind, key, _ in events if kind == "STEP_FAILURE"]
+    instance = DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path / "home")))
+    try:
+        (launched,) = instance.get_runs()
+        summary = summarise_run(instance, launched)
+    finally:
+        instance.dispose()
+    assert summary.refused == {
+        "focus": f"focus: {exports / '2024-10.csv'} is empty: a FOCUS export starts with a header line"
+    }
     with duckdb.connect(str(warehouse), read_only=True) as published:
         lines, files = published.execute(
             "SELECT count(*), list(DISTINCT source_file) FROM core.costs"

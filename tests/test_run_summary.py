@@ -96,3 +96,18 @@ def test_summary_text_names_each_source_the_quarantine_and_each_change():
         "Status changes in the latest complete period: "
         "it/change_failure_rate (month of 2026-11-01) green -> red.",
     ]
+
+
+def test_summary_text_names_the_files_refused_while_the_run_went_on():
+    summary = RunSummary(
+        run_id="r-2",
+        job_name="nightly_scorecard",
+        loaded={"focus": 1000},
+        quarantined=0,
+        changes=[],
+        refused={"focus": "focus: /exports/2024-10.csv is empty"},
+    )
+    assert summary.text().splitlines()[-2:] == [
+        "Status changes in the latest complete period: none.",
+        "Files refused by focus: focus: /exports/2024-10.csv is empty",
+    ]

@@ -621,6 +621,48 @@ def test_a_later_run_with_late_usage_before_the_first_charge_still_repeats_the_m
         ]
 
 
+@pytest.mark.parametrize(
+    ("later_days", "expected"),
+    [
+        # The later run corrects 1-2 September: 2 x 11 from it, 3-4 September (2 x 10) from the
+        # older run; before, both runs counted (62).
+        (("01", "02"), (4, Decimal(42))),
+        # It corrects 1 September only: a quarter of the older run, which still counts for the
+        # rest (3 x 10); before, 1 September counted twice (51).
+        (("01",), (4, Decimal(41))),
+    ],
+    ids=["half-the-days", "one-day"],
+)
+def test_a_later_run_that_ends_earlier_replaces_the_days_it_covers_and_no_more(
+    warehouse, tmp_path, sample, later_days, expected
+):
+    row = sample[0]
+    period = tmp_path / "exports" / "20240901-20240930"
+
+    def daily(cost: str, day: str) -> dict[str, str]:
+        return item(month_of(row, 9, cost), cost, f"2024-09-{day} 00:00:00")
+
+    write(period / "run-a" / "part_0_0001.csv", [daily("10", d) for d in ("01", "02", "03", "04")])
+    write(period / "run-b" / "part_0_0001.csv", [daily("11", d) for d in later_days])
+    delivered(period / "run-a", datetime(2024, 9, 5, 6, tzinfo=UTC))
+    delivered(period / "run-b", datetime(2024, 9, 6, 6, tzinfo=UTC))
+    with warehouse.connect() as con:
+        assert load(con, tmp_path / "exports") is None
+        assert totals(con) == expected
+        assert superseded(con) == [
+            (str(period.resolve() / "run-a"), str(period.resolve() / "run-b"))
+        ]
+        (listed,) = [p for _, _, p, _ in problems(con)]
+    covered = len(later_days)
+    assert f"this folder's {covered} line item(s) for it are left out, those charged up to " in (
+        listed
+    )
+    assert f"2024-09-{later_days[-1]} 00:00:00 UTC (the later run ends there; this folder's " in (
+        listed
+    )
+    assert f"{4 - covered} later line item(s) count)" in listed
+
+
 def test_a_day_folder_with_a_late_line_item_of_an_earlier_day_leaves_that_day_counted(
     warehouse, tmp_path, sample
 ):

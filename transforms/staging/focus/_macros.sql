@@ -31,13 +31,17 @@ CREATE OR REPLACE TEMP MACRO focus_implausible_charge(charge_start, billing_end)
 -- For one provider, billing account, sub-account and billing period, a folder is superseded by
 -- a folder delivered later (its files carrying the period modified later, per raw.focus_files;
 -- a file landed before it kept them counts from its landing; the later folder name on a tie)
--- that repeats it: whose charges reach at least as far, and that holds at least half as many
--- line items at the charge start times of the older folder. A later run restates the charges it
--- repeats (it may add late usage before the older run's first charge, or drop a line item),
--- while folders that slice a period by date (OCI's FOCUS Reports/<year>/<month>/<day>/) hold
--- new charge times, a late line item or two of an earlier time at most, and exports of separate
--- scopes share no key: they all count, as do the files of one folder (a run's parts). One row
--- per superseded folder and key, naming the latest folder that repeats it.
+-- that repeats it: that holds at least half as many line items at the older folder's charge
+-- start times up to its own last charge as the older folder has there. The older folder's line
+-- items up to that last charge are left out (all of them when the later run reaches as far);
+-- those after it still count, so a later run that ends earlier (a correction of part of the
+-- period) replaces what it covers and nothing is counted twice. A later run restates the
+-- charges it repeats (it may add late usage before the older run's first charge, or drop a
+-- line item), while folders that slice a period by date (OCI's FOCUS Reports/<year>/<month>/
+-- <day>/) hold new charge times, a late line item or two of an earlier time at most, and
+-- exports of separate scopes share no key: they all count, as do the files of one folder (a
+-- run's parts). One row per superseded folder and key, naming the latest folder that repeats
+-- it, the last charge start time left out (NULL: only line items without one) and how many.
 CREATE OR REPLACE TEMP MACRO focus_superseded_folders() AS TABLE
 WITH file_charges AS (
     SELECT
@@ -70,21 +74,25 @@ ranked AS (
         row_number() OVER (PARTITION BY scope ORDER BY delivered_at DESC, folder DESC) AS recency
     FROM folder_periods
 ),
--- Each folder with each later folder of its scope that reaches as far, and how many of the
--- later one's line items start when the earlier one's charges start.
+-- Each folder with each later folder of its scope: how many of the earlier one's line items
+-- start up to the later one's last charge (or have no start), and how many of the later one's
+-- start when those do.
 charge_repeats AS (
     SELECT
-        older.folder, older.scope, older.delivered_at, older.line_items,
+        older.folder, older.scope, older.delivered_at, older.line_items AS folder_line_items,
         newer.folder AS newer_folder, newer.delivered_at AS newer_delivered_at, newer.recency,
+        newer.last_charge AS newer_last_charge,
+        sum(older_charges.line_items) AS in_range,
         coalesce(sum(newer_charges.line_items), 0) AS repeated
     FROM ranked AS older
     JOIN ranked AS newer
         ON newer.scope IS NOT DISTINCT FROM older.scope
         AND newer.recency < older.recency
-        AND (older.last_charge IS NULL OR newer.last_charge >= older.last_charge)
     JOIN folder_charges AS older_charges
         ON older_charges.folder = older.folder
         AND older_charges.scope IS NOT DISTINCT FROM older.scope
+        AND (older_charges.charge_start IS NULL
+            OR older_charges.charge_start <= newer.last_charge)
     LEFT JOIN folder_charges AS newer_charges
         ON newer_charges.folder = newer.folder
         AND newer_charges.scope IS NOT DISTINCT FROM older.scope
@@ -93,9 +101,12 @@ charge_repeats AS (
 )
 SELECT
     folder, scope.ProviderName, scope.BillingAccountId, scope.SubAccountId,
-    scope.BillingPeriodStart, delivered_at, line_items,
+    scope.BillingPeriodStart, delivered_at, folder_line_items,
     arg_min(newer_folder, recency) AS newest_folder,
-    arg_min(newer_delivered_at, recency) AS newest_delivered_at
+    arg_min(newer_delivered_at, recency) AS newest_delivered_at,
+    max(newer_last_charge) AS superseded_through,
+    -- The line items in range grow with the later run's last charge.
+    max(in_range) AS line_items
 FROM charge_repeats
-WHERE repeated * 2 >= line_items
+WHERE repeated * 2 >= in_range
 GROUP BY ALL;

@@ -100,6 +100,14 @@ SELECT 'focus', 'costs',
     'billing period superseded by a later run folder that repeats it, ' || newest_folder
         || ' (files modified ' || strftime(newest_delivered_at, '%Y-%m-%d %H:%M:%S')
         || ' UTC, this folder''s ' || strftime(delivered_at, '%Y-%m-%d %H:%M:%S')
-        || ' UTC): this folder''s ' || line_items || ' line item(s) for it are left out',
+        || ' UTC): this folder''s ' || line_items || ' line item(s) for it are left out'
+        || CASE
+            WHEN line_items < folder_line_items
+                THEN ', those charged up to ' || strftime(
+                    superseded_through AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S'
+                ) || ' UTC (the later run ends there; this folder''s '
+                || (folder_line_items - line_items) || ' later line item(s) count)'
+            ELSE ''
+        END,
     newest_folder
 FROM focus_superseded_folders()

@@ -4,8 +4,8 @@
 -- separators). Currency: a currency with a configured rate is converted to the reporting one.
 -- Tags repeat across line items (one set per resource), so each distinct set is parsed once
 -- (focus_tag_map, in _macros.sql); tags that are not a JSON object load as none. A billing period
--- an export repeated in several run folders counts from the latest run only: the line items of
--- the folders a later one repeats are left out (focus_superseded_folders, in _macros.sql).
+-- an export repeated in several run folders counts from the latest run only: the line items a
+-- later folder repeats are left out (focus_superseded_folders, in _macros.sql).
 WITH settings AS (
     SELECT * FROM raw.focus_settings LIMIT 1
 ),
@@ -16,7 +16,9 @@ files AS (
     FROM (SELECT DISTINCT source_file FROM raw.focus_costs)
 ),
 superseded AS (
-    SELECT folder, ProviderName, BillingAccountId, SubAccountId, BillingPeriodStart
+    SELECT
+        folder, ProviderName, BillingAccountId, SubAccountId, BillingPeriodStart,
+        superseded_through
     FROM focus_superseded_folders()
 ),
 tag_sets AS (
@@ -82,6 +84,8 @@ priced AS (
         AND superseded.BillingAccountId IS NOT DISTINCT FROM line_items.BillingAccountId
         AND superseded.SubAccountId IS NOT DISTINCT FROM line_items.SubAccountId
         AND superseded.BillingPeriodStart IS NOT DISTINCT FROM line_items.BillingPeriodStart
+        AND (line_items.ChargePeriodStart IS NULL
+            OR line_items.ChargePeriodStart <= superseded.superseded_through)
     LEFT JOIN allocations USING (Tags)
     LEFT JOIN service_categories
         ON lower(service_categories.ServiceCategory) = lower(trim(line_items.ServiceCategory))

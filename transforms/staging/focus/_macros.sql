@@ -54,11 +54,6 @@ WITH file_charges AS (
     FROM raw.focus_costs
     GROUP BY ALL
 ),
-folder_charges AS (
-    SELECT parse_dirpath(source_file) AS folder, scope, charge_start, sum(line_items) AS line_items
-    FROM file_charges
-    GROUP BY ALL
-),
 folder_periods AS (
     SELECT parse_dirpath(source_file) AS folder, scope,
         max(coalesce(files.modified_at, last_loaded_at)) AS delivered_at,
@@ -74,28 +69,42 @@ ranked AS (
         row_number() OVER (PARTITION BY scope ORDER BY delivered_at DESC, folder DESC) AS recency
     FROM folder_periods
 ),
--- Each folder with each later folder of its scope: how many of the earlier one's line items
--- start up to the later one's last charge (or have no start), and how many of the later one's
--- start when those do.
-charge_repeats AS (
+-- Each folder with each later folder of its scope (none for a scope delivered once).
+later_runs AS (
     SELECT
         older.folder, older.scope, older.delivered_at, older.line_items AS folder_line_items,
         newer.folder AS newer_folder, newer.delivered_at AS newer_delivered_at, newer.recency,
-        newer.last_charge AS newer_last_charge,
-        sum(older_charges.line_items) AS in_range,
-        coalesce(sum(newer_charges.line_items), 0) AS repeated
+        newer.last_charge AS newer_last_charge
     FROM ranked AS older
     JOIN ranked AS newer
         ON newer.scope IS NOT DISTINCT FROM older.scope
         AND newer.recency < older.recency
-    JOIN folder_charges AS older_charges
-        ON older_charges.folder = older.folder
-        AND older_charges.scope IS NOT DISTINCT FROM older.scope
+),
+-- Line items per folder and charge time, for the scopes delivered more than once only: a
+-- scope delivered once costs no grouping or join.
+rerun_charges AS (
+    SELECT parse_dirpath(source_file) AS folder, scope, charge_start, sum(line_items) AS line_items
+    FROM file_charges
+    SEMI JOIN (SELECT DISTINCT scope FROM later_runs) AS rerun
+        ON rerun.scope IS NOT DISTINCT FROM file_charges.scope
+    GROUP BY ALL
+),
+-- For each pair: how many of the earlier folder's line items start up to the later one's last
+-- charge (or have no start), and how many of the later one's start when those do.
+charge_repeats AS (
+    SELECT
+        later_runs.*,
+        sum(older_charges.line_items) AS in_range,
+        coalesce(sum(newer_charges.line_items), 0) AS repeated
+    FROM later_runs
+    JOIN rerun_charges AS older_charges
+        ON older_charges.folder = later_runs.folder
+        AND older_charges.scope IS NOT DISTINCT FROM later_runs.scope
         AND (older_charges.charge_start IS NULL
-            OR older_charges.charge_start <= newer.last_charge)
-    LEFT JOIN folder_charges AS newer_charges
-        ON newer_charges.folder = newer.folder
-        AND newer_charges.scope IS NOT DISTINCT FROM older.scope
+            OR older_charges.charge_start <= later_runs.newer_last_charge)
+    LEFT JOIN rerun_charges AS newer_charges
+        ON newer_charges.folder = later_runs.newer_folder
+        AND newer_charges.scope IS NOT DISTINCT FROM later_runs.scope
         AND newer_charges.charge_start IS NOT DISTINCT FROM older_charges.charge_start
     GROUP BY ALL
 )

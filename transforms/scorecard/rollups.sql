@@ -2,8 +2,9 @@
 -- metrics with data, and coverage = weight with data / all weight. Below 70% coverage a level
 -- says "insufficient data" instead of a number; a critical metric caps its parent's status.
 -- metric_status holds ended periods only, and a grey (no data, or pending a source read) or
--- stale metric has no score, so it counts as missing here. Metrics without goals carry no weight. Each scorecard rolls up on its
--- own, and each period with the weights (goal version) in force for it.
+-- stale metric has no score, so it counts as missing here. Metrics without goals carry no
+-- weight. Each scorecard rolls up on its own, and each period with the weights (goal version)
+-- in force for it.
 WITH scored_goals AS (
     SELECT *
     FROM scorecard_goals

@@ -38,7 +38,7 @@ from botocore.exceptions import (
 )
 
 from connectors.base import Page, Record, Stream
-from connectors.cost_allocation import TagKeys
+from connectors.cost_allocation import Currency, TagKeys
 from connectors.cost_window import (
     DEFAULT_LOOKBACK_DAYS,
     DailyCostSource,
@@ -108,9 +108,10 @@ class CostExplorer(DailyCostSource):
         tag_keys: TagKeys | None = None,
         policy: RetryPolicy | None = None,
         today: date | None = None,
+        currency: Currency | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        super().__init__(tag_key, lookback_days, start, tag_keys, today)
+        super().__init__(tag_key, lookback_days, start, tag_keys, today, currency)
         self.endpoint = require_safe_url(endpoint, SOURCE)
         self.session = session
         self.region = region

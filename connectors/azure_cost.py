@@ -30,7 +30,7 @@ from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError
 
 from connectors.base import Page, Record, Stream
-from connectors.cost_allocation import TagKeys
+from connectors.cost_allocation import Currency, TagKeys
 from connectors.cost_window import DEFAULT_LOOKBACK_DAYS, DailyCostSource, cost_settings
 from connectors.http import (
     HttpClient,
@@ -169,8 +169,9 @@ class CostManagement(DailyCostSource):
         tag_keys: TagKeys | None = None,
         policy: RetryPolicy | None = None,
         today: date | None = None,
+        currency: Currency | None = None,
     ) -> None:
-        super().__init__(tag_key, lookback_days, start, tag_keys, today)
+        super().__init__(tag_key, lookback_days, start, tag_keys, today, currency)
         self.url = (
             f"{require_safe_url(endpoint, SOURCE)}/{scope.strip('/')}"
             "/providers/Microsoft.CostManagement/query"

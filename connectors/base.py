@@ -62,7 +62,11 @@ class ListedPage(Page):
 
 
 class Source(Protocol):
-    """A paging source: declares its streams and reads one of them from a cursor."""
+    """A paging source: declares its streams and reads one of them from a cursor.
+
+    A source whose staging needs its settings in the warehouse (the cost sources' currency)
+    also defines `prepare(con)`, which the landing loop calls before the first page.
+    """
 
     name: str
 

@@ -1,9 +1,10 @@
 """Who owns a cost and in which currency: settings every cost source (FOCUS, AWS, Azure) shares.
 
 Tag keys (FOCUS_TAG_COST_CENTRE / _SERVICE / _APPLICATION, comma lists) fill the allocation
-columns of core.costs; keys compare without case or separators. FOCUS line items in another
-currency are converted only with FOCUS_CURRENCY and FOCUS_EXCHANGE_RATES; the cost KPIs sum one
-currency and leave the others out (transforms/metrics/_cost_currency.sql).
+columns of core.costs; keys compare without case or separators. Costs in another currency are
+converted only with FOCUS_CURRENCY and FOCUS_EXCHANGE_RATES, which each cost source's load stores
+in raw.cost_settings for staging, so a change of rate converts the whole history again. The cost
+KPIs sum one currency and leave the others out (transforms/metrics/_cost_currency.sql).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+import duckdb
 
 from connectors.http import SourceError
 
@@ -79,14 +82,24 @@ class Currency:
                 rate = float(value)
             except ValueError as exc:
                 raise SourceError(
-                    f"focus: FOCUS_EXCHANGE_RATES entry {part.strip()!r} is not CODE=rate"
+                    f"FOCUS_EXCHANGE_RATES entry {part.strip()!r} is not CODE=rate"
                 ) from exc
             if not math.isfinite(rate) or rate <= 0:
                 raise SourceError(
-                    f"focus: FOCUS_EXCHANGE_RATES entry {part.strip()!r}: the rate must be a "
+                    f"FOCUS_EXCHANGE_RATES entry {part.strip()!r}: the rate must be a "
                     "finite number above 0"
                 )
             rates[code.strip().upper()] = rate
         if rates and not reporting:
-            raise SourceError("focus: FOCUS_EXCHANGE_RATES needs FOCUS_CURRENCY (the target)")
+            raise SourceError("FOCUS_EXCHANGE_RATES needs FOCUS_CURRENCY (the target)")
         return cls(reporting, rates)
+
+    def store(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Replace raw.cost_settings (inside the caller's transaction): every cost source's
+        staging converts with the settings of the last load."""
+        currencies = sorted(self.rates)
+        con.execute("DELETE FROM raw.cost_settings")
+        con.execute(
+            "INSERT INTO raw.cost_settings VALUES (?, ?, ?)",
+            [self.reporting, currencies, [self.rates[c] for c in currencies]],
+        )

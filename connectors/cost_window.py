@@ -16,8 +16,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from connectors.base import Record, Stream
-from connectors.cost_allocation import TagKeys
+from connectors.cost_allocation import Currency, TagKeys
 from connectors.http import SourceError
+from warehouse.transaction import transaction
 
 # A first load reaches back over a year, from the first of a month, and an estimate is not read
 # again from earlier: Cost Explorer serves 13 months of daily costs (14 at most).
@@ -87,15 +88,23 @@ class DailyCostSource:
         start: date | None,
         tag_keys: TagKeys | None,
         today: date | None,
+        currency: Currency | None = None,
     ) -> None:
         self.tag_key = tag_key
         self.lookback_days = lookback_days
         self.start = start
         self.today = today
         self.allocation = (tag_keys or TagKeys()).role_of(tag_key)
+        self.currency = currency or Currency()
 
     def streams(self) -> list[Stream]:
         return [COSTS]
+
+    def prepare(self, con: Any) -> None:
+        """Store the currency settings staging converts this source's amounts with (the landing
+        loop calls it before reading)."""
+        with transaction(con):
+            self.currency.store(con)
 
     def window(self, cursor: str | None) -> tuple[date, date]:
         return restated_window(cursor, self.lookback_days, self.start, self.today, self.name)
@@ -116,8 +125,9 @@ class DailyCostSource:
 
 
 def cost_settings(env: Mapping[str, str], source: str, prefix: str) -> dict[str, Any]:
-    """<prefix>_TAG_KEY, <prefix>_LOOKBACK_DAYS, <prefix>_START and the FOCUS_TAG_* roles, as
-    keyword arguments of a DailyCostSource; a bad value is an error naming its variable."""
+    """<prefix>_TAG_KEY, <prefix>_LOOKBACK_DAYS, <prefix>_START, the FOCUS_TAG_* roles and the
+    currency settings, as keyword arguments of a DailyCostSource; a bad value is an error naming
+    its variable."""
     lookback_text = (env.get(f"{prefix}_LOOKBACK_DAYS") or "").strip()
     start_text = (env.get(f"{prefix}_START") or "").strip()
     try:
@@ -140,4 +150,5 @@ def cost_settings(env: Mapping[str, str], source: str, prefix: str) -> dict[str,
         "lookback_days": lookback,
         "start": start,
         "tag_keys": TagKeys.from_env(env),
+        "currency": Currency.from_env(env),
     }

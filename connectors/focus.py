@@ -17,9 +17,9 @@ through the aws_ce and azure_cost API sources.
 
 Tag keys (FOCUS_TAG_COST_CENTRE / _SERVICE / _APPLICATION) and the currency settings
 (FOCUS_CURRENCY, FOCUS_EXCHANGE_RATES) are connectors/cost_allocation.py's; the connector stores
-them in raw.focus_settings for staging. Lines in a currency that is neither the reporting one nor
-converted by a rate land like the others; the KPI step leaves them out of the cost KPIs and lists
-them in scorecard.data_quality (transforms/metrics/_left_out_costs.sql).
+them in raw.focus_settings and raw.cost_settings for staging. Lines in a currency that is neither
+the reporting one nor converted by a rate land like the others; the KPI step leaves them out of
+the cost KPIs and lists them in scorecard.data_quality (transforms/metrics/_left_out_costs.sql).
 """
 
 from __future__ import annotations
@@ -198,7 +198,6 @@ class FocusFiles:
     def prepare(self, con: duckdb.DuckDBPyConnection) -> None:
         """Create the raw tables and store the allocation and currency settings staging uses."""
         con.execute(RAW_TABLES.read_text())
-        currencies = sorted(self.currency.rates)
         with transaction(con):
             # A file listed as loaded whose rows are not in raw.focus_costs (a warehouse from
             # before FOCUS landed in raw.*) must land again, or staging would drop its costs.
@@ -216,16 +215,14 @@ class FocusFiles:
             )
             con.execute("DELETE FROM raw.focus_settings")
             con.execute(
-                "INSERT INTO raw.focus_settings VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO raw.focus_settings VALUES (?, ?, ?)",
                 [
                     self.tag_keys.normalised("cost_centre"),
                     self.tag_keys.normalised("service"),
                     self.tag_keys.normalised("application"),
-                    self.currency.reporting,
-                    currencies,
-                    [self.currency.rates[c] for c in currencies],
                 ],
             )
+            self.currency.store(con)
 
     def land_file(self, con: duckdb.DuckDBPyConnection, path: Path, run_id: str | None) -> int:
         """Replace one file's rows in raw.focus_costs and record its modification time in

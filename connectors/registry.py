@@ -84,7 +84,11 @@ def source_from_env(name: str, env: Mapping[str, str]) -> Source | FileSource:
         raise
     except SourceError as exc:
         # from_env reads settings only, so whatever it refuses stays wrong until someone fixes it.
-        raise PermanentSourceError(str(exc)) from None
+        # A setting several sources share (FOCUS_EXCHANGE_RATES) is named by the source reading it.
+        message = str(exc)
+        if not message.startswith(f"{name}:"):
+            message = f"{name}: {message}"
+        raise PermanentSourceError(message) from None
     client = getattr(source, "client", None)
     if isinstance(client, HttpClient):
         client.credentials_of, client.credentials_check = credentials_named(name, env)

@@ -18,6 +18,7 @@ from connectors.aws_cost_explorer import (
     from_env,
     region_of,
 )
+from connectors.cost_allocation import Currency
 from connectors.emulators.aws_cost_explorer import (
     DEMO_ACCESS_KEY,
     DEMO_SECRET_KEY,
@@ -204,8 +205,8 @@ def test_groups_in_another_currency_than_the_warehouse_are_flagged(warehouse, tm
             "focus",
             "EUR",
             "1 cost line item(s) in EUR (BilledCost 1.00, EffectiveCost 1.00) left out of the "
-            "cost KPIs, which sum USD: set FOCUS_CURRENCY and FOCUS_EXCHANGE_RATES (e.g. "
-            "EUR=1.08) to convert them",
+            "cost KPIs, which sum USD: set FOCUS_CURRENCY=USD and a rate for EUR in "
+            "FOCUS_EXCHANGE_RATES (e.g. EUR=1.08) to convert them",
         )
     ]
 
@@ -414,3 +415,22 @@ def test_an_amortized_cost_that_is_not_a_number_is_listed(warehouse):
     assert flagged == [
         ("2025-02-10|Amazon EC2|web", "AmortizedCost", "amount is not a number", "NaN")
     ]
+
+
+def test_a_rate_converts_every_group_to_the_reporting_currency(warehouse):
+    api = CostExplorerApi(AS_OF)
+    with EmulatorServer(api) as server, warehouse.connect() as con:
+        source = connector(server.url, AS_OF.date())
+        source.start = date(2025, 2, 1)
+        source.currency = Currency.from_env(
+            {"FOCUS_CURRENCY": "EUR", "FOCUS_EXCHANGE_RATES": "USD=0.9"}
+        )
+        ingest(con, source, None)
+        stage(con, "aws_ce", "costs")
+        currencies = con.execute(
+            "SELECT DISTINCT BillingCurrency FROM core.costs WHERE source = 'aws_ce'"
+        ).fetchall()
+        got = loaded(con)
+    truth = {k: v for k, v in api.ground_truth().items() if k[0] >= date(2025, 2, 1)}
+    assert currencies == [("EUR",)]
+    assert got == {k: v * Decimal("0.9") for k, v in truth.items()}

@@ -7,8 +7,10 @@ from decimal import Decimal
 
 import pytest
 import requests
+from kpi_fixtures.support import values_by_key
 
 from connectors.azure_cost import CostManagement, azure_retry_after, from_env, month_windows
+from connectors.cost_allocation import Currency
 from connectors.emulators.azure_cost import (
     DEMO_IDENTITY_HEADER,
     DEMO_SCOPE,
@@ -18,6 +20,7 @@ from connectors.emulators.azure_cost import (
 )
 from connectors.emulators.server import EmulatorServer, Faults
 from connectors.http import PermanentSourceError, RetryPolicy, SourceError
+from transforms.kpis import compute_metrics
 from transforms.staging import stage
 from warehouse.ingest import ingest
 
@@ -233,3 +236,49 @@ def test_rows_of_one_day_service_and_tag_in_two_currencies_both_land(warehouse):
             "EUR",
         )
     ]
+
+
+def currency_totals(con) -> list[tuple]:
+    return con.execute(
+        "SELECT BillingCurrency, sum(BilledCost), sum(EffectiveCost), count(*) FROM core.costs "
+        "WHERE source = 'azure_cost' GROUP BY ALL ORDER BY 1"
+    ).fetchall()
+
+
+def test_a_rate_converts_rows_in_another_currency_and_a_new_rate_converts_them_again(warehouse):
+    """FOCUS_CURRENCY and FOCUS_EXCHANGE_RATES convert Azure amounts as they convert FOCUS line
+    items, in staging, so a changed rate applies to days landed long before."""
+    with EmulatorServer(TwoCurrencyApi(AS_OF)) as server, warehouse.connect() as con:
+        source = connector(server.url, AS_OF.date())
+        source.start = date(2025, 2, 1)
+        source.currency = Currency.from_env(
+            {"FOCUS_CURRENCY": "usd", "FOCUS_EXCHANGE_RATES": "EUR=1.1"}
+        )
+        ingest(con, source, "run-1")
+        stage(con, "azure_cost", "costs")
+        at_first_rate = currency_totals(con)
+        problems = con.execute(
+            "SELECT field, problem FROM scorecard.data_quality WHERE source = 'azure_cost'"
+        ).fetchall()
+        compute_metrics(con, min_n=1, as_of=AS_OF)
+        spend = values_by_key(con)[("cloud_spend", "month", date(2025, 2, 1), "all", "all")]
+        left_out = con.execute(
+            "SELECT problem FROM scorecard.data_quality WHERE table_name = 'metric_facts'"
+        ).fetchall()
+        # The next night reads only its restatement window (from Feb 25): the rows of Feb 10 and
+        # 11 are not read again, yet the new rate converts them.
+        later = connector(server.url, AS_OF.date())
+        later.currency = Currency.from_env(
+            {"FOCUS_CURRENCY": "USD", "FOCUS_EXCHANGE_RATES": "EUR=1.2"}
+        )
+        reread = ingest(con, later, "run-2")
+        stage(con, "azure_cost", "costs")
+        at_new_rate = currency_totals(con)
+    # 10.00 USD + 8.00 EUR x 1.1 - 3.50 USD, all three rows now in USD.
+    assert at_first_rate == [("USD", Decimal("15.3"), Decimal("15.3"), 3)]
+    assert problems == []
+    assert spend["value"] == pytest.approx(15.3)
+    assert left_out == []
+    assert reread.streams["costs"].stored == 0
+    # 10.00 + 8.00 x 1.2 - 3.50.
+    assert at_new_rate == [("USD", Decimal("16.1"), Decimal("16.1"), 3)]

@@ -199,8 +199,8 @@ def test_a_file_in_another_currency_lands_and_is_left_out_of_spend_unless_conver
                     "EUR",
                     "BillingCurrency",
                     "1 cost line item(s) in EUR (BilledCost 5.00, EffectiveCost 4.00) left out "
-                    "of the cost KPIs, which sum USD: set FOCUS_CURRENCY and "
-                    "FOCUS_EXCHANGE_RATES (e.g. EUR=1.08) to convert them",
+                    "of the cost KPIs, which sum USD: set FOCUS_CURRENCY=USD and a rate for EUR "
+                    "in FOCUS_EXCHANGE_RATES (e.g. EUR=1.08) to convert them",
                 )
             ],
         )

@@ -5,6 +5,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from connectors.cost_allocation import Currency
+from connectors.focus import FocusFiles
 from warehouse.migrations import (
     Migration,
     SchemaVersionError,
@@ -86,3 +88,27 @@ def test_failed_migration_rolls_back_and_names_itself(tmp_path: Path):
         with pytest.raises(RuntimeError, match="001_broken"):
             migrate(con, "w.duckdb", [broken])
         assert current_version(con) == 0
+
+
+def test_the_currency_settings_leave_the_focus_settings_for_every_cost_source(tmp_path: Path):
+    """Version 17: the currency FOCUS stored beside its tag keys moves to raw.cost_settings, which
+    the AWS and Azure loads write too; the next FOCUS load stores both again."""
+    migrations = load_migrations()
+    with duckdb.connect(str(tmp_path / "v16.duckdb")) as con:
+        migrate(con, "v16.duckdb", [m for m in migrations if m.version <= 16])
+        con.execute(
+            "CREATE TABLE raw.focus_settings (cost_centre_keys VARCHAR[] NOT NULL, "
+            "service_keys VARCHAR[] NOT NULL, application_keys VARCHAR[] NOT NULL, "
+            "reporting_currency VARCHAR, rate_currencies VARCHAR[] NOT NULL, "
+            "rate_values DOUBLE[] NOT NULL)"
+        )
+        con.execute(
+            "INSERT INTO raw.focus_settings VALUES (['cc'], ['svc'], ['app'], 'USD', "
+            "['EUR'], [1.1])"
+        )
+        migrate(con, "v16.duckdb", migrations)
+        migrated = con.execute("SELECT * FROM raw.focus_settings").fetchall()
+        FocusFiles([], currency=Currency("USD", {"EUR": 1.2, "GBP": 1.3})).prepare(con)
+        stored = con.execute("SELECT * FROM raw.cost_settings").fetchall()
+    assert migrated == [(["cc"], ["svc"], ["app"])]
+    assert stored == [("USD", ["EUR", "GBP"], [1.2, 1.3])]

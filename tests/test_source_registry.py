@@ -50,3 +50,14 @@ def test_a_glob_that_matches_nothing_is_permanent(tmp_path, warehouse):
     source = source_from_env("focus", {"FOCUS_PATHS": str(tmp_path / "exports" / "*.csv")})
     with warehouse.connect() as con, pytest.raises(PermanentSourceError, match="matched no files"):
         ingest(con, source, "run-1")
+
+
+def test_a_bad_shared_currency_setting_names_the_cost_source_reading_it():
+    env = {"AZURE_COST_SCOPE": "/subscriptions/x", "AZURE_ACCESS_TOKEN": "t"}
+    with pytest.raises(PermanentSourceError) as error:
+        source_from_env("azure_cost", env | {"FOCUS_EXCHANGE_RATES": "EUR=1.1"})
+    assert str(error.value) == "azure_cost: FOCUS_EXCHANGE_RATES needs FOCUS_CURRENCY (the target)"
+    source = source_from_env(
+        "azure_cost", env | {"FOCUS_CURRENCY": "usd", "FOCUS_EXCHANGE_RATES": "EUR=1.1"}
+    )
+    assert (source.currency.reporting, source.currency.rates) == ("USD", {"EUR": 1.1})

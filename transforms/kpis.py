@@ -51,16 +51,8 @@ class KpiRunSummary:
 
 
 def _cost_currency(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The currency the cost KPIs sum: FOCUS_CURRENCY as the FOCUS load stored it, if any."""
-    stored = con.execute(
-        "SELECT count(*) FROM duckdb_tables() "
-        "WHERE schema_name = 'raw' AND table_name = 'focus_settings'"
-    ).fetchall()[0][0]
-    configured = None
-    if stored:
-        rows = con.execute("SELECT reporting_currency FROM raw.focus_settings").fetchall()
-        configured = rows[0][0] if rows else None
-    return con.execute(_sql("_cost_currency.sql"), {"configured": configured}).fetchall()[0][0]
+    """The currency the cost KPIs sum: FOCUS_CURRENCY as the last cost load stored it, if any."""
+    return con.execute(_sql("_cost_currency.sql")).fetchall()[0][0]
 
 
 def quarantined_values(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:

@@ -122,6 +122,10 @@ def ingest(
     result = SourceLoad(source.name)
     read_started = datetime.now(UTC)
     streams = source.streams()
+    if not any(isinstance(stream, FileStream) for stream in streams):
+        prepare = getattr(source, "prepare", None)
+        if prepare is not None:
+            prepare(con)
     for stream in streams:
         if isinstance(stream, FileStream) and stream.together:
             result.streams[stream.name] = _land_file_set(con, source, stream, run_id, full_refresh)

@@ -1,8 +1,9 @@
--- The currency the cost KPIs sum: the reporting currency FOCUS_CURRENCY names (FOCUS lines with a
--- rate are converted to it in staging), else the currency of most cost line items, the first in
--- alphabetical order on a tie. NULL when no cost line has a currency.
+-- The currency the cost KPIs sum: the reporting currency FOCUS_CURRENCY names, as the last load
+-- of a cost source stored it (costs with a rate are converted to it in staging), else the
+-- currency of most cost line items, the first in alphabetical order on a tie. NULL when no cost
+-- line has a currency.
 SELECT coalesce(
-    upper(trim($configured)),
+    (SELECT upper(trim(reporting_currency)) FROM raw.cost_settings LIMIT 1),
     (
         SELECT BillingCurrency AS currency
         FROM core.costs

@@ -14,11 +14,11 @@ SELECT
         coalesce(CAST(sum(BilledCost) AS DOUBLE), 0),
         coalesce(CAST(sum(EffectiveCost) AS DOUBLE), 0),
         getvariable('cost_currency'),
-        CASE
-            WHEN source = 'focus'
-                THEN 'set FOCUS_CURRENCY and FOCUS_EXCHANGE_RATES (e.g. EUR=1.08) to convert them'
-            ELSE 'the account bills in another currency than the other cost sources'
-        END
+        format(
+            'set FOCUS_CURRENCY={} and a rate for {} in FOCUS_EXCHANGE_RATES (e.g. {}=1.08) '
+                || 'to convert them',
+            getvariable('cost_currency'), BillingCurrency, BillingCurrency
+        )
     ) AS problem,
     BillingCurrency AS value,
     getvariable('computed_at') AS detected_at

@@ -42,19 +42,41 @@ CREATE OR REPLACE TEMP MACRO servicenow_unparseable_dates(raw_table, fields) AS 
     )
     WHERE value <> '' AND servicenow_time(value) IS NULL;
 
--- Daily cost records that cannot be summed safely: an amount that is not a number, or a currency
--- other than the one the rest of core.costs is kept in (the FOCUS loader checks its own files);
--- with no other costs, a currency other than the source's most used one (an account billing in
--- several currencies).
+-- The configured rate from a cost's currency to the reporting one (raw.cost_settings, which
+-- every cost source's load stores from FOCUS_CURRENCY and FOCUS_EXCHANGE_RATES); NULL: none.
+CREATE OR REPLACE TEMP MACRO cost_rate(currency, rate_currencies, rate_values) AS
+    rate_values[list_position(rate_currencies, upper(trim(currency)))];
+
+-- A cost in the reporting currency. NULL when the converted amount no longer fits DECIMAL(38,
+-- 12) (the quality queries list it): one absurd value must not stop staging, and every night's
+-- run after it.
+CREATE OR REPLACE TEMP MACRO cost_converted(cost, rate) AS
+    CASE WHEN rate IS NULL THEN cost ELSE try_cast(cost * rate AS DECIMAL(38, 12)) END;
+
+-- Daily cost records that cannot be summed safely: an amount that is not a number or that no
+-- longer fits once converted, or a currency (after conversion) other than the one the rest of
+-- core.costs is kept in; with no other costs, a currency other than the source's most used one
+-- (an account billing in several currencies).
 CREATE OR REPLACE TEMP MACRO daily_cost_problems(
     source_name, raw_table, amount_key, amount_field, currency_field
 ) AS TABLE
-    WITH daily_costs AS (
+    WITH daily_records AS (
         SELECT
             record_key,
             json_extract_string(record, amount_key) AS amount,
-            upper(json_extract_string(record, 'currency')) AS currency
+            upper(json_extract_string(record, 'currency')) AS billed_currency,
+            cost_rate(billed_currency, settings.rate_currencies, settings.rate_values) AS rate,
+            settings.reporting_currency
         FROM query_table(raw_table)
+        LEFT JOIN (SELECT * FROM raw.cost_settings LIMIT 1) AS settings ON true
+    ),
+    daily_costs AS (
+        SELECT
+            record_key,
+            amount,
+            rate,
+            CASE WHEN rate IS NULL THEN billed_currency ELSE reporting_currency END AS currency
+        FROM daily_records
     ),
     other_currencies AS (
         SELECT DISTINCT BillingCurrency AS currency
@@ -74,6 +96,12 @@ CREATE OR REPLACE TEMP MACRO daily_cost_problems(
            'amount is not a number' AS problem, amount AS value
     FROM daily_costs
     WHERE TRY_CAST(amount AS DECIMAL(38, 12)) IS NULL
+    UNION ALL
+    SELECT source_name, 'costs', record_key, amount_field,
+           'amount does not fit DECIMAL(38, 12) once converted at ' || rate, amount
+    FROM daily_costs
+    WHERE cost_converted(TRY_CAST(amount AS DECIMAL(38, 12)), rate) IS NULL
+      AND TRY_CAST(amount AS DECIMAL(38, 12)) IS NOT NULL
     UNION ALL
     SELECT source_name, 'costs', record_key, currency_field,
            'currency differs from the rest of core.costs (' || (

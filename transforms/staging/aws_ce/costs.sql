@@ -1,6 +1,7 @@
 -- AWS Cost Explorer daily groups (day x AWS service x one cost-allocation tag) as FOCUS columns.
 -- raw.aws_ce_costs is already unique per record_key (day|service|tag value), so cost_id is too.
--- BilledCost is UnblendedCost (the invoice basis), EffectiveCost is AmortizedCost.
+-- BilledCost is UnblendedCost (the invoice basis), EffectiveCost is AmortizedCost; a currency with
+-- a configured rate is converted to the reporting one.
 WITH daily_groups AS (
     SELECT
         record_key,
@@ -15,25 +16,33 @@ WITH daily_groups AS (
         loaded_at
     FROM raw.aws_ce_costs
 ),
+-- The reporting currency and rates every cost source converts with; none stored yet: no rates.
+currency_settings AS (
+    SELECT * FROM raw.cost_settings LIMIT 1
+),
 dated AS (
     SELECT
-        *,
+        daily_groups.*,
         CAST(usage_date AS DATE) AS charge_day,
-        date_trunc('month', CAST(usage_date AS DATE)) AS billing_month
+        date_trunc('month', CAST(usage_date AS DATE)) AS billing_month,
+        currency_settings.reporting_currency,
+        cost_rate(currency, currency_settings.rate_currencies, currency_settings.rate_values)
+            AS rate
     FROM daily_groups
+    LEFT JOIN currency_settings ON true
 )
 SELECT
     'aws_ce:' || record_key AS cost_id,
     'aws_ce' AS source,
     CAST(NULL AS VARCHAR) AS source_file,
-    currency AS BillingCurrency,
+    CASE WHEN rate IS NULL THEN currency ELSE reporting_currency END AS BillingCurrency,
     CAST(billing_month AS TIMESTAMPTZ) AS BillingPeriodStart,
     CAST(billing_month + INTERVAL 1 MONTH AS TIMESTAMPTZ) AS BillingPeriodEnd,
     CAST(charge_day AS TIMESTAMPTZ) AS ChargePeriodStart,
     CAST(charge_day + INTERVAL 1 DAY AS TIMESTAMPTZ) AS ChargePeriodEnd,
     CASE WHEN billed_cost < 0 THEN 'Credit' ELSE 'Usage' END AS ChargeCategory,
-    billed_cost AS BilledCost,
-    effective_cost AS EffectiveCost,
+    cost_converted(billed_cost, rate) AS BilledCost,
+    cost_converted(effective_cost, rate) AS EffectiveCost,
     'AWS' AS ProviderName,
     'AWS' AS PublisherName,
     'AWS' AS InvoiceIssuerName,

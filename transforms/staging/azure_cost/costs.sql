@@ -1,7 +1,8 @@
 -- Azure Cost Management daily rows (day x ServiceName x one tag) as FOCUS columns.
 -- raw.azure_cost_costs is already unique per record_key (day|service|tag value|currency), so
 -- cost_id is too.
--- The query asks for ActualCost, so BilledCost and EffectiveCost are the same amount.
+-- The query asks for ActualCost, so BilledCost and EffectiveCost are the same amount; a currency
+-- with a configured rate is converted to the reporting one.
 WITH daily_rows AS (
     SELECT
         record_key,
@@ -14,19 +15,32 @@ WITH daily_rows AS (
         upper(record ->> 'currency') AS currency,
         loaded_at
     FROM raw.azure_cost_costs
+),
+-- The reporting currency and rates every cost source converts with; none stored yet: no rates.
+currency_settings AS (
+    SELECT * FROM raw.cost_settings LIMIT 1
+),
+priced AS (
+    SELECT
+        daily_rows.*,
+        currency_settings.reporting_currency,
+        cost_rate(currency, currency_settings.rate_currencies, currency_settings.rate_values)
+            AS rate
+    FROM daily_rows
+    LEFT JOIN currency_settings ON true
 )
 SELECT
     'azure_cost:' || record_key AS cost_id,
     'azure_cost' AS source,
     CAST(NULL AS VARCHAR) AS source_file,
-    currency AS BillingCurrency,
+    CASE WHEN rate IS NULL THEN currency ELSE reporting_currency END AS BillingCurrency,
     CAST(date_trunc('month', charge_day) AS TIMESTAMPTZ) AS BillingPeriodStart,
     CAST(date_trunc('month', charge_day) + INTERVAL 1 MONTH AS TIMESTAMPTZ) AS BillingPeriodEnd,
     CAST(charge_day AS TIMESTAMPTZ) AS ChargePeriodStart,
     CAST(charge_day + INTERVAL 1 DAY AS TIMESTAMPTZ) AS ChargePeriodEnd,
     CASE WHEN cost < 0 THEN 'Credit' ELSE 'Usage' END AS ChargeCategory,
-    cost AS BilledCost,
-    cost AS EffectiveCost,
+    cost_converted(cost, rate) AS BilledCost,
+    cost_converted(cost, rate) AS EffectiveCost,
     'Microsoft' AS ProviderName,
     'Microsoft' AS PublisherName,
     'Microsoft' AS InvoiceIssuerName,
@@ -37,4 +51,4 @@ SELECT
     CASE WHEN allocation = 'service' THEN tag_value END AS service,
     CASE WHEN allocation = 'application' THEN tag_value END AS application,
     loaded_at
-FROM daily_rows
+FROM priced

@@ -8,16 +8,6 @@ CREATE OR REPLACE TEMP MACRO focus_tags_text(tags) AS
 CREATE OR REPLACE TEMP MACRO focus_tag_map(tags) AS
     try_cast(try_cast(focus_tags_text(tags) AS JSON) AS MAP(VARCHAR, VARCHAR));
 
--- The configured rate from a line item's currency to the reporting one; NULL: none configured.
-CREATE OR REPLACE TEMP MACRO focus_rate(currency, rate_currencies, rate_values) AS
-    rate_values[list_position(rate_currencies, upper(trim(currency)))];
-
--- A cost in the reporting currency. NULL when the converted amount no longer fits DECIMAL(38,
--- 12) (costs.quality.sql lists it): one absurd value must not stop staging, and every night's
--- run after it.
-CREATE OR REPLACE TEMP MACRO focus_converted(cost, rate) AS
-    CASE WHEN rate IS NULL THEN cost ELSE try_cast(cost * rate AS DECIMAL(38, 12)) END;
-
 -- A charge start no real cost carries: before 2000 (a default date such as 0001-01-01) or more
 -- than a year after its billing period ends. Staging loads it empty and costs.quality.sql lists
 -- it: one such line item would otherwise open decades of empty KPI periods and move baselines.

@@ -57,15 +57,12 @@ CREATE TABLE IF NOT EXISTS raw.focus_file_problems (
     run_id VARCHAR
 );
 
--- The allocation and currency settings of the last load (FOCUS_TAG_*, FOCUS_CURRENCY,
--- FOCUS_EXCHANGE_RATES), which staging applies to every file's line items.
+-- The allocation settings of the last load (FOCUS_TAG_*), which staging applies to every file's
+-- line items. The currency settings every cost source shares are in raw.cost_settings.
 CREATE TABLE IF NOT EXISTS raw.focus_settings (
     cost_centre_keys VARCHAR[] NOT NULL,
     service_keys VARCHAR[] NOT NULL,
-    application_keys VARCHAR[] NOT NULL,
-    reporting_currency VARCHAR,
-    rate_currencies VARCHAR[] NOT NULL,
-    rate_values DOUBLE[] NOT NULL
+    application_keys VARCHAR[] NOT NULL
 );
 
 -- CSV lines that could not be read as a line item (the file's other lines land), until the file

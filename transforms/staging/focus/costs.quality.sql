@@ -20,24 +20,24 @@ WITH missing AS (
     INTO NAME field VALUE is_missing
 ),
 -- Costs with a configured rate whose converted amount does not fit DECIMAL(38, 12): staging
--- loads them empty (focus_converted, in _macros.sql).
+-- loads them empty (cost_converted, in ../macros.sql).
 unconvertible AS (
     UNPIVOT (
         SELECT source_file, line_number, BillingCurrency,
-            (focus_converted(BilledCost, rate) IS NULL AND BilledCost IS NOT NULL)::INTEGER
+            (cost_converted(BilledCost, rate) IS NULL AND BilledCost IS NOT NULL)::INTEGER
                 AS BilledCost,
-            (focus_converted(EffectiveCost, rate) IS NULL AND EffectiveCost IS NOT NULL)::INTEGER
+            (cost_converted(EffectiveCost, rate) IS NULL AND EffectiveCost IS NOT NULL)::INTEGER
                 AS EffectiveCost,
-            (focus_converted(ListCost, rate) IS NULL AND ListCost IS NOT NULL)::INTEGER
+            (cost_converted(ListCost, rate) IS NULL AND ListCost IS NOT NULL)::INTEGER
                 AS ListCost,
-            (focus_converted(ContractedCost, rate) IS NULL AND ContractedCost IS NOT NULL)::INTEGER
+            (cost_converted(ContractedCost, rate) IS NULL AND ContractedCost IS NOT NULL)::INTEGER
                 AS ContractedCost
         FROM (
             SELECT line_items.*,
-                focus_rate(line_items.BillingCurrency, settings.rate_currencies,
+                cost_rate(line_items.BillingCurrency, settings.rate_currencies,
                     settings.rate_values) AS rate
             FROM raw.focus_costs AS line_items
-            CROSS JOIN (SELECT * FROM raw.focus_settings LIMIT 1) AS settings
+            CROSS JOIN (SELECT * FROM raw.cost_settings LIMIT 1) AS settings
         )
         WHERE rate IS NOT NULL
     ) ON BilledCost, EffectiveCost, ListCost, ContractedCost

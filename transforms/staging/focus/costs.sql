@@ -9,6 +9,10 @@
 WITH settings AS (
     SELECT * FROM raw.focus_settings LIMIT 1
 ),
+-- The reporting currency and rates every cost source converts with; none stored yet: no rates.
+currency_settings AS (
+    SELECT * FROM raw.cost_settings LIMIT 1
+),
 -- cost_id is focus:<file key>:<line>; the key is hashed once per file, not per line item.
 files AS (
     SELECT source_file, left(sha256(source_file), 12) AS file_key,
@@ -72,11 +76,14 @@ priced AS (
         allocations.application,
         service_categories.ServiceCategory AS known_category,
         upper(trim(line_items.BillingCurrency)) AS currency_code,
-        settings.reporting_currency,
-        focus_rate(line_items.BillingCurrency, settings.rate_currencies, settings.rate_values)
-            AS rate
+        currency_settings.reporting_currency,
+        cost_rate(
+            line_items.BillingCurrency,
+            currency_settings.rate_currencies,
+            currency_settings.rate_values
+        ) AS rate
     FROM raw.focus_costs AS line_items
-    CROSS JOIN settings
+    LEFT JOIN currency_settings ON true
     JOIN files USING (source_file)
     ANTI JOIN superseded
         ON superseded.folder = files.folder
@@ -106,10 +113,10 @@ SELECT
         AS ChargeCategory,
     upper(left(trim(ChargeClass), 1)) || lower(substr(trim(ChargeClass), 2)) AS ChargeClass,
     ChargeDescription,
-    focus_converted(BilledCost, rate) AS BilledCost,
-    focus_converted(EffectiveCost, rate) AS EffectiveCost,
-    focus_converted(ListCost, rate) AS ListCost,
-    focus_converted(ContractedCost, rate) AS ContractedCost,
+    cost_converted(BilledCost, rate) AS BilledCost,
+    cost_converted(EffectiveCost, rate) AS EffectiveCost,
+    cost_converted(ListCost, rate) AS ListCost,
+    cost_converted(ContractedCost, rate) AS ContractedCost,
     ProviderName,
     PublisherName,
     InvoiceIssuerName,

@@ -92,6 +92,14 @@ class Currency:
             rates[code.strip().upper()] = rate
         if rates and not reporting:
             raise SourceError("FOCUS_EXCHANGE_RATES needs FOCUS_CURRENCY (the target)")
+        # A shared table of rates may list the reporting currency at 1; any other rate for it
+        # would scale every amount already in that currency.
+        own = rates.pop(reporting, 1.0) if reporting else 1.0
+        if own != 1.0:
+            raise SourceError(
+                f"FOCUS_EXCHANGE_RATES entry {reporting}={own:g}: {reporting} is FOCUS_CURRENCY, "
+                "so its rate can only be 1"
+            )
         return cls(reporting, rates)
 
     def store(self, con: duckdb.DuckDBPyConnection) -> None:

@@ -18,12 +18,14 @@ from connectors.aws_cost_explorer import (
     from_env,
     region_of,
 )
+from connectors.azure_cost import CostManagement
 from connectors.cost_allocation import Currency
 from connectors.emulators.aws_cost_explorer import (
     DEMO_ACCESS_KEY,
     DEMO_SECRET_KEY,
     CostExplorerApi,
 )
+from connectors.emulators.azure_cost import DEMO_SCOPE, DEMO_TOKEN, CostManagementApi
 from connectors.emulators.focus_demo import AWS_LINES
 from connectors.emulators.server import EmulatorServer, Faults, Reply
 from connectors.emulators.sigv4 import Credentials, sigv4_headers
@@ -385,6 +387,8 @@ def test_an_estimate_is_read_again_only_as_far_back_as_cost_explorer_keeps_days(
 class AmortizedNotANumber(CostExplorerApi):
     """Cost Explorer answering the EC2 group of 2025-02-10 with AmortizedCost "NaN"."""
 
+    amortized = "NaN"
+
     def _results(self, page, metrics):
         results = super()._results(page, metrics)
         for result in results:
@@ -392,7 +396,7 @@ class AmortizedNotANumber(CostExplorerApi):
                 if result["TimePeriod"]["Start"] == "2025-02-10" and group["Keys"][0] == (
                     "Amazon EC2"
                 ):
-                    group["Metrics"]["AmortizedCost"]["Amount"] = "NaN"
+                    group["Metrics"]["AmortizedCost"]["Amount"] = self.amortized
         return results
 
 
@@ -434,3 +438,84 @@ def test_a_rate_converts_every_group_to_the_reporting_currency(warehouse):
     truth = {k: v for k, v in api.ground_truth().items() if k[0] >= date(2025, 2, 1)}
     assert currencies == [("EUR",)]
     assert got == {k: v * Decimal("0.9") for k, v in truth.items()}
+
+
+def test_an_amortized_cost_that_no_longer_fits_once_converted_is_listed(warehouse):
+    api = AmortizedNotANumber(AS_OF)
+    api.amortized = "9e25"  # fits DECIMAL(38, 12); doubled, it needs 27 integer digits
+    api.costs = {(date(2025, 2, 10), "Amazon EC2", "web"): Decimal("10")}
+    with EmulatorServer(api) as server, warehouse.connect() as con:
+        source = connector(server.url, AS_OF.date())
+        source.start = date(2025, 2, 1)
+        source.currency = Currency.from_env(
+            {"FOCUS_CURRENCY": "EUR", "FOCUS_EXCHANGE_RATES": "USD=2"}
+        )
+        ingest(con, source, "run-1")
+        stage(con, "aws_ce", "costs")
+        flagged = con.execute(
+            "SELECT record_key, field, problem, value FROM scorecard.data_quality "
+            "WHERE source = 'aws_ce'"
+        ).fetchall()
+        loaded_costs = con.execute("SELECT BilledCost, EffectiveCost FROM core.costs").fetchall()
+    assert loaded_costs == [(Decimal("20"), None)]
+    assert flagged == [
+        (
+            "2025-02-10|Amazon EC2|web",
+            "AmortizedCost",
+            "amount does not fit DECIMAL(38, 12) once converted at 2.0",
+            "9e25",
+        )
+    ]
+
+
+class EuroAzureApi(CostManagementApi):
+    """An Azure account billing in EUR: two rows of 2025-02-28."""
+
+    def _rows(self, body, first, last):
+        rows = [
+            [8.0, 20250228, "Virtual Machines", "service", "web", "EUR"],
+            [2.0, 20250228, "Storage", "service", "web", "EUR"],
+        ]
+        return [r for r in rows if f"{first:%Y%m%d}" <= str(r[1]) <= f"{last:%Y%m%d}"]
+
+
+def test_adding_a_rate_lists_no_currency_problem_while_sources_restage_one_by_one(warehouse):
+    """AWS restages before Azure: judged against Azure's euros still in core.costs, every AWS
+    group would be listed as another currency on the night the EUR rate arrives."""
+    nights = [{}, {"FOCUS_CURRENCY": "USD", "FOCUS_EXCHANGE_RATES": "EUR=1.1"}]
+    problems = []
+    with (
+        EmulatorServer(CostExplorerApi(AS_OF)) as aws,
+        EmulatorServer(EuroAzureApi(AS_OF)) as azure,
+        warehouse.connect() as con,
+    ):
+        for env in nights:
+            currency = Currency.from_env(env)
+            amazon = connector(aws.url, AS_OF.date())
+            amazon.start, amazon.currency = date(2025, 2, 28), currency
+            microsoft = CostManagement(
+                azure.url,
+                DEMO_SCOPE,
+                DEMO_TOKEN,
+                start=date(2025, 2, 28),
+                today=AS_OF.date(),
+                currency=currency,
+            )
+            ingest(con, amazon, None)
+            ingest(con, microsoft, None)
+            stage(con, "aws_ce", "costs")
+            stage(con, "azure_cost", "costs")
+            problems.append(
+                con.execute(
+                    "SELECT source, count(*) FROM scorecard.data_quality "
+                    "WHERE field IN ('Unit', 'Currency') GROUP BY ALL ORDER BY 1"
+                ).fetchall()
+            )
+        currencies = con.execute(
+            "SELECT source, BillingCurrency, sum(BilledCost) FROM core.costs "
+            "WHERE source = 'azure_cost' GROUP BY ALL"
+        ).fetchall()
+    # Night 1: no rate, so the two sources differ and the Azure rows are named (AWS was staged
+    # before Azure had landed any cost). Night 2: everything is in USD, nothing is listed.
+    assert problems == [[("azure_cost", 2)], []]
+    assert currencies == [("azure_cost", "USD", Decimal("11"))]

@@ -404,6 +404,12 @@ def test_tag_keys_and_rates_from_environment():
     for rate in ("-1.08", "0", "nan", "inf"):
         with pytest.raises(SourceError, match=f"FOCUS_EXCHANGE_RATES entry 'EUR={rate}'"):
             Currency.from_env({"FOCUS_CURRENCY": "USD", "FOCUS_EXCHANGE_RATES": f"EUR={rate}"})
+    # The reporting currency in a shared rate table: 1 is dropped, any other rate refused.
+    assert Currency.from_env(
+        {"FOCUS_CURRENCY": "USD", "FOCUS_EXCHANGE_RATES": "usd=1,EUR=1.1"}
+    ) == Currency("USD", {"EUR": 1.1})
+    with pytest.raises(SourceError, match="USD is FOCUS_CURRENCY, so its rate can only be 1"):
+        Currency.from_env({"FOCUS_CURRENCY": "usd", "FOCUS_EXCHANGE_RATES": "USD=1.1"})
     with pytest.raises(SourceError, match="FOCUS_PATHS"):
         from_env({})
 

@@ -108,7 +108,10 @@ def test_the_currency_settings_leave_the_focus_settings_for_every_cost_source(tm
         )
         migrate(con, "v16.duckdb", migrations)
         migrated = con.execute("SELECT * FROM raw.focus_settings").fetchall()
+        carried_over = con.execute("SELECT * FROM raw.cost_settings").fetchall()
         FocusFiles([], currency=Currency("USD", {"EUR": 1.2, "GBP": 1.3})).prepare(con)
         stored = con.execute("SELECT * FROM raw.cost_settings").fetchall()
     assert migrated == [(["cc"], ["svc"], ["app"])]
+    # Until a cost source loads again, staging and the KPI step convert with the old settings.
+    assert carried_over == [("USD", ["EUR"], [1.1])]
     assert stored == [("USD", ["EUR", "GBP"], [1.2, 1.3])]

@@ -53,35 +53,73 @@ CREATE OR REPLACE TEMP MACRO cost_rate(currency, rate_currencies, rate_values) A
 CREATE OR REPLACE TEMP MACRO cost_converted(cost, rate) AS
     CASE WHEN rate IS NULL THEN cost ELSE try_cast(cost * rate AS DECIMAL(38, 12)) END;
 
--- Daily cost records that cannot be summed safely: an amount that is not a number or that no
--- longer fits once converted, or a currency (after conversion) other than the one the rest of
--- core.costs is kept in; with no other costs, a currency other than the source's most used one
--- (an account billing in several currencies).
-CREATE OR REPLACE TEMP MACRO daily_cost_problems(
-    source_name, raw_table, amount_key, amount_field, currency_field
+-- Daily cost amounts that cannot be summed: not a number, or no longer fitting DECIMAL(38, 12)
+-- once converted (cost_converted loads such an amount empty).
+CREATE OR REPLACE TEMP MACRO daily_amount_problems(
+    source_name, raw_table, amount_key, amount_field
 ) AS TABLE
-    WITH daily_records AS (
+    WITH amounts AS (
         SELECT
             record_key,
             json_extract_string(record, amount_key) AS amount,
+            cost_rate(
+                json_extract_string(record, 'currency'),
+                settings.rate_currencies,
+                settings.rate_values
+            ) AS rate
+        FROM query_table(raw_table)
+        LEFT JOIN (SELECT * FROM raw.cost_settings LIMIT 1) AS settings ON true
+    )
+    SELECT
+        source_name AS source,
+        'costs' AS table_name,
+        record_key,
+        amount_field AS field,
+        CASE
+            WHEN TRY_CAST(amount AS DECIMAL(38, 12)) IS NULL THEN 'amount is not a number'
+            ELSE 'amount does not fit DECIMAL(38, 12) once converted at ' || rate
+        END AS problem,
+        amount AS value
+    FROM amounts
+    WHERE cost_converted(TRY_CAST(amount AS DECIMAL(38, 12)), rate) IS NULL;
+
+-- Daily cost records that cannot be summed safely: an amount daily_amount_problems lists, or a
+-- currency (after conversion) other than the one the rest of core.costs is kept in; with no other
+-- costs, a currency other than the source's most used one (an account billing in several
+-- currencies).
+CREATE OR REPLACE TEMP MACRO daily_cost_problems(
+    source_name, raw_table, amount_key, amount_field, currency_field
+) AS TABLE
+    WITH settings AS (
+        SELECT * FROM raw.cost_settings LIMIT 1
+    ),
+    daily_records AS (
+        SELECT
+            record_key,
             upper(json_extract_string(record, 'currency')) AS billed_currency,
             cost_rate(billed_currency, settings.rate_currencies, settings.rate_values) AS rate,
             settings.reporting_currency
         FROM query_table(raw_table)
-        LEFT JOIN (SELECT * FROM raw.cost_settings LIMIT 1) AS settings ON true
+        LEFT JOIN settings ON true
     ),
     daily_costs AS (
         SELECT
             record_key,
-            amount,
-            rate,
             CASE WHEN rate IS NULL THEN billed_currency ELSE reporting_currency END AS currency
         FROM daily_records
     ),
+    -- The other sources' currencies as their next staging will keep them: after a rate is added,
+    -- a source staged later in the run still holds the currency it converts.
     other_currencies AS (
-        SELECT DISTINCT BillingCurrency AS currency
-        FROM core.costs
-        WHERE source <> source_name AND BillingCurrency IS NOT NULL
+        SELECT DISTINCT
+            CASE
+                WHEN cost_rate(costs.BillingCurrency, settings.rate_currencies, settings.rate_values)
+                    IS NULL THEN costs.BillingCurrency
+                ELSE settings.reporting_currency
+            END AS currency
+        FROM core.costs AS costs
+        LEFT JOIN settings ON true
+        WHERE costs.source <> source_name AND costs.BillingCurrency IS NOT NULL
     ),
     main_currency AS (
         SELECT arg_max(currency, (records, currency)) AS currency
@@ -92,16 +130,7 @@ CREATE OR REPLACE TEMP MACRO daily_cost_problems(
             GROUP BY currency
         )
     )
-    SELECT source_name AS source, 'costs' AS table_name, record_key, amount_field AS field,
-           'amount is not a number' AS problem, amount AS value
-    FROM daily_costs
-    WHERE TRY_CAST(amount AS DECIMAL(38, 12)) IS NULL
-    UNION ALL
-    SELECT source_name, 'costs', record_key, amount_field,
-           'amount does not fit DECIMAL(38, 12) once converted at ' || rate, amount
-    FROM daily_costs
-    WHERE cost_converted(TRY_CAST(amount AS DECIMAL(38, 12)), rate) IS NULL
-      AND TRY_CAST(amount AS DECIMAL(38, 12)) IS NOT NULL
+    SELECT * FROM daily_amount_problems(source_name, raw_table, amount_key, amount_field)
     UNION ALL
     SELECT source_name, 'costs', record_key, currency_field,
            'currency differs from the rest of core.costs (' || (

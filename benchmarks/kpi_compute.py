@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/kpi_compute.py [--scale 1] [--seed 13] [--services 5000]
         [--groups 500] [--workdir DIR] [--threads N] [--skip-pandas] [--skip-publish]
-        [--export DIR] [--json]
+        [--repeat N] [--export DIR] [--json]
 
 The data (benchmarks/kpi_generate.sql, seeded): over three years, 1M incidents, 200k changes,
 300k requests, 1M SLA records and 10M FOCUS cost rows (with credits) at --scale 1, spread over
@@ -24,6 +24,10 @@ memory (max RSS) is its own and an out-of-memory failure is a figure, not the en
    checked against kpi.metric_values; its time is loading the core tables into pandas plus
    computing (our step reads the tables inside its own time);
 7. compute_metrics again with only those 16 KPIs enabled, the like-for-like figure beside pandas.
+
+--repeat N times the KPI step and its anchors (phases 2, 3, 6 and 7) N times, in turns, and
+reports each one's median with every run: on a small machine one run can swing by a quarter, so
+a ratio of two single runs says little.
 
 --json prints one JSON line on stdout ({"kpi": {...}, "scorecard": {...}, ...}) and the human
 report on stderr.
@@ -71,6 +75,9 @@ EXPORTED_TABLES = (
     "survey_responses",
     "measures",
 )
+# The phases --repeat times again, in this order each round (same_kpis replaces the values the
+# other anchors compare with by a subset of them, so it goes last).
+REPEATED = ("compute", "reference", "pandas", "same_kpis")
 # Human output: stdout, or stderr when stdout carries the JSON line.
 REPORT = sys.stdout
 
@@ -511,6 +518,40 @@ def _seconds(figures: dict | None) -> float | None:
     return None
 
 
+def repeat_phases(
+    results: dict[str, dict], args: argparse.Namespace, workdir: Path, rounds: int
+) -> None:
+    """Run the REPEATED phases that completed `rounds - 1` more times, in turns. Each phase then
+    reports its median run (the lower middle one for an even count), so a split such as pandas'
+    load and compute times stays that run's, with the seconds of every run (`runs`) and the
+    highest peak RSS."""
+    timed = [name for name in REPEATED if results.get(name, {}).get("status") == "completed"]
+    completed = {name: [results[name]] for name in timed}
+    for round_number in range(2, rounds + 1):
+        for name in timed:
+            again = run_phase(name, args, workdir)
+            _say(f"{name}, round {round_number}: {_headline(name, again)}")
+            if again["status"] == "completed":
+                completed[name].append(again)
+    for name in timed:
+        runs = completed[name]
+        median = sorted(runs, key=lambda run: run["seconds"])[(len(runs) - 1) // 2]
+        results[name] = {
+            **median,
+            "runs": [run["seconds"] for run in runs],
+            "peak_rss_mb": max(run["peak_rss_mb"] for run in runs),
+        }
+        if len(runs) > 1:
+            seconds = ", ".join(f"{second:.1f}" for second in results[name]["runs"])
+            _say(f"{name}: median {median['seconds']:.1f} s of {len(runs)} runs ({seconds})")
+
+
+def _runs(figures: dict | None) -> list[float] | None:
+    if figures and figures.get("status") == "completed" and "runs" in figures:
+        return [round(run, 2) for run in figures["runs"]]
+    return None
+
+
 def summary(results: dict[str, dict], args: argparse.Namespace) -> dict:
     """The figures benchmarks/run keeps (kpi, scorecard), plus the anchors' and publish's.
 
@@ -535,6 +576,13 @@ def summary(results: dict[str, dict], args: argparse.Namespace) -> dict:
             **_pandas_totals(pandas),
             "same_kpis_seconds": _seconds(same_kpis),
             "same_kpis_metrics": (same_kpis or {}).get("metrics"),
+            # With --repeat, the seconds above are medians of these runs.
+            "runs": {
+                "seconds": _runs(compute),
+                "duckdb_reference_seconds": _runs(reference),
+                "pandas_seconds": _runs(pandas),
+                "same_kpis_seconds": _runs(same_kpis),
+            },
         },
         "scorecard": {
             "seconds": _seconds(score),
@@ -563,6 +611,9 @@ def main() -> None:
     parser.add_argument("--export", type=Path, help="also write the generated history here")
     parser.add_argument("--skip-pandas", action="store_true", help="leave out the pandas anchor")
     parser.add_argument("--skip-publish", action="store_true", help="leave out publishing")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="time the KPI step and its anchors N times"
+    )
     parser.add_argument("--json", action="store_true", help="one JSON line on stdout")
     parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -593,6 +644,7 @@ def main() -> None:
                 continue
             results[name] = run_phase(name, args, Path(tmp))
             _report(name, results[name])
+        repeat_phases(results, args, Path(tmp), max(args.repeat, 1))
     figures = summary(results, args)
     kpi, scorecard = figures["kpi"], figures["scorecard"]
     if kpi["seconds"] is not None and scorecard["seconds"] is not None:

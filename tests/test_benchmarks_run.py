@@ -370,6 +370,11 @@ def test_tiny_run_measures_kpi_and_scorecard_against_their_anchors(tiny_run):
     assert kpi["pandas_equal"] == kpi["pandas_compared"] > 0
     loaded_and_computed = kpi["pandas_load_seconds"] + kpi["pandas_compute_seconds"]
     assert kpi["pandas_seconds"] == pytest.approx(loaded_and_computed, abs=0.02)
+    # Two rounds at this scale: each figure is the lower of its two runs (the lower middle one).
+    for key, runs in kpi["runs"].items():
+        assert len(runs) == 2, key
+        assert kpi[key] == min(runs), key
+    assert "kpi (median of 2 rounds):" in stdout
 
 
 def test_the_demo_job_runs_on_the_demo_in_the_scratch_folder_whatever_the_shell_sets(

@@ -384,8 +384,8 @@ def test_an_estimate_is_read_again_only_as_far_back_as_cost_explorer_keeps_days(
         source.window('{"latest": "2025-02-28"}')
 
 
-class AmortizedNotANumber(CostExplorerApi):
-    """Cost Explorer answering the EC2 group of 2025-02-10 with AmortizedCost "NaN"."""
+class OddAmortizedCost(CostExplorerApi):
+    """Cost Explorer answering the EC2 group of 2025-02-10 with another AmortizedCost."""
 
     amortized = "NaN"
 
@@ -400,14 +400,29 @@ class AmortizedNotANumber(CostExplorerApi):
         return results
 
 
-def test_an_amortized_cost_that_is_not_a_number_is_listed(warehouse):
+@pytest.mark.parametrize(
+    ("amortized", "currency", "problem"),
+    [
+        ("NaN", {}, "amount is not a number"),
+        # 9e25 fits DECIMAL(38, 12); doubled, it needs 27 integer digits.
+        (
+            "9e25",
+            {"FOCUS_CURRENCY": "EUR", "FOCUS_EXCHANGE_RATES": "USD=2"},
+            "amount does not fit DECIMAL(38, 12) once converted at 2.0",
+        ),
+    ],
+)
+def test_an_amortized_cost_that_cannot_be_summed_is_listed(warehouse, amortized, currency, problem):
     """AmortizedCost is EffectiveCost, the cost KPIs' default column: a group whose amount does
-    not parse loads empty, and data quality names it instead of the spend quietly dropping it."""
-    api = AmortizedNotANumber(AS_OF)
+    not parse, or no longer fits once converted, loads empty, and data quality names it instead
+    of the spend quietly dropping it."""
+    api = OddAmortizedCost(AS_OF)
+    api.amortized = amortized
     api.costs = {(date(2025, 2, d), "Amazon EC2", "web"): Decimal("10") for d in range(1, 29)}
     with EmulatorServer(api) as server, warehouse.connect() as con:
         source = connector(server.url, AS_OF.date())
         source.start = date(2025, 2, 1)
+        source.currency = Currency.from_env(currency)
         ingest(con, source, "run-1")
         stage(con, "aws_ce", "costs")
         flagged = con.execute(
@@ -416,9 +431,7 @@ def test_an_amortized_cost_that_is_not_a_number_is_listed(warehouse):
         ).fetchall()
         empty = con.execute("SELECT count(*) FROM core.costs WHERE EffectiveCost IS NULL")
         assert empty.fetchall()[0][0] == 1
-    assert flagged == [
-        ("2025-02-10|Amazon EC2|web", "AmortizedCost", "amount is not a number", "NaN")
-    ]
+    assert flagged == [("2025-02-10|Amazon EC2|web", "AmortizedCost", problem, amortized)]
 
 
 def test_a_rate_converts_every_group_to_the_reporting_currency(warehouse):
@@ -438,34 +451,6 @@ def test_a_rate_converts_every_group_to_the_reporting_currency(warehouse):
     truth = {k: v for k, v in api.ground_truth().items() if k[0] >= date(2025, 2, 1)}
     assert currencies == [("EUR",)]
     assert got == {k: v * Decimal("0.9") for k, v in truth.items()}
-
-
-def test_an_amortized_cost_that_no_longer_fits_once_converted_is_listed(warehouse):
-    api = AmortizedNotANumber(AS_OF)
-    api.amortized = "9e25"  # fits DECIMAL(38, 12); doubled, it needs 27 integer digits
-    api.costs = {(date(2025, 2, 10), "Amazon EC2", "web"): Decimal("10")}
-    with EmulatorServer(api) as server, warehouse.connect() as con:
-        source = connector(server.url, AS_OF.date())
-        source.start = date(2025, 2, 1)
-        source.currency = Currency.from_env(
-            {"FOCUS_CURRENCY": "EUR", "FOCUS_EXCHANGE_RATES": "USD=2"}
-        )
-        ingest(con, source, "run-1")
-        stage(con, "aws_ce", "costs")
-        flagged = con.execute(
-            "SELECT record_key, field, problem, value FROM scorecard.data_quality "
-            "WHERE source = 'aws_ce'"
-        ).fetchall()
-        loaded_costs = con.execute("SELECT BilledCost, EffectiveCost FROM core.costs").fetchall()
-    assert loaded_costs == [(Decimal("20"), None)]
-    assert flagged == [
-        (
-            "2025-02-10|Amazon EC2|web",
-            "AmortizedCost",
-            "amount does not fit DECIMAL(38, 12) once converted at 2.0",
-            "9e25",
-        )
-    ]
 
 
 class EuroAzureApi(CostManagementApi):

@@ -553,9 +553,9 @@ def servicenow_read_last_on_dec_31(con, zone: str) -> None:
     )
 
 
-def run_on_jan_2(con, zone: str, goals: dict) -> None:
-    """The nightly KPI, scoring and bi steps at 02:00 on Jan 2, 2027 in `zone`."""
-    as_of = local("2027-01-02 02:00", zone)
+def run_on_jan_2(con, zone: str, goals: dict, when: str = "2027-01-02 02:00") -> None:
+    """The nightly KPI, scoring and bi steps at 02:00 on Jan 2, 2027 (or `when`) in `zone`."""
+    as_of = local(when, zone)
     compute_metrics(con, timezone=zone, min_n=1, as_of=as_of)
     score_metrics(con, goals, as_of=as_of, timezone=zone)
     create_bi_views(con)
@@ -632,3 +632,148 @@ def test_a_metric_awaiting_a_source_read_stays_on_the_scorecard_as_pending(wareh
         ("deployment_frequency", "month"): (date(2027, 1, 1), 0.0),
         ("incident_resolution_time", "month"): (date(2027, 1, 1), None),
     }
+
+
+def read_servicenow(con, utc: str) -> None:
+    """ServiceNow read to its end, from `utc` on."""
+    con.execute(
+        "INSERT OR REPLACE INTO meta.source_reads VALUES ('servicenow', CAST(? AS TIMESTAMPTZ), 'r')",
+        [utc],
+    )
+
+
+def test_a_pending_period_neither_resolves_nor_extends_a_red_action(warehouse):
+    """November is red (20 h against a threshold of 10) and opens an action. On Jan 2 December
+    awaits ServiceNow's read: it must not count as the period the trigger cleared in. On Jan 3
+    December is red too, so the action opened for November is still the open one."""
+    zone = "America/New_York"
+    goals = {"incident_resolution_time": {"grain": "month", "threshold": 10, "target": 5}}
+    actions = []
+    with warehouse.connect() as con:
+        add_incidents(
+            con,
+            zone,
+            [
+                ("I1", "2026-11-10 00:00", "2026-11-10 20:00"),
+                ("I2", "2026-12-10 00:00", "2026-12-10 20:00"),
+            ],
+        )
+        for read_at, run_at in [
+            ("2026-12-02 07:00+00", "2026-12-02 02:00"),
+            ("2026-12-31 07:00+00", "2027-01-02 02:00"),  # down on the nights of Jan 1 and 2
+            ("2027-01-03 07:00+00", "2027-01-03 02:00"),
+        ]:
+            read_servicenow(con, read_at)
+            run_on_jan_2(con, zone, goals, when=run_at)
+            actions.append(
+                con.execute(
+                    "SELECT opened_period, trigger, status, resolved_period FROM scorecard.actions"
+                ).fetchall()
+            )
+        december = con.execute(
+            "SELECT status, pending FROM scorecard.metric_status WHERE period_start = ?", [DEC]
+        ).fetchall()
+    open_for_november = [(date(2026, 11, 1), "red", "open", None)]
+    assert actions == [open_for_november] * 3
+    assert december == [("red", False)]
+
+
+def test_an_objective_gets_no_verdict_while_one_of_its_metrics_is_pending(warehouse):
+    """Objective 'Stable': deployments (weight 3, read) and resolution time (weight 1, critical,
+    pending on Jan 2). Scored early, December's objective would be green at 75% coverage and turn
+    red once the critical metric is read; it waits instead."""
+    zone = "America/New_York"
+    stable = {"objective": "Stable", "perspective": "internal_process"}
+    goals = {
+        "incident_resolution_time": {
+            "grain": "month",
+            "threshold": 10,
+            "target": 5,
+            "weight": 1,
+            "critical": True,
+            **stable,
+        },
+        "deployment_frequency": {
+            "grain": "month",
+            "threshold": 1,
+            "target": 5,
+            "weight": 3,
+            **stable,
+        },
+    }
+    december = []
+    with warehouse.connect() as con:
+        add_incidents(
+            con,
+            zone,
+            [
+                ("I1", "2026-11-10 00:00", "2026-11-10 02:00"),
+                ("I2", "2026-12-10 00:00", "2026-12-10 20:00"),  # 20 h: red
+            ],
+        )
+        add_deployments(con, zone, [(f"C{d}", f"2026-12-{d:02d} 10:00") for d in range(1, 32)])
+        con.execute("UPDATE core.changes SET source = 'jira'")
+        con.execute(
+            "INSERT INTO meta.source_reads VALUES ('jira', TIMESTAMPTZ '2027-01-02 07:00+00', 'r')"
+        )
+        for read_at, run_at in [
+            ("2026-12-31 07:00+00", "2027-01-02 02:00"),
+            ("2027-01-03 07:00+00", "2027-01-03 02:00"),
+        ]:
+            read_servicenow(con, read_at)
+            run_on_jan_2(con, zone, goals, when=run_at)
+            december.append(
+                con.execute(
+                    "SELECT score, coverage, status FROM scorecard.objective_scores "
+                    "WHERE objective = 'Stable' AND period_start = ?",
+                    [DEC],
+                ).fetchall()
+            )
+    # Jan 3: deployments 7 a week score 100 (stretch 9 is not reached: 100/3 * (2 + (7 - 5) /
+    # (9 - 5)) = 83.3), resolution 20 h scores 0; (3 x 83.3 + 0) / 4 = 62.5, capped red by the
+    # critical metric.
+    assert december[0] == [(None, 75.0, "grey")]
+    assert december[1] == [(62.5, 100.0, "red")]
+
+
+def test_a_quiet_source_not_read_since_the_month_ended_still_holds_it(warehouse):
+    """ServiceNow's last incident was in November and its last read on Dec 31: its Dec 31 may
+    still bring one, so on Jan 2 December is pending, not 'no data', and not scored from Jira's
+    incident alone when Jira feeds the metric too."""
+    zone = "America/New_York"
+    goals = {"incident_resolution_time": {"grain": "month", "threshold": 10, "target": 5}}
+    reasons = []
+    with warehouse.connect() as con:
+        add_incidents(con, zone, [("I1", "2026-11-10 00:00", "2026-11-10 02:00")])
+        read_servicenow(con, "2026-12-31 07:00+00")
+        for jira_incident in (False, True):
+            if jira_incident:
+                add_incidents(con, zone, [("J1", "2026-12-10 00:00", "2026-12-10 02:00")])
+                con.execute("UPDATE core.incidents SET source = 'jira' WHERE incident_id = 'J1'")
+                con.execute(
+                    "INSERT INTO meta.source_reads VALUES "
+                    "('jira', TIMESTAMPTZ '2027-01-02 07:00+00', 'r')"
+                )
+            run_on_jan_2(con, zone, goals)
+            reasons.append(
+                con.execute(
+                    "SELECT actual, status, pending, reason FROM scorecard.metric_status "
+                    "WHERE period_start = ?",
+                    [DEC],
+                ).fetchall()
+            )
+    awaiting = "pending: not complete until read again: servicenow read up to 2026-12-31 02:00"
+    assert reasons == [[(None, "grey", True, awaiting)]] * 2
+
+
+def test_a_metric_whose_first_period_is_pending_is_on_the_scorecard(warehouse):
+    zone = "America/New_York"
+    goals = {"incident_resolution_time": {"grain": "month", "threshold": 10, "target": 5}}
+    with warehouse.connect() as con:
+        add_incidents(con, zone, [("I2", "2026-12-10 00:00", "2026-12-10 04:00")])
+        read_servicenow(con, "2026-12-31 07:00+00")
+        run_on_jan_2(con, zone, goals)
+        scorecard = con.execute(
+            "SELECT metric_id, period_start, status, pending FROM bi.scorecard_current"
+        ).fetchall()
+    assert scorecard == [("incident_resolution_time", DEC, "grey", True)]

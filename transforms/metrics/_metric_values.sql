@@ -129,16 +129,15 @@ all_periods AS (
         last_recorded_period
     FROM all_period_ranges
 ),
--- The paging sources of the batch's records (meta.source_reads), each with its last day of
--- records and the local time up to which it has been read to its end. A period is complete only
--- once every source that delivered records in or after it was read after it ended: a night the
--- source was down does not close a month with its last day missing. A source retired long ago
--- has no records in later periods, and one not read for a week is retired or broken (the
--- source_freshness check says so): neither holds periods back.
+-- The paging sources of the batch's records (meta.source_reads), each with the local time up to
+-- which it has been read to its end. A period is complete only once every such source was read
+-- after it ended: a night the source was down does not close a month with its last day missing,
+-- even when the source had no record in the month before that day (a quiet source, or one of
+-- two feeding a metric). A source not read for a week is retired or broken (the
+-- source_freshness check says so) and holds no period back.
 batch_sources AS (
     SELECT
         f.source,
-        max(f.local_day) AS last_day,
         any_value(r.read_at) AT TIME ZONE getvariable('timezone') AS read_through
     FROM kpi.metric_facts AS f
     JOIN meta.source_reads AS r ON r.source = f.source
@@ -188,7 +187,7 @@ periods_awaiting_reads AS (
         SELECT DISTINCT grain, period_start, kpi.period_after(grain, period_start)::TIMESTAMP AS ended
         FROM value_rows
     ) AS p
-    JOIN batch_sources AS s ON s.last_day >= p.period_start AND s.read_through < p.ended
+    JOIN batch_sources AS s ON s.read_through < p.ended
     WHERE p.ended <= getvariable('as_of_local')
     GROUP BY p.grain, p.period_start
 ),

@@ -4,7 +4,8 @@
 -- run), scorecard_commentary, scorecard_due_days (days to act, per grain) and the variable
 -- scoring_now (the run's as-of instant).
 -- The whole history of complete periods is read, so a first run (or a new metric) shows past
--- triggers that cleared as resolved, and a night that was missed leaves nothing out.
+-- triggers that cleared as resolved, and a night that was missed leaves nothing out. A period
+-- pending a source read neither clears nor extends a trigger: it is not scored yet.
 -- An action's id is its scorecard, metric, dimension, trigger and the period its run of triggered
 -- periods began, so a trigger that persists keeps its action and a re-run adds nothing.
 CREATE OR REPLACE TEMP VIEW action_runs AS
@@ -18,6 +19,7 @@ WITH ordered AS (
         -- Runs of stale periods: each non-stale period starts a new group.
         count(*) FILTER (WHERE status IS DISTINCT FROM 'stale') OVER card_metric AS stale_group
     FROM scorecard.metric_status
+    WHERE NOT coalesce(pending, false)
     WINDOW card_metric AS (
         PARTITION BY scorecard_id, metric_id ORDER BY period_start
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
@@ -111,6 +113,7 @@ FROM (
     JOIN (
         SELECT scorecard_id, metric_id, max(period_start) AS period_start
         FROM scorecard.metric_status
+        WHERE NOT coalesce(pending, false)
         GROUP BY ALL
     ) AS latest USING (scorecard_id, metric_id)
     LEFT JOIN action_runs AS r USING (action_id)

@@ -43,15 +43,16 @@ headline_rows AS (
     WHERE v.dimension = 'all'
 ),
 
--- Every period that ended by the as-of, from the metric's first complete period on, so periods
--- after a source stopped delivering are there to be marked instead of the last value standing in.
+-- Every period that ended by the as-of, from the metric's first period on, so periods after a
+-- source stopped delivering are there to be marked instead of the last value standing in (and a
+-- first period still pending is listed too).
 period_grid AS (
     SELECT
         c.scorecard_id,
         c.metric_id,
         c.grain,
         CAST(unnest(generate_series(
-            first_complete.period_start::TIMESTAMP,
+            first_period.period_start::TIMESTAMP,
             getvariable('scoring_as_of') - c.cadence,
             c.cadence
         )) AS DATE) AS period_start
@@ -59,9 +60,8 @@ period_grid AS (
     JOIN (
         SELECT metric_id, grain, min(period_start) AS period_start
         FROM headline_rows
-        WHERE period_complete
         GROUP BY metric_id, grain
-    ) AS first_complete USING (metric_id, grain)
+    ) AS first_period USING (metric_id, grain)
 ),
 
 -- The goals in force for each period: a later version never rewrites an earlier period, and
@@ -210,6 +210,7 @@ SELECT
     e.value AS actual, e.baseline, e.threshold, e.target,
     CASE WHEN e.direction = 'band' THEN NULL ELSE e.stretch END AS stretch,
     e.weight, e.goals_from, e.direction, e.score, e.status, e.status_reason AS reason, e.trend,
+    e.pending,
     NULL AS signal,
     coalesce(e.escalate, false) AS escalate,
     n.commentary, n.decision,

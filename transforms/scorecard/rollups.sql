@@ -1,10 +1,11 @@
 -- Roll metric scores up to objectives and perspectives in one pass: the weighted mean of the
 -- metrics with data, and coverage = weight with data / all weight. Below 70% coverage a level
 -- says "insufficient data" instead of a number; a critical metric caps its parent's status.
--- metric_status holds ended periods only, and a grey (no data, or pending a source read) or
--- stale metric has no score, so it counts as missing here. Metrics without goals carry no
--- weight. Each scorecard rolls up on its own, and each period with the weights (goal version)
--- in force for it.
+-- metric_status holds ended periods only, and a grey (no data) or stale metric has no score, so it
+-- counts as missing here. A metric pending a source read may still move its parent either way
+-- (past a critical cap, too), so a level with one gets no verdict yet: grey, without a score,
+-- until the run that completes the period. Metrics without goals carry no weight. Each scorecard
+-- rolls up on its own, and each period with the weights (goal version) in force for it.
 WITH scored_goals AS (
     SELECT *
     FROM scorecard_goals
@@ -19,7 +20,7 @@ periods AS (
 -- Every goal in every period, so a metric without a value lowers coverage instead of vanishing.
 weighted AS (
     SELECT g.scorecard_id, g.metric_id, g.objective, g.perspective, p.grain, p.period_start,
-           s.score, s.status, g.weight, g.critical
+           s.score, s.status, coalesce(s.pending, false) AS pending, g.weight, g.critical
     FROM scored_goals AS g
     JOIN periods AS p
         ON p.scorecard_id = g.scorecard_id AND p.grain = g.grain
@@ -42,7 +43,8 @@ rolled AS (
             / nullif(sum(weight) FILTER (WHERE score IS NOT NULL), 0) AS weighted_score,
         coalesce(sum(weight) FILTER (WHERE score IS NOT NULL), 0) / sum(weight) AS coverage,
         bool_or(critical AND status = 'red') AS critical_red,
-        bool_or(critical AND status = 'amber') AS critical_amber
+        bool_or(critical AND status = 'amber') AS critical_amber,
+        bool_or(pending) AS has_pending
     FROM weighted
     WHERE (objective IS NOT NULL OR perspective IS NOT NULL)
     GROUP BY GROUPING SETS (
@@ -56,9 +58,10 @@ rolled AS (
 -- of one metric at its threshold (33.3, amber) is amber too.
 SELECT
     scorecard_id, level, name, perspective, grain, period_start,
-    CASE WHEN coverage >= 0.7 THEN round(weighted_score, 1) END AS score,
+    CASE WHEN coverage >= 0.7 AND NOT has_pending THEN round(weighted_score, 1) END AS score,
     round(100 * coverage, 1) AS coverage,
     CASE
+        WHEN has_pending THEN 'grey'
         WHEN coverage < 0.7 THEN 'insufficient data'
         WHEN critical_red OR round(weighted_score, 1) < 33.3 THEN 'red'
         WHEN critical_amber OR round(weighted_score, 1) < 66.7 THEN 'amber'

@@ -719,3 +719,45 @@ def test_a_glob_over_an_export_folder_skips_manifests_but_a_named_file_is_checke
         assert totals(con) == (10, sample_total(sample[:10]))
         error = load(con, folder / "manifest.json")
     assert "not a FOCUS export" in str(error)
+
+
+def test_a_day_folder_delivered_again_leaves_the_next_days_late_line_item_in(
+    warehouse, tmp_path, sample
+):
+    # OCI day folders: day 02 carries a late line item of Sept 1 (new usage) beside its own 8;
+    # day 01's report is then delivered again. Day 02 is no older run of Sept 1: all 19 count.
+    row = sample[0]
+    reports = tmp_path / "FOCUS Reports" / "2024" / "09"
+    write(reports / "01" / "report-00001.csv", [item(row, "10", "2024-09-01 00:00:00")] * 10)
+    write(
+        reports / "02" / "report-00001.csv",
+        [item(row, "1", "2024-09-01 00:00:00")] + [item(row, "2", "2024-09-02 00:00:00")] * 8,
+    )
+    delivered(reports / "01", datetime(2024, 9, 4, 6, tzinfo=UTC))
+    delivered(reports / "02", datetime(2024, 9, 3, 6, tzinfo=UTC))
+    with warehouse.connect() as con:
+        assert load(con, tmp_path / "FOCUS Reports") is None
+        assert totals(con) == (19, Decimal(10 * 10 + 1 + 8 * 2))
+        assert superseded(con) == []
+
+
+def test_a_later_run_without_a_charge_start_that_parses_replaces_only_the_undated_items(
+    warehouse, tmp_path, sample
+):
+    # The later run's dates are all unreadable (09/01/2024): it repeats the earlier run's undated
+    # line item only, and the data-quality row says so instead of breaking the staging.
+    row = sample[0]
+    period = tmp_path / "exports" / "20240901-20240930"
+    older = [item(row, "10", day) for day in ("09/01/2024", "2024-09-01", "2024-09-02")]
+    write(period / "run-a" / "part_0_0001.csv", older)
+    write(period / "run-b" / "part_0_0001.csv", [item(row, "11", "09/01/2024")] * 2)
+    delivered(period / "run-a", datetime(2024, 9, 5, 6, tzinfo=UTC))
+    delivered(period / "run-b", datetime(2024, 9, 6, 6, tzinfo=UTC))
+    with warehouse.connect() as con:
+        assert load(con, tmp_path / "exports") is None
+        assert totals(con) == (4, Decimal(2 * 10 + 2 * 11))
+        (superseding,) = [p for p in problems(con) if p[2].startswith("billing period superseded")]
+    assert superseding[2].endswith(
+        "this folder's 1 line item(s) for it are left out, those without a charge start (the "
+        "later run has none that parses; this folder's 2 other line item(s) count)"
+    )

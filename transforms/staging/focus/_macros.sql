@@ -63,6 +63,7 @@ ranked AS (
 later_runs AS (
     SELECT
         older.folder, older.scope, older.delivered_at, older.line_items AS folder_line_items,
+        older.last_charge AS older_last_charge,
         newer.folder AS newer_folder, newer.delivered_at AS newer_delivered_at, newer.recency,
         newer.last_charge AS newer_last_charge
     FROM ranked AS older
@@ -107,5 +108,17 @@ SELECT
     -- The line items in range grow with the later run's last charge.
     max(in_range) AS line_items
 FROM charge_repeats
+-- The later folder repeats the earlier one: at least half of the earlier folder's line items in
+-- range start when the later folder's do, and the earlier folder is no mere sliver of the later
+-- one up to its own last charge (a day folder holding a late line item of a day whose folder was
+-- delivered again afterwards is a different delivery, not an older run of that day).
 WHERE repeated * 2 >= in_range
+    AND in_range * 2 >= (
+        SELECT coalesce(sum(newer_charges.line_items), 0)
+        FROM rerun_charges AS newer_charges
+        WHERE newer_charges.folder = charge_repeats.newer_folder
+            AND newer_charges.scope IS NOT DISTINCT FROM charge_repeats.scope
+            AND (newer_charges.charge_start IS NULL
+                OR newer_charges.charge_start <= charge_repeats.older_last_charge)
+    )
 GROUP BY ALL;

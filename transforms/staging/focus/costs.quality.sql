@@ -102,6 +102,9 @@ SELECT 'focus', 'costs',
         || ' UTC, this folder''s ' || strftime(delivered_at, '%Y-%m-%d %H:%M:%S')
         || ' UTC): this folder''s ' || line_items || ' line item(s) for it are left out'
         || CASE
+            WHEN line_items < folder_line_items AND superseded_through IS NULL
+                THEN ', those without a charge start (the later run has none that parses; this '
+                    || 'folder''s ' || (folder_line_items - line_items) || ' other line item(s) count)'
             WHEN line_items < folder_line_items
                 THEN ', those charged up to ' || strftime(
                     superseded_through AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S'

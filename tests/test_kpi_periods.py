@@ -219,7 +219,8 @@ def test_a_quiet_period_its_sources_were_read_after_is_a_real_zero(warehouse):
     # The last deployments: Jira's on 2026-10-01, ServiceNow's on 2026-11-05 (New York). Both
     # are still read: ServiceNow at 01:00 on Jan 15, Jira last at 07:00 on Sunday Jan 10. A
     # period both were read after had no deployments: 0, not "no data". The week of Jan 4 ended
-    # at midnight on Jan 11, after Jira's last read, so it may still lack Jira's records.
+    # at midnight on Jan 11, after Jira's last read, so it may still lack Jira's records: not
+    # complete (quiet as Jira has been), its value so far 0 and no reason given yet.
     with warehouse.connect() as con:
         add_deployments(con, ("jira:J1", "2026-10-01"), ("servicenow:C1", "2026-11-05"))
         con.execute(
@@ -231,16 +232,18 @@ def test_a_quiet_period_its_sources_were_read_after_is_a_real_zero(warehouse):
         as_of = datetime(2027, 1, 15, 7, tzinfo=UTC)
         compute_metrics(con, timezone="America/New_York", min_n=1, as_of=as_of)
         values = values_by_key(con)
+        complete = completeness(con, "deployment_frequency")
 
     def value(grain: str, period: date) -> tuple:
         row = values[("deployment_frequency", grain, period, "all", "all")]
-        return row["value"], row["reason"]
+        return row["value"], row["reason"], complete[(grain, period)]
 
-    assert value("month", date(2026, 12, 1)) == (0.0, None)
-    assert value("week", date(2026, 12, 28)) == (0.0, None)
-    assert value("week", date(2027, 1, 4)) == (
-        None,
-        "no data: no deployments since the week starting 2026-11-02",
+    assert value("month", date(2026, 12, 1)) == (0.0, None, True)
+    assert value("week", date(2026, 12, 28)) == (0.0, None, True)
+    assert value("week", date(2027, 1, 4)) == (0.0, None, False)
+    week_of_jan_4 = values[("deployment_frequency", "week", date(2027, 1, 4), "all", "all")]
+    assert week_of_jan_4["coverage"].endswith(
+        "not complete until read again: jira read up to 2027-01-10 07:00"
     )
 
 

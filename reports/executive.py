@@ -223,6 +223,14 @@ def read_pages(
     return pages
 
 
+def _judged_metric(row: dict, card: dict) -> str:
+    """The metric's name, with the period it was judged in when its current one awaits a read."""
+    if row["judged_start"] == card["period_start"]:
+        return row["metric_id"]
+    judged = period_label(card["grain"], row["judged_start"])
+    return f"{row['metric_id']} ({judged}; {period_label(card['grain'], card['period_start'])} pending)"
+
+
 def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
     cap = LIMITS
     perspectives = Table(
@@ -243,7 +251,7 @@ def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
             ["metric", "status", "owner", "due", "commentary"],
             [
                 [
-                    r["metric_id"],
+                    _judged_metric(r, card),
                     status_cell(r["status"])
                     if not r["escalate"] or r["status"] == "red"
                     else Markup("ESCALATED", f"{status_cell(r['status']).html} escalated"),

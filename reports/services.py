@@ -117,7 +117,9 @@ def write_service_pages(
     head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADERS)
     note = (
         f"<p>{len(services):,} services, busiest first; pages for the {len(with_page):,} busiest."
-        " Record counts by time opened (incidents, requests) or closed (changes), in UTC.</p>"
+        " Record counts by time opened (incidents, requests) or closed (changes), by day in"
+        f" {html.escape(timezone)}. A KPI is blank (–) while its period is not complete, e.g."
+        " while a source has not been read since the period ended.</p>"
     )
     index = folder / "index.html"
     index.write_text(

@@ -2,11 +2,37 @@
 -- that answers each: the open one due first, its owner (the metric's owner when none is open) and
 -- due date. Commentary is the owner's (metric_status.commentary), followed by the decision: the
 -- period's own, else the note of the action a decision closed when no action is left open.
-WITH needing_attention AS (
+-- A metric whose current period is pending a source read is judged by its latest judged period
+-- (judged_start), so a red and its open action stay on the page until the read completes it.
+WITH current_rows AS (
     SELECT status.*
     FROM report_status AS status
     JOIN report_periods USING (scorecard_id, grain, period_start)
-    WHERE status.status = 'red' OR status.escalate
+),
+
+latest_judged AS (
+    SELECT * FROM current_rows WHERE NOT pending
+    UNION ALL
+    SELECT * FROM (
+        SELECT earlier.*
+        FROM current_rows AS current
+        JOIN report_status AS earlier
+            ON earlier.scorecard_id = current.scorecard_id
+            AND earlier.metric_id = current.metric_id
+            AND earlier.grain = current.grain
+            AND earlier.period_start < current.period_start
+            AND NOT earlier.pending
+        WHERE current.pending
+        QUALIFY row_number() OVER (
+            PARTITION BY earlier.scorecard_id, earlier.metric_id ORDER BY earlier.period_start DESC
+        ) = 1
+    )
+),
+
+needing_attention AS (
+    SELECT *
+    FROM latest_judged
+    WHERE status = 'red' OR escalate
 ),
 
 metric_actions AS (
@@ -23,7 +49,8 @@ metric_actions AS (
 )
 
 SELECT
-    metric.scorecard_id, metric.metric_id, metric.status, metric.escalate, metric.actual,
+    metric.scorecard_id, metric.metric_id, metric.period_start AS judged_start, metric.status,
+    metric.escalate, metric.actual,
     metric.target, metric.score,
     CASE WHEN action.status = 'open' THEN action.owner END AS action_owner,
     coalesce(CASE WHEN action.status = 'open' THEN action.owner END, metric.owner) AS owner,

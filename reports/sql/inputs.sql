@@ -1,11 +1,13 @@
 -- The report's reading of scorecard.metric_status, and the period it reports per scorecard.
--- The "current" period of a scorecard is its last complete period (metric_status holds complete
--- periods only), at the grain it is read at: monthly where it has monthly metrics, else its
--- busiest grain.
+-- The "current" period of a scorecard is its last ended period in which at least one metric is
+-- judged (metric_status also lists ended periods still pending a source read; a period whose
+-- metrics are all pending is not reported yet, unless the scorecard has no other), at the grain
+-- it is read at: monthly where it has monthly metrics, else its busiest grain.
 CREATE OR REPLACE TEMP VIEW report_status AS
 SELECT
     scorecard_id, metric_id, grain, period_start, perspective, objective, owner, actual,
     threshold, target, direction, score, status, trend, reason,
+    coalesce(pending, false) AS pending,
     coalesce(escalate, false) AS escalate,
     commentary, decision
 FROM scorecard.metric_status;
@@ -26,18 +28,25 @@ chosen AS (
 ),
 
 periods AS (
-    SELECT DISTINCT scorecard_id, grain, period_start
+    SELECT scorecard_id, grain, period_start, bool_and(pending) AS all_pending
     FROM report_status
     JOIN chosen USING (scorecard_id, grain)
+    GROUP BY ALL
+),
+
+current_periods AS (
+    SELECT
+        scorecard_id,
+        grain,
+        coalesce(max(period_start) FILTER (WHERE NOT all_pending), max(period_start)) AS period_start
+    FROM periods
+    GROUP BY ALL
 )
 
 SELECT
-    scorecard_id,
-    grain,
-    max(period_start) AS period_start,
-    max(period_start) FILTER (
-        WHERE period_start < (SELECT max(p.period_start) FROM periods AS p
-                              WHERE p.scorecard_id = periods.scorecard_id)
-    ) AS previous_start
-FROM periods
-GROUP BY ALL;
+    c.scorecard_id,
+    c.grain,
+    c.period_start,
+    (SELECT max(p.period_start) FROM periods AS p
+     WHERE p.scorecard_id = c.scorecard_id AND p.period_start < c.period_start) AS previous_start
+FROM current_periods AS c;

@@ -1,13 +1,17 @@
 -- One row per scorecard: its current period and the overall score, the plain mean of its
--- perspective scores, with coverage the mean of theirs.
+-- perspective scores, with coverage the mean of theirs. As in the roll-ups, a perspective without
+-- a verdict yet (grey: one of its metrics is pending a source read) leaves the overall grey and
+-- without a score: the mean of the others could hide a red.
 SELECT
     periods.scorecard_id,
     periods.grain,
     periods.period_start,
     periods.previous_start,
-    round(avg(scores.score), 1) AS overall_score,
+    CASE WHEN NOT coalesce(bool_or(scores.status = 'grey'), false)
+        THEN round(avg(scores.score), 1) END AS overall_score,
     round(avg(scores.coverage), 1) AS overall_coverage,
     CASE
+        WHEN bool_or(scores.status = 'grey') THEN 'grey'
         WHEN avg(scores.coverage) < 70 OR count(scores.score) = 0 THEN 'insufficient data'
         WHEN round(avg(scores.score), 1) < 33.3 THEN 'red'
         WHEN round(avg(scores.score), 1) < 66.7 THEN 'amber'

@@ -1,8 +1,10 @@
 -- One row per service for the service-owner pages: its incidents, changes and requests in the
 -- period ($period_start, $grain: from midnight to midnight in the calendar's $timezone, the bounds
 -- the KPIs beside them use, whatever the session's time zone), what is still open, and its SLA,
--- availability, resolution time and change failure rate from kpi.metric_values, and the open
--- actions raised on it (scorecard.actions with dimension 'service'; all scorecards).
+-- availability, resolution time and change failure rate from kpi.metric_values (blank while the
+-- period is not complete for that metric, e.g. pending a source read: a value so far would read
+-- as the period's figure), and the open actions raised on it (scorecard.actions with dimension
+-- 'service'; all scorecards).
 WITH local_period AS (
     SELECT
         CAST($period_start AS TIMESTAMP) AS local_start,
@@ -52,10 +54,14 @@ requests AS (
 kpis AS (
     SELECT
         dimension_value AS service,
-        max(value) FILTER (WHERE metric_id = 'sla_attainment') AS sla_attainment,
-        max(value) FILTER (WHERE metric_id = 'service_availability') AS availability,
-        max(value) FILTER (WHERE metric_id = 'incident_resolution_time') AS resolution_hours,
-        max(value) FILTER (WHERE metric_id = 'change_failure_rate') AS change_failure_rate
+        max(value) FILTER (WHERE metric_id = 'sla_attainment' AND period_complete)
+            AS sla_attainment,
+        max(value) FILTER (WHERE metric_id = 'service_availability' AND period_complete)
+            AS availability,
+        max(value) FILTER (WHERE metric_id = 'incident_resolution_time' AND period_complete)
+            AS resolution_hours,
+        max(value) FILTER (WHERE metric_id = 'change_failure_rate' AND period_complete)
+            AS change_failure_rate
     FROM kpi.metric_values
     WHERE dimension = 'service' AND grain = $grain AND period_start = CAST($period_start AS DATE)
     GROUP BY dimension_value

@@ -1,4 +1,5 @@
--- Scorecard rows for scorecard.data_quality: a red latest period with no commentary, the
+-- Scorecard rows for scorecard.data_quality: a red latest judged period (the latest one not
+-- pending a source read; an older red the metric has since left is history) with no commentary, the
 -- configuration's governance findings (scorecard_governance, from transforms/governance.py) and
 -- initiatives whose metrics have not moved over their review window. record_key starts with the
 -- scorecard id, which the table exposes as scorecard_id.
@@ -9,8 +10,9 @@ SELECT
     'red with no commentary for its period' AS problem,
     owner AS value
 FROM scorecard.metric_status
-WHERE missing_commentary
-QUALIFY period_start = max(period_start) OVER (PARTITION BY scorecard_id, metric_id)
+QUALIFY missing_commentary
+    AND period_start = max(period_start) FILTER (WHERE NOT pending)
+        OVER (PARTITION BY scorecard_id, metric_id)
 
 UNION ALL
 

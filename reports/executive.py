@@ -228,7 +228,8 @@ def _judged_metric(row: dict, card: dict) -> str:
     if row["judged_start"] == card["period_start"]:
         return row["metric_id"]
     judged = period_label(card["grain"], row["judged_start"])
-    return f"{row['metric_id']} ({judged}; {period_label(card['grain'], card['period_start'])} pending)"
+    current = period_label(card["grain"], card["period_start"])
+    return f"{row['metric_id']} ({judged}; {current} pending)"
 
 
 def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:

@@ -131,10 +131,10 @@ def test_a_red_with_an_open_action_stays_on_the_page_while_its_next_month_is_pen
                 ("csat", NOV, 90, True, None),
             ],
         )
-        score_metrics(
-            con, {"change_failure_rate": CHANGE_FAILURES, "csat": CSAT}, as_of=DEC_2ND
-        )
-        actions = con.execute("SELECT metric_id, status, due_date FROM scorecard.actions").fetchall()
+        score_metrics(con, {"change_failure_rate": CHANGE_FAILURES, "csat": CSAT}, as_of=DEC_2ND)
+        actions = con.execute(
+            "SELECT metric_id, status, due_date FROM scorecard.actions"
+        ).fetchall()
     assert actions == [("change_failure_rate", "open", date(2026, 11, 15))]
     markdown = page(warehouse, tmp_path).markdown
     attention = markdown.split("## Reds and escalations")[1].split("##")[0]

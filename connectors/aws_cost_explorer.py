@@ -17,7 +17,6 @@ RetryPolicy, so waits and log lines match every other source.
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
@@ -247,7 +246,7 @@ class CostExplorer(DailyCostSource):
                 raise SourceError(f"{SOURCE}: reading {context}: {exc}") from None
             if attempt == self.policy.max_attempts:
                 break
-            delay = self._backoff(attempt, wait)
+            delay = self.policy.delay(attempt, wait)
             log.warning(
                 "%s: %s reading %s; retry %d/%d in %.1fs",
                 SOURCE,
@@ -262,11 +261,6 @@ class CostExplorer(DailyCostSource):
             f"{SOURCE}: gave up reading {context} after {self.policy.max_attempts} attempts "
             f"(last: {last_problem})"
         )
-
-    def _backoff(self, attempt: int, server_wait: float | None) -> float:
-        computed = min(self.policy.max_delay, self.policy.base_delay * 2 ** (attempt - 1))
-        computed *= 1 + random.uniform(-self.policy.jitter, self.policy.jitter)
-        return min(self.policy.max_delay, max(computed, server_wait or 0.0))
 
 
 def _is_day(text: str) -> bool:

@@ -54,8 +54,17 @@ class RequestRefused(PermanentSourceError):
 class RetryPolicy:
     max_attempts: int = 6
     base_delay: float = 0.5
-    max_delay: float = 60.0
+    max_delay: float = 60.0  # of the exponential backoff
     jitter: float = 0.25  # +/- fraction of the computed delay
+    # A server's own Retry-After is waited in full up to this: hourly rate limits (ServiceNow's)
+    # ask for minutes, and asking again sooner only earns another 429.
+    max_server_wait: float = 3600.0
+
+    def delay(self, attempt: int, server_wait: float | None) -> float:
+        """Seconds before attempt + 1: the jittered backoff, or longer if the server asks."""
+        computed = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        computed *= 1 + random.uniform(-self.jitter, self.jitter)
+        return max(computed, min(self.max_server_wait, server_wait or 0.0))
 
 
 @dataclass(frozen=True)
@@ -185,7 +194,13 @@ class HttpClient:
                     json=request.json,
                     timeout=self.timeout,
                 )
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                # The connection closed before the body's announced length arrived.
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError,
+            ) as exc:
                 wait, answered = None, False
                 last_problem = f"{type(exc).__name__}"
             else:
@@ -207,7 +222,7 @@ class HttpClient:
                         )
             if attempt == self.policy.max_attempts:
                 break
-            delay = self._backoff(attempt, wait)
+            delay = self.policy.delay(attempt, wait)
             log.warning(
                 "%s: %s reading %s; retry %d/%d in %.1fs",
                 self.source,
@@ -225,12 +240,6 @@ class HttpClient:
             f"{self.source}: gave up reading {request.context or redact(request.url)} after "
             f"{self.policy.max_attempts} attempts (last: {last_problem}){unanswered}"
         )
-
-    def _backoff(self, attempt: int, server_wait: float | None) -> float:
-        computed = min(self.policy.max_delay, self.policy.base_delay * 2 ** (attempt - 1))
-        computed *= 1 + random.uniform(-self.policy.jitter, self.policy.jitter)
-        # The server's own figure is a floor: waiting less only earns another 429.
-        return min(self.policy.max_delay, max(computed, server_wait or 0.0))
 
     def _refusal(self, request: Request, response: requests.Response) -> SourceError:
         """The error for a 4xx/5xx answer: permanent unless waiting could change the answer."""

@@ -1,5 +1,7 @@
 """The shared HTTP client against a real emulator server with injected faults."""
 
+import socket
+import threading
 import time
 
 import pytest
@@ -262,3 +264,56 @@ def test_a_source_that_never_answers_is_named_by_its_host_without_credentials():
     message = str(error.value)
     assert message.endswith("after 2 attempts (last: ConnectionError); no answer from 127.0.0.1:1")
     assert "S3cret-pw" not in message and "svc-user" not in message
+
+
+def serve_raw_answers(answers: list[bytes]) -> tuple[str, socket.socket]:
+    """A loopback server that sends each connection the next raw answer, then closes it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def run() -> None:
+        for answer in answers:
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(answer)
+
+    threading.Thread(target=run, daemon=True).start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}", listener
+
+
+def test_a_body_cut_short_of_its_announced_length_is_asked_again():
+    """A proxy resetting the connection mid-body: fewer bytes arrive than Content-Length says."""
+    body = b'{"result": [1, 2, 3, 4, 5, 6]}'
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+    whole = head % len(body) + body
+    url, listener = serve_raw_answers([whole[: len(whole) - 10], whole])
+    sleeps: list[float] = []
+    with listener:
+        _, decoded = client(sleeps).fetch_json(Request("GET", f"{url}/items"))
+    assert decoded == {"result": [1, 2, 3, 4, 5, 6]}
+    assert len(sleeps) == 1
+
+
+class ThrottledOnce:
+    """A 429 asking for a wait longer than the backoff's ceiling, then the answer."""
+
+    def __init__(self, retry_after: str) -> None:
+        self.retry_after = retry_after
+        self.calls = 0
+
+    def handle(self, call: Call) -> Reply:
+        self.calls += 1
+        if self.calls == 1:
+            return Reply(429, {"error": "slow down"}, {"Retry-After": self.retry_after})
+        return Reply(200, {"result": [1]})
+
+
+@pytest.mark.parametrize(("retry_after", "waited"), [("300", 300.0), ("86400", 3600.0)])
+def test_a_retry_after_beyond_the_backoff_ceiling_is_waited_in_full_up_to_an_hour(
+    retry_after, waited
+):
+    sleeps: list[float] = []
+    with EmulatorServer(ThrottledOnce(retry_after)) as server:
+        _, decoded = client(sleeps).fetch_json(Request("GET", f"{server.url}/items"))
+    assert decoded == {"result": [1]}
+    assert sleeps == [waited]  # the backoff's own ceiling here is 5 s

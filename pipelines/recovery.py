@@ -8,6 +8,7 @@ failed also frees any pool slot they held and lets the failure alert report them
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import socket
 
@@ -24,10 +25,20 @@ UNFINISHED = [
 ]
 
 
+def run_worker_pid() -> int:
+    """The process that runs the run: this one, or the run worker that started this step.
+
+    Dagster's multiprocess executor runs each step in a child process the run worker starts; a
+    step's process ends with its step while the run goes on, so it cannot stand for the run.
+    """
+    parent = multiprocessing.parent_process()
+    return parent.pid if parent is not None and parent.pid is not None else os.getpid()
+
+
 def record_run_process(instance: dg.DagsterInstance, run_id: str) -> None:
-    """Tag the run with this host and process, so another run can tell whether it still lives."""
+    """Tag the run with this host and its run worker, so another run can tell whether it lives."""
     instance.add_run_tags(
-        run_id, {HOST_TAG: socket.gethostname(), PROCESS_TAG: process_identity(os.getpid())}
+        run_id, {HOST_TAG: socket.gethostname(), PROCESS_TAG: process_identity(run_worker_pid())}
     )
 
 

@@ -18,7 +18,12 @@ from tests.bi_fixture import build_bi_fixture
 from tests.postgres_server import SUPERUSER, postgres  # noqa: F401  (the session's server)
 from warehouse import Warehouse
 from warehouse.bi_views import BI_VIEWS
-from warehouse.postgres import PostgresPublishError, publish_to_postgres, safe_url
+from warehouse.postgres import (
+    PUBLISH_LOCK_KEY,
+    PostgresPublishError,
+    publish_to_postgres,
+    safe_url,
+)
 from warehouse.publish import publish
 
 READER = "bi_readers"
@@ -165,27 +170,40 @@ def test_a_reader_querying_during_publishes_always_sees_one_publish_whole(
     assert seen[-1] == (30.0, 302)
 
 
-def test_the_password_never_appears_in_an_error(postgres, tmp_path):  # noqa: F811
+SECRET = "s3cret-Pa55"
+# Where a URL may carry the password: its user info, or libpq's query parameter.
+PASSWORD_PLACES = {
+    "user info": (lambda server, database: server.url(database=database, password=SECRET)),
+    "query": (lambda server, database: server.url(database=database) + f"?password={SECRET}"),
+}
+
+
+@pytest.mark.parametrize("place", PASSWORD_PLACES)
+def test_the_password_never_appears_in_an_error(postgres, tmp_path, place):  # noqa: F811
     warehouse = published_fixture(tmp_path)
-    url = postgres.url(database="no_such_database", password="s3cret-Pa55")
+    url = PASSWORD_PLACES[place](postgres, "no_such_database")
     with pytest.raises(PostgresPublishError) as failure:
         publish_to_postgres(warehouse.published_path, url, READER)
     message = str(failure.value)
     assert "no_such_database" in message
-    assert "s3cret-Pa55" not in message
+    assert SECRET not in message
     assert failure.value.__cause__ is None
 
 
+@pytest.mark.parametrize(
+    ("place", "shown"),
+    [("user info", f"{SUPERUSER}:***@127.0.0.1"), ("query", "?password=***")],
+)
 def test_the_publish_postgres_asset_reports_without_the_password(
     postgres,  # noqa: F811
     database,
     tmp_path,
     monkeypatch,
+    place,
+    shown,
 ):
     warehouse = published_fixture(tmp_path)
-    monkeypatch.setenv(
-        "SCORECARD_PUBLISH_URL", postgres.url(database=database, password="s3cret-Pa55")
-    )
+    monkeypatch.setenv("SCORECARD_PUBLISH_URL", PASSWORD_PLACES[place](postgres, database))
     monkeypatch.setenv("SCORECARD_PUBLISH_READER", READER)
     result = dg.materialize(
         [postgres_publish_asset()],
@@ -196,8 +214,8 @@ def test_the_publish_postgres_asset_reports_without_the_password(
     metadata = {key: value.value for key, value in materialization.metadata.items()}
     assert (metadata["tables"], metadata["rows"], metadata["reader_role"]) == (17, 39, READER)
     every_event = " ".join(str(event) for event in result.all_events)
-    assert "s3cret-Pa55" not in every_event
-    assert f"{SUPERUSER}:***@127.0.0.1" in metadata["database"]
+    assert SECRET not in every_event
+    assert shown in metadata["database"]
 
 
 @pytest.mark.parametrize(
@@ -353,3 +371,32 @@ def test_table_and_column_descriptions_are_the_same_in_postgresql_as_in_duckdb(
     assert ("bi", "incidents", "One row per incident from any ITSM source (times in UTC).") in (
         pg_objects
     )
+
+
+def test_a_publish_waits_for_another_publish_to_the_same_database(
+    postgres,  # noqa: F811
+    database,
+    tmp_path,
+):
+    """Another publish holds the database (and is loading its schema): this one waits for it,
+    gives up after the lock wait without touching it, and goes on once it has ended."""
+    warehouse = published_fixture(tmp_path)
+    url = postgres.url(database=database)
+    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [PUBLISH_LOCK_KEY])
+        other.execute("CREATE SCHEMA bi__loading_1_2")
+        with pytest.raises(PostgresPublishError) as waited:
+            publish_to_postgres(warehouse.published_path, url, READER, lock_wait=1)
+        assert str(waited.value).endswith(
+            "another publish to this database was still running after 1 s "
+            "(SCORECARD_PUBLISH_LOCK_WAIT); nothing was changed"
+        )
+        assert schemas_of_the_publish(postgres, database) == [("bi__loading_1_2",)]
+
+        ends = threading.Timer(1.0, other.execute, ["SELECT pg_advisory_unlock_all()"])
+        ends.start()
+        result = publish_to_postgres(warehouse.published_path, url, READER, lock_wait=30)
+        ends.join()
+    assert result.tables == 17
+    # What the ended publish left is a leftover now, and goes.
+    assert schemas_of_the_publish(postgres, database) == [("bi",), ("scorecard",)]

@@ -10,7 +10,9 @@ descriptions of tables and columns travel as COMMENTs. The role named by SCORECA
 gets SELECT and nothing else; it is created (NOLOGIN, a group role) when missing, so that an
 administrator only has to grant it to the login roles of BI tools.
 
-The URL's password never reaches a log line, metadata or error: only `safe_url` is shown.
+One publish to a database runs at a time: a second waits for the first (an advisory lock), up to
+SCORECARD_PUBLISH_LOCK_WAIT seconds. The URL's password never reaches a log line, metadata or
+error: only `safe_url` is shown.
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ PROGRESS_EVERY_SECONDS = 30.0
 # Dropping the replaced schemas only tidies up: a later publish drops what is left.
 DROP_OLD_WAIT_SECONDS = 30.0
 COPY_CHUNK_BYTES = 1 << 20
+# The session-level advisory lock one publish to a database holds from start to end, so a second
+# (another run, another warehouse) waits instead of dropping the first one's loading schemas as
+# leftovers. PostgreSQL frees it when the session ends, a killed publisher's too.
+PUBLISH_LOCK_KEY = 0x5C0_4EC4_2D
 
 # DuckDB type (prefix) -> PostgreSQL type; anything else travels as text.
 PG_TYPES = {
@@ -79,8 +85,25 @@ class PostgresPublishResult:
     seconds: float
 
 
+# libpq takes a password in the query string too (`?password=`), and a client key's passphrase.
+SECRET_QUERY_KEYS = ("password", "sslpassword")
+
+
 def safe_url(url: str) -> str:
-    return sa.make_url(url).render_as_string(hide_password=True)
+    """The URL as logs and metadata may show it: every password replaced by ***."""
+    parsed = sa.make_url(url)
+    hidden = {key: "***" for key in parsed.query if key.lower() in SECRET_QUERY_KEYS}
+    shown = parsed.update_query_dict(hidden).render_as_string(hide_password=True)
+    return shown.replace("=%2A%2A%2A", "=***")
+
+
+def _secrets(parsed: sa.URL) -> list[str]:
+    """Every password the URL carries, to be blanked out of a driver's message."""
+    values = [parsed.password] if parsed.password else []
+    for key, value in parsed.query.items():
+        if key.lower() in SECRET_QUERY_KEYS:
+            values += [value] if isinstance(value, str) else list(value)
+    return [value for value in values if value]
 
 
 def reader_role() -> str:
@@ -108,7 +131,8 @@ def publish_to_postgres(
 ) -> PostgresPublishResult:
     """Copy the published file's bi views and scorecard tables into PostgreSQL, atomically.
 
-    lock_wait: seconds to wait for readers of the live tables (default: lock_wait_seconds()).
+    lock_wait: seconds to wait for another publish, and for readers of the live tables (default:
+    lock_wait_seconds()).
     """
     started = time.monotonic()
     lock_wait = lock_wait_seconds() if lock_wait is None else lock_wait
@@ -117,7 +141,7 @@ def publish_to_postgres(
     except (sa.exc.ArgumentError, ValueError):
         # The parser's message may repeat the whole URL, password included.
         raise PostgresPublishError("SCORECARD_PUBLISH_URL is not a valid database URL") from None
-    password = parsed.password
+    secrets = _secrets(parsed)
     engine = sa.create_engine(parsed.set(drivername="postgresql+psycopg"))
     suffix = f"{os.getpid()}_{int(time.time() * 1000)}"
     try:
@@ -127,17 +151,23 @@ def publish_to_postgres(
             with engine.connect() as connection:
                 pg = connection.connection.driver_connection
                 pg.autocommit = False
-                _ensure_reader(pg, reader)
-                _drop_leftovers(pg)
+                _hold_publish_lock(pg, lock_wait)
                 try:
-                    rows = _load(source, pg, tables, suffix, reader)
-                    _swap(pg, suffix, lock_wait)
-                except BaseException:
-                    _drop_loading(pg, suffix)
-                    raise
-                _drop_old(pg, suffix)
+                    _ensure_reader(pg, reader)
+                    _drop_leftovers(pg)
+                    try:
+                        rows = _load(source, pg, tables, suffix, reader)
+                        _swap(pg, suffix, lock_wait)
+                    except BaseException:
+                        _drop_loading(pg, suffix)
+                        raise
+                    _drop_old(pg, suffix)
+                finally:
+                    _release_publish_lock(pg)
     except (sa.exc.SQLAlchemyError, psycopg.Error, duckdb.Error, _LockWaitExpired) as exc:
-        message = str(exc).replace(password, "***") if password else str(exc)
+        message = str(exc)
+        for secret in secrets:
+            message = message.replace(secret, "***")
         raise PostgresPublishError(
             f"publishing to PostgreSQL at {safe_url(url)} failed: {message}"
         ) from None
@@ -411,8 +441,41 @@ def _drop_loading(pg: psycopg.Connection, suffix: str) -> None:
         )
 
 
+def _hold_publish_lock(pg: psycopg.Connection, wait_seconds: float) -> None:
+    """Wait up to `wait_seconds` for another publish to this database to end, then go first."""
+    deadline = time.monotonic() + wait_seconds
+    next_note = time.monotonic() + PROGRESS_EVERY_SECONDS
+    while True:
+        with pg.cursor() as cur:
+            cur.execute("SELECT pg_try_advisory_lock(%s)", [PUBLISH_LOCK_KEY])
+            (held,) = cur.fetchone()
+        pg.commit()
+        if held:
+            return
+        now = time.monotonic()
+        if now >= deadline:
+            raise _LockWaitExpired(
+                f"another publish to this database was still running after {wait_seconds:g} s "
+                f"({LOCK_WAIT_VARIABLE}); nothing was changed"
+            )
+        if now >= next_note:
+            log.info("waiting for another publish to this database to end")
+            next_note = now + PROGRESS_EVERY_SECONDS
+        time.sleep(min(1.0, max(0.0, deadline - now)))
+
+
+def _release_publish_lock(pg: psycopg.Connection) -> None:
+    if pg.closed:
+        return
+    pg.rollback()
+    with pg.cursor() as cur:
+        cur.execute("SELECT pg_advisory_unlock(%s)", [PUBLISH_LOCK_KEY])
+    pg.commit()
+
+
 def _drop_leftovers(pg: psycopg.Connection) -> None:
-    """Schemas a crashed or interrupted publish left behind (one publish runs at a time)."""
+    """Schemas a crashed or interrupted publish left behind: the publish lock is ours, so no
+    other publish is loading them."""
     with pg.cursor() as cur:
         cur.execute(
             "SELECT nspname FROM pg_namespace WHERE nspname ~ %s",

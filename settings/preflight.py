@@ -33,7 +33,7 @@ from settings.config import (
 )
 from settings.governance import governance_findings
 from transforms.catalogue import resolve_metrics
-from warehouse.store import DEFAULT_WAREHOUSE
+from warehouse.store import DEFAULT_WAREHOUSE, memory_limit_problem
 
 # Connectors stop at the first variable they miss ("X is not set"); to list them all, the check
 # asks again with a stand-in for each one already reported.
@@ -109,6 +109,8 @@ def preflight(
     for variable, database in warehouse_files(env).items():
         if problem := folder_problem(variable, database):
             result.add(problem)
+    if (limit := env.get("SCORECARD_MEMORY_LIMIT")) and (problem := memory_limit_problem(limit)):
+        result.add(problem)
     return result
 
 

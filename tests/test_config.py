@@ -9,6 +9,8 @@ import pytest
 
 from settings import ConfigError, enabled_sources, load_settings
 from settings.cli import main
+from settings.preflight import preflight
+from warehouse.store import Warehouse, WarehouseError
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -323,3 +325,20 @@ def test_the_interval_of_whole_reads_is_set_per_source(tmp_path):
     assert settings.refresh_every("jira") == timedelta(days=3)
     assert settings.refresh_every("freshservice") == timedelta(0)
     assert settings.refresh_every("servicenow") is None  # the connector's own default
+
+
+def test_a_memory_limit_duckdb_cannot_read_is_named_before_and_when_the_warehouse_opens(tmp_path):
+    (tmp_path / "scorecard.yaml").write_text("name: test\n")
+    env = {
+        "SCORECARD_SOURCES": "demo",
+        "SCORECARD_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
+        "SCORECARD_MEMORY_LIMIT": "2 gigs",
+        "SCORECARD_CONFIG": str(tmp_path / "scorecard.yaml"),
+    }
+    (problem,) = preflight(env=env).problems
+    assert problem.startswith("SCORECARD_MEMORY_LIMIT: '2 gigs' is not a memory size (e.g. 2GB")
+    warehouse = Warehouse.at(env["SCORECARD_WAREHOUSE"], memory_limit="2 gigs")
+    with pytest.raises(WarehouseError) as refused, warehouse.connect():
+        pass
+    assert str(refused.value) == problem
+    assert preflight(env={**env, "SCORECARD_MEMORY_LIMIT": "512MB"}).problems == []

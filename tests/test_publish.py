@@ -10,6 +10,7 @@ import pytest
 from connectors.base import Page, Stream
 from warehouse import Warehouse, land_page
 from warehouse import publish as publish_module
+from warehouse.processes import process_identity
 from warehouse.publish import publish
 from warehouse.store import WarehouseError
 
@@ -201,11 +202,16 @@ def test_the_staging_copy_of_a_killed_publish_is_removed_by_the_next_publish(war
     killed.wait()
     alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        # What a publish killed mid-copy leaves (its name carries its pid), and one in progress.
-        left = folder / f".{warehouse.published_path.name}.{killed.pid}.tmp"
+        # What a publish killed mid-copy leaves (its name carries its pid and start time; a
+        # release before this one named it by pid alone), one whose pid a later process got
+        # (same pid, another start time), and one in progress.
+        name = warehouse.published_path.name
+        left = folder / f".{name}.{killed.pid}.tmp"
         left.write_bytes(b"\0" * 4096)
         left.with_name(left.name + ".wal").write_bytes(b"\0" * 512)
-        running = folder / f".{warehouse.published_path.name}.{alive.pid}.tmp"
+        (folder / f".{name}.{alive.pid}-1.tmp").write_bytes(b"\0" * 4096)
+        identity = process_identity(alive.pid).replace(":", "-")
+        running = folder / f".{name}.{identity}.tmp"
         running.write_bytes(b"\0" * 4096)
 
         publish(warehouse)

@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.bi_views import create_bi_views
-from warehouse.processes import is_running
+from warehouse.processes import is_running, process_identity
 from warehouse.store import Warehouse, WarehouseError
 
 BI_STORAGE_VERSION = "v1.4.0"
@@ -45,7 +45,9 @@ def publish(warehouse: Warehouse) -> PublishResult:
     started = time.monotonic()
     target = warehouse.published_path
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    # Named by pid and start time, so a later process given the same pid does not keep it.
+    identity = process_identity(os.getpid()).replace(":", "-")
+    staging = target.with_name(f".{target.name}.{identity}.tmp")
     staging.unlink(missing_ok=True)
     try:
         with warehouse.connect() as con:
@@ -96,8 +98,9 @@ def remove_abandoned_staging(target: Path) -> list[Path]:
     """Remove the staging copies (and their logs) that publishes of processes now gone left."""
     removed = []
     for path in sorted(target.parent.glob(f".{glob.escape(target.name)}.*.tmp*")):
-        pid = path.name[len(target.name) + 2 :].split(".")[0]
-        if not pid.isdigit() or int(pid) == os.getpid() or is_running(pid):
+        identity = path.name[len(target.name) + 2 :].split(".")[0].replace("-", ":")
+        pid = identity.partition(":")[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or is_running(identity):
             continue
         path.unlink(missing_ok=True)
         removed.append(path)

@@ -50,6 +50,16 @@ class WarehouseError(RuntimeError):
     """A problem with the warehouse files that the user must act on."""
 
 
+def memory_limit_problem(value: str) -> str | None:
+    """Why DuckDB would refuse `value` as SCORECARD_MEMORY_LIMIT, or None if it reads it."""
+    try:
+        duckdb.connect(config={"memory_limit": value}).close()
+    except duckdb.Error as exc:
+        reason = str(exc).splitlines()[0]
+        return f"SCORECARD_MEMORY_LIMIT: {value!r} is not a memory size (e.g. 2GB, 512MB): {reason}"
+    return None
+
+
 @dataclass(frozen=True)
 class Warehouse:
     """The working file that loads write and the published file that readers open."""
@@ -96,6 +106,8 @@ class Warehouse:
         self.working_path.parent.mkdir(parents=True, exist_ok=True)
         config = {"checkpoint_threshold": CHECKPOINT_THRESHOLD}
         if self.memory_limit:
+            if problem := memory_limit_problem(self.memory_limit):
+                raise WarehouseError(problem)
             config["memory_limit"] = self.memory_limit
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:

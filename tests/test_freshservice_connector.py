@@ -188,6 +188,36 @@ def test_staging_maps_codes_times_and_due_by_clocks(warehouse):
     ]
 
 
+def test_the_resolution_clock_runs_while_the_ticket_is_reopened_and_stops_when_it_closes(warehouse):
+    """A reopened ticket (Open, 2) keeps the resolved_at of its first resolution; a ticket closed
+    (5) without one stopped its clock when it closed."""
+    at = datetime(2025, 5, 1, 9, tzinfo=UTC)
+    tickets = [
+        ticket(6, "Incident", "2025-05-01T08:00:00", status=2),
+        ticket(
+            7,
+            "Incident",
+            "2025-05-01T09:00:00",
+            status=5,
+            resolved_at=None,
+            closed_at=at + timedelta(hours=3),
+        ),
+    ]
+    api = account(tickets, [])
+    with serve(api) as server, warehouse.connect() as con:
+        ingest(con, connector(server.url))
+        stage(con, "freshservice", "sla_records")
+        clocks = con.execute(
+            "SELECT sla_record_id, stage, breached, end_time FROM core.sla_records "
+            "WHERE sla_name = 'Resolution' ORDER BY sla_record_id"
+        ).fetchall()
+    assert clocks == [
+        ("freshservice:6:resolution", "in_progress", None, None),
+        # Closed after 3 hours of a 4-hour goal: met.
+        ("freshservice:7:resolution", "completed", False, at + timedelta(hours=3)),
+    ]
+
+
 def test_bad_values_are_listed_in_data_quality_with_the_ticket_id(warehouse):
     tickets = [ticket(5, "Problem", "2025-05-01T08:00:00", status=12)]
     api = account(tickets, [])

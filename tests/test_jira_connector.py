@@ -322,6 +322,39 @@ def test_bad_values_are_listed_in_data_quality_with_the_issue_key(warehouse):
     assert opened == [(None, None)]
 
 
+@pytest.mark.parametrize(
+    ("kind", "table"), [("Incident", "incidents"), ("Service Request", "requests")]
+)
+def test_a_closed_issue_resolved_before_it_was_created_keeps_no_end_time(warehouse, kind, table):
+    created = datetime(2025, 3, 1, 10, tzinfo=UTC)
+    closed = issue(
+        8,
+        kind,
+        "2025-03-01T10:00:00",
+        status="Closed",
+        category="done",
+        resolution="Done",
+        resolved=created - timedelta(hours=1),
+    )
+    api = site([closed])
+    end = "resolved_at" if table == "incidents" else "fulfilled_at"
+    with serve(api) as server, warehouse.connect() as con:
+        ingest(con, connector(server.url))
+        stage(con, "jira", table)
+        times = con.execute(f"SELECT opened_at, {end}, closed_at FROM core.{table}").fetchall()
+        problems = con.execute(
+            "SELECT record_key, field, problem FROM scorecard.data_quality WHERE source = 'jira'"
+        ).fetchall()
+    assert times == [(created, None, None)]
+    assert problems == [
+        (
+            "ITSM-8",
+            "resolutiondate",
+            f"resolved before created ({end} and closed_at left empty)",
+        )
+    ]
+
+
 def test_wrong_token_fails_clearly_without_the_secret():
     api = site(sample_issues(AS_OF, 5))
     with serve(api) as server:

@@ -1,7 +1,9 @@
 -- Freshservice due-by times -> core.sla_records: each ticket has a first-response clock
 -- (fr_due_by, stopped by stats.first_responded_at) and a resolution clock (due_by, stopped by
--- stats.resolved_at). A clock that stopped after its due time is breached; one still running
--- is in progress.
+-- stats.resolved_at, or stats.closed_at for a ticket closed without one). The resolution clock
+-- stops only while the ticket is resolved or closed (status 4 or 5): a reopened ticket keeps its
+-- old stats.resolved_at, and its clock runs again. A clock that stopped after its due time is
+-- breached; one still running is in progress.
 WITH tickets AS (
     SELECT
         record_key,
@@ -11,13 +13,14 @@ WITH tickets AS (
         try_cast(record ->> '$.updated_at' AS TIMESTAMPTZ) AS updated_at,
         nullif(record ->> '$.category', '') AS service,
         record ->> '$.priority' AS priority_code,
+        coalesce(record ->> '$.status' IN ('4', '5'), false) AS is_done,
         record
     FROM raw.freshservice_tickets
 ),
 
-clocks(clock, sla_name, due_field, stop_field) AS (
-    VALUES ('first_response', 'First response', 'fr_due_by', 'first_responded_at'),
-           ('resolution', 'Resolution', 'due_by', 'resolved_at')
+clocks(clock, sla_name, due_field, stop_field, stops_when_done) AS (
+    VALUES ('first_response', 'First response', 'fr_due_by', 'first_responded_at', false),
+           ('resolution', 'Resolution', 'due_by', 'resolved_at', true)
 ),
 
 ticket_clocks AS (
@@ -26,7 +29,14 @@ ticket_clocks AS (
         clocks.clock,
         clocks.sla_name,
         try_cast(record ->> ('$.' || clocks.due_field) AS TIMESTAMPTZ) AS breach_time,
-        try_cast(record ->> ('$.stats.' || clocks.stop_field) AS TIMESTAMPTZ) AS end_time
+        CASE
+            WHEN NOT clocks.stops_when_done
+                THEN try_cast(record ->> ('$.stats.' || clocks.stop_field) AS TIMESTAMPTZ)
+            WHEN tickets.is_done THEN coalesce(
+                try_cast(record ->> ('$.stats.' || clocks.stop_field) AS TIMESTAMPTZ),
+                try_cast(record ->> '$.stats.closed_at' AS TIMESTAMPTZ)
+            )
+        END AS end_time
     FROM tickets CROSS JOIN clocks
 )
 

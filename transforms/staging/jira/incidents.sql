@@ -57,7 +57,10 @@ SELECT
     CASE WHEN issue.state IN ('resolved', 'closed')
             AND (issue.resolved_at >= issue.opened_at OR issue.opened_at IS NULL)
         THEN issue.resolved_at END AS resolved_at,
-    CASE WHEN issue.state IN ('closed', 'canceled') THEN issue.resolved_at END AS closed_at,
+    -- The same resolution date closes the issue: one before its creation is left out here too.
+    CASE WHEN issue.state IN ('closed', 'canceled')
+            AND (issue.resolved_at >= issue.opened_at OR issue.opened_at IS NULL)
+        THEN issue.resolved_at END AS closed_at,
     jira_priorities.priority,
     issue.state,
     issue.service,

@@ -16,9 +16,19 @@ unknown_status_categories AS (
         NOT IN ('new', 'indeterminate', 'done')
 ),
 
+resolved_before_created AS (
+    SELECT number, 'resolutiondate' AS field,
+           'resolved before created (fulfilled_at and closed_at left empty)' AS problem,
+           record ->> '$.fields.resolutiondate' AS value
+    FROM requests
+    WHERE jira_time(record ->> '$.fields.resolutiondate')
+        < jira_time(record ->> '$.fields.created')
+),
+
 problems AS (
     SELECT * FROM unparseable_dates
     UNION ALL SELECT * FROM unknown_status_categories
+    UNION ALL SELECT * FROM resolved_before_created
 )
 
 SELECT

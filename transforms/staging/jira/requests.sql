@@ -40,7 +40,9 @@ SELECT
     request.opened_at,
     CASE WHEN request.state = 'closed' AND request.resolved_at >= request.opened_at
         THEN request.resolved_at END AS fulfilled_at,
-    CASE WHEN request.state IN ('closed', 'canceled') THEN request.resolved_at END AS closed_at,
+    CASE WHEN request.state IN ('closed', 'canceled')
+            AND (request.resolved_at >= request.opened_at OR request.opened_at IS NULL)
+        THEN request.resolved_at END AS closed_at,
     request.state,
     request.service,
     CAST(NULL AS VARCHAR) AS assignment_group,

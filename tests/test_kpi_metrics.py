@@ -147,7 +147,6 @@ EXPECTED = [
     ("cost_per_ticket", "month", JAN, "all", "all", 1000 / 6),
     ("cost_per_ticket", "month", FEB, "all", "all", 300.0),
     ("it_spend_pct_revenue", "month", JAN, "all", "all", 2.5),  # 50,000 / 2,000,000
-    ("it_spend_pct_revenue", "quarter", Q1, "all", "all", 2.5),
     # ROI, cumulative: INIT-1 cost Jan 100, Feb 50, benefit Feb 60, Mar 200; INIT-2 Mar 150 / 100
     ("project_roi", "month", JAN, "all", "all", -100.0),  # (0 - 100) / 100
     ("project_roi", "month", FEB, "all", "all", -60.0),  # (60 - 150) / 150
@@ -211,7 +210,8 @@ MONTHLY_INPUT_METRICS = {
 
 
 # Pinned as NULL with their reason in test_periods_without_data_are_null_with_a_reason.
-PINNED_AS_NULL = {("cost_per_ticket", "quarter")}
+# Pinned as NULL with their reason in test_periods_without_data_are_null_with_a_reason.
+PINNED_AS_NULL = {("cost_per_ticket", "quarter"), ("it_spend_pct_revenue", "quarter")}
 
 
 def test_every_metric_is_pinned_at_every_grain():
@@ -271,6 +271,14 @@ def test_periods_without_data_are_null_with_a_reason(berlin):
     cost_q1 = berlin[("cost_per_ticket", "quarter", Q1, "all", "all")]
     assert (cost_q1["value"], cost_q1["numerator"], cost_q1["denominator"]) == (None, 1600, 11)
     assert cost_q1["reason"] == "incomplete cost inputs: 60 of 91 days covered"
+    # IT spend is in for January only: Q1's spend is not known, so neither is its share
+    spend_q1 = berlin[("it_spend_pct_revenue", "quarter", Q1, "all", "all")]
+    assert (spend_q1["value"], spend_q1["numerator"], spend_q1["denominator"]) == (
+        None,
+        50000,
+        2000000,
+    )
+    assert spend_q1["reason"] == "incomplete spend inputs: 31 of 91 days covered"
 
 
 def test_monthly_inputs_give_no_weekly_values(berlin):

@@ -246,3 +246,28 @@ def test_a_stopped_sla_clock_of_unknown_outcome_is_not_taken_for_met(warehouse):
     jira = values[("sla_attainment", "month", JAN, "source", "jira")]
     assert jira["value"] == pytest.approx(100 / 3)
     assert jira["coverage"] == "3 SLA records; 1 met; excluded: breached unknown (1)"
+
+
+def test_it_spend_of_two_months_of_a_quarter_gives_no_quarterly_share_of_revenue(warehouse):
+    """Revenue is in for all of Q1, IT spend for January and February only (finance has not
+    closed March): 110,000 / 6,000,000 would understate Q1's share by about a third."""
+    values = compute(
+        warehouse,
+        "INSERT INTO core.measures (metric_id, period_start, period_end, value, dimension, "
+        "dimension_value, source) VALUES "
+        "('revenue', '2024-02-01', '2024-02-29', 2000000, 'all', 'all', 'measures'), "
+        "('revenue', '2024-03-01', '2024-03-31', 2000000, 'all', 'all', 'measures'), "
+        "('it_spend', '2024-02-01', '2024-02-29', 60000, 'all', 'all', 'measures')",
+        as_of=datetime(2024, 4, 15, tzinfo=UTC),
+    )
+    assert values[("it_spend_pct_revenue", "month", FEB, "all", "all")]["value"] == 3.0
+    assert values[("it_spend_pct_revenue", "month", MAR, "all", "all")]["reason"] == (
+        "no data: no spend inputs for period"
+    )
+    quarter = values[("it_spend_pct_revenue", "quarter", JAN, "all", "all")]
+    assert (quarter["value"], quarter["numerator"], quarter["denominator"]) == (
+        None,
+        110000,
+        6000000,
+    )
+    assert quarter["reason"] == "incomplete spend inputs: 60 of 91 days covered"

@@ -1,4 +1,4 @@
-"""The one-pager and service pages while a period awaits a source read (metric_status.pending).
+"""The pages and the run summary while a period awaits a source read (metric_status.pending).
 
 On Dec 2, ServiceNow was last read on Oct 31: November is pending for the metrics it feeds, and
 the pages must neither judge it on the values so far nor let it hide what is already known.
@@ -6,6 +6,7 @@ the pages must neither judge it on the values so far nor let it hide what is alr
 
 from datetime import UTC, date, datetime
 
+from pipelines.run_summary import StatusChange, scorecard_news
 from reports import write_reports
 from transforms.scoring import score_metrics
 
@@ -184,3 +185,31 @@ def test_service_pages_leave_a_pending_periods_value_so_far_blank(warehouse, tmp
     email = services[services.index(">Email<") :].split("</tr>")[0]
     assert ">41.0<" not in email
     assert "A KPI is blank (–) while its period is not complete" in services
+
+
+def test_a_pending_period_is_no_status_change_on_the_page_or_in_the_run_summary(
+    warehouse, tmp_path
+):
+    """sla_attainment was green in October and awaits its read for November; change_failure_rate
+    went from green to amber in a complete November."""
+    with warehouse.connect() as con:
+        insert(
+            con,
+            [
+                ("sla_attainment", OCT, 97, True, None),
+                ("sla_attainment", NOV, 41, False, AWAITING),
+                ("change_failure_rate", OCT, 8, True, None),
+                ("change_failure_rate", NOV, 12, True, None),
+            ],
+        )
+        score_metrics(
+            con, {"sla_attainment": SLA, "change_failure_rate": CHANGE_FAILURES}, as_of=DEC_2ND
+        )
+    _, changes = scorecard_news(warehouse.working_path)
+    assert changes == [
+        StatusChange("default", "change_failure_rate", "month", NOV, "green", "amber")
+    ]
+    markdown = page(warehouse, tmp_path).markdown
+    changed = markdown.split("## Status changes since October 2026")[1].split("##")[0]
+    assert "change_failure_rate" in changed
+    assert "sla_attainment" not in changed

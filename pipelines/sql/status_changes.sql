@@ -1,6 +1,7 @@
 -- The scorecard's headline changes: metrics whose status in the latest complete period of their
--- scorecard and grain differs from their status in the period before. metric_status holds
--- complete periods only (a metric that went stale included), so the running period never counts.
+-- scorecard and grain differs from their status in the period before. metric_status holds ended
+-- periods only (a metric that went stale included), so the running period never counts; a period
+-- pending a source read is not judged yet, so it is left out (not a change to grey and back).
 WITH scored_periods AS (
     SELECT
         scorecard_id,
@@ -12,6 +13,7 @@ WITH scored_periods AS (
             PARTITION BY scorecard_id, metric_id, grain ORDER BY period_start
         ) AS previous_status
     FROM scorecard.metric_status
+    WHERE NOT coalesce(pending, false)
 ),
 
 latest_complete_period AS (

@@ -1,4 +1,5 @@
--- Metrics whose status in the current period differs from the previous complete period.
+-- Metrics whose status in the current period differs from the previous complete period. A period
+-- pending a source read is not judged yet: no change to grey and back.
 SELECT
     now.scorecard_id, now.metric_id, before.status AS previous_status, now.status,
     before.score AS previous_score, now.score
@@ -10,4 +11,6 @@ JOIN report_status AS before
    AND before.grain = now.grain
    AND before.period_start = periods.previous_start
 WHERE now.status IS DISTINCT FROM before.status
+    AND NOT now.pending
+    AND NOT before.pending
 ORDER BY now.scorecard_id, now.metric_id;

@@ -390,6 +390,17 @@ def check_cron(value: str) -> str:
             if not _CRON_FIELD.match(text) or any(n < low or n > high for n in numbers):
                 problem = f"field {text!r} is not valid (allowed {low}-{high})"
                 break
+            if re.search(r"/0+(?!\d)", text):
+                problem = f"field {text!r} steps by 0"
+                break
+        else:
+            # What the scheduler itself refuses, e.g. a day the month never has ('0 2 30 2 *'),
+            # would stop the code location from loading: ask its own check (imported here, so
+            # reading the settings does not load Dagster).
+            from dagster._utils.schedules import is_valid_cron_string
+
+            if not is_valid_cron_string(value):
+                problem = "is refused by the scheduler (a date that never comes?)"
     if problem:
         raise ValueError(
             f"cron expression {value!r} {problem}; expected 5 fields 'minute hour day month "

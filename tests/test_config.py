@@ -75,6 +75,11 @@ def test_env_interpolation_and_missing_variable(tmp_path):
             r"schedule.cron: cron expression '0 2 \* \*' has 4 fields",
         ),
         ("schedule:\n  cron: '0 25 * * *'\n", r"field '25' is not valid \(allowed 0-23\)"),
+        ("schedule:\n  cron: '*/0 2 * * *'\n", r"field '\*/0' steps by 0"),
+        (
+            "schedule:\n  cron: '0 2 30 2 *'\n",
+            r"cron expression '0 2 30 2 \*' is refused by the scheduler \(a date that never",
+        ),
         (
             "calendar:\n  timezone: Mars/Olympus\n",
             r"calendar.timezone: unknown time zone 'Mars/Olympus'",

@@ -1,6 +1,6 @@
 """The scorecard asset: KPIs scored against goals, rolled up to objectives and perspectives."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
@@ -15,10 +15,38 @@ from settings.governance import governance_findings
 from transforms.scoring import initiative_rows, score_metrics
 
 METRIC_STATUS = dg.AssetKey(["scorecard", "metric_status"])
-# The nightly run refreshes it; a day and a bit without a run is worth a look, more is a failure.
-SCORECARD_FRESHNESS = dg.FreshnessPolicy.time_window(
-    fail_window=timedelta(hours=30), warn_window=timedelta(hours=26)
-)
+# Past the longest wait between two scheduled runs, a run that is late is worth a look, and a
+# missed one is a failure.
+WARN_AFTER_GAP = timedelta(hours=2)
+FAIL_AFTER_GAP = timedelta(hours=6)
+# The schedule's ticks over a year (and a bit) find its longest gap: a weekend, a short month.
+GAP_SPAN = timedelta(days=400)
+GAP_TICKS = 20_000
+
+
+def longest_gap(cron: str, timezone: str) -> timedelta:
+    """The longest time between two ticks of `cron` over a year, from a fixed start."""
+    from dagster._utils.schedules import cron_string_iterator
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    ticks = cron_string_iterator(start.timestamp(), cron, timezone)
+    previous, gap = next(ticks), timedelta(0)
+    for _ in range(GAP_TICKS):
+        tick = next(ticks)
+        gap = max(gap, tick - previous)
+        if tick - start > GAP_SPAN:
+            break
+        previous = tick
+    return gap
+
+
+def scorecard_freshness(cron: str, timezone: str) -> dg.FreshnessPolicy:
+    """The nightly run refreshes it: a daily schedule warns after 26 hours and fails after 30, a
+    weekday one after a weekend and as long again."""
+    gap = longest_gap(cron, timezone)
+    return dg.FreshnessPolicy.time_window(
+        fail_window=gap + FAIL_AFTER_GAP, warn_window=gap + WARN_AFTER_GAP
+    )
 
 
 def scorecard_asset(settings: Settings) -> dg.AssetsDefinition:
@@ -34,7 +62,7 @@ def scorecard_asset(settings: Settings) -> dg.AssetsDefinition:
         ),
         deps=[METRIC_VALUES],
         kinds={"sql", "duckdb"},
-        freshness_policy=SCORECARD_FRESHNESS,
+        freshness_policy=scorecard_freshness(settings.schedule.cron, settings.schedule_timezone),
         owners=["team:it-performance"],
         pool=WAREHOUSE_POOL,
     )

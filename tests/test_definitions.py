@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from datetime import timedelta
 
 import dagster as dg
 import pytest
@@ -99,3 +100,27 @@ def test_bad_configuration_stops_loading_with_the_message(tmp_path):
     )
     assert out.returncode != 0
     assert f"{config}: schedule.cron: cron expression 'nightly' has 1 fields" in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("cron", "timezone", "warn_hours", "fail_hours"),
+    [
+        ("0 2 * * *", "UTC", 26, 30),
+        # A weekday schedule's longest wait is the weekend, Friday 02:00 to Monday 02:00.
+        ("0 2 * * 1-5", "UTC", 74, 78),
+        # A night is 25 hours long once a year in Berlin, where the clocks go back.
+        ("0 2 * * *", "Europe/Berlin", 27, 31),
+    ],
+)
+def test_the_scorecards_freshness_follows_the_schedules_longest_wait(
+    tmp_path, cron, timezone, warn_hours, fail_hours
+):
+    from pipelines.scorecard import scorecard_asset
+    from settings import load_settings
+
+    config = tmp_path / "scorecard.yaml"
+    config.write_text(f"schedule: {{cron: '{cron}', timezone: {timezone}}}\n")
+    (spec,) = scorecard_asset(load_settings(config, env={})).specs
+    policy = spec.freshness_policy
+    assert policy.warn_window.to_timedelta() == timedelta(hours=warn_hours)
+    assert policy.fail_window.to_timedelta() == timedelta(hours=fail_hours)

@@ -57,7 +57,7 @@ def core_table_checks(table: str, timezone: str = "UTC") -> dg.AssetChecksDefini
             duplicates = duplicate_keys(con, table)
             missing = null_keys(con, table)
             wrong = times_out_of_order(con, table)
-            sources = stale_sources(con, table, run_as_of(timezone=timezone))
+            sources = stale_sources(con, table, run_as_of(timezone=timezone), timezone)
         total = sum(row[3] for row in problems)
         yield dg.AssetCheckResult(
             asset_key=asset,

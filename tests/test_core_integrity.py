@@ -39,6 +39,32 @@ def test_times_that_run_backwards_and_stale_sources_are_found(warehouse):
     }
 
 
+def test_a_quiet_weekend_does_not_age_changes_and_tickets(warehouse):
+    """Monday 30 Nov 2026, 02:00 in Auckland: servicenow's last change was on Thursday at 16:00
+    local, 3 days and 10 hours ago but 1 day and 10 hours of weekdays; jira's on the Friday of
+    the week before, 5 days and 10 hours of weekdays ago."""
+    monday = datetime(2026, 11, 29, 13, tzinfo=UTC)
+    with warehouse.connect() as con:
+        con.execute(
+            "INSERT INTO core.changes (change_id, source, number, updated_at) VALUES "
+            "('s', 'servicenow', 'CHG1', '2026-11-26 03:00+00'), "
+            "('j', 'jira', 'ITSM-1', '2026-11-20 03:00+00')"
+        )
+        in_auckland = stale_sources(con, "changes", monday, "Pacific/Auckland")
+        # Outages go by calendar days: a quiet weekend counts.
+        con.execute(
+            "INSERT INTO core.outages (outage_id, source, service, type, begin_at, updated_at) "
+            "VALUES ('o', 'servicenow', 'CRM', 'outage', '2026-11-21 03:00+00', "
+            "'2026-11-22 03:00+00')"
+        )
+        outages = stale_sources(con, "outages", monday, "Pacific/Auckland")
+    assert {source: stale for source, (_, stale) in in_auckland.items()} == {
+        "servicenow": False,
+        "jira": True,
+    }
+    assert outages["servicenow"][1] is True  # 7 days and 10 hours, more than 7 allowed
+
+
 def test_cost_freshness_goes_by_charge_start_and_ignores_future_dates(warehouse):
     with warehouse.connect() as con:
         con.execute(

@@ -7,7 +7,8 @@ how recent a source's data is, with how old it may get before someone should loo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -19,7 +20,11 @@ class TableRules:
     time_order: tuple[tuple[str, str], ...]
     freshness_column: str
     max_age: timedelta
+    # Tickets and changes are worked on weekdays: a quiet weekend does not age them.
+    weekends_count: bool = True
 
+
+WEEKDAY_AGE_DAYS = 15
 
 RULES = {
     "incidents": TableRules(
@@ -27,21 +32,28 @@ RULES = {
         (("opened_at", "resolved_at"), ("opened_at", "closed_at")),
         "updated_at",
         timedelta(days=3),
+        weekends_count=False,
     ),
     "changes": TableRules(
         ("change_id",),
         (("planned_start", "planned_end"), ("actual_start", "actual_end")),
         "updated_at",
         timedelta(days=3),
+        weekends_count=False,
     ),
     "requests": TableRules(
         ("request_id",),
         (("opened_at", "fulfilled_at"), ("opened_at", "closed_at")),
         "updated_at",
         timedelta(days=3),
+        weekends_count=False,
     ),
     "sla_records": TableRules(
-        ("sla_record_id",), (("start_time", "end_time"),), "updated_at", timedelta(days=3)
+        ("sla_record_id",),
+        (("start_time", "end_time"),),
+        "updated_at",
+        timedelta(days=3),
+        weekends_count=False,
     ),
     "outages": TableRules(("outage_id",), (("begin_at", "end_at"),), "updated_at", timedelta(7)),
     # Cloud bills lag a day or two behind usage. Freshness goes by when a charge starts: a
@@ -86,10 +98,31 @@ def times_out_of_order(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, 
     return found
 
 
+def weekday_age(newest: datetime, as_of: datetime, timezone: str) -> timedelta:
+    """The time from `newest` to `as_of` without the Saturdays and Sundays between (local days).
+
+    Counted day by day for at most two weeks: an age beyond that is stale whatever it skips.
+    """
+    zone = ZoneInfo(timezone)
+    start, end = newest.astimezone(zone), as_of.astimezone(zone)
+    age = end - start
+    day = start.date()
+    for _ in range(WEEKDAY_AGE_DAYS):
+        if day > end.date():
+            break
+        if day.weekday() >= 5:  # Saturday, Sunday
+            midnight = datetime.combine(day, time(), zone)
+            following = datetime.combine(day + timedelta(days=1), time(), zone)
+            age -= max(timedelta(0), min(end, following) - max(start, midnight))
+        day += timedelta(days=1)
+    return age
+
+
 def stale_sources(
-    con: duckdb.DuckDBPyConnection, table: str, as_of: datetime
+    con: duckdb.DuckDBPyConnection, table: str, as_of: datetime, timezone: str = "UTC"
 ) -> dict[str, tuple[datetime | None, bool]]:
-    """Per source: its newest record's time and whether that is older than the table allows.
+    """Per source: its newest record's time and whether that is older than the table allows
+    (for tickets and changes, in weekdays of the calendar's time zone).
 
     Times after as_of are left out: one record dated in the future (a 9999-12-31 end, a skewed
     clock) must not make a source that stopped delivering look fresh for ever.
@@ -101,7 +134,10 @@ def stale_sources(
         "GROUP BY source",
         [as_of],
     ).fetchall()
+
+    def age(newest: datetime) -> timedelta:
+        return as_of - newest if rules.weekends_count else weekday_age(newest, as_of, timezone)
+
     return {
-        source: (newest, newest is None or as_of - newest > rules.max_age)
-        for source, newest in latest
+        source: (newest, newest is None or age(newest) > rules.max_age) for source, newest in latest
     }

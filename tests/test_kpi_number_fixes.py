@@ -271,3 +271,40 @@ def test_it_spend_of_two_months_of_a_quarter_gives_no_quarterly_share_of_revenue
         6000000,
     )
     assert quarter["reason"] == "incomplete spend inputs: 60 of 91 days covered"
+
+
+@pytest.mark.parametrize(
+    ("outage", "planned", "unplanned_minutes"),
+    [
+        # A window of 02:00-04:00 that overran: monitoring recorded 02:00-05:00 as an outage.
+        (("OUT-1", "02:00", "05:00"), ("OUT-2", "02:00", "04:00"), 60),
+        # The same with ids that sort the other way: the overlap stays planned.
+        (("OUT-9", "02:00", "05:00"), ("OUT-2", "02:00", "04:00"), 60),
+        # A window taken while the service was already down: only the time outside it is lost.
+        (("OUT-1", "01:00", "05:00"), ("OUT-2", "02:00", "04:00"), 120),
+        # An outage wholly inside the window loses nothing more.
+        (("OUT-1", "02:30", "03:00"), ("OUT-2", "02:00", "04:00"), 0),
+    ],
+)
+def test_unplanned_downtime_within_planned_maintenance_counts_as_planned(
+    warehouse, outage, planned, unplanned_minutes
+):
+    """CRM, watched from Jan 1 (Berlin), January: agreed 31 x 1440 = 44,640 minutes less the
+    window's 120 planned minutes; availability = (44,520 - unplanned) / 44,520."""
+
+    def row(outage_id: str, kind: str, begin: str, end: str) -> str:
+        return (
+            f"('{outage_id}', 'servicenow', 'CRM', '{kind}', "
+            f"'2024-01-10 {begin}+01', '2024-01-10 {end}+01')"
+        )
+
+    values = compute(
+        warehouse,
+        "INSERT INTO core.incidents (incident_id, source, number, opened_at, resolved_at, state, "
+        "service, priority) VALUES ('CRM-0', 'servicenow', 'CRM0', '2024-01-01 00:00+01', "
+        "'2024-01-01 01:00+01', 'resolved', 'CRM', 3)",
+        "INSERT INTO core.outages (outage_id, source, service, type, begin_at, end_at) VALUES "
+        f"{row(outage[0], 'outage', *outage[1:])}, {row(planned[0], 'planned', *planned[1:])}",
+    )
+    january = values[("service_availability", "month", JAN, "service", "CRM")]
+    assert (january["numerator"], january["denominator"]) == (44520 - unplanned_minutes, 44520)

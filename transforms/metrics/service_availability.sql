@@ -2,6 +2,9 @@
 -- hours on a DST day, and only up to as_of on its own day) less planned maintenance, and unplanned
 -- downtime within what is left. Committed services are the configured `committed_services`, else
 -- those with outage records; incidents only tell since when a service has been watched.
+-- Overlapping records of one kind count once; where unplanned downtime overlaps planned
+-- maintenance (a window that overran, recorded again by monitoring), the overlap is planned,
+-- whichever record starts first.
 WITH service_sightings AS (
     SELECT service, source, begin_at AS seen_at FROM core.outages
     UNION ALL
@@ -64,24 +67,51 @@ outages_without_overlap AS (
     SELECT
         *,
         greatest(begin_at, coalesce(max(end_at) OVER (
-            PARTITION BY service ORDER BY begin_at, outage_id
+            PARTITION BY service, kind ORDER BY begin_at, outage_id
             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
         ), begin_at)) AS counted_from
     FROM classified_outages
     WHERE kind IS NOT NULL
 ),
-outage_pieces_per_day AS (
+counted_outages AS (
+    SELECT * FROM outages_without_overlap WHERE counted_from < end_at
+),
+outage_day_pieces AS (
     SELECT
         o.outage_id,
         o.service,
         o.kind,
         o.source,
         d.local_day,
-        (epoch(least(o.end_at, d.day_end)) - epoch(greatest(o.counted_from, d.day_begin))) / 60.0 AS minutes
-    FROM outages_without_overlap AS o
+        greatest(o.counted_from, d.day_begin) AS piece_begin,
+        least(o.end_at, d.day_end) AS piece_end
+    FROM counted_outages AS o
     JOIN elapsed_service_days AS d
         ON d.service = o.service AND o.counted_from < d.day_end AND o.end_at > d.day_begin
-    WHERE o.counted_from < o.end_at
+),
+-- The seconds of each piece of unplanned downtime that planned maintenance already covers.
+planned_overlap AS (
+    SELECT
+        piece.outage_id,
+        piece.local_day,
+        sum(epoch(least(piece.piece_end, planned.end_at))
+            - epoch(greatest(piece.piece_begin, planned.counted_from))) AS seconds
+    FROM outage_day_pieces AS piece
+    JOIN counted_outages AS planned
+        ON planned.service = piece.service
+        AND planned.kind = 'planned'
+        AND planned.counted_from < piece.piece_end
+        AND planned.end_at > piece.piece_begin
+    WHERE piece.kind = 'unplanned'
+    GROUP BY piece.outage_id, piece.local_day
+),
+outage_pieces_per_day AS (
+    SELECT
+        piece.*,
+        (epoch(piece.piece_end) - epoch(piece.piece_begin) - coalesce(overlap.seconds, 0)) / 60.0
+            AS minutes
+    FROM outage_day_pieces AS piece
+    LEFT JOIN planned_overlap AS overlap USING (outage_id, local_day)
 ),
 agreed_time AS (
     SELECT
@@ -114,6 +144,7 @@ lost_time AS (
             ELSE 'unplanned downtime (outage record)'
         END AS note
     FROM outage_pieces_per_day
+    WHERE minutes > 0
 )
 SELECT * FROM agreed_time
 UNION ALL BY NAME

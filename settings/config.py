@@ -324,6 +324,10 @@ class Settings(_Strict):
         given = metric.model_dump(exclude_unset=True)
         goals = goals_after({k: inherited.get(k) for k in GOAL_KEYS}, given)
         overlaid = {k: v for k, v in {**inherited, **given}.items() if k not in GOAL_KEYS}
+        if given.keys() & {"threshold", "target", "band"} and "goals" not in given:
+            # The scorecard scores the metric its own way: the top-level goal versions change
+            # the top-level goals, not these.
+            overlaid.pop("goals", None)
         return MetricConfig.model_validate(
             overlaid | {k: v for k, v in goals.items() if v is not None}
         )

@@ -225,6 +225,22 @@ def test_an_overlay_naming_threshold_and_target_drops_the_stretch_underneath(tmp
     assert pilot["owner"] == "Head of Service"
 
 
+def test_an_overlay_with_its_own_goals_keeps_them_when_the_top_level_goals_change(tmp_path):
+    """The IT-wide goals move to 92 / 97 in April; the pilot scores against its own 80 / 90 all
+    year, while a scorecard that only reweights the metric follows the IT-wide versions."""
+    path = write(
+        tmp_path,
+        "metrics:\n  sla_attainment:\n    threshold: 90\n    target: 95\n"
+        "    goals: [{effective: 2026-04-01, threshold: 92, target: 97}]\n"
+        "scorecards:\n  pilot:\n    metrics:\n      sla_attainment: {threshold: 80, target: 90}\n"
+        "  ops:\n    metrics:\n      sla_attainment: {weight: 2}\n",
+    )
+    cards = load_settings(path, env={}).scorecard_metrics()
+    pilot, ops = cards["pilot"]["sla_attainment"], cards["ops"]["sla_attainment"]
+    assert (pilot["threshold"], pilot["target"], pilot["goals"]) == (80, 90, [])
+    assert [(g["threshold"], g["target"]) for g in ops["goals"]] == [(92, 97)]
+
+
 def test_the_shipped_scorecard_has_goals_in_order():
     settings = load_settings(Path(__file__).resolve().parents[1] / "scorecard.yaml", env={})
     assert len(settings.metrics) > 10

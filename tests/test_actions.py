@@ -195,3 +195,32 @@ def test_a_decision_closes_only_actions_that_stood_at_its_period(con):
     assert may[AMBER][4] == "Vendor review booked; accept amber until Q3"
     assert may[RED][:4] == ("resolved", FEB, date(2026, 3, 15), APR)
     assert may[RED][4] is None
+
+
+def test_a_period_without_a_value_neither_clears_nor_extends_a_red_action(con):
+    """change_failure_rate: 12 in January (amber), 20 in February (red), no value in March
+    (grey), 8 in April (green): the action opened for February stays open through March and is
+    resolved in April, the first period that shows the red gone."""
+    goals = {"change_failure_rate": CFR}
+    rows = [(JAN, 12.0), (FEB, 20.0), (MAR, None), (APR, 8.0)]
+    logged = []
+    for month, (period, value) in enumerate(rows, start=2):
+        con.execute(
+            "INSERT INTO kpi.metric_values (metric_id, grain, period_start, dimension, "
+            "dimension_value, value, unit, period_complete) "
+            "VALUES ('change_failure_rate', 'month', ?, 'all', 'all', ?, '%', true)",
+            [period, value],
+        )
+        score_metrics(con, goals, as_of=datetime(2026, month, 1, 2, tzinfo=UTC))
+        logged.append(
+            con.execute(
+                "SELECT opened_period, status, resolved_period FROM scorecard.actions "
+                "WHERE trigger = 'red'"
+            ).fetchall()
+        )
+    assert logged == [
+        [],
+        [(FEB, "open", None)],
+        [(FEB, "open", None)],  # March is grey: nothing shows the red gone
+        [(FEB, "resolved", APR)],
+    ]

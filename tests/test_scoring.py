@@ -576,3 +576,38 @@ def test_a_goal_version_naming_threshold_and_target_replaces_stretch_and_band(wa
         # June has no value yet: grey, not scored.
         ("it_spend_pct_revenue", date(2026, 6, 1)): (1.0, "lower", None, "grey"),
     }
+
+
+def test_a_critical_metric_at_green_keeps_its_objective_from_blue(warehouse):
+    """A critical band metric inside its band is green with a score of 100; beside a blue metric
+    the objective's mean is 100, but the critical metric caps it at its own green."""
+    goals = {
+        "it_spend_pct_revenue": {
+            "band": [2, 5],
+            "objective": "Spend wisely",
+            "perspective": "financial",
+            "critical": True,
+        },
+        "cost_per_ticket": {
+            "threshold": 40,
+            "target": 25,
+            "objective": "Spend wisely",
+            "perspective": "financial",
+        },
+    }
+    with warehouse.connect() as con:
+        con.executemany(
+            "INSERT INTO kpi.metric_values (metric_id, grain, period_start, dimension, "
+            "dimension_value, value, unit, period_complete) "
+            "VALUES (?, 'month', DATE '2026-01-01', 'all', 'all', ?, '%', true)",
+            [("it_spend_pct_revenue", 3.0), ("cost_per_ticket", 5.0)],
+        )
+        score_metrics(con, goals, as_of=datetime(2026, 2, 1, 2, tzinfo=UTC))
+        statuses = dict(
+            con.execute("SELECT metric_id, status FROM scorecard.metric_status").fetchall()
+        )
+        objective = con.execute(
+            "SELECT score, status FROM scorecard.objective_scores WHERE objective = 'Spend wisely'"
+        ).fetchall()
+    assert statuses == {"it_spend_pct_revenue": "green", "cost_per_ticket": "blue"}
+    assert objective == [(100.0, "green")]

@@ -5,7 +5,9 @@
 -- scoring_now (the run's as-of instant).
 -- The whole history of complete periods is read, so a first run (or a new metric) shows past
 -- triggers that cleared as resolved, and a night that was missed leaves nothing out. A period
--- pending a source read neither clears nor extends a trigger: it is not scored yet.
+-- pending a source read neither clears nor extends a trigger: it is not scored yet. Nor does a
+-- period without a value (grey, or stale) clear or extend a red or amber trigger: nothing shows
+-- the metric left red; a metric that stays without data gets the stale trigger instead.
 -- An action's id is its scorecard, metric, dimension, trigger and the period its run of triggered
 -- periods began, so a trigger that persists keeps its action and a re-run adds nothing.
 CREATE OR REPLACE TEMP VIEW action_runs AS
@@ -13,9 +15,6 @@ WITH ordered AS (
     SELECT
         scorecard_id, metric_id, grain, period_start, owner, status, signal, on_track,
         lag(status) OVER card_metric AS previous_status,
-        lead(period_start) OVER (
-            PARTITION BY scorecard_id, metric_id ORDER BY period_start
-        ) AS next_period,
         -- Runs of stale periods: each non-stale period starts a new group.
         count(*) FILTER (WHERE status IS DISTINCT FROM 'stale') OVER card_metric AS stale_group
     FROM scorecard.metric_status
@@ -35,18 +34,31 @@ stale_counted AS (
     FROM ordered
 ),
 
--- Every period under each trigger, active or not, so a run of active periods can be found.
-trigger_periods AS (
-    SELECT scorecard_id, metric_id, grain, period_start, next_period, owner, trigger, active
+-- Every period under each trigger, active or not, so a run of active periods can be found;
+-- active is NULL where the period cannot tell (a red or amber trigger in a period without value).
+judged_triggers AS (
+    SELECT scorecard_id, metric_id, grain, period_start, owner, trigger, active
     FROM stale_counted
     CROSS JOIN LATERAL (
         VALUES
-            ('red', status = 'red'),
-            ('amber_two_periods', status = 'amber' AND previous_status = 'amber'),
-            ('deteriorating_signal', signal LIKE 'deteriorating%'),
-            ('stale_over_two_cadences', status = 'stale' AND stale_periods > 2),
-            ('forecast_misses_target_date', on_track = false)
+            ('red', CASE WHEN status NOT IN ('grey', 'stale') THEN status = 'red' END),
+            ('amber_two_periods', CASE WHEN status NOT IN ('grey', 'stale')
+                THEN status = 'amber' AND coalesce(previous_status = 'amber', false) END),
+            ('deteriorating_signal', coalesce(signal LIKE 'deteriorating%', false)),
+            ('stale_over_two_cadences', coalesce(status = 'stale' AND stale_periods > 2, false)),
+            ('forecast_misses_target_date', coalesce(on_track = false, false))
     ) AS t(trigger, active)
+),
+
+-- The periods that tell, each with the next one that does: where a run of the trigger clears.
+trigger_periods AS (
+    SELECT
+        *,
+        lead(period_start) OVER (
+            PARTITION BY scorecard_id, metric_id, trigger ORDER BY period_start
+        ) AS next_period
+    FROM judged_triggers
+    WHERE active IS NOT NULL
 ),
 
 -- Each period where the trigger does not hold starts a new run number; the active periods after

@@ -1,6 +1,7 @@
 -- Roll metric scores up to objectives and perspectives in one pass: the weighted mean of the
 -- metrics with data, and coverage = weight with data / all weight. Below 70% coverage a level
--- says "insufficient data" instead of a number; a critical metric caps its parent's status.
+-- says "insufficient data" instead of a number; a critical metric caps its parent's status at its
+-- own (a critical green one, a band's green that scores 100 included, keeps its parent from blue).
 -- metric_status holds ended periods only, and a grey (no data) or stale metric has no score, so it
 -- counts as missing here. A metric pending a source read may still move its parent either way
 -- (past a critical cap, too), so a level with one gets no verdict yet: grey, without a score,
@@ -44,6 +45,7 @@ rolled AS (
         coalesce(sum(weight) FILTER (WHERE score IS NOT NULL), 0) / sum(weight) AS coverage,
         bool_or(critical AND status = 'red') AS critical_red,
         bool_or(critical AND status = 'amber') AS critical_amber,
+        bool_or(critical AND status = 'green') AS critical_green,
         bool_or(pending) AS has_pending
     FROM weighted
     WHERE (objective IS NOT NULL OR perspective IS NOT NULL)
@@ -65,7 +67,7 @@ SELECT
         WHEN coverage < 0.7 THEN 'insufficient data'
         WHEN critical_red OR round(weighted_score, 1) < 33.3 THEN 'red'
         WHEN critical_amber OR round(weighted_score, 1) < 66.7 THEN 'amber'
-        WHEN round(weighted_score, 1) >= 100 THEN 'blue'
+        WHEN round(weighted_score, 1) >= 100 AND NOT coalesce(critical_green, false) THEN 'blue'
         ELSE 'green'
     END AS status
 FROM rolled

@@ -47,6 +47,9 @@ SOURCE = "azure_cost"
 DEFAULT_ENDPOINT = "https://management.azure.com"
 API_VERSION = "2023-03-01"
 RETRY_HEADER_PREFIX = "x-ms-ratelimit-microsoft.costmanagement-"
+# Azure finalises a month in the days after it closes (corrections and credits for days read
+# long before): during the first days of a month the whole month before is read again.
+MONTH_CLOSE_DAYS = 10
 # Tokens are for Azure Resource Manager, wherever AZURE_COST_ENDPOINT_URL points.
 TOKEN_SCOPE = "https://management.azure.com/.default"
 CREDENTIALS_HINT = (
@@ -188,27 +191,43 @@ class CostManagement(DailyCostSource):
 
         self.client.session.auth = CredentialAuth(self.credential)
 
+    def window(self, cursor: str | None) -> tuple[date, date]:
+        first, today = super().window(cursor)
+        if cursor and today.day <= MONTH_CLOSE_DAYS:
+            month_before = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+            first = min(first, month_before)
+        return first, today
+
     def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]:
+        """Per month: the actual cost (what is invoiced: a reservation bought up front on its
+        day) and the amortised cost (spread over the days it covers), one record per key with
+        both amounts; a key only one of them answers has 0 in the other."""
         for first, last in month_windows(*self.window(cursor)):
-            request = Request(
-                "POST",
-                self.url,
-                params={"api-version": API_VERSION},
-                json=self._query(first, last),
-                context=f"cost query {first}..{last}",
-            )
-            month: list[Record] = []
-            for page_request, body in self.client.paginate(request, next_by_link):
-                month += self._records(body, page_request.context)
+            month: dict[str, Record] = {}
+            for cost_type, field in (("ActualCost", "cost"), ("AmortizedCost", "amortized_cost")):
+                request = Request(
+                    "POST",
+                    self.url,
+                    params={"api-version": API_VERSION},
+                    json=self._query(cost_type, first, last),
+                    context=f"{cost_type} query {first}..{last}",
+                )
+                for page_request, body in self.client.paginate(request, next_by_link):
+                    for record in self._records(body, page_request.context):
+                        amount = record.pop("cost")
+                        merged = month.setdefault(
+                            record["key"], {**record, "cost": "0", "amortized_cost": "0"}
+                        )
+                        merged[field] = amount
             yield WindowPage(
-                month,
+                list(month.values()),
                 last.isoformat(),
                 window=(first.isoformat(), (last + timedelta(days=1)).isoformat()),
             )
 
-    def _query(self, first: date, last: date) -> dict[str, Any]:
+    def _query(self, cost_type: str, first: date, last: date) -> dict[str, Any]:
         return {
-            "type": "ActualCost",
+            "type": cost_type,
             "timeframe": "Custom",
             "timePeriod": {"from": f"{first}T00:00:00Z", "to": f"{last}T23:59:59Z"},
             "dataset": {

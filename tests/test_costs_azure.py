@@ -69,8 +69,9 @@ def test_restated_days_replace_earlier_figures(warehouse):
         second = ingest(con, connector(server.url, AS_OF.date() + timedelta(days=1)), "run-2")
         stage(con, "azure_cost", "costs")
         got = loaded(con)
-    # Cursor 2025-02-28 minus 3 days: Feb 25..28 plus the new day Mar 1 (which has no data yet).
-    assert second.streams["costs"].received == 4 * 4
+    # Mar 2 is within February's close: all of February again (four groups a day), plus the new
+    # day Mar 1 (which has no data yet).
+    assert second.streams["costs"].received == 28 * 4
     assert got == api.ground_truth()
 
 
@@ -282,3 +283,109 @@ def test_a_rate_converts_rows_in_another_currency_and_a_new_rate_converts_them_a
     assert reread.streams["costs"].stored == 0
     # 10.00 + 8.00 x 1.2 - 3.50.
     assert at_new_rate == [("USD", Decimal("16.1"), Decimal("16.1"), 3)]
+
+
+class ReservationApi(CostManagementApi):
+    """A one-month reservation bought on 2025-02-03 for 2,800.00 up front: the ActualCost query
+    answers it on that day, the AmortizedCost query as 100.00 on each of February's 28 days.
+    A 5.00 storage charge on Feb 1 is the same in both."""
+
+    def _rows(self, body: dict, first: date, last: date) -> list[list]:
+        amortized = body.get("type") == "AmortizedCost"
+        rows, day = [], first
+        while day <= last:
+            usage = int(day.strftime("%Y%m%d"))
+            if day == date(2025, 2, 1):
+                rows.append([5.0, usage, "Storage", "", "", "USD"])
+            if amortized:
+                rows.append([100.0, usage, "Virtual Machines", "", "", "USD"])
+            elif day == date(2025, 2, 3):
+                rows.append([2800.0, usage, "Virtual Machines", "", "", "USD"])
+            day += timedelta(days=1)
+        return rows
+
+
+def test_effective_cost_is_the_amortised_cost_and_billed_cost_the_invoiced_one(warehouse):
+    with EmulatorServer(ReservationApi(AS_OF)) as server, warehouse.connect() as con:
+        source = CostManagement(
+            server.url,
+            DEMO_SCOPE,
+            DEMO_TOKEN,
+            start=date(2025, 2, 1),
+            policy=FAST,
+            today=date(2025, 3, 1),
+        )
+        ingest(con, source, "run-1")
+        stage(con, "azure_cost", "costs")
+        first_week = con.execute(
+            "SELECT ServiceName, sum(BilledCost), sum(EffectiveCost) FROM core.costs "
+            "WHERE ChargePeriodStart < '2025-02-08' GROUP BY ALL ORDER BY 1"
+        ).fetchall()
+        month = con.execute("SELECT sum(BilledCost), sum(EffectiveCost) FROM core.costs").fetchall()
+        problems = con.execute("SELECT count(*) FROM scorecard.data_quality").fetchall()
+    # Feb 1-7: the purchase invoiced on Feb 3; 7 x 100.00 of it amortised.
+    assert first_week == [
+        ("Storage", Decimal("5"), Decimal("5")),
+        ("Virtual Machines", Decimal("2800"), Decimal("700")),
+    ]
+    # The month adds up the same either way.
+    assert month == [(Decimal("2805"), Decimal("2805"))]
+    assert problems == [(0,)]
+
+
+def test_a_record_landed_before_the_amortised_cost_was_read_keeps_its_actual_cost(warehouse):
+    with EmulatorServer(CostManagementApi(AS_OF)) as server, warehouse.connect() as con:
+        ingest(con, connector(server.url, AS_OF.date()), "run-1")
+        # What an earlier release landed: the actual cost alone.
+        con.execute(
+            "UPDATE raw_versions.azure_cost_costs SET record = json_merge_patch(record, "
+            "'{\"amortized_cost\": null}')"
+        )
+        stage(con, "azure_cost", "costs")
+        differing = con.execute(
+            "SELECT count(*) FROM core.costs WHERE EffectiveCost IS DISTINCT FROM BilledCost"
+        ).fetchall()
+        problems = con.execute("SELECT count(*) FROM scorecard.data_quality").fetchall()
+    assert differing == [(0,)]
+    assert problems == [(0,)]
+
+
+class FixedDaysApi(CostManagementApi):
+    """February at 10.00 a day, which the test restates."""
+
+    days: dict[date, Decimal] = {}
+
+    def _rows(self, body: dict, first: date, last: date) -> list[list]:
+        return [
+            [float(amount), int(day.strftime("%Y%m%d")), "Virtual Machines", "", "", "USD"]
+            for day, amount in sorted(self.days.items())
+            if first <= day <= last
+        ]
+
+
+def test_the_month_before_is_read_again_while_azure_closes_it(warehouse):
+    """Nightly runs from Mar 1 (lookback 3 days): on Mar 7 Azure restates Feb 20 to 25.00, on
+    Mar 12 Feb 21 to 30.00. Up to Mar 10 every run reads all of February again; after that,
+    only the trailing days."""
+    assert connector("http://127.0.0.1:1", date(2025, 3, 7)).window("2025-03-06") == (
+        date(2025, 2, 1),
+        date(2025, 3, 7),
+    )
+    assert connector("http://127.0.0.1:1", date(2025, 3, 12)).window("2025-03-11") == (
+        date(2025, 3, 8),
+        date(2025, 3, 12),
+    )
+    api = FixedDaysApi(AS_OF)
+    api.days = {date(2025, 2, day): Decimal("10") for day in range(1, 29)}
+    with EmulatorServer(api) as server, warehouse.connect() as con:
+        for day in range(1, 13):
+            if day == 7:
+                api.days[date(2025, 2, 20)] = Decimal("25")
+            if day == 12:
+                api.days[date(2025, 2, 21)] = Decimal("30")
+            ingest(con, connector(server.url, date(2025, 3, day)), f"run-{day}")
+        stage(con, "azure_cost", "costs")
+        february = con.execute("SELECT sum(BilledCost) FROM core.costs").fetchall()
+    # 26 x 10.00, Feb 20 at 25.00 (read again on Mar 7) and Feb 21 at 10.00 (Mar 12 is past the
+    # month's close)
+    assert february == [(Decimal("295"),)]

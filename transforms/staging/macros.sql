@@ -69,6 +69,8 @@ CREATE OR REPLACE TEMP MACRO daily_amount_problems(
             ) AS rate
         FROM query_table(raw_table)
         LEFT JOIN (SELECT * FROM raw.cost_settings LIMIT 1) AS settings ON true
+        -- A record landed before its connector read this amount has no such field: not a problem.
+        WHERE json_exists(record, '$.' || amount_key)
     )
     SELECT
         source_name AS source,

@@ -1,8 +1,10 @@
 -- Azure Cost Management daily rows (day x ServiceName x one tag) as FOCUS columns.
 -- raw.azure_cost_costs is already unique per record_key (day|service|tag value|currency), so
 -- cost_id is too.
--- The query asks for ActualCost, so BilledCost and EffectiveCost are the same amount; a currency
--- with a configured rate is converted to the reporting one.
+-- BilledCost is the ActualCost query's amount (a reservation bought up front counts on its day),
+-- EffectiveCost the AmortizedCost query's (spread over the days it covers); a record landed before
+-- the connector read both has its actual cost for both. A currency with a configured rate is
+-- converted to the reporting one.
 WITH daily_rows AS (
     SELECT
         record_key,
@@ -12,6 +14,8 @@ WITH daily_rows AS (
         record ->> 'tag_value' AS tag_value,
         record ->> 'allocation' AS allocation,
         TRY_CAST(record ->> 'cost' AS DECIMAL(38, 12)) AS cost,
+        TRY_CAST(coalesce(record ->> 'amortized_cost', record ->> 'cost') AS DECIMAL(38, 12))
+            AS amortized_cost,
         upper(record ->> 'currency') AS currency,
         loaded_at
     FROM raw.azure_cost_costs
@@ -40,7 +44,7 @@ SELECT
     CAST(charge_day + INTERVAL 1 DAY AS TIMESTAMPTZ) AS ChargePeriodEnd,
     CASE WHEN cost < 0 THEN 'Credit' ELSE 'Usage' END AS ChargeCategory,
     cost_converted(cost, rate) AS BilledCost,
-    cost_converted(cost, rate) AS EffectiveCost,
+    cost_converted(amortized_cost, rate) AS EffectiveCost,
     'Microsoft' AS ProviderName,
     'Microsoft' AS PublisherName,
     'Microsoft' AS InvoiceIssuerName,

@@ -20,3 +20,15 @@ CREATE OR REPLACE TEMP MACRO jira_issues_now(of_kind) AS TABLE
                 AND other.kind <> own.kind
                 AND (other.record_version, other.kind) > (own.record_version, own.kind)
         );
+
+-- Issues of one kind whose resolution date is before their creation; staging leaves the times
+-- named in `left_empty` empty for them.
+CREATE OR REPLACE TEMP MACRO jira_resolved_before_created(of_kind, left_empty) AS TABLE
+    SELECT
+        coalesce(nullif(record ->> '$.key', ''), record_key) AS number,
+        'resolutiondate' AS field,
+        'resolved before created (' || left_empty || ' left empty)' AS problem,
+        record ->> '$.fields.resolutiondate' AS value
+    FROM jira_issues_now(of_kind)
+    WHERE jira_time(record ->> '$.fields.resolutiondate')
+        < jira_time(record ->> '$.fields.created');

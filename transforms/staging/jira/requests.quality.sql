@@ -17,12 +17,7 @@ unknown_status_categories AS (
 ),
 
 resolved_before_created AS (
-    SELECT number, 'resolutiondate' AS field,
-           'resolved before created (fulfilled_at and closed_at left empty)' AS problem,
-           record ->> '$.fields.resolutiondate' AS value
-    FROM requests
-    WHERE jira_time(record ->> '$.fields.resolutiondate')
-        < jira_time(record ->> '$.fields.created')
+    SELECT * FROM jira_resolved_before_created('request', 'fulfilled_at and closed_at')
 ),
 
 problems AS (

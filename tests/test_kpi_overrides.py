@@ -54,11 +54,12 @@ def test_redefined_metrics(warehouse):
     assert value(values, "cloud_spend", JAN) == 180.0
     # (50,000 + 160) / 2,000,000
     assert value(values, "it_spend_pct_revenue", JAN) == pytest.approx(2.508)
-    # The quarter too: K5 (40, on 1 February in Berlin) lies outside the only it_spend input
-    # (January), so it is left out rather than added to January's spend (2.51).
-    assert value(values, "it_spend_pct_revenue", date(2024, 1, 1), "quarter") == pytest.approx(
-        2.508
-    )
+    # The quarter: K5 (40, on 1 February in Berlin) lies outside the only it_spend input
+    # (January), so it is left out rather than added to January's spend; and with spend for
+    # January alone, the quarter has no value.
+    quarter = values[("it_spend_pct_revenue", "quarter", date(2024, 1, 1), "all", "all")]
+    assert (quarter["value"], quarter["numerator"]) == (None, pytest.approx(50160))
+    assert quarter["reason"] == "incomplete spend inputs: 31 of 91 days covered"
     # top-1-box: Q1 5/5 and no 10/10: 1 of 5
     assert value(values, "csat", JAN) == 20.0
 

@@ -325,7 +325,7 @@ def _swap(pg: psycopg.Connection, suffix: str, lock_wait: float) -> None:
                 )
             )
 
-    if not _retrying_lock_waits(pg, rename, list(PUBLISHED_SCHEMAS), lock_wait):
+    if not _retrying_lock_waits(pg, rename, _readers_of(pg, list(PUBLISHED_SCHEMAS)), lock_wait):
         holders = _holders(pg, list(PUBLISHED_SCHEMAS))
         raise _LockWaitExpired(
             f"the published tables stayed in use for the whole lock wait of {lock_wait:g} s "
@@ -334,15 +334,22 @@ def _swap(pg: psycopg.Connection, suffix: str, lock_wait: float) -> None:
         )
 
 
+def _readers_of(pg: psycopg.Connection, schemas: list[str]) -> Callable[[], str]:
+    """What a lock wait on the tables of `schemas` waits for, as the progress log names it."""
+    return lambda: (
+        f"{_sessions(_holders(pg, schemas))} to finish with the tables of {', '.join(schemas)}"
+    )
+
+
 def _retrying_lock_waits(
     pg: psycopg.Connection,
     work: Callable[[psycopg.Cursor], None],
-    schemas: list[str],
+    waiting_for: Callable[[], str],
     wait: float,
 ) -> bool:
     """Run work in a transaction whose lock waits end after LOCK_TIMEOUT, again until it commits
     (True) or `wait` seconds have passed (False, rolled back). While it waits it logs, every
-    PROGRESS_EVERY_SECONDS, which sessions hold the tables of `schemas`."""
+    PROGRESS_EVERY_SECONDS, what it waits for."""
     started = time.monotonic()
     deadline = started + wait
     next_progress = started
@@ -361,13 +368,7 @@ def _retrying_lock_waits(
         if now >= deadline:
             return False
         if now >= next_progress:
-            log.warning(
-                "waiting for %s to finish with the tables of %s: %.0f s of %g s so far",
-                _sessions(_holders(pg, schemas)),
-                ", ".join(schemas),
-                now - started,
-                wait,
-            )
+            log.warning("waiting for %s: %.0f s of %g s so far", waiting_for(), now - started, wait)
             next_progress = now + PROGRESS_EVERY_SECONDS
         time.sleep(min(0.1 * attempt, 1.0, deadline - now))
 
@@ -419,7 +420,7 @@ def _drop_old(pg: psycopg.Connection, suffix: str) -> None:
         for schema in retired:
             cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
-    if not _retrying_lock_waits(pg, drop, retired, DROP_OLD_WAIT_SECONDS):
+    if not _retrying_lock_waits(pg, drop, _readers_of(pg, retired), DROP_OLD_WAIT_SECONDS):
         log.warning("old published schemas still in use; the next publish drops them")
 
 
@@ -443,25 +444,15 @@ def _drop_loading(pg: psycopg.Connection, suffix: str) -> None:
 
 def _hold_publish_lock(pg: psycopg.Connection, wait_seconds: float) -> None:
     """Wait up to `wait_seconds` for another publish to this database to end, then go first."""
-    deadline = time.monotonic() + wait_seconds
-    next_note = time.monotonic() + PROGRESS_EVERY_SECONDS
-    while True:
-        with pg.cursor() as cur:
-            cur.execute("SELECT pg_try_advisory_lock(%s)", [PUBLISH_LOCK_KEY])
-            (held,) = cur.fetchone()
-        pg.commit()
-        if held:
-            return
-        now = time.monotonic()
-        if now >= deadline:
-            raise _LockWaitExpired(
-                f"another publish to this database was still running after {wait_seconds:g} s "
-                f"({LOCK_WAIT_VARIABLE}); nothing was changed"
-            )
-        if now >= next_note:
-            log.info("waiting for another publish to this database to end")
-            next_note = now + PROGRESS_EVERY_SECONDS
-        time.sleep(min(1.0, max(0.0, deadline - now)))
+
+    def take(cur: psycopg.Cursor) -> None:
+        cur.execute("SELECT pg_advisory_lock(%s)", [PUBLISH_LOCK_KEY])
+
+    if not _retrying_lock_waits(pg, take, lambda: "another publish to this database", wait_seconds):
+        raise _LockWaitExpired(
+            f"another publish to this database was still running after {wait_seconds:g} s "
+            f"({LOCK_WAIT_VARIABLE}); nothing was changed"
+        )
 
 
 def _release_publish_lock(pg: psycopg.Connection) -> None:

@@ -106,8 +106,6 @@ class Warehouse:
         self.working_path.parent.mkdir(parents=True, exist_ok=True)
         config = {"checkpoint_threshold": CHECKPOINT_THRESHOLD}
         if self.memory_limit:
-            if problem := memory_limit_problem(self.memory_limit):
-                raise WarehouseError(problem)
             config["memory_limit"] = self.memory_limit
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:
@@ -124,3 +122,8 @@ class Warehouse:
                         "Another load may be running; only one process may write at a time."
                     ) from exc
                 time.sleep(0.5)
+            except duckdb.Error:
+                # The one setting that comes from the user: name it when it is what DuckDB refused.
+                if self.memory_limit and (problem := memory_limit_problem(self.memory_limit)):
+                    raise WarehouseError(problem) from None
+                raise

@@ -162,6 +162,13 @@ def sparkline(points: str | None, band_top: float | None, band_bottom: float | N
     return Markup("", svg)
 
 
+def _target(row: dict) -> str:
+    """The target as the metrics table shows it: a band metric's goal is its band."""
+    if row["band_low"] is not None:
+        return f"{number(row['band_low'], 2)}–{number(row['band_high'], 2)}"
+    return number(row["target"], 2)
+
+
 def _capped(table: Table, records: list[Any], limit: int) -> Table:
     table.more = max(0, len(records) - limit)
     return table
@@ -330,7 +337,7 @@ def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
                     names.get(r["metric_id"], r["metric_id"]),
                     number(r["actual"], 2),
                     number(r["threshold"], 2),
-                    number(r["target"], 2),
+                    _target(r),
                     number(r["score"]),
                     status_cell(r["status"]),
                     sparkline(r["points"], r["band_top"], r["band_bottom"]),

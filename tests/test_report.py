@@ -2,6 +2,7 @@
 
 import html
 import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -9,6 +10,8 @@ import duckdb
 from reports import write_reports
 from reports.cells import md_table
 from tests.report_fixture import build_crowded_warehouse, build_warehouse
+from transforms.scoring import score_metrics
+from warehouse.publish import publish
 
 NAMES = {"change_failure_rate": "Change failure rate", "csat": "Customer satisfaction"}
 
@@ -257,3 +260,36 @@ def test_values_restated_by_late_data_are_listed_with_their_old_and_new_value(tm
     quiet = render(tmp_path / "quiet")
     assert "Restated" not in quiet.latest_markdown.read_text()
     assert "Restated" not in quiet.latest_html.read_text()
+
+
+def test_a_band_metric_shows_its_band_as_its_goal_on_the_page_and_in_bi(warehouse, tmp_path):
+    goals = {"it_spend_pct_revenue": {"band": [2, 5], "objective": "Spend wisely"}}
+    with warehouse.connect() as con:
+        con.executemany(
+            "INSERT INTO kpi.metric_values (metric_id, grain, period_start, dimension, "
+            "dimension_value, value, unit, period_complete) VALUES (?, 'month', ?, 'all', 'all', "
+            "?, '%', true)",
+            [
+                ("it_spend_pct_revenue", date(2026, 10, 1), 3.0),
+                ("it_spend_pct_revenue", date(2026, 11, 1), 6.0),
+            ],
+        )
+        score_metrics(con, goals, as_of=datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
+    publish(warehouse)
+    with duckdb.connect(str(warehouse.published_path), read_only=True) as con:
+        current = con.execute(
+            "SELECT period_start, actual, threshold, target, band_low, band_high, direction "
+            "FROM bi.scorecard_current"
+        ).fetchall()
+    assert current == [(date(2026, 11, 1), 6.0, None, None, 2.0, 5.0, "band")]
+    files = write_reports(
+        warehouse.published_path, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", {}
+    )
+    # November's 6.0 is a third of the band's width above it: position 1, 66.7, green; the goal
+    # column shows the band, as no threshold or target exists.
+    assert "| it_spend_pct_revenue | 6.00 | – | 2.00–5.00 | 66.7 | GREEN |  |" in files.markdown
+    # Scale from the lowest of actuals and band (2) to the highest (6): y = 2 + 20 * (6 - v) / 4,
+    # so October's 3.0 at 17.0 and November's 6.0 at 2.0; the band from y(5) = 7.0 to y(2) = 22.0.
+    page = files.latest_html.read_text()
+    assert '<polyline points="102,17.0 112,2.0"' in page
+    assert '<rect x="0" y="7.0" width="114" height="15.0"' in page

@@ -6,7 +6,7 @@
 CREATE OR REPLACE TEMP VIEW report_status AS
 SELECT
     scorecard_id, metric_id, grain, period_start, perspective, objective, owner, actual,
-    threshold, target, direction, score, status, trend, reason,
+    threshold, target, band_low, band_high, direction, score, status, trend, reason,
     coalesce(pending, false) AS pending,
     coalesce(escalate, false) AS escalate,
     commentary, decision

@@ -1,7 +1,8 @@
 -- Every metric of the current period with a sparkline of its last twelve complete periods.
 -- The sparkline is 114 x 24 px with a 2 px margin: twelve slots 10 px apart, the current
 -- period in the last one; y runs from the highest of actuals, threshold and target (top) to the
--- lowest (bottom). The band is drawn between the current threshold and target.
+-- lowest (bottom). The band is drawn between the current threshold and target, or a band
+-- metric's band edges (its goal; it has no threshold or target).
 WITH current_metric AS (
     SELECT status.*
     FROM report_status AS status
@@ -26,9 +27,9 @@ scale AS (
     SELECT
         current_metric.scorecard_id, current_metric.metric_id,
         least(min(history.actual), any_value(current_metric.threshold),
-              any_value(current_metric.target)) AS low,
+              any_value(current_metric.target), any_value(current_metric.band_low)) AS low,
         greatest(max(history.actual), any_value(current_metric.threshold),
-                 any_value(current_metric.target)) AS high
+                 any_value(current_metric.target), any_value(current_metric.band_high)) AS high
     FROM current_metric
     JOIN history USING (scorecard_id, metric_id)
     GROUP BY ALL
@@ -56,13 +57,16 @@ sparkline AS (
 
 SELECT
     metric.scorecard_id, metric.metric_id, metric.perspective, metric.owner, metric.actual,
-    metric.threshold, metric.target, metric.score, metric.status, metric.trend, metric.reason,
+    metric.threshold, metric.target, metric.band_low, metric.band_high, metric.score, metric.status,
+    metric.trend, metric.reason,
     sparkline.points,
     CASE WHEN scale.high > scale.low THEN
-        2 + 20 * (scale.high - greatest(metric.threshold, metric.target)) / (scale.high - scale.low)
+        2 + 20 * (scale.high - greatest(metric.threshold, metric.target, metric.band_high))
+            / (scale.high - scale.low)
     END AS band_top,
     CASE WHEN scale.high > scale.low THEN
-        2 + 20 * (scale.high - least(metric.threshold, metric.target)) / (scale.high - scale.low)
+        2 + 20 * (scale.high - least(metric.threshold, metric.target, metric.band_low))
+            / (scale.high - scale.low)
     END AS band_bottom
 FROM current_metric AS metric
 LEFT JOIN sparkline USING (scorecard_id, metric_id)

@@ -209,6 +209,8 @@ SELECT
     e.scorecard_id, e.metric_id, e.grain, e.period_start, e.perspective, e.objective, e.owner,
     e.value AS actual, e.baseline, e.threshold, e.target,
     CASE WHEN e.direction = 'band' THEN NULL ELSE e.stretch END AS stretch,
+    CASE WHEN e.direction = 'band' THEN e.band_low END AS band_low,
+    CASE WHEN e.direction = 'band' THEN e.band_high END AS band_high,
     e.weight, e.goals_from, e.direction, e.score, e.status, e.status_reason AS reason, e.trend,
     e.pending,
     NULL AS signal,

@@ -8,7 +8,7 @@ CREATE OR REPLACE VIEW bi.scorecard_to_date AS
 WITH latest_goals AS (
     SELECT
         scorecard_id, metric_id, grain, perspective, objective, owner, threshold, target, stretch,
-        weight, goals_from, target_date, direction
+        band_low, band_high, weight, goals_from, target_date, direction
     FROM scorecard.metric_status
     QUALIFY period_start = max(period_start) OVER (PARTITION BY scorecard_id, grain)
 ),

@@ -162,6 +162,24 @@ def sparkline(points: str | None, band_top: float | None, band_bottom: float | N
     return Markup("", svg)
 
 
+# An actual shows with two decimals, or with as many more as keep it off the goals beside it.
+ACTUAL_DIGITS = range(2, 7)
+
+
+def _actual(row: dict) -> str:
+    """The actual with the fewest digits that leave it on its side of every goal shown beside it:
+    99.896 against a 99.9 target reads 99.896, as 99.90 would read as the target reached."""
+    value = row["actual"]
+    goals = [row[k] for k in ("threshold", "target", "band_low", "band_high") if row[k] is not None]
+    if value is None:
+        return number(value)
+    for digits in ACTUAL_DIGITS:
+        shown = round(value, digits)
+        if all((shown > goal, shown < goal) == (value > goal, value < goal) for goal in goals):
+            break
+    return number(value, digits)
+
+
 def _target(row: dict) -> str:
     """The target as the metrics table shows it: a band metric's goal is its band."""
     if row["band_low"] is not None:
@@ -335,7 +353,7 @@ def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
             [
                 [
                     names.get(r["metric_id"], r["metric_id"]),
-                    number(r["actual"], 2),
+                    _actual(r),
                     number(r["threshold"], 2),
                     _target(r),
                     number(r["score"]),

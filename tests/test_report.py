@@ -293,3 +293,26 @@ def test_a_band_metric_shows_its_band_as_its_goal_on_the_page_and_in_bi(warehous
     page = files.latest_html.read_text()
     assert '<polyline points="102,17.0 112,2.0"' in page
     assert '<rect x="0" y="7.0" width="114" height="15.0"' in page
+
+
+def test_an_actual_is_never_rounded_onto_a_goal_it_has_not_reached(tmp_path):
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        # 99.896 % available (44.9 minutes down in 30 days) is short of the 99.9 target: amber.
+        # To two decimals it would read 99.90, the target itself; three keep it below. A reopen
+        # rate of 4.998 is better than its 5 target, not at it; 99.92 is clear of every goal at
+        # two decimals already.
+        con.execute(
+            "INSERT INTO scorecard.metric_status (scorecard_id, metric_id, grain, period_start, "
+            "perspective, actual, threshold, target, direction, score, status, escalate) VALUES "
+            "('default', 'service_availability', 'month', DATE '2026-11-01', 'customer', "
+            "99.896, 99.5, 99.9, 'higher', 66.6, 'amber', false), "
+            "('default', 'reopen_rate', 'month', DATE '2026-11-01', 'customer', "
+            "4.998, 8, 5, 'lower', 66.7, 'green', false), "
+            "('default', 'sla_attainment', 'month', DATE '2026-11-01', 'customer', "
+            "99.92, 90, 95, 'higher', 100, 'blue', false)"
+        )
+    md = write_reports(source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", {})
+    assert "| service_availability | 99.896 | 99.50 | 99.90 | 66.6 | AMBER |" in md.markdown
+    assert "| reopen_rate | 4.998 | 8.00 | 5.00 | 66.7 | GREEN |" in md.markdown
+    assert "| sla_attainment | 99.92 | 90.00 | 95.00 | 100.0 | BLUE |" in md.markdown

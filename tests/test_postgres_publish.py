@@ -335,6 +335,43 @@ def test_a_nul_character_is_left_out_in_postgresql_and_kept_in_the_duckdb_file(
     assert list(scratch.iterdir()) == []
 
 
+def test_a_list_is_a_postgresql_array_with_its_items_whole(
+    postgres,  # noqa: F811
+    database,
+    tmp_path,
+):
+    warehouse = Warehouse.at(tmp_path / "wh" / "warehouse.duckdb")
+    build_bi_fixture(warehouse)
+    with warehouse.connect() as con:
+        # Objective names hold commas, quotes and a backslash; an initiative can trace to no
+        # metric yet (an empty list) or carry no list at all (NULL).
+        con.execute(
+            "INSERT INTO scorecard.initiatives (scorecard_id, initiative_id, name, objectives, "
+            "metrics) VALUES ('it', 'I-1', 'Cost review', ?, []), ('it', 'I-2', 'Audit', NULL, ?)",
+            [
+                ["Reduce cost, grow value", 'Say "no" to shadow IT', "C:\\ drive", None],
+                ["cloud_spend\x00"],
+            ],
+        )
+    publish(warehouse)
+    publish_to_postgres(warehouse.published_path, postgres.url(database=database), READER)
+    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
+        assert admin.execute(
+            "SELECT initiative_id, objectives, metrics FROM scorecard.initiatives ORDER BY 1"
+        ).fetchall() == [
+            (
+                "I-1",
+                ["Reduce cost, grow value", 'Say "no" to shadow IT', "C:\\ drive", None],
+                [],
+            ),
+            ("I-2", None, ["cloud_spend"]),
+        ]
+        assert admin.execute(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = 'scorecard.initiatives'::regclass AND attname = 'metrics'"
+        ).fetchone() == ("text[]",)
+
+
 def test_table_and_column_descriptions_are_the_same_in_postgresql_as_in_duckdb(
     postgres,  # noqa: F811
     database,

@@ -276,8 +276,18 @@ def _describe(
 
 def _exported(column: str, duckdb_type: str) -> str:
     """A column as the CSV carries it. PostgreSQL's text cannot hold U+0000 (COPY fails on the
-    whole table), so it is left out of every value that travels as text."""
+    whole table), so it is left out of every value that travels as text. A list travels as an
+    array literal, every item quoted and escaped, so a comma or quote in an item stays in it."""
     name = _duckdb_name(column)
+    if _pg_type(duckdb_type).endswith("[]"):
+        # Inside an array literal a backslash and a double quote are escaped by a backslash.
+        text = "replace(CAST(item AS VARCHAR), chr(0), '')"
+        escaped = rf"""replace(replace({text}, '\', '\\'), '"', '\"')"""
+        quoted = f"CASE WHEN item IS NULL THEN 'NULL' ELSE '\"' || {escaped} || '\"' END"
+        return (
+            f"'{{' || array_to_string(list_transform({name}, lambda item: {quoted}), ',') || '}}' "
+            f"AS {name}"
+        )
     if _pg_type(duckdb_type) != "text":
         return name
     return f"replace(CAST({name} AS VARCHAR), chr(0), '') AS {name}"
@@ -490,6 +500,9 @@ def _retired_name(schema: str, suffix: str) -> str:
 
 
 def _pg_type(duckdb_type: str) -> str:
+    item_type = duckdb_type.removesuffix("[]")
+    if item_type != duckdb_type and not item_type.endswith("]"):
+        return f"{_pg_type(item_type)}[]"
     if duckdb_type.startswith("DECIMAL"):
         return duckdb_type.replace("DECIMAL", "numeric")
     return PG_TYPES.get(duckdb_type, "text")

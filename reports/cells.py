@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +33,9 @@ MARKS = {
 
 # A line break of any kind ends a Markdown table row; in a cell it reads as a space.
 LINE_BREAKS = re.compile("[\r\n\u2028\u2029]+")
+# A pipe with the backslashes before it: a table row reads a backslash pair as one character,
+# so each backslash is doubled and the pipe escaped, or `a\|b` would split the cell.
+PIPE = re.compile(r"(\\*)\|")
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,12 @@ def with_unit(value: float | int | None, unit: str | None, digits: int = 2) -> s
     return f"{shown}%" if unit == "%" else f"{shown} {unit}"
 
 
+def coverage(value: float | None) -> str:
+    """A coverage share in whole percent, rounded down: 69.6% is below the 70% a score needs,
+    so it must not read as 70%."""
+    return "–" if value is None else f"{math.floor(value)}%"
+
+
 def day(value: date | datetime | None) -> str:
     if value is None:
         return "–"
@@ -103,7 +113,7 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
 
     def text(value: Cell) -> str:
         plain = value.text if isinstance(value, Markup) else value
-        return LINE_BREAKS.sub(" ", plain.replace("|", "\\|"))
+        return LINE_BREAKS.sub(" ", PIPE.sub(lambda m: m[1] * 2 + "\\|", plain))
 
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(text(v) for v in row) + " |" for row in rows]

@@ -26,6 +26,8 @@ def dictionary_html() -> str:
             f"<ul>{rules}</ul></section>"
         )
     body = "<h1>Metric dictionary</h1>" + "\n".join(entries)
-    return Template((TEMPLATES / "page.html").read_text()).substitute(
-        title="Metric dictionary", css=(TEMPLATES / "services.css").read_text(), body=body
+    return Template((TEMPLATES / "page.html").read_text(encoding="utf-8")).substitute(
+        title="Metric dictionary",
+        css=(TEMPLATES / "services.css").read_text(encoding="utf-8"),
+        body=body,
     )

@@ -16,6 +16,7 @@ import duckdb
 from reports.cells import (
     Cell,
     Markup,
+    coverage,
     day,
     html_table,
     md_table,
@@ -265,7 +266,7 @@ def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
             [
                 r["perspective"].replace("_", " "),
                 number(r["score"]),
-                f"{number(r['coverage'], 0)}%",
+                coverage(r["coverage"]),
                 status_cell(r["status"]),
             ]
             for r in data["perspectives"]
@@ -387,7 +388,7 @@ def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
         "as_of": as_of,
         "overall_score": number(card["overall_score"]),
         "overall_status": card["overall_status"],
-        "overall_coverage": f"{number(card['overall_coverage'], 0)}%",
+        "overall_coverage": coverage(card["overall_coverage"]),
     }
     return ScorecardPage(
         scorecard_id=card["scorecard_id"],
@@ -422,7 +423,7 @@ def _restated_markdown(table: Table) -> str:
 
 
 def to_html(pages: list[ScorecardPage], title: str) -> str:
-    section = Template((TEMPLATES / "scorecard.html").read_text())
+    section = Template((TEMPLATES / "scorecard.html").read_text(encoding="utf-8"))
     body = "\n".join(
         section.substitute(
             {k: html.escape(v) for k, v in page.fields.items()},
@@ -433,13 +434,15 @@ def to_html(pages: list[ScorecardPage], title: str) -> str:
         )
         for page in pages
     )
-    return Template((TEMPLATES / "page.html").read_text()).substitute(
-        title=html.escape(title), css=(TEMPLATES / "report.css").read_text(), body=body
+    return Template((TEMPLATES / "page.html").read_text(encoding="utf-8")).substitute(
+        title=html.escape(title),
+        css=(TEMPLATES / "report.css").read_text(encoding="utf-8"),
+        body=body,
     )
 
 
 def to_markdown(pages: list[ScorecardPage]) -> str:
-    section = Template((TEMPLATES / "scorecard.md").read_text())
+    section = Template((TEMPLATES / "scorecard.md").read_text(encoding="utf-8"))
     return "\n\n".join(
         section.substitute(
             page.fields,

@@ -11,6 +11,7 @@ import duckdb
 
 from reports.dictionary import dictionary_html
 from reports.executive import ScorecardPage, read_pages, to_html, to_markdown
+from reports.files import write_whole
 from reports.queries import prepare
 from reports.services import DEFAULT_SERVICE_PAGES, slug, write_service_pages
 from settings.config import DEFAULT_SCORECARD
@@ -45,14 +46,6 @@ def period_name(grain: str, start: date) -> str:
     if grain == "quarter":
         return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
     return start.isoformat()
-
-
-def _write(path: Path, text: str) -> Path:
-    """Replace the file whole, so a reader never opens half a report."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
-    return path
 
 
 def write_reports(
@@ -99,14 +92,14 @@ def write_reports(
     dated = []
     for page in pages:
         stem = f"{slug(page.name)}-{period_name(page.grain, page.period_start)}"
-        dated.append(_write(folder / f"{stem}.html", to_html([page], title)))
-        _write(folder / f"{stem}.md", to_markdown([page]))
+        dated.append(write_whole(folder / f"{stem}.html", to_html([page], title)))
+        write_whole(folder / f"{stem}.md", to_markdown([page]))
     return ReportFiles(
-        latest_html=_write(folder / "latest.html", to_html(pages, title)),
-        latest_markdown=_write(folder / "latest.md", markdown),
+        latest_html=write_whole(folder / "latest.html", to_html(pages, title)),
+        latest_markdown=write_whole(folder / "latest.md", markdown),
         dated=dated,
         services_index=services_index,
-        dictionary=_write(folder / "dictionary.html", dictionary_html()),
+        dictionary=write_whole(folder / "dictionary.html", dictionary_html()),
         markdown=markdown,
         scorecards=len(pages),
     )

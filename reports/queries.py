@@ -12,11 +12,11 @@ SQL_DIR = Path(__file__).parent / "sql"
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
     """Create the report's temporary view of metric_status and its current periods."""
-    con.execute((SQL_DIR / "inputs.sql").read_text())
+    con.execute((SQL_DIR / "inputs.sql").read_text(encoding="utf-8"))
 
 
 def rows(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[dict[str, Any]]:
     """Run reports/sql/<name>.sql with named parameters; rows as dicts."""
-    cursor = con.execute((SQL_DIR / f"{name}.sql").read_text(), params or None)
+    cursor = con.execute((SQL_DIR / f"{name}.sql").read_text(encoding="utf-8"), params or None)
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]

@@ -17,6 +17,7 @@ from string import Template
 import duckdb
 
 from reports.cells import day, html_table, number
+from reports.files import PARTIAL_SUFFIX, write_whole
 from reports.queries import rows
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -75,8 +76,10 @@ def _figures(r: dict) -> list[str]:
 
 
 def _page(title: str, body: str) -> str:
-    return Template((TEMPLATES / "page.html").read_text()).substitute(
-        title=html.escape(title), css=(TEMPLATES / "services.css").read_text(), body=body
+    return Template((TEMPLATES / "page.html").read_text(encoding="utf-8")).substitute(
+        title=html.escape(title),
+        css=(TEMPLATES / "services.css").read_text(encoding="utf-8"),
+        body=body,
     )
 
 
@@ -99,10 +102,6 @@ def write_service_pages(
     for action in rows(con, "service_actions"):
         actions[action["service"]].append(action)
     with_page = {r["service"] for r in services[:limit]}
-    wanted = {service_page(s) for s in with_page} | {"index.html"}
-    for stale in folder.glob("*.html"):
-        if stale.name not in wanted:
-            stale.unlink()
 
     index_rows = []
     for r in services:
@@ -121,13 +120,13 @@ def write_service_pages(
         f" {html.escape(timezone)}. A KPI is blank (–) while its period is not complete, e.g."
         " while a source has not been read since the period ended.</p>"
     )
-    index = folder / "index.html"
-    index.write_text(
+    index = write_whole(
+        folder / "index.html",
         _page(
             f"Services: {period}",
             f"<h1>Services: {html.escape(period)}</h1>{note}"
             f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(index_rows)}</tbody></table>",
-        )
+        ),
     )
     for r in services[:limit]:
         owned = actions.get(r["service"], [])
@@ -155,5 +154,11 @@ def write_service_pages(
             f"<h2>Incidents, changes, SLA and availability</h2>{figures}"
             f"<h2>Open actions on this service</h2>{action_table}"
         )
-        (folder / service_page(r["service"])).write_text(_page(r["service"], body))
+        write_whole(folder / service_page(r["service"]), _page(r["service"], body))
+    # Pages of services no longer among the busiest go once the new ones are in place, with any
+    # half-written page a killed run left.
+    wanted = {service_page(s) for s in with_page} | {"index.html"}
+    for stale in [*folder.glob("*.html"), *folder.glob(f"*{PARTIAL_SUFFIX}")]:
+        if stale.name not in wanted:
+            stale.unlink()
     return index

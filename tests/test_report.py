@@ -1,14 +1,17 @@
 """The executive one-pager and service pages, rendered from a hand-built warehouse."""
 
 import html
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 
 from reports import write_reports
-from reports.cells import md_table
+from reports.cells import coverage, md_table
 from tests.report_fixture import build_crowded_warehouse, build_warehouse
 from transforms.scoring import score_metrics
 from warehouse.publish import publish
@@ -204,6 +207,73 @@ def test_a_line_break_of_any_kind_in_a_markdown_cell_becomes_one_space():
         "| PS end |",
         "| a b\\|c |",
     ]
+
+
+def test_a_backslash_before_a_pipe_does_not_split_a_markdown_cell():
+    # A table row reads a backslash pair as one character: each backslash before a pipe is
+    # doubled and the pipe escaped; backslashes elsewhere stay as they are.
+    cells = ["a\\|b", "a\\\\|b", "C:\\share\\x"]
+    assert md_table(["text"], [[cell] for cell in cells]).splitlines()[2:] == [
+        "| a\\\\\\|b |",
+        "| a\\\\\\\\\\|b |",
+        "| C:\\share\\x |",
+    ]
+
+
+def test_coverage_is_shown_rounded_down_so_it_never_reads_as_the_70_percent_a_score_needs():
+    assert [coverage(v) for v in (69.6, 70.0, 83.3, 100.0, None)] == [
+        "69%",
+        "70%",
+        "83%",
+        "100%",
+        "–",
+    ]
+
+
+def test_a_new_run_replaces_service_pages_whole_and_drops_stale_and_half_written_ones(tmp_path):
+    source = build_warehouse(tmp_path / "wh")
+    folder = tmp_path / "reports" / "services"
+    folder.mkdir(parents=True)
+    # A service that left the busiest, and a page a killed run left half-written.
+    (folder / "retired-00000000.html").write_text("old")
+    (folder / "email-969ccbd3.html.partial").write_text("<html><body><h1>Em")
+    files = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    )
+    assert files.services_index.parent == folder
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "email-969ccbd3.html",
+        "index.html",
+        "payroll-53fe8dfb.html",
+    ]
+    assert "<h1>Email: November 2026</h1>" in (folder / "email-969ccbd3.html").read_text()
+
+
+def test_pages_are_written_in_utf_8_whatever_the_locale(tmp_path):
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        con.execute(
+            "INSERT INTO core.incidents (incident_id, source, number, opened_at, priority, "
+            "state, service) VALUES ('servicenow:k', 'servicenow', 'INC9', "
+            "TIMESTAMPTZ '2026-11-10 10:00:00+00', 3, 'new', '会計システム')"
+        )
+    # An ASCII locale, with Python's UTF-8 defaults turned off: the locale's encoding is ASCII.
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    script = (
+        "import sys; from pathlib import Path; from reports import write_reports; "
+        "write_reports(Path(sys.argv[1]), Path(sys.argv[2]), 'IT Balanced Scorecard', "
+        "'2026-12-01', {})"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(source), str(tmp_path / "reports")],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "reports" / "services" / "unnamed-c0bfe2ad.html").read_text("utf-8")
+    assert "<h1>会計システム: November 2026</h1>" in page
 
 
 def test_rows_that_do_not_fit_the_left_column_are_counted_and_every_table_shows_one(tmp_path):

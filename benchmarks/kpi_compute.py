@@ -97,7 +97,7 @@ def phase_generate(
         con.execute(f"SET VARIABLE groups = {int(groups)}")
         con.execute(f"SET VARIABLE scale = {float(scale)}")
         con.execute(f"SET VARIABLE seed = {int(seed)}")
-        con.execute((Path(__file__).parent / "kpi_generate.sql").read_text())
+        con.execute((Path(__file__).parent / "kpi_generate.sql").read_text(encoding="utf-8"))
         counts = {
             table: con.execute(f"SELECT count(*) FROM core.{table}").fetchall()[0][0]
             for table in ("incidents", "changes", "requests", "sla_records", "costs", "outages")
@@ -241,7 +241,7 @@ def phase_reference(path: Path, threads: int) -> dict:
         )
         con.execute("SET VARIABLE as_of_day = CAST(getvariable('as_of_local') AS DATE)")
         started = time.perf_counter()
-        con.execute((Path(__file__).parent / "kpi_reference.sql").read_text())
+        con.execute((Path(__file__).parent / "kpi_reference.sql").read_text(encoding="utf-8"))
         seconds = time.perf_counter() - started
         metrics, rows, kpis = con.execute(
             "SELECT count(DISTINCT metric_id), count(*), "

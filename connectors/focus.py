@@ -197,7 +197,7 @@ class FocusFiles:
 
     def prepare(self, con: duckdb.DuckDBPyConnection) -> None:
         """Create the raw tables and store the allocation and currency settings staging uses."""
-        con.execute(RAW_TABLES.read_text())
+        con.execute(RAW_TABLES.read_text(encoding="utf-8"))
         with transaction(con):
             # A file listed as loaded whose rows are not in raw.focus_costs (a warehouse from
             # before FOCUS landed in raw.*) must land again, or staging would drop its costs.
@@ -234,7 +234,7 @@ class FocusFiles:
         con.execute("DELETE FROM raw.focus_file_problems WHERE source_file = ?", [str(path)])
         sql = (
             (SQL_DIR / "focus_line_items.sql")
-            .read_text()
+            .read_text(encoding="utf-8")
             .format(
                 typed_columns=",\n    ".join(f"{e} AS {c}" for c, e in typed.items()),
                 reader=reader,
@@ -255,7 +255,7 @@ class FocusFiles:
         rejected = 0
         if "focus_rejects" in reader:
             rejected = con.execute(
-                (SQL_DIR / "focus_rejected_lines.sql").read_text(),
+                (SQL_DIR / "focus_rejected_lines.sql").read_text(encoding="utf-8"),
                 {"file": str(path), "run_id": run_id},
             ).fetchall()[0][0]
         con.execute(
@@ -269,7 +269,7 @@ class FocusFiles:
         self, con: duckdb.DuckDBPyConnection, path: Path, problem: str, run_id: str | None
     ) -> None:
         """Keep the file's problem for scorecard.data_quality until the file loads."""
-        con.execute(RAW_TABLES.read_text())
+        con.execute(RAW_TABLES.read_text(encoding="utf-8"))
         con.execute(
             "INSERT OR REPLACE INTO raw.focus_file_problems VALUES (?, ?, now(), ?)",
             [str(path), problem, run_id],

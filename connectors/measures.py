@@ -94,7 +94,7 @@ def known_inputs(path: Path = INPUTS_FILE) -> dict[str, str]:
     """Input metric ids and the dimension each one takes, from the KPI definitions when present."""
     if not path.exists():
         return dict(FALLBACK_INPUTS)
-    document = yaml.safe_load(path.read_text()) or {}
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     entries = document.get("inputs", document) if isinstance(document, dict) else document
     if isinstance(entries, dict):
         entries = [{"id": k, **(v or {})} for k, v in entries.items()]
@@ -280,7 +280,7 @@ class MeasureFiles:
         New ids (or a warehouse from before the spreadsheets landed in raw.*) make the stored
         file hashes stale, so every file lands again with them and this run reports the reload.
         """
-        con.execute(RAW_TABLES.read_text())
+        con.execute(RAW_TABLES.read_text(encoding="utf-8"))
         inputs = self.inputs if self.inputs is not None else known_inputs(INPUTS_FILE)
         stored = con.execute(
             "SELECT metric_id, dimension FROM raw.measures_inputs ORDER BY position"
@@ -331,7 +331,7 @@ class MeasureFiles:
         self, con: duckdb.DuckDBPyConnection, path: Path, problem: str, run_id: str | None
     ) -> None:
         """Keep the problem of a file that stopped the set landing, for scorecard.data_quality."""
-        con.execute(RAW_TABLES.read_text())
+        con.execute(RAW_TABLES.read_text(encoding="utf-8"))
         self._note(con, str(path), (None, None, problem), run_id)
 
     @staticmethod

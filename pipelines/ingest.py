@@ -34,9 +34,12 @@ def written_tables(source: str) -> list[str]:
     """The tables a source's load writes: the raw tables a source declares (<source>/_raw.sql),
     else the raw.<source>_* tables its staging SQL reads."""
     if raw_tables_sql(source).exists():
-        declared = raw_tables_sql(source).read_text()
+        declared = raw_tables_sql(source).read_text(encoding="utf-8")
         return sorted(set(re.findall(r"CREATE TABLE IF NOT EXISTS (raw\.[a-z0-9_]+)", declared)))
-    sql = "\n".join((STAGING_DIR / source / f"{t}.sql").read_text() for t in staged_tables(source))
+    sql = "\n".join(
+        (STAGING_DIR / source / f"{t}.sql").read_text(encoding="utf-8")
+        for t in staged_tables(source)
+    )
     return sorted(set(re.findall(rf"\braw\.{source}_[a-z0-9_]+", sql)))
 
 

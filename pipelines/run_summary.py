@@ -98,4 +98,4 @@ def scorecard_news(published: Path) -> tuple[int, list[StatusChange]]:
 
 
 def _sql(name: str) -> str:
-    return (SQL / f"{name}.sql").read_text()
+    return (SQL / f"{name}.sql").read_text(encoding="utf-8")

@@ -455,7 +455,7 @@ def load_settings(
         document: Any = {}
     else:
         try:
-            document = yaml.safe_load(file.read_text()) or {}
+            document = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
             raise ConfigError(f"{file}: not valid YAML: {exc}") from None
     if not isinstance(document, dict):

@@ -133,7 +133,7 @@ def metrics_section(file: Path, env: Mapping[str, str]) -> Settings | None:
     """The file's metrics and kpi sections alone, when an error elsewhere stopped the file from
     loading, so that metric problems are listed with it; None if they do not parse either."""
     try:
-        document = yaml.safe_load(file.read_text()) or {}
+        document = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
         section = {key: document[key] for key in ("metrics", "kpi") if key in document}
         return Settings.model_validate(interpolate(section, env, "", str(file)))
     except (OSError, yaml.YAMLError, TypeError, ConfigError, ValidationError):

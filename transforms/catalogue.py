@@ -182,7 +182,7 @@ def _definition(raw: Mapping[str, Any]) -> MetricDefinition:
 @cache
 def load_catalogue() -> tuple[MetricDefinition, ...]:
     """All metric definitions, in catalogue order (grouped by perspective)."""
-    raw = yaml.safe_load(CATALOGUE_PATH.read_text())
+    raw = yaml.safe_load(CATALOGUE_PATH.read_text(encoding="utf-8"))
     definitions = tuple(_definition(entry) for entry in raw["metrics"])
     ids = [d.id for d in definitions]
     if len(set(ids)) != len(ids):
@@ -193,7 +193,7 @@ def load_catalogue() -> tuple[MetricDefinition, ...]:
 @cache
 def load_inputs() -> tuple[InputDefinition, ...]:
     """The manual input metric_ids core.measures is expected to hold."""
-    raw = yaml.safe_load(INPUTS_PATH.read_text())
+    raw = yaml.safe_load(INPUTS_PATH.read_text(encoding="utf-8"))
     return tuple(
         InputDefinition(
             id=entry["id"],

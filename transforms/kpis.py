@@ -72,7 +72,7 @@ def values_as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
 
 
 def _sql(name: str) -> str:
-    return (METRICS_DIR / name).read_text()
+    return (METRICS_DIR / name).read_text(encoding="utf-8")
 
 
 _SQL_TYPES = {
@@ -152,7 +152,7 @@ def _store_facts(con: duckdb.DuckDBPyConnection, facts_id: str, owner: ResolvedM
     _set_variable(con, "facts_id", "VARCHAR", facts_id)
     path = owner.definition.sql_path
     try:
-        source = _facts_source(con, path.read_text())
+        source = _facts_source(con, path.read_text(encoding="utf-8"))
         con.execute(f"CREATE OR REPLACE TEMP VIEW metric_facts_source AS {source}")
         con.execute(f"INSERT INTO kpi.metric_facts BY NAME {_sql('_store_facts.sql')}")
     except (duckdb.Error, ValueError) as exc:

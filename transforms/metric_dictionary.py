@@ -190,13 +190,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     fresh = render()
     if args.check:
-        current = DICTIONARY_PATH.read_text() if DICTIONARY_PATH.exists() else ""
+        current = DICTIONARY_PATH.read_text(encoding="utf-8") if DICTIONARY_PATH.exists() else ""
         if current != fresh:
             print(f"{DICTIONARY_PATH} is stale: run python -m transforms.metric_dictionary")
             return 1
         return 0
     DICTIONARY_PATH.parent.mkdir(parents=True, exist_ok=True)
-    DICTIONARY_PATH.write_text(fresh)
+    DICTIONARY_PATH.write_text(fresh, encoding="utf-8")
     print(f"wrote {DICTIONARY_PATH}")
     return 0
 

@@ -252,4 +252,4 @@ def _as_date(value: date | str | None) -> date | None:
 
 
 def _sql(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text()
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")

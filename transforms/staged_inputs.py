@@ -85,7 +85,10 @@ def _macro_files(source: str) -> tuple[Path, Path]:
 
 def fingerprint(con: duckdb.DuckDBPyConnection, inputs: QueryInputs) -> Fingerprint | None:
     """Digests of every input's present state, or None when one cannot be summed up cheaply."""
-    state = {f"file {label}": _hash(path.read_text()) for label, path in inputs.files.items()}
+    state = {
+        f"file {label}": _hash(path.read_text(encoding="utf-8"))
+        for label, path in inputs.files.items()
+    }
     state["settings"] = _hash(_value(con, _state_sql("settings")))
     raw = [n for n in inputs.relations if n.startswith("raw.")]
     versions = [f"raw_versions.{n.removeprefix('raw.')}" for n in raw]
@@ -173,7 +176,7 @@ def _summary(
 
 def _code(path: Path) -> str:
     """A SQL file without its comments, which may name tables the query does not read."""
-    return _COMMENT.sub("", path.read_text()) if path.exists() else ""
+    return _COMMENT.sub("", path.read_text(encoding="utf-8")) if path.exists() else ""
 
 
 def _macros(texts: Iterable[str]) -> dict[str, str]:
@@ -201,7 +204,7 @@ def _used(macros: dict[str, str], text: str) -> list[str]:
 
 
 def _state_sql(name: str, **tables: str) -> str:
-    return (STATE_DIR / f"{name}.sql").read_text().format(**tables)
+    return (STATE_DIR / f"{name}.sql").read_text(encoding="utf-8").format(**tables)
 
 
 def _value(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> str:

@@ -109,9 +109,9 @@ def prepare(con: duckdb.DuckDBPyConnection, sql: str, source: str | None = None)
     """Define the shared macros, and create (empty) any raw table the query reads that no load
     has created yet, so a source with nothing in one table still stages the others. The
     source's own macros come last: DuckDB binds the tables a macro reads when it is defined."""
-    con.execute(MACROS.read_text())
+    con.execute(MACROS.read_text(encoding="utf-8"))
     if source and raw_tables_sql(source).exists():
-        con.execute(raw_tables_sql(source).read_text())
+        con.execute(raw_tables_sql(source).read_text(encoding="utf-8"))
     # The raw tables the queries name, and those the macros they call read.
     named = set(re.findall(r"\braw\.([a-z][a-z0-9_]*)", sql))
     if source:
@@ -123,7 +123,7 @@ def prepare(con: duckdb.DuckDBPyConnection, sql: str, source: str | None = None)
     for name in sorted(named):
         create_raw_table(con, f"raw.{name}")
     if source and source_macros_sql(source).exists():
-        con.execute(source_macros_sql(source).read_text())
+        con.execute(source_macros_sql(source).read_text(encoding="utf-8"))
 
 
 def stage(
@@ -133,8 +133,8 @@ def stage(
     since the last restage (and `force` is not set)."""
     query_file = STAGING_DIR / source / f"{table}.sql"
     quality_file = STAGING_DIR / source / f"{table}.quality.sql"
-    query = query_file.read_text()
-    quality = quality_file.read_text() if quality_file.exists() else None
+    query = query_file.read_text(encoding="utf-8")
+    quality = quality_file.read_text(encoding="utf-8") if quality_file.exists() else None
     prepare(con, query + (quality or ""), source)
     inputs = query_inputs(source, table)
     with transaction(con):
@@ -250,7 +250,7 @@ def _write_differences(con: duckdb.DuckDBPyConnection, source: str, table: str, 
         "held_is_staged": " AND ".join(f"held.{c} = staged.{c}" for c in key),
     }
     for step in RESTAGE_STEPS:
-        sql = (RESTAGE_DIR / f"{step}.sql").read_text().format(**fields)
+        sql = (RESTAGE_DIR / f"{step}.sql").read_text(encoding="utf-8").format(**fields)
         con.execute(sql, {"source": source} if "$source" in sql else None)
     con.execute("DROP TABLE staged_rows; DROP TABLE restage_differences")
 

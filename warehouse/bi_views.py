@@ -35,7 +35,7 @@ class UndocumentedColumnError(RuntimeError):
 
 
 def column_descriptions() -> dict[str, str]:
-    return yaml.safe_load((BI_DIR / "columns.yaml").read_text())
+    return yaml.safe_load((BI_DIR / "columns.yaml").read_text(encoding="utf-8"))
 
 
 def create_bi_views(con: duckdb.DuckDBPyConnection) -> None:
@@ -43,9 +43,9 @@ def create_bi_views(con: duckdb.DuckDBPyConnection) -> None:
     descriptions = column_descriptions()
     with transaction(con):
         con.execute("CREATE SCHEMA IF NOT EXISTS bi")
-        con.execute((BI_DIR / "_macros.sql").read_text())
+        con.execute((BI_DIR / "_macros.sql").read_text(encoding="utf-8"))
         for view in BI_VIEWS:
-            con.execute((BI_DIR / f"{view}.sql").read_text())
+            con.execute((BI_DIR / f"{view}.sql").read_text(encoding="utf-8"))
         columns = con.execute(
             "SELECT table_name, column_name FROM duckdb_columns() "
             "WHERE database_name = current_database() AND schema_name = 'bi' ORDER BY ALL"

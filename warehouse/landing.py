@@ -101,7 +101,7 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, source: str, stream: str) -
 
 def landing_sql(name: str, **tables: str) -> str:
     """A statement of warehouse/sql/, with its (already validated) table names filled in."""
-    return (SQL_DIR / f"{name}.sql").read_text().format(**tables)
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8").format(**tables)
 
 
 def compact_raw_table(

@@ -31,7 +31,7 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
         match = _NAME.match(path.name)
         if not match:
             raise ValueError(f"migration file {path} must be named NNN_description.sql")
-        found.append(Migration(int(match[1]), match[2], path.read_text()))
+        found.append(Migration(int(match[1]), match[2], path.read_text(encoding="utf-8")))
     versions = [m.version for m in found]
     if len(set(versions)) != len(versions):
         raise ValueError(f"duplicate migration numbers in {directory}: {versions}")

@@ -77,7 +77,7 @@ def writer_lock(
 def current_holder(database: Path) -> dict[str, str]:
     """Who wrote the lock file last: the holder while the lock is held (empty if unknown)."""
     try:
-        return json.loads(lock_path_for(database).read_text() or "{}")
+        return json.loads(lock_path_for(database).read_text(encoding="utf-8") or "{}")
     except (OSError, ValueError):
         return {}
 

@@ -51,6 +51,18 @@ INSERT INTO scorecard.metric_status (scorecard_id, metric_id, grain, period_star
     ('service_desk', 'incident_resolution_time', 'week', '2025-12-22', 'customer', 'Fast fixes',
      'desk lead', 6, 6, 3, 1.5, 1, 'lower', 33.3, 'amber', 'deteriorating', true,
      'Two agents on leave', NULL, false);
+-- The goal versions the scoring read: change_failure_rate's goals were tightened from January 2026,
+-- after its last scored period (December), so the running January is measured against the new ones.
+INSERT INTO scorecard.metric_goals (scorecard_id, metric_id, grain, perspective, objective, owner,
+    threshold, target, stretch, direction, weight, critical, goals_from, goals_to) VALUES
+    ('it', 'change_failure_rate', 'month', 'internal', 'Stable change', 'cab', 20, 10, 5, 'lower',
+     1, false, NULL, '2026-01-01'),
+    ('it', 'change_failure_rate', 'month', 'internal', 'Stable change', 'cab', 15, 8, 1, 'lower',
+     1, false, '2026-01-01', NULL),
+    ('it', 'incident_resolution_time', 'week', 'customer', 'Fast fixes', 'service desk', 8, 4, 2,
+     'lower', 1, false, NULL, NULL),
+    ('service_desk', 'incident_resolution_time', 'week', 'customer', 'Fast fixes', 'desk lead', 6,
+     3, 1.5, 'lower', 1, false, NULL, NULL);
 INSERT INTO kpi.metric_values (metric_id, grain, period_start, dimension, dimension_value, value,
                                numerator, denominator, n, unit, period_complete) VALUES
     ('change_failure_rate', 'month', '2025-12-01', 'all', 'all', 25, 1, 4, 4, 'percent', true),

@@ -71,7 +71,7 @@ def test_scorecard_current_holds_the_last_complete_period_of_each_grain(publishe
     ]
 
 
-def test_scorecard_to_date_is_the_running_headline_value_with_the_latest_goals(published):
+def test_scorecard_to_date_is_the_running_headline_value_with_the_goals_in_force(published):
     to_date = rows(
         published,
         "SELECT metric_id, period_start::VARCHAR, partial, actual_to_date, numerator, "
@@ -79,11 +79,12 @@ def test_scorecard_to_date_is_the_running_headline_value_with_the_latest_goals(p
         "WHERE scorecard_id = 'it' ORDER BY 1",
     )
     # Running rows with dimension 'all': change_failure_rate Jan 2026 (1 of 8 changes failed =
-    # 12.5 %) and incident_resolution_time week of 5 Jan (12 h); goals from their last scored
-    # period. cloud_spend is not on the scorecard (no metric_status row), the Email row is a
-    # dimension, and the complete December row is not running.
+    # 12.5 %) and incident_resolution_time week of 5 Jan (12 h), each with the goals in force for
+    # that period: change_failure_rate's from January (15 / 8 / 1), not December's scored 20 / 10
+    # / 5. cloud_spend is not on the scorecard (no goals), the Email row is a dimension, and the
+    # complete December row is not running.
     assert to_date == [
-        ("change_failure_rate", "2026-01-01", True, 12.5, 1.0, 8.0, 20.0, 10.0, 5.0, "cab"),
+        ("change_failure_rate", "2026-01-01", True, 12.5, 1.0, 8.0, 15.0, 8.0, 1.0, "cab"),
         (
             "incident_resolution_time",
             "2026-01-05",

@@ -163,6 +163,8 @@ def score_metrics(
         con.register(name, table)
     try:
         with transaction(con):
+            con.execute("DELETE FROM scorecard.metric_goals")
+            con.execute(f"INSERT INTO scorecard.metric_goals BY NAME ({_sql('metric_goals')})")
             con.execute("DELETE FROM scorecard.metric_status")
             con.execute(f"INSERT INTO scorecard.metric_status BY NAME ({_sql('metric_status')})")
             apply_signals(con, baseline_periods=signal_baseline_periods)

@@ -1,19 +1,13 @@
 -- Score each metric's headline value (dimension 'all', the metric's own grain) against its goals,
--- for every scorecard of the config. Inputs: kpi.metric_values, scorecard_goals (one row per
--- scorecard, metric and goal version, registered by transforms/scoring.py), scorecard_commentary
+-- for every scorecard of the config. Inputs: kpi.metric_values, scorecard.metric_goals (one row per
+-- scorecard, metric and goal version, from metric_goals.sql in the same run), scorecard_commentary
 -- (owners' notes) and the variable scoring_as_of (the run's "now" in the calendar's time zone).
 -- The score model is in ../shared/reference/metrics.md; README "Reading the scorecard" says how
 -- to read the result.
 WITH goals AS (
     SELECT
         *,
-        CASE
-            WHEN band_low < band_high THEN 'band'
-            WHEN band_low IS NOT NULL THEN NULL
-            WHEN target > threshold THEN 'higher'
-            WHEN target < threshold THEN 'lower'
-        END AS direction,
-        coalesce(stretch, target + (target - threshold)) AS stretch_or_default,
+        stretch AS stretch_or_default,
         CASE grain
             WHEN 'week' THEN INTERVAL 7 DAY
             WHEN 'month' THEN INTERVAL 1 MONTH
@@ -25,7 +19,7 @@ WITH goals AS (
             WHEN 'month' THEN INTERVAL '1 month 15 days'
             ELSE INTERVAL '4 months 15 days'
         END AS stale_after
-    FROM scorecard_goals
+    FROM scorecard.metric_goals
 ),
 
 -- One row per metric on each scorecard (its goal versions share grain and cadence).

@@ -218,6 +218,45 @@ def test_the_resolution_clock_runs_while_the_ticket_is_reopened_and_stops_when_i
     ]
 
 
+def test_a_reopened_ticket_keeps_no_closing_time_until_it_closes_again(warehouse):
+    """A closed ticket reopened (Open, 2) or resolved again (Resolved, 4) keeps the closed_at of
+    its earlier closing in its stats: it is not closed now, so core holds no closing time."""
+    closed = datetime(2025, 5, 2, 9, tzinfo=UTC)
+    earlier = {"resolved_at": closed - timedelta(hours=1), "closed_at": closed}
+    tickets = [
+        ticket(11, "Incident", "2025-05-01T08:00:00", status=2, **earlier),
+        ticket(12, "Service Request", "2025-05-01T08:00:00", status=2, **earlier),
+        ticket(
+            13,
+            "Service Request",
+            "2025-05-01T08:00:00",
+            status=4,
+            resolved_at=datetime(2025, 5, 3, 9, tzinfo=UTC),
+            closed_at=closed,
+        ),
+        ticket(14, "Service Request", "2025-05-01T08:00:00", status=5, **earlier),
+    ]
+    api = account(tickets, [])
+    with serve(api) as server, warehouse.connect() as con:
+        ingest(con, connector(server.url))
+        for table in ("incidents", "requests"):
+            stage(con, "freshservice", table)
+        incidents = con.execute(
+            "SELECT incident_id, state, resolved_at, closed_at FROM core.incidents"
+        ).fetchall()
+        requests = con.execute(
+            "SELECT request_id, state, fulfilled_at, closed_at FROM core.requests "
+            "ORDER BY request_id"
+        ).fetchall()
+    assert incidents == [("freshservice:11", "new", None, None)]
+    assert requests == [
+        ("freshservice:12", "new", None, None),
+        # Resolved again on May 3rd: fulfilled then, not closed.
+        ("freshservice:13", "closed", datetime(2025, 5, 3, 9, tzinfo=UTC), None),
+        ("freshservice:14", "closed", closed - timedelta(hours=1), closed),
+    ]
+
+
 def test_bad_values_are_listed_in_data_quality_with_the_ticket_id(warehouse):
     tickets = [ticket(5, "Problem", "2025-05-01T08:00:00", status=12)]
     api = account(tickets, [])

@@ -1,7 +1,8 @@
 -- Freshservice tickets of type Incident -> core.incidents.
 -- Codes per the API: status 2 Open, 3 Pending, 4 Resolved, 5 Closed; priority 1 Low .. 4 Urgent
 -- (reversed onto 1 critical .. 5: Urgent is 1, Low is 4); source is the channel. Resolved and
--- closed times come from the ticket's stats (include=stats); times are UTC with a Z.
+-- closed times come from the ticket's stats (include=stats); times are UTC with a Z. A reopened
+-- ticket keeps the stats of its earlier resolution and closing: each counts only in that status.
 WITH ticket_fields AS (
     SELECT
         record_key,
@@ -31,7 +32,7 @@ SELECT
     CASE WHEN ticket_states.state IN ('resolved', 'closed')
             AND (ticket.resolved_at >= ticket.opened_at OR ticket.opened_at IS NULL)
         THEN ticket.resolved_at END AS resolved_at,
-    ticket.closed_at,
+    CASE WHEN ticket_states.state = 'closed' THEN ticket.closed_at END AS closed_at,
     ticket_priorities.priority,
     ticket_states.state,
     ticket.category AS service,

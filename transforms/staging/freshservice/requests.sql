@@ -1,5 +1,6 @@
 -- Freshservice tickets of type Service Request -> core.requests.
--- A request is fulfilled when it was resolved (status 4 or 5, stats.resolved_at).
+-- A request is fulfilled when it was resolved (status 4 or 5, stats.resolved_at), and closed
+-- only while it is Closed (5): a reopened ticket keeps the stats.closed_at of its earlier closing.
 WITH ticket_fields AS (
     SELECT
         record_key,
@@ -27,7 +28,7 @@ SELECT
     ticket.opened_at,
     CASE WHEN request_states.fulfilled AND ticket.resolved_at >= ticket.opened_at
         THEN ticket.resolved_at END AS fulfilled_at,
-    ticket.closed_at,
+    CASE WHEN ticket.status_code = '5' THEN ticket.closed_at END AS closed_at,
     request_states.state,
     ticket.category AS service,
     ticket.group_id AS assignment_group,

@@ -6,6 +6,7 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
+import duckdb
 import pytest
 import requests
 
@@ -14,7 +15,7 @@ from connectors.emulators.pagerduty_data import sample_incidents, sample_service
 from connectors.emulators.server import Faults
 from connectors.http import RetryPolicy, SourceError
 from connectors.pagerduty import PUBLIC_API, PagerDutySource, from_env
-from transforms.staging import stage
+from transforms.staging import STAGING_DIR, stage
 from warehouse.ingest import ingest
 
 AS_OF = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -196,6 +197,56 @@ def test_bad_values_are_listed_in_data_quality_with_the_incident_number(warehous
         ("7", "status", "unknown status", "snoozed"),
         ("7", "urgency", "unknown urgency (and no priority)", "meh"),
     ]
+
+
+def test_priorities_an_account_renamed_keep_their_level_and_unreadable_ones_are_listed(warehouse):
+    """Accounts rename PagerDuty's P1..P5 (SEV-1, "P2 - High", Critical): the level still counts.
+    A name that gives none leaves urgency to stand in, and data quality lists it."""
+    names = ["SEV-1", "P2 - High", "Sev 3", "Critical", "4 - Low", "Urgent!!"]
+    incidents = [
+        pd_incident(n, f"2025-05-0{n}T10:00:00", priority=name, urgency="low")
+        for n, name in enumerate(names, 1)
+    ]
+    api = account(incidents)
+    with serve(api) as server, warehouse.connect() as con:
+        ingest(con, connector(server.url))
+        result = stage(con, "pagerduty", "incidents")
+        priorities = con.execute(
+            "SELECT number, priority FROM core.incidents ORDER BY number"
+        ).fetchall()
+        problems = con.execute(
+            "SELECT record_key, field, problem, value FROM scorecard.data_quality"
+        ).fetchall()
+    # "Urgent!!" names no level: its low urgency stands in as 4.
+    assert priorities == [("1", 1), ("2", 2), ("3", 3), ("4", 1), ("5", 4), ("6", 4)]
+    assert result.quality_issues == 1
+    assert problems == [("6", "priority", "unknown priority (urgency stands in)", "Urgent!!")]
+
+
+@pytest.mark.parametrize(
+    ("name", "level"),
+    [
+        ("P1", 1),
+        ("p5", 5),
+        ("SEV-2", 2),
+        ("Sev 3", 3),
+        ("S4", 4),
+        ("1 - Critical", 1),
+        ("P2 - High", 2),
+        ("Highest", 1),
+        (" medium ", 3),
+        ("Trivial", 5),
+        ("P0", None),
+        ("10", None),
+        ("Urgent!!", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_priority_level_reads_a_level_from_the_names_accounts_give(name, level):
+    con = duckdb.connect()
+    con.execute((STAGING_DIR / "macros.sql").read_text())
+    assert con.execute("SELECT priority_level(?)", [name]).fetchall() == [(level,)]
 
 
 def test_since_without_an_offset_would_be_read_in_the_accounts_zone():

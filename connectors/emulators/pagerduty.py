@@ -219,7 +219,12 @@ class PagerDutyApi:
                 "type": "service_reference",
                 "summary": service["name"],
             },
-            "priority": {"id": f"P{priority}ID", "type": "priority", "summary": f"P{priority}"}
+            # A level number shows as the default names P1..P5; a text is an account's own name.
+            "priority": {
+                "id": f"P{priority}ID",
+                "type": "priority",
+                "summary": priority if isinstance(priority, str) else f"P{priority}",
+            }
             if priority
             else None,
             "teams": [

@@ -155,15 +155,20 @@ CREATE OR REPLACE TEMP MACRO daily_cost_problems(
 CREATE OR REPLACE TEMP MACRO jira_time(text) AS
     try_strptime(text, '%Y-%m-%dT%H:%M:%S.%g%z');
 
--- Jira priority names (the default scheme and common custom ones) -> 1 critical .. 5.
-CREATE OR REPLACE TEMP MACRO jira_priorities() AS TABLE
-    SELECT * FROM (
-        VALUES ('highest', 1), ('critical', 1), ('blocker', 1), ('p1', 1),
-               ('high', 2), ('major', 2), ('p2', 2),
-               ('medium', 3), ('p3', 3),
-               ('low', 4), ('minor', 4), ('p4', 4),
-               ('lowest', 5), ('trivial', 5), ('p5', 5)
-    ) AS priorities(priority_name, priority);
+-- A priority's name -> 1 critical .. 5: a level's word (Jira's default scheme and common custom
+-- ones), or a level number with an optional prefix and label, as accounts rename their levels
+-- ('P1', 'SEV-2', 'Sev 3', '1 - Critical', 'P2 - High'). NULL when the name says neither.
+CREATE OR REPLACE TEMP MACRO priority_level(name) AS
+    CASE
+        WHEN lower(trim(name)) IN ('highest', 'critical', 'blocker') THEN 1
+        WHEN lower(trim(name)) IN ('high', 'major') THEN 2
+        WHEN lower(trim(name)) = 'medium' THEN 3
+        WHEN lower(trim(name)) IN ('low', 'minor') THEN 4
+        WHEN lower(trim(name)) IN ('lowest', 'trivial') THEN 5
+        ELSE try_cast(nullif(regexp_extract(
+            lower(trim(name)), '^(?:priority|severity|sev|p|s)?[ _-]*([1-5])(?:[^0-9]|$)', 1
+        ), '') AS INTEGER)
+    END;
 
 -- Resolutions (lower case) that decline an incident's or request's work: done, but canceled.
 CREATE OR REPLACE TEMP MACRO jira_declining_resolutions() AS TABLE

@@ -12,8 +12,7 @@ unknown_priorities AS (
     SELECT number, 'priority' AS field, 'unknown priority' AS problem,
            record ->> '$.fields.priority.name' AS value
     FROM issues
-    WHERE lower(coalesce(record ->> '$.fields.priority.name', ''))
-        NOT IN (SELECT priority_name FROM jira_priorities())
+    WHERE priority_level(record ->> '$.fields.priority.name') IS NULL
 ),
 
 unknown_status_categories AS (

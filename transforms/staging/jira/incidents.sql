@@ -9,7 +9,7 @@ WITH issue_fields AS (
         jira_time(record ->> '$.fields.created') AS opened_at,
         jira_time(record ->> '$.fields.resolutiondate') AS resolved_at,
         jira_time(record ->> '$.fields.updated') AS updated_at,
-        lower(record ->> '$.fields.priority.name') AS priority_name,
+        priority_level(record ->> '$.fields.priority.name') AS priority,
         lower(record ->> '$.fields.status.name') AS status_name,
         lower(record ->> '$.fields.status.statusCategory.key') AS status_category,
         lower(record ->> '$.fields.resolution.name') AS resolution_name,
@@ -61,7 +61,7 @@ SELECT
     CASE WHEN issue.state IN ('closed', 'canceled')
             AND (issue.resolved_at >= issue.opened_at OR issue.opened_at IS NULL)
         THEN issue.resolved_at END AS closed_at,
-    jira_priorities.priority,
+    issue.priority,
     issue.state,
     issue.service,
     CAST(NULL AS VARCHAR) AS assignment_group,
@@ -76,4 +76,3 @@ SELECT
     false AS is_security,
     issue.updated_at
 FROM issues_with_state AS issue
-LEFT JOIN jira_priorities() AS jira_priorities USING (priority_name)

@@ -42,7 +42,7 @@ cycles AS (
 tasks AS (
     SELECT record_key AS issue_id, 'incident' AS task_type,
            record ->> '$.fields.components[0].name' AS service,
-           lower(record ->> '$.fields.priority.name') AS priority_name
+           priority_level(record ->> '$.fields.priority.name') AS priority
     FROM jira_issues_now('incident')
     UNION ALL
     SELECT record_key, 'request', record ->> '$.fields.components[0].name', NULL
@@ -70,9 +70,8 @@ SELECT
         AS breach_time,
     CAST(NULL AS DOUBLE) AS pause_duration_seconds,
     tasks.service,
-    jira_priorities.priority,
+    tasks.priority,
     cycles.updated_at
 FROM cycles
 -- An issue deleted at the source (gone from its kind's table) takes its SLA cycles with it.
 JOIN tasks USING (issue_id)
-LEFT JOIN jira_priorities() AS jira_priorities USING (priority_name)

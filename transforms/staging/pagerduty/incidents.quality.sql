@@ -22,11 +22,20 @@ unknown_statuses AS (
     WHERE coalesce(record ->> '$.status', '') NOT IN ('triggered', 'acknowledged', 'resolved')
 ),
 
+-- A priority whose name gives no level (priority_level) leaves urgency to stand in.
+unknown_priorities AS (
+    SELECT number, 'priority' AS field, 'unknown priority (urgency stands in)' AS problem,
+           record ->> '$.priority.summary' AS value
+    FROM incidents
+    WHERE record ->> '$.priority.summary' IS NOT NULL
+        AND priority_level(record ->> '$.priority.summary') IS NULL
+),
+
 unknown_urgencies AS (
     SELECT number, 'urgency' AS field, 'unknown urgency (and no priority)' AS problem,
            record ->> '$.urgency' AS value
     FROM incidents
-    WHERE upper(coalesce(record ->> '$.priority.summary', '')) NOT IN ('P1', 'P2', 'P3', 'P4', 'P5')
+    WHERE priority_level(record ->> '$.priority.summary') IS NULL
         AND lower(coalesce(record ->> '$.urgency', '')) NOT IN ('high', 'low')
 ),
 
@@ -42,6 +51,7 @@ resolved_before_created AS (
 problems AS (
     SELECT * FROM unparseable_times
     UNION ALL SELECT * FROM unknown_statuses
+    UNION ALL SELECT * FROM unknown_priorities
     UNION ALL SELECT * FROM unknown_urgencies
     UNION ALL SELECT * FROM resolved_before_created
 )

@@ -1,7 +1,8 @@
 -- PagerDuty incidents -> core.incidents, beside the ITSM sources' tickets (source 'pagerduty').
 -- Status: triggered is new, acknowledged is being worked, resolved is resolved (PagerDuty has no
--- separate close). Priority P1..P5 when the account sets one; otherwise urgency stands in: high
--- pages someone now (2, high), low waits for working hours (4, low). The service's current name
+-- separate close). Priority P1..P5 when the account sets one (by its level, also when the
+-- account renamed the levels: SEV-1, "P2 - High"); otherwise urgency stands in: high pages
+-- someone now (2, high), low waits for working hours (4, low). The service's current name
 -- comes from /services, else from the incident's own reference; the first team is the group.
 WITH incident_fields AS (
     SELECT
@@ -12,7 +13,7 @@ WITH incident_fields AS (
         try_cast(record ->> '$.updated_at' AS TIMESTAMPTZ) AS updated_at,
         record ->> '$.status' AS status,
         lower(record ->> '$.urgency') AS urgency,
-        upper(record ->> '$.priority.summary') AS priority_name,
+        priority_level(record ->> '$.priority.summary') AS priority,
         record ->> '$.service.id' AS service_id,
         record ->> '$.service.summary' AS service_summary,
         record ->> '$.teams[0].summary' AS team
@@ -28,10 +29,6 @@ incident_states(status, state) AS (
     VALUES ('triggered', 'new'), ('acknowledged', 'in_progress'), ('resolved', 'resolved')
 ),
 
-priority_levels(priority_name, priority) AS (
-    VALUES ('P1', 1), ('P2', 2), ('P3', 3), ('P4', 4), ('P5', 5)
-),
-
 urgency_levels(urgency, urgency_priority) AS (
     VALUES ('high', 2), ('low', 4)
 )
@@ -45,7 +42,7 @@ SELECT
             AND (incident.resolved_at >= incident.opened_at OR incident.opened_at IS NULL)
         THEN incident.resolved_at END AS resolved_at,
     CASE WHEN incident_states.state = 'resolved' THEN incident.resolved_at END AS closed_at,
-    coalesce(priority_levels.priority, urgency_levels.urgency_priority) AS priority,
+    coalesce(incident.priority, urgency_levels.urgency_priority) AS priority,
     incident_states.state,
     coalesce(services.service_name, incident.service_summary) AS service,
     incident.team AS assignment_group,
@@ -62,5 +59,4 @@ SELECT
 FROM incident_fields AS incident
 LEFT JOIN services USING (service_id)
 LEFT JOIN incident_states USING (status)
-LEFT JOIN priority_levels USING (priority_name)
 LEFT JOIN urgency_levels USING (urgency)

@@ -213,3 +213,34 @@ def test_a_record_restored_with_its_old_version_comes_back_at_a_full_refresh(war
     assert restored not in after_incremental
     assert restored in after_refresh
     assert incidents == {f"servicenow:inc{n:029d}" for n in range(6)}
+
+
+def test_a_record_stamped_in_the_future_is_removed_when_it_is_deleted(warehouse):
+    """A record stamped in 2099 (an import run with autoSysFields(false)) is cleaned up by
+    deleting it: its version, later than its deletion, is no sign of a restore since."""
+    tables = instance()
+    future = "fut" + "0" * 29
+    tables["incident"].put(
+        {
+            "sys_id": future,
+            "number": "INC9999999",
+            "sys_updated_on": "2099-01-01 00:00:00",
+            "opened_at": "2025-05-01 09:00:00",
+            "state": "2",
+            "priority": "3",
+        }
+    )
+    with serve(tables, USER) as server, warehouse.connect() as con:
+        source = source_for(server.url, page_size=2)
+        ingest(con, source, "first")
+        stage(con)
+        before = keys(con, "SELECT incident_id FROM core.incidents")
+        server.api.delete_record("incident", future)
+        deleted = ingest(con, source, "deletion")
+        stage(con)
+        raw = keys(con, "SELECT record_key FROM raw.servicenow_incident")
+        incidents = keys(con, "SELECT incident_id FROM core.incidents")
+    assert "servicenow:" + future in before
+    assert deleted.streams[DELETION_LOG].removed == 1
+    assert raw == {f"inc{n:029d}" for n in range(6)}
+    assert incidents == {f"servicenow:inc{n:029d}" for n in range(6)}

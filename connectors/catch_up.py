@@ -13,6 +13,7 @@ passes resumes from the last finished one and loses nothing; landing de-duplicat
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,8 @@ import requests
 
 from connectors.base import Page, Record
 from connectors.http import NextPage, Request, SourceError
+
+log = logging.getLogger(__name__)
 
 # A page of records and the server's time when it answered (None when it sent no Date).
 TimedPage = tuple[list[Record], datetime | None]
@@ -62,13 +65,23 @@ class FirstAnswer:
         return self.next_page(request, response, body)
 
 
-def encode_cursor(moment: datetime) -> str:
-    return json.dumps({"updated_since": moment.astimezone(UTC).isoformat()})
+def encode_cursor(moment: datetime, scope: str | None = None) -> str:
+    """The cursor: a moment, and the query (`scope`) whose records were read up to it."""
+    position: dict[str, str] = {"updated_since": moment.astimezone(UTC).isoformat()}
+    if scope is not None:
+        position["scope"] = scope
+    return json.dumps(position)
 
 
-def decode_cursor(cursor: str, source: str, stream: str) -> datetime:
+def decode_cursor(
+    cursor: str, source: str, stream: str, scope: str | None = None
+) -> datetime | None:
+    """The stored moment; None when it was reached by another query than `scope` (the records
+    the query now adds were never read, however long ago they were updated). A cursor stored
+    without a scope counts as the current query's."""
     try:
-        moment = datetime.fromisoformat(json.loads(cursor)["updated_since"])
+        position = json.loads(cursor)
+        moment = datetime.fromisoformat(position["updated_since"])
     except (ValueError, KeyError, TypeError) as exc:
         raise SourceError(
             f"{source}: stored cursor of stream {stream} is not readable ({cursor!r}); run a "
@@ -76,6 +89,16 @@ def decode_cursor(cursor: str, source: str, stream: str) -> datetime:
         ) from exc
     if moment.tzinfo is None:
         raise SourceError(f"{source}: stored cursor of stream {stream} has no time zone")
+    stored = position.get("scope")
+    if scope is not None and stored is not None and stored != scope:
+        log.info(
+            "%s.%s: the query changed since the last read (was %s, now %s); reading it whole",
+            source,
+            stream,
+            stored,
+            scope,
+        )
+        return None
     return moment
 
 
@@ -85,12 +108,13 @@ def read_until_settled(
     overlap: timedelta,
     updated_at: Callable[[Record], datetime | None],
     max_passes: int = MAX_PASSES,
+    scope: str | None = None,
 ) -> Iterator[Page]:
     """Pages of every record updated since `cursor` (less `overlap`; everything when None).
 
     Stops after the first one-page pass that found nothing updated since the previous pass
     began, or after `max_passes` (a source that never stops changing): the next run goes on from
-    the cursor.
+    the cursor. Each cursor names the `scope` (the query) it was reached by.
     """
     since = cursor - overlap if cursor else None
     previous_start = cursor
@@ -118,7 +142,7 @@ def read_until_settled(
         if start is None:
             yield Page(batch, None)
             return
-        yield Page(batch, encode_cursor(start))
+        yield Page(batch, encode_cursor(start, scope))
         # One answer is a snapshot: nothing can change between its pages. A pass of several
         # may have missed what changed while it paged, so only a one-page pass ends the read.
         if not news and pages <= 1:

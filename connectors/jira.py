@@ -117,26 +117,33 @@ class JiraSource:
         ]
 
     def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]:
-        since = decode_cursor(cursor, SOURCE, stream.name) if cursor else None
+        """Issues (or SLAs) updated since the cursor; all of them when JIRA_JQL or the stream's
+        issue types changed since, as the issues they add may be older than the cursor."""
         if stream.name == SLA_STREAM:
-            yield from self._read_slas(since)
+            types = tuple(name for names in self.issue_types.values() for name in names)
+        else:
+            kind = next(k for k, s in KIND_STREAMS.items() if s == stream.name)
+            types = self.issue_types[kind]
+        scope = self.query(types, None)
+        since = decode_cursor(cursor, SOURCE, stream.name, scope) if cursor else None
+        if stream.name == SLA_STREAM:
+            yield from self._read_slas(types, since, scope)
             return
-        kind = next(k for k, s in KIND_STREAMS.items() if s == stream.name)
 
         def read_pass(moment: datetime | None) -> Iterator[TimedPage]:
-            yield from self._search(self.issue_types[kind], moment, ISSUE_FIELDS)
+            yield from self._search(types, moment, ISSUE_FIELDS)
 
-        yield from read_until_settled(read_pass, since, self.overlap, issue_updated)
+        yield from read_until_settled(read_pass, since, self.overlap, issue_updated, scope=scope)
 
-    def _read_slas(self, since: datetime | None) -> Iterator[Page]:
-        types = tuple(name for names in self.issue_types.values() for name in names)
-
+    def _read_slas(
+        self, types: tuple[str, ...], since: datetime | None, scope: str
+    ) -> Iterator[Page]:
         def read_pass(moment: datetime | None) -> Iterator[TimedPage]:
             for issues, answered_at in self._search(types, moment, ("updated", "issuetype")):
                 yield [self._slas(issue) for issue in issues], answered_at
 
         self._without_request = 0
-        yield from read_until_settled(read_pass, since, self.overlap, issue_updated)
+        yield from read_until_settled(read_pass, since, self.overlap, issue_updated, scope=scope)
         if self._without_request:
             log.warning(
                 "%s: %d issues are not service-desk requests (their SLA read answered 404: no "

@@ -512,3 +512,40 @@ def test_an_issue_deleted_at_the_source_goes_with_its_slas_at_the_weekly_whole_r
         slas = con.execute("SELECT task_number FROM core.sla_records ORDER BY 1").fetchall()
     assert refreshed.streams["incidents"].removed == 1
     assert incidents == slas == [("ITSM-1",), ("ITSM-3",)]
+
+
+def test_an_issue_type_configured_later_loads_its_older_issues_and_slas_at_once(warehouse):
+    """JIRA_ISSUE_TYPES gains "Major Incident" (or JIRA_JQL a project) after months of loads:
+    those issues and their SLA cycles, last updated before the stored cursors, are read whole
+    the next night, not left out (the SLA cycles for good) until each issue is updated again."""
+    issues = sample_issues(AS_OF, 120)
+    major = [i for i in issues if i["type"] == "Incident" and i.get("slas")][:10]
+    for each in major:
+        each["type"] = "Major Incident"
+    api = site(issues)
+    api.issue_types = (*api.issue_types, "Major Incident")
+    with serve(api) as server, warehouse.connect() as con:
+        before = connector(server.url)
+        ingest(con, before)
+        first_slas = set(loaded(con, "sla"))
+        after = connector(server.url)
+        after.issue_types = {**after.issue_types, "incident": ("Incident", "Major Incident")}
+        second = ingest(con, after)
+        slas = {key: record["values"] for key, record in loaded(con, "sla").items()}
+        incidents = set(loaded(con, "incidents"))
+    major_ids = {i["id"] for i in major}
+    assert not major_ids & first_slas
+    assert major_ids <= incidents
+    assert {key: slas.get(key) for key in major_ids} == {
+        key: values for key, values in sla_truth_of(api, major_ids).items()
+    }
+    # The other kinds keep their cursors: only their overlap is read again.
+    assert second.streams["requests"].received < len(truth(api, "", "requests")) / 10
+
+
+def sla_truth_of(api: JiraApi, ids: set[str]) -> dict[str, list]:
+    return {
+        issue["id"]: [api._sla_value(n, sla) for n, sla in enumerate(issue["slas"], start=1)]
+        for issue in api.issues
+        if issue["id"] in ids
+    }

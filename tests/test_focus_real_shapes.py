@@ -342,6 +342,32 @@ def test_charge_period_start_forms_and_unreadable_dates(warehouse, tmp_path, sam
     assert spend[SEP] == 11.0 and spend[AUG] == 4.0
 
 
+def test_unreadable_charge_end_and_billing_period_dates_are_listed(warehouse, tmp_path, sample):
+    # A charge end that does not parse decides the day a cost counts on (a daily line west of
+    # UTC moves to the evening before), and the billing period groups run folders, so each is
+    # listed like an unreadable charge start.
+    row = sample[0]
+    day = {"ChargePeriodEnd": "2024-09-02 00:00:00"}
+    rows = [
+        item(row, "1", "2024-09-01 00:00:00", **day),
+        item(row, "2", "2024-09-01 00:00:00", ChargePeriodEnd="02/09/2024"),
+        item(row, "4", "2024-09-01 00:00:00", **day, BillingPeriodStart="09/01/2024"),
+        item(row, "8", "2024-09-01 00:00:00", **day, BillingPeriodEnd=""),
+    ]
+    path = write(tmp_path / "period_dates.csv", rows)
+    with warehouse.connect() as con:
+        assert load(con, path) is None
+        listed = problems(con)
+        spend = monthly(con, "cloud_spend")
+    assert [(k.rsplit("#", 1)[1], f, p) for k, f, p, _ in listed] == [
+        ("2", "ChargePeriodEnd", "missing or unparseable mandatory value"),
+        ("3", "BillingPeriodStart", "missing or unparseable mandatory value"),
+        ("4", "BillingPeriodEnd", "missing or unparseable mandatory value"),
+    ]
+    # The costs still count: 1 + 2 + 4 + 8 in September (UTC).
+    assert spend[SEP] == 15.0
+
+
 def test_negative_costs_credits_corrections_notation_and_unreadable_costs(
     warehouse, tmp_path, sample
 ):

@@ -6,17 +6,24 @@
 -- line, with how many line items carry it), and billing periods left out of an older run folder
 -- for a newer one's (keyed folder|provider|account|sub-account|period, the newer folder as the
 -- value; see focus_superseded_folders in _macros.sql).
+-- The charge end decides the day a cost counts on (whole UTC days or not) and the billing
+-- period groups run folders (focus_superseded_folders), so they are checked with the costs.
 WITH missing AS (
     UNPIVOT (
         SELECT source_file, line_number,
             (BilledCost IS NULL)::INTEGER AS BilledCost,
             (EffectiveCost IS NULL)::INTEGER AS EffectiveCost,
             (ChargePeriodStart IS NULL)::INTEGER AS ChargePeriodStart,
+            (ChargePeriodEnd IS NULL)::INTEGER AS ChargePeriodEnd,
+            (BillingPeriodStart IS NULL)::INTEGER AS BillingPeriodStart,
+            (BillingPeriodEnd IS NULL)::INTEGER AS BillingPeriodEnd,
             (BillingCurrency IS NULL)::INTEGER AS BillingCurrency
         FROM raw.focus_costs
         WHERE BilledCost IS NULL OR EffectiveCost IS NULL OR ChargePeriodStart IS NULL
+            OR ChargePeriodEnd IS NULL OR BillingPeriodStart IS NULL OR BillingPeriodEnd IS NULL
             OR BillingCurrency IS NULL
-    ) ON BilledCost, EffectiveCost, ChargePeriodStart, BillingCurrency
+    ) ON BilledCost, EffectiveCost, ChargePeriodStart, ChargePeriodEnd, BillingPeriodStart,
+        BillingPeriodEnd, BillingCurrency
     INTO NAME field VALUE is_missing
 ),
 -- Costs with a configured rate whose converted amount does not fit DECIMAL(38, 12): staging

@@ -223,6 +223,15 @@ class FocusFiles:
                 ],
             )
             self.currency.store(con)
+        # A refused file no longer named (deleted, or gone from FOCUS_PATHS) that never landed a
+        # line item is read no more and counts for nothing: "until it loads" would list it for
+        # ever. One that did land keeps its problem, as its last good rows still count.
+        con.execute(
+            "DELETE FROM raw.focus_file_problems WHERE source_file NOT IN "
+            "(SELECT unnest(CAST(? AS VARCHAR[]))) AND source_file NOT IN "
+            "(SELECT DISTINCT source_file FROM raw.focus_costs)",
+            [[str(path) for path in self.files()]],
+        )
 
     def land_file(self, con: duckdb.DuckDBPyConnection, path: Path, run_id: str | None) -> int:
         """Replace one file's rows in raw.focus_costs and record its modification time in

@@ -457,6 +457,34 @@ def test_reloading_a_file_keeps_the_problems_of_a_file_whose_name_extends_it(war
     ]
 
 
+def test_a_refused_file_removed_from_the_export_folder_is_no_longer_listed(
+    warehouse, tmp_path, shared_data
+):
+    # A native CUR export copied into the FOCUS folder by mistake is refused and listed; once
+    # it is deleted nothing of it is read or counted, so listing it "until it loads" would list
+    # it for ever. A file refused after it loaded keeps its problem: its last good rows count.
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    write_csv(folder / "month.csv", [line("1.00")])
+    native = folder / "cur.csv"
+    native.write_bytes((shared_data / "focus" / "aws-cur-anonymized-sample.csv").read_bytes())
+    restated = write_csv(tmp_path / "restated.csv", [line("2.00", BillingAccountId="acct-2")])
+    source = FocusFiles([str(folder), str(restated)])
+    with warehouse.connect() as con:
+        with pytest.raises(SourceError, match="cur.csv"):
+            load(con, source, "run-1")
+        restated.write_text("BilledCost\n")  # re-delivered broken: refused, its rows count
+        native.unlink()
+        with pytest.raises(SourceError, match="restated.csv"):
+            load(con, source, "run-2")
+        listed = con.execute(
+            "SELECT record_key FROM scorecard.data_quality WHERE source = 'focus'"
+        ).fetchall()
+        total = con.execute("SELECT sum(BilledCost) FROM core.costs").fetchall()[0][0]
+    assert listed == [(str(restated.resolve()),)]
+    assert total == Decimal("3.00")  # 1.00 + the restated file's last good 2.00
+
+
 def test_a_file_listed_as_loaded_without_raw_rows_lands_again(warehouse, tmp_path):
     # A warehouse from before FOCUS landed in raw.* lists its files in meta.loaded_files but
     # holds no raw.focus_costs rows: skipping them would let staging empty core.costs.

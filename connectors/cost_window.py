@@ -64,15 +64,16 @@ def restated_window(
     source: str,
 ) -> tuple[date, date]:
     """[first day, today): from the cursor minus the restatement window, or from the earliest day
-    stored as not final when that is earlier (but not before history_start); without a cursor,
-    from `start` or history_start."""
+    stored as not final when that is earlier, but never before history_start (a cursor left by a
+    source paused for over a year would ask for days the provider no longer serves, and be
+    refused on every run); without a cursor, from `start` or history_start."""
     today = today or datetime.now(UTC).date()
     if cursor:
         latest, estimated_from = read_cost_cursor(cursor, source)
         first = latest - timedelta(days=lookback_days)
         if estimated_from is not None:
-            first = min(first, max(estimated_from, history_start(today)))
-        return first, today
+            first = min(first, estimated_from)
+        return max(first, history_start(today)), today
     return start or history_start(today), today
 
 

@@ -221,7 +221,9 @@ def test_window_settings_name_the_bad_variable():
         from_env({**base, "AWS_CE_START": "2025-13-01"})
     source = from_env({**base, "AWS_CE_LOOKBACK_DAYS": "2", "AWS_CE_START": "2024-05-01"})
     assert source.window(None)[0] == date(2024, 5, 1)
-    assert source.window("2025-02-10")[0] == date(2025, 2, 8)
+    # A recent cursor (an older one starts where Cost Explorer's days do: see below).
+    latest = datetime.now(UTC).date() - timedelta(days=10)
+    assert source.window(latest.isoformat())[0] == latest - timedelta(days=2)
     assert "very-secret" not in repr(source) + repr(source.session) + repr(source.client)
 
 
@@ -382,6 +384,19 @@ def test_an_estimate_is_read_again_only_as_far_back_as_cost_explorer_keeps_days(
     assert source.window(estimated("2023-06-01"))[0] == date(2024, 2, 1)
     with pytest.raises(SourceError, match="aws_ce: stored cursor of stream costs is not readable"):
         source.window('{"latest": "2025-02-28"}')
+
+
+def test_a_cursor_older_than_the_days_cost_explorer_keeps_reads_from_the_oldest_it_keeps():
+    # A source paused for over a year keeps its cursor; its trailing window would ask Cost
+    # Explorer for days it no longer serves, a request it refuses (ValidationException) on every
+    # run until a full refresh. Like a first load, the window starts 13 months back: March 2025
+    # reads from February 2024.
+    source = connector("http://127.0.0.1:9", date(2025, 3, 1))  # trailing window: 3 days
+    assert source.window("2023-06-30") == (date(2024, 2, 1), date(2025, 3, 1))
+    stale = json.dumps({"latest": "2023-06-30", "estimated_from": "2023-06-01"})
+    assert source.window(stale) == (date(2024, 2, 1), date(2025, 3, 1))
+    # The oldest day kept, as the cursor's latest, still gets its trailing window up to it.
+    assert source.window("2024-02-03")[0] == date(2024, 2, 1)
 
 
 class OddAmortizedCost(CostExplorerApi):

@@ -58,6 +58,8 @@ def kpi_asset(settings: Settings) -> dg.AssetsDefinition:
         metadata["quarantined_values"] = len(summary.quarantined)
         for left_out in summary.left_out_costs:
             context.log.warning(f"Cost lines left out: {left_out}")
+        for shared in summary.shared_cost_providers:
+            context.log.warning(f"Costs counted twice: {shared}")
         if summary.cost_currency:
             metadata["cost_currency"] = summary.cost_currency
         # values of periods already complete that late data changed (kpi.metric_restatements)

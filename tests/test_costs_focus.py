@@ -221,6 +221,41 @@ def test_a_file_in_another_currency_lands_and_is_left_out_of_spend_unless_conver
     assert rows == [("USD", Decimal("2")), ("USD", Decimal("5.5")), ("USD", Decimal("10"))]
 
 
+def test_a_provider_two_cost_sources_deliver_for_the_same_days_is_listed(warehouse, tmp_path):
+    aws = write_csv(
+        tmp_path / "aws.csv",
+        [
+            line("10.00", ProviderName="AWS"),
+            line("3.00", day="2024-09-03", ProviderName="AWS"),
+            line("1.00"),
+        ],
+    )
+    with warehouse.connect() as con:
+        load(con, FocusFiles([str(aws)]), None)
+        # Cost Explorer delivers AWS as well: 2 September again, and 4 September.
+        con.execute(
+            "INSERT INTO core.costs (cost_id, source, ChargePeriodStart, ChargePeriodEnd, "
+            "ProviderName, ServiceCategory, BilledCost, EffectiveCost, BillingCurrency) VALUES "
+            "('aws_ce:1', 'aws_ce', '2024-09-02 00:00:00+00', '2024-09-03 00:00:00+00', 'AWS', "
+            "'Compute', 10, 10, 'USD'), "
+            "('aws_ce:2', 'aws_ce', '2024-09-04 00:00:00+00', '2024-09-05 00:00:00+00', 'AWS', "
+            "'Compute', 5, 5, 'USD')"
+        )
+        spend, problems = september_spend(con)
+    # Spend sums every source (10 + 3 + 1 from the file, 10 + 5 from Cost Explorer); the one day
+    # both deliver AWS (2 September) is named for each of the two sources. Google's is not shared.
+    assert spend == 29.0
+    problem = (
+        "costs of AWS come from aws_ce and focus on 1 day(s) (2024-09-02 to 2024-09-02): the "
+        "cost KPIs count each source, so its spend counts more than once on those days; switch "
+        "all but one of them off for AWS"
+    )
+    assert sorted(problems) == [
+        ("aws_ce", "AWS", "ProviderName", problem),
+        ("focus", "AWS", "ProviderName", problem),
+    ]
+
+
 def test_a_cost_too_large_once_converted_loads_empty_and_is_listed(warehouse, tmp_path):
     """26 integer digits fit DECIMAL(38, 12); times 1.08 they do not, which must not stop staging."""
     eur = write_csv(

@@ -48,6 +48,8 @@ class KpiRunSummary:
     # the currency the cost KPIs summed, and the problem of each source and currency left out
     cost_currency: str | None = None
     left_out_costs: tuple[str, ...] = ()
+    # each source and provider whose costs another cost source delivers for the same days too
+    shared_cost_providers: tuple[str, ...] = ()
 
 
 def _cost_currency(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -269,6 +271,10 @@ def compute_metrics(
             "RETURNING source || ': ' || problem"
         ).fetchall()
         con.execute(_sql("_facts_input.sql"))
+        shared_cost_providers = con.execute(
+            f"INSERT INTO scorecard.data_quality BY NAME {_sql('_shared_cost_providers.sql')} "
+            "RETURNING source || ': ' || problem"
+        ).fetchall()
         for facts_id in facts_ids:
             _store_facts(con, facts_id, owners[facts_id])
         _store_specs(con, enabled)
@@ -320,4 +326,5 @@ def compute_metrics(
         restated=restated,
         cost_currency=cost_currency,
         left_out_costs=tuple(row[0] for row in left_out_costs),
+        shared_cost_providers=tuple(row[0] for row in shared_cost_providers),
     )

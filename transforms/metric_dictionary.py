@@ -145,7 +145,8 @@ def _inputs_section(inputs: tuple[InputDefinition, ...]) -> list[str]:
         "Rows: `metric_id`, `period_start` (first day), `period_end` (last day, inclusive; NULL = "
         "the calendar month from period_start), `value`, `dimension` / `dimension_value` ('all' "
         "unless stated). An input counts at a grain only when its whole span lies in one period "
-        "of that grain. Aggregation: sum = flow, average = stock (time-weighted mean), "
+        "of that grain (project_roi, a return so far, counts each from the period its span "
+        "ends in). Aggregation: sum = flow, average = stock (time-weighted mean), "
         "cohort = used only at the grain whose period it spans exactly.",
         "",
         "| metric_id | unit | aggregation | dimension | meaning | used by |",

@@ -1,0 +1,55 @@
+"""KPIs from spreadsheet inputs (core.measures) given per month, per quarter or as one span.
+
+Each case loads only its own inputs and computes the KPIs in Pacific/Auckland as of 00:30 on the
+1st of a month, when the month before has just ended; expected values carry their derivation.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from kpi_fixtures.support import values_by_key
+
+from transforms.kpis import compute_metrics
+
+# 2026-05-01 00:30 NZST (UTC+12; New Zealand left daylight time on April 5th)
+MAY_1_0030_AUCKLAND = datetime(2026, 4, 30, 12, 30, tzinfo=UTC)
+Q1, Q2 = date(2026, 1, 1), date(2026, 4, 1)
+MAR, APR, MAY = date(2026, 3, 1), date(2026, 4, 1), date(2026, 5, 1)
+
+
+def compute(warehouse, inputs: str, as_of: datetime = MAY_1_0030_AUCKLAND) -> dict:
+    with warehouse.connect() as con:
+        con.execute(
+            "INSERT INTO core.measures (metric_id, period_start, period_end, value, dimension, "
+            f"dimension_value, source) VALUES {inputs}"
+        )
+        compute_metrics(con, timezone="Pacific/Auckland", min_n=1, as_of=as_of)
+        return values_by_key(con)
+
+
+def test_project_roi_by_month_counts_an_initiative_s_quarterly_inputs(warehouse):
+    values = compute(
+        warehouse,
+        # Q1 given as one span, April as a month
+        "('project_cost', '2026-01-01', '2026-03-31', 100, 'initiative', 'INI-1', 'measures'),"
+        "('project_benefit', '2026-01-01', '2026-03-31', 20, 'initiative', 'INI-1', 'measures'),"
+        "('project_cost', '2026-04-01', NULL, 50, 'initiative', 'INI-1', 'measures'),"
+        "('project_benefit', '2026-04-01', NULL, 200, 'initiative', 'INI-1', 'measures')",
+    )
+    # up to the end of March: Q1's (20 - 100) / 100; of April: (220 - 150) / 150, not April's
+    # own (200 - 50) / 50 = 300% as if Q1's cost had never been spent
+    for dimension, member in (("all", "all"), ("initiative", "INI-1")):
+        march = values[("project_roi", "month", MAR, dimension, member)]
+        april = values[("project_roi", "month", APR, dimension, member)]
+        assert march["value"] == pytest.approx(-80.0)
+        assert (april["numerator"], april["denominator"]) == (70.0, 150.0)
+        assert april["value"] == pytest.approx(100 * 70 / 150)
+    # the quarters agree with the months that end them
+    assert values[("project_roi", "quarter", Q1, "all", "all")]["value"] == pytest.approx(-80.0)
+    assert values[("project_roi", "quarter", Q2, "all", "all")]["value"] == pytest.approx(
+        100 * 70 / 150
+    )
+    # no month before March has a return so far: Q1's inputs are known by its end only
+    assert ("project_roi", "month", date(2026, 2, 1), "all", "all") not in values

@@ -53,3 +53,31 @@ def test_project_roi_by_month_counts_an_initiative_s_quarterly_inputs(warehouse)
     )
     # no month before March has a return so far: Q1's inputs are known by its end only
     assert ("project_roi", "month", date(2026, 2, 1), "all", "all") not in values
+
+
+def test_training_hours_per_fte_needs_headcount_for_the_whole_period(warehouse):
+    values = compute(
+        warehouse,
+        # Q4 2025: headcount as one span, training per month; Q1 2026: March's headcount missing
+        "('headcount_fte', '2025-10-01', '2025-12-31', 50, 'all', 'all', 'measures'),"
+        "('training_hours', '2025-10-01', NULL, 100, 'all', 'all', 'measures'),"
+        "('training_hours', '2025-11-01', NULL, 100, 'all', 'all', 'measures'),"
+        "('training_hours', '2025-12-01', NULL, 100, 'all', 'all', 'measures'),"
+        "('headcount_fte', '2026-01-01', NULL, 50, 'all', 'all', 'measures'),"
+        "('headcount_fte', '2026-02-01', NULL, 50, 'all', 'all', 'measures'),"
+        "('training_hours', '2026-01-01', NULL, 100, 'all', 'all', 'measures'),"
+        "('training_hours', '2026-02-01', NULL, 100, 'all', 'all', 'measures'),"
+        "('training_hours', '2026-03-01', NULL, 100, 'all', 'all', 'measures')",
+    )
+    # Q4: 300 hours over an average of 50 FTE
+    assert values[("training_hours_per_fte", "quarter", date(2025, 10, 1), "all", "all")][
+        "value"
+    ] == pytest.approx(6.0)
+    # Q1: March's headcount is not 0 FTE; 300 / (50 x 59 / 90) = 9.2 would overstate it by half
+    q1 = values[("training_hours_per_fte", "quarter", Q1, "all", "all")]
+    assert q1["value"] is None
+    assert q1["reason"] == "incomplete headcount inputs: 59 of 90 days covered"
+    # January and February have their own headcount: 100 / 50
+    assert values[("training_hours_per_fte", "month", date(2026, 1, 1), "all", "all")][
+        "value"
+    ] == pytest.approx(2.0)

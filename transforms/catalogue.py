@@ -81,6 +81,9 @@ class MetricDefinition:
     worst_of: str | None = None
     # The numerator's inputs must span every day of a complete period (e.g. a month's cost).
     numerator_covers_period: bool = False
+    # The denominator's inputs must span every day of the period (a stock such as headcount,
+    # whose missing month is not zero).
+    denominator_covers_period: bool = False
 
     @property
     def sql_path(self) -> Path:
@@ -162,6 +165,7 @@ def _definition(raw: Mapping[str, Any]) -> MetricDefinition:
         value_range=_value_range(metric_id, raw.get("range")),
         worst_of=raw.get("worst_of"),
         numerator_covers_period=bool(raw.get("numerator_covers_period", False)),
+        denominator_covers_period=bool(raw.get("denominator_covers_period", False)),
     )
     problems = []
     if not all(isinstance(rule, str) for rule in definition.rules):

@@ -166,10 +166,11 @@ def _store_specs(con: duckdb.DuckDBPyConnection, metrics: Sequence[ResolvedMetri
         "CREATE OR REPLACE TEMP TABLE metric_specs (metric_id VARCHAR, facts_id VARCHAR, "
         "statistic VARCHAR, scale DOUBLE, unit VARCHAR, min_n INTEGER, dimensions VARCHAR[], "
         "noun VARCHAR, numerator_noun VARCHAR, numerator_required BOOLEAN, "
-        "numerator_covers_period BOOLEAN, worst_of VARCHAR, range_low DOUBLE, range_high DOUBLE)"
+        "numerator_covers_period BOOLEAN, denominator_covers_period BOOLEAN, worst_of VARCHAR, "
+        "range_low DOUBLE, range_high DOUBLE)"
     )
     con.executemany(
-        "INSERT INTO metric_specs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO metric_specs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             [
                 m.definition.id,
@@ -183,6 +184,7 @@ def _store_specs(con: duckdb.DuckDBPyConnection, metrics: Sequence[ResolvedMetri
                 m.definition.numerator_noun,
                 m.definition.numerator_required,
                 m.definition.numerator_covers_period,
+                m.definition.denominator_covers_period,
                 m.definition.worst_of,
                 *(m.definition.value_range or (None, None)),
             ]

@@ -163,13 +163,14 @@ value_rows AS (
     SELECT
         g.facts_id, g.grain, g.period_start, g.dimension, g.dimension_value,
         pf.numerator, pf.denominator, pf.n, pf.numerator_records, pf.numerator_days,
+        pf.denominator_days,
         pf.active_days, pf.median, pf.p90, pf.notes, g.last_recorded_period
     FROM all_periods AS g
     LEFT JOIN period_figures AS pf USING (facts_id, grain, period_start, dimension, dimension_value)
     UNION ALL
     SELECT
         facts_id, grain, period_start, dimension, dimension_value,
-        numerator, denominator, n, numerator_records, numerator_days,
+        numerator, denominator, n, numerator_records, numerator_days, denominator_days,
         active_days, median, p90, notes, NULL AS last_recorded_period
     FROM period_figures
     WHERE dimension <> 'all'
@@ -238,6 +239,7 @@ grid_with_sums AS (
         coalesce(v.n, 0) AS n,
         coalesce(v.numerator_records, 0) AS numerator_records,
         coalesce(v.numerator_days, 0) AS numerator_days,
+        coalesce(v.denominator_days, 0) AS denominator_days,
         coalesce(v.active_days, 0) AS active_days,
         v.median,
         v.p90,
@@ -301,6 +303,8 @@ judged AS (
                 THEN format('no data: no {} for period', numerator_noun)
             WHEN numerator_covers_period AND numerator_days < period_days
                 THEN format('incomplete {}: {} of {} days covered', numerator_noun, numerator_days, period_days)
+            WHEN denominator_covers_period AND denominator_days < period_days
+                THEN format('incomplete {}: {} of {} days covered', noun, denominator_days, period_days)
             WHEN numerator_covers_period AND NOT period_complete
                 THEN format('period not complete: {} cover the whole period, {} only up to as_of',
                     numerator_noun, noun)

@@ -72,6 +72,13 @@ def test_caused_by_links_can_be_switched_off(warehouse):
     assert value(values, "change_failure_rate", JAN) == 40.0
 
 
+def test_a_survey_named_in_capitals_finds_its_answers(warehouse):
+    # spreadsheets' survey names are stored in lower case, so "Engagement" is the survey E1-E3 took
+    _, values = compute(warehouse, {"employee_engagement": {"params": {"survey": "Engagement"}}})
+    # February: E2 7/10 = 70 and E3 3/5 = 60
+    assert value(values, "employee_engagement", FEB) == pytest.approx(65.0)
+
+
 def test_disabled_metric_and_own_min_n(warehouse):
     summary, values = compute(
         warehouse,

@@ -212,7 +212,8 @@ def load_inputs() -> tuple[InputDefinition, ...]:
 
 
 def _checked_param(path: str, spec: ParamSpec, value: Any) -> Any:
-    """Validate one override value against its spec; matching lists are compared in lower case."""
+    """Validate one override value against its spec; the names a metric matches records by (a list
+    of states, a survey) are compared in lower case, as staging stores them."""
 
     def is_int(item: Any) -> bool:
         return isinstance(item, int) and not isinstance(item, bool)
@@ -237,7 +238,7 @@ def _checked_param(path: str, spec: ParamSpec, value: Any) -> Any:
         raise ValueError(f"{path}: expected a string, got {value!r}")
     if spec.type == "choice" and value not in spec.choices:
         raise ValueError(f"{path}: expected one of {list(spec.choices)}, got {value!r}")
-    return value
+    return value.lower() if spec.type == "string" else value
 
 
 def resolve_metrics(

@@ -55,6 +55,34 @@ def test_project_roi_by_month_counts_an_initiative_s_quarterly_inputs(warehouse)
     assert ("project_roi", "month", date(2026, 2, 1), "all", "all") not in values
 
 
+def test_it_spend_as_a_share_of_revenue_needs_revenue_for_the_whole_period(warehouse):
+    values = compute(
+        warehouse,
+        # Q1: spend for every month, revenue for January and February only; April has both
+        "('it_spend', '2026-01-01', NULL, 30, 'all', 'all', 'measures'),"
+        "('it_spend', '2026-02-01', NULL, 30, 'all', 'all', 'measures'),"
+        "('it_spend', '2026-03-01', NULL, 30, 'all', 'all', 'measures'),"
+        "('revenue', '2026-01-01', NULL, 1000, 'all', 'all', 'measures'),"
+        "('revenue', '2026-02-01', NULL, 1000, 'all', 'all', 'measures'),"
+        "('it_spend', '2026-04-01', NULL, 40, 'all', 'all', 'measures'),"
+        "('revenue', '2026-04-01', NULL, 1000, 'all', 'all', 'measures')",
+    )
+    # Q1: 90 of spend over 2,000 of revenue would read 4.5% where the quarter's share is nearer 3%
+    q1 = values[("it_spend_pct_revenue", "quarter", Q1, "all", "all")]
+    assert q1["value"] is None
+    assert q1["reason"] == "incomplete revenue inputs: 59 of 90 days covered"
+    # March has spend and no revenue at all: no data
+    march = values[("it_spend_pct_revenue", "month", MAR, "all", "all")]
+    assert (march["value"], march["reason"]) == (None, "no data: no revenue inputs in period")
+    # January: 30 / 1,000; April: 40 / 1,000
+    assert values[("it_spend_pct_revenue", "month", date(2026, 1, 1), "all", "all")][
+        "value"
+    ] == pytest.approx(3.0)
+    assert values[("it_spend_pct_revenue", "month", APR, "all", "all")]["value"] == pytest.approx(
+        4.0
+    )
+
+
 def test_training_hours_per_fte_needs_headcount_for_the_whole_period(warehouse):
     values = compute(
         warehouse,

@@ -3,14 +3,23 @@
 -- provider's spend counts twice on those days. Listed as a data-quality problem of the cost facts
 -- for each source involved, with the days shared, so one of them can be switched off (or the
 -- provider left out of its files). Reads cost_lines_by_charge_start (_facts_input.sql).
-WITH provider_days AS (
-    SELECT
+-- (Distinct provider, day and source first: a cheap hash, which leaves the list aggregate few rows.)
+WITH provider_day_sources AS (
+    SELECT DISTINCT
         lower(ProviderName) AS provider_key,
-        any_value(ProviderName) AS provider,
+        ProviderName AS provider,
         CAST(ChargePeriodStart AT TIME ZONE 'UTC' AS DATE) AS charge_day,
-        list(DISTINCT source ORDER BY source) AS sources
+        source
     FROM cost_lines_by_charge_start
     WHERE ProviderName IS NOT NULL
+),
+provider_days AS (
+    SELECT
+        provider_key,
+        any_value(provider) AS provider,
+        charge_day,
+        list(DISTINCT source ORDER BY source) AS sources
+    FROM provider_day_sources
     GROUP BY provider_key, charge_day
     HAVING count(DISTINCT source) > 1
 ),

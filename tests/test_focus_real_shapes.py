@@ -90,9 +90,11 @@ def problems(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     ).fetchall()
 
 
-def monthly(con: duckdb.DuckDBPyConnection, metric: str) -> dict[date, float]:
-    """The metric's monthly totals, computed in UTC as of mid-October 2024."""
-    compute_metrics(con, timezone="UTC", min_n=1, as_of=AS_OF, grains=("month",))
+def monthly(
+    con: duckdb.DuckDBPyConnection, metric: str, timezone: str = "UTC"
+) -> dict[date, float]:
+    """The metric's monthly totals, computed in `timezone` (UTC) as of mid-October 2024."""
+    compute_metrics(con, timezone=timezone, min_n=1, as_of=AS_OF, grains=("month",))
     rows = con.execute(
         "SELECT period_start, value FROM kpi.metric_values WHERE metric_id = ? "
         "AND grain = 'month' AND dimension = 'all' AND value IS NOT NULL",
@@ -359,6 +361,10 @@ def test_unreadable_charge_end_and_billing_period_dates_are_listed(warehouse, tm
         assert load(con, path) is None
         listed = problems(con)
         spend = monthly(con, "cloud_spend")
+        # West of UTC each still counts on its UTC billing day, 1 September, as a day's charge:
+        # the unreadable end does not move item 2 to the evening before, in August.
+        spend_los_angeles = monthly(con, "cloud_spend", "America/Los_Angeles")
+    assert spend_los_angeles == {SEP: 15.0}
     assert [(k.rsplit("#", 1)[1], f, p) for k, f, p, _ in listed] == [
         ("2", "ChargePeriodEnd", "missing or unparseable mandatory value"),
         ("3", "BillingPeriodStart", "missing or unparseable mandatory value"),

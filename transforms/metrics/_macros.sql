@@ -63,12 +63,15 @@ CREATE OR REPLACE MACRO kpi.span_weight(grain, day, span_last, by_span, week_off
     END;
 
 -- Whether a cost line's charge period is whole UTC days (a day or a month of billing, as FOCUS
--- exports and the cost APIs give them) rather than part of a day (hourly granularity).
+-- exports and the cost APIs give them) rather than part of a day (hourly granularity). A line
+-- starting at 00:00 UTC whose end is missing or unreadable (listed in data quality) is taken as
+-- billed by day, as most lines are: placed on the local day of its start instead, a month's first
+-- day would move into the month before west of UTC.
 CREATE OR REPLACE MACRO kpi.charge_is_whole_utc_days(charge_start, charge_end) AS
     coalesce(
-        charge_end > charge_start
+        (charge_end > charge_start OR charge_end IS NULL)
             AND epoch(charge_start) % 86400 = 0
-            AND epoch(charge_end) % 86400 = 0,
+            AND coalesce(epoch(charge_end) % 86400 = 0, true),
         false
     );
 

@@ -454,10 +454,7 @@ def load_settings(
             raise ConfigError(f"{file}: configuration file not found (set by SCORECARD_CONFIG)")
         document: Any = {}
     else:
-        try:
-            document = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{file}: not valid YAML: {exc}") from None
+        document = read_yaml(file) or {}
     if not isinstance(document, dict):
         raise ConfigError(
             f"{file}: expected a mapping at the top level, got {type(document).__name__}"
@@ -473,6 +470,51 @@ def load_settings(
         return Settings.model_validate(document)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, str(file))) from None
+
+
+def read_yaml(file: Path) -> Any:
+    """The file's YAML document. A key given twice in one mapping, which PyYAML takes silently
+    (the last wins), is a ConfigError naming the file, line and key path."""
+    loader = yaml.SafeLoader(file.read_text(encoding="utf-8"))
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        if problems := _node_problems(loader, root, ""):
+            raise ConfigError("\n".join(f"{file}:{problem}" for problem in problems))
+        return loader.construct_document(root)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{file}: not valid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+
+
+def _node_problems(loader: yaml.SafeLoader, node: yaml.Node, path: str) -> list[str]:
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            problem
+            for i, item in enumerate(node.value)
+            for problem in _node_problems(loader, item, f"{path}[{i}]")
+        ]
+    if isinstance(node, yaml.MappingNode):
+        problems, first_lines = [], {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(
+                key_node, yaml.ScalarNode
+            ):
+                problems += _node_problems(loader, value_node, path)
+                continue
+            key, line = key_node.value, key_node.start_mark.line + 1
+            where = f"{path}.{key}" if path else key
+            if key in first_lines:
+                problems.append(
+                    f"{line}: {where}: given twice (first on line {first_lines[key]}); "
+                    "keep one, as only the last would count"
+                )
+            first_lines.setdefault(key, line)
+            problems += _node_problems(loader, value_node, where)
+        return problems
+    return []
 
 
 def _describe(exc: ValidationError, file: str) -> str:

@@ -30,6 +30,7 @@ from settings.config import (
     enabled_sources,
     interpolate,
     load_settings,
+    read_yaml,
 )
 from settings.governance import governance_findings
 from transforms.catalogue import resolve_metrics
@@ -133,7 +134,7 @@ def metrics_section(file: Path, env: Mapping[str, str]) -> Settings | None:
     """The file's metrics and kpi sections alone, when an error elsewhere stopped the file from
     loading, so that metric problems are listed with it; None if they do not parse either."""
     try:
-        document = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        document = read_yaml(file) or {}
         section = {key: document[key] for key in ("metrics", "kpi") if key in document}
         return Settings.model_validate(interpolate(section, env, "", str(file)))
     except (OSError, yaml.YAMLError, TypeError, ConfigError, ValidationError):

@@ -95,6 +95,36 @@ def test_invalid_config_names_file_key_and_expectation(tmp_path, text, expected)
     assert str(path) in str(error.value)
 
 
+def test_a_key_given_twice_is_refused_naming_both_lines_instead_of_the_last_silently_winning(
+    tmp_path,
+):
+    path = write(
+        tmp_path,
+        "metrics:\n"
+        "  csat: {threshold: 75, target: 85, owner: Head of Service Desk}\n"
+        "  sla_attainment: {threshold: 90, target: 95}\n"
+        "  csat: {owner: CIO}\n",
+    )
+    with pytest.raises(ConfigError) as error:
+        load_settings(path, env={})
+    assert str(error.value).splitlines()[0] == (
+        f"{path}:4: metrics.csat: given twice (first on line 2); keep one, as only the last "
+        "would count"
+    )
+
+
+def test_merge_keys_may_be_overridden_without_counting_as_a_key_given_twice(tmp_path):
+    path = write(
+        tmp_path,
+        "x-owner: &desk {owner: Head of Service Desk, perspective: customer}\n"
+        "metrics:\n"
+        "  csat: {<<: *desk, owner: CIO, threshold: 75, target: 85}\n",
+    )
+    with pytest.raises(ConfigError) as error:
+        load_settings(path, env={})
+    assert str(error.value) == f"{path}: x-owner: unknown key"
+
+
 def test_unknown_source_in_environment(tmp_path):
     settings = load_settings(write(tmp_path, ""), env={})
     with pytest.raises(ConfigError, match="SCORECARD_SOURCES: unknown source 'servicenw'"):

@@ -473,8 +473,9 @@ def load_settings(
 
 
 def read_yaml(file: Path) -> Any:
-    """The file's YAML document. A key given twice in one mapping, which PyYAML takes silently
-    (the last wins), is a ConfigError naming the file, line and key path."""
+    """The file's YAML document. What PyYAML would take silently (a key given twice in one
+    mapping: the last wins) or fail on without saying where (a date the calendar does not have,
+    2026-02-30) is a ConfigError naming the file, line and key path, each problem on a line."""
     loader = yaml.SafeLoader(file.read_text(encoding="utf-8"))
     try:
         root = loader.get_single_node()
@@ -514,6 +515,11 @@ def _node_problems(loader: yaml.SafeLoader, node: yaml.Node, path: str) -> list[
             first_lines.setdefault(key, line)
             problems += _node_problems(loader, value_node, where)
         return problems
+    if node.tag == "tag:yaml.org,2002:timestamp":
+        try:
+            loader.construct_yaml_timestamp(node)
+        except ValueError as exc:
+            return [f"{node.start_mark.line + 1}: {path}: {node.value!r} is not a date ({exc})"]
     return []
 
 

@@ -113,6 +113,31 @@ def test_a_key_given_twice_is_refused_naming_both_lines_instead_of_the_last_sile
     )
 
 
+def test_a_date_the_calendar_does_not_have_names_file_line_and_key(tmp_path):
+    path = write(
+        tmp_path,
+        "metrics:\n"
+        "  csat:\n"
+        "    threshold: 75\n"
+        "    target: 85\n"
+        "    goals:\n"
+        "      - {effective: 2026-02-30, threshold: 80, target: 88}\n"
+        "    retired: 2026-13-01\n",
+    )
+    with pytest.raises(ConfigError) as error:
+        load_settings(path, env={})
+    assert str(error.value).splitlines() == [
+        f"{path}:6: metrics.csat.goals[0].effective: '2026-02-30' is not a date "
+        "(day is out of range for month)",
+        f"{path}:7: metrics.csat.retired: '2026-13-01' is not a date (month must be in 1..12)",
+    ]
+    # check-config lists them like any other problem (exit 2), instead of a traceback.
+    result = check_config(path, SCORECARD_WAREHOUSE=str(tmp_path / "warehouse.duckdb"))
+    assert result.returncode == 2, result.stderr
+    assert "metrics.csat.retired: '2026-13-01' is not a date" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_merge_keys_may_be_overridden_without_counting_as_a_key_given_twice(tmp_path):
     path = write(
         tmp_path,

@@ -8,6 +8,7 @@ a secret (the connectors' and the config loader's messages already hold to that)
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Mapping
@@ -33,7 +34,7 @@ from settings.config import (
     read_yaml,
 )
 from settings.governance import governance_findings
-from transforms.catalogue import resolve_metrics
+from transforms.catalogue import load_catalogue, resolve_metrics, unknown_metric_message
 from warehouse.store import DEFAULT_WAREHOUSE, memory_limit_problem
 
 # Connectors stop at the first variable they miss ("X is not set"); to list them all, the check
@@ -91,6 +92,8 @@ def preflight(
         for problem in metric_problems(metrics, str(file)):
             result.add(problem)
     if result.settings is not None:
+        for problem in reference_problems(result.settings, str(file)):
+            result.add(problem)
         result.problems += [
             p for p in commentary_problems(result.settings) if p not in result.problems
         ]
@@ -128,6 +131,34 @@ def metric_problems(settings: Settings, file: str) -> list[str]:
                 message = f"metrics.{metric_id}: " + message.removeprefix("metrics: ")
             problems.append(f"{file}: {message}")
     return problems
+
+
+def reference_problems(settings: Settings, file: str) -> list[str]:
+    """Metric ids named outside the metrics section: a further scorecard's entry must be a known
+    KPI, and an initiative's metric one its scorecard scores, or they would silently show
+    nothing (no status on the pilot, no progress for the initiative)."""
+    problems = []
+    for card, scorecard in settings.scorecards.items():
+        for metric_id in scorecard.metrics:
+            if metric_id not in known_metric_ids():
+                message = unknown_metric_message(metric_id).removeprefix("metrics: ")
+                problems.append(f"{file}: scorecards.{card}.metrics.{metric_id}: {message}")
+    cards = settings.scorecard_metrics()
+    for key, initiative in settings.initiatives.items():
+        scored = cards.get(initiative.scorecard or settings.scorecard_id, {})
+        for i, metric_id in enumerate(initiative.metrics):
+            if metric_id not in scored:
+                close = difflib.get_close_matches(metric_id, scored, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                problems.append(
+                    f"{file}: initiatives.{key}.metrics[{i}]: {metric_id!r} is not a metric of "
+                    f"scorecard {initiative.scorecard!r}{hint}"
+                )
+    return problems
+
+
+def known_metric_ids() -> set[str]:
+    return {definition.id for definition in load_catalogue()}
 
 
 def metrics_section(file: Path, env: Mapping[str, str]) -> Settings | None:

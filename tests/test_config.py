@@ -330,6 +330,43 @@ def test_check_config_names_file_key_and_close_match_of_a_metric_id_typo(tmp_pat
     ) in result.stderr
 
 
+def test_check_config_names_unknown_metric_ids_of_a_scorecard_overlay_and_an_initiative(
+    tmp_path, capsys
+):
+    path = write(
+        tmp_path,
+        "scorecard_id: it\n"
+        "metrics:\n"
+        "  csat: {objective: Delight, owner: CIO, threshold: 75, target: 85}\n"
+        "  change_failure_rate: {objective: Change safely, owner: CIO, threshold: 15, target: 10}\n"
+        "scorecards:\n"
+        "  desk:\n"
+        "    owner: Head of Service Desk\n"
+        "    metrics:\n"
+        "      cast: {objective: Delight}\n"
+        "      reopen_rate: {objective: Fix it, threshold: 8, target: 5}\n"
+        "initiatives:\n"
+        "  portal: {owner: CIO, objectives: [Delight], metrics: [csat, csatt]}\n"
+        "  releases: {owner: CIO, scorecard: desk, metrics: [reopen_rate, change_failure_rate]}\n",
+    )
+    assert main(["check-config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"{path}: scorecards.desk.metrics.cast: unknown metric id 'cast' (did you mean 'csat'?)"
+    ) in err
+    assert (
+        f"{path}: initiatives.portal.metrics[1]: 'csatt' is not a metric of scorecard 'it' "
+        "(did you mean 'csat'?)"
+    ) in err
+    # Known to the KPIs but not scored on the initiative's scorecard: no progress would show.
+    assert (
+        f"{path}: initiatives.releases.metrics[1]: 'change_failure_rate' is not a metric of "
+        "scorecard 'desk'"
+    ) in err
+    assert "initiatives.portal.metrics[0]" not in err
+    assert "initiatives.releases.metrics[0]" not in err
+
+
 def test_check_config_lists_every_problem_at_once_without_secrets(tmp_path):
     path = write(
         tmp_path,

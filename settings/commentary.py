@@ -12,13 +12,13 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pyarrow as pa
 import yaml
 
-from settings.config import ConfigError, Settings
+from settings.config import WEEKDAYS, ConfigError, Settings
 
 KEYS = ("scorecard", "metric", "period", "commentary", "decision", "author")
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
@@ -66,6 +66,15 @@ def load_commentary(path: str | Path, settings: Settings) -> list[Comment]:
             found.append(
                 f"{where}: period: expected YYYY-MM or YYYY-MM-DD (the period's first day)"
             )
+        elif metric in cards.get(card, {}):
+            grain = cards[card][metric].get("grain", "month")
+            start = period_containing(period, grain, settings.calendar.week_start)
+            if start != period:
+                found.append(
+                    f"{where}: period: {period} does not start a {grain}; {metric} is scored "
+                    f"per {grain}, so this period would never show (the {grain} holding it "
+                    f"starts {start})"
+                )
         text = {
             key: (row.get(key) or "").strip() or None
             for key in ("commentary", "decision", "author")
@@ -126,6 +135,14 @@ def commentary_table(comments: list[Comment]) -> pa.Table:
             ]
         ),
     )
+
+
+def period_containing(day: date, grain: str, week_start: str) -> date:
+    """The first day of the week, month or quarter (calendar quarters) holding `day`."""
+    if grain == "week":
+        return day - timedelta(days=(day.weekday() - WEEKDAYS.index(week_start)) % 7)
+    month = day.month if grain == "month" else day.month - (day.month - 1) % 3
+    return date(day.year, month, 1)
 
 
 def _period(value: object) -> date | None:

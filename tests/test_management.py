@@ -61,6 +61,39 @@ def test_commentary_errors_name_file_line_and_key(tmp_path):
     ]
 
 
+def test_commentary_for_a_day_that_starts_no_period_of_the_metric_is_refused(tmp_path):
+    settings = Settings.model_validate(
+        {
+            "calendar": {"week_start": "sunday"},
+            "metrics": {
+                "csat": {"threshold": 75, "target": 85},
+                "retention_rate": {"grain": "quarter", "threshold": 85, "target": 90},
+                "deployment_frequency": {"grain": "week", "threshold": 5, "target": 10},
+            },
+        }
+    )
+    file = tmp_path / "commentary.yaml"
+    file.write_text(
+        "- {metric: csat, period: 2026-03-15, commentary: Mid-month}\n"
+        "- {metric: retention_rate, period: 2026-05, commentary: Not a quarter}\n"
+        # 2026-03-02 is a Monday; weeks start on Sunday (2026-03-01).
+        "- {metric: deployment_frequency, period: 2026-03-02, commentary: Monday}\n"
+        "- {metric: csat, period: 2026-03, commentary: March}\n"
+        "- {metric: retention_rate, period: 2026-04-01, commentary: Q2}\n"
+        "- {metric: deployment_frequency, period: 2026-03-08, commentary: Sunday}\n"
+    )
+    with pytest.raises(ConfigError) as error:
+        load_commentary(file, settings)
+    assert str(error.value).splitlines() == [
+        f"{file}:1: period: 2026-03-15 does not start a month; csat is scored per month, so "
+        "this period would never show (the month holding it starts 2026-03-01)",
+        f"{file}:2: period: 2026-05-01 does not start a quarter; retention_rate is scored per "
+        "quarter, so this period would never show (the quarter holding it starts 2026-04-01)",
+        f"{file}:3: period: 2026-03-02 does not start a week; deployment_frequency is scored "
+        "per week, so this period would never show (the week holding it starts 2026-03-01)",
+    ]
+
+
 def test_commentary_csv_lines_count_the_header(tmp_path):
     file = tmp_path / "commentary.csv"
     file.write_text(

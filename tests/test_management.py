@@ -166,6 +166,59 @@ def test_a_retired_metric_keeps_its_history_and_leaves_scoring(scored):
     assert sorted(p for (p,) in periods) == [date(2026, 1, 1), date(2026, 2, 1)]
 
 
+def test_a_metric_retired_before_a_goal_change_it_had_scheduled_leaves_scoring_at_retirement(
+    warehouse,
+):
+    # New goals were planned from April, then the metric was retired on 1 March.
+    settings = Settings.model_validate(
+        {
+            "metrics": {
+                "reopen_rate": {
+                    "threshold": 8,
+                    "target": 5,
+                    "objective": "Fix it",
+                    "retired": "2026-03-01",
+                    "goals": [{"effective": "2026-04-01", "threshold": 7, "target": 4}],
+                },
+                "csat": {"threshold": 75, "target": 85, "objective": "Fix it"},
+            }
+        }
+    )
+    values = [(date(2026, m, 1), 6.0, 80.0) for m in range(1, 6)]
+    with warehouse.connect() as con:
+        con.executemany(
+            "INSERT INTO kpi.metric_values (metric_id, grain, period_start, dimension, "
+            "dimension_value, value, unit, period_complete) VALUES "
+            "('reopen_rate', 'month', $1, 'all', 'all', $2, '%', true), "
+            "('csat', 'month', $1, 'all', 'all', $3, '%', true)",
+            values,
+        )
+        score_metrics(
+            con,
+            {},
+            as_of=datetime(2026, 6, 1, 2, tzinfo=UTC),
+            scorecards=settings.scorecard_metrics(),
+        )
+        periods = con.execute(
+            "SELECT period_start FROM scorecard.metric_status WHERE metric_id = 'reopen_rate' "
+            "ORDER BY period_start"
+        ).fetchall()
+        objective = con.execute(
+            "SELECT period_start, score, coverage FROM scorecard.objective_scores "
+            "WHERE objective = 'Fix it' ORDER BY period_start"
+        ).fetchall()
+    assert [p for (p,) in periods] == [date(2026, 1, 1), date(2026, 2, 1)]
+    # csat 80 against T 75 G 85: position 0.5 -> 50.0; reopen_rate 6 against T 8 G 5: position
+    # 2/3 -> 55.6. Jan-Feb: (50 + 55.6) / 2 = 52.8; from March csat alone, coverage 100%.
+    assert objective == [
+        (date(2026, 1, 1), 52.8, 100.0),
+        (date(2026, 2, 1), 52.8, 100.0),
+        (date(2026, 3, 1), 50.0, 100.0),
+        (date(2026, 4, 1), 50.0, 100.0),
+        (date(2026, 5, 1), 50.0, 100.0),
+    ]
+
+
 def test_initiative_progress_and_published_governance(scored):
     progress = scored.execute(
         "SELECT start_period, start_value, latest_period, latest_value, movement, improved, "

@@ -71,8 +71,15 @@ def goals_table(
     for metric_id, m in metrics.items():
         if not m.get("enabled", True):
             continue
-        versions = [{"effective": None}, *m.get("goals", ())]
-        ends = [v["effective"] for v in versions[1:]] + [m.get("retired")]
+        retired = m.get("retired")
+        # A version that would take effect on or after the retirement never does: the one
+        # before it ends at the retirement.
+        versions = [
+            v
+            for v in [{"effective": None}, *m.get("goals", ())]
+            if retired is None or v["effective"] is None or v["effective"] < retired
+        ]
+        ends = [v["effective"] for v in versions[1:]] + [retired]
         goals = {k: m.get(k) for k in GOAL_KEYS}
         for version, end in zip(versions, ends, strict=True):
             goals = goals_after(goals, version)

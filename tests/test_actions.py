@@ -40,7 +40,7 @@ DECISION = Comment(
 )
 
 
-def night(con, month: int, comments=()):
+def night(con, month: int, comments=(), scorecards=SCORECARDS):
     """One nightly scoring at 02:00 on the 1st of `month` (every earlier month is complete)."""
     # Only the months before the night exist yet, as on the real night.
     con.execute("DELETE FROM kpi.metric_values")
@@ -54,7 +54,7 @@ def night(con, month: int, comments=()):
         con,
         {},
         as_of=datetime(2026, month, 1, 2, tzinfo=UTC),
-        scorecards=SCORECARDS,
+        scorecards=scorecards,
         commentary=commentary_table(list(comments)),
     )
     return {
@@ -224,3 +224,29 @@ def test_a_period_without_a_value_neither_clears_nor_extends_a_red_action(con):
         [(FEB, "open", None)],  # March is grey: nothing shows the red gone
         [(FEB, "resolved", APR)],
     ]
+
+
+@pytest.mark.parametrize(
+    "taken_off",
+    [
+        {**CFR, "enabled": False},
+        # Retired from April: its last scored period, March, was still red.
+        {**CFR, "retired": APR},
+        None,  # removed from the scorecard.yaml
+    ],
+    ids=["disabled", "retired", "removed"],
+)
+def test_an_open_action_of_a_metric_taken_off_the_scorecard_is_resolved(con, taken_off):
+    """change_failure_rate is red in February and March: its action is open on 1 April. Taken
+    off the IT-wide scorecard before 1 May, it no longer has a period that could clear the
+    action, which would stay on the agenda for good: it is resolved in the scorecard's latest
+    period, April."""
+    assert night(con, 4)[RED][0] == "open"
+    default = {"sla_attainment": SLA}
+    if taken_off is not None:
+        default["change_failure_rate"] = taken_off
+    may = night(con, 5, scorecards={**SCORECARDS, "default": default})
+    assert may[RED][0] == "resolved"
+    assert may[RED][3] == APR
+    # The other scorecards' and metrics' actions are untouched: sla_attainment is green in April.
+    assert may[PILOT_AMBER][:4] == ("resolved", FEB, date(2026, 3, 15), APR)

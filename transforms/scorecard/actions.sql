@@ -113,24 +113,51 @@ FROM action_runs AS r
 ANTI JOIN scorecard.actions AS a USING (action_id);
 
 -- An open action whose trigger cleared: resolved in the first period without it. One whose run is
--- gone (a restated value, a metric taken off the scorecard) is resolved at the metric's latest
--- scored period. An action opened after that period is left alone: a run with an earlier as-of
--- (a backfill) cannot see its trigger.
+-- gone (a restated value) is resolved at the metric's latest scored period. A metric taken off
+-- the scorecard (retired, disabled, removed) has no row in the latest period its scorecard scored
+-- for its grain, where every metric on it has one (pending or not), and no later period can clear
+-- its actions: they are resolved in that period. An action opened after the period is left alone:
+-- a run with an earlier as-of (a backfill) cannot see its trigger.
 UPDATE scorecard.actions AS a
 SET status = 'resolved', resolved_period = cleared.period_start,
     updated_at = getvariable('scoring_now')
 FROM (
-    SELECT open.action_id, coalesce(r.cleared_period, latest.period_start) AS period_start
-    FROM scorecard.actions AS open
-    JOIN (
+    WITH scorecard_ends AS (
+        SELECT scorecard_id, grain, max(period_start) AS period_start
+        FROM scorecard.metric_status
+        GROUP BY ALL
+    ),
+
+    on_scorecard AS (
+        SELECT scorecard_id, metric_id, grain, period_start AS end_period
+        FROM scorecard.metric_status
+        SEMI JOIN scorecard_ends USING (scorecard_id, grain, period_start)
+    ),
+
+    latest AS (
         SELECT scorecard_id, metric_id, max(period_start) AS period_start
         FROM scorecard.metric_status
         WHERE NOT coalesce(pending, false)
         GROUP BY ALL
-    ) AS latest USING (scorecard_id, metric_id)
+    )
+
+    SELECT
+        open.action_id,
+        CASE
+            WHEN o.metric_id IS NULL THEN e.period_start
+            ELSE coalesce(r.cleared_period, latest.period_start)
+        END AS period_start
+    FROM scorecard.actions AS open
+    JOIN scorecard_ends AS e USING (scorecard_id, grain)
+    LEFT JOIN on_scorecard AS o USING (scorecard_id, metric_id, grain)
+    LEFT JOIN latest USING (scorecard_id, metric_id)
     LEFT JOIN action_runs AS r USING (action_id)
-    WHERE open.status = 'open' AND open.opened_period <= latest.period_start
-        AND (r.action_id IS NULL OR r.cleared_period IS NOT NULL)
+    WHERE open.status = 'open'
+        AND (
+            (o.metric_id IS NULL AND open.opened_period <= e.period_start)
+            OR (open.opened_period <= latest.period_start
+                AND (r.action_id IS NULL OR r.cleared_period IS NOT NULL))
+        )
 ) AS cleared
 WHERE a.action_id = cleared.action_id;
 

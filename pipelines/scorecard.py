@@ -1,6 +1,7 @@
 """The scorecard asset: KPIs scored against goals, rolled up to objectives and perspectives."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
@@ -88,7 +89,9 @@ def scorecard_asset(settings: Settings) -> dg.AssetsDefinition:
                 scorecards=settings.scorecard_metrics(),
                 commentary=commentary_table(comments),
                 initiatives=initiative_rows(settings.initiatives),
-                governance=governance_findings(settings),
+                governance=governance_findings(
+                    settings, as_of.astimezone(ZoneInfo(settings.calendar.timezone)).date()
+                ),
                 due_days=settings.actions.due_days,
                 signal_baseline_periods=settings.signals.baseline_periods,
             )

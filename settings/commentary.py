@@ -189,7 +189,13 @@ def _yaml_rows(file: Path) -> list[tuple[int, dict[str, str | None]]]:
         line = item.start_mark.line + 1
         if not isinstance(item, yaml.MappingNode):
             raise ConfigError(f"{file}:{line}: expected an entry with keys {', '.join(KEYS)}")
-        rows.append(
-            (line, {str(k.value): None if v.tag == _NULL else str(v.value) for k, v in item.value})
-        )
+        entry: dict[str, str | None] = {}
+        for key, value in item.value:
+            if str(key.value) in entry:
+                raise ConfigError(
+                    f"{file}:{key.start_mark.line + 1}: {key.value}: given twice in one entry; "
+                    "keep one, as only the last would count"
+                )
+            entry[str(key.value)] = None if value.tag == _NULL else str(value.value)
+        rows.append((line, entry))
     return rows

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 from settings.config import Settings
 
@@ -25,15 +27,23 @@ class Finding:
         return f"{self.record_key}: {self.field}: {self.problem}{detail}"
 
 
-def governance_findings(settings: Settings) -> list[Finding]:
-    """Design checks from the Balanced Scorecard practice, per scorecard of the config."""
+def _in_use(metric: dict[str, Any], today: date) -> bool:
+    """Enabled and not retired by `today`: a retirement planned for later leaves it in use."""
+    retired = metric.get("retired")
+    if isinstance(retired, str):
+        retired = date.fromisoformat(retired)
+    return bool(metric.get("enabled", True)) and (retired is None or retired > today)
+
+
+def governance_findings(settings: Settings, today: date | None = None) -> list[Finding]:
+    """Design checks from the Balanced Scorecard practice, per scorecard of the config, on the
+    metrics in use on `today` (default: the current date)."""
+    today = today or date.today()
     findings = []
     owners = settings.scorecard_owners()
     initiatives = settings.initiatives
     for card, metrics in settings.scorecard_metrics().items():
-        active = {
-            k: m for k, m in metrics.items() if m.get("enabled", True) and not m.get("retired")
-        }
+        active = {k: m for k, m in metrics.items() if _in_use(m, today)}
         if not owners.get(card):
             findings.append(Finding(card, card, "owner", "scorecard has no owner"))
         if len(active) > MAX_METRICS:

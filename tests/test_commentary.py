@@ -31,6 +31,19 @@ def test_a_yaml_entry_with_only_null_values_asks_for_commentary(tmp_path):
     assert str(error.value) == f"{file}:1: commentary: give a commentary, a decision or both"
 
 
+def test_a_key_given_twice_in_one_yaml_entry_is_refused_rather_than_the_last_winning(tmp_path):
+    file = tmp_path / "commentary.yaml"
+    file.write_text(
+        "- metric: csat\n  period: 2026-03\n  commentary: Survey changed\n"
+        "  commentary: Two agents on leave\n"
+    )
+    with pytest.raises(ConfigError) as error:
+        load_commentary(file, SETTINGS)
+    assert str(error.value) == (
+        f"{file}:4: commentary: given twice in one entry; keep one, as only the last would count"
+    )
+
+
 def test_a_csv_with_a_byte_order_mark_loads(tmp_path):
     file = tmp_path / "commentary.csv"
     file.write_bytes(b"\xef\xbb\xbfmetric,period,commentary\ncsat,2026-03,Survey changed\n")

@@ -122,6 +122,14 @@ def test_governance_findings():
     }
 
 
+def test_a_metric_retired_later_is_still_in_use_for_the_design_checks():
+    # Before its retirement on 2026-03-01 reopen_rate counts, and it has no owner.
+    before = {(f.record_key, f.problem) for f in governance_findings(SETTINGS, date(2026, 2, 28))}
+    after = {(f.record_key, f.problem) for f in governance_findings(SETTINGS, date(2026, 3, 1))}
+    assert before - after == {("default/metrics/reopen_rate", "metric has no owner")}
+    assert after - before == set()
+
+
 @pytest.fixture
 def scored(warehouse):
     # change_failure_rate 12 in Jan-Mar, 11 in Apr and May; reopen_rate 6 every month.

@@ -19,6 +19,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+import duckdb
 import pytest
 from report_fixture import build_warehouse
 from test_servicenow_support import source_for, stage
@@ -409,6 +410,30 @@ def test_the_report_is_dated_by_the_calendar_day_of_the_run(tmp_path, monkeypatc
     monkeypatch.setenv("SCORECARD_REPORTS", str(reports))
     # the nightly at 02:00 on December 1st in Tokyo, as the clock gives it: in UTC
     monkeypatch.setenv("SCORECARD_AS_OF", "2026-11-30T17:00:00Z")
+    (tmp_path / "scorecard.yaml").write_text("calendar: {timezone: Asia/Tokyo}\n")
+    settings = load_settings(tmp_path / "scorecard.yaml")
+    result = dg.materialize(
+        [report_asset(settings)],
+        resources={"warehouse": WarehouseResource(published_path=str(published))},
+    )
+    assert result.success
+    assert "As of 2026-12-01." in (reports / "latest.md").read_text()
+
+
+def test_a_report_written_later_is_dated_by_the_as_of_of_its_values(tmp_path, monkeypatch):
+    """The values were computed as of 02:00 on December 1st in Tokyo; the report step fails and
+    is run again on the morning of December 3rd. The page shows the published values, so it is
+    as of their day, as the scoring step judges them, not the day the page was written."""
+    published = build_warehouse(tmp_path)
+    with duckdb.connect(str(published)) as con:
+        con.execute(
+            "INSERT INTO kpi.metric_runs (computed_at, as_of, timezone, week_start, metrics, "
+            "value_rows) VALUES (TIMESTAMPTZ '2026-11-30 17:05:00+00', "
+            "TIMESTAMPTZ '2026-11-30 17:00:00+00', 'Asia/Tokyo', 'monday', 1, 1)"
+        )
+    reports = tmp_path / "reports"
+    monkeypatch.setenv("SCORECARD_REPORTS", str(reports))
+    monkeypatch.setenv("SCORECARD_AS_OF", "2026-12-03T09:00:00+09:00")
     (tmp_path / "scorecard.yaml").write_text("calendar: {timezone: Asia/Tokyo}\n")
     settings = load_settings(tmp_path / "scorecard.yaml")
     result = dg.materialize(

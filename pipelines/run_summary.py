@@ -14,6 +14,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.publish import PUBLISHED
+from reports.executive import period_label
 from transforms.kpis import quarantined_values
 
 SQL = Path(__file__).with_name("sql")
@@ -41,8 +42,9 @@ class RunSummary:
 
     def text(self) -> str:
         loaded = ", ".join(f"{source} {rows:,}" for source, rows in sorted(self.loaded.items()))
+        # Periods named as the executive page names them ("November 2026", "Q4 2026").
         changes = "; ".join(
-            f"{c.scorecard_id}/{c.metric_id} ({c.grain} of {c.period_start}) "
+            f"{c.scorecard_id}/{c.metric_id} ({period_label(c.grain, c.period_start)}) "
             f"{c.previous} -> {c.status}"
             for c in self.changes
         )

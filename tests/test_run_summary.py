@@ -86,15 +86,20 @@ def test_summary_text_names_each_source_the_quarantine_and_each_change():
         loaded={"servicenow": 12500, "focus": 3},
         quarantined=2,
         changes=[
-            StatusChange("it", "change_failure_rate", "month", date(2026, 11, 1), "green", "red")
+            StatusChange("it", "change_failure_rate", "month", date(2026, 11, 1), "green", "red"),
+            StatusChange("it", "automation_coverage", "quarter", date(2026, 7, 1), "red", "amber"),
+            StatusChange("it", "deployment_frequency", "week", date(2026, 11, 22), "red", "amber"),
         ],
     )
+    # Each period is named as the executive page names it.
     assert summary.text().splitlines() == [
         "ITSM Scorecard run r-1 of job nightly_scorecard succeeded.",
         "Loaded (records per source): focus 3, servicenow 12,500.",
         "Quarantined KPI values: 2.",
         "Status changes in the latest complete period: "
-        "it/change_failure_rate (month of 2026-11-01) green -> red.",
+        "it/change_failure_rate (November 2026) green -> red; "
+        "it/automation_coverage (Q3 2026) red -> amber; "
+        "it/deployment_frequency (week of 2026-11-22) red -> amber.",
     ]
 
 

@@ -217,9 +217,9 @@ def read_pages(
     for row in rows(con, "initiatives_at_risk", as_of=as_of):
         by_scorecard[row["scorecard_id"]]["initiatives"].append(row)
     freshness = Table(
-        ["source", "last load", "rows"],
+        ["source", "last load", "records held"],
         [
-            [r["source"], day(r["last_load"]), number(r["rows_loaded"])]
+            [r["source"], day(r["last_load"]), number(r["records_held"])]
             for r in rows(con, "freshness")
         ],
         numeric=(2,),

@@ -525,8 +525,8 @@ def test_a_run_host_outside_utc_writes_the_same_values_and_reports(tmp_path):
         '<a href="payroll-53fe8dfb.html">Payroll</a></td><td class="num">3</td>'
         in on_utc["services"]
     )
-    # the last load, printed as UTC
-    assert "| servicenow | 2026-11-30 17:00 UTC | 4 |" in on_utc["markdown"]
+    # the last load, printed as UTC, and the records held: incidents K1-K4 and changes D1, D2
+    assert "| servicenow | 2026-11-30 17:00 UTC | 6 |" in on_utc["markdown"]
 
 
 def test_a_non_utc_servicenow_instance_is_read_by_its_utc_values(warehouse):

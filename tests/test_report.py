@@ -49,6 +49,9 @@ def test_the_page_shows_scores_the_red_metric_with_its_owner_and_the_changes(tmp
     # I-2 ends in 2027 and csat improved 80 -> 90 and moved: on track, not listed.
     assert "Self-service portal" not in md
     assert "| servicenow | incidents | unknown state code | 2 |" in md
+    # Freshness: the last load, and the three incidents held, not the cursor's count of records
+    # received (2 in the fixture), which grows with every record read again.
+    assert "| servicenow | 2026-12-01 02:00 UTC | 3 |" in md
 
 
 def test_the_sparkline_plots_the_last_periods_over_the_threshold_target_band(tmp_path):

@@ -63,12 +63,12 @@ def test_reader_role_reads_every_view_and_the_scorecard_tables_and_cannot_write(
 ):
     warehouse = published_fixture(tmp_path)
     result = publish_to_postgres(warehouse.published_path, postgres.url(database=database), READER)
-    # 10 bi views + 7 scorecard tables (metric_status, objective_scores, perspective_scores,
-    # initiatives, initiative_progress, actions, data_quality). Rows: bi 3 current (2 'it' +
-    # 1 pilot) + 3 to date + 6 history + 3 objective history + 2 restatements + 2 open actions
-    # + 2 incidents + 1 change + 1 request + 2 costs = 25; scorecard 6 metric_status +
-    # 3 objective_scores + 4 actions + 1 data_quality = 14.
-    assert (result.tables, result.rows) == (17, 39)
+    # 10 bi views + 8 scorecard tables (metric_goals, metric_status, objective_scores,
+    # perspective_scores, initiatives, initiative_progress, actions, data_quality). Rows: bi 3
+    # current (2 'it' + 1 pilot) + 3 to date + 6 history + 3 objective history + 2 restatements
+    # + 2 open actions + 2 incidents + 1 change + 1 request + 2 costs = 25; scorecard 4
+    # metric_goals + 6 metric_status + 3 objective_scores + 4 actions + 1 data_quality = 18.
+    assert (result.tables, result.rows) == (18, 43)
     assert "@127.0.0.1" in result.url
     with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
         # The publisher created the reader role; an administrator grants it to BI logins.
@@ -212,7 +212,7 @@ def test_the_publish_postgres_asset_reports_without_the_password(
     assert result.success
     (materialization,) = result.asset_materializations_for_node("publish__postgres")
     metadata = {key: value.value for key, value in materialization.metadata.items()}
-    assert (metadata["tables"], metadata["rows"], metadata["reader_role"]) == (17, 39, READER)
+    assert (metadata["tables"], metadata["rows"], metadata["reader_role"]) == (18, 43, READER)
     every_event = " ".join(str(event) for event in result.all_events)
     assert SECRET not in every_event
     assert shown in metadata["database"]
@@ -434,6 +434,6 @@ def test_a_publish_waits_for_another_publish_to_the_same_database(
         ends.start()
         result = publish_to_postgres(warehouse.published_path, url, READER, lock_wait=30)
         ends.join()
-    assert result.tables == 17
+    assert result.tables == 18
     # What the ended publish left is a leftover now, and goes.
     assert schemas_of_the_publish(postgres, database) == [("bi",), ("scorecard",)]

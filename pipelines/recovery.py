@@ -18,6 +18,9 @@ from warehouse.processes import is_running, process_identity
 
 HOST_TAG = "scorecard/host"
 PROCESS_TAG = "scorecard/process"
+# The run that recorded the process: a re-executed run (run retries, the UI's "Re-execute")
+# starts with a copy of its parent's tags, whose process is gone while the new run lives.
+PROCESS_RUN_TAG = "scorecard/process_run"
 UNFINISHED = [
     dg.DagsterRunStatus.STARTING,
     dg.DagsterRunStatus.STARTED,
@@ -38,7 +41,12 @@ def run_worker_pid() -> int:
 def record_run_process(instance: dg.DagsterInstance, run_id: str) -> None:
     """Tag the run with this host and its run worker, so another run can tell whether it lives."""
     instance.add_run_tags(
-        run_id, {HOST_TAG: socket.gethostname(), PROCESS_TAG: process_identity(run_worker_pid())}
+        run_id,
+        {
+            HOST_TAG: socket.gethostname(),
+            PROCESS_TAG: process_identity(run_worker_pid()),
+            PROCESS_RUN_TAG: run_id,
+        },
     )
 
 
@@ -52,8 +60,8 @@ def fail_runs_whose_process_died(instance: dg.DagsterInstance, found_by: str) ->
     for record in records:
         run = record.dagster_run
         identity = run.tags.get(PROCESS_TAG, "")
-        if not identity or is_running(identity):
-            continue
+        if not identity or run.tags.get(PROCESS_RUN_TAG) != run.run_id or is_running(identity):
+            continue  # not recorded yet (or only its parent's), or alive
         pid = identity.split(":")[0]
         instance.report_run_failed(
             run,

@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import textwrap
+import time
 
 import duckdb
 import pytest
@@ -221,3 +222,56 @@ def test_the_staging_copy_of_a_killed_publish_is_removed_by_the_next_publish(war
         alive.kill()
         alive.wait()
     assert published_count(warehouse.published_path) == 100
+
+
+def test_a_publish_that_finishes_later_leaves_the_newer_snapshot_published(warehouse, tmp_path):
+    """Two runs publish one after the other: the copy the second made is what BI reads after both.
+
+    The first publish is slow to flush its copy to disk (fsync of a big file); the second run
+    loads more and publishes meanwhile, were the first to rename its copy outside the writer lock.
+    """
+    with warehouse.connect() as con:
+        load_batch(con, 0)
+    publish(warehouse)
+    flushing = tmp_path / "flushing"
+    first = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import os, pathlib, time
+                from connectors.base import Page, Stream
+                from warehouse import Warehouse, land_page
+                from warehouse.publish import publish
+                wh = Warehouse.at({str(warehouse.published_path)!r})
+                stream = Stream("incident", "sys_id", "sys_updated_on")
+                with wh.connect() as con:
+                    records = [{{"sys_id": f"1-{{i}}", "sys_updated_on": "0001"}} for i in range(100)]
+                    land_page(con, "servicenow", stream, Page(records, "0001"))
+                fsync = os.fsync
+                def slow_fsync(descriptor):
+                    pathlib.Path({str(flushing)!r}).touch()
+                    time.sleep(3)
+                    fsync(descriptor)
+                os.fsync = slow_fsync
+                publish(wh)
+                """
+            ),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not flushing.exists() and first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert flushing.exists(), first.stderr.read() if first.poll() is not None else "timeout"
+        with warehouse.connect() as con:
+            load_batch(con, 2)
+        publish(warehouse)
+    finally:
+        _, errors = first.communicate(timeout=60)
+    assert first.returncode == 0, errors
+    # 100 at first, 100 more from the first run, 100 from the second: all 300 are published.
+    assert published_count(warehouse.published_path) == 300

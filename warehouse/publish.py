@@ -69,14 +69,16 @@ def publish(warehouse: Warehouse) -> PublishResult:
                 con.execute("CHECKPOINT published_snapshot")
             finally:
                 con.execute("DETACH published_snapshot")
-        with open(staging, "rb") as handle:
-            os.fsync(handle.fileno())
-        stale_wal = target.with_name(target.name + ".wal")
-        stale_wal.unlink(missing_ok=True)
-        os.replace(staging, target)
-        # A writer still holding the old file may have flushed its log again meanwhile.
-        stale_wal.unlink(missing_ok=True)
-        _sync_folder(target.parent)
+            # Still under the writer lock: a publish that started later renames its newer copy
+            # after this one, never before it.
+            with open(staging, "rb") as handle:
+                os.fsync(handle.fileno())
+            stale_wal = target.with_name(target.name + ".wal")
+            stale_wal.unlink(missing_ok=True)
+            os.replace(staging, target)
+            # A writer still holding the old file may have flushed its log again meanwhile.
+            stale_wal.unlink(missing_ok=True)
+            _sync_folder(target.parent)
     except (OSError, duckdb.IOException) as exc:
         # A full disk or a read-only folder (DuckDB reports its own file writes as IOException):
         # the rename never happened, the old copy is whole.

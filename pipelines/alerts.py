@@ -56,7 +56,12 @@ def success_summary_sensor(webhook_url: str | None, job_name: str) -> dg.SensorD
 
 
 def failure_cause(instance: dg.DagsterInstance, run_id: str) -> str | None:
-    """The first failed step and why, so the alert leads with the cause, not Dagster's summary."""
+    """Each failed step and why, so the alert leads with the causes, not Dagster's summary.
+
+    Every one: the run goes on past a failed source, and a second source failing the same night
+    must not come to light only once the first is fixed.
+    """
+    causes = []
     for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
         event = record.dagster_event
         failure = event.step_failure_data if event else None
@@ -69,8 +74,8 @@ def failure_cause(instance: dg.DagsterInstance, run_id: str) -> str | None:
             reason = error.message.strip()
         else:
             continue
-        return f"step {event.step_key}: {reason}"
-    return None
+        causes.append(f"step {event.step_key}: {reason}")
+    return "; ".join(causes) or None
 
 
 def post(webhook_url: str | None, message: str, kind: str, log: logging.Logger) -> None:

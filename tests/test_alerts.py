@@ -83,3 +83,39 @@ def test_a_failure_description_is_the_alert_text():
     assert hook.received[0]["text"].endswith(
         "failed: step refuses: servicenow: authentication failed (HTTP 401)"
     )
+
+
+@dg.op
+def reads_jira() -> None:
+    raise dg.Failure(description="jira: authentication failed (HTTP 401)", allow_retries=False)
+
+
+@dg.op
+def reads_servicenow() -> None:
+    raise dg.Failure(description="servicenow: HTTP 503 after 5 attempts", allow_retries=False)
+
+
+@dg.job
+def two_sources_refused_job() -> None:
+    reads_jira()
+    reads_servicenow()
+
+
+def test_the_alert_names_every_failed_step_not_only_the_first():
+    """Two sources failed the same night: fixing the one named must not hide the other."""
+    instance = dg.DagsterInstance.ephemeral()
+    result = two_sources_refused_job.execute_in_process(instance=instance, raise_on_error=False)
+    context = dg.build_run_status_sensor_context(
+        sensor_name="scorecard_run_failure_alert",
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        dagster_event=result.get_run_failure_event(),
+    ).for_run_failure()
+    hook = Webhook()
+    with EmulatorServer(hook) as server:
+        failure_alert_sensor(f"{server.url}/hooks/secret-token")(context)
+    text = hook.received[0]["text"]
+    assert text.endswith(
+        "failed: step reads_jira: jira: authentication failed (HTTP 401); "
+        "step reads_servicenow: servicenow: HTTP 503 after 5 attempts"
+    ), text

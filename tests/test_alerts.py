@@ -68,9 +68,10 @@ def refused_job() -> None:
     refuses()
 
 
-def test_a_failure_description_is_the_alert_text():
+def alert_text(job: dg.JobDefinition) -> str:
+    """Run the failing job and return the text the failure alert posts about it."""
     instance = dg.DagsterInstance.ephemeral()
-    result = refused_job.execute_in_process(instance=instance, raise_on_error=False)
+    result = job.execute_in_process(instance=instance, raise_on_error=False)
     context = dg.build_run_status_sensor_context(
         sensor_name="scorecard_run_failure_alert",
         dagster_instance=instance,
@@ -80,7 +81,11 @@ def test_a_failure_description_is_the_alert_text():
     hook = Webhook()
     with EmulatorServer(hook) as server:
         failure_alert_sensor(f"{server.url}/hooks/secret-token")(context)
-    assert hook.received[0]["text"].endswith(
+    return hook.received[0]["text"]
+
+
+def test_a_failure_description_is_the_alert_text():
+    assert alert_text(refused_job).endswith(
         "failed: step refuses: servicenow: authentication failed (HTTP 401)"
     )
 
@@ -103,18 +108,7 @@ def two_sources_refused_job() -> None:
 
 def test_the_alert_names_every_failed_step_not_only_the_first():
     """Two sources failed the same night: fixing the one named must not hide the other."""
-    instance = dg.DagsterInstance.ephemeral()
-    result = two_sources_refused_job.execute_in_process(instance=instance, raise_on_error=False)
-    context = dg.build_run_status_sensor_context(
-        sensor_name="scorecard_run_failure_alert",
-        dagster_instance=instance,
-        dagster_run=result.dagster_run,
-        dagster_event=result.get_run_failure_event(),
-    ).for_run_failure()
-    hook = Webhook()
-    with EmulatorServer(hook) as server:
-        failure_alert_sensor(f"{server.url}/hooks/secret-token")(context)
-    text = hook.received[0]["text"]
+    text = alert_text(two_sources_refused_job)
     assert text.endswith(
         "failed: step reads_jira: jira: authentication failed (HTTP 401); "
         "step reads_servicenow: servicenow: HTTP 503 after 5 attempts"

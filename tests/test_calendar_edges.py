@@ -404,12 +404,11 @@ def test_scoring_is_as_of_the_instant_the_values_were_computed_for(tmp_path, mon
     assert periods == [(OCT, 2.0, "green"), (NOV, 3.0, "green")]
 
 
-def test_the_report_is_dated_by_the_calendar_day_of_the_run(tmp_path, monkeypatch):
-    published = build_warehouse(tmp_path)
+def tokyo_report(tmp_path: Path, monkeypatch, published: Path, clock: str) -> str:
+    """The executive page the report step writes for a Tokyo calendar at `clock`."""
     reports = tmp_path / "reports"
     monkeypatch.setenv("SCORECARD_REPORTS", str(reports))
-    # the nightly at 02:00 on December 1st in Tokyo, as the clock gives it: in UTC
-    monkeypatch.setenv("SCORECARD_AS_OF", "2026-11-30T17:00:00Z")
+    monkeypatch.setenv("SCORECARD_AS_OF", clock)
     (tmp_path / "scorecard.yaml").write_text("calendar: {timezone: Asia/Tokyo}\n")
     settings = load_settings(tmp_path / "scorecard.yaml")
     result = dg.materialize(
@@ -417,7 +416,14 @@ def test_the_report_is_dated_by_the_calendar_day_of_the_run(tmp_path, monkeypatc
         resources={"warehouse": WarehouseResource(published_path=str(published))},
     )
     assert result.success
-    assert "As of 2026-12-01." in (reports / "latest.md").read_text()
+    return (reports / "latest.md").read_text()
+
+
+def test_the_report_is_dated_by_the_calendar_day_of_the_run(tmp_path, monkeypatch):
+    published = build_warehouse(tmp_path)
+    # the nightly at 02:00 on December 1st in Tokyo, as the clock gives it: in UTC
+    page = tokyo_report(tmp_path, monkeypatch, published, "2026-11-30T17:00:00Z")
+    assert "As of 2026-12-01." in page
 
 
 def test_a_report_written_later_is_dated_by_the_as_of_of_its_values(tmp_path, monkeypatch):
@@ -431,17 +437,8 @@ def test_a_report_written_later_is_dated_by_the_as_of_of_its_values(tmp_path, mo
             "value_rows) VALUES (TIMESTAMPTZ '2026-11-30 17:05:00+00', "
             "TIMESTAMPTZ '2026-11-30 17:00:00+00', 'Asia/Tokyo', 'monday', 1, 1)"
         )
-    reports = tmp_path / "reports"
-    monkeypatch.setenv("SCORECARD_REPORTS", str(reports))
-    monkeypatch.setenv("SCORECARD_AS_OF", "2026-12-03T09:00:00+09:00")
-    (tmp_path / "scorecard.yaml").write_text("calendar: {timezone: Asia/Tokyo}\n")
-    settings = load_settings(tmp_path / "scorecard.yaml")
-    result = dg.materialize(
-        [report_asset(settings)],
-        resources={"warehouse": WarehouseResource(published_path=str(published))},
-    )
-    assert result.success
-    assert "As of 2026-12-01." in (reports / "latest.md").read_text()
+    page = tokyo_report(tmp_path, monkeypatch, published, "2026-12-03T09:00:00+09:00")
+    assert "As of 2026-12-01." in page
 
 
 # A non-UTC run host: everything the nightly steps write, and the reports, must not depend on TZ.

@@ -11,10 +11,11 @@ from pipelines.checks import all_checks
 from pipelines.core import core_assets, core_key
 from pipelines.ingest import ingest_asset
 from pipelines.kpi import METRIC_VALUES, kpi_asset
+from pipelines.outcome import sources_read_asset
 from pipelines.preflight import configuration
-from pipelines.publish import PUBLISH_URL, postgres_publish_asset, publish_asset
+from pipelines.publish import PUBLISH_URL, PUBLISHED_POSTGRES, postgres_publish_asset, publish_asset
 from pipelines.recovery import dead_run_sensor
-from pipelines.report import report_asset
+from pipelines.report import EXECUTIVE_SUMMARY, report_asset
 from pipelines.resources import SourcesResource, WarehouseResource
 from pipelines.scorecard import METRIC_STATUS, scorecard_asset
 from settings import enabled_sources, load_settings
@@ -35,6 +36,9 @@ assets = [
     publish_asset([*[core_key(t) for t in CORE_TABLES], METRIC_VALUES, METRIC_STATUS]),
     report_asset(settings),
     *([postgres_publish_asset()] if os.environ.get(PUBLISH_URL) else []),
+    sources_read_asset(
+        [EXECUTIVE_SUMMARY, *([PUBLISHED_POSTGRES] if os.environ.get(PUBLISH_URL) else [])]
+    ),
 ]
 
 published = os.environ.get("SCORECARD_WAREHOUSE") or DEFAULT_WAREHOUSE

@@ -15,11 +15,17 @@ from warehouse.ingest import FilesRefused, ingest
 WAREHOUSE_POOL = "duckdb_warehouse"
 OWNERS = ["team:data-engineering"]
 # Only what can heal is retried: throttling, 5xx, timeouts, dropped connections. A
-# PermanentSourceError (settings, credentials, a bad file) fails the step at once, except files
+# PermanentSourceError (settings, credentials, a bad file) ends the read at once, except files
 # refused beside files that loaded: the run goes on with those, and data quality names the rest.
+# A source that could not be read (at once, or after the last retry) does not stop the other
+# sources: its read check fails, the KPIs, scoring and publish go on without its new records (its
+# periods stay pending), and the last step (pipelines/outcome.py) fails the run naming it.
 INGEST_RETRY = dg.RetryPolicy(
     max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
+
+
+READ_CHECK = "read"
 
 
 class IngestConfig(dg.Config):
@@ -73,6 +79,14 @@ def ingest_asset(
         tags={"source": source},
         retry_policy=INGEST_RETRY,
         pool=WAREHOUSE_POOL,
+        check_specs=[
+            dg.AssetCheckSpec(
+                READ_CHECK,
+                asset=raw_key(source),
+                description=f"{source} was read to its end; when not, the run fails at its end "
+                "naming the cause, after the other sources were scored and published.",
+            )
+        ],
     )
     def _ingest(
         context: dg.AssetExecutionContext,
@@ -104,8 +118,13 @@ def ingest_asset(
                     )
                 metadata = raw_metadata(con, source)
         except PermanentSourceError as exc:
-            # The cause, not a retry wrapper, is the step's headline; retrying cannot fix it.
-            raise dg.Failure(description=str(exc), allow_retries=False) from None
+            # Retrying cannot fix it: not read tonight, and said so at the run's end.
+            return _not_read(context, source, str(exc))
+        except Exception as exc:
+            if context.retry_number < INGEST_RETRY.max_retries:
+                raise
+            context.log.exception(f"{source}: the last attempt failed")
+            return _not_read(context, source, f"{source}: {type(exc).__name__}: {exc}")
         if refused:
             metadata["files_refused"] = dg.MetadataValue.text(refused)
         metadata.update({"records_received": load.received, "full_refresh": full_refresh})
@@ -114,6 +133,25 @@ def ingest_asset(
             if stream.cursor:
                 metadata[f"{stream.stream}/cursor"] = stream.cursor
         context.log.info(f"{source}: {load.received} records received")
-        return dg.MaterializeResult(metadata=metadata)
+        return dg.MaterializeResult(
+            metadata=metadata, check_results=[dg.AssetCheckResult(passed=True)]
+        )
 
     return _ingest
+
+
+def _not_read(context: dg.AssetExecutionContext, source: str, cause: str) -> dg.MaterializeResult:
+    """The source was not read to its end: what it landed before stays (its cursor with it), its
+    read check fails with the cause, and the other sources go on."""
+    context.log.error(f"{source} not read tonight, the run goes on with the other sources: {cause}")
+    return dg.MaterializeResult(
+        metadata={"not_read": dg.MetadataValue.text(cause)},
+        check_results=[
+            dg.AssetCheckResult(
+                passed=False,
+                severity=dg.AssetCheckSeverity.ERROR,
+                description=cause,
+                metadata={"cause": dg.MetadataValue.text(cause)},
+            )
+        ],
+    )

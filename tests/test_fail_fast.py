@@ -1,9 +1,11 @@
 """Launched runs that cannot succeed fail at once, with the cause as the failure's message.
 
 A bad setting stops the run in its first step (the same check as `itsm-scorecard check-config`);
-rejected credentials and a file that is not a FOCUS export fail their ingest step without the
-step retries that only transient trouble deserves. A bad file beside files that load does not stop
-the run: it warns, and the scorecard is computed from the files that loaded.
+rejected credentials and a file that is not a FOCUS export end their source's read at once,
+without the step retries that only transient trouble deserves, and fail the run at its end
+naming the cause, after the other sources were scored and published. A bad file beside files
+that load does not stop the run: it warns, and the scorecard is computed from the files that
+loaded.
 """
 
 import csv
@@ -46,10 +48,17 @@ def run_events(home: Path) -> list[tuple[float, str, str | None, str]]:
 
 
 def seconds_to_failure(events: list[tuple[float, str, str | None, str]], step: str) -> float:
-    """From the run's start to the failure of `step` (other branches may still run after it)."""
+    """From the run's start to the end of `step`, which gave up on its source (the steps of the
+    other sources, and the KPIs, scoring and publish, run after it)."""
     started = next(t for t, kind, _, _ in events if kind == "PIPELINE_START")
-    failed = next(t for t, kind, key, _ in events if kind == "STEP_FAILURE" and key == step)
-    return failed - started
+    ended = next(
+        t for t, kind, key, _ in events if kind in ("STEP_SUCCESS", "STEP_FAILURE") and key == step
+    )
+    return ended - started
+
+
+def failed_steps(events: list[tuple[float, str, str | None, str]]) -> list[str | None]:
+    return [key for _, kind, key, _ in events if kind == "STEP_FAILURE"]
 
 
 def step_attempts(events: list[tuple[float, str, str | None, str]], step: str) -> int:
@@ -141,6 +150,9 @@ def test_rejected_credentials_fail_the_ingest_step_once_without_retries(tmp_path
     assert not [kind for _, kind, _, _ in events if kind in ("STEP_UP_FOR_RETRY", "STEP_RESTARTED")]
     # One request: neither the HTTP client nor the step asked again.
     assert requests == 1
+    # The run fails in its last step, naming the source it could not read.
+    assert failed_steps(events) == ["scorecard__sources_read"]
+    assert "not read tonight (the other sources were scored and published" in output
     elapsed = seconds_to_failure(events, "raw__servicenow")
     print(f"401: ingest step failed {elapsed:.2f}s after the run's start")
     assert elapsed < 10
@@ -171,9 +183,54 @@ def test_a_file_that_is_not_focus_fails_the_ingest_step_once_naming_file_and_col
     events = run_events(tmp_path / "home")
     assert step_attempts(events, "raw__focus") == 1
     assert not [kind for _, kind, _, _ in events if kind in ("STEP_UP_FOR_RETRY", "STEP_RESTARTED")]
+    assert failed_steps(events) == ["scorecard__sources_read"]
     elapsed = seconds_to_failure(events, "raw__focus")
     print(f"non-FOCUS file: ingest step failed {elapsed:.2f}s after the run's start")
     assert elapsed < 10
+
+
+def test_a_source_that_cannot_be_read_fails_the_run_after_the_others_are_published(tmp_path):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "2024-09.csv").write_bytes(
+        (SHARED_DATA / "focus" / "focus-1.0-sample.csv").read_bytes()
+    )
+    warehouse = tmp_path / "warehouse.duckdb"
+    instance = serve({}, Credentials("scorecard.reader", "the-right-password"))
+    try:
+        run = launch_nightly_job(
+            check=False,
+            dagster_home=tmp_path / "home",
+            SCORECARD_SOURCES="servicenow,focus",
+            SCORECARD_CONFIG=str(empty_config(tmp_path)),
+            SCORECARD_WAREHOUSE=str(warehouse),
+            FOCUS_PATHS=str(exports),
+            SERVICENOW_INSTANCE_URL=instance.url,
+            SERVICENOW_USERNAME="scorecard.reader",
+            SERVICENOW_PASSWORD="a-wrong-password",
+        )
+    finally:
+        instance.stop()
+
+    assert run.returncode != 0
+    output = run.stdout + run.stderr
+    assert "a-wrong-password" not in output
+    events = run_events(tmp_path / "home")
+    # Only the last step fails: the costs were staged, computed, scored, published, reported.
+    assert failed_steps(events) == ["scorecard__sources_read"]
+    succeeded = {key for _, kind, key, _ in events if kind == "STEP_SUCCESS"}
+    assert {"raw__focus", "kpi__metric_values", "publish__warehouse"} <= succeeded
+    assert (
+        "not read tonight (the other sources were scored and published; the periods of these "
+        "stay pending): servicenow: authentication failed (HTTP 401)" in output
+    )
+    with duckdb.connect(str(warehouse), read_only=True) as published:
+        september = published.execute(
+            "SELECT round(value, 2) FROM kpi.metric_values WHERE metric_id = 'cloud_spend' "
+            "AND grain = 'month' AND period_start = DATE '2024-09-01' AND dimension = 'all'"
+        ).fetchall()
+    # The FOCUS sample's September EffectiveCost, as in the test below.
+    assert september == [(14.98,)]
 
 
 def test_a_refused_focus_file_beside_good_ones_warns_and_the_run_publishes(tmp_path):

@@ -120,22 +120,30 @@ def test_a_bad_configuration_fails_the_run_in_its_first_step_with_check_configs_
     assert not list(tmp_path.glob("warehouse*.duckdb"))
 
 
-def test_rejected_credentials_fail_the_ingest_step_once_without_retries(tmp_path):
+def launch_with_a_wrong_servicenow_password(
+    tmp_path: Path, sources: str, **env: str
+) -> tuple[subprocess.CompletedProcess, int]:
+    """The nightly job with ServiceNow refusing its password; the run and the requests it made."""
     instance = serve({}, Credentials("scorecard.reader", "the-right-password"))
     try:
         run = launch_nightly_job(
             check=False,
             dagster_home=tmp_path / "home",
-            SCORECARD_SOURCES="servicenow",
+            SCORECARD_SOURCES=sources,
             SCORECARD_CONFIG=str(empty_config(tmp_path)),
             SCORECARD_WAREHOUSE=str(tmp_path / "warehouse.duckdb"),
             SERVICENOW_INSTANCE_URL=instance.url,
             SERVICENOW_USERNAME="scorecard.reader",
             SERVICENOW_PASSWORD="a-wrong-password",
+            **env,
         )
-        requests = instance.requests
+        return run, instance.requests
     finally:
         instance.stop()
+
+
+def test_rejected_credentials_fail_the_ingest_step_once_without_retries(tmp_path):
+    run, requests = launch_with_a_wrong_servicenow_password(tmp_path, "servicenow")
 
     assert run.returncode != 0
     output = run.stdout + run.stderr
@@ -196,21 +204,9 @@ def test_a_source_that_cannot_be_read_fails_the_run_after_the_others_are_publish
         (SHARED_DATA / "focus" / "focus-1.0-sample.csv").read_bytes()
     )
     warehouse = tmp_path / "warehouse.duckdb"
-    instance = serve({}, Credentials("scorecard.reader", "the-right-password"))
-    try:
-        run = launch_nightly_job(
-            check=False,
-            dagster_home=tmp_path / "home",
-            SCORECARD_SOURCES="servicenow,focus",
-            SCORECARD_CONFIG=str(empty_config(tmp_path)),
-            SCORECARD_WAREHOUSE=str(warehouse),
-            FOCUS_PATHS=str(exports),
-            SERVICENOW_INSTANCE_URL=instance.url,
-            SERVICENOW_USERNAME="scorecard.reader",
-            SERVICENOW_PASSWORD="a-wrong-password",
-        )
-    finally:
-        instance.stop()
+    run, _ = launch_with_a_wrong_servicenow_password(
+        tmp_path, "servicenow,focus", FOCUS_PATHS=str(exports)
+    )
 
     assert run.returncode != 0
     output = run.stdout + run.stderr

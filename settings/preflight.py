@@ -154,7 +154,29 @@ def reference_problems(settings: Settings, file: str) -> list[str]:
                     f"{file}: initiatives.{key}.metrics[{i}]: {metric_id!r} is not a metric of "
                     f"scorecard {initiative.scorecard!r}{hint}"
                 )
+    for card, metrics in cards.items():
+        where = "metrics" if card == settings.scorecard_id else f"scorecards.{card}.metrics"
+        problems += [f"{file}: {where}: {problem}" for problem in objective_problems(metrics)]
     return problems
+
+
+def objective_problems(metrics: Mapping[str, Mapping]) -> list[str]:
+    """An objective named under two perspectives of one scorecard. Roll-ups, initiatives and the
+    governance checks know an objective by its name, so the two would merge into one score."""
+    default = {definition.id: definition.perspective for definition in load_catalogue()}
+    perspectives: dict[str, dict[str, list[str]]] = {}
+    for metric_id, metric in metrics.items():
+        if metric.get("objective") and metric.get("enabled", True):
+            perspective = metric.get("perspective") or default.get(metric_id, "(none)")
+            under = perspectives.setdefault(metric["objective"], {})
+            under.setdefault(perspective, []).append(metric_id)
+    return [
+        f"objective {objective!r} is under more than one perspective: "
+        + ", ".join(f"{name} ({', '.join(sorted(ids))})" for name, ids in sorted(under.items()))
+        + "; an objective rolls up within one perspective, so name the objectives apart"
+        for objective, under in perspectives.items()
+        if len(under) > 1
+    ]
 
 
 def known_metric_ids() -> set[str]:

@@ -367,6 +367,35 @@ def test_check_config_names_unknown_metric_ids_of_a_scorecard_overlay_and_an_ini
     assert "initiatives.releases.metrics[0]" not in err
 
 
+def test_check_config_refuses_one_objective_name_under_two_perspectives(tmp_path, capsys):
+    # Objectives roll up, take initiatives and are counted by name within a scorecard: the same
+    # name under two perspectives would merge into one objective score with either perspective.
+    path = write(
+        tmp_path,
+        "scorecard_id: it\n"
+        "metrics:\n"
+        "  csat: {objective: Do it well, owner: CIO, threshold: 75, target: 85}\n"
+        "  change_failure_rate: {objective: Do it well, owner: CIO, threshold: 15, target: 10}\n"
+        "  reopen_rate: {objective: Do it well, perspective: customer, threshold: 8, target: 5}\n"
+        "scorecards:\n"
+        "  desk:\n"
+        "    owner: Head of Service Desk\n"
+        "    metrics:\n"
+        "      csat: {objective: Fix it}\n"
+        "      reopen_rate: {objective: Fix it, perspective: customer}\n"
+        "      change_failure_rate: {objective: Ship it, enabled: false}\n",
+    )
+    assert main(["check-config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"{path}: metrics: objective 'Do it well' is under more than one perspective: "
+        "customer (csat, reopen_rate), internal_process (change_failure_rate); an objective "
+        "rolls up within one perspective, so name the objectives apart"
+    ) in err
+    # The desk's objectives each stay within one perspective.
+    assert "scorecards.desk" not in err
+
+
 def test_check_config_lists_every_problem_at_once_without_secrets(tmp_path):
     path = write(
         tmp_path,

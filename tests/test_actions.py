@@ -250,3 +250,15 @@ def test_an_open_action_of_a_metric_taken_off_the_scorecard_is_resolved(con, tak
     assert may[RED][3] == APR
     # The other scorecards' and metrics' actions are untouched: sla_attainment is green in April.
     assert may[PILOT_AMBER][:4] == ("resolved", FEB, date(2026, 3, 15), APR)
+
+
+def test_the_open_actions_of_a_scorecard_removed_from_the_config_are_resolved(con):
+    """The pilot's sla_attainment is amber in January and February: its action is open on
+    1 March. With the pilot scorecard removed before 1 April, nothing could ever clear it: it is
+    resolved in the latest month the remaining scorecards scored, March."""
+    assert night(con, 3)[PILOT_AMBER][0] == "open"
+    april = night(con, 4, scorecards={"default": SCORECARDS["default"]})
+    assert april[PILOT_AMBER][0] == "resolved"
+    assert april[PILOT_AMBER][3] == MAR
+    # The IT-wide scorecard's own amber action still stands: March was amber too.
+    assert april[AMBER][0] == "open"

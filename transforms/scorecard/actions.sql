@@ -116,16 +116,29 @@ ANTI JOIN scorecard.actions AS a USING (action_id);
 -- gone (a restated value) is resolved at the metric's latest scored period. A metric taken off
 -- the scorecard (retired, disabled, removed) has no row in the latest period its scorecard scored
 -- for its grain, where every metric on it has one (pending or not), and no later period can clear
--- its actions: they are resolved in that period. An action opened after the period is left alone:
--- a run with an earlier as-of (a backfill) cannot see its trigger.
+-- its actions: they are resolved in that period. A scorecard removed from the config scores no
+-- period any more: its actions are resolved in the latest period any scorecard scored for their
+-- grain. An action opened after the period is left alone: a run with an earlier as-of (a
+-- backfill) cannot see its trigger.
 UPDATE scorecard.actions AS a
 SET status = 'resolved', resolved_period = cleared.period_start,
     updated_at = getvariable('scoring_now')
 FROM (
-    WITH scorecard_ends AS (
+    WITH grain_ends AS (
+        SELECT grain, max(period_start) AS period_start
+        FROM scorecard.metric_status
+        GROUP BY ALL
+    ),
+
+    scorecard_ends AS (
         SELECT scorecard_id, grain, max(period_start) AS period_start
         FROM scorecard.metric_status
         GROUP BY ALL
+        UNION ALL
+        SELECT removed.scorecard_id, removed.grain, grain_ends.period_start
+        FROM (SELECT DISTINCT scorecard_id, grain FROM scorecard.actions) AS removed
+        JOIN grain_ends USING (grain)
+        WHERE removed.scorecard_id NOT IN (SELECT scorecard_id FROM scorecard.metric_status)
     ),
 
     on_scorecard AS (

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from settings.commentary import period_containing
 from settings.config import Settings
 
 MAX_METRICS_PER_OBJECTIVE = 3
@@ -99,4 +100,36 @@ def governance_findings(settings: Settings, today: date | None = None) -> list[F
                 findings.append(
                     Finding(card, f"{card}/initiatives/{key}", "owner", "initiative has no owner")
                 )
+        findings += _goals_mid_period(card, metrics, settings.calendar.week_start)
+    return findings
+
+
+def _goals_mid_period(card: str, metrics: dict[str, dict], week_start: str) -> list[Finding]:
+    """Goal versions effective after their period began: scoring keeps a period's goals whole,
+    so such a version applies from the next period, which the owner may not expect."""
+    findings = []
+    for metric_id, metric in metrics.items():
+        grain = metric.get("grain", "month")
+        for version in metric.get("goals") or ():
+            effective = version["effective"]
+            if isinstance(effective, str):
+                effective = date.fromisoformat(effective)
+            start = period_containing(effective, grain, week_start)
+            if start == effective:
+                continue
+            after = period_containing(
+                start + timedelta(days=7 if grain == "week" else 95 if grain == "quarter" else 32),
+                grain,
+                week_start,
+            )
+            findings.append(
+                Finding(
+                    card,
+                    f"{card}/metrics/{metric_id}",
+                    "goals",
+                    f"effective in the middle of a {grain}: they apply from the next {grain}, "
+                    f"{after}; the {grain} starting {start} keeps the goals before them",
+                    str(effective),
+                )
+            )
     return findings

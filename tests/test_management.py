@@ -130,6 +130,48 @@ def test_a_metric_retired_later_is_still_in_use_for_the_design_checks():
     assert after - before == set()
 
 
+def test_goals_effective_mid_period_are_flagged_with_the_period_they_apply_from():
+    settings = Settings.model_validate(
+        {
+            "owner": "CIO",
+            "calendar": {"week_start": "sunday"},
+            "metrics": {
+                "csat": {
+                    "objective": "Delight",
+                    "owner": "Head of Service Desk",
+                    "threshold": 75,
+                    "target": 85,
+                    "goals": [
+                        {"effective": "2026-04-01", "threshold": 78, "target": 88},
+                        {"effective": "2026-06-15", "threshold": 80, "target": 90},
+                    ],
+                },
+                "deployment_frequency": {
+                    "objective": "Delight",
+                    "owner": "CIO",
+                    "grain": "week",
+                    "threshold": 5,
+                    "target": 10,
+                    # 2026-03-01 is a Sunday, 2026-03-02 a Monday.
+                    "goals": [
+                        {"effective": "2026-03-01", "threshold": 6, "target": 12},
+                        {"effective": "2026-03-09", "threshold": 7, "target": 14},
+                    ],
+                },
+            },
+        }
+    )
+    flagged = [str(f) for f in governance_findings(settings) if f.field == "goals"]
+    assert flagged == [
+        "default/metrics/csat: goals: effective in the middle of a month: they apply from the "
+        "next month, 2026-07-01; the month starting 2026-06-01 keeps the goals before them "
+        "(2026-06-15)",
+        "default/metrics/deployment_frequency: goals: effective in the middle of a week: they "
+        "apply from the next week, 2026-03-15; the week starting 2026-03-08 keeps the goals "
+        "before them (2026-03-09)",
+    ]
+
+
 @pytest.fixture
 def scored(warehouse):
     # change_failure_rate 12 in Jan-Mar, 11 in Apr and May; reopen_rate 6 every month.

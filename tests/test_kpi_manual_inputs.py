@@ -109,3 +109,46 @@ def test_training_hours_per_fte_needs_headcount_for_the_whole_period(warehouse):
     assert values[("training_hours_per_fte", "month", date(2026, 1, 1), "all", "all")][
         "value"
     ] == pytest.approx(2.0)
+
+
+def test_sums_of_monthly_inputs_need_every_month_of_the_period(warehouse):
+    values = compute(
+        warehouse,
+        # Q1 2026: training hours and certifications for January and March only, headcount for
+        # every month; Q4 2025 complete.
+        "('headcount_fte', '2025-10-01', '2025-12-31', 50, 'all', 'all', 'measures'),"
+        "('headcount_fte', '2026-01-01', NULL, 50, 'all', 'all', 'measures'),"
+        "('headcount_fte', '2026-02-01', NULL, 50, 'all', 'all', 'measures'),"
+        "('headcount_fte', '2026-03-01', NULL, 50, 'all', 'all', 'measures'),"
+        "('training_hours', '2025-10-01', '2025-12-31', 300, 'all', 'all', 'measures'),"
+        "('certifications', '2025-10-01', NULL, 2, 'all', 'all', 'measures'),"
+        "('certifications', '2025-11-01', NULL, 3, 'all', 'all', 'measures'),"
+        "('certifications', '2025-12-01', NULL, 4, 'all', 'all', 'measures'),"
+        "('training_hours', '2026-01-01', NULL, 100, 'all', 'all', 'measures'),"
+        "('training_hours', '2026-03-01', NULL, 100, 'all', 'all', 'measures'),"
+        "('certifications', '2026-01-01', NULL, 5, 'all', 'all', 'measures'),"
+        "('certifications', '2026-03-01', NULL, 6, 'all', 'all', 'measures')",
+    )
+    # Q4: 300 hours over 50 FTE; 2 + 3 + 4 certifications
+    q4 = date(2025, 10, 1)
+    assert values[("training_hours_per_fte", "quarter", q4, "all", "all")]["value"] == (
+        pytest.approx(6.0)
+    )
+    assert values[("certifications", "quarter", q4, "all", "all")]["value"] == pytest.approx(9.0)
+    # Q1: February's inputs are missing, not zero: 200 / 50 = 4.0 and 11 would understate it.
+    # January 31 + March 31 = 62 of the quarter's 90 days.
+    for metric, noun in (
+        ("training_hours_per_fte", "training"),
+        ("certifications", "certification"),
+    ):
+        q1 = values[(metric, "quarter", Q1, "all", "all")]
+        assert (q1["value"], q1["reason"]) == (
+            None,
+            f"incomplete {noun} inputs: 62 of 90 days covered",
+        )
+    # January alone is complete: 100 / 50 and 5
+    jan = date(2026, 1, 1)
+    assert values[("training_hours_per_fte", "month", jan, "all", "all")]["value"] == (
+        pytest.approx(2.0)
+    )
+    assert values[("certifications", "month", jan, "all", "all")]["value"] == pytest.approx(5.0)

@@ -163,12 +163,11 @@ EXPECTED = [
     ("employee_engagement", "month", JAN, "all", "all", 80.0),  # 4/5
     ("employee_engagement", "month", FEB, "all", "all", 65.0),  # (70 + 60) / 2
     ("employee_engagement", "quarter", Q1, "all", "all", 70.0),
-    # inputs: training 40/10 Jan, 30/12 Feb; Q1 70 / ((10x31 + 12x29 + 14x31) / 91 = 12)
+    # inputs: training 40/10 Jan, 30/12 Feb (Q1 has no training for March: pinned as NULL)
     ("training_hours_per_fte", "month", JAN, "all", "all", 4.0),
     ("training_hours_per_fte", "month", FEB, "all", "all", 2.5),
-    ("training_hours_per_fte", "quarter", Q1, "all", "all", 70 / 12),
+    ("certifications", "month", JAN, "all", "all", 2.0),
     ("certifications", "month", FEB, "all", "all", 1.0),  # end 2024-03-01 read as exclusive
-    ("certifications", "quarter", Q1, "all", "all", 3.0),
     ("automation_coverage", "quarter", Q1, "all", "all", (40 * 31 + 50 * 29) / 60),
     ("retention_rate", "month", FEB, "all", "all", 100.0),  # 21 of 21
     ("retention_rate", "quarter", Q1, "all", "all", 90.0),  # quarterly cohort 18 of 20
@@ -213,8 +212,12 @@ MONTHLY_INPUT_METRICS = {
 
 
 # Pinned as NULL with their reason in test_periods_without_data_are_null_with_a_reason.
-# Pinned as NULL with their reason in test_periods_without_data_are_null_with_a_reason.
-PINNED_AS_NULL = {("cost_per_ticket", "quarter"), ("it_spend_pct_revenue", "quarter")}
+PINNED_AS_NULL = {
+    ("cost_per_ticket", "quarter"),
+    ("it_spend_pct_revenue", "quarter"),
+    ("training_hours_per_fte", "quarter"),
+    ("certifications", "quarter"),
+}
 
 
 def test_every_metric_is_pinned_at_every_grain():
@@ -282,6 +285,14 @@ def test_periods_without_data_are_null_with_a_reason(berlin):
         2000000,
     )
     assert spend_q1["reason"] == "incomplete spend inputs: 31 of 91 days covered"
+    # Training hours and certifications are in for January and February only: March's are not
+    # zero, so Q1's sums (70 hours over 12 FTE, 3 certifications) are not known.
+    training_q1 = berlin[("training_hours_per_fte", "quarter", Q1, "all", "all")]
+    assert (training_q1["value"], training_q1["numerator"]) == (None, 70)
+    assert training_q1["reason"] == "incomplete training inputs: 60 of 91 days covered"
+    certifications_q1 = berlin[("certifications", "quarter", Q1, "all", "all")]
+    assert (certifications_q1["value"], certifications_q1["numerator"]) == (None, 3)
+    assert certifications_q1["reason"] == "incomplete certification inputs: 60 of 91 days covered"
 
 
 def test_monthly_inputs_give_no_weekly_values(berlin):

@@ -2,12 +2,12 @@
 
 import dagster as dg
 
+from pipelines.clock import run_instant
 from pipelines.core import core_key
 from pipelines.ingest import WAREHOUSE_POOL
 from pipelines.metadata import table_metadata
 from pipelines.resources import WarehouseResource
 from settings import Settings
-from settings.clock import run_as_of
 from transforms.staging import CORE_TABLES
 
 METRIC_VALUES = dg.AssetKey(["kpi", "metric_values"])
@@ -39,7 +39,7 @@ def kpi_asset(settings: Settings) -> dg.AssetsDefinition:
                 week_start=settings.calendar.week_start,
                 overrides=settings.metric_overrides(),
                 min_n=settings.kpi.min_n,
-                as_of=run_as_of(timezone=settings.calendar.timezone),
+                as_of=run_instant(context, settings.calendar.timezone),
             )
             metadata = table_metadata(con, "kpi.metric_values")
             per_metric = con.execute(

@@ -4,11 +4,11 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from pipelines.clock import run_instant
 from pipelines.ingest import OWNERS
 from pipelines.publish import PUBLISHED
 from pipelines.resources import WarehouseResource
 from settings import Settings
-from settings.clock import run_as_of
 
 EXECUTIVE_SUMMARY = dg.AssetKey(["scorecard", "executive_summary"])
 
@@ -43,7 +43,7 @@ def report_asset(settings: Settings) -> dg.AssetsDefinition:
         # them, not this step's clock: a run that crosses midnight, or a report retried days
         # later, shows the day its figures are as of.
         with duckdb.connect(str(published), read_only=True) as con:
-            as_of = values_as_of(con) or run_as_of(timezone=zone)
+            as_of = values_as_of(con) or run_instant(context, zone)
         files = write_reports(
             published,
             reports_folder(published),

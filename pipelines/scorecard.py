@@ -5,12 +5,12 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from pipelines.clock import run_instant
 from pipelines.ingest import WAREHOUSE_POOL
 from pipelines.kpi import METRIC_VALUES
 from pipelines.metadata import table_metadata
 from pipelines.resources import WarehouseResource
 from settings import Settings
-from settings.clock import run_as_of
 from settings.commentary import commentary_table, load_commentary
 from settings.governance import governance_findings
 from transforms.scoring import initiative_rows, score_metrics
@@ -78,7 +78,7 @@ def scorecard_asset(settings: Settings) -> dg.AssetsDefinition:
         with warehouse.get().connect() as con:
             # As of the instant the values were computed for, not this step's clock: a run that
             # crosses midnight scores the periods its KPI step saw end.
-            as_of = values_as_of(con) or run_as_of(timezone=settings.calendar.timezone)
+            as_of = values_as_of(con) or run_instant(context, settings.calendar.timezone)
             context.log.info(f"scoring as of {as_of.isoformat()}")
             summary = score_metrics(
                 con,

@@ -10,8 +10,13 @@ from zoneinfo import ZoneInfo
 from settings.config import ConfigError
 
 
-def run_as_of(env: Mapping[str, str] | None = None, timezone: str = "UTC") -> datetime:
-    """SCORECARD_AS_OF as a time-zone-aware instant.
+def run_as_of(
+    env: Mapping[str, str] | None = None,
+    timezone: str = "UTC",
+    default: datetime | None = None,
+) -> datetime:
+    """SCORECARD_AS_OF as a time-zone-aware instant; without it `default` (a scheduled run's
+    tick), else the current time.
 
     A value without an offset is a wall-clock time in `timezone` (the calendar's), so
     `2026-12-01` is the start of December 1st where the scorecard's months begin, not in UTC.
@@ -19,7 +24,7 @@ def run_as_of(env: Mapping[str, str] | None = None, timezone: str = "UTC") -> da
     env = os.environ if env is None else env
     text = env.get("SCORECARD_AS_OF", "").strip()
     if not text:
-        return datetime.now(UTC)
+        return default or datetime.now(UTC)
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import duckdb
 import pytest
+from dagster._core.storage.tags import SCHEDULED_EXECUTION_TIME_TAG
 from report_fixture import build_warehouse
 from test_servicenow_support import source_for, stage
 
@@ -402,6 +403,35 @@ def test_scoring_is_as_of_the_instant_the_values_were_computed_for(tmp_path, mon
         ).fetchall()
     # October (K1, 2 h) and November (K2, 3 h), both within the 5 h target
     assert periods == [(OCT, 2.0, "green"), (NOV, 3.0, "green")]
+
+
+def test_a_scheduled_run_retried_days_later_scores_the_night_it_was_scheduled_for(
+    tmp_path, monkeypatch
+):
+    """The schedule's tick of 02:00 on November 30th in Bogota; its run is retried (a crashed run
+    process launched again, or re-executed from the UI) days later. Dagster gives the retry the
+    tick's tag, and the run must score that night, not the day the retry happens to run."""
+    monkeypatch.delenv("SCORECARD_AS_OF", raising=False)
+    settings, warehouse, resources = bogota_month_end(tmp_path, monkeypatch)
+    tick = local("2026-11-30 02:00", "America/Bogota")
+    result = dg.materialize(
+        [kpi_asset(settings), scorecard_asset(settings)],
+        resources=resources,
+        tags={SCHEDULED_EXECUTION_TIME_TAG: tick.astimezone(UTC).isoformat()},
+    )
+    assert result.success
+    with warehouse.connect() as con:
+        as_of = con.execute("SELECT as_of FROM kpi.metric_runs").fetchall()
+        scored = con.execute(
+            "SELECT period_start, actual FROM scorecard.metric_status "
+            "WHERE metric_id = 'incident_resolution_time' AND grain = 'month' "
+            "ORDER BY period_start DESC LIMIT 1"
+        ).fetchall()
+        complete = completeness(con, *MONTHLY)
+    assert as_of == [(tick,)]
+    # On that night November is still running: October (K1, 2 h) is the latest scored month
+    assert scored == [(OCT, 2.0)]
+    assert complete == {OCT: True, NOV: False}
 
 
 def tokyo_report(tmp_path: Path, monkeypatch, published: Path, clock: str) -> str:

@@ -249,12 +249,20 @@ def read_pages(
     return pages
 
 
+def _in_period(name: str, row: dict, card: dict) -> str:
+    """The metric's name, with the period it is shown in when its grain is not the page's (a
+    quarterly metric on a monthly page)."""
+    if row["grain"] == card["grain"]:
+        return name
+    return f"{name} ({period_label(row['grain'], row['period_start'])})"
+
+
 def _judged_metric(row: dict, card: dict) -> str:
     """The metric's name, with the period it was judged in when its current one awaits a read."""
-    if row["judged_start"] == card["period_start"]:
-        return row["metric_id"]
-    judged = period_label(card["grain"], row["judged_start"])
-    current = period_label(card["grain"], card["period_start"])
+    if row["judged_start"] == row["current_start"]:
+        return _in_period(row["metric_id"], row | {"period_start": row["current_start"]}, card)
+    judged = period_label(row["grain"], row["judged_start"])
+    current = period_label(row["grain"], row["current_start"])
     return f"{row['metric_id']} ({judged}; {current} pending)"
 
 
@@ -299,7 +307,11 @@ def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
         Table(
             ["metric", "was", "now"],
             [
-                [r["metric_id"], status_cell(r["previous_status"]), status_cell(r["status"])]
+                [
+                    _in_period(r["metric_id"], r, card),
+                    status_cell(r["previous_status"]),
+                    status_cell(r["status"]),
+                ]
                 for r in data["status_changes"][: cap["changes"]]
             ],
         ),
@@ -326,7 +338,12 @@ def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
     movers = Table(
         ["metric", "score before", "score now", "change"],
         [
-            [r["metric_id"], number(r["previous_score"]), number(r["score"]), f"{r['change']:+.1f}"]
+            [
+                _in_period(r["metric_id"], r, card),
+                number(r["previous_score"]),
+                number(r["score"]),
+                f"{r['change']:+.1f}",
+            ]
             for r in data["movers"]
         ],
         numeric=(1, 2, 3),
@@ -353,7 +370,7 @@ def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
             ["metric", "actual", "threshold", "target", "score", "status", "last 12 periods"],
             [
                 [
-                    names.get(r["metric_id"], r["metric_id"]),
+                    _in_period(names.get(r["metric_id"], r["metric_id"]), r, card),
                     _actual(r),
                     number(r["threshold"], 2),
                     _target(r),

@@ -389,3 +389,34 @@ def test_an_actual_is_never_rounded_onto_a_goal_it_has_not_reached(tmp_path):
     assert "| service_availability | 99.896 | 99.50 | 99.90 | 66.6 | AMBER |" in md.markdown
     assert "| reopen_rate | 4.998 | 8.00 | 5.00 | 66.7 | GREEN |" in md.markdown
     assert "| sla_attainment | 99.92 | 90.00 | 95.00 | 100.0 | BLUE |" in md.markdown
+
+
+QUARTERLY = """
+INSERT INTO scorecard.metric_status
+    (scorecard_id, metric_id, grain, period_start, perspective, objective, owner, actual,
+     threshold, target, direction, score, status, trend, escalate, missing_commentary)
+VALUES
+    ('default', 'employee_engagement', 'quarter', DATE '2026-04-01', 'learning_growth',
+     'Keep our people', 'Head of People', 70, 65, 75, 'higher', 50, 'amber', NULL, false, false),
+    ('default', 'employee_engagement', 'quarter', DATE '2026-07-01', 'learning_growth',
+     'Keep our people', 'Head of People', 60, 65, 75, 'higher', 20, 'red', 'deteriorating', true,
+     true);
+"""
+
+
+def test_a_quarterly_metric_of_a_monthly_scorecard_is_on_the_page_in_its_last_quarter(tmp_path):
+    """The shipped scorecard scores employee_engagement and retention_rate per quarter beside its
+    monthly metrics. As of December 1st the last complete quarter is Q3 (July-September): the
+    page, which reports November for the monthly metrics, shows the quarterly metric in Q3."""
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        con.execute(QUARTERLY)
+    md = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    ).markdown
+    assert md.startswith("# IT Balanced Scorecard: November 2026")
+    # Q3's 60 is below the 65 threshold: red, and amber in Q2 before it (score 50 -> 20).
+    assert "| employee_engagement (Q3 2026) | RED | Head of People | – |  |" in md
+    assert "| employee_engagement (Q3 2026) | AMBER | RED |" in md
+    assert "| employee_engagement (Q3 2026) | 50.0 | 20.0 | -30.0 |" in md
+    assert "| employee_engagement (Q3 2026) | 60.00 | 65.00 | 75.00 | 20.0 | RED |" in md

@@ -7,7 +7,7 @@
 WITH current_rows AS (
     SELECT status.*
     FROM report_status AS status
-    JOIN report_periods USING (scorecard_id, grain, period_start)
+    JOIN report_grain_periods USING (scorecard_id, grain, period_start)
 ),
 
 latest_judged AS (
@@ -49,7 +49,8 @@ metric_actions AS (
 )
 
 SELECT
-    metric.scorecard_id, metric.metric_id, metric.period_start AS judged_start, metric.status,
+    metric.scorecard_id, metric.metric_id, metric.grain, metric.period_start AS judged_start,
+    periods.period_start AS current_start, metric.status,
     metric.escalate, metric.actual,
     metric.target, metric.score,
     CASE WHEN action.status = 'open' THEN action.owner END AS action_owner,
@@ -59,5 +60,8 @@ SELECT
         metric.decision, CASE WHEN action.status = 'closed' THEN action.note END
     )), '') AS commentary
 FROM needing_attention AS metric
-LEFT JOIN metric_actions AS action USING (scorecard_id, metric_id)
+JOIN report_grain_periods AS periods
+    ON periods.scorecard_id = metric.scorecard_id AND periods.grain = metric.grain
+LEFT JOIN metric_actions AS action
+    ON action.scorecard_id = metric.scorecard_id AND action.metric_id = metric.metric_id
 ORDER BY metric.scorecard_id, metric.status = 'red' DESC, metric.score NULLS FIRST, metric.metric_id;

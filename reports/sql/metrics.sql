@@ -6,7 +6,7 @@
 WITH current_metric AS (
     SELECT status.*
     FROM report_status AS status
-    JOIN report_periods USING (scorecard_id, grain, period_start)
+    JOIN report_grain_periods USING (scorecard_id, grain, period_start)
 ),
 
 history AS (
@@ -16,7 +16,7 @@ history AS (
             PARTITION BY status.scorecard_id, status.metric_id ORDER BY status.period_start DESC
         ) AS periods_back
     FROM report_status AS status
-    JOIN report_periods AS periods
+    JOIN report_grain_periods AS periods
         ON periods.scorecard_id = status.scorecard_id
        AND periods.grain = status.grain
        AND status.period_start <= periods.period_start
@@ -56,7 +56,7 @@ sparkline AS (
 )
 
 SELECT
-    metric.scorecard_id, metric.metric_id, metric.perspective, metric.owner, metric.actual,
+    metric.scorecard_id, metric.metric_id, metric.grain, metric.period_start, metric.perspective, metric.owner, metric.actual,
     metric.threshold, metric.target, metric.band_low, metric.band_high, metric.score, metric.status,
     metric.trend, metric.reason,
     sparkline.points,

@@ -1,8 +1,9 @@
 -- The five metrics whose score moved most since the previous complete period.
 SELECT
-    now.scorecard_id, now.metric_id, before.score AS previous_score, now.score,
+    now.scorecard_id, now.metric_id, now.grain, now.period_start,
+    before.score AS previous_score, now.score,
     now.score - before.score AS change
-FROM report_periods AS periods
+FROM report_grain_periods AS periods
 JOIN report_status AS now USING (scorecard_id, grain, period_start)
 JOIN report_status AS before
     ON before.scorecard_id = now.scorecard_id

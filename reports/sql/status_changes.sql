@@ -1,9 +1,10 @@
 -- Metrics whose status in the current period differs from the previous complete period. A period
 -- pending a source read is not judged yet: no change to grey and back.
 SELECT
-    now.scorecard_id, now.metric_id, before.status AS previous_status, now.status,
+    now.scorecard_id, now.metric_id, now.grain, now.period_start,
+    before.status AS previous_status, now.status,
     before.score AS previous_score, now.score
-FROM report_periods AS periods
+FROM report_grain_periods AS periods
 JOIN report_status AS now USING (scorecard_id, grain, period_start)
 JOIN report_status AS before
     ON before.scorecard_id = now.scorecard_id

@@ -519,3 +519,25 @@ def test_adding_a_rate_lists_no_currency_problem_while_sources_restage_one_by_on
     # before Azure had landed any cost). Night 2: everything is in USD, nothing is listed.
     assert problems == [[("azure_cost", 2)], []]
     assert currencies == [("azure_cost", "USD", Decimal("11"))]
+
+
+def test_a_full_refresh_keeps_the_days_older_than_cost_explorer_serves(warehouse):
+    """Loaded on 1 March 2025, the history reaches back to 1 February 2024. A full refresh on
+    1 June 2025 reads from 1 May 2024 (13 months back): the days before it are not served any
+    more, not deleted, and their costs stay. Inside the days it reads, a group the API no longer
+    answers is gone as in any restated window."""
+    api = CostExplorerApi(AS_OF)
+    with EmulatorServer(api) as server, warehouse.connect() as con:
+        first = connector(server.url, AS_OF.date())
+        first.start = None
+        ingest(con, first, "run-1")
+        dropped = next(k for k in api.costs if k[0] == date(2024, 9, 10) and k[2])
+        del api.costs[dropped]
+        later = connector(server.url, date(2025, 6, 1))
+        later.start = None
+        refreshed = ingest(con, later, "run-2", full_refresh=True)
+        stage(con, "aws_ce", "costs")
+        got = loaded(con)
+    assert min(day for day, _, _ in got) == date(2024, 2, 1)
+    assert refreshed.streams["costs"].removed == 1
+    assert got == {k: v for k, v in api.ground_truth().items() if k[0] >= date(2024, 2, 1)}

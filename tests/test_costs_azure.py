@@ -389,3 +389,21 @@ def test_the_month_before_is_read_again_while_azure_closes_it(warehouse):
     # 26 x 10.00, Feb 20 at 25.00 (read again on Mar 7) and Feb 21 at 10.00 (Mar 12 is past the
     # month's close)
     assert february == [(Decimal("295"),)]
+
+
+def test_a_full_refresh_keeps_the_days_older_than_its_window(warehouse):
+    """A full refresh on 1 June 2025 reads from 1 May 2024, like a first load then: the days
+    loaded before that (from 1 February 2024) are outside every window it read and stay."""
+    api = CostManagementApi(AS_OF)
+    with EmulatorServer(api) as server, warehouse.connect() as con:
+        first = connector(server.url, AS_OF.date())
+        first.start = None
+        ingest(con, first, "run-1")
+        later = connector(server.url, date(2025, 6, 1))
+        later.start = None
+        refreshed = ingest(con, later, "run-2", full_refresh=True)
+        stage(con, "azure_cost", "costs")
+        got = loaded(con)
+    assert min(day for day, _, _ in got) == date(2024, 2, 1)
+    assert refreshed.streams["costs"].removed == 0
+    assert got == {k: v for k, v in api.ground_truth().items() if k[0] >= date(2024, 2, 1)}

@@ -21,7 +21,7 @@ from connectors.files import (
 )
 from connectors.http import PermanentSourceError, SourceError
 from connectors.progress import Progress
-from connectors.removals import DeletionLog
+from connectors.removals import DeletionLog, WindowPage
 from warehouse.landing import compact_raw_table, land_page, read_cursor, reset_cursor
 from warehouse.refresh import FullRefresh, refresh_due
 from warehouse.store import WarehouseError, landing_settings
@@ -295,6 +295,7 @@ def _land_stream(
     started = time.monotonic()
     log.info("%s.%s: reading from cursor %s", source.name, stream.name, load.started_from)
     progress = Progress(f"{source.name}.{stream.name}", log)
+    windowed = False
     with landing_settings(con):
         for page in source.read(stream, load.started_from):
             landed = land_page(
@@ -305,9 +306,10 @@ def _land_stream(
             load.stored += landed.stored
             load.removed += landed.removed
             load.cursor = page.cursor or load.cursor
+            windowed = windowed or isinstance(page, WindowPage)
             progress.add(landed.received)
     if refresh is not None:
-        load.removed += refresh.sweep(con)
+        load.removed += refresh.sweep(con, windowed)
     compact_raw_table(con, source.name, stream.name)
     load.seconds = time.monotonic() - started
     progress.finish(f"{load.pages} pages, {load.removed} records removed, cursor now {load.cursor}")

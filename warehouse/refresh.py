@@ -62,17 +62,20 @@ class FullRefresh:
             "(record_key VARCHAR)"
         )
 
-    def sweep(self, con: duckdb.DuckDBPyConnection) -> int:
+    def sweep(self, con: duckdb.DuckDBPyConnection, windowed: bool = False) -> int:
         """Delete the stored records this refresh did not read; returns how many.
 
         A source that answered nothing at all is more likely hiding records (an ACL, a filter, an
-        outage answering 200) than empty: then nothing is deleted and the log says why.
+        outage answering 200) than empty: then nothing is deleted and the log says why. A stream
+        read in windows (connectors/removals.py WindowPage, the cost APIs' days) removed what
+        each window lacks as it landed; a record outside every window was not asked for (a day
+        older than the provider serves), so `windowed` removes nothing more.
         """
         table = ensure_raw_table(con, self.source, self.stream)
         read, stored = con.execute(
             f"SELECT (SELECT count(*) FROM {self.read_keys}), (SELECT count(*) FROM {table})"
         ).fetchall()[0]
-        if read == 0 and stored > 0:
+        if read == 0 and stored > 0 and not windowed:
             log.warning(
                 "%s.%s: the full refresh read no records; keeping the %d stored ones (delete "
                 "them by hand if the source really is empty)",
@@ -89,9 +92,14 @@ class FullRefresh:
             }
             key = {"source": self.source, "stream": self.stream}
             with transaction(con):
-                removed = con.execute(
-                    landing_sql("sweep_unread", **tables), {**key, "missed_twice": self.scheduled}
-                ).fetchall()[0][0]
+                removed = (
+                    0
+                    if windowed
+                    else con.execute(
+                        landing_sql("sweep_unread", **tables),
+                        {**key, "missed_twice": self.scheduled},
+                    ).fetchall()[0][0]
+                )
                 con.execute(
                     "DELETE FROM meta.refresh_misses WHERE source = $source AND stream = $stream",
                     key,

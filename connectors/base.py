@@ -111,6 +111,11 @@ class FileSource(Protocol):
 
     def note_problem(self, con: Any, path: Path, problem: str, run_id: str | None) -> None: ...
 
+    def forget_file(self, con: Any, path: str) -> None:
+        """Remove the rows a file landed (inside the caller's transaction): the landing loop
+        calls it for a file no longer listed when a listed file with its content lands, as the
+        file was renamed or moved, and its line items must not count under both names."""
+
 
 class FileSetSource(FileSource, Protocol):
     """A file source with a `together` stream: `clear` removes every row the last set landed,

@@ -52,6 +52,11 @@ def forget_loaded_files(con: duckdb.DuckDBPyConnection, source: str) -> None:
     con.execute("DELETE FROM meta.loaded_files WHERE source = ?", [source])
 
 
+def forget_loaded_file(con: duckdb.DuckDBPyConnection, source: str, path: str) -> None:
+    """Forget one file a source loaded (its rows went with it)."""
+    con.execute("DELETE FROM meta.loaded_files WHERE source = ? AND path = ?", [source, path])
+
+
 def loaded_hash(con: duckdb.DuckDBPyConnection, source: str, path: Path) -> str | None:
     rows = con.execute(
         "SELECT content_hash FROM meta.loaded_files WHERE source = ? AND path = ?",

@@ -6,9 +6,10 @@ line (transforms/staging/focus/_raw.sql), and staging (focus/costs.sql) allocate
 converts currencies and names categories. The landing loop (warehouse/ingest.py) skips a file
 whose content hash is unchanged and replaces a changed file's rows (providers restate the current
 month) in one transaction. A file that disappears from FOCUS_PATHS keeps its rows (exports are
-often archived or rotated away). A folder is read with its subfolders (exports nest by billing
-period and run), keeping only data files; each file's modification time is kept in
-raw.focus_files, so staging can tell which run folder of an export was delivered last.
+often archived or rotated away), unless a file it lists has the same content: it was renamed or
+moved, and its rows move with it (forget_file). A folder is read with its subfolders (exports
+nest by billing period and run), keeping only data files; each file's modification time is kept
+in raw.focus_files, so staging can tell which run folder of an export was delivered last.
 
 Only FOCUS is read. Native exports (AWS CUR, Azure EA/MCA cost details, OCI cost reports) are
 refused with an error naming the file and the FOCUS columns it lacks: export FOCUS from the
@@ -273,6 +274,11 @@ class FocusFiles:
         )
         log.info("focus: %s landed, %d line items, %d lines not valid CSV", path, count, rejected)
         return count
+
+    def forget_file(self, con: duckdb.DuckDBPyConnection, path: str) -> None:
+        """Remove every row a file landed (it was renamed or moved: another name holds it now)."""
+        for table in ("focus_costs", "focus_files", "focus_file_problems", "focus_rejected_lines"):
+            con.execute(f"DELETE FROM raw.{table} WHERE source_file = ?", [path])
 
     def note_problem(
         self, con: duckdb.DuckDBPyConnection, path: Path, problem: str, run_id: str | None

@@ -556,3 +556,31 @@ def test_an_owner_tag_with_a_blank_value_names_no_owner(warehouse, tmp_path):
     # Of the 220 charged (the credit left out), only the 50 with a cost centre is allocated.
     assert (coverage["numerator"], coverage["denominator"]) == (50.0, 220.0)
     assert coverage["value"] == pytest.approx(100 * 50 / 220)
+
+
+def test_a_file_renamed_or_moved_within_the_paths_counts_once(warehouse, tmp_path):
+    """A file whose name changed (a rename in its folder, a move to another folder the paths
+    read) holds the same line items: they move with it rather than count under both names."""
+    folder = tmp_path / "export"
+    (folder / "2024-09").mkdir(parents=True)
+    first = write_csv(folder / "2024-09" / "part-1.csv", [line("1.00"), line("2.00")])
+    second = write_csv(folder / "2024-09" / "part-2.csv", [line("4.00", day="2024-09-03")])
+    source = FocusFiles([str(folder)])
+    renamed = folder / "2024-09" / "costs-part-1.csv"
+    moved = folder / "archive" / "part-2.csv"
+    with warehouse.connect() as con:
+        load(con, source, "run-1")
+        first.rename(renamed)
+        moved.parent.mkdir()
+        second.rename(moved)
+        assert load(con, source, "run-2") == {"costs": 3}
+        got = con.execute(
+            "SELECT source_file, sum(BilledCost) FROM core.costs GROUP BY ALL ORDER BY 1"
+        ).fetchall()
+        files = con.execute("SELECT source_file FROM raw.focus_files ORDER BY 1").fetchall()
+        held = con.execute(
+            "SELECT path, rows_loaded FROM meta.loaded_files WHERE source = 'focus' ORDER BY 1"
+        ).fetchall()
+    assert got == [(str(renamed), Decimal("3")), (str(moved), Decimal("4"))]
+    assert files == [(str(renamed),), (str(moved),)]
+    assert held == [(str(renamed), 2), (str(moved), 1)]

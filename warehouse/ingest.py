@@ -14,6 +14,7 @@ import duckdb
 from connectors.base import FileSetSource, FileSource, FileStream, Source, Stream
 from connectors.files import (
     content_hash,
+    forget_loaded_file,
     forget_loaded_files,
     loaded_hash,
     loaded_hashes,
@@ -199,10 +200,17 @@ def _land_files(
     full_refresh: bool,
 ) -> StreamLoad:
     """Land every new or changed file; the bad ones are listed in `refused`, after the rest land."""
-    if full_refresh:
-        forget_loaded_files(con, source.name)
     source.prepare(con)
     files = source.files()
+    # A loaded file no longer listed whose content a listed file has was renamed or moved: its
+    # rows go when the new name lands, so its line items are not counted under both names.
+    listed = {str(path) for path in files}
+    unlisted: dict[str, list[str]] = {}
+    for held, held_hash in loaded_hashes(con, source.name).items():
+        if held not in listed:
+            unlisted.setdefault(held_hash, []).append(held)
+    if full_refresh:
+        forget_loaded_files(con, source.name)
     load = StreamLoad(stream.name)
     started = time.monotonic()
     problems: list[str] = []
@@ -214,8 +222,13 @@ def _land_files(
             continue
         try:
             with transaction(con):
+                for earlier in unlisted.get(digest, []):
+                    log.info("%s: %s is %s renamed or moved", source.name, path, earlier)
+                    source.forget_file(con, earlier)
+                    forget_loaded_file(con, source.name, earlier)
                 rows = source.land_file(con, path, run_id)
                 record_loaded_file(con, source.name, path, digest, rows, run_id)
+            unlisted.pop(digest, None)
         except SourceError as exc:
             problems.append(str(exc))
             source.note_problem(con, path, str(exc), run_id)

@@ -227,12 +227,21 @@ class FocusFiles:
         # A refused file no longer named (deleted, or gone from FOCUS_PATHS) that never landed a
         # line item is read no more and counts for nothing: "until it loads" would list it for
         # ever. One that did land keeps its problem, as its last good rows still count.
+        listed = [str(path) for path in self.files()]
         con.execute(
             "DELETE FROM raw.focus_file_problems WHERE source_file NOT IN "
             "(SELECT unnest(CAST(? AS VARCHAR[]))) AND source_file NOT IN "
             "(SELECT DISTINCT source_file FROM raw.focus_costs)",
-            [[str(path) for path in self.files()]],
+            [listed],
         )
+        # Staging leaves out the line items of an unlisted file its folder holds again.
+        with transaction(con):
+            con.execute("DELETE FROM raw.focus_unlisted_files")
+            con.execute(
+                "INSERT INTO raw.focus_unlisted_files SELECT source_file FROM raw.focus_files "
+                "WHERE source_file NOT IN (SELECT unnest(CAST(? AS VARCHAR[])))",
+                [listed],
+            )
 
     def land_file(self, con: duckdb.DuckDBPyConnection, path: Path, run_id: str | None) -> int:
         """Replace one file's rows in raw.focus_costs and record its modification time in
@@ -277,7 +286,13 @@ class FocusFiles:
 
     def forget_file(self, con: duckdb.DuckDBPyConnection, path: str) -> None:
         """Remove every row a file landed (it was renamed or moved: another name holds it now)."""
-        for table in ("focus_costs", "focus_files", "focus_file_problems", "focus_rejected_lines"):
+        for table in (
+            "focus_costs",
+            "focus_files",
+            "focus_file_problems",
+            "focus_rejected_lines",
+            "focus_unlisted_files",
+        ):
             con.execute(f"DELETE FROM raw.{table} WHERE source_file = ?", [path])
 
     def note_problem(

@@ -584,3 +584,44 @@ def test_a_file_renamed_or_moved_within_the_paths_counts_once(warehouse, tmp_pat
     assert got == [(str(renamed), Decimal("3")), (str(moved), Decimal("4"))]
     assert files == [(str(renamed),), (str(moved),)]
     assert held == [(str(renamed), 2), (str(moved), 1)]
+
+
+def test_a_part_an_overwritten_export_no_longer_has_leaves_and_an_archived_file_stays(
+    warehouse, tmp_path
+):
+    """An export overwritten in place (AWS Data Exports with overwrite, synced with deletions)
+    restates September in fewer parts: part 2 is deleted and part 1 now holds September 3 too.
+    Part 2's line item is gone. A daily file moved out of an inbox folder keeps its costs: the
+    next day's file holds another day."""
+    period = tmp_path / "export" / "BILLING_PERIOD=2024-09"
+    period.mkdir(parents=True)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    part_1 = write_csv(
+        period / "export-00001.csv",
+        [line("1.00", day="2024-09-01"), line("2.00", day="2024-09-02")],
+    )
+    part_2 = write_csv(period / "export-00002.csv", [line("4.00", day="2024-09-03")])
+    day_1 = write_csv(inbox / "day-1.csv", [line("10.00", day="2024-09-01", BillingAccountId="b")])
+    source = FocusFiles([str(period.parent), str(inbox)])
+
+    def total(con) -> Decimal:
+        return con.execute("SELECT sum(BilledCost) FROM core.costs").fetchall()[0][0]
+
+    with warehouse.connect() as con:
+        load(con, source, "run-1")
+        first = total(con)
+        day_1.rename(tmp_path / "day-1.csv")  # archived
+        write_csv(inbox / "day-2.csv", [line("20.00", day="2024-09-02", BillingAccountId="b")])
+        rows = [line("1.00", day="2024-09-01"), line("2.00", day="2024-09-02")]
+        write_csv(part_1, [*rows, line("3.50", day="2024-09-03")])
+        load(con, source, "run-2")
+        both_parts = total(con)  # part 2 is still there: the sync has not deleted it yet
+        part_2.unlink()
+        load(con, source, "run-3")
+        restated = total(con)
+        load(con, source, "run-4")
+        again = total(con)
+    assert first == Decimal("17")
+    assert both_parts == Decimal("40.5")
+    assert restated == again == Decimal("36.5")  # 1 + 2 + 3.50 + 10 + 20

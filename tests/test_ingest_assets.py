@@ -44,6 +44,7 @@ def test_ingest_descriptions_name_the_tables_each_source_writes(warehouse):
         "raw.focus_files",
         "raw.focus_rejected_lines",
         "raw.focus_settings",
+        "raw.focus_unlisted_files",
     ]
     assert named["raw/measures"] == [
         "raw.measures_file_problems",

@@ -122,3 +122,54 @@ WHERE repeated * 2 >= in_range
                 OR newer_charges.charge_start <= charge_repeats.older_last_charge)
     )
 GROUP BY ALL;
+
+-- A file FOCUS_PATHS no longer lists keeps its line items (exports are archived or rotated
+-- away), unless it was a part of an export its folder holds again: an export overwritten in
+-- place (AWS Data Exports with overwrite, synced with deletions) restates the period in new
+-- parts, and a part the restatement no longer needs is deleted. Such a file is left out when
+-- files of its own folder still listed and modified after it repeat it: for its provider,
+-- billing account, sub-account and billing period they hold at least half as many line items
+-- at its charge start times as it has. A file moved out of an inbox folder keeps counting, as
+-- the next day's file holds other charge times (a late line item or two of an earlier time at
+-- most). One row per file left out.
+CREATE OR REPLACE TEMP MACRO focus_dropped_files() AS TABLE
+WITH file_charges AS (
+    SELECT
+        source_file,
+        parse_dirpath(source_file) AS folder,
+        {'ProviderName': ProviderName, 'BillingAccountId': BillingAccountId,
+            'SubAccountId': SubAccountId, 'BillingPeriodStart': BillingPeriodStart} AS scope,
+        ChargePeriodStart AS charge_start,
+        count(*) AS line_items
+    FROM raw.focus_costs
+    GROUP BY ALL
+),
+unlisted AS (
+    SELECT file_charges.*, files.modified_at
+    FROM file_charges
+    JOIN raw.focus_files AS files USING (source_file)
+    SEMI JOIN raw.focus_unlisted_files USING (source_file)
+),
+listed AS (
+    SELECT file_charges.*, files.modified_at
+    FROM file_charges
+    JOIN raw.focus_files AS files USING (source_file)
+    ANTI JOIN raw.focus_unlisted_files USING (source_file)
+),
+repeats AS (
+    SELECT
+        unlisted.source_file,
+        unlisted.line_items,
+        coalesce(sum(listed.line_items), 0) AS repeated
+    FROM unlisted
+    LEFT JOIN listed
+        ON listed.folder = unlisted.folder
+        AND listed.scope IS NOT DISTINCT FROM unlisted.scope
+        AND listed.charge_start IS NOT DISTINCT FROM unlisted.charge_start
+        AND listed.modified_at > unlisted.modified_at
+    GROUP BY unlisted.source_file, unlisted.scope, unlisted.charge_start, unlisted.line_items
+)
+SELECT source_file
+FROM repeats
+GROUP BY source_file
+HAVING sum(repeated) * 2 >= sum(line_items);

@@ -49,6 +49,12 @@ CREATE TABLE IF NOT EXISTS raw.focus_files (
     run_id VARCHAR
 );
 
+-- Landed files FOCUS_PATHS did not list at the last load (deleted, archived or rotated away):
+-- their line items count unless later files of their folder repeat them (focus_dropped_files).
+CREATE TABLE IF NOT EXISTS raw.focus_unlisted_files (
+    source_file VARCHAR PRIMARY KEY
+);
+
 -- Files that could not be read (not FOCUS, unreadable, mixing currencies), until they load.
 CREATE TABLE IF NOT EXISTS raw.focus_file_problems (
     source_file VARCHAR PRIMARY KEY,

@@ -5,7 +5,8 @@
 -- Tags repeat across line items (one set per resource), so each distinct set is parsed once
 -- (focus_tag_map, in _macros.sql); tags that are not a JSON object load as none. A billing period
 -- an export repeated in several run folders counts from the latest run only: the line items a
--- later folder repeats are left out (focus_superseded_folders, in _macros.sql).
+-- later folder repeats are left out (focus_superseded_folders, in _macros.sql), and so are the
+-- line items of a file the paths no longer list that its folder holds again (focus_dropped_files).
 WITH settings AS (
     SELECT * FROM raw.focus_settings LIMIT 1
 ),
@@ -18,6 +19,9 @@ files AS (
     SELECT source_file, left(sha256(source_file), 12) AS file_key,
         parse_dirpath(source_file) AS folder
     FROM (SELECT DISTINCT source_file FROM raw.focus_costs)
+),
+dropped_files AS (
+    SELECT source_file FROM focus_dropped_files()
 ),
 superseded AS (
     SELECT
@@ -85,6 +89,7 @@ priced AS (
     FROM raw.focus_costs AS line_items
     LEFT JOIN currency_settings ON true
     JOIN files USING (source_file)
+    ANTI JOIN dropped_files USING (source_file)
     ANTI JOIN superseded
         ON superseded.folder = files.folder
         AND superseded.ProviderName IS NOT DISTINCT FROM line_items.ProviderName

@@ -132,8 +132,17 @@ GROUP BY ALL;
 -- at its charge start times as it has. A file moved out of an inbox folder keeps counting, as
 -- the next day's file holds other charge times (a late line item or two of an earlier time at
 -- most). One row per file left out.
+-- Only the files of folders holding an unlisted file are grouped, so with none (the usual
+-- night) the line items are not grouped at all.
 CREATE OR REPLACE TEMP MACRO focus_dropped_files() AS TABLE
-WITH file_charges AS (
+WITH candidate_files AS (
+    SELECT source_file
+    FROM raw.focus_files
+    WHERE parse_dirpath(source_file) IN (
+        SELECT parse_dirpath(source_file) FROM raw.focus_unlisted_files
+    )
+),
+file_charges AS (
     SELECT
         source_file,
         parse_dirpath(source_file) AS folder,
@@ -142,6 +151,7 @@ WITH file_charges AS (
         ChargePeriodStart AS charge_start,
         count(*) AS line_items
     FROM raw.focus_costs
+    SEMI JOIN candidate_files USING (source_file)
     GROUP BY ALL
 ),
 unlisted AS (

@@ -437,3 +437,51 @@ def test_a_publish_waits_for_another_publish_to_the_same_database(
     assert result.tables == 18
     # What the ended publish left is a leftover now, and goes.
     assert schemas_of_the_publish(postgres, database) == [("bi",), ("scorecard",)]
+
+
+def test_views_of_users_on_the_published_tables_survive_the_next_publish(
+    postgres,  # noqa: F811
+    database,
+    tmp_path,
+    caplog,
+):
+    """Analysts build their own views on the bi tables. A publish swaps in new tables and drops
+    the old ones: the views are moved onto the new tables, keeping their owner and grants, and
+    one the new tables cannot hold any more is named in the log before it goes."""
+    warehouse = published_fixture(tmp_path)
+    url = postgres.url(database=database)
+    publish_to_postgres(warehouse.published_path, url, READER)
+    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
+        admin.execute("CREATE SCHEMA analytics")
+        admin.execute(
+            "CREATE VIEW analytics.costs_total AS SELECT sum(effective_cost) AS total FROM bi.costs"
+        )
+        # A view on that view: it moves with it.
+        admin.execute(
+            "CREATE VIEW analytics.costs_doubled AS SELECT 2 * total AS twice FROM "
+            "analytics.costs_total"
+        )
+        admin.execute(f"GRANT USAGE ON SCHEMA analytics TO {ANALYST}")
+        admin.execute(f"GRANT SELECT ON analytics.costs_doubled TO {ANALYST}")
+        # A column the next publish will not have: this view cannot be moved.
+        admin.execute("ALTER TABLE scorecard.actions ADD COLUMN local_note text")
+        admin.execute("CREATE VIEW analytics.notes AS SELECT local_note FROM scorecard.actions")
+    more = published_fixture(tmp_path, extra_incidents=3)
+    with caplog.at_level(logging.WARNING):
+        publish_to_postgres(more.published_path, url, READER)
+    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
+        views = admin.execute(
+            "SELECT table_name FROM information_schema.views WHERE table_schema = 'analytics' "
+            "ORDER BY 1"
+        ).fetchall()
+        assert views == [("costs_doubled",), ("costs_total",)]
+        # Bound to the new tables, which now hold the only copy.
+        assert admin.execute(
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE '%retired%'"
+        ).fetchone() == (0,)
+    with psycopg.connect(postgres.dsn(ANALYST, database), autocommit=True) as analyst:
+        assert analyst.execute("SELECT twice FROM analytics.costs_doubled").fetchone() == (30.0,)
+    assert (
+        "view analytics.notes could not be moved onto the new published tables and is dropped "
+        "with the old ones"
+    ) in caplog.text

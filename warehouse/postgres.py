@@ -317,6 +317,7 @@ def _swap(pg: psycopg.Connection, suffix: str, lock_wait: float) -> None:
                     )
                 )
             )
+        views = _views_on_published_tables(cur)
         cur.execute(
             "SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)",
             [list(PUBLISHED_SCHEMAS)],
@@ -334,6 +335,7 @@ def _swap(pg: psycopg.Connection, suffix: str, lock_wait: float) -> None:
                     _loading(schema, suffix), sql.Identifier(schema)
                 )
             )
+        _move_views(cur, views)
 
     if not _retrying_lock_waits(pg, rename, _readers_of(pg, list(PUBLISHED_SCHEMAS)), lock_wait):
         holders = _holders(pg, list(PUBLISHED_SCHEMAS))
@@ -341,6 +343,58 @@ def _swap(pg: psycopg.Connection, suffix: str, lock_wait: float) -> None:
             f"the published tables stayed in use for the whole lock wait of {lock_wait:g} s "
             f"({LOCK_WAIT_VARIABLE}) by {_sessions(holders)}. The live schemas are unchanged; "
             f"end those sessions or allow a longer wait, and publish again."
+        )
+
+
+def _views_on_published_tables(cur: psycopg.Cursor) -> list[tuple[str, str, str]]:
+    """Views outside the published schemas that read their tables (an analyst's own), each as
+    (qualified name, kind, definition). The definitions are read with no schema on the search
+    path, so they name each table with its schema, and so bind to the new tables when run again.
+    """
+    cur.execute("SET LOCAL search_path = pg_catalog")
+    cur.execute(
+        "SELECT format('%%I.%%I', vn.nspname, v.relname), v.relkind, pg_get_viewdef(v.oid) "
+        "FROM pg_depend AS d "
+        "JOIN pg_rewrite AS r ON r.oid = d.objid "
+        "JOIN pg_class AS v ON v.oid = r.ev_class "
+        "JOIN pg_namespace AS vn ON vn.oid = v.relnamespace "
+        "JOIN pg_class AS t ON t.oid = d.refobjid "
+        "JOIN pg_namespace AS tn ON tn.oid = t.relnamespace "
+        "WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass "
+        "AND tn.nspname = ANY(%s) AND NOT vn.nspname = ANY(%s) AND v.oid <> t.oid "
+        "GROUP BY v.oid, vn.nspname, v.relname, v.relkind ORDER BY v.oid",
+        [list(PUBLISHED_SCHEMAS), list(PUBLISHED_SCHEMAS)],
+    )
+    return cur.fetchall()
+
+
+def _move_views(cur: psycopg.Cursor, views: list[tuple[str, str, str]]) -> None:
+    """Point each view onto the tables just swapped in, in place, so it keeps its owner, grants,
+    comments and the views built on it; otherwise dropping the old tables would drop it too. A
+    view the new tables cannot answer (a column gone) is named in the log, and goes with them.
+    A lock wait is not such a failure: it rolls the whole swap back, to be tried again."""
+    for name, kind, definition in views:
+        problem = "a materialized view cannot be redefined in place" if kind == "m" else None
+        if problem is None:
+            cur.execute("SAVEPOINT move_view")
+            try:
+                cur.execute(
+                    sql.SQL("CREATE OR REPLACE VIEW {} AS {}").format(
+                        sql.SQL(name), sql.SQL(definition.rstrip().rstrip(";"))
+                    )
+                )
+                cur.execute("RELEASE SAVEPOINT move_view")
+                continue
+            except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
+                raise
+            except psycopg.Error as exc:
+                cur.execute("ROLLBACK TO SAVEPOINT move_view")
+                problem = str(exc).strip().splitlines()[0]
+        log.warning(
+            "view %s could not be moved onto the new published tables and is dropped with the "
+            "old ones (%s); create it again on the new tables",
+            name,
+            problem,
         )
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -77,6 +78,39 @@ class Request:
 
     def with_params(self, **changes: Any) -> Request:
         return replace(self, params={**(self.params or {}), **changes})
+
+
+# The waits between retries, settable for a source that needs longer to heal (or a test that
+# cannot wait): (default, ceiling) in seconds. A request's first retry waits
+# SCORECARD_HTTP_RETRY_DELAY, doubling to RetryPolicy.max_delay; a source's read (the ingest step)
+# is tried again SCORECARD_RETRY_DELAY after it gave up, then 3 and 7 times that.
+HTTP_RETRY_DELAY = "SCORECARD_HTTP_RETRY_DELAY"
+STEP_RETRY_DELAY = "SCORECARD_RETRY_DELAY"
+RETRY_DELAYS = {STEP_RETRY_DELAY: (10.0, 600.0), HTTP_RETRY_DELAY: (0.5, 60.0)}
+
+
+def retry_delay(env: Mapping[str, str], name: str) -> float:
+    """Seconds from the environment variable `name` of RETRY_DELAYS, its default when unset."""
+    default, ceiling = RETRY_DELAYS[name]
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= ceiling:  # also refuses nan and inf
+        raise PermanentSourceError(
+            f"{name}: {text!r} is not a number of seconds from 0 to {ceiling:g}"
+        )
+    return value
+
+
+def with_retry_delay(policy: RetryPolicy, env: Mapping[str, str]) -> RetryPolicy:
+    """`policy` with its first wait from SCORECARD_HTTP_RETRY_DELAY, when that is set."""
+    if not env.get(HTTP_RETRY_DELAY, "").strip():
+        return policy
+    return replace(policy, base_delay=retry_delay(env, HTTP_RETRY_DELAY))
 
 
 # (response) -> seconds to wait, or None when the response is not a throttle/transient error.

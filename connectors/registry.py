@@ -12,7 +12,13 @@ import importlib
 from collections.abc import Mapping
 
 from connectors.base import FileSource, Source
-from connectors.http import HttpClient, PermanentSourceError, SourceError
+from connectors.http import (
+    HttpClient,
+    PermanentSourceError,
+    RetryPolicy,
+    SourceError,
+    with_retry_delay,
+)
 
 SOURCE_NAMES = (
     "servicenow",
@@ -92,4 +98,7 @@ def source_from_env(name: str, env: Mapping[str, str]) -> Source | FileSource:
     client = getattr(source, "client", None)
     if isinstance(client, HttpClient):
         client.credentials_of, client.credentials_check = credentials_named(name, env)
+        client.policy = with_retry_delay(client.policy, env)
+    elif isinstance(getattr(source, "policy", None), RetryPolicy):
+        source.policy = with_retry_delay(source.policy, env)  # a client of its own (boto3)
     return source

@@ -1,11 +1,13 @@
 """Ingest assets: one per enabled source, landing its records where its load writes them."""
 
+import os
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 
 import dagster as dg
 
-from connectors.http import PermanentSourceError
+from connectors.http import RETRY_DELAYS, STEP_RETRY_DELAY, PermanentSourceError, retry_delay
 from pipelines.metadata import raw_metadata
 from pipelines.preflight import CONFIGURATION
 from pipelines.resources import SourcesResource, WarehouseResource
@@ -14,15 +16,28 @@ from warehouse.ingest import FilesRefused, ingest
 
 WAREHOUSE_POOL = "duckdb_warehouse"
 OWNERS = ["team:data-engineering"]
+
+
 # Only what can heal is retried: throttling, 5xx, timeouts, dropped connections. A
 # PermanentSourceError (settings, credentials, a bad file) ends the read at once, except files
 # refused beside files that loaded: the run goes on with those, and data quality names the rest.
 # A source that could not be read (at once, or after the last retry) does not stop the other
 # sources: its read check fails, the KPIs, scoring and publish go on without its new records (its
 # periods stay pending), and the last step (pipelines/outcome.py) fails the run naming it.
-INGEST_RETRY = dg.RetryPolicy(
-    max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
-)
+def ingest_retry(env: Mapping[str, str]) -> dg.RetryPolicy:
+    """Three retries, SCORECARD_RETRY_DELAY (default 10 s) after the first try, then 3 and 7
+    times that, each give or take the delay."""
+    try:
+        delay = retry_delay(env, STEP_RETRY_DELAY)
+    except PermanentSourceError:
+        # The run's first step (preflight/configuration) fails naming the bad value.
+        delay = RETRY_DELAYS[STEP_RETRY_DELAY][0]
+    return dg.RetryPolicy(
+        max_retries=3, delay=delay, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+    )
+
+
+INGEST_RETRY = ingest_retry(os.environ)
 
 
 READ_CHECK = "read"

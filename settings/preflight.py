@@ -19,7 +19,7 @@ import yaml
 from pydantic import ValidationError
 
 from connectors.files import expand_paths, split_patterns
-from connectors.http import SourceError, require_safe_url
+from connectors.http import RETRY_DELAYS, SourceError, require_safe_url, retry_delay
 from connectors.registry import PATH_VARIABLES, URL_VARIABLES, source_from_env
 from settings.clock import run_as_of
 from settings.commentary import commentary_problems
@@ -115,6 +115,11 @@ def preflight(
             result.add(problem)
     if (limit := env.get("SCORECARD_MEMORY_LIMIT")) and (problem := memory_limit_problem(limit)):
         result.add(problem)
+    for variable in RETRY_DELAYS:
+        try:
+            retry_delay(env, variable)
+        except SourceError as exc:
+            result.add(str(exc))
     return result
 
 

@@ -2,8 +2,12 @@
 
 Dagster's default run launcher cannot tell that a run worker died, and a `dg launch` run has no
 launcher at all, so each run records its process on itself and every later run (and the daemon's
-`scorecard_dead_run_check` sensor) fails the runs of this host whose process is gone. Marking them
-failed also frees any pool slot they held and lets the failure alert report them.
+`scorecard_dead_run_check` sensor) fails the runs of this host whose process is gone. A run of
+another host (a container recreated with a new hostname) cannot be asked about its process, so a
+live run also records the time every minute: one that neither recorded it nor logged for ten
+minutes is failed, as is a run that died before it recorded its process (killed in its first
+second) once it logged nothing for ten minutes. Marking them failed also frees any pool slot they
+held and lets the failure alert report them.
 """
 
 from __future__ import annotations
@@ -11,6 +15,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import socket
+import threading
+import time
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -26,6 +33,15 @@ UNFINISHED = [
     dg.DagsterRunStatus.STARTED,
     dg.DagsterRunStatus.CANCELING,
 ]
+# A live run says so every BEAT_SECONDS (and logs); one that neither said so nor logged for
+# STALE_AFTER_SECONDS is dead, also when it never recorded its process (which a run does within
+# seconds of its start). Generous, so a busy host or clocks a little apart never fail a live run.
+ALIVE_TAG = "scorecard/alive_at"
+BEAT_SECONDS = 60.0
+STALE_AFTER_SECONDS = 600.0
+MISSED_BEATS = 5
+_beating: set[str] = set()
+_beating_guard = threading.Lock()
 
 
 def run_worker_pid() -> int:
@@ -46,32 +62,97 @@ def record_run_process(instance: dg.DagsterInstance, run_id: str) -> None:
             HOST_TAG: socket.gethostname(),
             PROCESS_TAG: process_identity(run_worker_pid()),
             PROCESS_RUN_TAG: run_id,
+            ALIVE_TAG: _now(),
         },
     )
+    with _beating_guard:
+        if run_id in _beating:
+            return
+        _beating.add(run_id)
+    threading.Thread(
+        target=_beat, args=(instance, run_id), name=f"alive {run_id[:8]}", daemon=True
+    ).start()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _beat(instance: dg.DagsterInstance, run_id: str) -> None:
+    """Record the time on the run every BEAT_SECONDS while it is unfinished and this process
+    lives. A storage hiccup skips a beat; storage gone for good (a closed instance) ends it."""
+    failures = 0
+    try:
+        while failures < MISSED_BEATS:
+            time.sleep(BEAT_SECONDS)
+            try:
+                run = instance.get_run_by_id(run_id)
+                if run is None or run.status not in UNFINISHED:
+                    return
+                instance.add_run_tags(run_id, {ALIVE_TAG: _now()})
+                failures = 0
+            except Exception:
+                failures += 1
+    finally:
+        with _beating_guard:
+            _beating.discard(run_id)
 
 
 def fail_runs_whose_process_died(instance: dg.DagsterInstance, found_by: str) -> list[str]:
-    """Mark failed every unfinished run of this host whose process no longer exists."""
+    """Mark failed every unfinished run whose process no longer exists: on this host, one whose
+    process is gone; on another, one silent for STALE_AFTER_SECONDS; anywhere, one that never
+    recorded its process and logged nothing for that long."""
     host = socket.gethostname()
-    records = instance.get_run_records(
-        filters=dg.RunsFilter(statuses=UNFINISHED, tags={HOST_TAG: host})
-    )
+    records = instance.get_run_records(filters=dg.RunsFilter(statuses=UNFINISHED))
     failed = []
     for record in records:
         run = record.dagster_run
-        identity = run.tags.get(PROCESS_TAG, "")
-        if not identity or run.tags.get(PROCESS_RUN_TAG) != run.run_id or is_running(identity):
-            continue  # not recorded yet (or only its parent's), or alive
-        pid = identity.split(":")[0]
-        instance.report_run_failed(
-            run,
-            f"Run {run.run_id} stopped without finishing: its process {pid} on {host} is gone "
-            f"(killed, out of memory or a reboot). Found by {found_by}.",
-        )
-        if instance.event_log_storage.supports_global_concurrency_limits:
-            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
-        failed.append(run.run_id)
+        if reason := _why_dead(instance, record, host):
+            instance.report_run_failed(
+                run,
+                f"Run {run.run_id} stopped without finishing: {reason} (killed, out of memory, "
+                f"a reboot or a replaced host). Found by {found_by}.",
+            )
+            if instance.event_log_storage.supports_global_concurrency_limits:
+                instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+            failed.append(run.run_id)
     return failed
+
+
+def _why_dead(instance: dg.DagsterInstance, record: dg.RunRecord, host: str) -> str | None:
+    """Why the run is dead, or None while it may live."""
+    run = record.dagster_run
+    identity = run.tags.get(PROCESS_TAG, "")
+    if not identity or run.tags.get(PROCESS_RUN_TAG) != run.run_id:
+        # Not recorded yet, or only its parent's (a re-executed run starts with its tags). A
+        # STARTING run is Dagster's run monitoring's (start_timeout_seconds).
+        if run.status == dg.DagsterRunStatus.STARTING or not record.start_time:
+            return None
+        silent = _silent_for(instance, run.run_id, record.start_time)
+        if silent < STALE_AFTER_SECONDS:
+            return None
+        return f"it never recorded its process, and logged nothing for {_minutes(silent)}"
+    pid, run_host = identity.split(":")[0], run.tags.get(HOST_TAG)
+    if run_host == host:
+        return None if is_running(identity) else f"its process {pid} on {host} is gone"
+    alive_at = run.tags.get(ALIVE_TAG)
+    if not alive_at:
+        return None  # recorded before runs said they were alive: only its host can tell
+    silent = _silent_for(instance, run.run_id, datetime.fromisoformat(alive_at).timestamp())
+    if silent < STALE_AFTER_SECONDS:
+        return None
+    return f"its process {pid} on {run_host} was last alive {_minutes(silent)} ago"
+
+
+def _silent_for(instance: dg.DagsterInstance, run_id: str, alive_at: float) -> float:
+    """Seconds since the run last showed it lived: `alive_at` or its latest event, if later."""
+    latest = instance.get_records_for_run(run_id, limit=1, ascending=False).records
+    logged = latest[0].event_log_entry.timestamp if latest else 0.0
+    return time.time() - max(alive_at, logged)
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds:.0f} seconds" if seconds < 120 else f"{seconds / 60:.0f} minutes"
 
 
 def dead_run_sensor() -> dg.SensorDefinition:
@@ -79,7 +160,7 @@ def dead_run_sensor() -> dg.SensorDefinition:
 
     @dg.sensor(
         name="scorecard_dead_run_check",
-        description="Marks failed the runs of this host whose process died.",
+        description="Marks failed the runs whose process died.",
         minimum_interval_seconds=60,
         default_status=dg.DefaultSensorStatus.RUNNING,
     )

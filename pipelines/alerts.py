@@ -12,6 +12,7 @@ import logging
 import dagster as dg
 import requests
 
+from pipelines.outcome import SOURCES_READ, unread_sources
 from pipelines.run_summary import summarise_run
 
 
@@ -59,9 +60,10 @@ def failure_cause(instance: dg.DagsterInstance, run_id: str) -> str | None:
     """Each failed step and why, so the alert leads with the causes, not Dagster's summary.
 
     Every one: the run goes on past a failed source, and a second source failing the same night
-    must not come to light only once the first is fixed.
+    must not come to light only once the first is fixed. The sources not read are named by the
+    run's last step; when a failed step kept that step from running, they are added here.
     """
-    causes = []
+    causes, named_unread = [], False
     for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
         event = record.dagster_event
         failure = event.step_failure_data if event else None
@@ -75,6 +77,9 @@ def failure_cause(instance: dg.DagsterInstance, run_id: str) -> str | None:
         else:
             continue
         causes.append(f"step {event.step_key}: {reason}")
+        named_unread |= event.step_key == SOURCES_READ.to_python_identifier()
+    if not named_unread and (unread := unread_sources(instance, run_id)):
+        causes.append(f"not read: {'; '.join(unread)}")
     return "; ".join(causes) or None
 
 

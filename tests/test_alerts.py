@@ -1,9 +1,15 @@
 """A failed run is logged and reported to the webhook, whose URL never leaks into the log."""
 
+from pathlib import Path
+
 import dagster as dg
+import pytest
 
 from connectors.emulators.server import EmulatorServer
 from pipelines.alerts import failure_alert_sensor
+from pipelines.ingest import ingest_asset, raw_key
+from pipelines.outcome import sources_read_asset
+from pipelines.resources import SourcesResource, WarehouseResource
 from tests.conftest import Webhook
 
 
@@ -113,3 +119,47 @@ def test_the_alert_names_every_failed_step_not_only_the_first():
         "failed: step reads_jira: jira: authentication failed (HTTP 401); "
         "step reads_servicenow: servicenow: HTTP 503 after 5 attempts"
     ), text
+
+
+def night_with_a_file_that_is_not_focus(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, publish_fails: bool
+) -> dg.JobDefinition:
+    """FOCUS not read (FOCUS_PATHS names a CUR export), then publish, then the last step."""
+    export = folder / "costs.csv"
+    export.write_text("lineItem/UsageStartDate,lineItem/UnblendedCost\n2026-10-01T00:00:00Z,1\n")
+    monkeypatch.setenv("FOCUS_PATHS", str(export))
+
+    @dg.asset(deps=[raw_key("focus")])
+    def publishes() -> None:
+        if publish_fails:
+            raise dg.Failure(description="disk full writing the snapshot", allow_retries=False)
+
+    return dg.Definitions(
+        assets=[ingest_asset("focus"), publishes, sources_read_asset([publishes.key])],
+        resources={
+            "warehouse": WarehouseResource(published_path=str(folder / "warehouse.duckdb")),
+            "sources": SourcesResource(),
+        },
+        jobs=[dg.define_asset_job("night", selection="*")],
+    ).resolve_job_def("night")
+
+
+NOT_FOCUS = (
+    "focus: {export} is not a FOCUS export (1.0-preview to 1.3): missing mandatory column(s) "
+    "BilledCost, EffectiveCost, ListCost, BillingPeriodStart"
+)
+
+
+def test_a_source_not_read_is_in_the_alert_also_when_a_later_step_failed(tmp_path, monkeypatch):
+    """The last step, which names the sources not read, is skipped after a failed step; the alert
+    must still name them, not only the step that failed."""
+    text = alert_text(night_with_a_file_that_is_not_focus(tmp_path, monkeypatch, True))
+    cause = NOT_FOCUS.format(export=tmp_path / "costs.csv")
+    assert f"failed: step publishes: disk full writing the snapshot; not read: {cause}" in text
+
+
+def test_a_source_not_read_is_named_once_when_the_last_step_failed_for_it(tmp_path, monkeypatch):
+    text = alert_text(night_with_a_file_that_is_not_focus(tmp_path, monkeypatch, False))
+    cause = NOT_FOCUS.format(export=tmp_path / "costs.csv")
+    assert "failed: step scorecard__sources_read: not read tonight" in text
+    assert text.count(cause) == 1, text

@@ -541,3 +541,40 @@ def test_a_full_refresh_keeps_the_days_older_than_cost_explorer_serves(warehouse
     assert min(day for day, _, _ in got) == date(2024, 2, 1)
     assert refreshed.streams["costs"].removed == 1
     assert got == {k: v for k, v in api.ground_truth().items() if k[0] >= date(2024, 2, 1)}
+
+
+def test_a_service_tag_typed_with_stray_spaces_names_the_service_by_its_words(warehouse):
+    """Tag values are typed by people: " web " is the web service, and a tag of spaces alone
+    names no service, from AWS and Azure alike."""
+    day = date(2025, 2, 28)
+    amazon_api, azure_api = CostExplorerApi(AS_OF), CostManagementApi(AS_OF)
+    amazon_api.costs = {
+        (day, "Amazon EC2", " web "): Decimal("5"),
+        (day, "Amazon S3", "  "): Decimal("2"),
+    }
+    azure_api.costs = {
+        (day, "Virtual Machines", "web\t"): Decimal("3"),
+        (day, "Storage", "\t"): Decimal("1"),
+    }
+    with (
+        EmulatorServer(amazon_api) as aws,
+        EmulatorServer(azure_api) as azure,
+        warehouse.connect() as con,
+    ):
+        amazon = connector(aws.url, AS_OF.date())
+        amazon.start = day
+        microsoft = CostManagement(azure.url, DEMO_SCOPE, DEMO_TOKEN, start=day, today=AS_OF.date())
+        ingest(con, amazon, None)
+        ingest(con, microsoft, None)
+        stage(con, "aws_ce", "costs")
+        stage(con, "azure_cost", "costs")
+        rows = con.execute(
+            "SELECT source, ServiceName, service, CAST(BilledCost AS INTEGER) FROM core.costs "
+            "ORDER BY ALL"
+        ).fetchall()
+    assert rows == [
+        ("aws_ce", "Amazon EC2", "web", 5),
+        ("aws_ce", "Amazon S3", None, 2),
+        ("azure_cost", "Storage", None, 1),
+        ("azure_cost", "Virtual Machines", "web", 3),
+    ]

@@ -533,6 +533,26 @@ def test_a_file_listed_as_loaded_without_raw_rows_lands_again(warehouse, tmp_pat
     assert rows == (2, Decimal("3.00"))  # 1.00 + 2.00, once each
 
 
+def test_a_tag_value_with_stray_spaces_names_its_owner_by_its_words_in_staging(warehouse, tmp_path):
+    """A tag typed "Email " is the Email service the ITSM sources name; one of spaces alone, or a
+    tab, names no owner in core.costs, as allocation coverage already reads it."""
+    export = write_csv(
+        tmp_path / "september.csv",
+        [
+            line("10", Tags=json.dumps({"service": " Email  ", "Owner": "  "})),
+            line("20", Tags=json.dumps({"service": "Email", "CostCenter": "\t"})),
+            line("30", Tags=json.dumps({"service": "Payroll\n  EU", "CostCenter": " 1234 "})),
+        ],
+    )
+    with warehouse.connect() as con:
+        ingest(con, FocusFiles([str(export)]), "run-1")
+        stage(con, "focus", "costs")
+        rows = con.execute(
+            "SELECT CAST(BilledCost AS INTEGER), service, cost_centre FROM core.costs ORDER BY 1"
+        ).fetchall()
+    assert rows == [(10, "Email", None), (20, "Email", None), (30, "Payroll EU", "1234")]
+
+
 def test_an_owner_tag_with_a_blank_value_names_no_owner(warehouse, tmp_path):
     """Real exports carry tags such as {"owner": ""}; staging already leaves cost_centre empty
     for them, and allocation coverage must not count them as allocated either."""

@@ -5,6 +5,13 @@
 CREATE OR REPLACE TEMP MACRO servicenow_time(text) AS
     try_strptime(text, '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC';
 
+-- A service's, group's or allocation tag's name by its words alone: people type names with a
+-- stray space, tab or line break before, after or inside them ("Email ", "Service  Desk"), and
+-- one service must stay one across sources. Runs of white space (Unicode spaces included) read
+-- as one space; a name of white space alone is no name (NULL).
+CREATE OR REPLACE TEMP MACRO display_name(name) AS
+    nullif(trim(regexp_replace(name, '[\s\p{Z}]+', ' ', 'g')), '');
+
 -- Cost APIs name services but give no FOCUS ServiceCategory: derive it from well-known names.
 CREATE OR REPLACE TEMP MACRO cloud_service_category(service_name) AS
     CASE

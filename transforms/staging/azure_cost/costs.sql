@@ -51,8 +51,8 @@ SELECT
     azure_service AS ServiceName,
     cloud_service_category(azure_service) AS ServiceCategory,
     CASE WHEN tag_value IS NOT NULL THEN json_object(tag_key, tag_value) END AS Tags,
-    CASE WHEN allocation = 'cost_centre' THEN tag_value END AS cost_centre,
-    CASE WHEN allocation = 'service' THEN tag_value END AS service,
-    CASE WHEN allocation = 'application' THEN tag_value END AS application,
+    CASE WHEN allocation = 'cost_centre' THEN display_name(tag_value) END AS cost_centre,
+    CASE WHEN allocation = 'service' THEN display_name(tag_value) END AS service,
+    CASE WHEN allocation = 'application' THEN display_name(tag_value) END AS application,
     loaded_at
 FROM priced

@@ -51,16 +51,16 @@ allocations AS (
         CASE WHEN tag_map IS NOT NULL THEN CAST(focus_tags_text(Tags) AS JSON) END AS tags_json,
         list_filter(
             list_transform(settings.cost_centre_keys,
-                lambda k: list_filter(tag_entries, lambda e: e.key = k)[1].value),
-            lambda v: v IS NOT NULL AND v <> '')[1] AS cost_centre,
+                lambda k: display_name(list_filter(tag_entries, lambda e: e.key = k)[1].value)),
+            lambda v: v IS NOT NULL)[1] AS cost_centre,
         list_filter(
             list_transform(settings.service_keys,
-                lambda k: list_filter(tag_entries, lambda e: e.key = k)[1].value),
-            lambda v: v IS NOT NULL AND v <> '')[1] AS service,
+                lambda k: display_name(list_filter(tag_entries, lambda e: e.key = k)[1].value)),
+            lambda v: v IS NOT NULL)[1] AS service,
         list_filter(
             list_transform(settings.application_keys,
-                lambda k: list_filter(tag_entries, lambda e: e.key = k)[1].value),
-            lambda v: v IS NOT NULL AND v <> '')[1] AS application
+                lambda k: display_name(list_filter(tag_entries, lambda e: e.key = k)[1].value)),
+            lambda v: v IS NOT NULL)[1] AS application
     FROM normalised_tags, settings
 ),
 -- FOCUS 1.0 ServiceCategory values; exports spell them in any case.

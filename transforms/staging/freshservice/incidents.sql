@@ -35,7 +35,7 @@ SELECT
     CASE WHEN ticket_states.state = 'closed' THEN ticket.closed_at END AS closed_at,
     ticket_priorities.priority,
     ticket_states.state,
-    ticket.category AS service,
+    display_name(ticket.category) AS service,
     ticket.group_id AS assignment_group,
     ticket.category,
     CASE WHEN ticket.source_code IS NOT NULL

@@ -30,7 +30,7 @@ SELECT
         THEN ticket.resolved_at END AS fulfilled_at,
     CASE WHEN ticket.status_code = '5' THEN ticket.closed_at END AS closed_at,
     request_states.state,
-    ticket.category AS service,
+    display_name(ticket.category) AS service,
     ticket.group_id AS assignment_group,
     CASE WHEN ticket.source_code IS NOT NULL
         THEN coalesce(ticket_channels.channel, 'other') END AS channel,

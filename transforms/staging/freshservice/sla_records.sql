@@ -11,7 +11,7 @@ WITH tickets AS (
             WHEN 'Service Request' THEN 'request' END AS task_type,
         try_cast(record ->> '$.created_at' AS TIMESTAMPTZ) AS opened_at,
         try_cast(record ->> '$.updated_at' AS TIMESTAMPTZ) AS updated_at,
-        nullif(record ->> '$.category', '') AS service,
+        display_name(record ->> '$.category') AS service,
         record ->> '$.priority' AS priority_code,
         coalesce(record ->> '$.status' IN ('4', '5'), false) AS is_done,
         record

@@ -41,14 +41,14 @@ cycles AS (
 
 tasks AS (
     SELECT record_key AS issue_id, 'incident' AS task_type,
-           record ->> '$.fields.components[0].name' AS service,
+           display_name(record ->> '$.fields.components[0].name') AS service,
            priority_level(record ->> '$.fields.priority.name') AS priority
     FROM jira_issues_now('incident')
     UNION ALL
-    SELECT record_key, 'request', record ->> '$.fields.components[0].name', NULL
+    SELECT record_key, 'request', display_name(record ->> '$.fields.components[0].name'), NULL
     FROM jira_issues_now('request')
     UNION ALL
-    SELECT record_key, 'change', record ->> '$.fields.components[0].name', NULL
+    SELECT record_key, 'change', display_name(record ->> '$.fields.components[0].name'), NULL
     FROM jira_issues_now('change')
 )
 

@@ -15,13 +15,13 @@ WITH incident_fields AS (
         lower(record ->> '$.urgency') AS urgency,
         priority_level(record ->> '$.priority.summary') AS priority,
         record ->> '$.service.id' AS service_id,
-        record ->> '$.service.summary' AS service_summary,
-        record ->> '$.teams[0].summary' AS team
+        display_name(record ->> '$.service.summary') AS service_summary,
+        display_name(record ->> '$.teams[0].summary') AS team
     FROM raw.pagerduty_incidents
 ),
 
 services AS (
-    SELECT record_key AS service_id, nullif(record ->> '$.name', '') AS service_name
+    SELECT record_key AS service_id, display_name(record ->> '$.name') AS service_name
     FROM raw.pagerduty_services
 ),
 

@@ -10,7 +10,8 @@
 -- those four are shared too. Services and catalog items keep their names even when two share
 -- one: a business service and its application CI are both "Email", the service every other
 -- source (PagerDuty, cost tags, spreadsheets) names "Email" too.
--- An empty reference, or one whose every display value is empty (a deleted record), has no row.
+-- Names are read by their words alone (display_name: "Network " is "Network"). An empty
+-- reference, or one whose every display value is empty (a deleted record), has no row.
 CREATE OR REPLACE TEMP MACRO servicenow_reference_names() AS TABLE
     WITH task_records AS (
         SELECT record_version, loaded_at, record FROM raw.servicenow_incident
@@ -51,8 +52,8 @@ CREATE OR REPLACE TEMP MACRO servicenow_reference_names() AS TABLE
 
     newest_names AS (
         SELECT kind, sys_id, arg_max(name, (record_version, loaded_at, name)) AS name
-        FROM mentions
-        WHERE sys_id <> '' AND name <> ''
+        FROM (SELECT * REPLACE (display_name(name) AS name) FROM mentions)
+        WHERE sys_id <> '' AND name IS NOT NULL
         GROUP BY kind, sys_id
     ),
 

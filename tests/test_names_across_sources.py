@@ -1,0 +1,205 @@
+"""Names of services and groups as several sources spell them, staged over the real emulators.
+
+People type names with a stray space before, after or inside them ("Email ", "Service  Desk");
+the sources keep them as typed. Staging names a service or group by its words alone, so one
+service stays one across sources and a name of spaces alone is no name."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+from test_servicenow_reference_names import MAIL, NETWORK, USER, incident, named
+from test_servicenow_support import source_for
+from test_servicenow_support import stage as stage_servicenow
+
+from connectors.emulators.freshservice import FreshserviceApi
+from connectors.emulators.freshservice import serve as serve_freshservice
+from connectors.emulators.jira import JiraApi
+from connectors.emulators.jira import serve as serve_jira
+from connectors.emulators.pagerduty import PagerDutyApi
+from connectors.emulators.pagerduty import serve as serve_pagerduty
+from connectors.emulators.pagerduty_data import sample_services
+from connectors.emulators.servicenow import serve as serve_servicenow
+from connectors.emulators.servicenow_tables import MemoryTable
+from connectors.freshservice import from_env as freshservice_from_env
+from connectors.jira import from_env as jira_from_env
+from connectors.pagerduty import from_env
+from connectors.servicenow import TABLE_FIELDS
+from transforms.staging import stage
+from warehouse.ingest import ingest
+
+OTHER_NETWORK = "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b"
+NAMELESS = "00ff00ff00ff00ff00ff00ff00ff00ff"
+AS_OF = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+TOKEN = "pd-Secret-token"
+JIRA_EMAIL, JIRA_TOKEN = "scorecard@example.com", "jira-T0ken-secret"
+FRESHSERVICE_KEY = "fs-Api-key-secret"
+
+
+def pagerduty_incident(n: int, service: dict, team: dict) -> dict:
+    at = datetime(2025, 5, 1, 10, tzinfo=UTC) + timedelta(hours=n)
+    return {
+        "id": f"Q{n:07d}",
+        "number": n,
+        "title": f"alert {n}",
+        "status": "resolved",
+        "urgency": "high",
+        "priority": None,
+        "created_at": at,
+        "updated_at": at + timedelta(hours=1),
+        "last_status_change_at": at + timedelta(hours=1),
+        "resolved_at": at + timedelta(minutes=90),
+        "service": service,
+        "teams": [team],
+    }
+
+
+def jira_issue(n: int, kind: str, component: str) -> dict:
+    at = datetime(2025, 5, 1, 10, tzinfo=UTC) + timedelta(hours=n)
+    return {
+        "id": str(10000 + n),
+        "key": f"ITSM-{n}",
+        "project": "ITSM",
+        "type": kind,
+        "created": at,
+        "updated": at + timedelta(hours=6),
+        "resolved": None,
+        "priority": "Medium",
+        "status": "Open",
+        "category": "new",
+        "resolution": None,
+        "components": [component],
+        "slas": [],
+    }
+
+
+def freshservice_ticket(n: int, kind: str, category: str) -> dict:
+    at = datetime(2025, 5, 1, 10, tzinfo=UTC) + timedelta(hours=n)
+    return {
+        "id": n,
+        "subject": f"Ticket {n}",
+        "type": kind,
+        "status": 4,
+        "priority": 4,
+        "source": 2,
+        "category": category,
+        "group_id": 1001,
+        "created_at": at,
+        "updated_at": at + timedelta(hours=5),
+        "due_by": at + timedelta(hours=4),
+        "fr_due_by": at + timedelta(hours=1),
+        "resolved_at": at + timedelta(hours=5),
+        "closed_at": None,
+        "first_responded_at": at + timedelta(minutes=20),
+    }
+
+
+def test_a_service_or_group_named_with_stray_spaces_is_the_one_other_sources_name(warehouse):
+    # ServiceNow: the Email service typed with spaces around it; two Network groups, one typed
+    # with a space before it; a group whose name is spaces alone.
+    tables = {name: MemoryTable.of(name) for name in TABLE_FIELDS}
+    tables["sys_user_group"] = MemoryTable.of(
+        "sys_user_group",
+        [named(NETWORK, " Network"), named(OTHER_NETWORK, "Network"), named(NAMELESS, "   ")],
+    )
+    tables["cmdb_ci_service"] = MemoryTable.of("cmdb_ci_service", [named(MAIL, " Email ")])
+    tables["incident"] = MemoryTable.of(
+        "incident",
+        [
+            incident(0, "2025-05-01 10:00:00", NETWORK, MAIL),
+            incident(1, "2025-05-01 11:00:00", OTHER_NETWORK, MAIL),
+            incident(2, "2025-05-01 12:00:00", NAMELESS, MAIL),
+        ],
+    )
+    # PagerDuty: the same service as "Email" and as "E-mail  Relay\n" (a line break typed in),
+    # its on-call team as "Messaging " and a team whose name is a tab.
+    started = time.time() - 60
+    services = [
+        {"id": "PSVC001", "name": "Email", "team": ("PTEAM01", "Messaging ")},
+        {"id": "PSVC002", "name": "E-mail  Relay\n", "team": ("PTEAM02", "\t")},
+    ]
+    api = PagerDutyApi(
+        [
+            pagerduty_incident(
+                1, {"id": "PSVC001", "name": "Email"}, {"id": "PTEAM01", "name": "Messaging "}
+            ),
+            pagerduty_incident(
+                2, {"id": "PSVC002", "name": "E-mail  Relay\n"}, {"id": "PTEAM02", "name": "\t"}
+            ),
+        ],
+        sample_services(services),
+        TOKEN,
+        clock=lambda: AS_OF.timestamp() + time.time() - started,
+    )
+    # Jira: components typed "Email " and spaces alone, on an incident, a request and a change.
+    jira = JiraApi(
+        [
+            jira_issue(1, "Incident", "Email "),
+            jira_issue(2, "Incident", "  "),
+            jira_issue(3, "Service Request", " Email"),
+            jira_issue(4, "Change", "Email\t"),
+        ],
+        JIRA_EMAIL,
+        JIRA_TOKEN,
+        clock=lambda: AS_OF.timestamp() + time.time() - started,
+    )
+    # Freshservice: the ticket category (its service) typed " Email" and "Email  ".
+    freshservice = FreshserviceApi(
+        [
+            freshservice_ticket(1, "Incident", " Email"),
+            freshservice_ticket(2, "Service Request", "Email  "),
+        ],
+        [],
+        FRESHSERVICE_KEY,
+        clock=lambda: AS_OF.timestamp() + time.time() - started,
+    )
+    with (
+        serve_freshservice(freshservice) as freshservice_site,
+        serve_servicenow(tables, USER) as servicenow,
+        serve_pagerduty(api) as pagerduty,
+        serve_jira(jira) as jira_site,
+        warehouse.connect() as con,
+    ):
+        ingest(con, source_for(servicenow.url), "first")
+        ingest(con, from_env({"PAGERDUTY_API_URL": pagerduty.url, "PAGERDUTY_TOKEN": TOKEN}))
+        jira_env = {"JIRA_BASE_URL": jira_site.url, "JIRA_JQL": "project = ITSM"}
+        ingest(
+            con, jira_from_env(jira_env | {"JIRA_EMAIL": JIRA_EMAIL, "JIRA_API_TOKEN": JIRA_TOKEN})
+        )
+        freshservice_env = {"FRESHSERVICE_URL": freshservice_site.url}
+        ingest(
+            con,
+            freshservice_from_env(freshservice_env | {"FRESHSERVICE_API_KEY": FRESHSERVICE_KEY}),
+        )
+        stage_servicenow(con)
+        for table in ("incidents", "requests", "sla_records"):
+            stage(con, "freshservice", table)
+        stage(con, "pagerduty", "incidents")
+        for table in ("incidents", "requests", "changes"):
+            stage(con, "jira", table)
+        rows = con.execute(
+            "SELECT number, source, service, assignment_group FROM core.incidents ORDER BY 2, 1"
+        ).fetchall()
+        jira_others = con.execute(
+            "SELECT number, service FROM core.requests WHERE source = 'jira' UNION ALL "
+            "SELECT number, service FROM core.changes ORDER BY 1"
+        ).fetchall()
+        freshservice_services = con.execute(
+            "SELECT DISTINCT service FROM core.requests WHERE source = 'freshservice' UNION ALL "
+            "SELECT DISTINCT service FROM core.sla_records WHERE source = 'freshservice'"
+        ).fetchall()
+    # The two Network groups share the name once its space is gone, so each is told apart by
+    # the first four characters of its sys_id; a name of spaces alone names no group.
+    assert rows == [
+        ("1", "freshservice", "Email", "1001"),
+        ("ITSM-1", "jira", "Email", None),
+        ("ITSM-2", "jira", None, None),
+        ("1", "pagerduty", "Email", "Messaging"),
+        ("2", "pagerduty", "E-mail Relay", None),
+        ("INC0000000", "servicenow", "Email", "Network (3f2a)"),
+        ("INC0000001", "servicenow", "Email", "Network (9e8d)"),
+        ("INC0000002", "servicenow", "Email", None),
+    ]
+    assert jira_others == [("ITSM-3", "Email"), ("ITSM-4", "Email")]
+    assert freshservice_services == [("Email",), ("Email",)]

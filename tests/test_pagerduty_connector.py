@@ -454,3 +454,26 @@ def test_a_resolved_incident_deleted_at_the_source_goes_at_the_weekly_whole_read
     # Only the open Q3 is read (listed from its creation, then again by id); Q2, resolved and
     # created weeks before the overlap, is not.
     assert again.streams["incidents"].received == 2
+
+
+def test_a_team_renamed_at_the_source_names_the_incidents_read_before_the_rename_too(warehouse):
+    """An incident shows its team's name as it was when it was read, and a rename updates no
+    incident: the resolved incident read last night still says "Messaging" while the open one,
+    read again tonight, says "Mail Operations". Both are the one team, by its newest name."""
+    resolved = pd_incident(1, "2025-05-30T10:00:00")
+    still_open = pd_incident(2, "2025-05-31T10:00:00", status="acknowledged", resolved_at=None)
+    api = account([resolved, still_open])
+    with serve(api) as server, warehouse.connect() as con:
+        source = connector(server.url)
+        ingest(con, source)
+        still_open["teams"] = [{"id": "PTEAM02", "name": "Mail Operations"}]
+        ingest(con, source)
+        stage(con, "pagerduty", "incidents")
+        shown = con.execute(
+            "SELECT record ->> '$.teams[0].summary' FROM raw.pagerduty_incidents ORDER BY 1"
+        ).fetchall()
+        rows = con.execute(
+            "SELECT number, assignment_group FROM core.incidents ORDER BY number"
+        ).fetchall()
+    assert shown == [("Mail Operations",), ("Messaging",)]
+    assert rows == [("1", "Mail Operations"), ("2", "Mail Operations")]

@@ -4,6 +4,9 @@
 -- account renamed the levels: SEV-1, "P2 - High"); otherwise urgency stands in: high pages
 -- someone now (2, high), low waits for working hours (4, low). The service's current name
 -- comes from /services, else from the incident's own reference; the first team is the group.
+-- An incident shows its team's name as it was when the incident was read, and renaming a team
+-- updates no incident, so each team id takes the name of the latest read that shows it (then
+-- the newer version): the incidents read before a rename are named as those read after it.
 WITH incident_fields AS (
     SELECT
         record_key,
@@ -16,8 +19,17 @@ WITH incident_fields AS (
         priority_level(record ->> '$.priority.summary') AS priority,
         record ->> '$.service.id' AS service_id,
         display_name(record ->> '$.service.summary') AS service_summary,
-        display_name(record ->> '$.teams[0].summary') AS team
+        record ->> '$.teams[0].id' AS team_id,
+        display_name(record ->> '$.teams[0].summary') AS team_summary,
+        loaded_at
     FROM raw.pagerduty_incidents
+),
+
+team_names AS (
+    SELECT team_id, arg_max(team_summary, (loaded_at, updated_at, team_summary)) AS team
+    FROM incident_fields
+    WHERE team_id IS NOT NULL AND team_summary IS NOT NULL
+    GROUP BY team_id
 ),
 
 services AS (
@@ -45,7 +57,7 @@ SELECT
     coalesce(incident.priority, urgency_levels.urgency_priority) AS priority,
     incident_states.state,
     coalesce(services.service_name, incident.service_summary) AS service,
-    incident.team AS assignment_group,
+    coalesce(team_names.team, incident.team_summary) AS assignment_group,
     CAST(NULL AS VARCHAR) AS category,
     'monitoring' AS channel,
     CAST(NULL AS INTEGER) AS reopen_count,
@@ -58,5 +70,6 @@ SELECT
     incident.updated_at
 FROM incident_fields AS incident
 LEFT JOIN services USING (service_id)
+LEFT JOIN team_names USING (team_id)
 LEFT JOIN incident_states USING (status)
 LEFT JOIN urgency_levels USING (urgency)

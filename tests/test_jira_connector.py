@@ -549,3 +549,34 @@ def sla_truth_of(api: JiraApi, ids: set[str]) -> dict[str, list]:
         for issue in api.issues
         if issue["id"] in ids
     }
+
+
+def test_a_component_renamed_at_the_source_names_the_issues_read_before_the_rename_too(warehouse):
+    """An issue shows its component's name as it was when the issue was read, and renaming a
+    component updates no issue: the incident read in May still says "Email" while the request
+    updated after the rename says "E-mail". Both are the one service, by its newest name."""
+    email = {"id": "10100", "name": "Email"}
+    incident = issue(1, "Incident", "2025-05-01T10:00:00", components=[email])
+    request = issue(2, "Service Request", "2025-05-02T10:00:00", components=[email])
+    api = site([incident, request])
+    with serve(api) as server, warehouse.connect() as con:
+        source = connector(server.url)
+        ingest(con, source)
+        # Renamed; then someone comments on the request, which is read again.
+        request.update(
+            components=[{"id": "10100", "name": "E-mail"}],
+            updated=AS_OF + timedelta(seconds=30),
+        )
+        ingest(con, source)
+        for table in ("incidents", "requests", "sla_records"):
+            stage(con, "jira", table)
+        shown = con.execute(
+            "SELECT record ->> '$.fields.components[0].name' FROM raw.jira_incidents UNION ALL "
+            "SELECT record ->> '$.fields.components[0].name' FROM raw.jira_requests"
+        ).fetchall()
+        services = con.execute(
+            "SELECT number, service FROM core.incidents UNION ALL "
+            "SELECT number, service FROM core.requests ORDER BY 1"
+        ).fetchall()
+    assert shown == [("Email",), ("E-mail",)]
+    assert services == [("ITSM-1", "E-mail"), ("ITSM-2", "E-mail")]

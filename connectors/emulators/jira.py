@@ -15,6 +15,7 @@ import base64
 import re
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -238,7 +239,7 @@ class JiraApi:
             },
             "issuetype": {"name": issue["type"]},
             "resolution": {"name": issue["resolution"]} if issue.get("resolution") else None,
-            "components": [{"name": c} for c in issue.get("components", ())],
+            "components": [_component(c, base_url) for c in issue.get("components", ())],
             "project": {"key": issue["project"]},
         }
         rendered: dict[str, Any] = {
@@ -410,3 +411,15 @@ def start_demo(as_of: datetime, workdir: Path) -> tuple[dict[str, str], Callable
         "JIRA_JQL": "project = ITSM",
     }
     return env, server.stop
+
+
+def _component(component: str | dict[str, str], base_url: str) -> dict[str, str]:
+    """A component as Jira renders it: its id and its name as they are when the issue is read.
+    An issue names a component by its name alone (an id is made from it) or by {"id", "name"}."""
+    if isinstance(component, str):
+        component = {"id": str(10000 + zlib.crc32(component.encode()) % 90000), "name": component}
+    return {
+        "self": f"{base_url}/rest/api/3/component/{component['id']}",
+        "id": component["id"],
+        "name": component["name"],
+    }

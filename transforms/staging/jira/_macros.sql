@@ -32,3 +32,50 @@ CREATE OR REPLACE TEMP MACRO jira_resolved_before_created(of_kind, left_empty) A
     FROM jira_issues_now(of_kind)
     WHERE jira_time(record ->> '$.fields.resolutiondate')
         < jira_time(record ->> '$.fields.created');
+
+-- One name per component id, for every Jira staging query alike. An issue shows its components'
+-- names as they were when the issue was read, and renaming a component updates no issue: the
+-- issues read before a rename keep the old name until they are read again. So each component id
+-- takes the name of the latest read that shows it (then the newer version, then the greater name).
+CREATE OR REPLACE TEMP MACRO jira_component_names() AS TABLE
+    WITH reads AS (
+        SELECT loaded_at, record_version, record FROM raw.jira_incidents
+        UNION ALL
+        SELECT loaded_at, record_version, record FROM raw.jira_requests
+        UNION ALL
+        SELECT loaded_at, record_version, record FROM raw.jira_changes
+    ),
+
+    mentions AS (
+        SELECT
+            loaded_at,
+            record_version,
+            unnest(CAST(record -> '$.fields.components' AS JSON[])) AS component
+        FROM reads
+    ),
+
+    named AS (
+        SELECT
+            loaded_at,
+            record_version,
+            component ->> 'id' AS component_id,
+            display_name(component ->> 'name') AS name
+        FROM mentions
+    )
+
+    SELECT component_id, arg_max(name, (loaded_at, record_version, name)) AS name
+    FROM named
+    WHERE component_id IS NOT NULL AND name IS NOT NULL
+    GROUP BY component_id;
+
+-- The service an issue names: its first component, by that component's newest name (by the name
+-- the issue shows when the component has no id).
+CREATE OR REPLACE TEMP MACRO jira_service(issue) AS
+    coalesce(
+        (
+            SELECT names.name
+            FROM jira_component_names() AS names
+            WHERE names.component_id = issue ->> '$.fields.components[0].id'
+        ),
+        display_name(issue ->> '$.fields.components[0].name')
+    );

@@ -11,7 +11,7 @@ WITH change_fields AS (
         jira_time(record ->> '$.fields.updated') AS updated_at,
         lower(record ->> '$.fields.status.statusCategory.key') AS status_category,
         lower(record ->> '$.fields.resolution.name') AS resolution_name,
-        display_name(record ->> '$.fields.components[0].name') AS service
+        jira_service(record) AS service
     FROM jira_issues_now('change')
 ),
 

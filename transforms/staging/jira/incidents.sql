@@ -14,7 +14,7 @@ WITH issue_fields AS (
         lower(record ->> '$.fields.status.statusCategory.key') AS status_category,
         lower(record ->> '$.fields.resolution.name') AS resolution_name,
         record ->> '$.fields.resolution.name' AS resolution,
-        display_name(record ->> '$.fields.components[0].name') AS service,
+        jira_service(record) AS service,
         record ->> '$.fields.issuetype.name' AS category
     FROM jira_issues_now('incident')
 ),

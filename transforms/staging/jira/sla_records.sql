@@ -40,16 +40,18 @@ cycles AS (
 ),
 
 tasks AS (
-    SELECT record_key AS issue_id, 'incident' AS task_type,
-           display_name(record ->> '$.fields.components[0].name') AS service,
-           priority_level(record ->> '$.fields.priority.name') AS priority
-    FROM jira_issues_now('incident')
-    UNION ALL
-    SELECT record_key, 'request', display_name(record ->> '$.fields.components[0].name'), NULL
-    FROM jira_issues_now('request')
-    UNION ALL
-    SELECT record_key, 'change', display_name(record ->> '$.fields.components[0].name'), NULL
-    FROM jira_issues_now('change')
+    SELECT issue_id, task_type, jira_service(record) AS service, priority
+    FROM (
+        SELECT record_key AS issue_id, 'incident' AS task_type, record,
+               priority_level(record ->> '$.fields.priority.name') AS priority
+        FROM jira_issues_now('incident')
+        UNION ALL
+        SELECT record_key, 'request', record, NULL
+        FROM jira_issues_now('request')
+        UNION ALL
+        SELECT record_key, 'change', record, NULL
+        FROM jira_issues_now('change')
+    )
 )
 
 SELECT

@@ -6,7 +6,10 @@ import re
 import shutil
 import subprocess
 
+import duckdb
+
 from reports import write_reports
+from reports.services import service_page
 from tests.conftest import REPO, require
 from tests.report_fixture import build_crowded_warehouse, build_warehouse
 
@@ -94,3 +97,39 @@ def test_every_column_fits_above_the_footer_and_counts_what_it_leaves_off(tmp_pa
     shot = SCREENSHOTS / "executive-summary-crowded.png"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     chromium(f"--screenshot={shot}", "--window-size=900,1150", files.latest_html.as_uri())
+
+
+# Appended to a copy of a page: writes how wide the page is drawn, and the window's width.
+MEASURE_WIDTH = """<script>
+addEventListener("load", () => {
+  const out = document.createElement("pre");
+  out.id = "width";
+  out.textContent = JSON.stringify([document.documentElement.scrollWidth, innerWidth]);
+  document.body.append(out);
+});
+</script>"""
+
+
+def test_a_service_with_a_long_unbroken_name_keeps_its_pages_to_the_window_width(tmp_path):
+    """A configuration item named by a 1,500-character URL: its name wraps, so the figures of
+    every service stay on the screen and on the printed page."""
+    source = build_warehouse(tmp_path / "wh")
+    name = "https://intranet.example.com/" + "x" * 1500
+    with duckdb.connect(str(source)) as con:
+        con.execute(
+            "INSERT INTO core.incidents (incident_id, source, number, opened_at, priority, "
+            "state, service) VALUES ('servicenow:long', 'servicenow', 'INC9', "
+            "TIMESTAMPTZ '2026-11-10 10:00:00+00', 3, 'new', ?)",
+            [name],
+        )
+    files = write_reports(source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", {})
+    widths = []
+    for page in (files.services_index, files.services_index.parent / service_page(name)):
+        measured = tmp_path / f"measured-{page.name}"
+        measured.write_text(page.read_text().replace("</body>", MEASURE_WIDTH + "</body>"))
+        dom = chromium(
+            "--window-size=900,1000", "--virtual-time-budget=5000", "--dump-dom", measured.as_uri()
+        ).stdout
+        widths.append(json.loads(re.search(r'<pre id="width">(.*?)</pre>', dom)[1]))
+    # Drawn no wider than the 900 px window (a vertical scroll bar takes some of it).
+    assert all(drawn <= window == 900 for drawn, window in widths)

@@ -36,6 +36,8 @@ LINE_BREAKS = re.compile("[\r\n\u2028\u2029]+")
 # A pipe with the backslashes before it: a table row reads a backslash pair as one character,
 # so each backslash is doubled and the pipe escaped, or `a\|b` would split the cell.
 PIPE = re.compile(r"(\\*)\|")
+# Control characters (C0 but tab, line breaks and carriage return; DEL) no page can show.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def html_table(
 
     def cell(tag: str, index: int, value: Cell) -> str:
         css = ' class="num"' if index in numeric else ""
-        body = value.html if isinstance(value, Markup) else html.escape(value)
+        body = value.html if isinstance(value, Markup) else html.escape(CONTROL.sub("", value))
         return f"<{tag}{css}>{body}</{tag}>"
 
     head = "".join(cell("th", i, h) for i, h in enumerate(headers))
@@ -112,7 +114,9 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
         return "None."
 
     def text(value: Cell) -> str:
-        plain = value.text if isinstance(value, Markup) else value
+        plain = CONTROL.sub("", value.text if isinstance(value, Markup) else value)
+        # Markdown passes raw HTML through: with `<` as an entity no tag can start.
+        plain = plain.replace("<", "&lt;")
         return LINE_BREAKS.sub(" ", PIPE.sub(lambda m: m[1] * 2 + "\\|", plain))
 
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]

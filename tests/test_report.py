@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 
 from reports import write_reports
-from reports.cells import coverage, md_table
+from reports.cells import coverage, html_table, md_table
 from tests.report_fixture import build_crowded_warehouse, build_warehouse
 from transforms.scoring import score_metrics
 from warehouse.publish import publish
@@ -221,6 +221,19 @@ def test_a_backslash_before_a_pipe_does_not_split_a_markdown_cell():
         "| a\\\\\\\\\\|b |",
         "| C:\\share\\x |",
     ]
+
+
+def test_markup_and_control_characters_in_a_cell_stay_text():
+    # A name or comment from a source or a spreadsheet: no tag may start in the Markdown twin
+    # (renderers pass raw HTML through), and control characters (U+0001, ESC, DEL), which no
+    # page can show, are left out of both.
+    cells = ["<script>alert(1)</script>", "a\x01b\x1b[31mc\x7f", "tab\tkept & <b"]
+    assert md_table(["text"], [[cell] for cell in cells]).splitlines()[2:] == [
+        "| &lt;script>alert(1)&lt;/script> |",
+        "| ab[31mc |",
+        "| tab\tkept & &lt;b |",
+    ]
+    assert "<td>ab[31mc</td>" in html_table(["text"], [[cells[1]]])
 
 
 def test_coverage_is_shown_rounded_down_so_it_never_reads_as_the_70_percent_a_score_needs():

@@ -499,3 +499,33 @@ def test_csv_rows_are_numbered_as_excel_shows_them(warehouse, tmp_path):
         (f"{lines.resolve()} row 6", "value", "y"),
         (f"{titled.resolve()} row 3", "value", "z"),
     ]
+
+
+def test_names_typed_with_stray_spaces_are_one_name(warehouse, tmp_path):
+    # The same initiative typed "INIT-1" and " INIT-1 ", and a service "Email  Desk " in a
+    # survey: one initiative and the service as the ITSM sources name it; a value of spaces
+    # alone names nothing.
+    measures = write(
+        tmp_path / "m.csv",
+        HEADER + "project_cost,2026-01-01,,100,,initiative,INIT-1,\n"
+        "project_cost,2026-02-01,,50,,initiative, INIT-1 ,\n"
+        "project_cost,2026-03-01,,70,,initiative,   ,\n",
+    )
+    surveys = write(
+        tmp_path / "s.csv",
+        "survey,responded_at,score,scale_max,response_id,service\n"
+        "csat,2026-01-05,5,5,R1,Email  Desk \n"
+        "csat,2026-01-06,4,5,R2,\t\n",
+    )
+    with warehouse.connect() as con:
+        load(con, MeasureFiles([str(measures), str(surveys)], INPUTS))
+        rows = con.execute(
+            "SELECT period_start, dimension_value FROM core.measures ORDER BY 1"
+        ).fetchall()
+        services = con.execute(
+            "SELECT response_id, service FROM core.survey_responses ORDER BY 1"
+        ).fetchall()
+        problems = [(field, problem) for _, _, field, problem, _ in quality(con)]
+    assert rows == [(date(2026, 1, 1), "INIT-1"), (date(2026, 2, 1), "INIT-1")]
+    assert services == [("measures:R1", "Email Desk"), ("measures:R2", None)]
+    assert problems == [("dimension", "dimension_value is required when dimension is initiative")]

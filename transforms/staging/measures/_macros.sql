@@ -16,7 +16,7 @@ CREATE OR REPLACE TEMP MACRO measure_lines_typed() AS TABLE
         -- 46.3% means 46.3, as an Excel cell formatted as percent lands (connectors/measures.py).
         try_cast(regexp_replace(lines.value, '\s*%$', '') AS DOUBLE) AS amount,
         coalesce(nullif(lower(lines.dimension), ''), 'all') AS dimension_name,
-        coalesce(nullif(lines.dimension_value, ''), 'all') AS dimension_member,
+        coalesce(display_name(lines.dimension_value), 'all') AS dimension_member,
         inputs.dimension AS input_dimension,
         (SELECT string_agg(metric_id, ', ' ORDER BY position) FROM raw.measures_inputs)
             AS known_ids

@@ -7,7 +7,7 @@ SELECT
     answered AS responded_at,
     points AS score,
     scale AS scale_max,
-    nullif(service, '') AS service,
+    display_name(service) AS service,
     nullif(ticket_number, '') AS ticket_number,
     source_file,
     source_row,

@@ -1,4 +1,5 @@
-"""Freshservice API v2: tickets (incidents and service requests) and changes, read incrementally.
+"""Freshservice API v2: tickets (incidents and service requests) and changes, read incrementally,
+and the agent groups, read whole.
 
 Both lists page with page/per_page and a `Link: <...>; rel="next"` header, filtered by
 `updated_since`. Without that filter the API lists only the last 30 days, so even the first load
@@ -7,10 +8,19 @@ sends one (from 2000-01-01): older records would otherwise never be read. Ticket
 
 Pages are numbered over live data: a record updated mid-read may be read in its old version. Its
 new version is updated after the read began, which the next pass reads (connectors/catch_up.py).
+
+A ticket names its group by `group_id` alone; staging names it by the group's name, so the
+groups (tens to a few thousand) are read whole every run, paged the same way, and land as one
+page that holds them all (connectors/removals.py WindowPage over every version): a group
+deleted at the source leaves, and a rename names every ticket, those read before it too. An API
+key whose agent role may not see the groups gets 403 there: that is logged and the stored groups
+are kept (the tickets of a group never read keep its id), as is the case when the list is empty,
+more likely an access rule than an account without groups.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,11 +36,15 @@ from connectors.catch_up import (
 from connectors.http import (
     HttpClient,
     Request,
+    RequestRefused,
     SourceError,
     listed,
     next_by_link_header,
     require_safe_url,
 )
+from connectors.removals import WindowPage
+
+log = logging.getLogger(__name__)
 
 SOURCE = "freshservice"
 PAGE_SIZE = 100
@@ -41,6 +55,11 @@ ENDPOINTS: dict[str, tuple[str, str, dict[str, str]]] = {
     "tickets": ("/api/v2/tickets", "tickets", {"include": "stats"}),
     "changes": ("/api/v2/changes", "changes", {}),
 }
+GROUPS = "groups"
+GROUPS_PATH = "/api/v2/groups"
+# A group's version (its updated_at, or "" without one) lies in this window: the page of all
+# groups replaces every stored one.
+EVERY_VERSION = ("", "~")
 
 
 def updated_at(record: Record) -> datetime | None:
@@ -54,7 +73,8 @@ def version(record: Record) -> str:
 
 @dataclass
 class FreshserviceSource:
-    """Tickets and changes of one Freshservice account, as incremental streams."""
+    """Tickets and changes of one Freshservice account, as incremental streams, and its agent
+    groups, read whole."""
 
     url: str
     client: HttpClient
@@ -68,11 +88,17 @@ class FreshserviceSource:
     def streams(self) -> list[Stream]:
         # The lists answer only records that exist: a weekly whole read removes deleted ones.
         return [
-            Stream(name, "id", "updated_at", version_of=version, refresh_every=WEEKLY)
-            for name in self.endpoints
+            *(
+                Stream(name, "id", "updated_at", version_of=version, refresh_every=WEEKLY)
+                for name in self.endpoints
+            ),
+            Stream(GROUPS, "id", "updated_at", version_of=version),
         ]
 
     def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]:
+        if stream.name == GROUPS:
+            yield from self._groups()
+            return
         since = decode_cursor(cursor, SOURCE, stream.name) if cursor else None
 
         def read_pass(moment: datetime | None) -> Iterator[TimedPage]:
@@ -98,6 +124,35 @@ class FreshserviceSource:
         for request, body in self.client.paginate(first, answer):
             yield listed(SOURCE, body, key, request), None
         yield [], answer.at
+
+    def _groups(self) -> Iterator[Page]:
+        """Every agent group, as one page that replaces the stored ones; none when refused."""
+        first = Request(
+            "GET",
+            f"{self.url}{GROUPS_PATH}",
+            params={"per_page": str(self.page_size), "page": "1"},
+            context="agent groups",
+        )
+        groups: list[Record] = []
+        try:
+            for request, body in self.client.paginate(first, next_by_link_header):
+                groups.extend(listed(SOURCE, body, GROUPS, request))
+        except RequestRefused as exc:
+            if exc.status != 403:
+                raise
+            log.warning(
+                "%s: the API key's role may not read the agent groups, so tickets whose group "
+                "was never read show its id; the groups read before are kept (%s)",
+                SOURCE,
+                exc,
+            )
+            return
+        if not groups:
+            log.warning(
+                "%s: the agent groups list is empty; keeping the groups read before", SOURCE
+            )
+            return
+        yield WindowPage(groups, None, window=EVERY_VERSION)
 
 
 def from_env(env: Mapping[str, str]) -> FreshserviceSource:

@@ -20,10 +20,20 @@ AS_OF = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 KEY = "fs-Api-key-secret"
 
 
-def account(tickets: list[dict], changes: list[dict], churn: Churn | None = None):
+def account(
+    tickets: list[dict],
+    changes: list[dict],
+    churn: Churn | None = None,
+    groups: list[dict] | None = None,
+):
     started = time.time() - 60  # the clock starts a minute after the last sample update
     return FreshserviceApi(
-        tickets, changes, KEY, churn=churn, clock=lambda: AS_OF.timestamp() + time.time() - started
+        tickets,
+        changes,
+        KEY,
+        churn=churn,
+        clock=lambda: AS_OF.timestamp() + time.time() - started,
+        groups=groups or [],
     )
 
 
@@ -323,3 +333,101 @@ def test_records_deleted_at_the_source_go_at_the_weekly_whole_read(warehouse):
     assert (refreshed.streams["tickets"].removed, refreshed.streams["changes"].removed) == (1, 0)
     # The whole read is stamped: the next night reads only the overlap again.
     assert again.streams["tickets"].received < len(api.tickets) / 10
+
+
+def group(n: int, name: str, updated: str = "2025-01-10T09:00:00") -> dict:
+    at = datetime.fromisoformat(updated).replace(tzinfo=UTC)
+    return {
+        "id": n,
+        "name": name,
+        "description": None,
+        "created_at": datetime(2024, 1, 2, tzinfo=UTC),
+        "updated_at": at,
+    }
+
+
+def groups_staged(con) -> list[tuple]:
+    for table in staged_tables("freshservice"):
+        stage(con, "freshservice", table)
+    return con.execute(
+        "SELECT incident_id AS id, assignment_group FROM core.incidents UNION ALL "
+        "SELECT request_id, assignment_group FROM core.requests ORDER BY 1"
+    ).fetchall()
+
+
+def test_tickets_name_their_group_by_its_name_and_an_unknown_group_keeps_its_id(warehouse):
+    """A ticket carries only its group_id: /api/v2/groups names it, by its words alone."""
+    tickets = [
+        ticket(1, "Incident", "2025-05-01T08:00:00", group_id=1001),
+        ticket(2, "Service Request", "2025-05-02T08:00:00", group_id=1002),
+        ticket(3, "Incident", "2025-05-03T08:00:00", group_id=1003),  # no such group (deleted)
+        ticket(4, "Incident", "2025-05-04T08:00:00", group_id=None),
+    ]
+    groups = [group(1001, "  Service\tDesk "), group(1002, "Network Ops")]
+    api = account(tickets, [], groups=groups)
+    with serve(api) as server, warehouse.connect() as con:
+        source = connector(server.url)
+        source.page_size = 1  # the groups page like the tickets
+        ingest(con, source)
+        rows = groups_staged(con)
+        stored = sorted(loaded(con, "groups"))
+    assert stored == ["1001", "1002"]
+    assert rows == [
+        ("freshservice:1", "Service Desk"),
+        ("freshservice:2", "Network Ops"),
+        ("freshservice:3", "1003"),
+        ("freshservice:4", None),
+    ]
+
+
+def test_a_renamed_group_renames_tickets_read_before_and_a_deleted_group_leaves(warehouse):
+    """The groups are read whole each run: a rename names the tickets the incremental read does
+    not read again, and a group gone from the list leaves raw, its tickets keeping its id."""
+    tickets = [
+        ticket(1, "Incident", "2025-05-01T08:00:00", group_id=1001),
+        ticket(2, "Service Request", "2025-05-02T08:00:00", group_id=1002),
+    ]
+    api = account(tickets, [], groups=[group(1001, "Desk"), group(1002, "Network Ops")])
+    with serve(api) as server, warehouse.connect() as con:
+        ingest(con, connector(server.url))
+        before = groups_staged(con)
+        api.groups[0] = group(1001, "Service Desk", updated="2025-05-20T10:00:00")
+        del api.groups[1]
+        second = ingest(con, connector(server.url))
+        after = groups_staged(con)
+        stored = sorted(loaded(con, "groups"))
+    assert before == [("freshservice:1", "Desk"), ("freshservice:2", "Network Ops")]
+    assert second.streams["tickets"].received == 0  # the tickets were not read again
+    assert second.streams["groups"].removed == 1
+    assert stored == ["1001"]
+    assert after == [("freshservice:1", "Service Desk"), ("freshservice:2", "1002")]
+
+
+def test_groups_the_keys_role_cannot_read_leave_ids_and_fail_nothing(warehouse, caplog):
+    """An agent role without access to groups answers 403: the tickets still load, with the
+    group names read before kept, else the ids; an empty list removes no stored group."""
+    tickets = [
+        ticket(1, "Incident", "2025-05-01T08:00:00", group_id=1001),
+        ticket(2, "Incident", "2025-05-02T08:00:00", group_id=1002),
+    ]
+    refused = account(tickets, [], groups=[group(1001, "Service Desk")])
+    refused.groups_refused = True
+    with serve(refused) as server, warehouse.connect() as con:
+        first = ingest(con, connector(server.url))
+        unnamed = groups_staged(con)
+        refused.groups_refused = False
+        ingest(con, connector(server.url))
+        refused.groups_refused = True
+        ingest(con, connector(server.url))
+        kept = groups_staged(con)
+        refused.groups_refused = False
+        refused.groups = []
+        emptied = ingest(con, connector(server.url))
+        still = groups_staged(con)
+    assert first.streams["tickets"].received == 2
+    assert unnamed == [("freshservice:1", "1001"), ("freshservice:2", "1002")]
+    assert "groups" in caplog.text and "403" in caplog.text
+    assert KEY not in caplog.text
+    assert kept == [("freshservice:1", "Service Desk"), ("freshservice:2", "1002")]
+    assert emptied.streams["groups"].removed == 0
+    assert still == kept

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from connectors.emulators.catalogue import HISTORY_DAYS, SERVICES
+from connectors.emulators.catalogue import HISTORY_DAYS, SERVICES, TEAMS
 from connectors.emulators.demo import demo_sources, running_demo
 from connectors.emulators.pagerduty import DEMO_INCIDENTS_PER_DAY
 from connectors.registry import source_from_env
@@ -52,3 +52,17 @@ def test_jsm_demo_sources_load_through_their_connectors(source, warehouse, tmp_p
         ).fetchall()[0][0]
     assert incidents > 100
     assert changes > 50
+
+
+def test_freshservice_demo_names_ticket_groups_as_the_other_sources_name_teams(warehouse, tmp_path):
+    with running_demo(tmp_path, ["freshservice"], AS_OF) as env, warehouse.connect() as con:
+        ingest(con, source_from_env("freshservice", env), "run-1")
+        for table in staged_tables("freshservice"):
+            stage(con, "freshservice", table)
+        groups = con.execute(
+            "SELECT list(DISTINCT assignment_group ORDER BY assignment_group) FROM ("
+            "SELECT assignment_group FROM core.incidents UNION ALL "
+            "SELECT assignment_group FROM core.requests) WHERE assignment_group IS NOT NULL"
+        ).fetchall()[0][0]
+    assert groups == ["Network Ops", "Service Desk"]
+    assert set(groups) <= set(TEAMS)

@@ -153,6 +153,8 @@ def test_a_service_or_group_named_with_stray_spaces_is_the_one_other_sources_nam
         [],
         FRESHSERVICE_KEY,
         clock=lambda: AS_OF.timestamp() + time.time() - started,
+        # Its group 1001 is PagerDuty's Messaging team, typed with a space after it.
+        groups=[{"id": 1001, "name": "Messaging ", "updated_at": AS_OF - timedelta(days=30)}],
     )
     with (
         serve_freshservice(freshservice) as freshservice_site,
@@ -192,7 +194,7 @@ def test_a_service_or_group_named_with_stray_spaces_is_the_one_other_sources_nam
     # The two Network groups share the name once its space is gone, so each is told apart by
     # the first four characters of its sys_id; a name of spaces alone names no group.
     assert rows == [
-        ("1", "freshservice", "Email", "1001"),
+        ("1", "freshservice", "Email", "Messaging"),
         ("ITSM-1", "jira", "Email", None),
         ("ITSM-2", "jira", None, None),
         ("1", "pagerduty", "Email", "Messaging"),

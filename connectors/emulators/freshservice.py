@@ -6,6 +6,10 @@ and `/api/v2/changes` paged by page/per_page (at most 100) with a `Link: <...>; 
 resolved, closed and first-response times; X-RateLimit-Total/Remaining headers, 429 with
 Retry-After and Freshservice's error bodies. Pages are numbered over the live list, newest
 created first; `Churn` updates records while a client pages.
+
+`/api/v2/groups` lists the agent groups (a ticket names its group by `group_id` only), paged the
+same way, by id and without any date filter. An API key whose agent role may not see the groups
+(`groups_refused`) gets 403 there, as Freshservice answers.
 """
 
 from __future__ import annotations
@@ -60,7 +64,7 @@ class Churn:
 
 @dataclass
 class FreshserviceApi:
-    """An account's tickets and changes (UTC datetimes inside), newest created first."""
+    """An account's tickets, changes and agent groups (UTC datetimes inside)."""
 
     tickets: list[Item]
     changes: list[Item]
@@ -69,6 +73,8 @@ class FreshserviceApi:
     clock: Callable[[], float] = time.time
     rate_limit: int = 5000
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    groups: list[Item] = field(default_factory=list)
+    groups_refused: bool = False
 
     def server_clock(self) -> float:
         return self.clock()
@@ -96,9 +102,18 @@ class FreshserviceApi:
             lists = {
                 "/api/v2/tickets": ("tickets", self.tickets),
                 "/api/v2/changes": ("changes", self.changes),
+                "/api/v2/groups": ("groups", self.groups),
             }
             if call.path not in lists:
                 return Reply(404, {"code": "resource_not_found", "message": "Not found"})
+            if call.path == "/api/v2/groups" and self.groups_refused:
+                return Reply(
+                    403,
+                    {
+                        "code": "access_denied",
+                        "message": "You are not authorized to perform this action.",
+                    },
+                )
             name, items = lists[call.path]
             reply = self._list(call, name, items)
             reply.headers.update(self._rate_headers(self.rate_limit - 1))
@@ -126,6 +141,15 @@ class FreshserviceApi:
             return invalid("per_page", f"It should be a Positive Integer <= {MAX_PER_PAGE}")
         now = datetime.fromtimestamp(self.clock(), UTC)
         since_text = call.arg("updated_since")
+        if name == "groups":
+            # Groups are listed whole, by id: the API filters them by no date.
+            chunk = sorted(items, key=lambda i: i["id"])[(page - 1) * per_page : page * per_page]
+            reply = Reply(200, {name: [self.render(i) for i in chunk]})
+            if page * per_page < len(items):
+                params = {k: v[-1] for k, v in call.query.items()}
+                link = f"{call.base_url}{call.path}?{urlencode({**params, 'page': page + 1})}"
+                reply.headers["Link"] = f'<{link}>; rel="next"'
+            return reply
         if since_text:
             try:
                 since = datetime.fromisoformat(since_text.replace("Z", "+00:00"))
@@ -180,14 +204,19 @@ DEMO_CHANGES = 150
 
 
 def start_demo(as_of: datetime, workdir: Path) -> tuple[dict[str, str], Callable[[], None]]:
-    """Serve a Freshservice account's tickets and changes up to `as_of`."""
+    """Serve a Freshservice account's tickets, changes and agent groups up to `as_of`."""
     from connectors.emulators.catalogue import HISTORY_DAYS
-    from connectors.emulators.freshservice_data import sample_changes, sample_tickets
+    from connectors.emulators.freshservice_data import (
+        sample_changes,
+        sample_groups,
+        sample_tickets,
+    )
 
     api = FreshserviceApi(
         sample_tickets(as_of, DEMO_TICKETS, days=HISTORY_DAYS),
         sample_changes(as_of, DEMO_CHANGES, days=HISTORY_DAYS),
         DEMO_API_KEY,
+        groups=sample_groups(as_of),
     )
     server = serve(api, Faults(throttle_every=97, retry_after=0.05))
     env = {"FRESHSERVICE_URL": server.url, "FRESHSERVICE_API_KEY": DEMO_API_KEY}

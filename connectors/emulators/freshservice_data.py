@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 CATEGORIES = ("Hardware", "Software", "Network", None)
+# The agent groups the sample tickets name by group_id, as the demo's other sources name teams.
+GROUPS = {1001: "Service Desk", 1002: "Network Ops"}
 
 
 def sample_tickets(as_of: datetime, count: int, seed: int = 5, days: int = 120) -> list[dict]:
@@ -68,3 +70,25 @@ def sample_changes(as_of: datetime, count: int, seed: int = 6, days: int = 120) 
             }
         )
     return changes
+
+
+def sample_groups(as_of: datetime) -> list[dict]:
+    """The agent groups of GROUPS, as /api/v2/groups lists them."""
+    created = as_of - timedelta(days=800)
+    return [
+        {
+            "id": group_id,
+            "name": name,
+            "description": f"{name} agents",
+            "unassigned_for": "30m",
+            "business_hours_id": None,
+            "escalate_to": None,
+            "agent_ids": [],
+            "restricted": False,
+            "approval_required": False,
+            "auto_ticket_assign": False,
+            "created_at": created,
+            "updated_at": created + timedelta(days=1),
+        }
+        for group_id, name in GROUPS.items()
+    ]

@@ -3,6 +3,9 @@
 -- (reversed onto 1 critical .. 5: Urgent is 1, Low is 4); source is the channel. Resolved and
 -- closed times come from the ticket's stats (include=stats); times are UTC with a Z. A reopened
 -- ticket keeps the stats of its earlier resolution and closing: each counts only in that status.
+-- A ticket names its group by group_id alone: the group is named as /api/v2/groups names it now
+-- (read whole each run, so a rename names the tickets read before it too), and a group the list
+-- lacks (deleted, or not readable with the API key's role) keeps its id.
 WITH ticket_fields AS (
     SELECT
         record_key,
@@ -18,6 +21,11 @@ WITH ticket_fields AS (
         nullif(record ->> '$.group_id', '') AS group_id
     FROM raw.freshservice_tickets
     WHERE record ->> '$.type' = 'Incident'
+),
+
+group_names AS (
+    SELECT record_key AS group_id, display_name(record ->> '$.name') AS group_name
+    FROM raw.freshservice_groups
 ),
 
 ticket_states(status_code, state) AS (
@@ -36,7 +44,7 @@ SELECT
     ticket_priorities.priority,
     ticket_states.state,
     display_name(ticket.category) AS service,
-    ticket.group_id AS assignment_group,
+    coalesce(group_names.group_name, ticket.group_id) AS assignment_group,
     ticket.category,
     CASE WHEN ticket.source_code IS NOT NULL
         THEN coalesce(ticket_channels.channel, 'other') END AS channel,
@@ -52,3 +60,4 @@ FROM ticket_fields AS ticket
 LEFT JOIN ticket_states USING (status_code)
 LEFT JOIN freshservice_priorities() AS ticket_priorities USING (priority_code)
 LEFT JOIN freshservice_channels() AS ticket_channels USING (source_code)
+LEFT JOIN group_names USING (group_id)

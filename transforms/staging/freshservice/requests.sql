@@ -1,6 +1,7 @@
 -- Freshservice tickets of type Service Request -> core.requests.
 -- A request is fulfilled when it was resolved (status 4 or 5, stats.resolved_at), and closed
 -- only while it is Closed (5): a reopened ticket keeps the stats.closed_at of its earlier closing.
+-- The group is named as /api/v2/groups names it now; a group the list lacks keeps its id.
 WITH ticket_fields AS (
     SELECT
         record_key,
@@ -14,6 +15,11 @@ WITH ticket_fields AS (
         nullif(record ->> '$.group_id', '') AS group_id
     FROM raw.freshservice_tickets
     WHERE record ->> '$.type' = 'Service Request'
+),
+
+group_names AS (
+    SELECT record_key AS group_id, display_name(record ->> '$.name') AS group_name
+    FROM raw.freshservice_groups
 ),
 
 request_states(status_code, state, fulfilled) AS (
@@ -31,10 +37,11 @@ SELECT
     CASE WHEN ticket.status_code = '5' THEN ticket.closed_at END AS closed_at,
     request_states.state,
     display_name(ticket.category) AS service,
-    ticket.group_id AS assignment_group,
+    coalesce(group_names.group_name, ticket.group_id) AS assignment_group,
     CASE WHEN ticket.source_code IS NOT NULL
         THEN coalesce(ticket_channels.channel, 'other') END AS channel,
     ticket.updated_at
 FROM ticket_fields AS ticket
 LEFT JOIN request_states USING (status_code)
 LEFT JOIN freshservice_channels() AS ticket_channels USING (source_code)
+LEFT JOIN group_names USING (group_id)

@@ -9,6 +9,9 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+from test_freshservice_connector import ticket
+from test_jira_connector import issue
+from test_pagerduty_connector import pd_incident
 from test_servicenow_reference_names import MAIL, NETWORK, USER, incident, named
 from test_servicenow_support import source_for
 from test_servicenow_support import stage as stage_servicenow
@@ -37,62 +40,9 @@ JIRA_EMAIL, JIRA_TOKEN = "scorecard@example.com", "jira-T0ken-secret"
 FRESHSERVICE_KEY = "fs-Api-key-secret"
 
 
-def pagerduty_incident(n: int, service: dict, team: dict) -> dict:
-    at = datetime(2025, 5, 1, 10, tzinfo=UTC) + timedelta(hours=n)
-    return {
-        "id": f"Q{n:07d}",
-        "number": n,
-        "title": f"alert {n}",
-        "status": "resolved",
-        "urgency": "high",
-        "priority": None,
-        "created_at": at,
-        "updated_at": at + timedelta(hours=1),
-        "last_status_change_at": at + timedelta(hours=1),
-        "resolved_at": at + timedelta(minutes=90),
-        "service": service,
-        "teams": [team],
-    }
-
-
-def jira_issue(n: int, kind: str, component: str) -> dict:
-    at = datetime(2025, 5, 1, 10, tzinfo=UTC) + timedelta(hours=n)
-    return {
-        "id": str(10000 + n),
-        "key": f"ITSM-{n}",
-        "project": "ITSM",
-        "type": kind,
-        "created": at,
-        "updated": at + timedelta(hours=6),
-        "resolved": None,
-        "priority": "Medium",
-        "status": "Open",
-        "category": "new",
-        "resolution": None,
-        "components": [component],
-        "slas": [],
-    }
-
-
-def freshservice_ticket(n: int, kind: str, category: str) -> dict:
-    at = datetime(2025, 5, 1, 10, tzinfo=UTC) + timedelta(hours=n)
-    return {
-        "id": n,
-        "subject": f"Ticket {n}",
-        "type": kind,
-        "status": 4,
-        "priority": 4,
-        "source": 2,
-        "category": category,
-        "group_id": 1001,
-        "created_at": at,
-        "updated_at": at + timedelta(hours=5),
-        "due_by": at + timedelta(hours=4),
-        "fr_due_by": at + timedelta(hours=1),
-        "resolved_at": at + timedelta(hours=5),
-        "closed_at": None,
-        "first_responded_at": at + timedelta(minutes=20),
-    }
+def at_hour(n: int) -> str:
+    """The n-th hour after 10:00 on 1 May 2025, when these records were made."""
+    return f"2025-05-01T{10 + n:02d}:00:00"
 
 
 def test_a_service_or_group_named_with_stray_spaces_is_the_one_other_sources_name(warehouse):
@@ -121,11 +71,17 @@ def test_a_service_or_group_named_with_stray_spaces_is_the_one_other_sources_nam
     ]
     api = PagerDutyApi(
         [
-            pagerduty_incident(
-                1, {"id": "PSVC001", "name": "Email"}, {"id": "PTEAM01", "name": "Messaging "}
+            pd_incident(
+                1,
+                at_hour(1),
+                service={"id": "PSVC001", "name": "Email"},
+                teams=[{"id": "PTEAM01", "name": "Messaging "}],
             ),
-            pagerduty_incident(
-                2, {"id": "PSVC002", "name": "E-mail  Relay\n"}, {"id": "PTEAM02", "name": "\t"}
+            pd_incident(
+                2,
+                at_hour(2),
+                service={"id": "PSVC002", "name": "E-mail  Relay\n"},
+                teams=[{"id": "PTEAM02", "name": "\t"}],
             ),
         ],
         sample_services(services),
@@ -135,10 +91,10 @@ def test_a_service_or_group_named_with_stray_spaces_is_the_one_other_sources_nam
     # Jira: components typed "Email " and spaces alone, on an incident, a request and a change.
     jira = JiraApi(
         [
-            jira_issue(1, "Incident", "Email "),
-            jira_issue(2, "Incident", "  "),
-            jira_issue(3, "Service Request", " Email"),
-            jira_issue(4, "Change", "Email\t"),
+            issue(1, "Incident", at_hour(1), components=["Email "]),
+            issue(2, "Incident", at_hour(2), components=["  "]),
+            issue(3, "Service Request", at_hour(3), components=[" Email"]),
+            issue(4, "Change", at_hour(4), components=["Email\t"]),
         ],
         JIRA_EMAIL,
         JIRA_TOKEN,
@@ -147,8 +103,8 @@ def test_a_service_or_group_named_with_stray_spaces_is_the_one_other_sources_nam
     # Freshservice: the ticket category (its service) typed " Email" and "Email  ".
     freshservice = FreshserviceApi(
         [
-            freshservice_ticket(1, "Incident", " Email"),
-            freshservice_ticket(2, "Service Request", "Email  "),
+            ticket(1, "Incident", at_hour(1), category=" Email"),
+            ticket(2, "Service Request", at_hour(2), category="Email  "),
         ],
         [],
         FRESHSERVICE_KEY,

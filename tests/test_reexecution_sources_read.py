@@ -12,13 +12,12 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.execution.api import execute_run
 from dagster._core.execution.plan.resume_retry import ReexecutionStrategy
-from dagster._core.test_utils import in_process_test_workspace
-from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
 from pipelines.ingest import ingest_asset, raw_key
 from pipelines.outcome import sources_read_asset
 from pipelines.resources import SourcesResource, WarehouseResource
-from tests.conftest import REPO, SHARED_DATA
+from tests.conftest import SHARED_DATA
+from tests.reexecution import reexecuted_run
 
 FOLDER = "SCORECARD_TEST_SOURCES_READ_FOLDER"
 NOT_FOCUS = "lineItem/UsageStartDate,lineItem/UnblendedCost\n2026-10-01T00:00:00Z,12.50\n"
@@ -48,20 +47,7 @@ def reexecute(
     instance: dg.DagsterInstance, parent: dg.DagsterRun, strategy: ReexecutionStrategy
 ) -> tuple[dg.DagsterRun, bool]:
     """Re-execute `parent` as the UI's "Re-execute" does; the new run and whether it succeeded."""
-    origin = LoadableTargetOrigin(
-        python_file=__file__, attribute="defs", working_directory=str(REPO)
-    )
-    with in_process_test_workspace(instance, origin) as workspace:
-        location = workspace.code_locations[0]
-        repository = next(iter(location.get_repositories().values()))
-        child = instance.create_reexecuted_run(
-            parent_run=parent,
-            request_context=workspace,
-            code_location=location,
-            remote_job=repository.get_full_job("night"),
-            strategy=strategy,
-            use_parent_run_tags=True,
-        )
+    child = reexecuted_run(instance, parent, __file__, "night", strategy)
     result = execute_run(JOB, child, instance)
     return instance.get_run_by_id(child.run_id), result.success
 

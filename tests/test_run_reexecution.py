@@ -11,12 +11,11 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.execution.api import execute_run
 from dagster._core.execution.plan.resume_retry import ReexecutionStrategy
-from dagster._core.test_utils import in_process_test_workspace
-from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
 from pipelines.recovery import PROCESS_TAG, fail_runs_whose_process_died
 from pipelines.resources import WarehouseResource
 from tests.conftest import REPO
+from tests.reexecution import reexecuted_run
 from warehouse.processes import is_running, process_identity
 
 FOLDER = "SCORECARD_TEST_REEXECUTION_FOLDER"
@@ -73,20 +72,7 @@ def test_a_run_reexecuted_after_its_parents_process_died_is_not_failed_as_dead(
     assert not is_running(parent_run.tags[PROCESS_TAG])
 
     # Re-executed as Dagster's run retries and the UI's "Re-execute" do: with the parent's tags.
-    origin = LoadableTargetOrigin(
-        python_file=__file__, attribute="defs", working_directory=str(REPO)
-    )
-    with in_process_test_workspace(instance, origin) as workspace:
-        location = workspace.code_locations[0]
-        repository = next(iter(location.get_repositories().values()))
-        child = instance.create_reexecuted_run(
-            parent_run=parent_run,
-            request_context=workspace,
-            code_location=location,
-            remote_job=repository.get_full_job("claims"),
-            strategy=ReexecutionStrategy.ALL_STEPS,
-            use_parent_run_tags=True,
-        )
+    child = reexecuted_run(instance, parent_run, __file__, "claims", ReexecutionStrategy.ALL_STEPS)
     assert child.tags[PROCESS_TAG] == parent_run.tags[PROCESS_TAG]
     # Between its launch and its first step, the daemon's dead-run check looks at it.
     instance.handle_run_event(

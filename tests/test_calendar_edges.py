@@ -365,17 +365,22 @@ def bogota_month_end(tmp_path, monkeypatch) -> tuple[Settings, Warehouse, dict]:
     return load_settings(tmp_path / "scorecard.yaml"), warehouse, resources
 
 
+def latest_scored_month(con) -> list[tuple]:
+    """The latest month of incident_resolution_time on the scorecard, with its actual."""
+    return con.execute(
+        "SELECT period_start, actual FROM scorecard.metric_status "
+        "WHERE metric_id = 'incident_resolution_time' AND grain = 'month' "
+        "ORDER BY period_start DESC LIMIT 1"
+    ).fetchall()
+
+
 def test_the_nightly_assets_on_the_1st_in_bogota_score_november(tmp_path, monkeypatch):
     monkeypatch.setenv("SCORECARD_AS_OF", "2026-12-01")
     settings, warehouse, resources = bogota_month_end(tmp_path, monkeypatch)
     result = dg.materialize([kpi_asset(settings), scorecard_asset(settings)], resources=resources)
     assert result.success
     with warehouse.connect() as con:
-        scored = con.execute(
-            "SELECT period_start, actual FROM scorecard.metric_status "
-            "WHERE metric_id = 'incident_resolution_time' AND grain = 'month' "
-            "ORDER BY period_start DESC LIMIT 1"
-        ).fetchall()
+        scored = latest_scored_month(con)
         complete = completeness(con, *MONTHLY)
     # 2026-12-01 is midnight in Bogota: November (K2, 3 h) is complete and scored
     assert scored == [(NOV, 3.0)]
@@ -422,11 +427,7 @@ def test_a_scheduled_run_retried_days_later_scores_the_night_it_was_scheduled_fo
     assert result.success
     with warehouse.connect() as con:
         as_of = con.execute("SELECT as_of FROM kpi.metric_runs").fetchall()
-        scored = con.execute(
-            "SELECT period_start, actual FROM scorecard.metric_status "
-            "WHERE metric_id = 'incident_resolution_time' AND grain = 'month' "
-            "ORDER BY period_start DESC LIMIT 1"
-        ).fetchall()
+        scored = latest_scored_month(con)
         complete = completeness(con, *MONTHLY)
     assert as_of == [(tick,)]
     # On that night November is still running: October (K1, 2 h) is the latest scored month

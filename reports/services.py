@@ -64,7 +64,7 @@ def _figures(r: dict) -> list[str]:
         number(r["incidents_opened"]),
         number(r["major_incidents"]),
         number(r["incidents_open"]),
-        number(r["changes_closed"]),
+        number(r["changes_completed"]),
         number(r["changes_failed"]),
         number(r["requests_opened"]),
         number(r["sla_attainment"]),
@@ -116,8 +116,10 @@ def write_service_pages(
     head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADERS)
     note = (
         f"<p>{len(services):,} services, busiest first; pages for the {len(with_page):,} busiest."
-        " Record counts by time opened (incidents, requests) or closed (changes), by day in"
-        f" {html.escape(timezone)}. A KPI is blank (–) while its period is not complete, e.g."
+        " Incidents and requests are counted by the time they were opened, by day in"
+        f" {html.escape(timezone)}; changes and failed changes are those the change failure rate"
+        " counts (completed production changes, by actual end). A KPI is blank (–) while its"
+        " period is not complete, e.g."
         " while a source has not been read since the period ended.</p>"
     )
     index = write_whole(

@@ -12,7 +12,9 @@ import duckdb
 
 from reports import write_reports
 from reports.cells import coverage, html_table, md_table
+from reports.services import HEADERS
 from tests.report_fixture import build_crowded_warehouse, build_warehouse
+from transforms.kpis import compute_metrics
 from transforms.scoring import score_metrics
 from warehouse.publish import publish
 
@@ -433,3 +435,65 @@ def test_a_quarterly_metric_of_a_monthly_scorecard_is_on_the_page_in_its_last_qu
     assert "| employee_engagement (Q3 2026) | AMBER | RED |" in md
     assert "| employee_engagement (Q3 2026) | 50.0 | 20.0 | -30.0 |" in md
     assert "| employee_engagement (Q3 2026) | 60.00 | 65.00 | 75.00 | 20.0 | RED |" in md
+
+
+SERVICE_CHANGES = """
+INSERT INTO core.changes (change_id, source, number, type, state, outcome, opened_at, actual_end,
+                          closed_at, service, backed_out, is_production, updated_at) VALUES
+    ('servicenow:c1', 'servicenow', 'CHG1', 'normal', 'closed', 'successful',
+     TIMESTAMPTZ '2026-11-01 09:00+00', TIMESTAMPTZ '2026-11-05 10:00+00',
+     TIMESTAMPTZ '2026-11-06 10:00+00', 'Email', false, true, TIMESTAMPTZ '2026-11-06 10:00+00'),
+    ('servicenow:c2', 'servicenow', 'CHG2', 'normal', 'closed', 'unsuccessful',
+     TIMESTAMPTZ '2026-11-01 09:00+00', TIMESTAMPTZ '2026-11-10 10:00+00',
+     TIMESTAMPTZ '2026-11-10 12:00+00', 'Email', false, true, TIMESTAMPTZ '2026-11-10 12:00+00'),
+    ('servicenow:c3', 'servicenow', 'CHG3', 'normal', 'closed', 'successful',
+     TIMESTAMPTZ '2026-11-01 09:00+00', TIMESTAMPTZ '2026-11-12 10:00+00',
+     TIMESTAMPTZ '2026-11-12 12:00+00', 'Email', true, true, TIMESTAMPTZ '2026-11-12 12:00+00'),
+    ('servicenow:c4', 'servicenow', 'CHG4', 'normal', 'closed', 'successful',
+     TIMESTAMPTZ '2026-10-20 09:00+00', TIMESTAMPTZ '2026-11-02 10:00+00',
+     TIMESTAMPTZ '2026-11-02 12:00+00', 'Email', false, true, TIMESTAMPTZ '2026-11-02 12:00+00'),
+    ('servicenow:c5', 'servicenow', 'CHG5', 'normal', 'closed', 'successful',
+     TIMESTAMPTZ '2026-11-01 09:00+00', TIMESTAMPTZ '2026-11-14 10:00+00',
+     TIMESTAMPTZ '2026-11-14 12:00+00', 'Email', false, false, TIMESTAMPTZ '2026-11-14 12:00+00'),
+    ('servicenow:c6', 'servicenow', 'CHG6', 'normal', 'closed', 'successful',
+     TIMESTAMPTZ '2026-10-20 09:00+00', TIMESTAMPTZ '2026-10-31 10:00+00',
+     TIMESTAMPTZ '2026-11-02 12:00+00', 'Email', false, true, TIMESTAMPTZ '2026-11-02 12:00+00'),
+    ('servicenow:c7', 'servicenow', 'CHG7', 'normal', 'closed', 'successful',
+     TIMESTAMPTZ '2026-11-01 09:00+00', TIMESTAMPTZ '2026-11-20 10:00+00',
+     TIMESTAMPTZ '2026-11-20 12:00+00', 'Email', false, true, TIMESTAMPTZ '2026-11-20 12:00+00'),
+    ('servicenow:c8', 'servicenow', 'CHG8', 'normal', 'canceled', NULL,
+     TIMESTAMPTZ '2026-11-01 09:00+00', NULL,
+     TIMESTAMPTZ '2026-11-15 12:00+00', 'Email', false, true, TIMESTAMPTZ '2026-11-15 12:00+00');
+-- INC1 (Email, November) was caused by CHG4: a failed change by the KPI's definition.
+UPDATE core.incidents SET caused_by_change_id = 'servicenow:c4' WHERE number = 'INC1';
+"""
+
+
+def test_a_service_counts_the_changes_and_failures_its_change_failure_rate_is_made_of(tmp_path):
+    """Email's November: CHG1-4 and CHG7 are completed production changes (actual end in
+    November); CHG2 failed (unsuccessful), CHG3 was backed out, CHG4 caused INC1: 3 of 5 failed,
+    60.0%. CHG5 is not a production change, CHG6 ended in October (closed in November) and CHG8
+    was cancelled: none of them is in the rate. The page shows 5 changes and 3 failed beside the
+    60.0%, not the 8 closed in November of which 1 was 'unsuccessful'."""
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        con.execute(SERVICE_CHANGES)
+        compute_metrics(con, as_of=datetime(2026, 12, 1, 2, tzinfo=UTC))
+        assert con.execute(
+            "SELECT value, numerator, denominator FROM kpi.metric_values WHERE "
+            "metric_id = 'change_failure_rate' AND grain = 'month' AND dimension = 'service' "
+            "AND dimension_value = 'Email' AND period_start = DATE '2026-11-01'"
+        ).fetchone() == (60.0, 3.0, 5.0)
+    files = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    )
+    email = re.search(
+        r"<tr><td><a href=\"email-969ccbd3.html\">Email</a></td>(.*?)</tr>",
+        files.services_index.read_text(),
+    )[1]
+    cells = dict(zip(HEADERS[1:], re.findall(r">([^<]*)</td>", email), strict=True))
+    assert (cells["changes"], cells["failed changes"], cells["change failure %"]) == (
+        "5",
+        "3",
+        "60.0",
+    )

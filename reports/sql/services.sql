@@ -1,10 +1,12 @@
--- One row per service for the service-owner pages: its incidents, changes and requests in the
+-- One row per service for the service-owner pages: its incidents and requests opened in the
 -- period ($period_start, $grain: from midnight to midnight in the calendar's $timezone, the bounds
--- the KPIs beside them use, whatever the session's time zone), what is still open, and its SLA,
--- availability, resolution time and change failure rate from kpi.metric_values (blank while the
--- period is not complete for that metric, e.g. pending a source read: a value so far would read
--- as the period's figure), and the open actions raised on it (scorecard.actions with dimension
--- 'service'; all scorecards).
+-- the KPIs beside them use, whatever the session's time zone), what is still open, its changes and
+-- failed changes as its change failure rate counts them (kpi.metric_values' denominator and
+-- numerator: completed production changes by actual end, failed by outcome, back-out or a caused
+-- incident; blank when the KPI was not computed for the period), and its SLA, availability,
+-- resolution time and change failure rate (blank while the period is not complete for that
+-- metric, e.g. pending a source read: a value so far would read as the period's figure), and the
+-- open actions raised on it (scorecard.actions with dimension 'service'; all scorecards).
 WITH local_period AS (
     SELECT
         CAST($period_start AS TIMESTAMP) AS local_start,
@@ -33,17 +35,6 @@ incidents AS (
     GROUP BY service
 ),
 
-changes AS (
-    SELECT
-        service,
-        count(*) FILTER (WHERE closed_at >= starts AND closed_at < ends) AS changes_closed,
-        count(*) FILTER (WHERE closed_at >= starts AND closed_at < ends
-                         AND outcome = 'unsuccessful') AS changes_failed
-    FROM core.changes, period
-    WHERE service IS NOT NULL
-    GROUP BY service
-),
-
 requests AS (
     SELECT service, count(*) FILTER (WHERE opened_at >= starts AND opened_at < ends) AS requests_opened
     FROM core.requests, period
@@ -61,10 +52,21 @@ kpis AS (
         max(value) FILTER (WHERE metric_id = 'incident_resolution_time' AND period_complete)
             AS resolution_hours,
         max(value) FILTER (WHERE metric_id = 'change_failure_rate' AND period_complete)
-            AS change_failure_rate
+            AS change_failure_rate,
+        max(denominator) FILTER (WHERE metric_id = 'change_failure_rate') AS changes_completed,
+        max(numerator) FILTER (WHERE metric_id = 'change_failure_rate') AS changes_failed
     FROM kpi.metric_values
     WHERE dimension = 'service' AND grain = $grain AND period_start = CAST($period_start AS DATE)
     GROUP BY dimension_value
+),
+
+-- Whether the change failure rate was computed for the period at all (its total row): a service
+-- without changes then has none, rather than an unknown count.
+change_rate_computed AS (
+    SELECT count(*) > 0 AS computed
+    FROM kpi.metric_values
+    WHERE metric_id = 'change_failure_rate' AND dimension = 'all' AND grain = $grain
+        AND period_start = CAST($period_start AS DATE)
 ),
 
 open_actions AS (
@@ -76,7 +78,6 @@ open_actions AS (
 
 services AS (
     SELECT service FROM incidents
-    UNION SELECT service FROM changes
     UNION SELECT service FROM requests
     UNION SELECT service FROM kpis
     UNION SELECT service FROM open_actions
@@ -87,15 +88,16 @@ SELECT
     coalesce(incidents_opened, 0) AS incidents_opened,
     coalesce(major_incidents, 0) AS major_incidents,
     coalesce(incidents_open, 0) AS incidents_open,
-    coalesce(changes_closed, 0) AS changes_closed,
-    coalesce(changes_failed, 0) AS changes_failed,
+    CASE WHEN computed THEN CAST(coalesce(changes_completed, 0) AS BIGINT) END
+        AS changes_completed,
+    CASE WHEN computed THEN CAST(coalesce(changes_failed, 0) AS BIGINT) END AS changes_failed,
     coalesce(requests_opened, 0) AS requests_opened,
     sla_attainment, availability, resolution_hours, change_failure_rate,
     coalesce(actions_open, 0) AS actions_open
 FROM services
 LEFT JOIN incidents USING (service)
-LEFT JOIN changes USING (service)
 LEFT JOIN requests USING (service)
 LEFT JOIN kpis USING (service)
 LEFT JOIN open_actions USING (service)
-ORDER BY incidents_opened + changes_closed + requests_opened DESC, service;
+CROSS JOIN change_rate_computed
+ORDER BY incidents_opened + coalesce(changes_completed, 0) + requests_opened DESC, service;

@@ -497,3 +497,26 @@ def test_a_service_counts_the_changes_and_failures_its_change_failure_rate_is_ma
         "3",
         "60.0",
     )
+
+
+def test_the_overall_coverage_never_reads_70_percent_beside_insufficient_data(tmp_path):
+    """Five perspectives covered 0%, 83.3% (five of six metrics) three times and 100%: their mean
+    is 349.9 / 5 = 69.98%, below the 70% a score needs, so the overall is 'insufficient data'.
+    Its coverage reads 69%, rounded down as every coverage is, not 70% (69.98 rounded to one
+    decimal first)."""
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        con.execute("DELETE FROM scorecard.perspective_scores")
+        con.execute(
+            "INSERT INTO scorecard.perspective_scores "
+            "(scorecard_id, perspective, grain, period_start, score, coverage, status) VALUES "
+            "('default', 'customer', 'month', DATE '2026-11-01', NULL, 0.0, 'insufficient data'),"
+            "('default', 'financial', 'month', DATE '2026-11-01', 50.0, 83.3, 'amber'),"
+            "('default', 'internal_process', 'month', DATE '2026-11-01', 50.0, 83.3, 'amber'),"
+            "('default', 'learning_growth', 'month', DATE '2026-11-01', 50.0, 83.3, 'amber'),"
+            "('default', 'security', 'month', DATE '2026-11-01', 50.0, 100.0, 'amber')"
+        )
+    md = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    ).markdown
+    assert "Overall **–** (insufficient data), coverage 69%." in md

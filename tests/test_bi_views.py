@@ -254,3 +254,28 @@ def test_each_scorecard_has_its_own_current_period_history_and_running_goals(pub
         "SELECT scorecard_id, objective, period_last_day::VARCHAR, status FROM bi.objective_history "
         "WHERE scorecard_id = 'service_desk'",
     ) == [("service_desk", "Fast fixes", "2025-12-28", "amber")]
+
+
+def test_a_period_whose_metrics_all_await_a_source_read_is_not_yet_the_current_one(warehouse):
+    """The service desk pilot's week of 22 Dec awaits a ServiceNow read (its one metric pending,
+    grey, no value): its current week is still 15 Dec, as on the executive summary, which
+    reports the last period with a judged metric; the month and the main scorecard are as
+    before."""
+    build_bi_fixture(warehouse)
+    with warehouse.connect() as con:
+        con.execute(
+            "UPDATE scorecard.metric_status SET actual = NULL, score = NULL, status = 'grey', "
+            "pending = true, reason = 'pending: not complete until read again' "
+            "WHERE scorecard_id = 'service_desk' AND period_start = DATE '2025-12-22'"
+        )
+    publish(warehouse)
+    with duckdb.connect(str(warehouse.published_path), read_only=True) as con:
+        assert rows(
+            con,
+            "SELECT scorecard_id, grain, period_start::VARCHAR, actual, status "
+            "FROM bi.scorecard_current ORDER BY 1, 2",
+        ) == [
+            ("it", "month", "2025-12-01", 25.0, "red"),
+            ("it", "week", "2025-12-29", 3.0, "green"),
+            ("service_desk", "week", "2025-12-15", 5.0, "amber"),
+        ]

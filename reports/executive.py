@@ -181,6 +181,19 @@ def _actual(row: dict) -> str:
     return number(value, digits)
 
 
+def _restated(row: dict) -> str:
+    """Old and new value with the fewest digits (two to six) that tell them apart: a restatement
+    from 88.636471 to 88.635561 reads 88.6365 -> 88.6356, never 88.64 -> 88.64."""
+    before, after = row["previous_value"], row["value"]
+    digits = ACTUAL_DIGITS[0]
+    if before is not None and after is not None:
+        for digits in ACTUAL_DIGITS:
+            if round(before, digits) != round(after, digits):
+                break
+    unit = row["unit"]
+    return f"{with_unit(before, unit, digits)} → {with_unit(after, unit, digits)}"
+
+
 def _target(row: dict) -> str:
     """The target as the metrics table shows it: a band metric's goal is its band."""
     if row["band_low"] is not None:
@@ -325,8 +338,7 @@ def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
                 [
                     names.get(r["metric_id"], r["metric_id"]),
                     period_label(r["grain"], r["period_start"]),
-                    f"{with_unit(r['previous_value'], r['unit'])} → "
-                    f"{with_unit(r['value'], r['unit'])}",
+                    _restated(r),
                 ]
                 for r in data["restatements"][: cap["restated"]]
             ],

@@ -520,3 +520,24 @@ def test_the_overall_coverage_never_reads_70_percent_beside_insufficient_data(tm
         source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
     ).markdown
     assert "Overall **–** (insufficient data), coverage 69%." in md
+
+
+def test_a_restated_value_shows_enough_digits_to_differ_from_the_one_it_replaced(tmp_path):
+    """The demo's September cost allocation coverage went 88.636471% -> 88.635561% when a cost
+    line was restated: at two decimals both read 88.64%, as if nothing changed. Each pair shows
+    with the fewest digits (two to six) that tell the values apart: 88.6365% -> 88.6356%."""
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        con.execute(
+            "INSERT INTO kpi.metric_restatements (metric_id, grain, period_start, unit, "
+            "previous_value, value, previous_computed_at, computed_at) VALUES "
+            "('csat', 'month', DATE '2026-09-01', '%', 88.636471, 88.635561, "
+            "TIMESTAMPTZ '2026-11-30 02:00+00', TIMESTAMPTZ '2026-12-01 02:00+00'), "
+            "('change_failure_rate', 'month', DATE '2026-10-01', '%', 12, 13.5, "
+            "TIMESTAMPTZ '2026-11-30 02:00+00', TIMESTAMPTZ '2026-12-01 02:00+00')"
+        )
+    md = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    ).markdown
+    assert "| Customer satisfaction | September 2026 | 88.6365% → 88.6356% |" in md
+    assert "| Change failure rate | October 2026 | 12.00% → 13.50% |" in md

@@ -23,11 +23,6 @@ WITH ticket_fields AS (
     WHERE record ->> '$.type' = 'Incident'
 ),
 
-group_names AS (
-    SELECT record_key AS group_id, display_name(record ->> '$.name') AS group_name
-    FROM raw.freshservice_groups
-),
-
 ticket_states(status_code, state) AS (
     VALUES ('2', 'new'), ('3', 'on_hold'), ('4', 'resolved'), ('5', 'closed')
 )
@@ -60,4 +55,4 @@ FROM ticket_fields AS ticket
 LEFT JOIN ticket_states USING (status_code)
 LEFT JOIN freshservice_priorities() AS ticket_priorities USING (priority_code)
 LEFT JOIN freshservice_channels() AS ticket_channels USING (source_code)
-LEFT JOIN group_names USING (group_id)
+LEFT JOIN freshservice_group_names() AS group_names USING (group_id)

@@ -17,11 +17,6 @@ WITH ticket_fields AS (
     WHERE record ->> '$.type' = 'Service Request'
 ),
 
-group_names AS (
-    SELECT record_key AS group_id, display_name(record ->> '$.name') AS group_name
-    FROM raw.freshservice_groups
-),
-
 request_states(status_code, state, fulfilled) AS (
     VALUES ('2', 'new', false), ('3', 'in_progress', false), ('4', 'closed', true),
            ('5', 'closed', true)
@@ -44,4 +39,4 @@ SELECT
 FROM ticket_fields AS ticket
 LEFT JOIN request_states USING (status_code)
 LEFT JOIN freshservice_channels() AS ticket_channels USING (source_code)
-LEFT JOIN group_names USING (group_id)
+LEFT JOIN freshservice_group_names() AS group_names USING (group_id)

@@ -28,11 +28,14 @@ class Finding:
         return f"{self.record_key}: {self.field}: {self.problem}{detail}"
 
 
+def _as_date(value: date | str | None) -> date | None:
+    """A date of the config as given (a date, or ISO text when the mapping was not validated)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 def _in_use(metric: dict[str, Any], today: date) -> bool:
     """Enabled and not retired by `today`: a retirement planned for later leaves it in use."""
-    retired = metric.get("retired")
-    if isinstance(retired, str):
-        retired = date.fromisoformat(retired)
+    retired = _as_date(metric.get("retired"))
     return bool(metric.get("enabled", True)) and (retired is None or retired > today)
 
 
@@ -111,9 +114,7 @@ def _goals_mid_period(card: str, metrics: dict[str, dict], week_start: str) -> l
     for metric_id, metric in metrics.items():
         grain = metric.get("grain", "month")
         for version in metric.get("goals") or ():
-            effective = version["effective"]
-            if isinstance(effective, str):
-                effective = date.fromisoformat(effective)
+            effective = _as_date(version["effective"])
             start = period_containing(effective, grain, week_start)
             if start == effective:
                 continue

@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 
 from reports.dictionary import dictionary_html
-from reports.executive import ScorecardPage, read_pages, to_html, to_markdown
+from reports.executive import ScorecardPage, period_label, read_pages, to_html, to_markdown
 from reports.files import write_whole
-from reports.queries import prepare
+from reports.queries import prepare, rows
 from reports.services import DEFAULT_SERVICE_PAGES, slug, write_service_pages
 from settings.config import DEFAULT_SCORECARD
 
@@ -73,14 +73,14 @@ def write_reports(
         prepare(con)
         pages = read_pages(con, metric_names, as_of, titles)
         services_index = None
-        if pages:
-            first = pages[0]
+        # One period for every service, whichever scorecard's id sorts first (service_period.sql).
+        for period in rows(con, "service_period"):
             services_index = write_service_pages(
                 con,
                 folder / "services",
-                first.grain,
-                first.period_start,
-                first.fields["period_label"],
+                period["grain"],
+                period["period_start"],
+                period_label(period["grain"], period["period_start"]),
                 service_pages,
                 titles,
                 timezone,

@@ -1,0 +1,63 @@
+"""The service-owner pages beside several scorecards, records without a service and odd names,
+rendered from the hand-built warehouse of tests/report_fixture.py."""
+
+import re
+from pathlib import Path
+
+import duckdb
+
+from reports import write_reports
+from tests.report_fixture import build_warehouse
+
+NAMES = {"change_failure_rate": "Change failure rate", "csat": "Customer satisfaction"}
+
+# A people scorecard that scores only a quarterly survey; its id sorts before 'default'. As of
+# December 1st its last complete quarter is Q3 (July-September), while the default scorecard's
+# last complete month is November.
+PEOPLE = """
+INSERT INTO scorecard.metric_status
+    (scorecard_id, metric_id, grain, period_start, perspective, objective, owner, actual,
+     threshold, target, direction, score, status, trend, escalate, missing_commentary)
+VALUES
+    ('a-people', 'employee_engagement', 'quarter', DATE '2026-04-01', 'learning_growth',
+     'Keep our people', 'Head of People', 70, 65, 75, 'higher', 50, 'amber', NULL, false, false),
+    ('a-people', 'employee_engagement', 'quarter', DATE '2026-07-01', 'learning_growth',
+     'Keep our people', 'Head of People', 80, 65, 75, 'higher', 80, 'green', NULL, false, false);
+INSERT INTO scorecard.perspective_scores
+    (scorecard_id, perspective, grain, period_start, score, coverage, status)
+VALUES ('a-people', 'learning_growth', 'quarter', DATE '2026-07-01', 80.0, 100.0, 'green');
+"""
+
+
+def index_rows(index: str) -> dict[str, list[str]]:
+    """The index's rows: the service's name (link text or plain) -> its figure cells."""
+    found = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", index)[1:]:
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+        found[re.sub(r"<[^>]+>", "", cells[0])] = cells[1:]
+    return found
+
+
+def test_service_pages_report_the_last_complete_month_whichever_scorecard_sorts_first(
+    tmp_path: Path,
+):
+    """The people scorecard ('a-people', quarterly) sorts before 'default' (monthly). The
+    service pages still report November 2026, the month the executive summary reports: Email
+    had INC1 (P1) and INC2 opened in November, Payroll's INC3 was opened in October. Q3
+    (July-September), the people scorecard's period, holds none of them."""
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        con.execute(PEOPLE)
+    files = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    )
+    assert files.scorecards == 2
+    assert "# a-people: Q3 2026" in files.markdown
+    assert "# IT Balanced Scorecard: November 2026" in files.markdown
+    index = files.services_index.read_text()
+    assert "<h1>Services: November 2026</h1>" in index
+    found = index_rows(index)
+    assert found["Email"][:3] == ["2", "1", "1"]
+    assert found["Payroll"][:3] == ["0", "0", "0"]
+    page = (files.services_index.parent / "email-969ccbd3.html").read_text()
+    assert "<h1>Email: November 2026</h1>" in page

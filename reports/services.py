@@ -40,6 +40,9 @@ HEADERS = [
 ]
 
 
+# The index's row of the records without a service (the KPIs' '(unknown)' service).
+NO_SERVICE = "records without a service"
+
 # A slug keeps file names readable; cut to this length they stay far below file-system limits.
 SLUG_CHARS = 60
 
@@ -95,9 +98,12 @@ def write_service_pages(
 ) -> Path:
     """Write services/index.html and one page per busiest service; return the index path."""
     folder.mkdir(parents=True, exist_ok=True)
-    services = rows(
+    listed = rows(
         con, "services", grain=grain, period_start=period_start.isoformat(), timezone=timezone
     )
+    # Records without a service are one row after the services: no service, so no page.
+    services = [r for r in listed if r["has_service"]]
+    without = [r for r in listed if not r["has_service"]]
     actions: dict[str, list[dict]] = defaultdict(list)
     for action in rows(con, "service_actions"):
         actions[action["service"]].append(action)
@@ -113,6 +119,9 @@ def write_service_pages(
         )
         cells = "".join(f'<td class="num">{html.escape(v)}</td>' for v in _figures(r))
         index_rows.append(f"<tr><td>{link}</td>{cells}</tr>")
+    for r in without:
+        cells = "".join(f'<td class="num">{html.escape(v)}</td>' for v in _figures(r))
+        index_rows.append(f"<tr><td><em>{NO_SERVICE}</em></td>{cells}</tr>")
     head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADERS)
     note = (
         f"<p>{len(services):,} services, busiest first; pages for the {len(with_page):,} busiest."
@@ -120,7 +129,9 @@ def write_service_pages(
         f" {html.escape(timezone)}; changes and failed changes are those the change failure rate"
         " counts (completed production changes, by actual end). A KPI is blank (–) while its"
         " period is not complete, e.g."
-        " while a source has not been read since the period ended.</p>"
+        " while a source has not been read since the period ended."
+        + (f" The last row counts the {NO_SERVICE}." if without else "")
+        + "</p>"
     )
     index = write_whole(
         folder / "index.html",

@@ -2,12 +2,14 @@
 rendered from the hand-built warehouse of tests/report_fixture.py."""
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from reports import write_reports
 from tests.report_fixture import build_warehouse
+from transforms.kpis import compute_metrics
 
 NAMES = {"change_failure_rate": "Change failure rate", "csat": "Customer satisfaction"}
 
@@ -61,3 +63,52 @@ def test_service_pages_report_the_last_complete_month_whichever_scorecard_sorts_
     assert found["Payroll"][:3] == ["0", "0", "0"]
     page = (files.services_index.parent / "email-969ccbd3.html").read_text()
     assert "<h1>Email: November 2026</h1>" in page
+
+
+# November's records without a service: INC11 (P2, resolved), INC12 (P3, still new), INC13 (P3,
+# resolved); CHG11 (successful) and CHG12 (unsuccessful), completed production changes.
+NO_SERVICE = """
+INSERT INTO core.incidents (incident_id, source, number, opened_at, resolved_at, priority, state,
+                            service) VALUES
+    ('servicenow:u1', 'servicenow', 'INC11', TIMESTAMPTZ '2026-11-05 10:00+00',
+     TIMESTAMPTZ '2026-11-05 14:00+00', 2, 'resolved', NULL),
+    ('servicenow:u2', 'servicenow', 'INC12', TIMESTAMPTZ '2026-11-06 10:00+00', NULL, 3, 'new',
+     NULL),
+    ('servicenow:u3', 'servicenow', 'INC13', TIMESTAMPTZ '2026-11-07 10:00+00',
+     TIMESTAMPTZ '2026-11-07 16:00+00', 3, 'resolved', NULL);
+INSERT INTO core.changes (change_id, source, number, type, state, outcome, opened_at, actual_end,
+                          closed_at, service, backed_out, is_production, updated_at) VALUES
+    ('servicenow:u1', 'servicenow', 'CHG11', 'normal', 'closed', 'successful',
+     TIMESTAMPTZ '2026-11-01 09:00+00', TIMESTAMPTZ '2026-11-05 10:00+00',
+     TIMESTAMPTZ '2026-11-06 10:00+00', NULL, false, true, TIMESTAMPTZ '2026-11-06 10:00+00'),
+    ('servicenow:u2', 'servicenow', 'CHG12', 'normal', 'closed', 'unsuccessful',
+     TIMESTAMPTZ '2026-11-01 09:00+00', TIMESTAMPTZ '2026-11-08 10:00+00',
+     TIMESTAMPTZ '2026-11-09 10:00+00', NULL, false, true, TIMESTAMPTZ '2026-11-09 10:00+00');
+"""
+
+
+def test_records_without_a_service_are_one_row_apart_not_a_service_called_unknown(tmp_path):
+    """The KPIs group records without a service under '(unknown)'. The index must not list it
+    as a service (no page, not counted among the services, not ranked among them): it is one
+    row after the services, with every record without a service counted in it. In November
+    that is 3 incidents (INC11 is the P1-P2 one, INC12 is still open) and 2 changes, 1 failed
+    (CHG12) -- not the 0 incidents the row showed while incidents without a service were left
+    out of it but its changes, read from the KPI's '(unknown)' value, were not."""
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        con.execute(NO_SERVICE)
+        compute_metrics(con, as_of=datetime(2026, 12, 1, 2, tzinfo=UTC))
+    files = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    )
+    index = files.services_index.read_text()
+    assert "<p>2 services, busiest first; pages for the 2 busiest." in index
+    found = index_rows(index)
+    assert list(found) == ["Email", "Payroll", "records without a service"]
+    assert found["records without a service"][:6] == ["3", "1", "1", "2", "1", "0"]
+    assert "(unknown)" not in index
+    assert sorted(p.name for p in files.services_index.parent.iterdir()) == [
+        "email-969ccbd3.html",
+        "index.html",
+        "payroll-53fe8dfb.html",
+    ]

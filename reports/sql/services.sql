@@ -7,6 +7,8 @@
 -- resolution time and change failure rate (blank while the period is not complete for that
 -- metric, e.g. pending a source read: a value so far would read as the period's figure), and the
 -- open actions raised on it (scorecard.actions with dimension 'service'; all scorecards).
+-- Records without a service are one row, '(unknown)' as the KPIs name them, with has_service
+-- false: it comes after the services, whatever its counts, and is no service of its own.
 WITH local_period AS (
     SELECT
         CAST($period_start AS TIMESTAMP) AS local_start,
@@ -25,21 +27,21 @@ period AS (
 
 incidents AS (
     SELECT
-        service,
+        coalesce(service, '(unknown)') AS service,
         count(*) FILTER (WHERE opened_at >= starts AND opened_at < ends) AS incidents_opened,
         count(*) FILTER (WHERE opened_at >= starts AND opened_at < ends AND priority <= 2)
             AS major_incidents,
         count(*) FILTER (WHERE state NOT IN ('resolved', 'closed', 'canceled')) AS incidents_open
     FROM core.incidents, period
-    WHERE service IS NOT NULL
-    GROUP BY service
+    GROUP BY ALL
 ),
 
 requests AS (
-    SELECT service, count(*) FILTER (WHERE opened_at >= starts AND opened_at < ends) AS requests_opened
+    SELECT
+        coalesce(service, '(unknown)') AS service,
+        count(*) FILTER (WHERE opened_at >= starts AND opened_at < ends) AS requests_opened
     FROM core.requests, period
-    WHERE service IS NOT NULL
-    GROUP BY service
+    GROUP BY ALL
 ),
 
 kpis AS (
@@ -85,6 +87,7 @@ services AS (
 
 SELECT
     service,
+    service <> '(unknown)' AS has_service,
     coalesce(incidents_opened, 0) AS incidents_opened,
     coalesce(major_incidents, 0) AS major_incidents,
     coalesce(incidents_open, 0) AS incidents_open,
@@ -100,4 +103,5 @@ LEFT JOIN requests USING (service)
 LEFT JOIN kpis USING (service)
 LEFT JOIN open_actions USING (service)
 CROSS JOIN change_rate_computed
-ORDER BY incidents_opened + coalesce(changes_completed, 0) + requests_opened DESC, service;
+ORDER BY has_service DESC, incidents_opened + coalesce(changes_completed, 0) + requests_opened DESC,
+    service;

@@ -112,3 +112,42 @@ def test_records_without_a_service_are_one_row_apart_not_a_service_called_unknow
         "index.html",
         "payroll-53fe8dfb.html",
     ]
+
+
+def test_the_busiest_services_come_first_whether_or_not_they_had_requests(tmp_path):
+    """November: Zeta had 3 incidents and never a request, Email 2 incidents (INC1, INC2),
+    Alpha 1 request and never an incident, Payroll nothing (INC3 is October's). Busiest first
+    is Zeta (3), Email (2), Alpha (1), Payroll (0), and the 2 pages go to Zeta and Email -- not
+    by name, as when a service that never had a request (or an incident) ranked as if it had
+    no activity at all."""
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        for i in range(3):
+            con.execute(
+                "INSERT INTO core.incidents (incident_id, source, number, opened_at, priority, "
+                "state, service) VALUES (?, 'servicenow', ?, "
+                "TIMESTAMPTZ '2026-11-10 10:00+00', 3, 'closed', 'Zeta')",
+                [f"servicenow:z{i}", f"INC2{i}"],
+            )
+        con.execute(
+            "INSERT INTO core.requests (request_id, source, number, opened_at, state, service) "
+            "VALUES ('servicenow:r1', 'servicenow', 'RITM1', TIMESTAMPTZ '2026-11-12 10:00+00', "
+            "'closed', 'Alpha')"
+        )
+    files = write_reports(
+        source,
+        tmp_path / "reports",
+        "IT Balanced Scorecard",
+        "2026-12-01",
+        NAMES,
+        service_pages=2,
+    )
+    found = index_rows(files.services_index.read_text())
+    assert list(found) == ["Zeta", "Email", "Alpha", "Payroll"]
+    assert [found[name][0] for name in found] == ["3", "2", "0", "0"]
+    assert found["Alpha"][5] == "1"
+    assert sorted(p.name for p in files.services_index.parent.iterdir()) == [
+        "email-969ccbd3.html",
+        "index.html",
+        "zeta-f0ac255c.html",
+    ]

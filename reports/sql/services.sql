@@ -103,5 +103,11 @@ LEFT JOIN requests USING (service)
 LEFT JOIN kpis USING (service)
 LEFT JOIN open_actions USING (service)
 CROSS JOIN change_rate_computed
-ORDER BY has_service DESC, incidents_opened + coalesce(changes_completed, 0) + requests_opened DESC,
+-- Busiest first. The sum names the joined columns, which ORDER BY reads before the aliases above:
+-- each is coalesced here too, or a service that never had a request (or an incident) would sum
+-- to NULL and sort after every other.
+ORDER BY
+    has_service DESC,
+    coalesce(incidents_opened, 0) + coalesce(changes_completed, 0) + coalesce(requests_opened, 0)
+        DESC,
     service;

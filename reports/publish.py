@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -48,6 +50,16 @@ def period_name(grain: str, start: date) -> str:
     return start.isoformat()
 
 
+def dated_name(page: ScorecardPage, slugs: Counter[str]) -> str:
+    """The start of a scorecard's dated copies: its name's slug, and when another scorecard's
+    name slugs alike ("IT Ops" and "IT-Ops", any two non-Latin names) a hash of its scorecard_id
+    too, so neither copy replaces the other."""
+    name = slug(page.name)
+    if slugs[name] < 2:
+        return name
+    return f"{name}-{hashlib.sha256(page.scorecard_id.encode('utf-8')).hexdigest()[:8]}"
+
+
 def write_reports(
     warehouse_file: Path,
     folder: Path,
@@ -90,8 +102,9 @@ def write_reports(
     title = f"{scorecard_name}: executive summary"
     markdown = to_markdown(pages) if pages else "No complete period has been scored yet."
     dated = []
+    slugs = Counter(slug(page.name) for page in pages)
     for page in pages:
-        stem = f"{slug(page.name)}-{period_name(page.grain, page.period_start)}"
+        stem = f"{dated_name(page, slugs)}-{period_name(page.grain, page.period_start)}"
         dated.append(write_whole(folder / f"{stem}.html", to_html([page], title)))
         write_whole(folder / f"{stem}.md", to_markdown([page]))
     return ReportFiles(

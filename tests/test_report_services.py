@@ -151,3 +151,33 @@ def test_the_busiest_services_come_first_whether_or_not_they_had_requests(tmp_pa
         "index.html",
         "zeta-f0ac255c.html",
     ]
+
+
+def test_scorecards_whose_names_slug_alike_keep_a_dated_copy_each(tmp_path):
+    """Two scorecards named in Japanese both slug to 'unnamed', and 'IT Ops' / 'IT-Ops' both to
+    'it-ops': each keeps its own dated copy of November, told apart by the first 8 hex digits of
+    the SHA-256 of its scorecard id ('default': 37a8eec1, 'pilot': 07ae38b9), rather than the
+    second one written replacing the first. A name no other shares keeps its plain name."""
+    source = build_warehouse(tmp_path / "wh", pilot=True)
+    with duckdb.connect(str(source)) as con:
+        con.execute(PEOPLE)
+    for titles, expected in [
+        (
+            {"default": "運用スコアカード", "pilot": "財務スコアカード"},
+            ["a-people-2026-Q3", "unnamed-37a8eec1-2026-11", "unnamed-07ae38b9-2026-11"],
+        ),
+        (
+            {"default": "IT Ops", "pilot": "IT-Ops"},
+            ["a-people-2026-Q3", "it-ops-37a8eec1-2026-11", "it-ops-07ae38b9-2026-11"],
+        ),
+    ]:
+        folder = tmp_path / "reports" / expected[1]
+        files = write_reports(
+            source, folder, "IT Balanced Scorecard", "2026-12-01", NAMES, scorecard_names=titles
+        )
+        assert sorted(p.name for p in files.dated) == sorted(f"{stem}.html" for stem in expected)
+        assert sorted(p.name for p in folder.glob("*-20*")) == sorted(
+            f"{stem}.{ext}" for stem in expected for ext in ("html", "md")
+        )
+        for stem, title in zip(expected[1:], titles.values(), strict=True):
+            assert f"# {title}: November 2026" in (folder / f"{stem}.md").read_text()

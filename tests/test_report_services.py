@@ -4,12 +4,16 @@ rendered from the hand-built warehouse of tests/report_fixture.py."""
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 
 from reports import write_reports
+from reports.services import HEADERS
 from tests.report_fixture import build_warehouse
 from transforms.kpis import compute_metrics
+from transforms.scoring import score_metrics
+from warehouse import Warehouse
 
 NAMES = {"change_failure_rate": "Change failure rate", "csat": "Customer satisfaction"}
 
@@ -181,3 +185,53 @@ def test_scorecards_whose_names_slug_alike_keep_a_dated_copy_each(tmp_path):
         )
         for stem, title in zip(expected[1:], titles.values(), strict=True):
             assert f"# {title}: November 2026" in (folder / f"{stem}.md").read_text()
+
+
+def test_a_run_at_midnight_on_the_1st_reports_the_month_just_ended_in_the_calendar_zone(
+    tmp_path,
+):
+    """Scored for real at 00:00 on December 1st in Europe/Berlin, with a monthly scorecard
+    ('default') and a quarterly one whose id sorts first ('a-ops'): the service pages report
+    November 2026, the month just ended, as the default scorecard's page does (December has not
+    begun to count, Q4 is still running and Q3 is the quarterly page's). November in Berlin:
+    K1 (31 Oct 23:30 UTC = 1 Nov 00:30 local) and K2 (15 Nov); K3 (30 Nov 23:30 UTC = 1 Dec
+    00:30 local) is December's and K0 (15 Sep) is Q3's."""
+    zone = "Europe/Berlin"
+    warehouse = Warehouse.at(tmp_path / "wh" / "warehouse.duckdb")
+    with warehouse.connect() as con:
+        con.execute(
+            "INSERT INTO core.incidents (incident_id, source, number, opened_at, resolved_at, "
+            "priority, state, service) VALUES "
+            "('servicenow:0', 'servicenow', 'K0', TIMESTAMPTZ '2026-09-15 10:00+00', "
+            "TIMESTAMPTZ '2026-09-15 12:00+00', 3, 'closed', 'Payroll'), "
+            "('servicenow:1', 'servicenow', 'K1', TIMESTAMPTZ '2026-10-31 23:30+00', "
+            "TIMESTAMPTZ '2026-11-01 02:30+00', 2, 'closed', 'Payroll'), "
+            "('servicenow:2', 'servicenow', 'K2', TIMESTAMPTZ '2026-11-15 10:00+00', "
+            "TIMESTAMPTZ '2026-11-15 12:00+00', 3, 'closed', 'Payroll'), "
+            "('servicenow:3', 'servicenow', 'K3', TIMESTAMPTZ '2026-11-30 23:30+00', NULL, 3, "
+            "'new', 'Payroll')"
+        )
+        midnight = datetime(2026, 12, 1, tzinfo=ZoneInfo(zone))
+        compute_metrics(con, timezone=zone, as_of=midnight, min_n=1)
+        goals = {"threshold": 8, "target": 4, "perspective": "internal_process"}
+        score_metrics(
+            con,
+            {},
+            as_of=midnight,
+            timezone=zone,
+            scorecards={
+                "default": {"incident_resolution_time": {**goals, "grain": "month"}},
+                "a-ops": {"incident_resolution_time": {**goals, "grain": "quarter"}},
+            },
+        )
+    files = write_reports(
+        warehouse.working_path, tmp_path / "reports", "IT", "2026-12-01", {}, timezone=zone
+    )
+    assert "# a-ops: Q3 2026" in files.markdown
+    assert "# IT: November 2026" in files.markdown
+    index = files.services_index.read_text()
+    assert "<h1>Services: November 2026</h1>" in index
+    # K1 and K2 opened, K1 is P2, K3 still open; resolution median of 3 h and 2 h: 2.5 h.
+    payroll = dict(zip(HEADERS[1:], index_rows(index)["Payroll"], strict=True))
+    assert [payroll[h] for h in ("incidents", "P1-P2", "open incidents")] == ["2", "1", "1"]
+    assert payroll["resolution h (median)"] == "2.5"

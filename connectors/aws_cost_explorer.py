@@ -108,9 +108,10 @@ class CostExplorer(DailyCostSource):
         policy: RetryPolicy | None = None,
         today: date | None = None,
         currency: Currency | None = None,
+        until: date | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        super().__init__(tag_key, lookback_days, start, tag_keys, today, currency)
+        super().__init__(tag_key, lookback_days, start, tag_keys, today, currency, until)
         self.endpoint = require_safe_url(endpoint, SOURCE)
         self.session = session
         self.region = region

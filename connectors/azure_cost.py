@@ -173,8 +173,9 @@ class CostManagement(DailyCostSource):
         policy: RetryPolicy | None = None,
         today: date | None = None,
         currency: Currency | None = None,
+        until: date | None = None,
     ) -> None:
-        super().__init__(tag_key, lookback_days, start, tag_keys, today, currency)
+        super().__init__(tag_key, lookback_days, start, tag_keys, today, currency, until)
         self.url = (
             f"{require_safe_url(endpoint, SOURCE)}/{scope.strip('/')}"
             "/providers/Microsoft.CostManagement/query"
@@ -192,11 +193,11 @@ class CostManagement(DailyCostSource):
         self.client.session.auth = CredentialAuth(self.credential)
 
     def window(self, cursor: str | None) -> tuple[date, date]:
-        first, today = super().window(cursor)
-        if cursor and today.day <= MONTH_CLOSE_DAYS:
-            month_before = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        first, end = super().window(cursor)
+        if cursor and end.day <= MONTH_CLOSE_DAYS:
+            month_before = (end.replace(day=1) - timedelta(days=1)).replace(day=1)
             first = min(first, month_before)
-        return first, today
+        return first, end
 
     def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]:
         """Per month: the actual cost (what is invoiced: a reservation bought up front on its

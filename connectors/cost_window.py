@@ -14,10 +14,13 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfoNotFoundError
 
 from connectors.base import Record, Stream
 from connectors.cost_allocation import Currency, TagKeys
 from connectors.http import SourceError
+from settings.clock import run_as_of
+from settings.config import ConfigError
 from warehouse.transaction import transaction
 
 # A first load reaches back over a year, from the first of a month, and an estimate is not read
@@ -62,19 +65,23 @@ def restated_window(
     start: date | None,
     today: date | None,
     source: str,
+    until: date | None = None,
 ) -> tuple[date, date]:
-    """[first day, today): from the cursor minus the restatement window, or from the earliest day
-    stored as not final when that is earlier, but never before history_start (a cursor left by a
-    source paused for over a year would ask for days the provider no longer serves, and be
-    refused on every run); without a cursor, from `start` or history_start."""
+    """[first day, the run's day): from the cursor minus the restatement window, or from the
+    earliest day stored as not final when that is earlier, but never before history_start of
+    today, the provider's clock (a cursor left by a source paused for over a year, or a night of
+    long ago replayed, would ask for days the provider no longer serves, and be refused on every
+    run); without a cursor, from `start` or history_start. The run's day is `until` (the UTC day
+    of its as-of), never after today."""
     today = today or datetime.now(UTC).date()
+    end = min(until, today) if until else today
     if cursor:
         latest, estimated_from = read_cost_cursor(cursor, source)
         first = latest - timedelta(days=lookback_days)
         if estimated_from is not None:
             first = min(first, estimated_from)
-        return max(first, history_start(today)), today
-    return start or history_start(today), today
+        return max(first, history_start(today)), end
+    return start or history_start(today), end
 
 
 class DailyCostSource:
@@ -90,11 +97,13 @@ class DailyCostSource:
         tag_keys: TagKeys | None,
         today: date | None,
         currency: Currency | None = None,
+        until: date | None = None,
     ) -> None:
         self.tag_key = tag_key
         self.lookback_days = lookback_days
         self.start = start
         self.today = today
+        self.until = until
         self.allocation = (tag_keys or TagKeys()).role_of(tag_key)
         self.currency = currency or Currency()
 
@@ -108,7 +117,9 @@ class DailyCostSource:
             self.currency.store(con)
 
     def window(self, cursor: str | None) -> tuple[date, date]:
-        return restated_window(cursor, self.lookback_days, self.start, self.today, self.name)
+        return restated_window(
+            cursor, self.lookback_days, self.start, self.today, self.name, self.until
+        )
 
     def keyed(
         self, day: str, service: str, tag_value: str | None, currency: str | None = None
@@ -125,10 +136,24 @@ class DailyCostSource:
         }
 
 
+def run_day(env: Mapping[str, str], source: str) -> date | None:
+    """The UTC day of the run's instant (SCORECARD_AS_OF; a value without an offset is read in
+    SCORECARD_TIMEZONE, else UTC), so a replayed night ends its window and its cursor on the days
+    before its as-of, not on the days before the wall clock's; None (the current day when the
+    window is asked for) without it."""
+    if not (env.get("SCORECARD_AS_OF") or "").strip():
+        return None
+    try:
+        moment = run_as_of(env, timezone=(env.get("SCORECARD_TIMEZONE") or "").strip() or "UTC")
+    except (ConfigError, ZoneInfoNotFoundError) as exc:
+        raise SourceError(f"{source}: SCORECARD_AS_OF is not readable: {exc}") from None
+    return moment.astimezone(UTC).date()
+
+
 def cost_settings(env: Mapping[str, str], source: str, prefix: str) -> dict[str, Any]:
-    """<prefix>_TAG_KEY, <prefix>_LOOKBACK_DAYS, <prefix>_START, the FOCUS_TAG_* roles and the
-    currency settings, as keyword arguments of a DailyCostSource; a bad value is an error naming
-    its variable."""
+    """<prefix>_TAG_KEY, <prefix>_LOOKBACK_DAYS, <prefix>_START, the FOCUS_TAG_* roles, the
+    currency settings and the run's day, as keyword arguments of a DailyCostSource; a bad value
+    is an error naming its variable."""
     lookback_text = (env.get(f"{prefix}_LOOKBACK_DAYS") or "").strip()
     start_text = (env.get(f"{prefix}_START") or "").strip()
     try:
@@ -152,4 +177,5 @@ def cost_settings(env: Mapping[str, str], source: str, prefix: str) -> dict[str,
         "start": start,
         "tag_keys": TagKeys.from_env(env),
         "currency": Currency.from_env(env),
+        "until": run_day(env, source),
     }

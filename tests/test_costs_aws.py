@@ -20,6 +20,7 @@ from connectors.aws_cost_explorer import (
 )
 from connectors.azure_cost import CostManagement
 from connectors.cost_allocation import Currency
+from connectors.cost_window import history_start
 from connectors.emulators.aws_cost_explorer import (
     DEMO_ACCESS_KEY,
     DEMO_SECRET_KEY,
@@ -578,3 +579,69 @@ def test_a_service_tag_typed_with_stray_spaces_names_the_service_by_its_words(wa
         ("azure_cost", "Storage", None, 1),
         ("azure_cost", "Virtual Machines", "web", 3),
     ]
+
+
+def test_a_replayed_night_reads_and_stores_no_day_after_its_as_of(warehouse):
+    # Cost Explorer already holds every day up to yesterday; SCORECARD_AS_OF replays the nights
+    # of three weeks ago, one after the other (trailing window: 3 days).
+    api = CostExplorerApi(datetime.now(UTC))
+    night = (datetime.now(UTC) - timedelta(days=21)).date()
+    start = night - timedelta(days=4)
+
+    def replay(con, day: date) -> tuple[date, str]:
+        source = from_env(
+            {
+                "AWS_CE_ENDPOINT_URL": server.url,
+                "AWS_ACCESS_KEY_ID": DEMO_ACCESS_KEY,
+                "AWS_SECRET_ACCESS_KEY": DEMO_SECRET_KEY,
+                "AWS_REGION": "us-east-1",
+                "AWS_CE_START": start.isoformat(),
+                "AWS_CE_LOOKBACK_DAYS": "3",
+                "SCORECARD_AS_OF": f"{day}T02:00:00+00:00",
+            }
+        )
+        ingest(con, source, f"run-{day}")
+        latest = con.execute(
+            "SELECT max(CAST(record ->> 'date' AS DATE)) FROM raw.aws_ce_costs"
+        ).fetchone()[0]
+        cursor = con.execute(
+            "SELECT cursor_value FROM meta.cursors WHERE source = 'aws_ce'"
+        ).fetchone()[0]
+        return latest, cursor
+
+    with EmulatorServer(api) as server, warehouse.connect() as con:
+        # The night of `night` asks for the days up to the one before it, and its cursor stays there.
+        assert replay(con, night) == (night - timedelta(days=1), str(night - timedelta(days=1)))
+        # The next night re-reads its trailing window and adds its one new day.
+        assert replay(con, night + timedelta(days=1)) == (night, str(night))
+        stage(con, "aws_ce", "costs")
+        got = loaded(con)
+    assert api.periods[-1] == (night - timedelta(days=4), night + timedelta(days=1))
+    assert got == {k: v for k, v in api.ground_truth().items() if start <= k[0] <= night}
+
+
+def test_a_bad_scorecard_as_of_is_an_error_naming_it():
+    with pytest.raises(SourceError, match="SCORECARD_AS_OF"):
+        from_env(
+            {"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "x", "SCORECARD_AS_OF": "x"}
+        )
+
+
+def test_a_replayed_first_load_reaches_back_only_as_far_as_cost_explorer_keeps_days(warehouse):
+    # A night of a year ago replayed into an empty warehouse: Cost Explorer keeps 13 months
+    # before today (its clock), not before the replayed night, and refuses any earlier day.
+    now = datetime.now(UTC)
+    night = (now - timedelta(days=365)).date()
+    api = CostExplorerApi(now)
+    with EmulatorServer(api) as server, warehouse.connect() as con:
+        source = from_env(
+            {
+                "AWS_CE_ENDPOINT_URL": server.url,
+                "AWS_ACCESS_KEY_ID": DEMO_ACCESS_KEY,
+                "AWS_SECRET_ACCESS_KEY": DEMO_SECRET_KEY,
+                "AWS_REGION": "us-east-1",
+                "SCORECARD_AS_OF": f"{night}T02:00:00+00:00",
+            }
+        )
+        ingest(con, source, "run-1")
+    assert api.periods == [(history_start(now.date()), night)]

@@ -407,3 +407,40 @@ def test_a_full_refresh_keeps_the_days_older_than_its_window(warehouse):
     assert min(day for day, _, _ in got) == date(2024, 2, 1)
     assert refreshed.streams["costs"].removed == 0
     assert got == {k: v for k, v in api.ground_truth().items() if k[0] >= date(2024, 2, 1)}
+
+
+def test_a_replayed_night_reads_and_stores_no_day_after_its_as_of(warehouse):
+    # The provider already holds every day up to yesterday; SCORECARD_AS_OF replays the nights
+    # of three weeks ago, one after the other (trailing window: 3 days).
+    api = CostManagementApi(datetime.now(UTC))
+    night = (datetime.now(UTC) - timedelta(days=21)).date()
+    start = night - timedelta(days=4)
+
+    def replay(con, day: date) -> tuple[date, str]:
+        source = from_env(
+            {
+                "AZURE_COST_ENDPOINT_URL": server.url,
+                "AZURE_COST_SCOPE": DEMO_SCOPE,
+                "AZURE_ACCESS_TOKEN": DEMO_TOKEN,
+                "AZURE_COST_START": start.isoformat(),
+                "AZURE_COST_LOOKBACK_DAYS": "3",
+                "SCORECARD_AS_OF": f"{day}T02:00:00+00:00",
+            }
+        )
+        ingest(con, source, f"run-{day}")
+        latest = con.execute(
+            "SELECT max(CAST(record ->> 'date' AS DATE)) FROM raw.azure_cost_costs"
+        ).fetchone()[0]
+        cursor = con.execute(
+            "SELECT cursor_value FROM meta.cursors WHERE source = 'azure_cost'"
+        ).fetchone()[0]
+        return latest, cursor
+
+    with EmulatorServer(api) as server, warehouse.connect() as con:
+        # The night of `night` reads the days up to the one before it, and its cursor stays there.
+        assert replay(con, night) == (night - timedelta(days=1), str(night - timedelta(days=1)))
+        # The next night adds its one new day, not three weeks of days after its as-of.
+        assert replay(con, night + timedelta(days=1)) == (night, str(night))
+        stage(con, "azure_cost", "costs")
+        got = loaded(con)
+    assert got == {k: v for k, v in api.ground_truth().items() if start <= k[0] <= night}

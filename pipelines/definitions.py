@@ -29,7 +29,12 @@ sources = demo_sources() if demo else requested
 
 assets = [
     configuration,
-    *[ingest_asset(s, settings.full_refresh(s), settings.refresh_every(s)) for s in sources],
+    *[
+        ingest_asset(
+            s, settings.full_refresh(s), settings.refresh_every(s), settings.calendar.timezone
+        )
+        for s in sources
+    ],
     *core_assets(sources),
     kpi_asset(settings),
     scorecard_asset(settings),

@@ -8,6 +8,7 @@ from datetime import timedelta
 import dagster as dg
 
 from connectors.http import RETRY_DELAYS, STEP_RETRY_DELAY, PermanentSourceError, retry_delay
+from pipelines.clock import run_instant
 from pipelines.metadata import raw_metadata
 from pipelines.preflight import CONFIGURATION
 from pipelines.resources import SourcesResource, WarehouseResource
@@ -82,8 +83,14 @@ SOURCE_KINDS = {"aws_ce": "aws", "azure_cost": "azure", "focus": "csv", "measure
 
 
 def ingest_asset(
-    source: str, full_refresh_default: bool = False, refresh_every: timedelta | None = None
+    source: str,
+    full_refresh_default: bool = False,
+    refresh_every: timedelta | None = None,
+    timezone: str = "UTC",
 ) -> dg.AssetsDefinition:
+    """The ingest asset of `source`; `timezone` (the calendar's) reads a SCORECARD_AS_OF without
+    an offset, so the cost windows end at the instant the run scores."""
+
     @dg.asset(
         key=raw_key(source),
         group_name="ingest",
@@ -112,7 +119,9 @@ def ingest_asset(
         full_refresh = config.full_refresh or full_refresh_default
         refused = ""
         try:
-            connector = sources.open(source)
+            # The run's instant (SCORECARD_AS_OF, else a scheduled run's tick): a retry days
+            # later reads the cost days of the night it scores, not of the day it runs.
+            connector = sources.open(source, run_instant(context, timezone))
             with warehouse.get().connect() as con:
                 try:
                     load = ingest(

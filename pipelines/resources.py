@@ -2,6 +2,7 @@
 
 import os
 from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
@@ -70,5 +71,8 @@ class SourcesResource(dg.ConfigurableResource):
     def origin(self) -> str:
         return "the built-in demo" if self.demo else "the configured source"
 
-    def open(self, name: str) -> Source | FileSource:
-        return source_from_env(name, {**os.environ, **self._demo_env})
+    def open(self, name: str, as_of: datetime | None = None) -> Source | FileSource:
+        """The connector of `name`; `as_of`, the run's instant, stands for SCORECARD_AS_OF (a
+        scheduled run's tick reaches the connectors this way)."""
+        run = {"SCORECARD_AS_OF": as_of.isoformat()} if as_of else {}
+        return source_from_env(name, {**os.environ, **self._demo_env, **run})

@@ -444,3 +444,50 @@ def test_a_replayed_night_reads_and_stores_no_day_after_its_as_of(warehouse):
         stage(con, "azure_cost", "costs")
         got = loaded(con)
     assert got == {k: v for k, v in api.ground_truth().items() if start <= k[0] <= night}
+
+
+def test_a_scheduled_night_retried_weeks_later_reads_the_costs_up_to_its_tick(
+    tmp_path, monkeypatch
+):
+    """Dagster gives a retry or re-execution of a scheduled run the tick's tag, and the run scores
+    that night: its cost window ends there too, not at the day the retry happens to run."""
+    import dagster as dg
+    from dagster._core.storage.tags import SCHEDULED_EXECUTION_TIME_TAG
+
+    from pipelines.ingest import ingest_asset
+    from pipelines.resources import SourcesResource, WarehouseResource
+    from warehouse.store import Warehouse
+
+    monkeypatch.delenv("SCORECARD_AS_OF", raising=False)
+    api = CostManagementApi(datetime.now(UTC))  # the provider holds every day up to yesterday
+    night = (datetime.now(UTC) - timedelta(days=21)).date()
+    tick = datetime(night.year, night.month, night.day, 2, tzinfo=UTC)
+    warehouse = Warehouse.at(tmp_path / "warehouse.duckdb")
+    with EmulatorServer(api) as server:
+        for variable, value in {
+            "AZURE_COST_ENDPOINT_URL": server.url,
+            "AZURE_COST_SCOPE": DEMO_SCOPE,
+            "AZURE_ACCESS_TOKEN": DEMO_TOKEN,
+            "AZURE_COST_START": str(night - timedelta(days=4)),
+        }.items():
+            monkeypatch.setenv(variable, value)
+        result = dg.materialize(
+            [ingest_asset("azure_cost")],
+            resources={
+                "warehouse": WarehouseResource(published_path=str(warehouse.published_path)),
+                "sources": SourcesResource(),
+            },
+            tags={SCHEDULED_EXECUTION_TIME_TAG: tick.isoformat()},
+        )
+    assert result.success
+    with warehouse.connect() as con:
+        days = con.execute(
+            "SELECT min(CAST(record ->> 'date' AS DATE)), max(CAST(record ->> 'date' AS DATE)) "
+            "FROM raw.azure_cost_costs"
+        ).fetchone()
+        cursor = con.execute(
+            "SELECT cursor_value FROM meta.cursors WHERE source = 'azure_cost'"
+        ).fetchall()
+    # The four days before the night of the tick, and the cursor on the last of them.
+    assert days == (night - timedelta(days=4), night - timedelta(days=1))
+    assert cursor == [(str(night - timedelta(days=1)),)]

@@ -9,7 +9,9 @@ from dagster._core.storage.tags import SCHEDULED_EXECUTION_TIME_TAG
 from settings.clock import run_as_of
 
 
-def run_instant(context: dg.AssetExecutionContext, timezone: str) -> datetime:
+def run_instant(
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext, timezone: str
+) -> datetime:
     """The instant the run scores. A scheduled run carries its tick as a tag, and so do its
     retries and re-executions, so a run retried the next day still scores the night it was
     scheduled for, not the day the retry ran."""

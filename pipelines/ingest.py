@@ -127,7 +127,7 @@ def ingest_asset(
                     load = ingest(
                         con,
                         connector,
-                        context.run_id,
+                        context.run.run_id,
                         full_refresh,
                         origin=sources.origin,
                         refresh_every=refresh_every,

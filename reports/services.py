@@ -16,7 +16,7 @@ from string import Template
 
 import duckdb
 
-from reports.cells import day, html_table, number
+from reports.cells import CONTROL, day, html_table, number
 from reports.files import PARTIAL_SUFFIX, write_whole
 from reports.queries import rows
 
@@ -78,9 +78,14 @@ def _figures(r: dict) -> list[str]:
     ]
 
 
+def _shown(text: str) -> str:
+    """A name as HTML, without the control characters no page can show (as in report cells)."""
+    return html.escape(CONTROL.sub("", text))
+
+
 def _page(title: str, body: str) -> str:
     return Template((TEMPLATES / "page.html").read_text(encoding="utf-8")).substitute(
-        title=html.escape(title),
+        title=_shown(title),
         css=(TEMPLATES / "services.css").read_text(encoding="utf-8"),
         body=body,
     )
@@ -111,7 +116,7 @@ def write_service_pages(
 
     index_rows = []
     for r in services:
-        name = html.escape(r["service"])
+        name = _shown(r["service"])
         link = (
             f'<a href="{service_page(r["service"])}">{name}</a>'
             if r["service"] in with_page
@@ -163,7 +168,7 @@ def write_service_pages(
         )
         body = (
             f'<p><a href="index.html">All services</a></p>'
-            f"<h1>{html.escape(r['service'])}: {html.escape(period)}</h1>"
+            f"<h1>{_shown(r['service'])}: {html.escape(period)}</h1>"
             f"<h2>Incidents, changes, SLA and availability</h2>{figures}"
             f"<h2>Open actions on this service</h2>{action_table}"
         )

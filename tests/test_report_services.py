@@ -235,3 +235,30 @@ def test_a_run_at_midnight_on_the_1st_reports_the_month_just_ended_in_the_calend
     payroll = dict(zip(HEADERS[1:], index_rows(index)["Payroll"], strict=True))
     assert [payroll[h] for h in ("incidents", "P1-P2", "open incidents")] == ["2", "1", "1"]
     assert payroll["resolution h (median)"] == "2.5"
+
+
+def test_control_characters_of_a_service_name_are_left_out_of_its_link_heading_and_title(
+    tmp_path,
+):
+    """A name read from a source with a NUL and an ESC in it ('Sap\\x00\\x1bHR') shows as 'SapHR'
+    in the index, the page's heading and its title, as report cells show such text; its page
+    file is still named from the name as stored."""
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        con.execute(
+            "INSERT INTO core.incidents (incident_id, source, number, opened_at, priority, "
+            "state, service) VALUES ('servicenow:c1', 'servicenow', 'INC31', "
+            "TIMESTAMPTZ '2026-11-10 10:00+00', 3, 'closed', 'Sap' || chr(0) || chr(27) || 'HR')"
+        )
+    files = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    )
+    index = files.services_index.read_text()
+    found = index_rows(index)
+    assert list(found) == ["Email", "SapHR", "Payroll"]
+    assert found["SapHR"][0] == "1"
+    page = next(p for p in files.services_index.parent.iterdir() if p.name.startswith("sap"))
+    text = page.read_text()
+    assert "<title>SapHR</title>" in text
+    assert "<h1>SapHR: November 2026</h1>" in text
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", index + text)

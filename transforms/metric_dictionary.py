@@ -61,7 +61,8 @@ do not edit by hand.
   the period that contains the run's as-of (`SCORECARD_AS_OF`, default now), so gaps and a source
   that stopped delivering show as NULL with a reason. Every other dimension (service,
   assignment_group, priority, ...) has a row only where that value has records in the period; a
-  missing dimension value is `(unknown)`.
+  missing dimension value is `(unknown)`. Services and groups named alike but for letter case
+  (`Email`, `email`) are one value, spelled as the earliest record using one spells it.
 - `period_complete` is true once the period ended at or before the as-of in the calendar time zone
   and every paging source with records in or after it was read to its end after it ended
   (`meta.source_reads`; a source not read for a week no longer holds periods back). The running

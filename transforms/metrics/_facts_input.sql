@@ -26,6 +26,49 @@ CREATE OR REPLACE TEMP TABLE metric_facts_input (
 )
 ;
 
+-- Services and groups named alike but for letter case ("Email", "email", "EMAIL" across records
+-- and sources) are one dimension value, shown in the spelling of the earliest record that uses
+-- one (then the first in byte order): one row per spelling that another spelling stands for.
+-- (Staging already reads names by their words alone, so spaces play no part here.)
+CREATE OR REPLACE TEMP TABLE name_spellings AS
+WITH sightings AS (
+    SELECT 'service' AS kind, service AS name, min(opened_at) AS seen_at
+    FROM core.incidents GROUP BY ALL
+    UNION ALL
+    SELECT 'group', assignment_group, min(opened_at) FROM core.incidents GROUP BY ALL
+    UNION ALL
+    SELECT 'service', service, min(opened_at) FROM core.changes GROUP BY ALL
+    UNION ALL
+    SELECT 'group', assignment_group, min(opened_at) FROM core.changes GROUP BY ALL
+    UNION ALL
+    SELECT 'service', service, min(opened_at) FROM core.requests GROUP BY ALL
+    UNION ALL
+    SELECT 'group', assignment_group, min(opened_at) FROM core.requests GROUP BY ALL
+    UNION ALL
+    SELECT 'service', service, min(start_time) FROM core.sla_records GROUP BY ALL
+    UNION ALL
+    SELECT 'service', service, min(begin_at) FROM core.outages GROUP BY ALL
+    UNION ALL
+    SELECT 'service', service, min(responded_at) FROM core.survey_responses GROUP BY ALL
+    UNION ALL
+    SELECT 'service', service, min(ChargePeriodStart) FROM core.costs GROUP BY ALL
+),
+first_sightings AS (
+    SELECT kind, name, min(coalesce(seen_at, 'infinity'::TIMESTAMPTZ)) AS seen_at
+    FROM sightings
+    WHERE name IS NOT NULL
+    GROUP BY ALL
+),
+spellings AS (
+    SELECT
+        kind,
+        name,
+        first_value(name) OVER (PARTITION BY kind, lower(name) ORDER BY seen_at, name) AS spelling
+    FROM first_sightings
+)
+SELECT kind, name, spelling FROM spellings WHERE name <> spelling
+;
+
 -- Incidents that reached an end (resolved, or closed without a resolution time): the population
 -- the incident KPIs start from, with the duration each would contribute. Durations subtract epochs,
 -- so the session time zone of whoever runs this cannot bend them on a DST day.

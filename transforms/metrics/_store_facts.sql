@@ -14,6 +14,19 @@ facts_up_to_as_of AS (
     WHERE day IS NOT NULL
         AND day <= getvariable('as_of_day')
         AND (completed_at IS NULL OR completed_at <= getvariable('as_of'))
+),
+-- A service or group under the spelling it is counted in (name_spellings: letter case aside).
+facts_spelled AS (
+    SELECT
+        facts.* REPLACE (
+            coalesce(services.spelling, facts.service) AS service,
+            coalesce(groups.spelling, facts.assignment_group) AS assignment_group
+        )
+    FROM facts_up_to_as_of AS facts
+    LEFT JOIN name_spellings AS services
+        ON services.kind = 'service' AND services.name = facts.service
+    LEFT JOIN name_spellings AS groups
+        ON groups.kind = 'group' AND groups.name = facts.assignment_group
 )
 SELECT
     getvariable('facts_id') AS facts_id,
@@ -43,4 +56,4 @@ SELECT
     coalesce(counts_in_n, counts_as_denominator) AS counts_in_n,
     coalesce(record_count, 1) AS record_count,
     note
-FROM facts_up_to_as_of
+FROM facts_spelled

@@ -5,10 +5,21 @@
 -- Overlapping records of one kind count once; where unplanned downtime overlaps planned
 -- maintenance (a window that overran, recorded again by monitoring), the overlap is planned,
 -- whichever record starts first.
-WITH service_sightings AS (
-    SELECT service, source, begin_at AS seen_at FROM core.outages
+-- A service's outages and incidents under the one spelling it is counted in (name_spellings:
+-- "CRM" and "crm" are one service, its agreed time counted once).
+WITH outage_records AS (
+    SELECT outages.* REPLACE (coalesce(spellings.spelling, outages.service) AS service)
+    FROM core.outages AS outages
+    LEFT JOIN name_spellings AS spellings
+        ON spellings.kind = 'service' AND spellings.name = outages.service
+),
+service_sightings AS (
+    SELECT service, source, begin_at AS seen_at FROM outage_records
     UNION ALL
-    SELECT service, source, opened_at AS seen_at FROM core.incidents
+    SELECT coalesce(spellings.spelling, incidents.service), incidents.source, incidents.opened_at
+    FROM core.incidents AS incidents
+    LEFT JOIN name_spellings AS spellings
+        ON spellings.kind = 'service' AND spellings.name = incidents.service
 ),
 services_first_seen AS (
     SELECT service, min(seen_at) AS first_at, min(source) AS source
@@ -21,7 +32,7 @@ committed_services AS (
     FROM services_first_seen
     WHERE CASE
         WHEN len(getvariable('committed_services')) = 0
-            THEN service IN (SELECT service FROM core.outages)
+            THEN service IN (SELECT service FROM outage_records)
         ELSE list_contains(getvariable('committed_services'), lower(service))
     END
 ),
@@ -60,7 +71,7 @@ classified_outages AS (
             WHEN list_contains(getvariable('planned_types'), lower(type)) THEN 'planned'
             WHEN list_contains(getvariable('downtime_types'), lower(type)) THEN 'unplanned'
         END AS kind
-    FROM core.outages
+    FROM outage_records
     WHERE service IS NOT NULL AND begin_at IS NOT NULL
 ),
 outages_without_overlap AS (

@@ -215,3 +215,28 @@ def test_services_sharing_a_name_keep_it(warehouse):
             "SELECT service, count(*) FROM core.incidents GROUP BY 1"
         ).fetchall()
     assert per_service == [("Email", 2)]
+
+
+def test_groups_whose_names_differ_only_by_letter_case_are_told_apart_by_their_sys_id(warehouse):
+    """The KPIs read names without letter case, so Acme's "Service Desk" and Globex's "service
+    desk" would become one group there: as two groups sharing a name, each carries its sys_id."""
+    tables = {name: MemoryTable.of(name) for name in TABLE_FIELDS}
+    tables["sys_user_group"] = MemoryTable.of(
+        "sys_user_group", [named(ACME_DESK, "Service Desk"), named(GLOBEX_DESK, "service desk")]
+    )
+    tables["cmdb_ci_service"] = MemoryTable.of("cmdb_ci_service", [named(MAIL, "Email")])
+    tables["incident"] = MemoryTable.of(
+        "incident",
+        [
+            incident(0, "2025-05-01 10:00:00", ACME_DESK, MAIL),
+            incident(1, "2025-05-01 11:00:00", GLOBEX_DESK, MAIL),
+        ],
+    )
+    with serve(tables, USER) as server, warehouse.connect() as con:
+        ingest(con, source_for(server.url), "first")
+        stage(con)
+        got = names(con)
+    assert got == {
+        "INC0000000": ("Email", "Service Desk (a1b2)"),
+        "INC0000001": ("Email", "service desk (c3d4)"),
+    }

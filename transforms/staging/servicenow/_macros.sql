@@ -5,9 +5,9 @@
 -- any raw table shows for it (latest record_version, i.e. sys_updated_on; then the later
 -- landing; then the greater name). Names are kept apart by kind: groups, services (business
 -- services and configuration items share the cmdb_ci table, so one sys_id can be either) and
--- catalog items. Where two groups share a name (two companies' "Service Desk"), each gets the
--- first four characters of its sys_id appended, "Service Desk (3f2a)", or its whole sys_id when
--- those four are shared too. Services and catalog items keep their names even when two share
+-- catalog items. Where two groups share a name, letter case aside as the KPIs read names (two
+-- companies' "Service Desk" and "service desk"), each gets the first four characters of its
+-- sys_id appended, "Service Desk (3f2a)", or its whole sys_id when those four are shared too. Services and catalog items keep their names even when two share
 -- one: a business service and its application CI are both "Email", the service every other
 -- source (PagerDuty, cost tags, spreadsheets) names "Email" too.
 -- Names are read by their words alone (display_name: "Network " is "Network"). An empty
@@ -62,8 +62,8 @@ CREATE OR REPLACE TEMP MACRO servicenow_reference_names() AS TABLE
             kind,
             sys_id,
             name,
-            count(*) OVER (PARTITION BY kind, name) AS holders,
-            count(*) OVER (PARTITION BY kind, name, left(sys_id, 4)) AS holders_of_prefix
+            count(*) OVER (PARTITION BY kind, lower(name)) AS holders,
+            count(*) OVER (PARTITION BY kind, lower(name), left(sys_id, 4)) AS holders_of_prefix
         FROM newest_names
     )
 

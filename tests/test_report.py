@@ -541,3 +541,27 @@ def test_a_restated_value_shows_enough_digits_to_differ_from_the_one_it_replaced
     ).markdown
     assert "| Customer satisfaction | September 2026 | 88.6365% → 88.6356% |" in md
     assert "| Change failure rate | October 2026 | 12.00% → 13.50% |" in md
+
+
+def test_a_service_typed_in_another_letter_case_is_one_service_on_the_service_pages(tmp_path):
+    """INC9 names Email "EMAIL": the KPIs count it under Email (its spelling since INC1 of
+    3 Nov), and so does the index: Email opened INC1, INC2 and INC9 in November (3, one P1,
+    INC2 and INC9 still new), beside Email's change failure rate; no "EMAIL" row of its own."""
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        con.execute(SERVICE_CHANGES)
+        con.execute(
+            "INSERT INTO core.incidents (incident_id, source, number, opened_at, priority, state, "
+            "service) VALUES ('servicenow:9', 'servicenow', 'INC9', "
+            "TIMESTAMPTZ '2026-11-25 10:00:00+00', 3, 'new', 'EMAIL')"
+        )
+        compute_metrics(con, as_of=datetime(2026, 12, 1, 2, tzinfo=UTC))
+    files = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    )
+    index = files.services_index.read_text()
+    names = re.findall(r"<tr><td>(?:<a href=\"[^\"]*\">)?([^<]*)(?:</a>)?</td>", index)
+    assert sorted(names) == ["Email", "Payroll"]
+    email = re.search(r"<tr><td><a href=\"email-969ccbd3.html\">Email</a></td>(.*?)</tr>", index)[1]
+    cells = dict(zip(HEADERS[1:], re.findall(r">([^<]*)</td>", email), strict=True))
+    assert (cells["incidents"], cells["change failure %"]) == ("3", "60.0")

@@ -25,6 +25,22 @@ period AS (
     FROM local_period
 ),
 
+-- Tickets under the spelling the KPIs count their service in (kpi.name_spellings: "EMAIL" is
+-- the Email service), so one service has one row.
+spelled_incidents AS (
+    SELECT incidents.* REPLACE (coalesce(spellings.spelling, incidents.service) AS service)
+    FROM core.incidents AS incidents
+    LEFT JOIN kpi.name_spellings AS spellings
+        ON spellings.kind = 'service' AND spellings.name = incidents.service
+),
+
+spelled_requests AS (
+    SELECT requests.* REPLACE (coalesce(spellings.spelling, requests.service) AS service)
+    FROM core.requests AS requests
+    LEFT JOIN kpi.name_spellings AS spellings
+        ON spellings.kind = 'service' AND spellings.name = requests.service
+),
+
 incidents AS (
     SELECT
         coalesce(service, '(unknown)') AS service,
@@ -32,7 +48,7 @@ incidents AS (
         count(*) FILTER (WHERE opened_at >= starts AND opened_at < ends AND priority <= 2)
             AS major_incidents,
         count(*) FILTER (WHERE state NOT IN ('resolved', 'closed', 'canceled')) AS incidents_open
-    FROM core.incidents, period
+    FROM spelled_incidents, period
     GROUP BY ALL
 ),
 
@@ -40,7 +56,7 @@ requests AS (
     SELECT
         coalesce(service, '(unknown)') AS service,
         count(*) FILTER (WHERE opened_at >= starts AND opened_at < ends) AS requests_opened
-    FROM core.requests, period
+    FROM spelled_requests, period
     GROUP BY ALL
 ),
 

@@ -29,8 +29,10 @@ CREATE OR REPLACE TEMP TABLE metric_facts_input (
 -- Services and groups named alike but for letter case ("Email", "email", "EMAIL" across records
 -- and sources) are one dimension value, shown in the spelling of the earliest record that uses
 -- one (then the first in byte order): one row per spelling that another spelling stands for.
--- (Staging already reads names by their words alone, so spaces play no part here.)
-CREATE OR REPLACE TEMP TABLE name_spellings AS
+-- (Staging already reads names by their words alone, so spaces play no part here.) Stored, so
+-- the service pages read the names as the KPIs do.
+DELETE FROM kpi.name_spellings;
+INSERT INTO kpi.name_spellings BY NAME
 WITH sightings AS (
     SELECT 'service' AS kind, service AS name, min(opened_at) AS seen_at
     FROM core.incidents GROUP BY ALL

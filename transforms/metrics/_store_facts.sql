@@ -15,7 +15,7 @@ facts_up_to_as_of AS (
         AND day <= getvariable('as_of_day')
         AND (completed_at IS NULL OR completed_at <= getvariable('as_of'))
 ),
--- A service or group under the spelling it is counted in (name_spellings: letter case aside).
+-- A service or group under the spelling it is counted in (kpi.name_spellings: letter case aside).
 facts_spelled AS (
     SELECT
         facts.* REPLACE (
@@ -23,9 +23,9 @@ facts_spelled AS (
             coalesce(groups.spelling, facts.assignment_group) AS assignment_group
         )
     FROM facts_up_to_as_of AS facts
-    LEFT JOIN name_spellings AS services
+    LEFT JOIN kpi.name_spellings AS services
         ON services.kind = 'service' AND services.name = facts.service
-    LEFT JOIN name_spellings AS groups
+    LEFT JOIN kpi.name_spellings AS groups
         ON groups.kind = 'group' AND groups.name = facts.assignment_group
 )
 SELECT

@@ -5,12 +5,12 @@
 -- Overlapping records of one kind count once; where unplanned downtime overlaps planned
 -- maintenance (a window that overran, recorded again by monitoring), the overlap is planned,
 -- whichever record starts first.
--- A service's outages and incidents under the one spelling it is counted in (name_spellings:
+-- A service's outages and incidents under the one spelling it is counted in (kpi.name_spellings:
 -- "CRM" and "crm" are one service, its agreed time counted once).
 WITH outage_records AS (
     SELECT outages.* REPLACE (coalesce(spellings.spelling, outages.service) AS service)
     FROM core.outages AS outages
-    LEFT JOIN name_spellings AS spellings
+    LEFT JOIN kpi.name_spellings AS spellings
         ON spellings.kind = 'service' AND spellings.name = outages.service
 ),
 service_sightings AS (
@@ -18,7 +18,7 @@ service_sightings AS (
     UNION ALL
     SELECT coalesce(spellings.spelling, incidents.service), incidents.source, incidents.opened_at
     FROM core.incidents AS incidents
-    LEFT JOIN name_spellings AS spellings
+    LEFT JOIN kpi.name_spellings AS spellings
         ON spellings.kind = 'service' AND spellings.name = incidents.service
 ),
 services_first_seen AS (

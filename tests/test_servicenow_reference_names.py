@@ -240,3 +240,32 @@ def test_groups_whose_names_differ_only_by_letter_case_are_told_apart_by_their_s
         "INC0000000": ("Email", "Service Desk (a1b2)"),
         "INC0000001": ("Email", "service desk (c3d4)"),
     }
+
+
+def test_a_reference_holding_a_name_instead_of_a_sys_id_is_the_record_of_that_name(warehouse):
+    """An import or a script can store a name where a reference wants a sys_id ("Email", not
+    the Email service's sys_id); the Table API then shows no display value for it. That record
+    still names its service and group, the ones the other records reach by sys_id; a name no
+    record holds ("Payroll") is the service of that name, and a sys_id of a deleted record
+    (no display value) still names none."""
+    gone = "0123456789abcdef0123456789abcdef"
+    tables = {name: MemoryTable.of(name) for name in TABLE_FIELDS}
+    tables["sys_user_group"] = MemoryTable.of("sys_user_group", [named(NETWORK, "Network")])
+    tables["cmdb_ci_service"] = MemoryTable.of("cmdb_ci_service", [named(MAIL, "Email")])
+    tables["incident"] = MemoryTable.of(
+        "incident",
+        [
+            incident(0, "2025-05-01 10:00:00", NETWORK, MAIL),
+            incident(1, "2025-05-01 11:00:00", "network ", "Email"),
+            incident(2, "2025-05-01 12:00:00", gone, "Payroll"),
+        ],
+    )
+    with serve(tables, USER) as server, warehouse.connect() as con:
+        ingest(con, source_for(server.url), "first")
+        stage(con)
+        got = names(con)
+    assert got == {
+        "INC0000000": ("Email", "Network"),
+        "INC0000001": ("Email", "Network"),
+        "INC0000002": ("Payroll", None),
+    }

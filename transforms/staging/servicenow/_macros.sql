@@ -11,7 +11,7 @@
 -- one: a business service and its application CI are both "Email", the service every other
 -- source (PagerDuty, cost tags, spreadsheets) names "Email" too.
 -- Names are read by their words alone (display_name: "Network " is "Network"). An empty
--- reference, or one whose every display value is empty (a deleted record), has no row.
+-- reference, or a sys_id whose every display value is empty (a deleted record), has no row.
 CREATE OR REPLACE TEMP MACRO servicenow_reference_names() AS TABLE
     WITH task_records AS (
         SELECT record_version, loaded_at, record FROM raw.servicenow_incident
@@ -50,11 +50,20 @@ CREATE OR REPLACE TEMP MACRO servicenow_reference_names() AS TABLE
         FROM reference_fields
     ),
 
-    newest_names AS (
-        SELECT kind, sys_id, arg_max(name, (record_version, loaded_at, name)) AS name
+    -- Each referenced value once, with its newest name (NULL: no record shows one).
+    references_named AS (
+        SELECT
+            kind,
+            sys_id,
+            arg_max(name, (record_version, loaded_at, name)) FILTER (WHERE name IS NOT NULL)
+                AS name
         FROM (SELECT * REPLACE (display_name(name) AS name) FROM mentions)
-        WHERE sys_id <> '' AND name IS NOT NULL
+        WHERE sys_id <> ''
         GROUP BY kind, sys_id
+    ),
+
+    newest_names AS (
+        SELECT * FROM references_named WHERE name IS NOT NULL
     ),
 
     shared_names AS (
@@ -65,14 +74,35 @@ CREATE OR REPLACE TEMP MACRO servicenow_reference_names() AS TABLE
             count(*) OVER (PARTITION BY kind, lower(name)) AS holders,
             count(*) OVER (PARTITION BY kind, lower(name), left(sys_id, 4)) AS holders_of_prefix
         FROM newest_names
+    ),
+
+    names_by_sys_id AS (
+        SELECT
+            kind,
+            sys_id,
+            CASE
+                WHEN holders = 1 OR kind <> 'group' THEN name
+                WHEN holders_of_prefix = 1 THEN name || ' (' || left(sys_id, 4) || ')'
+                ELSE name || ' (' || sys_id || ')'
+            END AS name,
+            holders
+        FROM shared_names
+    ),
+
+    -- An import or a script can store a name where a reference wants a sys_id; the Table API
+    -- shows no display value for it. Such a value (not 32 hex digits) names the record of that
+    -- name, letter case and spaces aside, when one record of its kind holds it, else itself.
+    name_valued_references AS (
+        SELECT kind, sys_id, display_name(sys_id) AS name
+        FROM references_named
+        WHERE name IS NULL
+            AND display_name(sys_id) IS NOT NULL
+            AND NOT regexp_full_match(sys_id, '[0-9a-fA-F]{32}')
     )
 
-    SELECT
-        kind,
-        sys_id,
-        CASE
-            WHEN holders = 1 OR kind <> 'group' THEN name
-            WHEN holders_of_prefix = 1 THEN name || ' (' || left(sys_id, 4) || ')'
-            ELSE name || ' (' || sys_id || ')'
-        END AS name
-    FROM shared_names;
+    SELECT kind, sys_id, name FROM names_by_sys_id
+    UNION ALL
+    SELECT refs.kind, refs.sys_id, coalesce(named.name, refs.name)
+    FROM name_valued_references AS refs
+    LEFT JOIN names_by_sys_id AS named
+        ON named.kind = refs.kind AND named.holders = 1 AND lower(named.name) = lower(refs.name);

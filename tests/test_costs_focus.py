@@ -645,3 +645,25 @@ def test_a_part_an_overwritten_export_no_longer_has_leaves_and_an_archived_file_
     assert first == Decimal("17")
     assert both_parts == Decimal("40.5")
     assert restated == again == Decimal("36.5")  # 1 + 2 + 3.50 + 10 + 20
+
+
+def test_a_blank_tag_beside_the_same_key_in_another_case_leaves_the_other_to_name_the_owner(
+    warehouse, tmp_path
+):
+    """AWS tag keys are case-sensitive, so a resource can carry both "Service": "" and
+    "service": "web"; both read as the service key, and the blank one names no service, so
+    "web" does (as allocation coverage, which skips blank values, already counts it)."""
+    export = write_csv(
+        tmp_path / "september.csv",
+        [
+            line("10", Tags=json.dumps({"Service": "", "service": "web"})),
+            line("20", Tags=json.dumps({"CostCenter": " ", "cost_center": "1234"})),
+        ],
+    )
+    with warehouse.connect() as con:
+        ingest(con, FocusFiles([str(export)]), "run-1")
+        stage(con, "focus", "costs")
+        rows = con.execute(
+            "SELECT CAST(BilledCost AS INTEGER), service, cost_centre FROM core.costs ORDER BY 1"
+        ).fetchall()
+    assert rows == [(10, "web", None), (20, None, "1234")]

@@ -45,21 +45,26 @@ normalised_tags AS (
         }) AS tag_entries
     FROM parsed_tags
 ),
+-- Keys alike once normalised ("Service" and "service": AWS tag keys are case-sensitive) are
+-- one key; a blank value among them names no owner, so the first with words does.
 allocations AS (
     SELECT
         Tags,
         CASE WHEN tag_map IS NOT NULL THEN CAST(focus_tags_text(Tags) AS JSON) END AS tags_json,
         list_filter(
             list_transform(settings.cost_centre_keys,
-                lambda k: display_name(list_filter(tag_entries, lambda e: e.key = k)[1].value)),
+                lambda k: display_name(list_filter(tag_entries,
+                    lambda e: e.key = k AND display_name(e.value) IS NOT NULL)[1].value)),
             lambda v: v IS NOT NULL)[1] AS cost_centre,
         list_filter(
             list_transform(settings.service_keys,
-                lambda k: display_name(list_filter(tag_entries, lambda e: e.key = k)[1].value)),
+                lambda k: display_name(list_filter(tag_entries,
+                    lambda e: e.key = k AND display_name(e.value) IS NOT NULL)[1].value)),
             lambda v: v IS NOT NULL)[1] AS service,
         list_filter(
             list_transform(settings.application_keys,
-                lambda k: display_name(list_filter(tag_entries, lambda e: e.key = k)[1].value)),
+                lambda k: display_name(list_filter(tag_entries,
+                    lambda e: e.key = k AND display_name(e.value) IS NOT NULL)[1].value)),
             lambda v: v IS NOT NULL)[1] AS application
     FROM normalised_tags, settings
 ),

@@ -411,9 +411,11 @@ def test_a_full_refresh_keeps_the_days_older_than_its_window(warehouse):
 
 def test_a_replayed_night_reads_and_stores_no_day_after_its_as_of(warehouse):
     # The provider already holds every day up to yesterday; SCORECARD_AS_OF replays the nights
-    # of three weeks ago, one after the other (trailing window: 3 days).
+    # of the 15th and 16th of last month, one after the other (trailing window: 3 days). Mid-month,
+    # whatever the day the test runs: in a month's first 10 days a night also re-reads the month
+    # before, from its first day.
     api = CostManagementApi(datetime.now(UTC))
-    night = (datetime.now(UTC) - timedelta(days=21)).date()
+    night = (datetime.now(UTC).date().replace(day=1) - timedelta(days=1)).replace(day=15)
     start = night - timedelta(days=4)
 
     def replay(con, day: date) -> tuple[date, str]:

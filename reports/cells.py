@@ -40,6 +40,11 @@ PIPE = re.compile(r"(\\*)\|")
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def text_html(text: str) -> str:
+    """Text as HTML, without the control characters no page can show."""
+    return html.escape(CONTROL.sub("", text))
+
+
 @dataclass(frozen=True)
 class Markup:
     """A cell whose HTML is not its text (a status mark, a sparkline)."""
@@ -99,7 +104,7 @@ def html_table(
 
     def cell(tag: str, index: int, value: Cell) -> str:
         css = ' class="num"' if index in numeric else ""
-        body = value.html if isinstance(value, Markup) else html.escape(CONTROL.sub("", value))
+        body = value.html if isinstance(value, Markup) else text_html(value)
         return f"<{tag}{css}>{body}</{tag}>"
 
     head = "".join(cell("th", i, h) for i, h in enumerate(headers))

@@ -16,7 +16,7 @@ from string import Template
 
 import duckdb
 
-from reports.cells import CONTROL, day, html_table, number
+from reports.cells import day, html_table, number, text_html
 from reports.files import PARTIAL_SUFFIX, write_whole
 from reports.queries import rows
 
@@ -78,14 +78,13 @@ def _figures(r: dict) -> list[str]:
     ]
 
 
-def _shown(text: str) -> str:
-    """A name as HTML, without the control characters no page can show (as in report cells)."""
-    return html.escape(CONTROL.sub("", text))
+def _figure_cells(r: dict) -> str:
+    return "".join(f'<td class="num">{html.escape(v)}</td>' for v in _figures(r))
 
 
 def _page(title: str, body: str) -> str:
     return Template((TEMPLATES / "page.html").read_text(encoding="utf-8")).substitute(
-        title=_shown(title),
+        title=text_html(title),
         css=(TEMPLATES / "services.css").read_text(encoding="utf-8"),
         body=body,
     )
@@ -116,17 +115,15 @@ def write_service_pages(
 
     index_rows = []
     for r in services:
-        name = _shown(r["service"])
+        name = text_html(r["service"])
         link = (
             f'<a href="{service_page(r["service"])}">{name}</a>'
             if r["service"] in with_page
             else name
         )
-        cells = "".join(f'<td class="num">{html.escape(v)}</td>' for v in _figures(r))
-        index_rows.append(f"<tr><td>{link}</td>{cells}</tr>")
+        index_rows.append(f"<tr><td>{link}</td>{_figure_cells(r)}</tr>")
     for r in without:
-        cells = "".join(f'<td class="num">{html.escape(v)}</td>' for v in _figures(r))
-        index_rows.append(f"<tr><td><em>{NO_SERVICE}</em></td>{cells}</tr>")
+        index_rows.append(f"<tr><td><em>{NO_SERVICE}</em></td>{_figure_cells(r)}</tr>")
     head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADERS)
     note = (
         f"<p>{len(services):,} services, busiest first; pages for the {len(with_page):,} busiest."
@@ -168,7 +165,7 @@ def write_service_pages(
         )
         body = (
             f'<p><a href="index.html">All services</a></p>'
-            f"<h1>{_shown(r['service'])}: {html.escape(period)}</h1>"
+            f"<h1>{text_html(r['service'])}: {html.escape(period)}</h1>"
             f"<h2>Incidents, changes, SLA and availability</h2>{figures}"
             f"<h2>Open actions on this service</h2>{action_table}"
         )

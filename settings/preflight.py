@@ -103,13 +103,19 @@ def preflight(
             result.sources = enabled_sources(result.settings or Settings(), env)
         except ConfigError as exc:
             result.add(str(exc))
-    for source in result.sources:
-        for problem in source_problems(source, env):
-            result.add(problem)
     try:
         run_as_of(env)
     except ConfigError as exc:
-        result.add(str(exc))
+        clock_problem = str(exc)
+        # The cost API sources read it too; the one line below says what is wrong with it.
+        env.pop("SCORECARD_AS_OF")
+    else:
+        clock_problem = None
+    for source in result.sources:
+        for problem in source_problems(source, env):
+            result.add(problem)
+    if clock_problem:
+        result.add(clock_problem)
     for variable, database in warehouse_files(env).items():
         if problem := folder_problem(variable, database):
             result.add(problem)

@@ -434,6 +434,26 @@ def test_check_config_lists_every_problem_at_once_without_secrets(tmp_path):
     assert "s3cret-pw" not in result.stdout + result.stderr
 
 
+def test_an_unreadable_as_of_is_reported_once_with_cost_api_sources(tmp_path):
+    # The cost API sources end their window at the run's as-of too; the clock's own line says
+    # what is wrong, so each source does not repeat it.
+    result = check_config(
+        write(tmp_path, ""),
+        SCORECARD_SOURCES="aws_ce,azure_cost",
+        AWS_ACCESS_KEY_ID="AKIDEXAMPLE",
+        AWS_SECRET_ACCESS_KEY="secret-key",
+        AZURE_COST_SCOPE="/subscriptions/0000",
+        AZURE_TENANT_ID="tenant",
+        AZURE_CLIENT_ID="client",
+        AZURE_CLIENT_SECRET="client-secret",
+        SCORECARD_AS_OF="yesterday",
+        SCORECARD_WAREHOUSE=str(tmp_path / "warehouse.duckdb"),
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("SCORECARD_AS_OF") == 1, result.stderr
+    assert "SCORECARD_AS_OF: 'yesterday' is not an ISO timestamp" in result.stderr
+
+
 def test_check_config_passes_the_demo_and_a_source_with_everything_set(tmp_path):
     exports = tmp_path / "exports"
     exports.mkdir()

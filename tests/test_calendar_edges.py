@@ -830,3 +830,55 @@ def test_a_metric_whose_first_period_is_pending_is_on_the_scorecard(warehouse):
             "SELECT metric_id, period_start, status, pending FROM bi.scorecard_current"
         ).fetchall()
     assert scorecard == [("incident_resolution_time", DEC, "grey", True)]
+
+
+# Cost Explorer's days, as the nightly read at `night` left them: each whole UTC day before the
+# UTC day of the read (the window ends there), 10 a day from November 1st.
+COST_EXPLORER_DAYS = """
+INSERT INTO core.costs (cost_id, source, ChargePeriodStart, ChargePeriodEnd, ChargeCategory,
+    BilledCost, EffectiveCost, ProviderName, ServiceCategory, ServiceName)
+SELECT 'aws-' || i, 'aws_ce', TIMESTAMPTZ '2026-11-01 00:00+00' + to_days(i),
+    TIMESTAMPTZ '2026-11-02 00:00+00' + to_days(i), 'Usage', 10, 10, 'AWS', 'Compute', 'EC2'
+FROM range(CAST(? AS DATE) - DATE '2026-11-01') AS days(i)
+"""
+
+
+@pytest.mark.parametrize(
+    ("zone", "night", "complete", "spend", "awaiting"),
+    [
+        # 17:00 (Tokyo) or 13:00 (Auckland) UTC on Nov 30: Cost Explorer was asked for the days
+        # up to Nov 29, and Nov 30 (November's last billing day) has not even ended in UTC.
+        ("Asia/Tokyo", "2026-12-01 02:00", False, 290.0, "aws_ce read up to 2026-11-30 00:00"),
+        (
+            "Pacific/Auckland",
+            "2026-12-01 02:00",
+            False,
+            290.0,
+            "aws_ce read up to 2026-11-30 00:00",
+        ),
+        # The next night reads Nov 30 (17:00 UTC on Dec 1): November is whole.
+        ("Asia/Tokyo", "2026-12-02 02:00", True, 300.0, None),
+        # Past midnight UTC the read of Dec 1 already asks for Nov 30 (Berlin: 01:00 UTC).
+        ("UTC", "2026-12-01 02:00", True, 300.0, None),
+        ("Europe/Berlin", "2026-12-01 02:00", True, 300.0, None),
+        ("America/Bogota", "2026-12-01 02:00", True, 300.0, None),
+    ],
+)
+def test_a_cost_api_holds_the_month_until_it_was_asked_for_its_last_utc_day(
+    warehouse, zone, night, complete, spend, awaiting
+):
+    as_of = local(night, zone)
+    with warehouse.connect() as con:
+        con.execute(COST_EXPLORER_DAYS, [as_of.astimezone(UTC).date()])
+        con.execute("INSERT INTO meta.source_reads VALUES ('aws_ce', ?, 'r')", [as_of])
+        compute_metrics(con, timezone=zone, min_n=1, as_of=as_of)
+        november = con.execute(
+            "SELECT value, period_complete, coverage FROM kpi.metric_values "
+            "WHERE metric_id = 'cloud_spend' AND grain = 'month' AND dimension = 'all' "
+            "AND period_start = ?",
+            [NOV],
+        ).fetchall()
+    [(value, period_complete, coverage)] = november
+    assert (value, period_complete) == (spend, complete)
+    if awaiting:
+        assert coverage.endswith(f"not complete until read again: {awaiting}")

@@ -65,9 +65,11 @@ do not edit by hand.
   (`Email`, `email`) are one value, spelled as the earliest record using one spells it.
 - `period_complete` is true once the period ended at or before the as-of in the calendar time zone
   and every paging source with records in or after it was read to its end after it ended
-  (`meta.source_reads`; a source not read for a week no longer holds periods back). The running
-  period, and a period whose source was down the night it ended, are stored with `false` (the
-  coverage then ends `not complete until read again: <source> read up to <time>`) and never
+  (`meta.source_reads`; a source not read for a week no longer holds periods back; the cost APIs
+  count as read up to the UTC day they were asked for, so where the night's run comes before
+  midnight UTC, as in Tokyo, a month waits for the next night, which reads its last UTC day). The
+  running period, and a period whose source was down the night it ended, are stored with `false`
+  (the coverage then ends `not complete until read again: <source> read up to <time>`) and never
   scored. Per-week rates and availability count only the time elapsed up to the as-of.
 - Every row carries numerator, denominator, n and a coverage note (records counted, excluded and
   why). For median / P90 the numerator is the total hours and the denominator n, so

@@ -98,6 +98,19 @@ CREATE OR REPLACE MACRO kpi.answer_date(source, responded_at) AS
             THEN CAST(responded_at AT TIME ZONE 'UTC' AS DATE)
     END;
 
+-- How far a source's last read (meta.source_reads: the instant it started) reaches, as a
+-- wall-clock time of the calendar, to compare with the periods' ends. The cost APIs (aws_ce,
+-- azure_cost) are asked for whole UTC days up to the UTC day of the run's as-of, and their days
+-- count on their UTC date (kpi.charge_day): they reach the start of that date. East of UTC a
+-- month's last UTC day ends after the month's first night there, so that night's read does not
+-- complete the month.
+CREATE OR REPLACE MACRO kpi.read_through(source, read_at, as_of, timezone) AS
+    CASE
+        WHEN source IN ('aws_ce', 'azure_cost')
+            THEN CAST(least(read_at, as_of) AT TIME ZONE 'UTC' AS DATE)::TIMESTAMP
+        ELSE read_at AT TIME ZONE timezone
+    END;
+
 -- Whether one of a cost row's allocation columns names an owner.
 CREATE OR REPLACE MACRO kpi.cost_names_owner(cost_centre, service, application) AS
     nullif(trim(cost_centre), '') IS NOT NULL

@@ -130,7 +130,8 @@ all_periods AS (
     FROM all_period_ranges
 ),
 -- The paging sources of the batch's records (meta.source_reads), each with the local time up to
--- which it has been read to its end. A period is complete only once every such source was read
+-- which it has been read to its end (kpi.read_through: a cost API up to the UTC day it asked
+-- for). A period is complete only once every such source was read
 -- after it ended: a night the source was down does not close a month with its last day missing,
 -- even when the source had no record in the month before that day (a quiet source, or one of
 -- two feeding a metric). A source not read for a week is retired or broken (the
@@ -138,7 +139,9 @@ all_periods AS (
 batch_sources AS (
     SELECT
         f.source,
-        any_value(r.read_at) AT TIME ZONE getvariable('timezone') AS read_through
+        any_value(kpi.read_through(
+            r.source, r.read_at, getvariable('as_of'), getvariable('timezone')
+        )) AS read_through
     FROM kpi.metric_facts AS f
     JOIN meta.source_reads AS r ON r.source = f.source
     WHERE f.facts_id = getvariable('batch_facts_id')

@@ -230,3 +230,40 @@ def test_the_interval_setting_reaches_only_streams_that_need_whole_reads(warehou
         stamped = con.execute("SELECT count(*) FROM meta.full_refreshes").fetchall()
         assert stored_keys(con) == KEYS
     assert (later.streams["incident"].received, stamped) == (0, [(0,)])
+
+
+class SkippingLedger(Ledger):
+    """A Ledger whose whole reads skip the keys in `skipped` (paging by position passes over a
+    record when another leaves mid-read), while incremental reads still find them."""
+
+    def __init__(self, records: dict[str, str]) -> None:
+        super().__init__(records)
+        self.skipped: set[str] = set()
+
+    def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]:
+        for page in super().read(stream, cursor):
+            if cursor is None:
+                page.records = [r for r in page.records if r["id"] not in self.skipped]
+            yield page
+
+
+def test_a_record_read_between_two_whole_reads_that_skip_it_is_not_removed(warehouse):
+    """A record the incremental read lands after one whole read missed it exists: that miss no
+    longer counts, so one more skip by the next whole read does not remove it."""
+    ledger = SkippingLedger({f"r{n}": "1" for n in range(6)})
+    with warehouse.connect() as con:
+        ingest(con, ledger, "first")
+        ledger.skipped = {"r4"}
+        weeks_pass(con)
+        ingest(con, ledger, "week 1")  # whole read skips r4: one miss
+        ledger.records["r4"] = "2"
+        between = ingest(con, ledger, "a night between")  # r4 updated, landed incrementally
+        weeks_pass(con)
+        week_2 = ingest(con, ledger, "week 2")  # whole read skips r4 again
+        rows = ledger_rows(con)
+        missed = con.execute("SELECT record_key FROM meta.refresh_misses").fetchall()
+    assert between.streams["items"].received == 1
+    # r4 was read at version 2 after the first miss: only the second miss counts.
+    assert week_2.streams["items"].removed == 0
+    assert rows == {"r0": "1", "r1": "1", "r2": "1", "r3": "1", "r4": "2", "r5": "1"}
+    assert missed == [("r4",)]

@@ -204,6 +204,10 @@ def land_page(
             )
             if read_keys:
                 con.execute(f"INSERT INTO {read_keys} SELECT record_key FROM landing_batch")
+            if stream.refresh_every:
+                con.execute(
+                    landing_sql("clear_refresh_misses"), {"source": source, "stream": stream.name}
+                )
         finally:
             con.unregister("landing_batch")
         if deletions is not None:

@@ -7,7 +7,8 @@ it did not read removed, in one transaction. A refresh that dies halfway deletes
 
 A scheduled refresh (a stream whose source cannot report deletions, read whole every so often)
 runs after the night's incremental read and keeps its cursor, so one that never finishes holds
-back no update; it removes a record only when the scheduled refresh before it missed it too.
+back no update; it removes a record only when the scheduled refresh before it missed it too
+and no page landed since read it (warehouse/sql/clear_refresh_misses.sql).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 
-from connectors.servicenow import TABLE_FIELDS
+from connectors.servicenow import DELETION_LOG, TABLE_FIELDS
 
 GRAPH = """
 import json
@@ -52,7 +52,10 @@ def test_ingest_descriptions_name_the_tables_each_source_writes(warehouse):
         "raw.measures_measures",
         "raw.measures_survey_responses",
     ]
-    assert named["raw/servicenow"] == sorted(f"raw.servicenow_{t}" for t in TABLE_FIELDS)
+    # The tables read and the deletion log, which staging reads for the SLA clocks of deleted tasks.
+    assert named["raw/servicenow"] == sorted(
+        f"raw.servicenow_{t}" for t in [*TABLE_FIELDS, DELETION_LOG]
+    )
     assert named["raw/aws_ce"] == ["raw.aws_ce_costs"]
     assert named["raw/azure_cost"] == ["raw.azure_cost_costs"]
     with warehouse.connect() as con:

@@ -244,3 +244,32 @@ def test_a_record_stamped_in_the_future_is_removed_when_it_is_deleted(warehouse)
     assert deleted.streams[DELETION_LOG].removed == 1
     assert raw == {f"inc{n:029d}" for n in range(6)}
     assert incidents == {f"servicenow:inc{n:029d}" for n in range(6)}
+
+
+def test_the_sla_clocks_a_deleted_task_leaves_behind_leave_core_with_it(warehouse):
+    """An instance whose reference rule keeps a deleted task's SLA clocks (no cascade) leaves
+    them with a dangling task and no update: they time a record that is gone, so they leave
+    core.sla_records, and the SLA KPI, with it (as a Jira issue's SLA cycles do), and come back
+    when the task is restored."""
+    tables = instance()
+    incident_1 = dict(tables["incident"].get("inc" + "1".zfill(29)))
+    with serve(tables, USER) as server, warehouse.connect() as con:
+        source = source_for(server.url)
+        ingest(con, source, "first")
+        stage(con)
+        before = keys(con, "SELECT sla_record_id FROM core.sla_records")
+        (entry,) = server.api.delete_record("incident", incident_1["sys_id"])  # clocks stay
+        ingest(con, source, "second")
+        stage(con)
+        after_deletion = keys(con, "SELECT sla_record_id FROM core.sla_records")
+        clocks_in_raw = keys(con, "SELECT record_key FROM raw.servicenow_task_sla")
+        # Restored with its own sys_id: updated after its deletion.
+        tables["incident"].put({**incident_1, "sys_updated_on": entry["sys_updated_on"]})
+        ingest(con, source, "third")
+        stage(con)
+        after_restore = keys(con, "SELECT sla_record_id FROM core.sla_records")
+    clocks = {f"sla{n:029d}" for n in range(3)}
+    assert before == {f"servicenow:{c}" for c in clocks}
+    assert clocks_in_raw == clocks  # still at the source, untouched
+    assert after_deletion == {"servicenow:sla" + "0".zfill(29)}
+    assert after_restore == before

@@ -2,6 +2,9 @@
 -- The clock's task is looked up among the loaded incidents, changes and requested items for its
 -- type, service and priority; durations like "1970-01-01 08:00:00" are seconds since the epoch.
 -- The service is named as on the task's own core row (servicenow_reference_names).
+-- A clock whose task was deleted goes with it, as on an instance whose reference rule cascades
+-- the deletion to the clock: where the rule keeps the clock, it stays with a dangling task and no
+-- update, timing a record that is gone. A task restored (loaded again) brings its clocks back.
 WITH reference_names AS MATERIALIZED (
     SELECT * FROM servicenow_reference_names()
 ),
@@ -37,6 +40,12 @@ task_references AS (
     SELECT record_key, 'request', record ->> '$.business_service.value',
            record ->> '$.cmdb_ci.value', record ->> '$.cat_item.value', NULL
     FROM raw.servicenow_sc_req_item
+),
+
+deleted_tasks AS (
+    SELECT DISTINCT record ->> '$.documentkey.value' AS task_sys_id
+    FROM raw.servicenow_sys_audit_delete
+    WHERE record ->> '$.tablename.value' IN ('incident', 'change_request', 'sc_req_item')
 ),
 
 tasks AS (
@@ -81,3 +90,5 @@ SELECT
     sla.updated_at
 FROM sla_fields AS sla
 LEFT JOIN tasks USING (task_sys_id)
+LEFT JOIN deleted_tasks AS deleted ON deleted.task_sys_id = sla.task_sys_id
+WHERE tasks.task_sys_id IS NOT NULL OR deleted.task_sys_id IS NULL

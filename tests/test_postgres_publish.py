@@ -228,6 +228,42 @@ def test_an_unparseable_publish_url_is_refused_without_echoing_the_password(tmp_
     assert "s3cret" not in str(refused.value)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://bi:s3c@ret@db/scorecard",
+        "postgresql://bi:s3c@ret/piece@db:5432/scorecard",
+        "postgresql://bi:s3c@ret?more@db/scorecard",
+        "postgresql://bi:s3c@[ret]@db/scorecard",
+        "postgresql://bi:s3c?password=x@ret@db/scorecard",
+    ],
+)
+def test_a_url_with_an_at_sign_left_unencoded_is_refused_without_any_piece_of_the_password(
+    tmp_path, url
+):
+    # The first @ ends the user info, so the rest of a password holding an @ reads as the host
+    # (or database, or query): shown in the error and looked up in DNS, it would leak.
+    with pytest.raises(PostgresPublishError) as refused:
+        publish_to_postgres(tmp_path / "warehouse.duckdb", url)
+    assert str(refused.value) == (
+        "SCORECARD_PUBLISH_URL is not a valid database URL: an @ in the password must be "
+        "written %40"
+    )
+
+
+def test_an_at_sign_in_a_password_given_in_the_query_string_is_taken_as_it_is(tmp_path):
+    # Not ambiguous: the query's value ends at the next &, so the publish goes on (and fails
+    # only at the missing warehouse file here), its password hidden.
+    with pytest.raises(PostgresPublishError) as failure:
+        publish_to_postgres(
+            tmp_path / "warehouse.duckdb", "postgresql://bi@db/scorecard?password=s3c@ret"
+        )
+    assert str(failure.value).startswith(
+        "publishing to PostgreSQL at postgresql://bi@db/scorecard?password=*** failed: "
+    )
+    assert "ret" not in str(failure.value).replace("scorecard", "")
+
+
 def schemas_of_the_publish(postgres, database) -> list[tuple[str]]:  # noqa: F811
     with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
         return sorted(

@@ -106,6 +106,18 @@ def _secrets(parsed: sa.URL) -> list[str]:
     return [value for value in values if value]
 
 
+def _password_split_at_an_at_sign(url: str, parsed: sa.URL) -> bool:
+    """Whether an @ left unencoded in the password split it: the first @ ends the user info, so
+    the rest of the password would read as the host, database or a query key, and be shown (and
+    looked up in DNS) as such. An @ is only at home in a query value (`?password=s3c@ret`)."""
+    if "@" in (parsed.host or "") or "@" in (parsed.database or ""):
+        return True
+    in_query_values = sum(
+        piece.partition("=")[2].count("@") for piece in url.partition("?")[2].split("&")
+    )
+    return url.count("@") - in_query_values > 1
+
+
 def reader_role() -> str:
     return os.environ.get("SCORECARD_PUBLISH_READER") or DEFAULT_READER
 
@@ -141,6 +153,11 @@ def publish_to_postgres(
     except (sa.exc.ArgumentError, ValueError):
         # The parser's message may repeat the whole URL, password included.
         raise PostgresPublishError("SCORECARD_PUBLISH_URL is not a valid database URL") from None
+    if _password_split_at_an_at_sign(url, parsed):
+        raise PostgresPublishError(
+            "SCORECARD_PUBLISH_URL is not a valid database URL: an @ in the password must be "
+            "written %40"
+        )
     secrets = _secrets(parsed)
     engine = sa.create_engine(parsed.set(drivername="postgresql+psycopg"))
     suffix = f"{os.getpid()}_{int(time.time() * 1000)}"

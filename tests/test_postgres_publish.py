@@ -446,6 +446,52 @@ def test_table_and_column_descriptions_are_the_same_in_postgresql_as_in_duckdb(
     )
 
 
+def test_a_schema_of_the_same_name_that_no_publish_wrote_is_left_whole_and_named(
+    postgres,  # noqa: F811
+    database,
+    tmp_path,
+):
+    """The database already holds a team's own schema `bi` (none of the published tables in
+    it): the publish refuses to replace it, instead of dropping it and its data with the old
+    schemas, and leaves no loading schema behind."""
+    warehouse = published_fixture(tmp_path)
+    url = postgres.url(database=database)
+    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
+        admin.execute("CREATE SCHEMA bi")
+        admin.execute("CREATE TABLE bi.sales_targets (region text, target numeric)")
+        admin.execute("INSERT INTO bi.sales_targets VALUES ('EMEA', 1200000)")
+    with pytest.raises(PostgresPublishError) as refused:
+        publish_to_postgres(warehouse.published_path, url, READER)
+    assert str(refused.value).endswith(
+        "schema bi holds none of the tables a publish writes there (it holds sales_targets), "
+        "so it is not replaced: rename it, or publish to another database"
+    )
+    assert schemas_of_the_publish(postgres, database) == [("bi",)]
+    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
+        assert admin.execute("SELECT * FROM bi.sales_targets").fetchall() == [("EMEA", 1200000)]
+
+
+def test_an_empty_schema_or_an_earlier_publish_is_replaced(
+    postgres,  # noqa: F811
+    database,
+    tmp_path,
+):
+    """An administrator created the schema `scorecard` ahead (empty), and `bi` was written by a
+    publish of a release that did not mark its schemas: both are replaced."""
+    warehouse = published_fixture(tmp_path)
+    url = postgres.url(database=database)
+    publish_to_postgres(warehouse.published_path, url, READER)
+    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
+        admin.execute("COMMENT ON SCHEMA bi IS NULL")
+        admin.execute("DROP SCHEMA scorecard CASCADE")
+        admin.execute("CREATE SCHEMA scorecard")
+    publish_to_postgres(warehouse.published_path, url, READER)
+    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
+        assert admin.execute("SELECT count(*) FROM bi.incidents").fetchone() == (2,)
+        assert admin.execute("SELECT count(*) FROM scorecard.metric_status").fetchone() == (6,)
+    assert schemas_of_the_publish(postgres, database) == [("bi",), ("scorecard",)]
+
+
 def test_a_publish_waits_for_another_publish_to_the_same_database(
     postgres,  # noqa: F811
     database,

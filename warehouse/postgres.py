@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_READER = "scorecard_reader"
 PUBLISHED_SCHEMAS = ("bi", "scorecard")
+# The comment on each schema a publish writes: a live schema without it (and none of the published
+# tables) is someone else's, and a publish does not replace it.
+SCHEMA_MARK = "Published by ITSM Scorecard; replaced whole by each publish."
 # The publisher gives way to readers: its lock waits end before PostgreSQL's deadlock check
 # (deadlock_timeout, 1 s by default) could pick a reader as the victim; then it tries again,
 # until the lock wait (SCORECARD_PUBLISH_LOCK_WAIT seconds) has passed.
@@ -71,6 +74,10 @@ PG_TYPES = {
 
 class PostgresPublishError(RuntimeError):
     """Publishing to PostgreSQL failed; the message names the database without its password."""
+
+
+class _ForeignSchema(RuntimeError):
+    """A live schema of a published name that no publish wrote: it is not replaced."""
 
 
 class _LockWaitExpired(RuntimeError):
@@ -172,6 +179,7 @@ def publish_to_postgres(
                 try:
                     _ensure_reader(pg, reader)
                     _drop_leftovers(pg)
+                    _refuse_foreign_schemas(pg, tables)
                     try:
                         rows = _load(source, pg, tables, suffix, reader)
                         _swap(pg, suffix, lock_wait)
@@ -181,7 +189,13 @@ def publish_to_postgres(
                     _drop_old(pg, suffix)
                 finally:
                     _release_publish_lock(pg)
-    except (sa.exc.SQLAlchemyError, psycopg.Error, duckdb.Error, _LockWaitExpired) as exc:
+    except (
+        sa.exc.SQLAlchemyError,
+        psycopg.Error,
+        duckdb.Error,
+        _LockWaitExpired,
+        _ForeignSchema,
+    ) as exc:
         message = str(exc)
         for secret in secrets:
             message = message.replace(secret, "***")
@@ -199,6 +213,35 @@ def _tables_to_publish(source: duckdb.DuckDBPyConnection) -> list[tuple[str, str
         "AND schema_name = 'scorecard' ORDER BY table_name"
     ).fetchall()
     return [("bi", view) for view in BI_VIEWS] + [("scorecard", t) for (t,) in scorecard]
+
+
+def _refuse_foreign_schemas(pg: psycopg.Connection, tables: list[tuple[str, str]]) -> None:
+    """The swap drops the live schemas: refuse when one of them is not a publish's (someone's own
+    schema `bi` in a shared database), rather than drop it with its data. A schema is a
+    publish's when it carries SCHEMA_MARK, or (written by an earlier release, which did not mark
+    it) holds a table a publish writes there; an empty one (created ahead) is replaced too."""
+    with pg.cursor() as cur:
+        cur.execute(
+            "SELECT n.nspname, obj_description(n.oid, 'pg_namespace'), "
+            "array(SELECT c.relname::text FROM pg_class AS c WHERE c.relnamespace = n.oid "
+            "AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') ORDER BY 1), "
+            "EXISTS (SELECT FROM pg_proc AS p WHERE p.pronamespace = n.oid) "
+            "FROM pg_namespace AS n WHERE n.nspname = ANY(%s) ORDER BY 1",
+            [list(PUBLISHED_SCHEMAS)],
+        )
+        live = cur.fetchall()
+    pg.rollback()
+    for schema, mark, relations, has_functions in live:
+        ours = {table for published_schema, table in tables if published_schema == schema}
+        if mark == SCHEMA_MARK or ours.intersection(relations):
+            continue
+        if relations or has_functions:
+            held = ", ".join(relations[:5]) if relations else "functions"
+            held += f" and {len(relations) - 5} more" if len(relations) > 5 else ""
+            raise _ForeignSchema(
+                f"schema {schema} holds none of the tables a publish writes there (it holds "
+                f"{held}), so it is not replaced: rename it, or publish to another database"
+            )
 
 
 def _ensure_reader(pg: psycopg.Connection, reader: str) -> None:
@@ -230,6 +273,11 @@ def _load(
     with pg.cursor() as cur, tempfile.TemporaryDirectory(prefix="pg-publish-") as scratch:
         for schema in PUBLISHED_SCHEMAS:
             cur.execute(sql.SQL("CREATE SCHEMA {}").format(_loading(schema, suffix)))
+            cur.execute(
+                sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
+                    _loading(schema, suffix), sql.Literal(SCHEMA_MARK)
+                )
+            )
         for schema, table in tables:
             columns = source.execute(
                 "SELECT column_name, data_type, comment FROM duckdb_columns() "

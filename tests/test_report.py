@@ -522,6 +522,30 @@ def test_the_overall_coverage_never_reads_70_percent_beside_insufficient_data(tm
     assert "Overall **–** (insufficient data), coverage 69%." in md
 
 
+def test_an_overall_coverage_of_exactly_70_percent_is_scored(tmp_path):
+    """Five perspectives covered 100%, 1 of 11 metrics (9.1%), 5 of 6 (83.3%), 10 of 11 (90.9%)
+    and 2 of 3 (66.7%): 350.0 / 5 = 70.0% exactly (so are the unrounded shares: 1/11 + 10/11 and
+    5/6 + 2/3 make whole numbers), which is the 70% a score needs. The overall is the mean of
+    the three scored perspectives, (80 + 60 + 70) / 3 = 70.0, green (66.7 or more), covered
+    70%; summed as floats in this order the mean reads 69.99999999999999."""
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        con.execute("DELETE FROM scorecard.perspective_scores")
+        con.execute(
+            "INSERT INTO scorecard.perspective_scores "
+            "(scorecard_id, perspective, grain, period_start, score, coverage, status) VALUES "
+            "('default', 'customer', 'month', DATE '2026-11-01', 80.0, 100.0, 'green'),"
+            "('default', 'financial', 'month', DATE '2026-11-01', NULL, 9.1, 'insufficient data'),"
+            "('default', 'internal_process', 'month', DATE '2026-11-01', 60.0, 83.3, 'amber'),"
+            "('default', 'learning_growth', 'month', DATE '2026-11-01', 70.0, 90.9, 'green'),"
+            "('default', 'security', 'month', DATE '2026-11-01', NULL, 66.7, 'insufficient data')"
+        )
+    md = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    ).markdown
+    assert "Overall **70.0** (green), coverage 70%." in md
+
+
 def test_a_restated_value_shows_enough_digits_to_differ_from_the_one_it_replaced(tmp_path):
     """The demo's September cost allocation coverage went 88.636471% -> 88.635561% when a cost
     line was restated: at two decimals both read 88.64%, as if nothing changed. Each pair shows

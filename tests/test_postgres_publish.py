@@ -2,6 +2,7 @@
 
 import logging
 import re
+import socket
 import tempfile
 import threading
 import time
@@ -262,6 +263,36 @@ def test_an_at_sign_in_a_password_given_in_the_query_string_is_taken_as_it_is(tm
         "publishing to PostgreSQL at postgresql://bi@db/scorecard?password=*** failed: "
     )
     assert "ret" not in str(failure.value).replace("scorecard", "")
+
+
+def test_a_database_that_accepts_the_connection_but_never_answers_fails_the_publish(
+    tmp_path, monkeypatch
+):
+    """A listener that takes the connection and says nothing (a tunnel whose far end is gone, a
+    stalled proxy): the publish gives up after the connect timeout instead of hanging the run."""
+    warehouse = published_fixture(tmp_path)
+    monkeypatch.setattr("warehouse.postgres.CONNECT_TIMEOUT_SECONDS", 2)
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        outcome: list[BaseException | None] = []
+
+        def run() -> None:
+            try:
+                publish_to_postgres(
+                    warehouse.published_path, f"postgresql://bi:s3cret@127.0.0.1:{port}/db"
+                )
+                outcome.append(None)
+            except BaseException as exc:  # noqa: BLE001  (the thread reports what it raised)
+                outcome.append(exc)
+
+        publisher = threading.Thread(target=run, daemon=True)
+        started = time.monotonic()
+        publisher.start()
+        publisher.join(30)
+        assert outcome, "the publish still waited for the silent database after 30 s"
+    assert isinstance(outcome[0], PostgresPublishError)
+    assert time.monotonic() - started < 15
+    assert "s3cret" not in str(outcome[0])
 
 
 def schemas_of_the_publish(postgres, database) -> list[tuple[str]]:  # noqa: F811

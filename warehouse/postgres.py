@@ -51,6 +51,8 @@ PROGRESS_EVERY_SECONDS = 30.0
 # Dropping the replaced schemas only tidies up: a later publish drops what is left.
 DROP_OLD_WAIT_SECONDS = 30.0
 COPY_CHUNK_BYTES = 1 << 20
+# Seconds to wait for the database to answer a connection (unless the URL sets connect_timeout).
+CONNECT_TIMEOUT_SECONDS = 30
 # The session-level advisory lock one publish to a database holds from start to end, so a second
 # (another run, another warehouse) waits instead of dropping the first one's loading schemas as
 # leftovers. PostgreSQL frees it when the session ends, a killed publisher's too.
@@ -166,7 +168,19 @@ def publish_to_postgres(
             "written %40"
         )
     secrets = _secrets(parsed)
-    engine = sa.create_engine(parsed.set(drivername="postgresql+psycopg"))
+    # A database that takes the connection and never answers (a tunnel whose far end is gone, a
+    # stalled proxy) would hold the run for good: connecting gives up after a while, and a peer
+    # that vanishes mid-publish is noticed by TCP keepalives. The URL's own settings win.
+    bounds = {
+        "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+    }
+    engine = sa.create_engine(
+        parsed.set(drivername="postgresql+psycopg"),
+        connect_args={key: value for key, value in bounds.items() if key not in parsed.query},
+    )
     suffix = f"{os.getpid()}_{int(time.time() * 1000)}"
     try:
         with duckdb.connect(str(published_file), read_only=True) as source:

@@ -598,3 +598,38 @@ def test_views_of_users_on_the_published_tables_survive_the_next_publish(
         "view analytics.notes could not be moved onto the new published tables and is dropped "
         "with the old ones"
     ) in caplog.text
+
+
+def test_a_moved_view_keeps_its_options(postgres, database, tmp_path):  # noqa: F811
+    """An analyst's views over the costs, one a security barrier for a row filter, one run with
+    the rights of whoever queries it (security_invoker), one an updatable view with a check
+    option: moved onto the new tables, each keeps its options, or the filter could leak rows
+    and the view would read with its owner's rights."""
+    warehouse = published_fixture(tmp_path)
+    url = postgres.url(database=database)
+    publish_to_postgres(warehouse.published_path, url, READER)
+    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
+        admin.execute("CREATE SCHEMA analytics")
+        admin.execute(
+            "CREATE VIEW analytics.aws_costs WITH (security_barrier = true) AS "
+            "SELECT * FROM bi.costs WHERE provider = 'AWS'"
+        )
+        admin.execute(
+            "CREATE VIEW analytics.own_costs WITH (security_invoker = true) AS "
+            "SELECT cost_id FROM bi.costs"
+        )
+        admin.execute(
+            "CREATE VIEW analytics.open_actions AS SELECT * FROM scorecard.actions "
+            "WHERE status = 'open' WITH CASCADED CHECK OPTION"
+        )
+    publish_to_postgres(warehouse.published_path, url, READER)
+    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
+        assert admin.execute(
+            "SELECT c.relname, c.reloptions FROM pg_class AS c "
+            "JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE n.nspname = 'analytics' "
+            "ORDER BY 1"
+        ).fetchall() == [
+            ("aws_costs", ["security_barrier=true"]),
+            ("open_actions", ["check_option=cascaded"]),
+            ("own_costs", ["security_invoker=true"]),
+        ]

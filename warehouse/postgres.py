@@ -425,14 +425,16 @@ def _swap(pg: psycopg.Connection, suffix: str, lock_wait: float) -> None:
         )
 
 
-def _views_on_published_tables(cur: psycopg.Cursor) -> list[tuple[str, str, str]]:
+def _views_on_published_tables(cur: psycopg.Cursor) -> list[tuple[str, str, str, list[str]]]:
     """Views outside the published schemas that read their tables (an analyst's own), each as
-    (qualified name, kind, definition). The definitions are read with no schema on the search
-    path, so they name each table with its schema, and so bind to the new tables when run again.
+    (qualified name, kind, definition, options such as security_barrier=true). The definitions
+    are read with no schema on the search path, so they name each table with its schema, and so
+    bind to the new tables when run again.
     """
     cur.execute("SET LOCAL search_path = pg_catalog")
     cur.execute(
-        "SELECT format('%%I.%%I', vn.nspname, v.relname), v.relkind, pg_get_viewdef(v.oid) "
+        "SELECT format('%%I.%%I', vn.nspname, v.relname), v.relkind, pg_get_viewdef(v.oid), "
+        "coalesce(v.reloptions, '{}') "
         "FROM pg_depend AS d "
         "JOIN pg_rewrite AS r ON r.oid = d.objid "
         "JOIN pg_class AS v ON v.oid = r.ev_class "
@@ -441,25 +443,28 @@ def _views_on_published_tables(cur: psycopg.Cursor) -> list[tuple[str, str, str]
         "JOIN pg_namespace AS tn ON tn.oid = t.relnamespace "
         "WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass "
         "AND tn.nspname = ANY(%s) AND NOT vn.nspname = ANY(%s) AND v.oid <> t.oid "
-        "GROUP BY v.oid, vn.nspname, v.relname, v.relkind ORDER BY v.oid",
+        "GROUP BY v.oid, vn.nspname, v.relname, v.relkind, v.reloptions ORDER BY v.oid",
         [list(PUBLISHED_SCHEMAS), list(PUBLISHED_SCHEMAS)],
     )
     return cur.fetchall()
 
 
-def _move_views(cur: psycopg.Cursor, views: list[tuple[str, str, str]]) -> None:
+def _move_views(cur: psycopg.Cursor, views: list[tuple[str, str, str, list[str]]]) -> None:
     """Point each view onto the tables just swapped in, in place, so it keeps its owner, grants,
-    comments and the views built on it; otherwise dropping the old tables would drop it too. A
-    view the new tables cannot answer (a column gone) is named in the log, and goes with them.
-    A lock wait is not such a failure: it rolls the whole swap back, to be tried again."""
-    for name, kind, definition in views:
+    comments, options (a security barrier, security_invoker, a check option: CREATE OR REPLACE
+    would reset them) and the views built on it; otherwise dropping the old tables would drop it
+    too. A view the new tables cannot answer (a column gone) is named in the log, and goes with
+    them. A lock wait is not such a failure: it rolls the whole swap back, to be tried again."""
+    for name, kind, definition, options in views:
         problem = "a materialized view cannot be redefined in place" if kind == "m" else None
         if problem is None:
             cur.execute("SAVEPOINT move_view")
             try:
                 cur.execute(
-                    sql.SQL("CREATE OR REPLACE VIEW {} AS {}").format(
-                        sql.SQL(name), sql.SQL(definition.rstrip().rstrip(";"))
+                    sql.SQL("CREATE OR REPLACE VIEW {} {} AS {}").format(
+                        sql.SQL(name),
+                        _view_options(options),
+                        sql.SQL(definition.rstrip().rstrip(";")),
                     )
                 )
                 cur.execute("RELEASE SAVEPOINT move_view")
@@ -475,6 +480,19 @@ def _move_views(cur: psycopg.Cursor, views: list[tuple[str, str, str]]) -> None:
             name,
             problem,
         )
+
+
+def _view_options(options: list[str]) -> sql.Composable:
+    """A view's options (pg_class.reloptions, each 'name=value') as the WITH clause of its
+    definition."""
+    if not options:
+        return sql.SQL("")
+    return sql.SQL("WITH ({})").format(
+        sql.SQL(", ").join(
+            sql.SQL("{} = {}").format(sql.Identifier(key), sql.Literal(value))
+            for key, _, value in (option.partition("=") for option in options)
+        )
+    )
 
 
 def _readers_of(pg: psycopg.Connection, schemas: list[str]) -> Callable[[], str]:

@@ -633,3 +633,15 @@ def test_a_moved_view_keeps_its_options(postgres, database, tmp_path):  # noqa: 
             ("open_actions", ["check_option=cascaded"]),
             ("own_costs", ["security_invoker=true"]),
         ]
+
+
+def test_a_url_with_a_line_break_or_spaces_around_it_publishes(postgres, database, tmp_path):  # noqa: F811
+    """A secret mounted from a file (Kubernetes, Docker) often ends with a line break: the URL
+    is read without it, not as database "scorecard_...\n", which does not exist."""
+    warehouse = published_fixture(tmp_path)
+    result = publish_to_postgres(
+        warehouse.published_path, f" {postgres.url(database=database)}\n", READER
+    )
+    assert result.url == postgres.url(database=database)
+    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
+        assert admin.execute("SELECT count(*) FROM bi.incidents").fetchone() == (2,)

@@ -157,6 +157,8 @@ def publish_to_postgres(
     """
     started = time.monotonic()
     lock_wait = lock_wait_seconds() if lock_wait is None else lock_wait
+    # A secret mounted from a file often ends with a line break, which would end the database name.
+    url = url.strip()
     try:
         parsed = sa.make_url(url)
     except (sa.exc.ArgumentError, ValueError):

@@ -22,6 +22,7 @@ from reports.cells import (
     md_table,
     number,
     status_cell,
+    text_html,
     with_unit,
 )
 from reports.queries import rows
@@ -307,7 +308,7 @@ def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
                     day(r["due_date"]),
                     Markup(
                         r["commentary"] or "",
-                        f'<span class="commentary">{html.escape(r["commentary"] or "")}</span>',
+                        f'<span class="commentary">{text_html(r["commentary"] or "")}</span>',
                     ),
                 ]
                 for r in data["attention"][: cap["attention"]]

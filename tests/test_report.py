@@ -238,6 +238,25 @@ def test_markup_and_control_characters_in_a_cell_stay_text():
     assert "<td>ab[31mc</td>" in html_table(["text"], [[cells[1]]])
 
 
+def test_control_characters_in_commentary_are_left_out_of_the_page_as_in_any_cell(tmp_path):
+    """The red metric's owner pasted a terminal's coloured output (ESC) and a NUL into the
+    commentary: the HTML page leaves them out, as the Markdown twin and every other cell do."""
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        con.execute(
+            "UPDATE scorecard.metric_status SET commentary = ? "
+            "WHERE metric_id = 'change_failure_rate' AND period_start = DATE '2026-11-01'",
+            ["\x1b[31mRelease freeze\x1b[0m <b>now</b>\x00"],
+        )
+    files = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    )
+    page = files.latest_html.read_text(encoding="utf-8")
+    assert '<span class="commentary">[31mRelease freeze[0m &lt;b&gt;now&lt;/b&gt;</span>' in page
+    assert "\x1b" not in page and "\x00" not in page
+    assert "| [31mRelease freeze[0m &lt;b>now&lt;/b> |" in files.markdown
+
+
 def test_coverage_is_shown_rounded_down_so_it_never_reads_as_the_70_percent_a_score_needs():
     assert [coverage(v) for v in (69.6, 70.0, 83.3, 100.0, None)] == [
         "69%",

@@ -26,7 +26,7 @@ MARKS = {
     ),
     "insufficient data": (
         '<line x1="1" y1="5" x2="9" y2="5" stroke="#777" stroke-width="1.5"/>',
-        "NO DATA",
+        "INSUFFICIENT DATA",
     ),
 }
 

@@ -541,6 +541,29 @@ def test_the_overall_coverage_never_reads_70_percent_beside_insufficient_data(tm
     assert "Overall **–** (insufficient data), coverage 69%." in md
 
 
+def test_a_level_below_70_percent_coverage_says_insufficient_data_not_no_data(tmp_path):
+    """The customer perspective has data for half its weight, the financial one for 30%: each,
+    and the overall (40%), says "insufficient data" as the roll-ups do, on both pages. "No data"
+    is what grey means, and would tell leaders nothing was measured."""
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        con.execute("DELETE FROM scorecard.perspective_scores")
+        con.execute(
+            "INSERT INTO scorecard.perspective_scores "
+            "(scorecard_id, perspective, grain, period_start, score, coverage, status) VALUES "
+            "('default', 'customer', 'month', DATE '2026-11-01', NULL, 50.0, 'insufficient data'),"
+            "('default', 'financial', 'month', DATE '2026-11-01', NULL, 30.0, 'insufficient data')"
+        )
+    files = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    )
+    assert "| customer | – | 50% | INSUFFICIENT DATA |" in files.markdown
+    page = files.latest_html.read_text(encoding="utf-8")
+    assert "NO DATA" not in page
+    overall = re.search(r'<div class="overall">(.*?)</div>', page).group(1)
+    assert re.sub("<[^>]+>", "", overall).strip() == "INSUFFICIENT DATA – overall · coverage 40%"
+
+
 def test_an_overall_coverage_of_exactly_70_percent_is_scored(tmp_path):
     """Five perspectives covered 100%, 1 of 11 metrics (9.1%), 5 of 6 (83.3%), 10 of 11 (90.9%)
     and 2 of 3 (66.7%): 350.0 / 5 = 70.0% exactly (so are the unrounded shares: 1/11 + 10/11 and

@@ -645,3 +645,36 @@ def test_a_url_with_a_line_break_or_spaces_around_it_publishes(postgres, databas
     assert result.url == postgres.url(database=database)
     with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
         assert admin.execute("SELECT count(*) FROM bi.incidents").fetchone() == (2,)
+
+
+def test_text_arrives_intact_in_a_latin1_database_and_what_it_cannot_hold_is_replaced_and_counted(
+    postgres,  # noqa: F811
+    tmp_path,
+    caplog,
+):
+    """An older database in LATIN1: "Zürich" is stored as Zürich (not the UTF-8 bytes read as
+    LATIN1, "ZÃ¼rich"), and a character LATIN1 has no equivalent for (☕, 日, 本) becomes "?",
+    counted in the log, instead of failing the publish."""
+    name = f"latin1_{uuid.uuid4().hex}"
+    with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
+        admin.execute(
+            f"CREATE DATABASE {name} ENCODING 'LATIN1' TEMPLATE template0 "
+            "LC_COLLATE 'C' LC_CTYPE 'C'"
+        )
+    warehouse = Warehouse.at(tmp_path / "wh" / "warehouse.duckdb")
+    build_bi_fixture(warehouse)
+    with warehouse.connect() as con:
+        con.execute("UPDATE core.incidents SET category = 'Zürich' WHERE number = 'INC0001'")
+        con.execute("UPDATE core.incidents SET category = 'Café ☕ 日本?' WHERE number = 'OPS-7'")
+    publish(warehouse)
+    with caplog.at_level(logging.WARNING):
+        publish_to_postgres(warehouse.published_path, postgres.url(database=name), READER)
+    with psycopg.connect(postgres.dsn(database=name), autocommit=True) as admin:
+        admin.execute("SET client_encoding = 'UTF8'")
+        assert admin.execute(
+            "SELECT number, category FROM bi.incidents ORDER BY number"
+        ).fetchall() == [("INC0001", "Zürich"), ("OPS-7", "Café ? ???")]
+    assert (
+        "bi.incidents: 3 characters have no equivalent in the database's encoding LATIN1 and "
+        "were replaced by ?"
+    ) in caplog.text

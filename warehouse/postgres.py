@@ -17,6 +17,7 @@ error: only `safe_url` is shown.
 
 from __future__ import annotations
 
+import codecs
 import logging
 import math
 import os
@@ -286,6 +287,7 @@ def _load(
             "WHERE database_name = current_database()"
         ).fetchall()
     )
+    server_encoding, codec = _copy_encoding(pg)
     with pg.cursor() as cur, tempfile.TemporaryDirectory(prefix="pg-publish-") as scratch:
         for schema in PUBLISHED_SCHEMAS:
             cur.execute(sql.SQL("CREATE SCHEMA {}").format(_loading(schema, suffix)))
@@ -318,12 +320,16 @@ def _load(
                 f"FROM {_duckdb_name(schema)}.{_duckdb_name(table)}) "
                 f"TO {sql_string(csv_file)} (FORMAT csv, HEADER false)"
             )
-            with (
-                cur.copy(sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(target)) as copy,
-                open(csv_file, "rb") as data,
-            ):
-                while chunk := data.read(COPY_CHUNK_BYTES):
-                    copy.write(chunk)
+            replaced = _copy_file(cur, target, csv_file, codec)
+            if replaced:
+                log.warning(
+                    "%s.%s: %d characters have no equivalent in the database's encoding %s and "
+                    "were replaced by ?",
+                    schema,
+                    table,
+                    replaced,
+                    server_encoding,
+                )
             rows += cur.rowcount if cur.rowcount > 0 else 0
             csv_file.unlink()
         for schema in PUBLISHED_SCHEMAS:
@@ -335,6 +341,51 @@ def _load(
             )
     pg.commit()
     return rows
+
+
+def _copy_encoding(pg: psycopg.Connection) -> tuple[str, str | None]:
+    """The database's encoding, and the Python codec COPY data must be sent in (None: as DuckDB
+    writes it, UTF-8). The session's client encoding otherwise follows the database's, and UTF-8
+    bytes sent to a LATIN1 database would be stored as LATIN1 characters ("Zürich" as
+    "ZÃ¼rich"). A UTF8 database, or an SQL_ASCII one (which stores bytes as they come), takes
+    UTF-8; any other gets the data in its own encoding."""
+    server = pg.info.parameter_status("server_encoding") or "UTF8"
+    with pg.cursor() as cur:
+        if server in ("UTF8", "SQL_ASCII"):
+            cur.execute("SET client_encoding = 'UTF8'")
+            return server, None
+        cur.execute(sql.SQL("SET client_encoding = {}").format(sql.Literal(server)))
+    return server, pg.info.encoding
+
+
+def _copy_file(
+    cur: psycopg.Cursor, target: sql.Composable, csv_file: Path, codec: str | None
+) -> int:
+    """Stream the CSV file into target by COPY, recoded to `codec` when given: a character the
+    database's encoding has no equivalent for becomes '?' (one value changes, not the whole
+    publish failing). Returns how many characters were replaced."""
+    replaced = 0
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with (
+        cur.copy(sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(target)) as copy,
+        open(csv_file, "rb") as data,
+    ):
+        while True:
+            chunk = data.read(COPY_CHUNK_BYTES)
+            if codec is None:
+                if not chunk:
+                    break
+                copy.write(chunk)
+                continue
+            text = decoder.decode(chunk, final=not chunk)
+            encoded = text.encode(codec, errors="replace")
+            # A replaced character is a '?'; no encoding PostgreSQL serves uses that byte inside
+            # a multi-byte character.
+            replaced += encoded.count(b"?") - text.count("?")
+            copy.write(encoded)
+            if not chunk:
+                break
+    return replaced
 
 
 def _describe(

@@ -518,25 +518,32 @@ def test_a_service_counts_the_changes_and_failures_its_change_failure_rate_is_ma
     )
 
 
-def test_the_overall_coverage_never_reads_70_percent_beside_insufficient_data(tmp_path):
-    """Five perspectives covered 0%, 83.3% (five of six metrics) three times and 100%: their mean
-    is 349.9 / 5 = 69.98%, below the 70% a score needs, so the overall is 'insufficient data'.
-    Its coverage reads 69%, rounded down as every coverage is, not 70% (69.98 rounded to one
-    decimal first)."""
+def report_with_perspectives(tmp_path, rows: str):
+    """The reports of a built warehouse whose November perspective scores are `rows`:
+    (perspective, score, coverage, status) value lists of scorecard 'default'."""
     source = build_warehouse(tmp_path / "wh")
     with duckdb.connect(str(source)) as con:
         con.execute("DELETE FROM scorecard.perspective_scores")
         con.execute(
             "INSERT INTO scorecard.perspective_scores "
-            "(scorecard_id, perspective, grain, period_start, score, coverage, status) VALUES "
-            "('default', 'customer', 'month', DATE '2026-11-01', NULL, 0.0, 'insufficient data'),"
-            "('default', 'financial', 'month', DATE '2026-11-01', 50.0, 83.3, 'amber'),"
-            "('default', 'internal_process', 'month', DATE '2026-11-01', 50.0, 83.3, 'amber'),"
-            "('default', 'learning_growth', 'month', DATE '2026-11-01', 50.0, 83.3, 'amber'),"
-            "('default', 'security', 'month', DATE '2026-11-01', 50.0, 100.0, 'amber')"
+            "(scorecard_id, grain, period_start, perspective, score, coverage, status) "
+            f"SELECT 'default', 'month', DATE '2026-11-01', * FROM (VALUES {rows})"
         )
-    md = write_reports(
-        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    return write_reports(source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES)
+
+
+def test_the_overall_coverage_never_reads_70_percent_beside_insufficient_data(tmp_path):
+    """Five perspectives covered 0%, 83.3% (five of six metrics) three times and 100%: their mean
+    is 349.9 / 5 = 69.98%, below the 70% a score needs, so the overall is 'insufficient data'.
+    Its coverage reads 69%, rounded down as every coverage is, not 70% (69.98 rounded to one
+    decimal first)."""
+    md = report_with_perspectives(
+        tmp_path,
+        "('customer', NULL, 0.0, 'insufficient data'),"
+        "('financial', 50.0, 83.3, 'amber'),"
+        "('internal_process', 50.0, 83.3, 'amber'),"
+        "('learning_growth', 50.0, 83.3, 'amber'),"
+        "('security', 50.0, 100.0, 'amber')",
     ).markdown
     assert "Overall **–** (insufficient data), coverage 69%." in md
 
@@ -545,17 +552,10 @@ def test_a_level_below_70_percent_coverage_says_insufficient_data_not_no_data(tm
     """The customer perspective has data for half its weight, the financial one for 30%: each,
     and the overall (40%), says "insufficient data" as the roll-ups do, on both pages. "No data"
     is what grey means, and would tell leaders nothing was measured."""
-    source = build_warehouse(tmp_path / "wh")
-    with duckdb.connect(str(source)) as con:
-        con.execute("DELETE FROM scorecard.perspective_scores")
-        con.execute(
-            "INSERT INTO scorecard.perspective_scores "
-            "(scorecard_id, perspective, grain, period_start, score, coverage, status) VALUES "
-            "('default', 'customer', 'month', DATE '2026-11-01', NULL, 50.0, 'insufficient data'),"
-            "('default', 'financial', 'month', DATE '2026-11-01', NULL, 30.0, 'insufficient data')"
-        )
-    files = write_reports(
-        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    files = report_with_perspectives(
+        tmp_path,
+        "('customer', NULL, 50.0, 'insufficient data'),"
+        "('financial', NULL, 30.0, 'insufficient data')",
     )
     assert "| customer | – | 50% | INSUFFICIENT DATA |" in files.markdown
     page = files.latest_html.read_text(encoding="utf-8")
@@ -570,20 +570,13 @@ def test_an_overall_coverage_of_exactly_70_percent_is_scored(tmp_path):
     5/6 + 2/3 make whole numbers), which is the 70% a score needs. The overall is the mean of
     the three scored perspectives, (80 + 60 + 70) / 3 = 70.0, green (66.7 or more), covered
     70%; summed as floats in this order the mean reads 69.99999999999999."""
-    source = build_warehouse(tmp_path / "wh")
-    with duckdb.connect(str(source)) as con:
-        con.execute("DELETE FROM scorecard.perspective_scores")
-        con.execute(
-            "INSERT INTO scorecard.perspective_scores "
-            "(scorecard_id, perspective, grain, period_start, score, coverage, status) VALUES "
-            "('default', 'customer', 'month', DATE '2026-11-01', 80.0, 100.0, 'green'),"
-            "('default', 'financial', 'month', DATE '2026-11-01', NULL, 9.1, 'insufficient data'),"
-            "('default', 'internal_process', 'month', DATE '2026-11-01', 60.0, 83.3, 'amber'),"
-            "('default', 'learning_growth', 'month', DATE '2026-11-01', 70.0, 90.9, 'green'),"
-            "('default', 'security', 'month', DATE '2026-11-01', NULL, 66.7, 'insufficient data')"
-        )
-    md = write_reports(
-        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    md = report_with_perspectives(
+        tmp_path,
+        "('customer', 80.0, 100.0, 'green'),"
+        "('financial', NULL, 9.1, 'insufficient data'),"
+        "('internal_process', 60.0, 83.3, 'amber'),"
+        "('learning_growth', 70.0, 90.9, 'green'),"
+        "('security', NULL, 66.7, 'insufficient data')",
     ).markdown
     assert "Overall **70.0** (green), coverage 70%." in md
 

@@ -882,3 +882,129 @@ def test_a_cost_api_holds_the_month_until_it_was_asked_for_its_last_utc_day(
     assert (value, period_complete) == (spend, complete)
     if awaiting:
         assert coverage.endswith(f"not complete until read again: {awaiting}")
+
+
+# A FOCUS export's lines, `count` of them from 00:00 UTC on November 1st, each `hours` long and
+# costing 1 per hour (10 for a daily line): a file arriving a day late holds November 1-29 on
+# December 1st.
+FOCUS_LINES = """
+INSERT INTO core.costs (cost_id, source, ChargePeriodStart, ChargePeriodEnd, ChargeCategory,
+    BilledCost, EffectiveCost, ProviderName, ServiceCategory, ServiceName)
+SELECT 'focus-' || i, 'focus', start, start + to_hours(CAST($hours AS INTEGER)), 'Usage', cost,
+    cost, 'AWS', 'Compute', 'EC2'
+FROM (
+    SELECT i, TIMESTAMPTZ '2026-11-01 00:00+00' + to_hours(CAST(i * $hours AS INTEGER)) AS start,
+        CASE WHEN $hours = 24 THEN 10 ELSE $hours END AS cost
+    FROM range($count) AS lines(i)
+)
+"""
+
+
+def november_spend(con, zone: str, night: str) -> tuple[float, bool, str]:
+    compute_metrics(con, timezone=zone, min_n=1, as_of=local(night, zone))
+    [row] = con.execute(
+        "SELECT value, period_complete, coverage FROM kpi.metric_values "
+        "WHERE metric_id = 'cloud_spend' AND grain = 'month' AND dimension = 'all' "
+        "AND period_start = ?",
+        [NOV],
+    ).fetchall()
+    return row
+
+
+def test_a_focus_file_a_day_late_holds_the_month_until_its_last_day_arrives(warehouse):
+    with warehouse.connect() as con:
+        # On December 1st the export holds November 1-29 (290); ServiceNow was read that night.
+        con.execute(FOCUS_LINES, {"count": 29, "hours": 24})
+        add_incidents(con, "UTC", [("I1", "2026-11-10 00:00", "2026-11-10 02:00")])
+        read_servicenow(con, "2026-12-01 01:00+00")
+        value, complete, coverage = november_spend(con, "UTC", "2026-12-01 02:00")
+        assert (value, complete) == (290.0, False)
+        assert coverage.endswith("not complete until read again: focus read up to 2026-11-30 00:00")
+        # Only the cost metrics wait: November's incidents are complete.
+        incidents = con.execute(
+            "SELECT value, period_complete FROM kpi.metric_values "
+            "WHERE metric_id = 'incident_resolution_time' AND grain = 'month' "
+            "AND dimension = 'all' AND period_start = ?",
+            [NOV],
+        ).fetchall()
+        assert incidents == [(2.0, True)]
+        # The next night's file brings November 30th: 300, complete, and no restatement (the
+        # month was never complete at 290).
+        con.execute("DELETE FROM core.costs")
+        con.execute(FOCUS_LINES, {"count": 30, "hours": 24})
+        read_servicenow(con, "2026-12-02 01:00+00")
+        value, complete, coverage = november_spend(con, "UTC", "2026-12-02 02:00")
+        restated = con.execute("SELECT count(*) FROM kpi.metric_restatements").fetchall()
+    assert (value, complete) == (300.0, True)
+    assert "not complete" not in coverage
+    assert restated == [(0,)]
+
+
+@pytest.mark.parametrize(
+    ("zone", "night", "count", "hours", "expected"),
+    [
+        # A monthly invoice: one line from November 1st to December 1st (00:00 UTC), billing
+        # November's UTC days, completes November the night it arrives, west of UTC too.
+        ("UTC", "2026-12-01 02:00", 1, 720, (720.0, True, None)),
+        ("America/Bogota", "2026-12-01 02:00", 1, 720, (720.0, True, None)),
+        # Berlin (UTC+1): daily lines count on their UTC date, so November 1-29 wait for the
+        # 30th, and with it November is whole at 01:00 UTC.
+        (
+            "Europe/Berlin",
+            "2026-12-01 02:00",
+            29,
+            24,
+            (290.0, False, "focus read up to 2026-11-30 00:00"),
+        ),
+        ("Europe/Berlin", "2026-12-01 02:00", 30, 24, (300.0, True, None)),
+        # Hourly lines count on their local day: the line from 22:00 to 23:00 UTC is Berlin's
+        # last November hour (719 hours from 01:00 on November 1st), so the file reaching only
+        # 22:00 UTC (23:00 in Berlin) holds November back.
+        (
+            "Europe/Berlin",
+            "2026-12-01 02:00",
+            718,
+            1,
+            (718.0, False, "focus read up to 2026-11-30 23:00"),
+        ),
+        ("Europe/Berlin", "2026-12-01 02:00", 719, 1, (719.0, True, None)),
+        # An export whose latest charge ended on November 30th (00:00 UTC): still delivering a
+        # week later (December 7th, 00:00), paused or retired after that (December 7th, 00:01).
+        (
+            "UTC",
+            "2026-12-07 00:00",
+            29,
+            24,
+            (290.0, False, "focus read up to 2026-11-30 00:00"),
+        ),
+        ("UTC", "2026-12-07 00:01", 29, 24, (290.0, True, None)),
+    ],
+)
+def test_a_focus_file_is_read_up_to_its_latest_charge(
+    warehouse, zone, night, count, hours, expected
+):
+    value, complete, awaiting = expected
+    with warehouse.connect() as con:
+        con.execute(FOCUS_LINES, {"count": count, "hours": hours})
+        spend, period_complete, coverage = november_spend(con, zone, night)
+    assert (spend, period_complete) == (value, complete)
+    if awaiting:
+        assert coverage.endswith(f"not complete until read again: {awaiting}")
+    else:
+        assert "not complete" not in coverage
+
+
+def test_a_charge_billed_ahead_does_not_count_as_the_file_reaching_its_end(warehouse):
+    # November 1-29 and a subscription billed ahead for December (December 1st to January 1st,
+    # counted on December 1st): November still waits for its 30th.
+    with warehouse.connect() as con:
+        con.execute(FOCUS_LINES, {"count": 29, "hours": 24})
+        con.execute(
+            "INSERT INTO core.costs (cost_id, source, ChargePeriodStart, ChargePeriodEnd, "
+            "ChargeCategory, BilledCost, EffectiveCost, ProviderName, ServiceCategory, "
+            "ServiceName) VALUES ('focus-sub', 'focus', TIMESTAMPTZ '2026-12-01 00:00+00', "
+            "TIMESTAMPTZ '2027-01-01 00:00+00', 'Purchase', 50, 50, 'AWS', 'Compute', 'EC2')"
+        )
+        value, complete, coverage = november_spend(con, "UTC", "2026-12-01 02:00")
+    assert (value, complete) == (290.0, False)
+    assert coverage.endswith("not complete until read again: focus read up to 2026-11-30 00:00")

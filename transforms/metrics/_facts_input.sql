@@ -209,6 +209,7 @@ WITH cost_lines AS (
     SELECT
         ChargePeriodStart, ProviderName, ServiceCategory, service, source,
         kpi.charge_is_whole_utc_days(ChargePeriodStart, ChargePeriodEnd) AS is_whole_utc_days,
+        coalesce(ChargePeriodEnd, ChargePeriodStart) AS charge_end,
         ChargeCategory ILIKE 'credit' AS is_credit_category,
         BilledCost < 0 AS billed_is_negative,
         EffectiveCost < 0 AS effective_is_negative,
@@ -228,14 +229,48 @@ tag_sets AS (
     FROM (SELECT DISTINCT Tags FROM cost_lines WHERE NOT has_allocation_column)
 )
 SELECT
-    cost_lines.* EXCLUDE (billed, effective, Tags),
+    cost_lines.* EXCLUDE (charge_end, billed, effective, Tags),
     tag_sets.tag_keys,
+    max(charge_end) AS last_charge_end,
     sum(billed) AS billed,
     sum(effective) AS effective,
     count(*) AS line_items
 FROM cost_lines
 LEFT JOIN tag_sets ON tag_sets.Tags = cost_lines.Tags AND NOT cost_lines.has_allocation_column
 GROUP BY ALL
+;
+
+-- How far each source of the batches has been read to its end, as a wall-clock time of the
+-- calendar (compared with the periods' ends in _metric_values.sql), once per run. A paging
+-- source reaches what its last read asked for (meta.source_reads, kpi.read_through); one not read
+-- for a week is retired or broken (the source_freshness check says so) and holds nothing back. A
+-- file cost source (FOCUS exports, which usually arrive a day late) has no read to record: it
+-- reaches the end of the latest charge it holds, placed as kpi.charge_day places its charges (a
+-- line billing whole UTC days up to that UTC date, a part of a day up to its local end; a line
+-- without an end up to its start). A charge ending after the as-of (a subscription billed ahead
+-- for the coming month) tells nothing of how far usage was delivered and is left out. One whose
+-- latest charge ended over a week before the as-of (a paused or retired export) holds nothing
+-- back either. Read off cost_lines_by_charge_start (a few rows per charge start), not the line
+-- items.
+CREATE OR REPLACE TEMP TABLE sources_read_through AS
+SELECT
+    source,
+    kpi.read_through(source, read_at, getvariable('as_of'), getvariable('timezone')) AS read_through
+FROM meta.source_reads
+WHERE read_at >= getvariable('as_of') - INTERVAL 7 DAY
+UNION ALL
+SELECT
+    source,
+    max(last_charge_end AT TIME ZONE
+        CASE WHEN is_whole_utc_days THEN 'UTC' ELSE getvariable('timezone') END) AS read_through
+FROM (
+    SELECT source, is_whole_utc_days, max(last_charge_end) AS last_charge_end
+    FROM cost_lines_by_charge_start
+    WHERE source = 'focus' AND last_charge_end <= getvariable('as_of')
+    GROUP BY ALL
+)
+GROUP BY source
+HAVING max(last_charge_end) >= getvariable('as_of') - INTERVAL 7 DAY
 ;
 
 -- Cost line items per calendar day (kpi.charge_day), cost dimensions, kind (charge, or credit /

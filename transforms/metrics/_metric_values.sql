@@ -129,23 +129,19 @@ all_periods AS (
         last_recorded_period
     FROM all_period_ranges
 ),
--- The paging sources of the batch's records (meta.source_reads), each with the local time up to
--- which it has been read to its end (kpi.read_through: a cost API up to the UTC day it asked
--- for). A period is complete only once every such source was read
--- after it ended: a night the source was down does not close a month with its last day missing,
--- even when the source had no record in the month before that day (a quiet source, or one of
--- two feeding a metric). A source not read for a week is retired or broken (the
--- source_freshness check says so) and holds no period back.
+-- The sources of the batch's records still read or delivering (sources_read_through, once per
+-- run in _facts_input.sql), each with the local time up to which it has been read to its end (a
+-- cost API up to the UTC day it asked for, a FOCUS file up to its latest charge). A period is
+-- complete only once every such source was read after it ended: a night the source was down, or
+-- its export not yet delivered, does not close a month with its last day missing, even when the
+-- source had no record in the month before that day (a quiet source, or one of two feeding a
+-- metric). A source not read (or delivering no newer charge) for a week is retired or broken and
+-- holds no period back.
 batch_sources AS (
-    SELECT
-        f.source,
-        any_value(kpi.read_through(
-            r.source, r.read_at, getvariable('as_of'), getvariable('timezone')
-        )) AS read_through
+    SELECT f.source, any_value(r.read_through) AS read_through
     FROM kpi.metric_facts AS f
-    JOIN meta.source_reads AS r ON r.source = f.source
+    JOIN sources_read_through AS r ON r.source = f.source
     WHERE f.facts_id = getvariable('batch_facts_id')
-        AND r.read_at >= getvariable('as_of') - INTERVAL 7 DAY
     GROUP BY f.source
 ),
 -- Everything known about one facts file's period and dimension value, in one narrow row.

@@ -968,16 +968,17 @@ def test_a_focus_file_a_day_late_holds_the_month_until_its_last_day_arrives(ware
             (718.0, False, "focus read up to 2026-11-30 23:00"),
         ),
         ("Europe/Berlin", "2026-12-01 02:00", 719, 1, (719.0, True, None)),
-        # An export whose latest charge ended on November 30th (00:00 UTC): still delivering a
-        # week later (December 7th, 00:00), paused or retired after that (December 7th, 00:01).
+        # An export whose latest day (November 29th) ended on November 30th (00:00 UTC): its next
+        # day is due by December 1st, a week overdue on December 8th (00:00), paused or retired
+        # after that (December 8th, 00:01).
         (
             "UTC",
-            "2026-12-07 00:00",
+            "2026-12-08 00:00",
             29,
             24,
             (290.0, False, "focus read up to 2026-11-30 00:00"),
         ),
-        ("UTC", "2026-12-07 00:01", 29, 24, (290.0, True, None)),
+        ("UTC", "2026-12-08 00:01", 29, 24, (290.0, True, None)),
     ],
 )
 def test_a_focus_file_is_read_up_to_its_latest_charge(
@@ -1008,3 +1009,42 @@ def test_a_charge_billed_ahead_does_not_count_as_the_file_reaching_its_end(wareh
         value, complete, coverage = november_spend(con, "UTC", "2026-12-01 02:00")
     assert (value, complete) == (290.0, False)
     assert coverage.endswith("not complete until read again: focus read up to 2026-11-30 00:00")
+
+
+@pytest.mark.parametrize(
+    ("night", "expected"),
+    [
+        # On January 1st December has AWS's 31 days (1 a day) but not its invoice, due by
+        # January 1st: December waits for it.
+        ("2027-01-01 02:00", (31.0, False)),
+        # A week after the invoice was due (January 8th, 00:00) the source counts as retired.
+        ("2027-01-08 00:01", (31.0, True)),
+    ],
+)
+def test_a_monthly_invoice_holds_the_next_month_until_its_invoice_is_a_week_overdue(
+    warehouse, night, expected
+):
+    with warehouse.connect() as con:
+        con.execute(FOCUS_LINES, {"count": 1, "hours": 720})
+        con.execute(
+            "INSERT INTO core.costs (cost_id, source, ChargePeriodStart, ChargePeriodEnd, "
+            "ChargeCategory, BilledCost, EffectiveCost, ProviderName, ServiceCategory, "
+            "ServiceName) SELECT 'aws-' || i, 'aws_ce', "
+            "TIMESTAMPTZ '2026-11-01 00:00+00' + to_days(i), "
+            "TIMESTAMPTZ '2026-11-02 00:00+00' + to_days(i), 'Usage', 1, 1, 'AWS', 'Compute', "
+            "'EC2' FROM range(61) AS days(i)"
+        )
+        con.execute(
+            "INSERT INTO meta.source_reads VALUES "
+            "('aws_ce', TIMESTAMPTZ '2027-01-01 01:00+00', 'r')"
+        )
+        compute_metrics(con, timezone="UTC", min_n=1, as_of=local(night, "UTC"))
+        [(value, complete, coverage)] = con.execute(
+            "SELECT value, period_complete, coverage FROM kpi.metric_values "
+            "WHERE metric_id = 'cloud_spend' AND grain = 'month' AND dimension = 'all' "
+            "AND period_start = ?",
+            [DEC],
+        ).fetchall()
+    assert (value, complete) == expected
+    if not complete:
+        assert coverage.endswith("not complete until read again: focus read up to 2026-12-01 00:00")

@@ -70,9 +70,10 @@ do not edit by hand.
   midnight UTC, as in Tokyo, a month waits for the next night, which reads its last UTC day). A
   FOCUS export has no read to record: it counts as read up to the end of the latest charge it
   holds that ended by the as-of (a line billing whole UTC days up to the end of its UTC date, a
-  line of part of a day up to its local end), unless that charge ended more than 7 days before
-  the as-of (a paused or retired export), so a file a day late holds the cost KPIs' month until
-  its last day arrives, and a monthly invoice completes its month the night it arrives. The
+  line of part of a day up to its local end), unless its next charge (as long as its latest) is
+  more than 7 days overdue (a paused or retired export), so a file a day late holds the cost KPIs'
+  month until its last day arrives, and a monthly invoice completes its month the night it
+  arrives and holds the next month until that month's invoice arrives. The
   running period, and a period whose source was down the night it ended or whose file has not
   reached its end, are stored with `false` (the coverage then ends `not complete until read
   again: <source> read up to <time>`) and never scored. Per-week rates and availability count
@@ -85,7 +86,7 @@ do not edit by hand.
 - A count that may be zero (deployments per week, a sum of costs: minimum n 0) is 0 in a quiet
   complete period between two periods with records, and in a quiet period after its last records
   that every source still read (read in the last 7 days, `meta.source_reads`, or a FOCUS export
-  whose latest charge ended in the last 7 days) was read to its end after: the sources answered
+  whose next charge is not more than 7 days overdue) was read to its end after: the sources answered
   and had nothing. Otherwise (no such source, or one not read since
   the period ended) it is NULL with the reason `no data: no <records> since the <grain> starting
   <last period with records>`: a source that stopped delivering turns grey and then stale, not

@@ -249,8 +249,10 @@ GROUP BY ALL
 -- line billing whole UTC days up to that UTC date, a part of a day up to its local end; a line
 -- without an end up to its start). A charge ending after the as-of (a subscription billed ahead
 -- for the coming month) tells nothing of how far usage was delivered and is left out. One whose
--- latest charge ended over a week before the as-of (a paused or retired export) holds nothing
--- back either. Read off cost_lines_by_charge_start (a few rows per charge start), not the line
+-- next charge, as long as its latest, is a week overdue (a daily export whose latest day ended
+-- over 8 days before the as-of; a monthly invoice whose month ended over a month and a week
+-- before) is paused or retired and holds nothing back either; a monthly invoice holds the next
+-- month until its own invoice arrives, rather than letting it be scored without it. Read off cost_lines_by_charge_start (a few rows per charge start), not the line
 -- items.
 CREATE OR REPLACE TEMP TABLE sources_read_through AS
 SELECT
@@ -264,13 +266,18 @@ SELECT
     max(last_charge_end AT TIME ZONE
         CASE WHEN is_whole_utc_days THEN 'UTC' ELSE getvariable('timezone') END) AS read_through
 FROM (
-    SELECT source, is_whole_utc_days, max(last_charge_end) AS last_charge_end
+    SELECT
+        source, is_whole_utc_days, max(last_charge_end) AS last_charge_end,
+        arg_max(
+            last_charge_end - ChargePeriodStart,
+            (last_charge_end, last_charge_end - ChargePeriodStart)
+        ) AS last_charge_length
     FROM cost_lines_by_charge_start
     WHERE source = 'focus' AND last_charge_end <= getvariable('as_of')
     GROUP BY ALL
 )
 GROUP BY source
-HAVING max(last_charge_end) >= getvariable('as_of') - INTERVAL 7 DAY
+HAVING max(last_charge_end + last_charge_length) >= getvariable('as_of') - INTERVAL 7 DAY
 ;
 
 -- Cost line items per calendar day (kpi.charge_day), cost dimensions, kind (charge, or credit /

@@ -252,8 +252,8 @@ GROUP BY ALL
 -- next charge, as long as its latest, is a week overdue (a daily export whose latest day ended
 -- over 8 days before the as-of; a monthly invoice whose month ended over a month and a week
 -- before) is paused or retired and holds nothing back either; a monthly invoice holds the next
--- month until its own invoice arrives, rather than letting it be scored without it. Read off cost_lines_by_charge_start (a few rows per charge start), not the line
--- items.
+-- month until its own invoice arrives, rather than letting it be scored without it. Read off
+-- cost_lines_by_charge_start (a few rows per charge start), not the line items.
 CREATE OR REPLACE TEMP TABLE sources_read_through AS
 SELECT
     source,

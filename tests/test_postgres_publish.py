@@ -1,7 +1,9 @@
 """Publishing to a real PostgreSQL: the read-only role reads every view, cannot write, never sees a mix."""
 
 import logging
+import os
 import re
+import signal
 import socket
 import tempfile
 import threading
@@ -360,6 +362,144 @@ def test_a_reader_holding_the_tables_past_the_lock_wait_is_named_and_the_loading
     publish_to_postgres(second.published_path, url, READER)
     with psycopg.connect(postgres.dsn(ANALYST, database), autocommit=True) as analyst:
         assert analyst.execute("SELECT count(*) FROM bi.incidents").fetchone() == (302,)
+
+
+def publish_in_a_thread(published_file, url: str) -> tuple[threading.Thread, list]:
+    """The publish runs in a thread, so a test can act while it waits and never hangs itself."""
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            publish_to_postgres(published_file, url, READER)
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001  (the thread reports what it raised)
+            outcome.append(exc)
+
+    publisher = threading.Thread(target=run, daemon=True)
+    publisher.start()
+    return publisher, outcome
+
+
+def backend_waiting_for_a_lock(postgres, database) -> int:  # noqa: F811
+    """The pid of the publish's server process once it waits for a lock."""
+    deadline = time.monotonic() + 20
+    with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
+        while time.monotonic() < deadline:
+            found = admin.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
+                [database],
+            ).fetchone()
+            if found:
+                return found[0]
+            time.sleep(0.05)
+    raise AssertionError("the publish never waited for the lock")
+
+
+def a_backup_reading_a_leftover_schema(postgres, database) -> psycopg.Connection:  # noqa: F811
+    """An earlier publish left a schema behind (its old tables were in use when it dropped them),
+    and a session (a backup, an analyst) holds it open in a transaction."""
+    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
+        admin.execute("CREATE SCHEMA bi__retired_1_2")
+        admin.execute("CREATE TABLE bi__retired_1_2.incidents AS SELECT 1 AS x")
+    backup = psycopg.connect(postgres.dsn(database=database) + " application_name=backup")
+    backup.execute("SELECT count(*) FROM bi__retired_1_2.incidents").fetchone()
+    return backup
+
+
+STALLED = (
+    "(SCORECARD_PUBLISH_STATEMENT_TIMEOUT=2). The publish is rolled back and the tables "
+    "published before stay as they were. Look for a session holding a lock on what the publish "
+    "touches, or a stalled server (pg_stat_activity), or raise "
+    "SCORECARD_PUBLISH_STATEMENT_TIMEOUT if that step needs longer, and publish again."
+)
+
+
+def test_a_statement_blocked_by_another_session_ends_at_the_statement_timeout(
+    postgres,  # noqa: F811
+    database,
+    tmp_path,
+    monkeypatch,
+):
+    url = postgres.url(database=database)
+    first = published_fixture(tmp_path, 0)
+    second = published_fixture(tmp_path, 300)
+    publish_to_postgres(first.published_path, url, READER)
+    monkeypatch.setenv("SCORECARD_PUBLISH_STATEMENT_TIMEOUT", "2")
+    backup = a_backup_reading_a_leftover_schema(postgres, database)
+    try:
+        started = time.monotonic()
+        publisher, outcome = publish_in_a_thread(second.published_path, url)
+        publisher.join(30)
+        assert outcome, "the publish still waited for the other session's lock after 30 s"
+        assert 2 <= time.monotonic() - started < 15
+    finally:
+        backup.close()
+    assert isinstance(outcome[0], PostgresPublishError), outcome
+    assert str(outcome[0]) == (
+        f"publishing to PostgreSQL at {safe_url(url)} failed: dropping the schemas an earlier "
+        f"publish left behind did not finish within 2 s {STALLED}"
+    )
+    # The first publish is still live and whole; the next publish goes through.
+    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as reader:
+        assert reader.execute("SELECT count(*) FROM bi.incidents").fetchone() == (2,)
+    assert publish_to_postgres(second.published_path, url, READER).tables == 18
+    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
+        assert admin.execute("SELECT count(*) FROM bi.incidents").fetchone() == (302,)
+    assert schemas_of_the_publish(postgres, database) == [("bi",), ("scorecard",)]
+
+
+def test_a_server_process_that_stops_answering_is_cut_off_after_the_statement_timeout(
+    postgres,  # noqa: F811
+    database,
+    tmp_path,
+    monkeypatch,
+):
+    """A frozen backend (SIGSTOP here; a hung host, a stalled proxy) keeps the connection up and
+    cannot act on its own statement_timeout: the client gives up on it."""
+    url = postgres.url(database=database)
+    first = published_fixture(tmp_path, 0)
+    second = published_fixture(tmp_path, 300)
+    publish_to_postgres(first.published_path, url, READER)
+    monkeypatch.setenv("SCORECARD_PUBLISH_STATEMENT_TIMEOUT", "2")
+    backup = a_backup_reading_a_leftover_schema(postgres, database)
+    frozen = None
+    try:
+        publisher, outcome = publish_in_a_thread(second.published_path, url)
+        frozen = backend_waiting_for_a_lock(postgres, database)
+        os.kill(frozen, signal.SIGSTOP)
+        started = time.monotonic()
+        backup.close()
+        publisher.join(30)
+        assert outcome, "the publish still waited for the frozen server after 30 s"
+        assert time.monotonic() - started < 15
+    finally:
+        backup.close()
+        if frozen is not None:
+            os.kill(frozen, signal.SIGCONT)
+    assert isinstance(outcome[0], PostgresPublishError), outcome
+    assert str(outcome[0]) == (
+        f"publishing to PostgreSQL at {safe_url(url)} failed: the server did not answer for 4 s "
+        "while dropping the schemas an earlier publish left behind, so the connection was "
+        f"closed {STALLED}"
+    )
+    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as reader:
+        assert reader.execute("SELECT count(*) FROM bi.incidents").fetchone() == (2,)
+    assert publish_to_postgres(second.published_path, url, READER).tables == 18
+    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
+        assert admin.execute("SELECT count(*) FROM bi.incidents").fetchone() == (302,)
+    assert schemas_of_the_publish(postgres, database) == [("bi",), ("scorecard",)]
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-5", "nan", "inf"])
+def test_a_statement_timeout_that_is_no_positive_number_of_seconds_is_refused(
+    tmp_path, monkeypatch, value
+):
+    monkeypatch.setenv("SCORECARD_PUBLISH_STATEMENT_TIMEOUT", value)
+    with pytest.raises(PostgresPublishError) as refused:
+        publish_to_postgres(tmp_path / "warehouse.duckdb", "postgresql://bi@db/scorecard")
+    assert str(refused.value) == (
+        f"SCORECARD_PUBLISH_STATEMENT_TIMEOUT must be a number of seconds above 0, got {value!r}"
+    )
 
 
 @pytest.mark.parametrize("value", ["soon", "0", "-5", "nan", "inf"])

@@ -13,6 +13,12 @@ administrator only has to grant it to the login roles of BI tools.
 One publish to a database runs at a time: a second waits for the first (an advisory lock), up to
 SCORECARD_PUBLISH_LOCK_WAIT seconds. The URL's password never reaches a log line, metadata or
 error: only `safe_url` is shown.
+
+No statement of a publish waits for good: the server cancels one that runs, and ends the session
+when it idles in a transaction, for longer than SCORECARD_PUBLISH_STATEMENT_TIMEOUT seconds; a
+server that cannot (a frozen backend, a stalled proxy whose connection stays up) is cut off by the
+client a little later. Either way the transaction is rolled back, the live schemas stay as they
+were, and the error names the step that stalled.
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ import codecs
 import logging
 import math
 import os
+import socket
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,6 +62,14 @@ DROP_OLD_WAIT_SECONDS = 30.0
 COPY_CHUNK_BYTES = 1 << 20
 # Seconds to wait for the database to answer a connection (unless the URL sets connect_timeout).
 CONNECT_TIMEOUT_SECONDS = 30
+# The longest one statement of a publish may run, or its transaction idle between two (while DuckDB
+# writes the next table's CSV): the COPY of the largest table takes minutes, so half an hour only
+# ends a publish that has stopped. The server enforces it; when it cannot (its backend frozen),
+# the client closes the connection once the same time and a grace (up to 30 s) have passed.
+STATEMENT_TIMEOUT_VARIABLE = "SCORECARD_PUBLISH_STATEMENT_TIMEOUT"
+DEFAULT_STATEMENT_TIMEOUT_SECONDS = 1800.0
+CLIENT_GRACE_SECONDS = 30.0
+SWAP_STEP = "swapping the new schemas in for the live ones"
 # The session-level advisory lock one publish to a database holds from start to end, so a second
 # (another run, another warehouse) waits instead of dropping the first one's loading schemas as
 # leftovers. PostgreSQL frees it when the session ends, a killed publisher's too.
@@ -85,6 +101,70 @@ class _ForeignSchema(RuntimeError):
 
 class _LockWaitExpired(RuntimeError):
     """The live tables stayed in use for the whole lock wait; the message names their users."""
+
+
+class _Watchdog:
+    """Closes the connection when the server has not answered one exchange (a statement, a chunk
+    of COPY data, a commit) within `seconds`: a frozen backend cannot act on its own
+    statement_timeout, nor on a cancel request. Shutting the socket down wakes the waiting
+    driver, which then fails as on a lost connection; the server rolls the transaction back."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._socket: int | None = None
+        self._deadline: float | None = None
+        self._stopped = False
+        self._changed = threading.Condition()
+        threading.Thread(target=self._watch, name="postgres publish watchdog", daemon=True).start()
+
+    def arm(self, fileno: int) -> None:
+        with self._changed:
+            self._socket, self._deadline = fileno, time.monotonic() + self.seconds
+            self._changed.notify()
+
+    def disarm(self) -> None:
+        with self._changed:
+            self._deadline = None
+
+    def stop(self) -> None:
+        with self._changed:
+            self._stopped = True
+            self._changed.notify()
+
+    def _watch(self) -> None:
+        with self._changed:
+            while not self._stopped:
+                if self._deadline is None:
+                    self._changed.wait()
+                    continue
+                left = self._deadline - time.monotonic()
+                if left > 0:
+                    self._changed.wait(left)
+                    continue
+                self.expired, self._deadline = True, None
+                try:
+                    with socket.socket(fileno=os.dup(self._socket)) as connection:
+                        connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # already closed: nothing left to wait for
+
+
+class _BoundedConnection(psycopg.Connection):
+    """A connection whose every wait for the server is watched; `step` names the publish's
+    current step for the error."""
+
+    watchdog: _Watchdog | None = None
+    step = "connecting"
+
+    def wait(self, gen, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201  (psycopg's own)
+        if self.watchdog is None:
+            return super().wait(gen, *args, **kwargs)
+        self.watchdog.arm(self.pgconn.socket)
+        try:
+            return super().wait(gen, *args, **kwargs)
+        finally:
+            self.watchdog.disarm()
 
 
 @dataclass(frozen=True)
@@ -134,30 +214,46 @@ def reader_role() -> str:
 
 def lock_wait_seconds() -> float:
     """How long a publish waits for readers of the live tables: SCORECARD_PUBLISH_LOCK_WAIT."""
-    configured = os.environ.get(LOCK_WAIT_VARIABLE, "").strip()
+    return _seconds_setting(LOCK_WAIT_VARIABLE, DEFAULT_LOCK_WAIT_SECONDS)
+
+
+def statement_timeout_seconds() -> float:
+    """How long one statement of a publish may take: SCORECARD_PUBLISH_STATEMENT_TIMEOUT."""
+    return _seconds_setting(STATEMENT_TIMEOUT_VARIABLE, DEFAULT_STATEMENT_TIMEOUT_SECONDS)
+
+
+def _seconds_setting(variable: str, default: float) -> float:
+    configured = os.environ.get(variable, "").strip()
     if not configured:
-        return DEFAULT_LOCK_WAIT_SECONDS
+        return default
     try:
         seconds = float(configured)
     except ValueError:
         seconds = math.nan
     if not (0 < seconds < math.inf):
         raise PostgresPublishError(
-            f"{LOCK_WAIT_VARIABLE} must be a number of seconds above 0, got {configured!r}"
+            f"{variable} must be a number of seconds above 0, got {configured!r}"
         )
     return seconds
 
 
 def publish_to_postgres(
-    published_file: Path, url: str, reader: str = DEFAULT_READER, lock_wait: float | None = None
+    published_file: Path,
+    url: str,
+    reader: str = DEFAULT_READER,
+    lock_wait: float | None = None,
+    statement_timeout: float | None = None,
 ) -> PostgresPublishResult:
     """Copy the published file's bi views and scorecard tables into PostgreSQL, atomically.
 
     lock_wait: seconds to wait for another publish, and for readers of the live tables (default:
-    lock_wait_seconds()).
+    lock_wait_seconds()). statement_timeout: seconds one statement may take (default:
+    statement_timeout_seconds()).
     """
     started = time.monotonic()
     lock_wait = lock_wait_seconds() if lock_wait is None else lock_wait
+    if statement_timeout is None:
+        statement_timeout = statement_timeout_seconds()
     # A secret mounted from a file often ends with a line break, which would end the database name.
     url = url.strip()
     try:
@@ -184,7 +280,16 @@ def publish_to_postgres(
         parsed.set(drivername="postgresql+psycopg"),
         connect_args={key: value for key, value in bounds.items() if key not in parsed.query},
     )
+    watchdog = _Watchdog(statement_timeout + min(statement_timeout, CLIENT_GRACE_SECONDS))
+
+    @sa.event.listens_for(engine, "do_connect")
+    def connect(dialect, record, cargs, cparams):  # noqa: ANN001, ANN202, ARG001
+        pg = _BoundedConnection.connect(*cargs, **cparams)
+        pg.watchdog = watchdog
+        return pg
+
     suffix = f"{os.getpid()}_{int(time.time() * 1000)}"
+    pg: _BoundedConnection | None = None
     try:
         with duckdb.connect(str(published_file), read_only=True) as source:
             source.execute("SET TimeZone = 'UTC'")
@@ -192,6 +297,7 @@ def publish_to_postgres(
             with engine.connect() as connection:
                 pg = connection.connection.driver_connection
                 pg.autocommit = False
+                _bound_statements(pg, statement_timeout)
                 _hold_publish_lock(pg, lock_wait)
                 try:
                     _ensure_reader(pg, reader)
@@ -206,6 +312,9 @@ def publish_to_postgres(
                     _drop_old(pg, suffix)
                 finally:
                     _release_publish_lock(pg)
+                    if pg.closed:
+                        # Lost (cut off, or ended by the server): the pool must not roll it back.
+                        connection.invalidate()
     except (
         sa.exc.SQLAlchemyError,
         psycopg.Error,
@@ -214,14 +323,59 @@ def publish_to_postgres(
         _ForeignSchema,
     ) as exc:
         message = str(exc)
+        if pg is not None and _stalled(exc, watchdog):
+            message = _stalled_message(pg.step, statement_timeout, watchdog)
         for secret in secrets:
             message = message.replace(secret, "***")
         raise PostgresPublishError(
             f"publishing to PostgreSQL at {safe_url(url)} failed: {message}"
         ) from None
     finally:
+        watchdog.stop()
         engine.dispose()
     return PostgresPublishResult(safe_url(url), len(tables), rows, time.monotonic() - started)
+
+
+def _bound_statements(pg: _BoundedConnection, seconds: float) -> None:
+    """Have the server end a statement of this session that runs, or a transaction that idles,
+    for longer than `seconds`."""
+    milliseconds = str(max(1, round(seconds * 1000)))
+    with pg.cursor() as cur:
+        cur.execute(
+            "SELECT set_config('statement_timeout', %s, false), "
+            "set_config('idle_in_transaction_session_timeout', %s, false)",
+            [milliseconds, milliseconds],
+        )
+    pg.commit()
+
+
+def _stalled(exc: BaseException, watchdog: _Watchdog) -> bool:
+    """Whether the publish failed because a step outlasted the statement timeout."""
+    if watchdog.expired and isinstance(exc, (psycopg.OperationalError, sa.exc.DBAPIError)):
+        return True
+    if isinstance(exc, psycopg.errors.IdleInTransactionSessionTimeout):
+        return True
+    return isinstance(exc, psycopg.errors.QueryCanceled) and "statement timeout" in str(exc)
+
+
+def _stalled_message(step: str, seconds: float, watchdog: _Watchdog) -> str:
+    how = (
+        f"the server did not answer for {watchdog.seconds:g} s while {step}, so the connection "
+        "was closed"
+        if watchdog.expired
+        else f"{step} did not finish within {seconds:g} s"
+    )
+    outcome = (
+        "If the swap's commit had reached the server, the new tables are live; otherwise"
+        if step == SWAP_STEP
+        else "The publish is rolled back and"
+    )
+    return (
+        f"{how} ({STATEMENT_TIMEOUT_VARIABLE}={seconds:g}). {outcome} the tables published before "
+        "stay as they were. Look for a session holding a lock on what the publish touches, or a "
+        f"stalled server (pg_stat_activity), or raise {STATEMENT_TIMEOUT_VARIABLE} if that step "
+        "needs longer, and publish again."
+    )
 
 
 def _tables_to_publish(source: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
@@ -237,6 +391,7 @@ def _refuse_foreign_schemas(pg: psycopg.Connection, tables: list[tuple[str, str]
     schema `bi` in a shared database), rather than drop it with its data. A schema is a
     publish's when it carries SCHEMA_MARK, or (written by an earlier release, which did not mark
     it) holds a table a publish writes there; an empty one (created ahead) is replaced too."""
+    pg.step = "reading the live schemas"
     with pg.cursor() as cur:
         cur.execute(
             "SELECT n.nspname, obj_description(n.oid, 'pg_namespace'), "
@@ -262,6 +417,7 @@ def _refuse_foreign_schemas(pg: psycopg.Connection, tables: list[tuple[str, str]
 
 
 def _ensure_reader(pg: psycopg.Connection, reader: str) -> None:
+    pg.step = f"creating the reader role {reader}"
     with pg.cursor() as cur:
         cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [reader])
         if cur.fetchone() is None:
@@ -287,6 +443,7 @@ def _load(
             "WHERE database_name = current_database()"
         ).fetchall()
     )
+    pg.step = "creating the loading schemas"
     server_encoding, codec = _copy_encoding(pg)
     with pg.cursor() as cur, tempfile.TemporaryDirectory(prefix="pg-publish-") as scratch:
         for schema in PUBLISHED_SCHEMAS:
@@ -297,6 +454,7 @@ def _load(
                 )
             )
         for schema, table in tables:
+            pg.step = f"loading {schema}.{table}"
             columns = source.execute(
                 "SELECT column_name, data_type, comment FROM duckdb_columns() "
                 "WHERE database_name = current_database() AND schema_name = ? AND table_name = ? "
@@ -332,6 +490,7 @@ def _load(
                 )
             rows += cur.rowcount if cur.rowcount > 0 else 0
             csv_file.unlink()
+        pg.step = f"granting SELECT to {reader}"
         for schema in PUBLISHED_SCHEMAS:
             loading = _loading(schema, suffix)
             role = sql.Identifier(reader)
@@ -339,6 +498,7 @@ def _load(
             cur.execute(
                 sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(loading, role)
             )
+    pg.step = "committing the loaded tables"
     pg.commit()
     return rows
 
@@ -437,6 +597,7 @@ def _swap(pg: psycopg.Connection, suffix: str, lock_wait: float) -> None:
     Tables are locked in name order (the order a reader joining them alphabetically takes); a
     deadlock or lock timeout rolls the swap back and it is tried again, for lock_wait seconds.
     """
+    pg.step = SWAP_STEP
 
     def rename(cur: psycopg.Cursor) -> None:
         live = _live_tables(cur)
@@ -628,13 +789,23 @@ def _live_tables(cur: psycopg.Cursor) -> list[tuple[str, str]]:
 
 def _drop_old(pg: psycopg.Connection, suffix: str) -> None:
     """Drop the retired schemas once their last readers finish; a later publish retries if not."""
+    pg.step = "dropping the replaced schemas"
     retired = [_retired_name(schema, suffix) for schema in PUBLISHED_SCHEMAS]
 
     def drop(cur: psycopg.Cursor) -> None:
         for schema in retired:
             cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
-    if not _retrying_lock_waits(pg, drop, _readers_of(pg, retired), DROP_OLD_WAIT_SECONDS):
+    try:
+        dropped = _retrying_lock_waits(pg, drop, _readers_of(pg, retired), DROP_OLD_WAIT_SECONDS)
+    except psycopg.Error as exc:
+        # The new publish is live already: a server that stalls now does not fail it.
+        log.warning(
+            "could not drop the old published schemas (%s); the next publish drops them",
+            str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+        )
+        return
+    if not dropped:
         log.warning("old published schemas still in use; the next publish drops them")
 
 
@@ -658,6 +829,7 @@ def _drop_loading(pg: psycopg.Connection, suffix: str) -> None:
 
 def _hold_publish_lock(pg: psycopg.Connection, wait_seconds: float) -> None:
     """Wait up to `wait_seconds` for another publish to this database to end, then go first."""
+    pg.step = "waiting for another publish to this database"
 
     def take(cur: psycopg.Cursor) -> None:
         cur.execute("SELECT pg_advisory_lock(%s)", [PUBLISH_LOCK_KEY])
@@ -681,6 +853,7 @@ def _release_publish_lock(pg: psycopg.Connection) -> None:
 def _drop_leftovers(pg: psycopg.Connection) -> None:
     """Schemas a crashed or interrupted publish left behind: the publish lock is ours, so no
     other publish is loading them."""
+    pg.step = "dropping the schemas an earlier publish left behind"
     with pg.cursor() as cur:
         cur.execute(
             "SELECT nspname FROM pg_namespace WHERE nspname ~ %s",

@@ -14,6 +14,7 @@ import dagster as dg
 import duckdb
 import psycopg
 import pytest
+from psycopg import sql
 
 from pipelines.publish import postgres_publish_asset
 from pipelines.resources import WarehouseResource
@@ -364,13 +365,13 @@ def test_a_reader_holding_the_tables_past_the_lock_wait_is_named_and_the_loading
         assert analyst.execute("SELECT count(*) FROM bi.incidents").fetchone() == (302,)
 
 
-def publish_in_a_thread(published_file, url: str) -> tuple[threading.Thread, list]:
+def publish_in_a_thread(published_file, url: str, reader: str) -> tuple[threading.Thread, list]:
     """The publish runs in a thread, so a test can act while it waits and never hangs itself."""
     outcome: list[BaseException | None] = []
 
     def run() -> None:
         try:
-            publish_to_postgres(published_file, url, READER)
+            publish_to_postgres(published_file, url, reader)
             outcome.append(None)
         except BaseException as exc:  # noqa: BLE001  (the thread reports what it raised)
             outcome.append(exc)
@@ -395,15 +396,12 @@ def backend_waiting_for_a_lock(postgres, database) -> int:  # noqa: F811
     raise AssertionError("the publish never waited for the lock")
 
 
-def a_backup_reading_a_leftover_schema(postgres, database) -> psycopg.Connection:  # noqa: F811
-    """An earlier publish left a schema behind (its old tables were in use when it dropped them),
-    and a session (a backup, an analyst) holds it open in a transaction."""
-    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
-        admin.execute("CREATE SCHEMA bi__retired_1_2")
-        admin.execute("CREATE TABLE bi__retired_1_2.incidents AS SELECT 1 AS x")
-    backup = psycopg.connect(postgres.dsn(database=database) + " application_name=backup")
-    backup.execute("SELECT count(*) FROM bi__retired_1_2.incidents").fetchone()
-    return backup
+def another_admin_creating_the_role(postgres, database, role: str) -> psycopg.Connection:  # noqa: F811
+    """Another administrator creates the publish's reader role in a transaction left open: the
+    publish's own CREATE ROLE waits for it, with no lock timeout of its own."""
+    other = psycopg.connect(postgres.dsn(database=database) + " application_name=other_admin")
+    other.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
+    return other
 
 
 STALLED = (
@@ -421,28 +419,29 @@ def test_a_statement_blocked_by_another_session_ends_at_the_statement_timeout(
     monkeypatch,
 ):
     url = postgres.url(database=database)
+    role = f"late_reader_{uuid.uuid4().hex[:8]}"  # roles are the whole server's
     first = published_fixture(tmp_path, 0)
     second = published_fixture(tmp_path, 300)
     publish_to_postgres(first.published_path, url, READER)
     monkeypatch.setenv("SCORECARD_PUBLISH_STATEMENT_TIMEOUT", "2")
-    backup = a_backup_reading_a_leftover_schema(postgres, database)
+    other = another_admin_creating_the_role(postgres, database, role)
     try:
         started = time.monotonic()
-        publisher, outcome = publish_in_a_thread(second.published_path, url)
+        publisher, outcome = publish_in_a_thread(second.published_path, url, role)
         publisher.join(30)
         assert outcome, "the publish still waited for the other session's lock after 30 s"
         assert 2 <= time.monotonic() - started < 15
     finally:
-        backup.close()
+        other.close()
     assert isinstance(outcome[0], PostgresPublishError), outcome
     assert str(outcome[0]) == (
-        f"publishing to PostgreSQL at {safe_url(url)} failed: dropping the schemas an earlier "
-        f"publish left behind did not finish within 2 s {STALLED}"
+        f"publishing to PostgreSQL at {safe_url(url)} failed: creating the reader role "
+        f"{role} did not finish within 2 s {STALLED}"
     )
     # The first publish is still live and whole; the next publish goes through.
     with psycopg.connect(postgres.dsn(database=database), autocommit=True) as reader:
         assert reader.execute("SELECT count(*) FROM bi.incidents").fetchone() == (2,)
-    assert publish_to_postgres(second.published_path, url, READER).tables == 18
+    assert publish_to_postgres(second.published_path, url, role).tables == 18
     with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
         assert admin.execute("SELECT count(*) FROM bi.incidents").fetchone() == (302,)
     assert schemas_of_the_publish(postgres, database) == [("bi",), ("scorecard",)]
@@ -457,36 +456,73 @@ def test_a_server_process_that_stops_answering_is_cut_off_after_the_statement_ti
     """A frozen backend (SIGSTOP here; a hung host, a stalled proxy) keeps the connection up and
     cannot act on its own statement_timeout: the client gives up on it."""
     url = postgres.url(database=database)
+    role = f"late_reader_{uuid.uuid4().hex[:8]}"  # roles are the whole server's
     first = published_fixture(tmp_path, 0)
     second = published_fixture(tmp_path, 300)
     publish_to_postgres(first.published_path, url, READER)
     monkeypatch.setenv("SCORECARD_PUBLISH_STATEMENT_TIMEOUT", "2")
-    backup = a_backup_reading_a_leftover_schema(postgres, database)
+    other = another_admin_creating_the_role(postgres, database, role)
     frozen = None
     try:
-        publisher, outcome = publish_in_a_thread(second.published_path, url)
+        publisher, outcome = publish_in_a_thread(second.published_path, url, role)
         frozen = backend_waiting_for_a_lock(postgres, database)
         os.kill(frozen, signal.SIGSTOP)
         started = time.monotonic()
-        backup.close()
+        other.close()
         publisher.join(30)
         assert outcome, "the publish still waited for the frozen server after 30 s"
         assert time.monotonic() - started < 15
     finally:
-        backup.close()
+        other.close()
         if frozen is not None:
             os.kill(frozen, signal.SIGCONT)
     assert isinstance(outcome[0], PostgresPublishError), outcome
     assert str(outcome[0]) == (
         f"publishing to PostgreSQL at {safe_url(url)} failed: the server did not answer for 4 s "
-        "while dropping the schemas an earlier publish left behind, so the connection was "
-        f"closed {STALLED}"
+        f"while creating the reader role {role}, so the connection was closed {STALLED}"
     )
     with psycopg.connect(postgres.dsn(database=database), autocommit=True) as reader:
         assert reader.execute("SELECT count(*) FROM bi.incidents").fetchone() == (2,)
-    assert publish_to_postgres(second.published_path, url, READER).tables == 18
+    assert publish_to_postgres(second.published_path, url, role).tables == 18
     with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
         assert admin.execute("SELECT count(*) FROM bi.incidents").fetchone() == (302,)
+    assert schemas_of_the_publish(postgres, database) == [("bi",), ("scorecard",)]
+
+
+def test_a_leftover_schema_another_session_reads_is_kept_for_a_later_publish(
+    postgres,  # noqa: F811
+    database,
+    tmp_path,
+    caplog,
+    monkeypatch,
+):
+    """A schema an earlier publish could not drop, read by a backup while this publish runs, is
+    only tidying: the publish goes ahead and names what it waits for; a later one drops it."""
+    url = postgres.url(database=database)
+    first = published_fixture(tmp_path, 0)
+    second = published_fixture(tmp_path, 300)
+    # Should the publish wait for the backup again, it fails in 20 s instead of half an hour.
+    monkeypatch.setenv("SCORECARD_PUBLISH_STATEMENT_TIMEOUT", "20")
+    publish_to_postgres(first.published_path, url, READER)
+    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
+        admin.execute("CREATE SCHEMA bi__retired_1_2")
+        admin.execute("CREATE TABLE bi__retired_1_2.incidents AS SELECT 1 AS x")
+    backup = psycopg.connect(postgres.dsn(database=database) + " application_name=backup")
+    try:
+        backup.execute("SELECT count(*) FROM bi__retired_1_2.incidents").fetchone()
+        with caplog.at_level(logging.WARNING):
+            assert publish_to_postgres(second.published_path, url, READER).tables == 18
+    finally:
+        backup.close()
+    assert re.search(
+        r"schema bi__retired_1_2, left behind by an earlier publish, is kept for a later publish: "
+        r"waiting for session pid \d+ \(user \w+, application 'backup', ",
+        caplog.text,
+    ), caplog.text
+    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
+        assert admin.execute("SELECT count(*) FROM bi.incidents").fetchone() == (302,)
+    assert ("bi__retired_1_2",) in schemas_of_the_publish(postgres, database)
+    publish_to_postgres(first.published_path, url, READER)
     assert schemas_of_the_publish(postgres, database) == [("bi",), ("scorecard",)]
 
 

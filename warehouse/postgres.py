@@ -852,16 +852,31 @@ def _release_publish_lock(pg: psycopg.Connection) -> None:
 
 def _drop_leftovers(pg: psycopg.Connection) -> None:
     """Schemas a crashed or interrupted publish left behind: the publish lock is ours, so no
-    other publish is loading them."""
+    other publish is loading them. Dropping them only tidies up, so one that another session still
+    reads (a nightly backup holds every table it dumps) stays for a later publish instead of
+    holding this one up."""
     pg.step = "dropping the schemas an earlier publish left behind"
     with pg.cursor() as cur:
         cur.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname ~ %s",
+            "SELECT nspname FROM pg_namespace WHERE nspname ~ %s ORDER BY nspname",
             [f"^({'|'.join(PUBLISHED_SCHEMAS)})__(loading|retired)_[0-9_]+$"],
         )
-        for (schema,) in cur.fetchall():
-            cur.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+        leftovers = [schema for (schema,) in cur.fetchall()]
     pg.commit()
+    for schema in leftovers:
+        try:
+            with pg.cursor() as cur:
+                cur.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                cur.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+            pg.commit()
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
+            pg.rollback()
+            log.warning(
+                "schema %s, left behind by an earlier publish, is kept for a later publish: "
+                "waiting for %s",
+                schema,
+                _readers_of(pg, [schema])(),
+            )
 
 
 def _loading(schema: str, suffix: str) -> sql.Identifier:

@@ -412,19 +412,48 @@ STALLED = (
 )
 
 
-def test_a_statement_blocked_by_another_session_ends_at_the_statement_timeout(
+def a_publish_with_its_reader_role_being_created_elsewhere(
     postgres,  # noqa: F811
     database,
     tmp_path,
     monkeypatch,
 ):
+    """A first publish is live; the next, under a 2 s statement timeout, needs a reader role that
+    another administrator is creating in a transaction left open. Returns (url, role, the next
+    publish's fixture, the other administrator's session)."""
     url = postgres.url(database=database)
     role = f"late_reader_{uuid.uuid4().hex[:8]}"  # roles are the whole server's
     first = published_fixture(tmp_path, 0)
     second = published_fixture(tmp_path, 300)
     publish_to_postgres(first.published_path, url, READER)
     monkeypatch.setenv("SCORECARD_PUBLISH_STATEMENT_TIMEOUT", "2")
-    other = another_admin_creating_the_role(postgres, database, role)
+    return url, role, second, another_admin_creating_the_role(postgres, database, role)
+
+
+def the_first_publish_stays_live_and_the_next_goes_through(
+    postgres,  # noqa: F811
+    database,
+    url: str,
+    second,
+    role: str,
+) -> None:
+    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as reader:
+        assert reader.execute("SELECT count(*) FROM bi.incidents").fetchone() == (2,)
+    assert publish_to_postgres(second.published_path, url, role).tables == 18
+    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
+        assert admin.execute("SELECT count(*) FROM bi.incidents").fetchone() == (302,)
+    assert schemas_of_the_publish(postgres, database) == [("bi",), ("scorecard",)]
+
+
+def test_a_statement_blocked_by_another_session_ends_at_the_statement_timeout(
+    postgres,  # noqa: F811
+    database,
+    tmp_path,
+    monkeypatch,
+):
+    url, role, second, other = a_publish_with_its_reader_role_being_created_elsewhere(
+        postgres, database, tmp_path, monkeypatch
+    )
     try:
         started = time.monotonic()
         publisher, outcome = publish_in_a_thread(second.published_path, url, role)
@@ -438,13 +467,7 @@ def test_a_statement_blocked_by_another_session_ends_at_the_statement_timeout(
         f"publishing to PostgreSQL at {safe_url(url)} failed: creating the reader role "
         f"{role} did not finish within 2 s {STALLED}"
     )
-    # The first publish is still live and whole; the next publish goes through.
-    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as reader:
-        assert reader.execute("SELECT count(*) FROM bi.incidents").fetchone() == (2,)
-    assert publish_to_postgres(second.published_path, url, role).tables == 18
-    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
-        assert admin.execute("SELECT count(*) FROM bi.incidents").fetchone() == (302,)
-    assert schemas_of_the_publish(postgres, database) == [("bi",), ("scorecard",)]
+    the_first_publish_stays_live_and_the_next_goes_through(postgres, database, url, second, role)
 
 
 def test_a_server_process_that_stops_answering_is_cut_off_after_the_statement_timeout(
@@ -455,13 +478,9 @@ def test_a_server_process_that_stops_answering_is_cut_off_after_the_statement_ti
 ):
     """A frozen backend (SIGSTOP here; a hung host, a stalled proxy) keeps the connection up and
     cannot act on its own statement_timeout: the client gives up on it."""
-    url = postgres.url(database=database)
-    role = f"late_reader_{uuid.uuid4().hex[:8]}"  # roles are the whole server's
-    first = published_fixture(tmp_path, 0)
-    second = published_fixture(tmp_path, 300)
-    publish_to_postgres(first.published_path, url, READER)
-    monkeypatch.setenv("SCORECARD_PUBLISH_STATEMENT_TIMEOUT", "2")
-    other = another_admin_creating_the_role(postgres, database, role)
+    url, role, second, other = a_publish_with_its_reader_role_being_created_elsewhere(
+        postgres, database, tmp_path, monkeypatch
+    )
     frozen = None
     try:
         publisher, outcome = publish_in_a_thread(second.published_path, url, role)
@@ -481,12 +500,7 @@ def test_a_server_process_that_stops_answering_is_cut_off_after_the_statement_ti
         f"publishing to PostgreSQL at {safe_url(url)} failed: the server did not answer for 4 s "
         f"while creating the reader role {role}, so the connection was closed {STALLED}"
     )
-    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as reader:
-        assert reader.execute("SELECT count(*) FROM bi.incidents").fetchone() == (2,)
-    assert publish_to_postgres(second.published_path, url, role).tables == 18
-    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
-        assert admin.execute("SELECT count(*) FROM bi.incidents").fetchone() == (302,)
-    assert schemas_of_the_publish(postgres, database) == [("bi",), ("scorecard",)]
+    the_first_publish_stays_live_and_the_next_goes_through(postgres, database, url, second, role)
 
 
 def test_a_leftover_schema_another_session_reads_is_kept_for_a_later_publish(

@@ -864,18 +864,18 @@ def _drop_leftovers(pg: psycopg.Connection) -> None:
         leftovers = [schema for (schema,) in cur.fetchall()]
     pg.commit()
     for schema in leftovers:
-        try:
-            with pg.cursor() as cur:
-                cur.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-                cur.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
-            pg.commit()
-        except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
-            pg.rollback()
+
+        def drop(cur: psycopg.Cursor, schema: str = schema) -> None:
+            cur.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+        # One try under the swap's lock timeout: no waiting for a reader of an old schema.
+        waiting_for = _readers_of(pg, [schema])
+        if not _retrying_lock_waits(pg, drop, waiting_for, wait=0):
             log.warning(
                 "schema %s, left behind by an earlier publish, is kept for a later publish: "
                 "waiting for %s",
                 schema,
-                _readers_of(pg, [schema])(),
+                waiting_for(),
             )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from transforms.kpis import compute_metrics
 from warehouse import Warehouse
 
 FIXTURE_SQL = """
@@ -115,3 +118,37 @@ INSERT INTO scorecard.data_quality (source, table_name, record_key, field, probl
 def build_bi_fixture(warehouse: Warehouse) -> None:
     with warehouse.connect() as con:
         con.execute(FIXTURE_SQL)
+
+
+# One service typed "email" (the earliest record, 5 Jan), "Email" and "EMAIL", and one group typed
+# "service desk" (5 Jan), "Service Desk" and "SERVICE DESK", across every kind of record.
+SPELLINGS_SQL = """
+INSERT INTO core.incidents (incident_id, source, number, opened_at, resolved_at, priority, state,
+                            service, assignment_group, updated_at) VALUES
+    ('jira:1', 'jira', 'OPS-1', '2026-01-05 08:00:00+00', '2026-01-05 10:00:00+00', 3,
+     'resolved', 'email', 'service desk', '2026-01-05 10:00:00+00'),
+    ('servicenow:i2', 'servicenow', 'INC0002', '2026-01-06 08:00:00+00',
+     '2026-01-06 12:00:00+00', 3, 'resolved', 'Email', 'Service Desk', '2026-01-06 12:00:00+00');
+INSERT INTO core.changes (change_id, source, number, type, state, outcome, opened_at, actual_end,
+                          service, assignment_group, updated_at) VALUES
+    ('servicenow:c1', 'servicenow', 'CHG0001', 'normal', 'closed', 'successful',
+     '2026-01-07 09:00:00+00', '2026-01-07 11:00:00+00', 'EMAIL', 'SERVICE DESK',
+     '2026-01-07 11:00:00+00');
+INSERT INTO core.requests (request_id, source, number, opened_at, fulfilled_at, state, service,
+                           assignment_group, updated_at) VALUES
+    ('servicenow:r1', 'servicenow', 'RITM0001', '2026-01-08 09:00:00+00',
+     '2026-01-08 10:00:00+00', 'closed', 'EMAIL', 'Service Desk', '2026-01-08 10:00:00+00');
+INSERT INTO core.costs (cost_id, source, ChargePeriodStart, ChargePeriodEnd, ProviderName,
+                        ChargeCategory, BillingCurrency, BilledCost, EffectiveCost, service) VALUES
+    ('aws_ce:1', 'aws_ce', '2026-01-09 00:00:00+00', '2026-01-10 00:00:00+00', 'AWS', 'Usage',
+     'USD', 10, 10, 'Email'),
+    ('aws_ce:2', 'aws_ce', '2026-01-10 00:00:00+00', '2026-01-11 00:00:00+00', 'AWS', 'Usage',
+     'USD', 20, 20, 'EMAIL');
+"""
+
+
+def build_spellings_fixture(warehouse: Warehouse) -> None:
+    """SPELLINGS_SQL with the KPIs computed on it (as of 1 Feb 2026, a record is enough)."""
+    with warehouse.connect() as con:
+        con.execute(SPELLINGS_SQL)
+        compute_metrics(con, min_n=1, as_of=datetime(2026, 2, 1, 12, 0, tzinfo=UTC))

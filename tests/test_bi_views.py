@@ -3,7 +3,7 @@
 import duckdb
 import pytest
 
-from tests.bi_fixture import build_bi_fixture
+from tests.bi_fixture import build_bi_fixture, build_spellings_fixture
 from warehouse.bi_views import BI_VIEWS
 from warehouse.publish import publish
 
@@ -279,3 +279,53 @@ def test_a_period_whose_metrics_all_await_a_source_read_is_not_yet_the_current_o
             ("it", "week", "2025-12-29", 3.0, "green"),
             ("service_desk", "week", "2025-12-15", 5.0, "amber"),
         ]
+
+
+def test_row_views_name_services_and_groups_as_the_kpis_count_them(warehouse):
+    """ "email" (OPS-1, 5 Jan, the earliest record), "Email" (INC0002, 6 Jan) and "EMAIL" (the
+    change and request) are one service; "service desk" (5 Jan), "Service Desk" and "SERVICE
+    DESK" one group. Grouping a row view by service or group gives the KPIs' one value, spelled
+    as OPS-1 spells it, with the KPIs' count; the name each record holds stays beside it."""
+    build_spellings_fixture(warehouse)
+    publish(warehouse)
+    with duckdb.connect(str(warehouse.published_path), read_only=True) as con:
+        # Resolved in 2 h and 4 h: n = 2, median 3 h, under "email" and "service desk".
+        for dimension in ("service", "assignment_group"):
+            assert rows(
+                con,
+                "SELECT dimension_value, n, value FROM kpi.metric_values "
+                "WHERE metric_id = 'incident_resolution_time' AND grain = 'month' "
+                f"AND period_start = '2026-01-01' AND dimension = '{dimension}'",
+            ) == [("email" if dimension == "service" else "service desk", 2, 3.0)]
+        assert rows(con, "SELECT service, count(*) FROM bi.incidents GROUP BY service") == [
+            ("email", 2)
+        ]
+        assert rows(
+            con, "SELECT assignment_group, count(*) FROM bi.incidents GROUP BY assignment_group"
+        ) == [("service desk", 2)]
+        assert rows(
+            con,
+            "SELECT number, service_as_recorded, assignment_group_as_recorded FROM bi.incidents "
+            "ORDER BY number",
+        ) == [("INC0002", "Email", "Service Desk"), ("OPS-1", "email", "service desk")]
+        assert rows(
+            con,
+            "SELECT service, service_as_recorded, assignment_group, assignment_group_as_recorded "
+            "FROM bi.changes",
+        ) == [("email", "EMAIL", "service desk", "SERVICE DESK")]
+        assert rows(
+            con,
+            "SELECT service, service_as_recorded, assignment_group, assignment_group_as_recorded "
+            "FROM bi.requests",
+        ) == [("email", "EMAIL", "service desk", "Service Desk")]
+        # 10 (tagged "Email") + 20 ("EMAIL"): one service, as cloud spend counts it.
+        assert rows(
+            con,
+            "SELECT service, sum(effective_cost), string_agg(service_as_recorded, ',' "
+            "ORDER BY service_as_recorded) FROM bi.costs GROUP BY service",
+        ) == [("email", 30.0, "EMAIL,Email")]
+        assert rows(
+            con,
+            "SELECT dimension_value, value FROM kpi.metric_values WHERE metric_id = 'cloud_spend' "
+            "AND grain = 'month' AND period_start = '2026-01-01' AND dimension = 'service'",
+        ) == [("email", 30.0)]

@@ -18,7 +18,7 @@ from psycopg import sql
 
 from pipelines.publish import postgres_publish_asset
 from pipelines.resources import WarehouseResource
-from tests.bi_fixture import build_bi_fixture
+from tests.bi_fixture import build_bi_fixture, build_spellings_fixture
 from tests.postgres_server import SUPERUSER, postgres  # noqa: F401  (the session's server)
 from warehouse import Warehouse
 from warehouse.bi_views import BI_VIEWS
@@ -118,6 +118,28 @@ def test_reader_role_reads_every_view_and_the_scorecard_tables_and_cannot_write(
             "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bi%' OR nspname LIKE 'scorecard%'"
         ).fetchall()
     assert sorted(schemas) == [("bi",), ("scorecard",)]  # nothing left of the loading schemas
+
+
+def test_services_and_groups_read_in_postgresql_as_the_kpis_count_them(
+    postgres,  # noqa: F811
+    database,
+    tmp_path,
+):
+    """PostgreSQL has no kpi schema to look spellings up in: the row tables carry them. "email",
+    "Email" and "EMAIL" are one service, as OPS-1 (the earliest record) spells it."""
+    warehouse = Warehouse.at(tmp_path / "warehouse.duckdb")
+    build_spellings_fixture(warehouse)
+    publish(warehouse)
+    publish_to_postgres(warehouse.published_path, postgres.url(database=database), READER)
+    with psycopg.connect(postgres.dsn(database=database), autocommit=True) as admin:
+        assert admin.execute(
+            "SELECT service, assignment_group, count(*), string_agg(service_as_recorded, ',' "
+            'ORDER BY service_as_recorded COLLATE "C") FROM bi.incidents GROUP BY 1, 2'
+        ).fetchall() == [("email", "service desk", 2, "Email,email")]
+        # 10 tagged "Email" + 20 tagged "EMAIL".
+        assert admin.execute(
+            "SELECT service, sum(effective_cost) FROM bi.costs GROUP BY service"
+        ).fetchall() == [("email", 30.0)]
 
 
 def test_a_reader_querying_during_publishes_always_sees_one_publish_whole(

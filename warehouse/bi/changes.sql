@@ -1,10 +1,20 @@
 -- Change records from every ITSM source in one shape; the columns are named here so that a new
--- core column never changes what BI tools see.
+-- core column never changes what BI tools see. Service and group are named as the KPIs count
+-- them (kpi.name_spellings); the names the record holds come last.
 CREATE OR REPLACE VIEW bi.changes AS
 SELECT
-    change_id, source, number, type, risk, state, outcome, opened_at, planned_start, planned_end,
-    actual_start, actual_end, closed_at, service, assignment_group, backed_out, is_production,
-    updated_at
-FROM core.changes;
+    changes.change_id, changes.source, changes.number, changes.type, changes.risk, changes.state,
+    changes.outcome, changes.opened_at, changes.planned_start, changes.planned_end,
+    changes.actual_start, changes.actual_end, changes.closed_at,
+    coalesce(services.spelling, changes.service) AS service,
+    coalesce(groups.spelling, changes.assignment_group) AS assignment_group,
+    changes.backed_out, changes.is_production, changes.updated_at,
+    changes.service AS service_as_recorded,
+    changes.assignment_group AS assignment_group_as_recorded
+FROM core.changes AS changes
+LEFT JOIN kpi.name_spellings AS services
+    ON services.kind = 'service' AND services.name = changes.service
+LEFT JOIN kpi.name_spellings AS groups
+    ON groups.kind = 'group' AND groups.name = changes.assignment_group;
 
 COMMENT ON VIEW bi.changes IS 'One row per change record from any ITSM source (times in UTC).';

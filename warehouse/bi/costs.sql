@@ -1,5 +1,7 @@
 -- Cloud and IT cost line items in FOCUS terms, reduced to what a cost report slices by: when,
--- who billed it, which service it is allocated to, and how much.
+-- who billed it, which service it is allocated to, and how much. The service is named as the KPIs
+-- count it (kpi.name_spellings: a tag "EMAIL" is the Email service); the tag's own spelling comes
+-- last.
 CREATE OR REPLACE VIEW bi.costs AS
 SELECT
     cost_id,
@@ -15,9 +17,12 @@ SELECT
     BillingCurrency AS currency,
     CAST(BilledCost AS DOUBLE) AS billed_cost,
     CAST(EffectiveCost AS DOUBLE) AS effective_cost,
-    service,
+    coalesce(services.spelling, costs.service) AS service,
     cost_centre,
-    application
-FROM core.costs;
+    application,
+    costs.service AS service_as_recorded
+FROM core.costs AS costs
+LEFT JOIN kpi.name_spellings AS services
+    ON services.kind = 'service' AND services.name = costs.service;
 
 COMMENT ON VIEW bi.costs IS 'One row per cost line item (a charge for one period), in FOCUS terms.';

@@ -1,12 +1,23 @@
 -- Incidents from every ITSM source in one shape, with the hours they took to resolve; the columns
--- are named here so that a new core column never changes what BI tools see.
+-- are named here so that a new core column never changes what BI tools see. Service and group
+-- are named as the KPIs count them (kpi.name_spellings: "EMAIL" is the Email service), so a BI
+-- tool grouping by them gets the scorecard's values; the names the record holds come last.
 CREATE OR REPLACE VIEW bi.incidents AS
 SELECT
-    incident_id, source, number, opened_at, resolved_at, closed_at, priority, state, service,
-    assignment_group, category, channel, reopen_count, reassignment_count, made_sla,
-    caused_by_change_id, is_security,
-    date_diff('second', opened_at, resolved_at) / 3600.0 AS resolution_hours,
-    updated_at
-FROM core.incidents;
+    incidents.incident_id, incidents.source, incidents.number, incidents.opened_at,
+    incidents.resolved_at, incidents.closed_at, incidents.priority, incidents.state,
+    coalesce(services.spelling, incidents.service) AS service,
+    coalesce(groups.spelling, incidents.assignment_group) AS assignment_group,
+    incidents.category, incidents.channel, incidents.reopen_count, incidents.reassignment_count,
+    incidents.made_sla, incidents.caused_by_change_id, incidents.is_security,
+    date_diff('second', incidents.opened_at, incidents.resolved_at) / 3600.0 AS resolution_hours,
+    incidents.updated_at,
+    incidents.service AS service_as_recorded,
+    incidents.assignment_group AS assignment_group_as_recorded
+FROM core.incidents AS incidents
+LEFT JOIN kpi.name_spellings AS services
+    ON services.kind = 'service' AND services.name = incidents.service
+LEFT JOIN kpi.name_spellings AS groups
+    ON groups.kind = 'group' AND groups.name = incidents.assignment_group;
 
 COMMENT ON VIEW bi.incidents IS 'One row per incident from any ITSM source (times in UTC).';

@@ -11,7 +11,9 @@ never shows. The cursor therefore also remembers the oldest incident still open,
 run reads again from there. Within a run, every incident read while open is fetched once more at
 the end, so one that was resolved while the run paged lands in its final state. One deleted in
 between answers 404 there: the last page names it gone (connectors/removals.py), so it leaves
-raw and core instead of staying open, and it no longer holds the cursor back.
+raw and core instead of staying open, and it no longer holds the cursor back. The pages before
+the last store a cursor that has not moved on but names every incident landed open so far, so
+one landed by a run that dies and deleted before the next is asked for (404) and removed too.
 """
 
 from __future__ import annotations
@@ -148,6 +150,21 @@ class PagerDutySource:
         # Each open incident's creation time and listed version (a removal must not predate it).
         open_ids: dict[str, tuple[datetime, str]] = {}
         batch: list[Record] = []
+
+        def so_far() -> str | None:
+            """A cursor for the pages before the last: read from where this run started, and
+            ask by id for every incident landed open so far (ones deleted before the next run
+            show in no list). A whole read (no cursor) stores none, since it must not move back
+            the cursor the night's incremental read left."""
+            if last is None:
+                return None
+            opened = [created for created, _ in open_ids.values()]
+            if last.open_since is not None:
+                opened.append(last.open_since)
+            return Position(
+                last.until, min(opened, default=None), tuple(sorted(open_ids.keys() | unlisted))
+            ).encode()
+
         while start < until:
             end = min(until, start + MAX_WINDOW)
             for records in self._window(start, end):
@@ -165,7 +182,7 @@ class PagerDutySource:
                         open_ids[str(record["id"])] = (created, incident_version(record))
                 batch.extend(records)
                 if len(batch) >= LANDING_BATCH:
-                    yield Page(batch, None)
+                    yield Page(batch, so_far())
                     batch = []
             start = end
         still_open: dict[str, datetime] = {}
@@ -188,7 +205,7 @@ class PagerDutySource:
                 still_open[incident_id] = utc(latest.get("created_at")) or created
             batch.append(latest)
             if len(batch) >= LANDING_BATCH:
-                yield Page(batch, None)
+                yield Page(batch, so_far())
                 batch = []
         # The deletions ride on the page that moves the cursor past them: both land or neither.
         position = Position(

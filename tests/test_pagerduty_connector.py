@@ -409,6 +409,46 @@ def test_an_open_incident_deleted_between_runs_leaves_core_on_the_next_run(wareh
     assert api.read_by_id == ["Q0000003"]
 
 
+def test_an_open_incident_landed_by_a_killed_run_and_deleted_since_leaves_on_the_next_run(
+    warehouse,
+):
+    """A run lands its first 2,000 incidents, among them the new open Q10, and dies before its
+    last page stores the cursor (here: reading the open ones again by id is refused). Q10 is
+    deleted before the next run, so no list shows it again: only a cursor that names it makes
+    the next run ask for it (404) and remove it, not a whole read two weeks later."""
+    api = account(one_resolved_two_open())
+    with serve(api) as server, warehouse.connect() as con:
+        ingest(con, connector(server.url))
+    # Created on 2025-06-01 from midnight, one a second: Q10 open, Q11..Q2109 resolved.
+    api.create_incidents(
+        [
+            pd_incident(n, f"2025-06-01T00:{(n - 10) // 60 % 60:02d}:{(n - 10) % 60:02d}")
+            | ({"status": "triggered", "resolved_at": None} if n == 10 else {})
+            for n in range(10, 2110)
+        ]
+    )
+    # Services, the oldest incident and 22 list pages (Q2, Q3 and Q10..Q2109) answer; the reads
+    # by id are refused.
+    refused = Faults(error_every=1, error_status=403, start_after=24)
+    with serve(api, refused) as server, warehouse.connect() as con:
+        with pytest.raises(SourceError, match="HTTP 403"):
+            ingest(con, connector(server.url))
+        landed_by_the_killed_run = "Q0000010" in loaded(con)
+    api.delete_incident("Q0000010")
+    api.read_by_id.clear()
+    with serve(api) as server, warehouse.connect() as con:
+        after = ingest(con, connector(server.url))
+        stage(con, "pagerduty", "incidents")
+        open_in_core = con.execute(
+            "SELECT incident_id FROM core.incidents WHERE state <> 'resolved' ORDER BY 1"
+        ).fetchall()
+
+    assert landed_by_the_killed_run
+    assert "Q0000010" in api.read_by_id
+    assert after.streams["incidents"].removed == 1
+    assert open_in_core == [("pagerduty:Q0000002",), ("pagerduty:Q0000003",)]
+
+
 @pytest.mark.parametrize("status", [403, 500])
 def test_an_error_other_than_not_found_on_the_reread_still_fails_the_run(warehouse, status):
     api = account([pd_incident(1, "2025-05-31T09:00:00", status="triggered", resolved_at=None)])

@@ -71,6 +71,12 @@ class PagerDutyApi:
         self._created = [i["created_at"] for i in self.incidents]
         self._by_id = {i["id"]: i for i in self.incidents}
 
+    def create_incidents(self, incidents: list[Incident]) -> None:
+        """Add incidents as the account would when they are triggered."""
+        with self.lock:
+            self.incidents.extend(incidents)
+            self.__post_init__()
+
     def delete_incident(self, incident_id: str) -> Incident:
         """Delete an incident; returns it. Raises KeyError when there is none."""
         with self.lock:

@@ -7,6 +7,10 @@ Merging by key only ever adds or updates. Three kinds of source news remove reco
   removes that record from its stream's raw table;
 - a record found gone when read by key (PagerDuty answers 404 for a deleted incident): the page
   names it, and landing removes it as it removes a deletion log's record.
+
+A record restored after its deletion (ServiceNow's deleted records list) comes back as it was,
+with its old version, which the deletion's removal outranks: a RestoredPage lands it no older
+than its restore instead.
 """
 
 from __future__ import annotations
@@ -55,3 +59,12 @@ class DeletionLog(Stream):
         if self.deletion_of is None:
             raise TypeError(f"deletion log {self.name} does not say how to read its entries")
         return self.deletion_of(record)
+
+
+@dataclass
+class RestoredPage(Page):
+    """Records restored at the source after a deletion: each lands with the later of its own
+    version and its restore time (`restored_at` by primary key), so that neither a removal
+    landed before nor its deletion read later outranks it."""
+
+    restored_at: dict[str, str] = field(default_factory=dict)

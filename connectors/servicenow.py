@@ -15,7 +15,10 @@ Deleted records never show up in a table read, so the instance's deletion log, `
 (one entry per deleted record: tablename, documentkey = its sys_id, sys_created_on = when), is
 read as one more stream with its own cursor; landing removes each deleted record from raw, and
 therefore from core. The integration user needs read access to it, or set
-SERVICENOW_READ_DELETIONS=false to go without.
+SERVICENOW_READ_DELETIONS=false to go without. A record restored from the deleted records comes
+back with its old sys_updated_on, which no incremental read asks for; the instance audits the
+restore (a `sys_audit` entry RECOVERED), so each table read asks the audit for the records of its
+table restored since its cursor and reads them again by sys_id, to land as restored.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from connectors.http import (
     read_ahead,
     require_safe_url,
 )
-from connectors.removals import Deletion, DeletionLog
+from connectors.removals import Deletion, DeletionLog, RestoredPage
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +109,8 @@ TABLE_FIELDS: dict[str, tuple[str, ...]] = {
 }
 DELETION_LOG = "sys_audit_delete"
 DELETION_FIELDS = ("sys_id", "sys_updated_on", "sys_created_on", "tablename", "documentkey")
+AUDIT = "sys_audit"
+AUDIT_FIELDS = ("sys_id", "sys_created_on", "tablename", "documentkey", "fieldname")
 
 
 def servicenow_retry_after(response: requests.Response) -> float | None:
@@ -210,6 +215,8 @@ class ServiceNowSource:
         first = pager.request(query, None)
         try:
             yield from self._answers(pager, first)
+            if cursor and self.read_deletions and table != DELETION_LOG:
+                yield from self._restored(table, since)
         except RequestRefused as exc:
             if table != DELETION_LOG or exc.status != 403:
                 raise
@@ -251,13 +258,62 @@ class ServiceNowSource:
                 skipped = len(body["result"]) - len(records)
                 yield ListedPage(records, cursor, answer=text, path="$.result", first=skipped)
 
-    def list_request(self, table: str, query: str, context: str) -> Request:
+    def _restored(self, table: str, since: datetime) -> Iterator[Page]:
+        """The records of `table` restored from the deleted records since `since`, read again
+        by sys_id: a restore keeps the old sys_updated_on, so the table read does not see them."""
+        restored_at: dict[str, str] = {}
+        query = (
+            f"fieldname=RECOVERED^tablename={table}^sys_created_on>="
+            f"{since.strftime(TIME_FORMAT)}^ORDERBYsys_created_on^ORDERBYsys_id"
+        )
+        offset = 0
+        while True:
+            request = self.list_request(
+                AUDIT, query, f"restores of table {table} at offset {offset}", AUDIT_FIELDS
+            )
+            request = request.with_params(sysparm_offset=str(offset))
+            try:
+                _, body = self.client.fetch_json(request)
+            except RequestRefused as exc:
+                if exc.status != 403:
+                    raise
+                log.warning(
+                    "%s: the integration user may not read %s (HTTP 403), so records of table "
+                    "%s restored after their deletion come back only at a full refresh",
+                    SOURCE,
+                    AUDIT,
+                    table,
+                )
+                return
+            entries = listed(SOURCE, body, "result", request)
+            for entry in entries:
+                key, at = _value(entry.get("documentkey")), _value(entry.get("sys_created_on"))
+                if key and at > restored_at.get(key, ""):
+                    restored_at[key] = at
+            offset += len(entries)
+            if len(entries) < self.page_size:
+                break
+        keys = sorted(restored_at)
+        for at in range(0, len(keys), self.page_size):
+            chunk = keys[at : at + self.page_size]
+            request = self.list_request(
+                table, f"sys_idIN{','.join(chunk)}", f"restored records of table {table}"
+            )
+            _, body = self.client.fetch_json(request)
+            records = listed(SOURCE, body, "result", request)
+            if records:
+                log.info("%s: %d restored records of table %s", SOURCE, len(records), table)
+                yield RestoredPage(records, None, restored_at=restored_at)
+
+    def list_request(
+        self, table: str, query: str, context: str, fields: tuple[str, ...] | None = None
+    ) -> Request:
         return Request(
             "GET",
             f"{self.instance_url}/api/now/table/{table}",
             params={
                 "sysparm_query": query,
-                "sysparm_fields": ",".join(self.tables.get(table, DELETION_FIELDS)),
+                "sysparm_fields": ",".join(fields or self.tables.get(table, DELETION_FIELDS)),
                 "sysparm_limit": str(self.page_size),
                 "sysparm_display_value": "all",
                 "sysparm_exclude_reference_link": "true",

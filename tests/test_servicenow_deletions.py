@@ -215,6 +215,57 @@ def test_a_record_restored_with_its_old_version_comes_back_at_a_full_refresh(war
     assert incidents == {f"servicenow:inc{n:029d}" for n in range(6)}
 
 
+def test_a_record_restored_from_the_deleted_records_comes_back_on_the_next_nightly_run(warehouse):
+    """Restoring a deleted record brings it back as it was, sys_updated_on included, so no
+    incremental read of its table sees it; the instance audits the restore (a sys_audit entry
+    RECOVERED). Incident 1 was deleted and removed on the second night, then restored; incident
+    4 was deleted and restored between the second and third nights, so the third night reads its
+    deletion too and must not remove it."""
+    tables = instance()
+    one, four = "inc" + "1".zfill(29), "inc" + "4".zfill(29)
+    now = [1_750_000_000.0]  # 2025-06-15, after every record's version
+    with serve(tables, USER) as server, warehouse.connect() as con:
+        server.api.clock = lambda: now[0]
+        source = source_for(server.url)
+        ingest(con, source, "first")
+        record_one = dict(tables["incident"].get(one))
+        server.api.delete_record("incident", one)
+        second = ingest(con, source, "second")
+        now[0] += 3600
+        server.api.restore_record("incident", record_one)
+        record_four = dict(tables["incident"].get(four))
+        server.api.delete_record("incident", four)
+        now[0] += 60
+        server.api.restore_record("incident", record_four)
+        third = ingest(con, source, "third")
+        stage(con)
+        after_third = keys(con, "SELECT incident_id FROM core.incidents")
+        ingest(con, source, "fourth")
+        stage(con)
+        after_fourth = keys(con, "SELECT incident_id FROM core.incidents")
+        stored_one = con.execute(
+            "SELECT record ->> '$.sys_updated_on.value' FROM raw.servicenow_incident "
+            "WHERE record_key = ?",
+            [one],
+        ).fetchall()
+    every = {f"servicenow:inc{n:029d}" for n in range(6)}
+    assert second.streams[DELETION_LOG].removed == 1
+    assert third.streams[DELETION_LOG].removed == 0
+    assert after_third == after_fourth == every
+    assert stored_one == [(record_one["sys_updated_on"],)]
+
+
+def test_an_audit_the_user_may_not_read_leaves_restores_to_a_full_refresh(warehouse, caplog):
+    tables = instance()
+    with serve(tables, USER, unreadable=["sys_audit"]) as server, warehouse.connect() as con:
+        source = source_for(server.url)
+        ingest(con, source, "first")
+        second = ingest(con, source, "second")
+    assert second.streams["incident"].received == 1  # the overlap re-reads the newest one
+    assert "may not read sys_audit (HTTP 403)" in caplog.text
+    assert "come back only at a full refresh" in caplog.text
+
+
 def test_a_record_stamped_in_the_future_is_removed_when_it_is_deleted(warehouse):
     """A record stamped in 2099 (an import run with autoSysFields(false)) is cleaned up by
     deleting it: its version, later than its deletion, is no sign of a restore since."""

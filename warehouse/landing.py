@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors.base import ListedPage, Page, Record, Stream
-from connectors.removals import Deletion, DeletionLog, GonePage, WindowPage
+from connectors.removals import Deletion, DeletionLog, GonePage, RestoredPage, WindowPage
 from warehouse.transaction import transaction
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -155,6 +155,8 @@ def land_page(
     table = ensure_raw_table(con, source, stream.name)
     tables = {"raw_table": table, "versions_table": versions_table(table)}
     keyed = [(stream.key(r), stream.version(r), r) for r in page.records]
+    if isinstance(page, RestoredPage):
+        keyed = [(k, max(v, page.restored_at.get(k, "")), r) for k, v, r in keyed]
     missing = [r for key, _, r in keyed if not key]
     if missing:
         raise ValueError(

@@ -5,7 +5,8 @@ paging with X-Total-Count and a Link header whose `prev` at offset 0 carries off
 it gives 400 "Negative offset"), string-typed values, reference objects, the three display-value
 modes, 401 bodies, X-RateLimit-* headers, 429 with Retry-After, and (optionally) records that
 change while a client pages, which is what makes plain offset paging lose rows. Deleting a record
-(`delete_record`) writes its entry to `sys_audit_delete`, as an instance does.
+(`delete_record`) writes its entry to `sys_audit_delete`, as an instance does; restoring it
+(`restore_record`) writes a RECOVERED entry to `sys_audit`.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ _PATH = re.compile(r"^/api/now(?:/v2)?/table/([A-Za-z0-9_]+)(?:/([A-Za-z0-9]+))?
 _NATURAL_ORDERS = ((), (("sys_updated_on", False),), (("sys_updated_on", False), ("sys_id", False)))
 DEFAULT_LIMIT = 10000
 DELETION_LOG = "sys_audit_delete"
+AUDIT = "sys_audit"
 
 
 def failure(status: int, message: str, detail: str = "") -> Reply:
@@ -106,6 +108,7 @@ class ServiceNowApi:
         self.tables = dict(tables)
         self.unreadable = frozenset(unreadable)
         self.tables.setdefault(DELETION_LOG, MemoryTable.of(DELETION_LOG))
+        self.tables.setdefault(AUDIT, MemoryTable.of(AUDIT))
         self.credentials = credentials
         self.churn = churn
         self.rate_limit = rate_limit
@@ -157,6 +160,26 @@ class ServiceNowApi:
         }
         self.tables[DELETION_LOG].put(entry)
         return entry
+
+    def restore_record(self, table: str, record: Record) -> Record:
+        """Restore a deleted record from the deleted records list: it comes back as it was,
+        sys_updated_on included, and the audit trail gets a RECOVERED entry; returns the entry."""
+        with self.lock:
+            self.tables[table].put(dict(record))
+            restored_at = datetime.fromtimestamp(self.clock(), UTC).strftime(TIME_FORMAT)
+            entry = {
+                "sys_id": uuid.uuid4().hex,
+                "sys_created_on": restored_at,
+                "sys_updated_on": restored_at,
+                "sys_mod_count": "0",
+                "tablename": table,
+                "documentkey": record["sys_id"],
+                "fieldname": "RECOVERED",
+                "oldvalue": "RECOVERED",
+                "newvalue": "RECOVERED",
+            }
+            self.tables[AUDIT].put(entry)
+            return entry
 
     def throttled(self, retry_after: float) -> Reply:
         reply = failure(429, "Too Many Requests", "Rate limit exceeded for this instance")

@@ -216,6 +216,20 @@ SCHEMAS: dict[str, TableSchema] = {
             "display_value",
             {**_SYSTEM, "tablename": STRING, "documentkey": STRING, "display_value": STRING},
         ),
+        # The audit trail; a restored (undeleted) record gets an entry whose fieldname, oldvalue
+        # and newvalue are RECOVERED.
+        TableSchema(
+            "sys_audit",
+            "documentkey",
+            {
+                **_SYSTEM,
+                "tablename": STRING,
+                "documentkey": STRING,
+                "fieldname": STRING,
+                "oldvalue": STRING,
+                "newvalue": STRING,
+            },
+        ),
         TableSchema("sys_user_group", "name", {**_SYSTEM, "name": STRING}),
         TableSchema("cmdb_ci_service", "name", {**_SYSTEM, "name": STRING}),
         TableSchema("cmdb_ci", "name", {**_SYSTEM, "name": STRING}),

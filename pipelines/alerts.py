@@ -13,6 +13,7 @@ import dagster as dg
 import requests
 
 from pipelines.outcome import SOURCES_READ, unread_sources
+from pipelines.recovery import over_time
 from pipelines.run_summary import summarise_run
 
 
@@ -63,7 +64,7 @@ def failure_cause(instance: dg.DagsterInstance, run_id: str) -> str | None:
     must not come to light only once the first is fixed. The sources not read are named by the
     run's last step; when a failed step kept that step from running, they are added here.
     """
-    causes, named_unread = [], False
+    causes, named_unread = [stopped] if (stopped := over_time(instance, run_id)) else [], False
     for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
         event = record.dagster_event
         failure = event.step_failure_data if event else None

@@ -14,7 +14,7 @@ from pipelines.kpi import METRIC_VALUES, kpi_asset
 from pipelines.outcome import sources_read_asset
 from pipelines.preflight import configuration
 from pipelines.publish import PUBLISH_URL, PUBLISHED_POSTGRES, postgres_publish_asset, publish_asset
-from pipelines.recovery import dead_run_sensor
+from pipelines.recovery import MAX_RUNTIME_TAG, dead_run_sensor
 from pipelines.report import EXECUTIVE_SUMMARY, report_asset
 from pipelines.resources import SourcesResource, WarehouseResource
 from pipelines.scorecard import METRIC_STATUS, scorecard_asset
@@ -53,6 +53,11 @@ nightly_scorecard = dg.define_asset_job(
     selection=dg.AssetSelection.all(),
     description="All sources, all KPIs, the scorecard and the published snapshot.",
     executor_def=dg.in_process_executor,
+    tags=(
+        {MAX_RUNTIME_TAG: str(round(settings.schedule.max_runtime_hours * 3600))}
+        if settings.schedule.max_runtime_hours
+        else None
+    ),
 )
 
 defs = dg.Definitions(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import socket
 import threading
 import time
@@ -37,6 +38,18 @@ UNFINISHED = [
 # STALE_AFTER_SECONDS is dead, also when it never recorded its process (which a run does within
 # seconds of its start). Generous, so a busy host or clocks a little apart never fail a live run.
 ALIVE_TAG = "scorecard/alive_at"
+# Dagster's run time limit (seconds), which the nightly job sets from schedule.max_runtime_hours.
+# The daemon's run monitoring enforces it where a daemon runs, by asking the run to stop; the run
+# enforces it on itself everywhere (`dg launch` has no daemon, and a launcher may be unable to stop
+# its worker). An interrupt is no way to stop it: the ingest steps' retry policy retries an
+# interrupted read. So a run past its limit, not being stopped already, is marked failed and its
+# process killed, as a run killed at any point is recovered (no write is left half-done, the next
+# run resumes from the stored cursors); one asked to stop that is still going STOP_GRACE_SECONDS
+# later is killed too. The run slot and the warehouse's writer lock then come free.
+MAX_RUNTIME_TAG = "dagster/max_runtime"
+MAX_RETRIES_TAG = "dagster/max_retries"
+STOP_GRACE_SECONDS = 120.0
+OVER_TIME = "exceeded its maximum runtime"
 BEAT_SECONDS = 60.0
 STALE_AFTER_SECONDS = 600.0
 MISSED_BEATS = 5
@@ -72,6 +85,12 @@ def record_run_process(instance: dg.DagsterInstance, run_id: str) -> None:
     threading.Thread(
         target=_beat, args=(instance, run_id), name=f"alive {run_id[:8]}", daemon=True
     ).start()
+    threading.Thread(
+        target=_stop_when_over_time,
+        args=(instance, run_id),
+        name=f"time limit {run_id[:8]}",
+        daemon=True,
+    ).start()
 
 
 def _now() -> str:
@@ -96,6 +115,61 @@ def _beat(instance: dg.DagsterInstance, run_id: str) -> None:
     finally:
         with _beating_guard:
             _beating.discard(run_id)
+
+
+def _stop_when_over_time(instance: dg.DagsterInstance, run_id: str) -> None:
+    """Fail and kill this run once it has run longer than its MAX_RUNTIME_TAG.
+
+    The daemon's run monitoring may have got there first: it asks the run to stop and may mark it
+    failed while its process goes on (with the writer lock). A process still here
+    STOP_GRACE_SECONDS later is killed all the same.
+    """
+    record = instance.get_run_record_by_id(run_id)
+    if record is None or not (limit := _limit_seconds(record.dagster_run)):
+        return
+    time.sleep(max(0.0, (record.start_time or time.time()) + limit - time.time()))
+    run = instance.get_run_by_id(run_id)
+    if run is None or run.status == dg.DagsterRunStatus.SUCCESS:
+        return
+    pid = run_worker_pid()
+    over = f"Run {OVER_TIME} of {limit:.0f} s ({MAX_RUNTIME_TAG}, from schedule.max_runtime_hours)"
+    if steps := [s.step_key for s in instance.get_run_step_stats(run_id) if s.end_time is None]:
+        over += f" in step {', '.join(steps)}"
+    if run.status not in (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED):
+        time.sleep(STOP_GRACE_SECONDS)
+        run = instance.get_run_by_id(run_id)
+        if run is None or run.status == dg.DagsterRunStatus.SUCCESS:
+            return
+        over += f" and did not stop within {STOP_GRACE_SECONDS:.0f} s of being asked to"
+    message = (
+        f"{over}: its process {pid} on {socket.gethostname()} is killed. Nothing it left "
+        "unfinished is kept; the next run resumes from the stored cursors."
+    )
+    # Not re-run by Dagster's run retries: a source that hung would hang again, holding the
+    # queue for another whole limit; the next scheduled run resumes from the stored cursors.
+    instance.add_run_tags(run_id, {MAX_RETRIES_TAG: "0"})
+    if run.status in UNFINISHED:
+        instance.report_run_failed(instance.get_run_by_id(run_id), message)
+    else:
+        instance.report_engine_event(message, run)
+    os.kill(pid, signal.SIGKILL)
+
+
+def over_time(instance: dg.DagsterInstance, run_id: str) -> str | None:
+    """How the run went over its time limit, if it was stopped for that."""
+    for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE):
+        message = record.dagster_event.message if record.dagster_event else None
+        if message and OVER_TIME in message:
+            return "run " + message.removeprefix("Run ").split(": its process")[0]
+    return None
+
+
+def _limit_seconds(run: dg.DagsterRun) -> float | None:
+    try:
+        limit = float(run.tags.get(MAX_RUNTIME_TAG) or 0)
+    except ValueError:
+        return None
+    return limit if limit > 0 else None
 
 
 def fail_runs_whose_process_died(instance: dg.DagsterInstance, found_by: str) -> list[str]:

@@ -58,6 +58,9 @@ class Calendar(_Strict):
 class Schedule(_Strict):
     cron: str = "0 2 * * *"
     timezone: str | None = None  # defaults to the calendar's
+    # A run of the nightly job still going after this long is stopped (null: never), so a hung
+    # run cannot hold the one run slot and the warehouse's writer lock night after night.
+    max_runtime_hours: float | None = Field(default=20.0, gt=0)
 
     @field_validator("cron")
     @classmethod

@@ -148,17 +148,26 @@ class ServiceNowApi:
         removed = store.remove(sys_id) if isinstance(store, MemoryTable) else None
         if removed is None:
             raise KeyError(f"{table} has no record {sys_id} to delete")
-        deleted_at = datetime.fromtimestamp(self.clock(), UTC).strftime(TIME_FORMAT)
+        return self._log(
+            DELETION_LOG,
+            table,
+            sys_id,
+            display_value=removed.get(store.schema.display_field, sys_id),
+        )
+
+    def _log(self, log: str, table: str, sys_id: str, **fields: str) -> Record:
+        """An entry about one record of `table` in the deletion log or the audit trail, now."""
+        now = datetime.fromtimestamp(self.clock(), UTC).strftime(TIME_FORMAT)
         entry = {
             "sys_id": uuid.uuid4().hex,
-            "sys_created_on": deleted_at,
-            "sys_updated_on": deleted_at,
+            "sys_created_on": now,
+            "sys_updated_on": now,
             "sys_mod_count": "0",
             "tablename": table,
             "documentkey": sys_id,
-            "display_value": removed.get(store.schema.display_field, sys_id),
+            **fields,
         }
-        self.tables[DELETION_LOG].put(entry)
+        self.tables[log].put(entry)
         return entry
 
     def restore_record(self, table: str, record: Record) -> Record:
@@ -166,20 +175,14 @@ class ServiceNowApi:
         sys_updated_on included, and the audit trail gets a RECOVERED entry; returns the entry."""
         with self.lock:
             self.tables[table].put(dict(record))
-            restored_at = datetime.fromtimestamp(self.clock(), UTC).strftime(TIME_FORMAT)
-            entry = {
-                "sys_id": uuid.uuid4().hex,
-                "sys_created_on": restored_at,
-                "sys_updated_on": restored_at,
-                "sys_mod_count": "0",
-                "tablename": table,
-                "documentkey": record["sys_id"],
-                "fieldname": "RECOVERED",
-                "oldvalue": "RECOVERED",
-                "newvalue": "RECOVERED",
-            }
-            self.tables[AUDIT].put(entry)
-            return entry
+            return self._log(
+                AUDIT,
+                table,
+                record["sys_id"],
+                fieldname="RECOVERED",
+                oldvalue="RECOVERED",
+                newvalue="RECOVERED",
+            )
 
     def throttled(self, retry_after: float) -> Reply:
         reply = failure(429, "Too Many Requests", "Rate limit exceeded for this instance")

@@ -99,8 +99,12 @@ def _now() -> str:
 
 def _beat(instance: dg.DagsterInstance, run_id: str) -> None:
     """Record the time on the run every BEAT_SECONDS while it is unfinished and this process
-    lives. A storage hiccup skips a beat; storage gone for good (a closed instance) ends it."""
-    failures = 0
+    lives. A storage hiccup skips a beat; storage gone for good (a closed instance) ends it.
+
+    A run asked to stop (Terminate in the UI) that is still going STOP_GRACE_SECONDS later is
+    killed: an ingest step's retry policy retries a read the request interrupted, so the run
+    would otherwise go on, and hold the writer lock, after Dagster has marked it canceled."""
+    failures, asked_at = 0, None
     try:
         while failures < MISSED_BEATS:
             time.sleep(BEAT_SECONDS)
@@ -108,6 +112,17 @@ def _beat(instance: dg.DagsterInstance, run_id: str) -> None:
                 run = instance.get_run_by_id(run_id)
                 if run is None or run.status not in UNFINISHED:
                     return
+                if run.status != dg.DagsterRunStatus.CANCELING:
+                    asked_at = None
+                elif asked_at is None:
+                    asked_at = time.monotonic()
+                elif time.monotonic() - asked_at >= STOP_GRACE_SECONDS:
+                    _kill(
+                        instance,
+                        run_id,
+                        f"Run was asked to stop and was still going {STOP_GRACE_SECONDS:.0f} s "
+                        "later",
+                    )
                 instance.add_run_tags(run_id, {ALIVE_TAG: _now()})
                 failures = 0
             except Exception:
@@ -131,7 +146,6 @@ def _stop_when_over_time(instance: dg.DagsterInstance, run_id: str) -> None:
     run = instance.get_run_by_id(run_id)
     if run is None or run.status == dg.DagsterRunStatus.SUCCESS:
         return
-    pid = run_worker_pid()
     over = f"Run {OVER_TIME} of {limit:.0f} s ({MAX_RUNTIME_TAG}, from schedule.max_runtime_hours)"
     if steps := [s.step_key for s in instance.get_run_step_stats(run_id) if s.end_time is None]:
         over += f" in step {', '.join(steps)}"
@@ -141,17 +155,29 @@ def _stop_when_over_time(instance: dg.DagsterInstance, run_id: str) -> None:
         if run is None or run.status == dg.DagsterRunStatus.SUCCESS:
             return
         over += f" and did not stop within {STOP_GRACE_SECONDS:.0f} s of being asked to"
-    message = (
-        f"{over}: its process {pid} on {socket.gethostname()} is killed. Nothing it left "
-        "unfinished is kept; the next run resumes from the stored cursors."
-    )
     # Not re-run by Dagster's run retries: a source that hung would hang again, holding the
     # queue for another whole limit; the next scheduled run resumes from the stored cursors.
     instance.add_run_tags(run_id, {MAX_RETRIES_TAG: "0"})
-    if run.status in UNFINISHED:
-        instance.report_run_failed(instance.get_run_by_id(run_id), message)
-    else:
+    _kill(instance, run_id, over, failed=True)
+
+
+def _kill(instance: dg.DagsterInstance, run_id: str, why: str, failed: bool = False) -> None:
+    """Say why on the run (failed, or canceled as asked, unless it has ended) and kill its
+    worker, as a run killed at any point is recovered."""
+    pid = run_worker_pid()
+    message = (
+        f"{why}: its process {pid} on {socket.gethostname()} is killed. Nothing it left "
+        "unfinished is kept; the next run resumes from the stored cursors."
+    )
+    run = instance.get_run_by_id(run_id)
+    if run is None:
+        pass
+    elif run.status not in UNFINISHED:
         instance.report_engine_event(message, run)
+    elif failed:
+        instance.report_run_failed(run, message)
+    else:
+        instance.report_run_canceled(run, message)
     os.kill(pid, signal.SIGKILL)
 
 

@@ -83,6 +83,7 @@ def test_a_run_stuck_on_a_source_is_stopped_at_its_limit_and_the_next_run_goes_t
         stopped_after = time.monotonic() - started
         server.faults.delay = 0
         assert server.requests >= 1
+        config.write_text("schedule: {max_runtime_hours: 1}\n")
         after = subprocess.run(
             launch, cwd=REPO, env=env, capture_output=True, text=True, timeout=600
         )
@@ -160,3 +161,51 @@ def test_a_run_asked_to_stop_that_goes_on_is_killed(tmp_path, asked):
         "killed. Nothing it left unfinished is kept; the next run resumes from the stored cursors."
     )
     assert messages[-2:] == ["the daemon: over time", killed], messages
+
+
+def test_a_run_asked_to_stop_without_a_limit_is_killed_once_it_goes_on(tmp_path):
+    """Terminate in the UI interrupts the run; a read the interrupt reached is retried by the
+    ingest step's retry policy, so the run went on (writer lock and all) after Dagster marked it
+    canceled. Still going STOP_GRACE_SECONDS after being asked, it is killed and canceled."""
+    home = make_dagster_home(tmp_path / "dagster")
+    script = textwrap.dedent(
+        f"""
+        import os, time
+        import dagster as dg
+        from dagster._core.test_utils import create_run_for_test
+        from pipelines import recovery
+
+        recovery.STOP_GRACE_SECONDS, recovery.BEAT_SECONDS = 2.0, 0.5
+        instance = dg.DagsterInstance.from_config({str(home)!r})
+        run = create_run_for_test(instance, job_name="nightly_scorecard")
+        instance.report_dagster_event(
+            dg.DagsterEvent(event_type_value="PIPELINE_START", job_name=run.job_name), run.run_id
+        )
+        print(run.run_id, os.getpid(), flush=True)
+        recovery.record_run_process(instance, run.run_id)
+        time.sleep(3)  # not asked: it runs on
+        instance.report_run_canceling(instance.get_run_by_id(run.run_id), "Terminate")
+        time.sleep(120)
+        """
+    )
+    started = time.monotonic()
+    process = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        env=user_environment(home),
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+    assert process.returncode == -signal.SIGKILL, process.stderr
+    assert time.monotonic() - started < 60
+    run_id, pid = process.stdout.split()
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.CANCELED
+        messages = [record.message for record in instance.all_logs(run_id)]
+    assert messages[-2:] == [
+        "Terminate",
+        f"Run was asked to stop and was still going 2 s later: its process {pid} on "
+        f"{socket.gethostname()} is killed. Nothing it left unfinished is kept; the next run "
+        "resumes from the stored cursors.",
+    ], messages

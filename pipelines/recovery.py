@@ -8,6 +8,9 @@ live run also records the time every minute: one that neither recorded it nor lo
 minutes is failed, as is a run that died before it recorded its process (killed in its first
 second) once it logged nothing for ten minutes. Marking them failed also frees any pool slot they
 held and lets the failure alert report them.
+
+A run that lives on when it should not, past its time limit or still going after being asked to
+stop, kills itself, for the same reason: the run queue and the writer lock must come free.
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ UNFINISHED = [
 # STALE_AFTER_SECONDS is dead, also when it never recorded its process (which a run does within
 # seconds of its start). Generous, so a busy host or clocks a little apart never fail a live run.
 ALIVE_TAG = "scorecard/alive_at"
+BEAT_SECONDS = 60.0
+STALE_AFTER_SECONDS = 600.0
+MISSED_BEATS = 5
 # Dagster's run time limit (seconds), which the nightly job sets from schedule.max_runtime_hours.
 # The daemon's run monitoring enforces it where a daemon runs, by asking the run to stop; the run
 # enforces it on itself everywhere (`dg launch` has no daemon, and a launcher may be unable to stop
@@ -50,9 +56,6 @@ MAX_RUNTIME_TAG = "dagster/max_runtime"
 MAX_RETRIES_TAG = "dagster/max_retries"
 STOP_GRACE_SECONDS = 120.0
 OVER_TIME = "exceeded its maximum runtime"
-BEAT_SECONDS = 60.0
-STALE_AFTER_SECONDS = 600.0
-MISSED_BEATS = 5
 _beating: set[str] = set()
 _beating_guard = threading.Lock()
 

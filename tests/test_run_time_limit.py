@@ -113,12 +113,12 @@ def test_a_run_stuck_on_a_source_is_stopped_at_its_limit_and_the_next_run_goes_t
         assert con.execute("SELECT count(*) FROM core.incidents").fetchone()[0] > 0
 
 
-@pytest.mark.parametrize("asked", ["report_run_canceling", "report_run_failed"])
-def test_a_run_asked_to_stop_that_goes_on_is_killed(tmp_path, asked):
-    """At the limit the daemon's run monitoring asks the run to stop (CANCELING), and may mark it
-    failed although its worker goes on; a process still going STOP_GRACE_SECONDS later, stuck
-    where the request cannot reach it, is killed, with the reason on the run."""
-    home = make_dagster_home(tmp_path / "dagster")
+def a_run_process_that_is_killed(
+    home: Path, tags: dict[str, str], then: str, beat_seconds: float = 60.0
+) -> tuple[str, str, dg.DagsterRunStatus, list[str]]:
+    """A run worker (a process that records itself on a started run with `tags`, runs `then`
+    and sleeps) that must be killed within a minute: its run id, pid, status and messages.
+    STOP_GRACE_SECONDS is 2 s there."""
     script = textwrap.dedent(
         f"""
         import os, time
@@ -126,17 +126,15 @@ def test_a_run_asked_to_stop_that_goes_on_is_killed(tmp_path, asked):
         from dagster._core.test_utils import create_run_for_test
         from pipelines import recovery
 
-        recovery.STOP_GRACE_SECONDS = 2.0
+        recovery.STOP_GRACE_SECONDS, recovery.BEAT_SECONDS = 2.0, {beat_seconds!r}
         instance = dg.DagsterInstance.from_config({str(home)!r})
-        run = create_run_for_test(
-            instance, job_name="nightly_scorecard", tags={{recovery.MAX_RUNTIME_TAG: "1"}}
-        )
+        run = create_run_for_test(instance, job_name="nightly_scorecard", tags={tags!r})
         instance.report_dagster_event(
             dg.DagsterEvent(event_type_value="PIPELINE_START", job_name=run.job_name), run.run_id
         )
         print(run.run_id, os.getpid(), flush=True)
         recovery.record_run_process(instance, run.run_id)
-        instance.{asked}(instance.get_run_by_id(run.run_id), "the daemon: over time")
+        {then}
         time.sleep(120)
         """
     )
@@ -153,59 +151,52 @@ def test_a_run_asked_to_stop_that_goes_on_is_killed(tmp_path, asked):
     assert time.monotonic() - started < 60
     run_id, pid = process.stdout.split()
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE
+        status = instance.get_run_by_id(run_id).status
         messages = [record.message for record in instance.all_logs(run_id)]
-    killed = (
-        f"Run {OVER_TIME} of 1 s ({MAX_RUNTIME_TAG}, from schedule.max_runtime_hours) and did not "
-        f"stop within 2 s of being asked to: its process {pid} on {socket.gethostname()} is "
-        "killed. Nothing it left unfinished is kept; the next run resumes from the stored cursors."
+    return run_id, pid, status, messages
+
+
+def killed(pid: str, why: str) -> str:
+    return (
+        f"{why}: its process {pid} on {socket.gethostname()} is killed. Nothing it left "
+        "unfinished is kept; the next run resumes from the stored cursors."
     )
-    assert messages[-2:] == ["the daemon: over time", killed], messages
+
+
+@pytest.mark.parametrize("asked", ["report_run_canceling", "report_run_failed"])
+def test_a_run_asked_to_stop_that_goes_on_is_killed(tmp_path, asked):
+    """At the limit the daemon's run monitoring asks the run to stop (CANCELING), and may mark it
+    failed although its worker goes on; a process still going STOP_GRACE_SECONDS later, stuck
+    where the request cannot reach it, is killed, with the reason on the run."""
+    _, pid, status, messages = a_run_process_that_is_killed(
+        make_dagster_home(tmp_path / "dagster"),
+        {MAX_RUNTIME_TAG: "1"},
+        f"instance.{asked}(instance.get_run_by_id(run.run_id), 'the daemon: over time')",
+    )
+    assert status == dg.DagsterRunStatus.FAILURE
+    assert messages[-2:] == [
+        "the daemon: over time",
+        killed(
+            pid,
+            f"Run {OVER_TIME} of 1 s ({MAX_RUNTIME_TAG}, from schedule.max_runtime_hours) and "
+            "did not stop within 2 s of being asked to",
+        ),
+    ], messages
 
 
 def test_a_run_asked_to_stop_without_a_limit_is_killed_once_it_goes_on(tmp_path):
     """Terminate in the UI interrupts the run; a read the interrupt reached is retried by the
     ingest step's retry policy, so the run went on (writer lock and all) after Dagster marked it
     canceled. Still going STOP_GRACE_SECONDS after being asked, it is killed and canceled."""
-    home = make_dagster_home(tmp_path / "dagster")
-    script = textwrap.dedent(
-        f"""
-        import os, time
-        import dagster as dg
-        from dagster._core.test_utils import create_run_for_test
-        from pipelines import recovery
-
-        recovery.STOP_GRACE_SECONDS, recovery.BEAT_SECONDS = 2.0, 0.5
-        instance = dg.DagsterInstance.from_config({str(home)!r})
-        run = create_run_for_test(instance, job_name="nightly_scorecard")
-        instance.report_dagster_event(
-            dg.DagsterEvent(event_type_value="PIPELINE_START", job_name=run.job_name), run.run_id
-        )
-        print(run.run_id, os.getpid(), flush=True)
-        recovery.record_run_process(instance, run.run_id)
-        time.sleep(3)  # not asked: it runs on
-        instance.report_run_canceling(instance.get_run_by_id(run.run_id), "Terminate")
-        time.sleep(120)
-        """
+    _, pid, status, messages = a_run_process_that_is_killed(
+        make_dagster_home(tmp_path / "dagster"),
+        {},
+        "time.sleep(3); "  # not asked yet: it runs on
+        "instance.report_run_canceling(instance.get_run_by_id(run.run_id), 'Terminate')",
+        beat_seconds=0.5,
     )
-    started = time.monotonic()
-    process = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=REPO,
-        env=user_environment(home),
-        capture_output=True,
-        text=True,
-        timeout=110,
-    )
-    assert process.returncode == -signal.SIGKILL, process.stderr
-    assert time.monotonic() - started < 60
-    run_id, pid = process.stdout.split()
-    with dg.DagsterInstance.from_config(str(home)) as instance:
-        assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.CANCELED
-        messages = [record.message for record in instance.all_logs(run_id)]
+    assert status == dg.DagsterRunStatus.CANCELED
     assert messages[-2:] == [
         "Terminate",
-        f"Run was asked to stop and was still going 2 s later: its process {pid} on "
-        f"{socket.gethostname()} is killed. Nothing it left unfinished is kept; the next run "
-        "resumes from the stored cursors.",
+        killed(pid, "Run was asked to stop and was still going 2 s later"),
     ], messages

@@ -102,7 +102,7 @@ def test_cost_and_duration_evidence(warehouse):
             [JAN],
         ).fetchall()
         coverage = con.execute(
-            "SELECT role, cost_id, allocation FROM kpi.cost_evidence "
+            "SELECT role, cost_id, allocation, cost_group FROM kpi.cost_evidence "
             "WHERE metric_id = 'cost_allocation_coverage' AND grain = 'month' AND period_start = ? "
             "AND dimension = 'all' ORDER BY role, cost_id",
             [JAN],
@@ -120,14 +120,20 @@ def test_cost_and_duration_evidence(warehouse):
         ("numerator", "K2", "2024-01-15|AWS|Storage|(unknown)|focus|charge"),
         ("numerator", "K4", "2024-01-25|AWS|Compute|Email|focus|credit"),
     ]
-    # the credit K4 is listed, but excluded from both sides
+    # the credit K4 is listed, but excluded from both sides; coverage shows no service, so its
+    # groups leave the service out
     assert coverage == [
-        ("denominator", "K1", "allocated"),
-        ("denominator", "K2", "allocated"),
-        ("denominator", "K3", "unallocated"),
-        ("excluded", "K4", "allocated"),
-        ("numerator", "K1", "allocated"),
-        ("numerator", "K2", "allocated"),
+        ("denominator", "K1", "allocated", "2024-01-01|AWS|Compute|focus|charge|allocated"),
+        ("denominator", "K2", "allocated", "2024-01-15|AWS|Storage|focus|charge|allocated"),
+        (
+            "denominator",
+            "K3",
+            "unallocated",
+            "2024-01-20|Microsoft|Compute|focus|charge|unallocated",
+        ),
+        ("excluded", "K4", "allocated", "2024-01-25|AWS|Compute|focus|credit|allocated"),
+        ("numerator", "K1", "allocated", "2024-01-01|AWS|Compute|focus|charge|allocated"),
+        ("numerator", "K2", "allocated", "2024-01-15|AWS|Storage|focus|charge|allocated"),
     ]
     assert resolution == [("I1", 2.0), ("I2", 4.0), ("I4", 6.0), ("I3", 24.0)]
     # cumulative: March's ROI rests on every INIT-1 input since January

@@ -103,8 +103,9 @@ do not edit by hand.
   value, each with its role (numerator, denominator, excluded) and contribution. The facts are
   stored once per metric and record, and expanded to grains and dimensions only when queried.
 - Cost rows are stored as cost groups (local day x provider x category x service x source, credits
-  apart, with their record_count), so 10M line items do not become 10M facts per metric;
-  `kpi.cost_evidence` expands a cost metric's groups to the individual `cost_id`s on demand.
+  apart, with their record_count; for cost allocation coverage, which shows no service, day x
+  provider x category x source x allocated or not), so 10M line items do not become 10M facts per
+  metric; `kpi.cost_evidence` expands a cost metric's groups to the individual `cost_id`s on demand.
 - Overrides: `metrics.<id>.enabled`, `metrics.<id>.min_n` and `metrics.<id>.params.<name>` in
   scorecard.yaml; list parameters are matched case-insensitively.
 """

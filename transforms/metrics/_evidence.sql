@@ -95,22 +95,26 @@ cost_rows AS (
         c.BillingCurrency, (SELECT any_value(cost_currency) FROM kpi.metric_runs)
     )
 ),
--- A cost row is in one spend group and one allocation group; both keys allow an equi-join.
+-- A cost row is in one spend group (kpi.cost_group) and one allocation group
+-- (kpi.cost_allocation_group); both keys allow an equi-join.
 cost_rows_grouped AS (
     SELECT
         *,
-        kpi.cost_group(
-            charge_day, ProviderName, ServiceCategory, service, source, kpi.cost_kind(ChargeCategory, amount)
-        ) AS cost_group,
-        CASE
-            WHEN kpi.cost_is_allocated(cost_centre, service, application, Tags, owner_tag_keys)
-                THEN 'allocated'
-            ELSE 'unallocated'
-        END AS allocation
+        kpi.cost_kind(ChargeCategory, amount) AS cost_kind,
+        kpi.cost_is_allocated(cost_centre, service, application, Tags, owner_tag_keys)
+            AS is_allocated
     FROM cost_rows
 ),
 cost_rows_by_key AS (
-    SELECT *, unnest([cost_group, cost_group || '|' || allocation]) AS group_key
+    SELECT
+        * EXCLUDE (cost_kind, is_allocated),
+        CASE WHEN is_allocated THEN 'allocated' ELSE 'unallocated' END AS allocation,
+        unnest([
+            kpi.cost_group(charge_day, ProviderName, ServiceCategory, service, source, cost_kind),
+            kpi.cost_allocation_group(
+                charge_day, ProviderName, ServiceCategory, source, cost_kind, is_allocated
+            )
+        ]) AS group_key
     FROM cost_rows_grouped
 )
 SELECT

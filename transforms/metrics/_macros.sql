@@ -157,6 +157,22 @@ CREATE OR REPLACE MACRO kpi.cost_group(local_day, provider, service_category, se
         cost_kind
     );
 
+-- The allocation group a cost row is counted in for allocation coverage: its local day, the cost
+-- dimensions that metric shows (no service: on a real bill one group per service and day would
+-- make a thousand times more facts for the same values), kind and whether it is allocated.
+CREATE OR REPLACE MACRO kpi.cost_allocation_group(
+    local_day, provider, service_category, source, cost_kind, is_allocated
+) AS
+    concat_ws(
+        '|',
+        strftime(local_day, '%Y-%m-%d'),
+        coalesce(provider, '(unknown)'),
+        coalesce(service_category, '(unknown)'),
+        source,
+        cost_kind,
+        CASE WHEN is_allocated THEN 'allocated' ELSE 'unallocated' END
+    );
+
 -- Why a value cannot be published, if it lies outside what the metric can be (or is not a number);
 -- NULL when it is fine. The check's name is part of the reason, so readers can find it.
 CREATE OR REPLACE MACRO kpi.out_of_range_reason(value, low, high) AS

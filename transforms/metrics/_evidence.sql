@@ -108,7 +108,7 @@ cost_rows_grouped AS (
 cost_rows_by_key AS (
     SELECT
         * EXCLUDE (cost_kind, is_allocated),
-        CASE WHEN is_allocated THEN 'allocated' ELSE 'unallocated' END AS allocation,
+        kpi.cost_allocation(is_allocated) AS allocation,
         unnest([
             kpi.cost_group(charge_day, ProviderName, ServiceCategory, service, source, cost_kind),
             kpi.cost_allocation_group(

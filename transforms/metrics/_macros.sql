@@ -137,6 +137,10 @@ CREATE OR REPLACE MACRO kpi.cost_is_allocated(cost_centre, service, application,
         ELSE kpi.cost_has_owner_tag(kpi.cost_tag_keys(tags), owner_tag_keys)
     END;
 
+-- How an allocation group and kpi.cost_evidence name whether a cost row has an owner.
+CREATE OR REPLACE MACRO kpi.cost_allocation(is_allocated) AS
+    CASE WHEN is_allocated THEN 'allocated' ELSE 'unallocated' END;
+
 -- Credits and refunds apart from charges, from the row's category and the sign of its amount:
 -- spend nets them, coverage leaves them out.
 CREATE OR REPLACE MACRO kpi.cost_kind_of(is_credit_category, is_negative) AS
@@ -170,7 +174,7 @@ CREATE OR REPLACE MACRO kpi.cost_allocation_group(
         coalesce(service_category, '(unknown)'),
         source,
         cost_kind,
-        CASE WHEN is_allocated THEN 'allocated' ELSE 'unallocated' END
+        kpi.cost_allocation(is_allocated)
     );
 
 -- Why a value cannot be published, if it lies outside what the metric can be (or is not a number);

@@ -1,14 +1,17 @@
 """Names of services and groups as several sources spell them, staged over the real emulators.
 
-People type names with a stray space before, after or inside them ("Email ", "Service  Desk");
-the sources keep them as typed. Staging names a service or group by its words alone, so one
-service stays one across sources and a name of spaces alone is no name."""
+People type names with a stray space before, after or inside them ("Email ", "Service  Desk"),
+and copy-paste or spreadsheet exports leave invisible characters in them (a zero-width space, a
+byte-order mark, a soft hyphen) or spell an accent as a separate mark; the sources keep them as
+typed. Staging names a service or group by its words alone, so one service stays one across
+sources and a name of spaces alone is no name."""
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
 
+import duckdb
 from test_freshservice_connector import ticket
 from test_jira_connector import issue
 from test_pagerduty_connector import pd_incident
@@ -29,7 +32,7 @@ from connectors.freshservice import from_env as freshservice_from_env
 from connectors.jira import from_env as jira_from_env
 from connectors.pagerduty import from_env
 from connectors.servicenow import TABLE_FIELDS
-from transforms.staging import stage
+from transforms.staging import prepare, stage
 from warehouse.ingest import ingest
 
 OTHER_NETWORK = "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b"
@@ -63,10 +66,10 @@ def test_a_service_or_group_named_with_stray_spaces_is_the_one_other_sources_nam
         ],
     )
     # PagerDuty: the same service as "Email" and as "E-mail  Relay\n" (a line break typed in),
-    # its on-call team as "Messaging " and a team whose name is a tab.
+    # its on-call team as "Messaging " with a soft hyphen inside, and a team whose name is a tab.
     started = time.time() - 60
     services = [
-        {"id": "PSVC001", "name": "Email", "team": ("PTEAM01", "Messaging ")},
+        {"id": "PSVC001", "name": "Email", "team": ("PTEAM01", "Mess\u00adaging ")},
         {"id": "PSVC002", "name": "E-mail  Relay\n", "team": ("PTEAM02", "\t")},
     ]
     api = PagerDutyApi(
@@ -75,7 +78,7 @@ def test_a_service_or_group_named_with_stray_spaces_is_the_one_other_sources_nam
                 1,
                 at_hour(1),
                 service={"id": "PSVC001", "name": "Email"},
-                teams=[{"id": "PTEAM01", "name": "Messaging "}],
+                teams=[{"id": "PTEAM01", "name": "Mess\u00adaging "}],
             ),
             pd_incident(
                 2,
@@ -88,23 +91,25 @@ def test_a_service_or_group_named_with_stray_spaces_is_the_one_other_sources_nam
         TOKEN,
         clock=lambda: AS_OF.timestamp() + time.time() - started,
     )
-    # Jira: components typed "Email " and spaces alone, on an incident, a request and a change.
+    # Jira: components typed "Email ", spaces alone, and "Email" behind a byte-order mark (a
+    # name pasted from a spreadsheet export), on an incident, a request and a change.
     jira = JiraApi(
         [
             issue(1, "Incident", at_hour(1), components=["Email "]),
             issue(2, "Incident", at_hour(2), components=["  "]),
-            issue(3, "Service Request", at_hour(3), components=[" Email"]),
+            issue(3, "Service Request", at_hour(3), components=["\ufeffEmail"]),
             issue(4, "Change", at_hour(4), components=["Email\t"]),
         ],
         JIRA_EMAIL,
         JIRA_TOKEN,
         clock=lambda: AS_OF.timestamp() + time.time() - started,
     )
-    # Freshservice: the ticket category (its service) typed " Email" and "Email  ".
+    # Freshservice: the ticket category (its service) typed " Email" and "Email" with a
+    # zero-width space after it.
     freshservice = FreshserviceApi(
         [
             ticket(1, "Incident", at_hour(1), category=" Email"),
-            ticket(2, "Service Request", at_hour(2), category="Email  "),
+            ticket(2, "Service Request", at_hour(2), category="Email\u200b "),
         ],
         [],
         FRESHSERVICE_KEY,
@@ -161,3 +166,21 @@ def test_a_service_or_group_named_with_stray_spaces_is_the_one_other_sources_nam
     ]
     assert jira_others == [("ITSM-3", "Email"), ("ITSM-4", "Email")]
     assert freshservice_services == [("Email",), ("Email",)]
+
+
+def test_a_name_reads_the_same_whatever_invisible_characters_or_accent_marks_it_carries():
+    con = duckdb.connect()
+    prepare(con, "SELECT 1")
+    spellings = {
+        "Café": "Caf\u00e9",  # the accented letter
+        "Café with a separate accent mark": "Cafe\u0301",
+        "zero-width space inside": "Ca\u200bf\u00e9",
+        "byte-order mark and non-breaking space around": "\ufeffCaf\u00e9\u00a0",
+        "zero-width joiner": "Caf\u00e9\u200d",
+    }
+    names = {
+        label: con.execute("SELECT display_name(?)", [typed]).fetchall()[0][0]
+        for label, typed in spellings.items()
+    }
+    assert names == dict.fromkeys(spellings, "Caf\u00e9")
+    assert con.execute("SELECT display_name('\u200b \u00ad\t')").fetchall() == [(None,)]

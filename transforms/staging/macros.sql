@@ -8,9 +8,14 @@ CREATE OR REPLACE TEMP MACRO servicenow_time(text) AS
 -- A service's, group's or allocation tag's name by its words alone: people type names with a
 -- stray space, tab or line break before, after or inside them ("Email ", "Service  Desk"), and
 -- one service must stay one across sources. Runs of white space (Unicode spaces included) read
--- as one space; a name of white space alone is no name (NULL).
+-- as one space; a name of white space alone is no name (NULL). Invisible format characters
+-- that copy-paste and spreadsheet exports leave in names (a zero-width space, a byte-order mark,
+-- a soft hyphen: Unicode category Cf) are dropped, and an accent typed as a separate mark reads
+-- as the accented letter (NFC), so "Email\u200b" and "Café" typed either way are one name.
 CREATE OR REPLACE TEMP MACRO display_name(name) AS
-    nullif(trim(regexp_replace(name, '[\s\p{Z}]+', ' ', 'g')), '');
+    nullif(trim(regexp_replace(
+        nfc_normalize(regexp_replace(name, '\p{Cf}', '', 'g')), '[\s\p{Z}]+', ' ', 'g'
+    )), '');
 
 -- Cost APIs name services but give no FOCUS ServiceCategory: derive it from well-known names.
 CREATE OR REPLACE TEMP MACRO cloud_service_category(service_name) AS

@@ -351,20 +351,40 @@ def groups_staged(con) -> list[tuple]:
         stage(con, "freshservice", table)
     return con.execute(
         "SELECT incident_id AS id, assignment_group FROM core.incidents UNION ALL "
-        "SELECT request_id, assignment_group FROM core.requests ORDER BY 1"
+        "SELECT request_id, assignment_group FROM core.requests UNION ALL "
+        "SELECT change_id, assignment_group FROM core.changes ORDER BY 1"
     ).fetchall()
 
 
+def change(n: int, group_id: int | None) -> dict:
+    """A closed standard change of the given group, made on 5 May 2025."""
+    made = datetime(2025, 5, 5, 8, tzinfo=UTC)
+    return {
+        "id": n,
+        "subject": f"Change {n}",
+        "status": 6,
+        "change_type": 2,
+        "risk": 1,
+        "group_id": group_id,
+        "created_at": made,
+        "updated_at": made + timedelta(days=1),
+        "planned_start_date": made + timedelta(hours=17),
+        "planned_end_date": made + timedelta(hours=19),
+    }
+
+
 def test_tickets_name_their_group_by_its_name_and_an_unknown_group_keeps_its_id(warehouse):
-    """A ticket carries only its group_id: /api/v2/groups names it, by its words alone."""
+    """A ticket or change carries only its group_id: /api/v2/groups names it, by its words
+    alone, so a team's changes and tickets count under one assignment group."""
     tickets = [
         ticket(1, "Incident", "2025-05-01T08:00:00", group_id=1001),
         ticket(2, "Service Request", "2025-05-02T08:00:00", group_id=1002),
         ticket(3, "Incident", "2025-05-03T08:00:00", group_id=1003),  # no such group (deleted)
         ticket(4, "Incident", "2025-05-04T08:00:00", group_id=None),
     ]
+    changes = [change(7, 1002), change(8, 1003)]
     groups = [group(1001, "  Service\tDesk "), group(1002, "Network Ops")]
-    api = account(tickets, [], groups=groups)
+    api = account(tickets, changes, groups=groups)
     with serve(api) as server, warehouse.connect() as con:
         source = connector(server.url)
         source.page_size = 1  # the groups page like the tickets
@@ -377,6 +397,8 @@ def test_tickets_name_their_group_by_its_name_and_an_unknown_group_keeps_its_id(
         ("freshservice:2", "Network Ops"),
         ("freshservice:3", "1003"),
         ("freshservice:4", None),
+        ("freshservice:7", "Network Ops"),
+        ("freshservice:8", "1003"),
     ]
 
 

@@ -2,7 +2,8 @@
 -- Codes per the API: status 1 Open, 2 Planning, 3 Awaiting Approval, 4 Pending Release,
 -- 5 Pending Review, 6 Closed; change_type 1 Minor, 2 Standard, 3 Major, 4 Emergency; risk
 -- 1 Low .. 4 Very High. The API records no outcome and no closing time: outcome stays empty,
--- and a closed change's last update stands for its closing.
+-- and a closed change's last update stands for its closing. The group is named as tickets name
+-- it (/api/v2/groups), so a team's changes and tickets share one assignment_group.
 WITH change_fields AS (
     SELECT
         record_key,
@@ -45,7 +46,7 @@ SELECT
     CAST(NULL AS TIMESTAMPTZ) AS actual_end,
     CASE WHEN change_states.state = 'closed' THEN change.updated_at END AS closed_at,
     CAST(NULL AS VARCHAR) AS service,
-    change.group_id AS assignment_group,
+    coalesce(group_names.group_name, change.group_id) AS assignment_group,
     CAST(NULL AS BOOLEAN) AS backed_out,
     CAST(NULL AS BOOLEAN) AS is_production,
     change.updated_at
@@ -53,3 +54,4 @@ FROM change_fields AS change
 LEFT JOIN change_states USING (status_code)
 LEFT JOIN change_types USING (type_code)
 LEFT JOIN risk_levels USING (risk_code)
+LEFT JOIN freshservice_group_names() AS group_names USING (group_id)

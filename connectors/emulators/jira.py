@@ -296,8 +296,9 @@ class JiraApi:
             "name": sla["name"],
             "completedCycles": [self._cycle(c) for c in sla.get("completed", ())],
         }
-        if sla.get("ongoing"):
-            value["ongoingCycle"] = self._cycle(sla["ongoing"])
+        # No running cycle: left out, or null where the sample says None (both shapes occur).
+        if "ongoing" in sla:
+            value["ongoingCycle"] = self._cycle(sla["ongoing"]) if sla["ongoing"] else None
         return value
 
     def _cycle(self, cycle: dict[str, Any]) -> dict[str, Any]:

@@ -30,7 +30,8 @@ ongoing_cycles AS (
         CASE WHEN CAST(sla ->> '$.ongoingCycle.paused' AS BOOLEAN) THEN 'paused'
             ELSE 'in_progress' END AS stage
     FROM issue_slas
-    WHERE (sla -> '$.ongoingCycle') IS NOT NULL
+    -- A cycle is an object: an SLA without one leaves the key out or sends JSON null.
+    WHERE json_type(sla -> '$.ongoingCycle') = 'OBJECT'
 ),
 
 cycles AS (

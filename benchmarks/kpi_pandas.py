@@ -311,8 +311,10 @@ def _change_kpis(
     deployments["service"] = _filled(deployments["service"])
     deployments["assignment_group"] = _filled(deployments["assignment_group"])
     deployments["local_day"] = _local_days(deployments["completed_at"], timezone)
-    # A cancelled incident marks no change failed.
-    live = ~incidents["state"].str.lower().isin(CANCELLED_STATES)
+    # A cancelled incident marks no change failed, nor does one opened after as_of.
+    live = ~incidents["state"].str.lower().isin(CANCELLED_STATES) & (
+        incidents["opened_at"] <= as_of
+    )
     caused = incidents.loc[live, "caused_by_change_id"].dropna().unique()
     deployments["failed"] = (
         (deployments["outcome"].str.lower() == "unsuccessful")

@@ -228,6 +228,7 @@ SELECT
         OR change_id IN (
             SELECT caused_by_change_id FROM core.incidents
             WHERE lower(state) NOT IN ('canceled', 'cancelled')
+                AND opened_at <= getvariable('as_of')
         ) AS failed,
     (epoch(actual_end) - epoch(opened_at)) / 3600.0 AS lead_hours
 FROM core.changes

@@ -120,6 +120,20 @@ def test_a_cancelled_incident_does_not_mark_its_change_failed(warehouse):
     assert (january["numerator"], january["denominator"]) == (3, 5)
 
 
+def test_an_incident_opened_after_as_of_does_not_mark_its_change_failed(warehouse):
+    # I8, which blames C2, was opened on Feb 28: a run scoring the night of Feb 1 (retried or
+    # backfilled later) knows only C3 and C4 failed of January's C1, C2, C3, C4, C6; a run after
+    # Feb 28 counts C2 too.
+    failed_of_january = []
+    with warehouse.connect() as con:
+        load_fixture(con)
+        for as_of in (datetime(2024, 2, 1, tzinfo=UTC), datetime(2024, 2, 29, tzinfo=UTC)):
+            compute_metrics(con, timezone="Europe/Berlin", min_n=1, as_of=as_of)
+            january = values_by_key(con)[("change_failure_rate", "month", JAN, "all", "all")]
+            failed_of_january.append((january["numerator"], january["denominator"]))
+    assert failed_of_january == [(2, 5), (3, 5)]
+
+
 PRINTING_INCIDENT = (
     "INSERT INTO core.incidents (incident_id, source, number, opened_at, resolved_at, state, "
     "service, assignment_group, priority) VALUES ('P1', 'servicenow', 'INCP', "

@@ -1,12 +1,16 @@
 -- Deployments (the population deployment frequency counts) and whether each failed; an incident's
 -- caused_by is a failure link, its related change (rfc) is not, and a cancelled incident links
--- nothing. Incidents that cite an unknown change are listed as not linkable
--- (completed_changes is defined in _facts_input.sql).
+-- nothing. An incident opened after as_of is not known yet (a retried or backfilled run scores
+-- its night as that night saw it). Incidents that cite an unknown change are listed as not
+-- linkable (completed_changes is defined in _facts_input.sql).
 WITH changes_that_caused_incidents AS (
     SELECT DISTINCT caused_by_change_id AS change_id
     FROM core.incidents
     WHERE caused_by_change_id IS NOT NULL
         AND NOT coalesce(list_contains(getvariable('cancelled_states'), lower(state)), false)
+        AND NOT coalesce(
+            coalesce(opened_at, resolved_at, closed_at) > getvariable('as_of'), false
+        )
 ),
 changes_judged AS (
     SELECT

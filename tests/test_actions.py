@@ -226,6 +226,40 @@ def test_a_period_without_a_value_neither_clears_nor_extends_a_red_action(con):
     ]
 
 
+def test_amber_on_both_sides_of_a_period_without_a_value_is_amber_twice_running(con):
+    """change_failure_rate: 12 in January and 13 in February (amber twice: an action opens), no
+    value in March (grey), 14 in April: April is amber again after the last value, so the action
+    stays open, April escalates, and its trend compares with February (13 -> 14, worse)."""
+    goals = {"change_failure_rate": CFR}
+    rows = [(JAN, 12.0), (FEB, 13.0), (MAR, None), (APR, 14.0)]
+    logged = []
+    for month, (period, value) in enumerate(rows, start=2):
+        con.execute(
+            "INSERT INTO kpi.metric_values (metric_id, grain, period_start, dimension, "
+            "dimension_value, value, unit, period_complete) "
+            "VALUES ('change_failure_rate', 'month', ?, 'all', 'all', ?, '%', true)",
+            [period, value],
+        )
+        score_metrics(con, goals, as_of=datetime(2026, month, 1, 2, tzinfo=UTC))
+        logged.append(
+            con.execute(
+                "SELECT opened_period, status, resolved_period FROM scorecard.actions "
+                "WHERE trigger = 'amber_two_periods'"
+            ).fetchall()
+        )
+    april = con.execute(
+        "SELECT status, escalate, trend FROM scorecard.metric_status WHERE period_start = ?",
+        [APR],
+    ).fetchall()
+    assert logged == [
+        [],
+        [(FEB, "open", None)],
+        [(FEB, "open", None)],  # March is grey: nothing shows the amber gone
+        [(FEB, "open", None)],  # April is amber again
+    ]
+    assert april == [("amber", True, "deteriorating")]
+
+
 @pytest.mark.parametrize(
     "taken_off",
     [

@@ -14,7 +14,10 @@ CREATE OR REPLACE TEMP VIEW action_runs AS
 WITH ordered AS (
     SELECT
         scorecard_id, metric_id, grain, period_start, owner, status, signal, on_track,
-        lag(status) OVER card_metric AS previous_status,
+        -- The last earlier period with a value: a grey or stale one between two ambers shows
+        -- nothing, so it does not break the amber run.
+        lag(CASE WHEN status NOT IN ('grey', 'stale') THEN status END IGNORE NULLS)
+            OVER card_metric AS previous_status,
         -- Runs of stale periods: each non-stale period starts a new group.
         count(*) FILTER (WHERE status IS DISTINCT FROM 'stale') OVER card_metric AS stale_group
     FROM scorecard.metric_status

@@ -134,8 +134,10 @@ positioned AS (
                 THEN (c.value - g.threshold) / (g.target - g.threshold)
             ELSE 1 + (c.value - g.target) / (g.stretch_or_default - g.target)
         END AS position,
-        lag(c.value) OVER (PARTITION BY c.scorecard_id, c.metric_id ORDER BY c.period_start)
-            AS previous_value
+        -- The last earlier value: a period without one does not hide the trend across it.
+        lag(c.value IGNORE NULLS) OVER (
+            PARTITION BY c.scorecard_id, c.metric_id ORDER BY c.period_start
+        ) AS previous_value
     FROM complete_periods AS c
     JOIN goals AS g
         ON g.scorecard_id = c.scorecard_id AND g.metric_id = c.metric_id
@@ -190,11 +192,11 @@ scored AS (
 with_escalation AS (
     SELECT
         *,
+        -- Amber twice running counts the periods with a value, as the action log does.
         status = 'red'
             OR (status = 'amber'
-                AND lag(status) OVER (
-                    PARTITION BY scorecard_id, metric_id ORDER BY period_start
-                ) = 'amber')
+                AND lag(CASE WHEN status NOT IN ('grey', 'stale') THEN status END IGNORE NULLS)
+                    OVER (PARTITION BY scorecard_id, metric_id ORDER BY period_start) = 'amber')
             AS escalate
     FROM scored
 )

@@ -1011,6 +1011,29 @@ def test_a_charge_billed_ahead_does_not_count_as_the_file_reaching_its_end(wareh
     assert coverage.endswith("not complete until read again: focus read up to 2026-11-30 00:00")
 
 
+def test_a_month_long_tax_line_beside_daily_usage_does_not_complete_the_month(warehouse):
+    # November 1-29 of daily usage and November's tax billed as one line for the whole month
+    # (November 1st to December 1st, as AWS bills it): the tax says nothing of whether November
+    # 30th's usage has arrived, so November still waits for it; with it, 300 + 29 and complete.
+    tax = (
+        "INSERT INTO core.costs (cost_id, source, ChargePeriodStart, ChargePeriodEnd, "
+        "ChargeCategory, BilledCost, EffectiveCost, ProviderName, ServiceCategory, "
+        "ServiceName) VALUES ('focus-tax', 'focus', TIMESTAMPTZ '2026-11-01 00:00+00', "
+        "TIMESTAMPTZ '2026-12-01 00:00+00', 'Tax', 29, 29, 'AWS', 'Other', 'Tax')"
+    )
+    with warehouse.connect() as con:
+        con.execute(FOCUS_LINES, {"count": 29, "hours": 24})
+        con.execute(tax)
+        waiting = november_spend(con, "UTC", "2026-12-01 02:00")
+        con.execute("DELETE FROM core.costs")
+        con.execute(FOCUS_LINES, {"count": 30, "hours": 24})
+        con.execute(tax)
+        whole = november_spend(con, "UTC", "2026-12-02 02:00")
+    assert waiting[:2] == (319.0, False)
+    assert waiting[2].endswith("not complete until read again: focus read up to 2026-11-30 00:00")
+    assert whole[:2] == (329.0, True)
+
+
 @pytest.mark.parametrize(
     ("night", "expected"),
     [

@@ -73,7 +73,9 @@ do not edit by hand.
   line of part of a day up to its local end), unless its next charge (as long as its latest) is
   more than 7 days overdue (a paused or retired export), so a file a day late holds the cost KPIs'
   month until its last day arrives, and a monthly invoice completes its month the night it
-  arrives and holds the next month until that month's invoice arrives. The
+  arrives and holds the next month until that month's invoice arrives. An export with daily (or
+  shorter) charges is read up to the end of those alone: a month-long line beside them (tax, a
+  support fee) completes no month its last day of usage has not reached. The
   running period, and a period whose source was down the night it ended or whose file has not
   reached its end, are stored with `false` (the coverage then ends `not complete until read
   again: <source> read up to <time>`) and never scored. Per-week rates and availability count

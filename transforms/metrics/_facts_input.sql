@@ -252,8 +252,11 @@ GROUP BY ALL
 -- next charge, as long as its latest, is a week overdue (a daily export whose latest day ended
 -- over 8 days before the as-of; a monthly invoice whose month ended over a month and a week
 -- before) is paused or retired and holds nothing back either; a monthly invoice holds the next
--- month until its own invoice arrives, rather than letting it be scored without it. Read off
--- cost_lines_by_charge_start (a few rows per charge start), not the line items.
+-- month until its own invoice arrives, rather than letting it be scored without it. An export
+-- with daily (or shorter) charges reaches the end of those alone: the month-long lines beside
+-- them (tax, support, a monthly fee, billed for the whole month at once) say nothing of whether
+-- the month's last day of usage has arrived. Read off cost_lines_by_charge_start (a few rows
+-- per charge start), not the line items.
 CREATE OR REPLACE TEMP TABLE sources_read_through AS
 SELECT
     source,
@@ -267,17 +270,25 @@ SELECT
         CASE WHEN is_whole_utc_days THEN 'UTC' ELSE getvariable('timezone') END) AS read_through
 FROM (
     SELECT
-        source, is_whole_utc_days, max(last_charge_end) AS last_charge_end,
-        arg_max(
-            last_charge_end - ChargePeriodStart,
-            (last_charge_end, last_charge_end - ChargePeriodStart)
-        ) AS last_charge_length
-    FROM cost_lines_by_charge_start
-    WHERE source = 'focus' AND last_charge_end <= getvariable('as_of')
-    GROUP BY ALL
+        *,
+        bool_or(is_daily_or_shorter) OVER (PARTITION BY source) AS source_has_daily_charges
+    FROM (
+        SELECT
+            source, is_whole_utc_days,
+            last_charge_end - ChargePeriodStart <= INTERVAL 1 DAY AS is_daily_or_shorter,
+            max(last_charge_end) AS last_charge_end,
+            arg_max(
+                last_charge_end - ChargePeriodStart,
+                (last_charge_end, last_charge_end - ChargePeriodStart)
+            ) AS last_charge_length
+        FROM cost_lines_by_charge_start
+        WHERE source = 'focus' AND last_charge_end <= getvariable('as_of')
+        GROUP BY ALL
+    )
+    WHERE last_charge_end + last_charge_length >= getvariable('as_of') - INTERVAL 7 DAY
 )
+WHERE is_daily_or_shorter OR NOT source_has_daily_charges
 GROUP BY source
-HAVING max(last_charge_end + last_charge_length) >= getvariable('as_of') - INTERVAL 7 DAY
 ;
 
 -- Cost line items per calendar day (kpi.charge_day), cost dimensions, kind (charge, or credit /

@@ -43,6 +43,7 @@ from connectors.cost_window import (
     DailyCostSource,
     cost_cursor,
     cost_settings,
+    summed_by_key,
 )
 from connectors.http import (
     PermanentSourceError,
@@ -143,9 +144,10 @@ class CostExplorer(DailyCostSource):
 
         A day's groups may continue on the next API page, so a page holds back its latest day
         until the next page (or the end) shows that day complete; each page replaces every day
-        from where the page before it stopped, days without any group included. Its cursor is
-        its latest complete day with costs, from which a resumed run reads lookback_days back,
-        and the earliest day of this run still estimated, from which it reads if that is earlier.
+        from where the page before it stopped, days without any group included. Groups of a day
+        that make one key (a service and tag value answered twice) add up. A page's cursor is its
+        latest complete day with costs, from which a resumed run reads lookback_days back, and
+        the earliest day of this run still estimated, from which it reads if that is earlier.
         Days after the cursor's latest day are read again anyway, so a run stopped between pages
         leaves no estimate behind the window.
         """
@@ -182,7 +184,11 @@ class CostExplorer(DailyCostSource):
             if estimated_from is None:  # pages come in time order: the first one found is earliest
                 estimated_from = min((r["date"] for r in complete if r["estimated"]), default=None)
             resume = cost_cursor(latest, estimated_from) if latest else None
-            yield WindowPage(complete, resume, window=(replaced_to, max(upto, replaced_to)))
+            yield WindowPage(
+                summed_by_key(complete, ("billed_cost", "effective_cost")),
+                resume,
+                window=(replaced_to, max(upto, replaced_to)),
+            )
             replaced_to = max(upto, replaced_to)
 
     def _records(self, body: dict[str, Any], context: str) -> Iterator[Record]:

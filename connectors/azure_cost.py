@@ -31,7 +31,12 @@ from azure.core.exceptions import ClientAuthenticationError
 
 from connectors.base import Page, Record, Stream
 from connectors.cost_allocation import Currency, TagKeys
-from connectors.cost_window import DEFAULT_LOOKBACK_DAYS, DailyCostSource, cost_settings
+from connectors.cost_window import (
+    DEFAULT_LOOKBACK_DAYS,
+    DailyCostSource,
+    cost_settings,
+    summed_by_key,
+)
 from connectors.http import (
     HttpClient,
     PermanentSourceError,
@@ -202,7 +207,8 @@ class CostManagement(DailyCostSource):
     def read(self, stream: Stream, cursor: str | None) -> Iterator[Page]:
         """Per month: the actual cost (what is invoiced: a reservation bought up front on its
         day) and the amortised cost (spread over the days it covers), one record per key with
-        both amounts; a key only one of them answers has 0 in the other."""
+        both amounts, each the sum of the rows its query answered for the key; a key only one of
+        them answers has 0 in the other."""
         for first, last in month_windows(*self.window(cursor)):
             month: dict[str, Record] = {}
             for cost_type, field in (("ActualCost", "cost"), ("AmortizedCost", "amortized_cost")):
@@ -213,13 +219,17 @@ class CostManagement(DailyCostSource):
                     json=self._query(cost_type, first, last),
                     context=f"{cost_type} query {first}..{last}",
                 )
-                for page_request, body in self.client.paginate(request, next_by_link):
-                    for record in self._records(body, page_request.context):
-                        amount = record.pop("cost")
-                        merged = month.setdefault(
-                            record["key"], {**record, "cost": "0", "amortized_cost": "0"}
-                        )
-                        merged[field] = amount
+                answered = [
+                    record
+                    for page_request, body in self.client.paginate(request, next_by_link)
+                    for record in self._records(body, page_request.context)
+                ]
+                for record in summed_by_key(answered, ("cost",)):
+                    amount = record.pop("cost")
+                    merged = month.setdefault(
+                        record["key"], {**record, "cost": "0", "amortized_cost": "0"}
+                    )
+                    merged[field] = amount
             yield WindowPage(
                 list(month.values()),
                 last.isoformat(),

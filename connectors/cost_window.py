@@ -11,8 +11,9 @@ Azure's Query API flags no day, so its cursor stays the plain day.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
 
@@ -125,7 +126,9 @@ class DailyCostSource:
         self, day: str, service: str, tag_value: str | None, currency: str | None = None
     ) -> Record:
         """The fields that identify a record: one per day, provider service and tag value, and
-        per currency where the provider answers a row for each currency billed."""
+        per currency where the provider answers a row for each currency billed. No tag and an
+        empty tag value make one key, as they make one untagged cost: a connector sums the rows
+        of a key (summed_by_key)."""
         key = f"{day}|{service}|{tag_value or ''}"
         return {
             "key": f"{key}|{currency}" if currency is not None else key,
@@ -134,6 +137,42 @@ class DailyCostSource:
             "tag_value": tag_value or None,
             "allocation": self.allocation,
         }
+
+
+def added(total: Any, amount: Any) -> Any:
+    """Two amounts of one record key added exactly, as text; when either is not a finite number,
+    that one, so data quality lists the record instead of a sum that quietly leaves it out."""
+    first, second = _number(total), _number(amount)
+    if first is None:
+        return total
+    if second is None:
+        return amount
+    return format(first + second, "f")
+
+
+def _number(amount: Any) -> Decimal | None:
+    try:
+        number = Decimal(str(amount))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def summed_by_key(records: Iterable[Record], amounts: tuple[str, ...]) -> list[Record]:
+    """One record per key, in the order keys first come, its `amounts` summed over every record
+    answered with that key. A provider may answer two rows that make one key (Azure's untagged
+    row and its row tagged with an empty value), and landing by key would keep only one of them;
+    summing before landing keeps the key, so a day read again still replaces its records rather
+    than adding to them."""
+    merged: dict[str, Record] = {}
+    for record in records:
+        kept = merged.setdefault(record["key"], record)
+        if kept is not record:
+            merged[record["key"]] = {
+                **kept,
+                **{field: added(kept[field], record[field]) for field in amounts},
+            }
+    return list(merged.values())
 
 
 def run_day(env: Mapping[str, str], source: str) -> date | None:

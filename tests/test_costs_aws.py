@@ -645,3 +645,91 @@ def test_a_replayed_first_load_reaches_back_only_as_far_as_cost_explorer_keeps_d
         )
         ingest(con, source, "run-1")
     assert api.periods == [(history_start(now.date()), night)]
+
+
+def test_groups_answered_twice_for_one_key_add_up(warehouse):
+    """Cost Explorer answers Amazon EC2's untagged group and its group tagged with an empty value
+    both as `service$` (one group a page, so on different pages): one key, two amounts."""
+    api = CostExplorerApi(AS_OF, page_size=1)
+    api.costs = {
+        (date(2025, 2, 10), "Amazon EC2", None): Decimal("5"),
+        (date(2025, 2, 10), "Amazon EC2", ""): Decimal("3"),
+        (date(2025, 2, 10), "Amazon EC2", "web"): Decimal("2"),
+        (date(2025, 2, 11), "Amazon EC2", "web"): Decimal("1.5"),
+    }
+    with EmulatorServer(api) as server, warehouse.connect() as con:
+        source = connector(server.url, AS_OF.date())
+        source.start = date(2025, 2, 1)
+        ingest(con, source, "run-1")
+        again = ingest(con, source, "run-2")
+        stage(con, "aws_ce", "costs")
+        rows = con.execute(
+            "SELECT ChargePeriodStart::DATE, service, BilledCost, EffectiveCost FROM core.costs "
+            "ORDER BY ALL"
+        ).fetchall()
+        problems = con.execute("SELECT count(*) FROM scorecard.data_quality").fetchall()
+    # Untagged on Feb 10: 5.00 + 3.00. 11.50 in all, once: reading the days again replaces them.
+    assert rows == [
+        (date(2025, 2, 10), "web", Decimal("2"), Decimal("2")),
+        (date(2025, 2, 10), None, Decimal("8"), Decimal("8")),
+        (date(2025, 2, 11), "web", Decimal("1.5"), Decimal("1.5")),
+    ]
+    assert (again.streams["costs"].stored, again.streams["costs"].removed) == (0, 0)
+    assert problems == [(0,)]
+
+
+class RefundDay(CostExplorerApi):
+    """2025-02-10: a reservation refund of 500.00 beside 10.00 of usage nets Amazon EC2's web
+    group to an UnblendedCost of -490.00, while its AmortizedCost is 50.00; untagged Amazon S3
+    is 50.00 in both; a credit of 20.00 on the db group is negative in both."""
+
+    def _results(self, page, metrics):
+        results = super()._results(page, metrics)
+        for result in results:
+            for group in result["Groups"]:
+                if group["Keys"] == ["Amazon EC2", "service$web"]:
+                    group["Metrics"]["AmortizedCost"]["Amount"] = "50"
+        return results
+
+
+@pytest.mark.parametrize(
+    ("cost_column", "coverage"),
+    [
+        # Positive amortised cost: web 50.00 allocated of web 50.00 + Amazon S3 50.00.
+        ("EffectiveCost", (50.0, 50.0, 100.0)),
+        # Positive unblended cost: Amazon S3 50.00 alone, unallocated; web's -490.00 a refund.
+        ("BilledCost", (0.0, 0.0, 50.0)),
+    ],
+)
+def test_a_group_is_a_credit_by_the_sign_of_the_cost_column_summed(
+    warehouse, cost_column, coverage
+):
+    api = RefundDay(AS_OF)
+    api.costs = {
+        (date(2025, 2, 10), "Amazon EC2", "web"): Decimal("-490"),
+        (date(2025, 2, 10), "Amazon S3", None): Decimal("50"),
+        (date(2025, 2, 10), "Amazon EC2", "db"): Decimal("-20"),
+    }
+    with EmulatorServer(api) as server, warehouse.connect() as con:
+        source = connector(server.url, AS_OF.date())
+        source.start = date(2025, 2, 1)
+        ingest(con, source, "run-1")
+        stage(con, "aws_ce", "costs")
+        categories = con.execute(
+            "SELECT service, ChargeCategory, BilledCost, EffectiveCost FROM core.costs "
+            "WHERE ServiceName = 'Amazon EC2' ORDER BY ALL"
+        ).fetchall()
+        compute_metrics(
+            con,
+            min_n=1,
+            as_of=AS_OF,
+            overrides={"cost_allocation_coverage": {"params": {"cost_column": cost_column}}},
+        )
+        february = values_by_key(con)[
+            ("cost_allocation_coverage", "month", date(2025, 2, 1), "all", "all")
+        ]
+    assert (february["value"], february["numerator"], february["denominator"]) == coverage
+    assert categories == [
+        ("db", "Credit", Decimal("-20"), Decimal("-20")),
+        ("web", "Usage", Decimal("-490"), Decimal("50")),
+    ]

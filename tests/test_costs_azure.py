@@ -11,6 +11,7 @@ from kpi_fixtures.support import values_by_key
 
 from connectors.azure_cost import CostManagement, azure_retry_after, from_env, month_windows
 from connectors.cost_allocation import Currency
+from connectors.cost_window import added
 from connectors.emulators.azure_cost import (
     DEMO_IDENTITY_HEADER,
     DEMO_SCOPE,
@@ -493,3 +494,117 @@ def test_a_scheduled_night_retried_weeks_later_reads_the_costs_up_to_its_tick(
     # The four days before the night of the tick, and the cursor on the last of them.
     assert days == (night - timedelta(days=4), night - timedelta(days=1))
     assert cursor == [(str(night - timedelta(days=1)),)]
+
+
+class BlankTagApi(CostManagementApi):
+    """Rows of 2025-02-10 for Virtual Machines: untagged (empty TagKey), tagged service="" and
+    tagged web. Untagged and empty-tagged make one key; one row a page, so they come on
+    different pages."""
+
+    ACTUAL = [
+        [5.0, 20250210, "Virtual Machines", "", "", "USD"],
+        [3.0, 20250210, "Virtual Machines", "service", "", "USD"],
+        [2.0, 20250210, "Virtual Machines", "service", "web", "USD"],
+    ]
+    AMORTIZED = [
+        [4.25, 20250210, "Virtual Machines", "", "", "USD"],
+        [0.5, 20250210, "Virtual Machines", "service", "", "USD"],
+        [2.0, 20250210, "Virtual Machines", "service", "web", "USD"],
+    ]
+
+    def _rows(self, body, first, last):
+        rows = self.AMORTIZED if body.get("type") == "AmortizedCost" else self.ACTUAL
+        return [r for r in rows if f"{first:%Y%m%d}" <= str(r[1]) <= f"{last:%Y%m%d}"]
+
+
+def test_untagged_rows_and_rows_tagged_with_an_empty_value_add_up(warehouse):
+    with EmulatorServer(BlankTagApi(AS_OF, page_size=1)) as server, warehouse.connect() as con:
+        source = connector(server.url, AS_OF.date())
+        source.start = date(2025, 2, 1)
+        ingest(con, source, "run-1")
+        again = ingest(con, source, "run-2")
+        stage(con, "azure_cost", "costs")
+        rows = con.execute(
+            "SELECT service, BilledCost, EffectiveCost FROM core.costs ORDER BY ALL"
+        ).fetchall()
+        problems = con.execute("SELECT count(*) FROM scorecard.data_quality").fetchall()
+    # Untagged: 5.00 + 3.00 actual, 4.25 + 0.50 amortised; web alone. 10.00 and 6.75 in all,
+    # once: reading the month again replaces its two records.
+    assert rows == [
+        ("web", Decimal("2"), Decimal("2")),
+        (None, Decimal("8"), Decimal("4.75")),
+    ]
+    assert (again.streams["costs"].stored, again.streams["costs"].removed) == (0, 0)
+    assert problems == [(0,)]
+
+
+@pytest.mark.parametrize(
+    ("total", "amount", "expected"),
+    [
+        ("5.0", "3.0", "8.0"),
+        ("0.1", "0.2", "0.3"),  # exact, where floats would give 0.30000000000000004
+        ("1.23E-5", "0.1", "0.1000123"),  # plain digits, as staging casts them
+        ("NaN", "2", "NaN"),  # not a number: kept, so data quality lists the record
+        ("2", "None", "None"),
+    ],
+)
+def test_amounts_of_one_key_add_exactly_and_a_non_number_is_kept(total, amount, expected):
+    assert added(total, amount) == expected
+
+
+class RefundDayApi(CostManagementApi):
+    """2025-02-10: a reservation refund of 500.00 beside 10.00 of usage nets the web group's
+    ActualCost to -490.00, while its AmortizedCost is 50.00; untagged Storage is 50.00 in both;
+    a credit of 20.00 on the db group is negative in both."""
+
+    ACTUAL = [
+        [-490.0, 20250210, "Virtual Machines", "service", "web", "USD"],
+        [50.0, 20250210, "Storage", "", "", "USD"],
+        [-20.0, 20250210, "Virtual Machines", "service", "db", "USD"],
+    ]
+    AMORTIZED = [
+        [50.0, 20250210, "Virtual Machines", "service", "web", "USD"],
+        [50.0, 20250210, "Storage", "", "", "USD"],
+        [-20.0, 20250210, "Virtual Machines", "service", "db", "USD"],
+    ]
+
+    def _rows(self, body, first, last):
+        rows = self.AMORTIZED if body.get("type") == "AmortizedCost" else self.ACTUAL
+        return [r for r in rows if f"{first:%Y%m%d}" <= str(r[1]) <= f"{last:%Y%m%d}"]
+
+
+@pytest.mark.parametrize(
+    ("cost_column", "coverage"),
+    [
+        # Positive amortised cost: web 50.00 allocated of web 50.00 + Storage 50.00.
+        ("EffectiveCost", (50.0, 50.0, 100.0)),
+        # Positive invoiced cost: Storage 50.00 alone, unallocated; web's -490.00 is a refund.
+        ("BilledCost", (0.0, 0.0, 50.0)),
+    ],
+)
+def test_a_group_is_a_credit_by_the_sign_of_the_cost_column_summed(
+    warehouse, cost_column, coverage
+):
+    with EmulatorServer(RefundDayApi(AS_OF)) as server, warehouse.connect() as con:
+        source = connector(server.url, AS_OF.date())
+        source.start = date(2025, 2, 1)
+        ingest(con, source, "run-1")
+        stage(con, "azure_cost", "costs")
+        categories = con.execute(
+            "SELECT service, ChargeCategory, BilledCost, EffectiveCost FROM core.costs "
+            "WHERE ServiceName = 'Virtual Machines' ORDER BY ALL"
+        ).fetchall()
+        compute_metrics(
+            con,
+            min_n=1,
+            as_of=AS_OF,
+            overrides={"cost_allocation_coverage": {"params": {"cost_column": cost_column}}},
+        )
+        february = values_by_key(con)[
+            ("cost_allocation_coverage", "month", date(2025, 2, 1), "all", "all")
+        ]
+    assert (february["value"], february["numerator"], february["denominator"]) == coverage
+    assert categories == [
+        ("db", "Credit", Decimal("-20"), Decimal("-20")),
+        ("web", "Usage", Decimal("-490"), Decimal("50")),
+    ]

@@ -40,7 +40,11 @@ SELECT
     CAST(billing_month + INTERVAL 1 MONTH AS TIMESTAMPTZ) AS BillingPeriodEnd,
     CAST(charge_day AS TIMESTAMPTZ) AS ChargePeriodStart,
     CAST(charge_day + INTERVAL 1 DAY AS TIMESTAMPTZ) AS ChargePeriodEnd,
-    CASE WHEN billed_cost < 0 THEN 'Credit' ELSE 'Usage' END AS ChargeCategory,
+    -- A group nets a day's usage, refunds and credits: a Credit only when both amounts are
+    -- negative. A refund day whose UnblendedCost is negative but AmortizedCost positive stays
+    -- Usage, so the KPIs judge it by the sign of the column they sum.
+    CASE WHEN billed_cost < 0 AND effective_cost < 0 THEN 'Credit' ELSE 'Usage' END
+        AS ChargeCategory,
     cost_converted(billed_cost, rate) AS BilledCost,
     cost_converted(effective_cost, rate) AS EffectiveCost,
     'AWS' AS ProviderName,

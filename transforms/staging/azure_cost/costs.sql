@@ -42,7 +42,10 @@ SELECT
     CAST(date_trunc('month', charge_day) + INTERVAL 1 MONTH AS TIMESTAMPTZ) AS BillingPeriodEnd,
     CAST(charge_day AS TIMESTAMPTZ) AS ChargePeriodStart,
     CAST(charge_day + INTERVAL 1 DAY AS TIMESTAMPTZ) AS ChargePeriodEnd,
-    CASE WHEN cost < 0 THEN 'Credit' ELSE 'Usage' END AS ChargeCategory,
+    -- A group nets a day's usage, refunds and credits: a Credit only when both amounts are
+    -- negative. A refund day whose ActualCost is negative but AmortizedCost positive stays Usage,
+    -- so the KPIs judge it by the sign of the column they sum.
+    CASE WHEN cost < 0 AND amortized_cost < 0 THEN 'Credit' ELSE 'Usage' END AS ChargeCategory,
     cost_converted(cost, rate) AS BilledCost,
     cost_converted(amortized_cost, rate) AS EffectiveCost,
     'Microsoft' AS ProviderName,

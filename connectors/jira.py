@@ -55,10 +55,13 @@ DEFAULT_ISSUE_TYPES: dict[str, tuple[str, ...]] = {
 # Stream (and raw table) of each kind of issue.
 KIND_STREAMS = {"incident": "incidents", "request": "requests", "change": "changes"}
 SLA_STREAM = "sla"
+# A workflow can close an issue without setting a resolution, leaving resolutiondate empty: the
+# time it entered its (done) status category then tells when it ended.
 ISSUE_FIELDS = (
     "created",
     "updated",
     "resolutiondate",
+    "statuscategorychangedate",
     "priority",
     "status",
     "issuetype",

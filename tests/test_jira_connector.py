@@ -355,6 +355,68 @@ def test_a_closed_issue_resolved_before_it_was_created_keeps_no_end_time(warehou
     ]
 
 
+def test_a_done_issue_without_a_resolution_ends_when_it_entered_the_done_category(warehouse):
+    """A workflow can reach a done status without setting a resolution, leaving resolutiondate
+    null: the issue ended when it entered the done category, incidents, requests and changes
+    alike. Entering any other category ends nothing."""
+
+    def utc(*parts: int) -> datetime:
+        return datetime(*parts, tzinfo=UTC)
+
+    def done(n: int, kind: str, created: str, status: str, entered: datetime) -> dict:
+        return issue(n, kind, created, status=status, category="done", category_changed=entered)
+
+    issues = [
+        done(1, "Incident", "2025-03-01T10:00:00", "Done", utc(2025, 3, 1, 13, 30)),
+        done(2, "Service Request", "2025-03-02T09:00:00", "Resolved", utc(2025, 3, 2, 17)),
+        done(3, "Change", "2025-03-03T08:00:00", "Completed", utc(2025, 3, 4, 8)),
+        issue(
+            4,
+            "Incident",
+            "2025-03-04T08:00:00",
+            status="In Progress",
+            category="indeterminate",
+            category_changed=utc(2025, 3, 4, 9),
+        ),
+    ]
+    api = site(issues, "Asia/Tokyo")
+    with serve(api) as server, warehouse.connect() as con:
+        ingest(con, connector(server.url))
+        for table in staged_tables("jira"):
+            stage(con, "jira", table)
+        entered = con.execute(
+            "SELECT record ->> '$.fields.resolutiondate', "
+            "record ->> '$.fields.statuscategorychangedate' FROM raw.jira_incidents "
+            "WHERE record_key = '10001'"
+        ).fetchall()
+        incidents = con.execute(
+            "SELECT number, state, resolved_at, closed_at FROM core.incidents ORDER BY number"
+        ).fetchall()
+        requests_ = con.execute(
+            "SELECT number, state, fulfilled_at, closed_at FROM core.requests"
+        ).fetchall()
+        changes = con.execute(
+            "SELECT number, state, outcome, closed_at FROM core.changes"
+        ).fetchall()
+        problems = con.execute(
+            "SELECT record_key, table_name, field, problem FROM scorecard.data_quality "
+            "WHERE source = 'jira'"
+        ).fetchall()
+    # 13:30 UTC in the account's zone, Tokyo (+09:00).
+    assert entered == [(None, "2025-03-01T22:30:00.000+0900")]
+    assert incidents == [
+        ("ITSM-1", "resolved", utc(2025, 3, 1, 13, 30), None),
+        ("ITSM-4", "in_progress", None, None),
+    ]
+    # Fulfilled and closed at 17:00, 8 hours after it was opened.
+    assert requests_ == [("ITSM-2", "closed", utc(2025, 3, 2, 17), utc(2025, 3, 2, 17))]
+    # Closed a day after it was opened; with no resolution its outcome is unknown, as it was.
+    assert changes == [("ITSM-3", "closed", None, utc(2025, 3, 4, 8))]
+    assert problems == [
+        ("ITSM-3", "changes", "resolution", "done without a resolution that says how it went")
+    ]
+
+
 def test_wrong_token_fails_clearly_without_the_secret():
     api = site(sample_issues(AS_OF, 5))
     with serve(api) as server:

@@ -223,7 +223,13 @@ class JiraApi:
         for issue in matches[first::step][: churn.issues]:
             issue["updated"] = now
             if issue.get("resolved") is None:
-                issue.update(status="Resolved", category="done", resolution="Done", resolved=now)
+                issue.update(
+                    status="Resolved",
+                    category="done",
+                    resolution="Done",
+                    resolved=now,
+                    category_changed=now,
+                )
             churn.updates += 1
 
     def render(self, issue: Issue, wanted: Iterable[str], base_url: str) -> dict[str, Any]:
@@ -232,6 +238,7 @@ class JiraApi:
             "created": self.stamp(issue["created"]),
             "updated": self.stamp(issue["updated"]),
             "resolutiondate": self.stamp(issue.get("resolved")),
+            "statuscategorychangedate": self.stamp(_category_changed(issue)),
             "priority": {"name": issue["priority"], "id": str(issue.get("priority_id", "3"))},
             "status": {
                 "name": issue["status"],
@@ -333,6 +340,17 @@ _ORDER_KEYS: dict[str, Callable[[Issue], Any]] = {
     "created": lambda i: i["created"],
     "key": lambda i: (i["project"], int(i["key"].rsplit("-", 1)[-1])),
 }
+
+
+def _category_changed(issue: Issue) -> datetime | None:
+    """When the issue entered its status category: `category_changed` where the issue says
+    (None renders null); else a new issue since creation, a resolved one at its resolution and
+    any other at its last update."""
+    if "category_changed" in issue:
+        return issue["category_changed"]
+    if issue["category"] == "new":
+        return issue["created"]
+    return issue.get("resolved") or issue["updated"]
 
 
 def _field_of(issue: Issue, name: str) -> str:

@@ -21,17 +21,50 @@ CREATE OR REPLACE TEMP MACRO jira_issues_now(of_kind) AS TABLE
                 AND (other.record_version, other.kind) > (own.record_version, own.kind)
         );
 
--- Issues of one kind whose resolution date is before their creation; staging leaves the times
--- named in `left_empty` empty for them.
+-- When an issue ended: its resolution date. A workflow can reach a done status without setting
+-- a resolution (common in Jira Service Management), leaving resolutiondate null; such a done
+-- issue ended when it entered the done category. A resolution date that is set but unreadable
+-- is reported as such, not replaced.
+CREATE OR REPLACE TEMP MACRO jira_ended_at(issue) AS
+    CASE
+        WHEN issue ->> '$.fields.resolutiondate' IS NOT NULL
+            THEN jira_time(issue ->> '$.fields.resolutiondate')
+        WHEN lower(issue ->> '$.fields.status.statusCategory.key') = 'done'
+            THEN jira_time(issue ->> '$.fields.statuscategorychangedate')
+    END;
+
+-- The field jira_ended_at read an issue's end from.
+CREATE OR REPLACE TEMP MACRO jira_end_field(issue) AS
+    CASE WHEN issue ->> '$.fields.resolutiondate' IS NULL
+        THEN 'statuscategorychangedate' ELSE 'resolutiondate' END;
+
+-- Issues of one kind that ended before their creation; staging leaves the times named in
+-- `left_empty` empty for them.
 CREATE OR REPLACE TEMP MACRO jira_resolved_before_created(of_kind, left_empty) AS TABLE
     SELECT
         coalesce(nullif(record ->> '$.key', ''), record_key) AS number,
-        'resolutiondate' AS field,
+        jira_end_field(record) AS field,
         'resolved before created (' || left_empty || ' left empty)' AS problem,
-        record ->> '$.fields.resolutiondate' AS value
+        record ->> ('$.fields.' || jira_end_field(record)) AS value
     FROM jira_issues_now(of_kind)
-    WHERE jira_time(record ->> '$.fields.resolutiondate')
-        < jira_time(record ->> '$.fields.created');
+    WHERE jira_ended_at(record) < jira_time(record ->> '$.fields.created');
+
+-- Done issues of one kind with no end time: no resolution date, and no readable time they
+-- entered the done category. Staging gives them none, so no KPI counts them.
+CREATE OR REPLACE TEMP MACRO jira_done_without_end(of_kind) AS TABLE
+    SELECT
+        coalesce(nullif(record ->> '$.key', ''), record_key) AS number,
+        CASE WHEN record ->> '$.fields.statuscategorychangedate' IS NULL
+            THEN 'resolutiondate' ELSE 'statuscategorychangedate' END AS field,
+        CASE WHEN record ->> '$.fields.statuscategorychangedate' IS NULL
+            THEN 'done without resolutiondate or statuscategorychangedate'
+            ELSE 'done without resolutiondate, and statuscategorychangedate unparseable'
+        END || ' (no end time: not counted)' AS problem,
+        record ->> '$.fields.statuscategorychangedate' AS value
+    FROM jira_issues_now(of_kind)
+    WHERE lower(record ->> '$.fields.status.statusCategory.key') = 'done'
+        AND record ->> '$.fields.resolutiondate' IS NULL
+        AND jira_time(record ->> '$.fields.statuscategorychangedate') IS NULL;
 
 -- One name per component id, for every Jira staging query alike. An issue shows its components'
 -- names as they were when the issue was read, and renaming a component updates no issue: the

@@ -21,9 +21,14 @@ unknown_resolutions AS (
         )
 ),
 
+done_without_end AS (
+    SELECT * FROM jira_done_without_end('change')
+),
+
 problems AS (
     SELECT * FROM unparseable_dates
     UNION ALL SELECT * FROM unknown_resolutions
+    UNION ALL SELECT * FROM done_without_end
 )
 
 SELECT

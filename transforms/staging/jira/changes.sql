@@ -2,12 +2,14 @@
 -- The outcome is read from the resolution once the change is done; a declined change is
 -- canceled, with no outcome, so change failure rate leaves it out of both sides. Change type,
 -- risk and the planned and actual windows live in site-specific custom fields and stay empty.
+-- A change ends at its resolution date, or, done without one, when it entered the done category
+-- (jira_ended_at).
 WITH change_fields AS (
     SELECT
         record_key,
         coalesce(nullif(record ->> '$.key', ''), record_key) AS number,
         jira_time(record ->> '$.fields.created') AS opened_at,
-        jira_time(record ->> '$.fields.resolutiondate') AS resolved_at,
+        jira_ended_at(record) AS resolved_at,
         jira_time(record ->> '$.fields.updated') AS updated_at,
         lower(record ->> '$.fields.status.statusCategory.key') AS status_category,
         lower(record ->> '$.fields.resolution.name') AS resolution_name,

@@ -27,11 +27,16 @@ resolved_before_created AS (
     SELECT * FROM jira_resolved_before_created('incident', 'resolved_at and closed_at')
 ),
 
+done_without_end AS (
+    SELECT * FROM jira_done_without_end('incident')
+),
+
 problems AS (
     SELECT * FROM unparseable_dates
     UNION ALL SELECT * FROM unknown_priorities
     UNION ALL SELECT * FROM unknown_status_categories
     UNION ALL SELECT * FROM resolved_before_created
+    UNION ALL SELECT * FROM done_without_end
 )
 
 SELECT

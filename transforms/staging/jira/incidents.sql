@@ -1,13 +1,14 @@
 -- Jira Service Management issues of the incident types (JIRA_ISSUE_TYPES) -> core.incidents.
 -- Timestamps carry the account's offset without a colon ('2025-06-01T21:00:00.000+0900') and
 -- become UTC. The state comes from the status name where it is a known one, else from the
--- status category; a done issue whose resolution declines the work is canceled.
+-- status category; a done issue whose resolution declines the work is canceled. An issue ends
+-- at its resolution date, or, done without one, when it entered the done category (jira_ended_at).
 WITH issue_fields AS (
     SELECT
         record_key,
         coalesce(nullif(record ->> '$.key', ''), record_key) AS number,
         jira_time(record ->> '$.fields.created') AS opened_at,
-        jira_time(record ->> '$.fields.resolutiondate') AS resolved_at,
+        jira_ended_at(record) AS resolved_at,
         jira_time(record ->> '$.fields.updated') AS updated_at,
         priority_level(record ->> '$.fields.priority.name') AS priority,
         lower(record ->> '$.fields.status.name') AS status_name,

@@ -20,10 +20,15 @@ resolved_before_created AS (
     SELECT * FROM jira_resolved_before_created('request', 'fulfilled_at and closed_at')
 ),
 
+done_without_end AS (
+    SELECT * FROM jira_done_without_end('request')
+),
+
 problems AS (
     SELECT * FROM unparseable_dates
     UNION ALL SELECT * FROM unknown_status_categories
     UNION ALL SELECT * FROM resolved_before_created
+    UNION ALL SELECT * FROM done_without_end
 )
 
 SELECT

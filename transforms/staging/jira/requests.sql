@@ -1,12 +1,13 @@
 -- Jira Service Management issues of the service-request types -> core.requests.
 -- A request is fulfilled when it reached a done status with a resolution that did the work;
--- one declined (Won't Do, Declined, Duplicate ...) is canceled and never fulfilled.
+-- one declined (Won't Do, Declined, Duplicate ...) is canceled and never fulfilled. A request ends
+-- at its resolution date, or, done without one, when it entered the done category (jira_ended_at).
 WITH request_fields AS (
     SELECT
         record_key,
         coalesce(nullif(record ->> '$.key', ''), record_key) AS number,
         jira_time(record ->> '$.fields.created') AS opened_at,
-        jira_time(record ->> '$.fields.resolutiondate') AS resolved_at,
+        jira_ended_at(record) AS resolved_at,
         jira_time(record ->> '$.fields.updated') AS updated_at,
         lower(record ->> '$.fields.status.statusCategory.key') AS status_category,
         lower(record ->> '$.fields.resolution.name') AS resolution_name,

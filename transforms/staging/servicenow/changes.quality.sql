@@ -43,11 +43,24 @@ ended_before_started AS (
         < servicenow_time(record ->> '$.work_start.value')
 ),
 
+-- Closed (3) without closed_at or work_end: a deployment counts at one of them, so none
+-- counts this change.
+closed_without_time AS (
+    SELECT number, 'closed_at' AS field,
+           'closed without closed_at or work_end (no end time: not counted)' AS problem,
+           NULL AS value
+    FROM changes
+    WHERE state_code = '3'
+        AND coalesce(record ->> '$.closed_at.value', '') = ''
+        AND coalesce(record ->> '$.work_end.value', '') = ''
+),
+
 problems AS (
     SELECT * FROM unparseable_dates
     UNION ALL SELECT * FROM unknown_states
     UNION ALL SELECT * FROM unknown_close_codes
     UNION ALL SELECT * FROM ended_before_started
+    UNION ALL SELECT * FROM closed_without_time
 )
 
 SELECT

@@ -43,12 +43,26 @@ resolved_before_opened AS (
         < servicenow_time(record ->> '$.opened_at.value')
 ),
 
+-- Resolved (6) or closed (7) with neither time, as an import or a script that bypasses the
+-- business rules can leave it: every incident KPI needs one, so none counts the incident.
+ended_without_time AS (
+    SELECT number, 'resolved_at' AS field,
+           CASE record ->> '$.state.value' WHEN '6' THEN 'resolved' ELSE 'closed' END
+               || ' without resolved_at or closed_at (no end time: not counted)' AS problem,
+           NULL AS value
+    FROM incidents
+    WHERE record ->> '$.state.value' IN ('6', '7')
+        AND coalesce(record ->> '$.resolved_at.value', '') = ''
+        AND coalesce(record ->> '$.closed_at.value', '') = ''
+),
+
 problems AS (
     SELECT * FROM unparseable_dates
     UNION ALL SELECT * FROM missing_opened
     UNION ALL SELECT * FROM unknown_states
     UNION ALL SELECT * FROM unknown_priorities
     UNION ALL SELECT * FROM resolved_before_opened
+    UNION ALL SELECT * FROM ended_without_time
 )
 
 SELECT

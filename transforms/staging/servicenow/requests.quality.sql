@@ -29,10 +29,21 @@ closed_before_opened AS (
         < servicenow_time(record ->> '$.opened_at.value')
 ),
 
+-- Closed (complete 3, incomplete 4, skipped 7) without the closed_at that closing sets: with no
+-- end time, no KPI counts the request.
+closed_without_time AS (
+    SELECT number, 'closed_at' AS field,
+           'closed without closed_at (no end time: not counted)' AS problem, NULL AS value
+    FROM requests
+    WHERE record ->> '$.state.value' IN ('3', '4', '7')
+        AND coalesce(record ->> '$.closed_at.value', '') = ''
+),
+
 problems AS (
     SELECT * FROM unparseable_dates
     UNION ALL SELECT * FROM unknown_states
     UNION ALL SELECT * FROM closed_before_opened
+    UNION ALL SELECT * FROM closed_without_time
 )
 
 SELECT

@@ -289,6 +289,14 @@ def test_bad_values_are_counted_with_the_record_number(staged):
         ("incidents", "INC0000003", "state", "unknown state code", "12"),
         ("incidents", "INC0000003", "priority", "unknown priority code", "9"),
         ("changes", "CHG0000005", "close_code", "unknown close_code", "rolled_back"),
+        # Closed (3) with neither closed_at nor work_end: no KPI can place it.
+        (
+            "changes",
+            "CHG0000005",
+            "closed_at",
+            "closed without closed_at or work_end (no end time: not counted)",
+            None,
+        ),
         (
             "sla_records",
             "CHG0000099 / Change window",

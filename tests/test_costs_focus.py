@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import os
 from collections import defaultdict
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -604,6 +605,26 @@ def test_a_file_renamed_or_moved_within_the_paths_counts_once(warehouse, tmp_pat
     assert got == [(str(renamed), Decimal("3")), (str(moved), Decimal("4"))]
     assert files == [(str(renamed),), (str(moved),)]
     assert held == [(str(renamed), 2), (str(moved), 1)]
+
+
+def test_an_export_compressed_in_place_counts_once(warehouse, tmp_path):
+    """`gzip export.csv` replaces the file by export.csv.gz with the same modification time: the
+    compressed file holds the same line items, which count once, under its name."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    plain = write_csv(folder / "focus-2024-09.csv", [line("1.00"), line("2.00")])
+    source = FocusFiles([str(folder)])
+    with warehouse.connect() as con:
+        load(con, source, "run-1")
+        packed = folder / "focus-2024-09.csv.gz"
+        packed.write_bytes(gzip.compress(plain.read_bytes()))
+        os.utime(packed, ns=(plain.stat().st_atime_ns, plain.stat().st_mtime_ns))
+        plain.unlink()
+        load(con, source, "run-2")
+        got = con.execute(
+            "SELECT source_file, count(*), sum(BilledCost) FROM core.costs GROUP BY ALL"
+        ).fetchall()
+    assert got == [(str(packed), 2, Decimal("3"))]
 
 
 def test_a_part_an_overwritten_export_no_longer_has_leaves_and_an_archived_file_stays(

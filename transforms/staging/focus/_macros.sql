@@ -126,8 +126,9 @@ GROUP BY ALL;
 -- A file FOCUS_PATHS no longer lists keeps its line items (exports are archived or rotated
 -- away), unless it was a part of an export its folder holds again: an export overwritten in
 -- place (AWS Data Exports with overwrite, synced with deletions) restates the period in new
--- parts, and a part the restatement no longer needs is deleted. Such a file is left out when
--- files of its own folder still listed and modified after it repeat it: for its provider,
+-- parts, and a part the restatement no longer needs is deleted; `gzip` replaces a file by its
+-- compressed copy with the same modification time. Such a file is left out when files of its
+-- own folder still listed and modified no earlier than it repeat it: for its provider,
 -- billing account, sub-account and billing period they hold at least half as many line items
 -- at its charge start times as it has. A file moved out of an inbox folder keeps counting, as
 -- the next day's file holds other charge times (a late line item or two of an earlier time at
@@ -176,7 +177,7 @@ repeats AS (
         ON listed.folder = unlisted.folder
         AND listed.scope IS NOT DISTINCT FROM unlisted.scope
         AND listed.charge_start IS NOT DISTINCT FROM unlisted.charge_start
-        AND listed.modified_at > unlisted.modified_at
+        AND listed.modified_at >= unlisted.modified_at
     GROUP BY unlisted.source_file, unlisted.scope, unlisted.charge_start, unlisted.line_items
 )
 SELECT source_file

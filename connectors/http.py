@@ -9,6 +9,7 @@ retry loop and the paging loop exist once.
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 import math
 import queue
@@ -248,7 +249,7 @@ class HttpClient:
                     raise self._refusal(request, response)
                 else:
                     try:
-                        return response, response.json()
+                        return response, decoded_json(response)
                     except ValueError:
                         last_problem = (
                             f"the answer was {len(response.content)} bytes that are not whole "
@@ -329,10 +330,19 @@ def _origin(url: str) -> tuple[str, str | None, int | None]:
     return parts.scheme, parts.hostname, parts.port or {"http": 80, "https": 443}.get(parts.scheme)
 
 
+def decoded_json(response: requests.Response) -> Any:
+    """The answer's JSON, control characters inside strings allowed: ServiceNow and others send
+    a description's raw tab or line break unescaped, and strict JSON would refuse the whole page
+    for it (and refuse it again on every retry)."""
+    if response.encoding is None or response.encoding.lower().replace("-", "") == "utf8":
+        return json.loads(response.content, strict=False)  # detects UTF-8, -16 and -32 itself
+    return json.loads(response.text, strict=False)
+
+
 def _error_text(response: requests.Response) -> str:
     """The source's own error message, short; never echoes request headers."""
     try:
-        body = response.json()
+        body = decoded_json(response)
     except ValueError:
         return response.text[:300]
     if isinstance(body, dict):

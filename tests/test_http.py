@@ -294,6 +294,19 @@ def test_a_body_cut_short_of_its_announced_length_is_asked_again():
     assert len(sleeps) == 1
 
 
+def test_control_characters_sent_raw_inside_strings_are_read_as_they_are():
+    """A description with a tab, a line break and a stray control character sent unescaped,
+    which strict JSON refuses: the page is read, not refused on every retry."""
+    body = '{"result": [{"description": "line one\tcol\nline two \x01 \u00e9"}]}'.encode()
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+    url, listener = serve_raw_answers([head % len(body) + body])
+    sleeps: list[float] = []
+    with listener:
+        _, decoded = client(sleeps).fetch_json(Request("GET", f"{url}/items"))
+    assert decoded == {"result": [{"description": "line one\tcol\nline two \x01 \u00e9"}]}
+    assert sleeps == []
+
+
 class ThrottledOnce:
     """A 429 asking for a wait longer than the backoff's ceiling, then the answer."""
 

@@ -64,8 +64,9 @@ do not edit by hand.
   missing dimension value is `(unknown)`. Services and groups named alike but for letter case
   (`Email`, `email`) are one value, spelled as the earliest record using one spells it.
 - `period_complete` is true once the period ended at or before the as-of in the calendar time zone
-  and every paging source with records in or after it was read to its end after it ended
-  (`meta.source_reads`; a source not read for a week no longer holds periods back; the cost APIs
+  and every paging source feeding the metric was read to its end after it ended, a quiet one with
+  no records in the period too (`meta.source_reads`; a source not read for a week no longer holds
+  periods back; the cost APIs
   count as read up to the UTC day they were asked for, so where the night's run comes before
   midnight UTC, as in Tokyo, a month waits for the next night, which reads its last UTC day). A
   FOCUS export has no read to record: it counts as read up to the end of the latest charge it

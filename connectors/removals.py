@@ -20,6 +20,10 @@ from dataclasses import dataclass, field
 
 from connectors.base import Page, Record, Stream
 
+# Appended to a restore time ('2025-06-15 10:00:00~'): after every version of that second ('~'
+# sorts after digits and letters), before the next second's.
+RESTORED_IN_ITS_SECOND = "~"
+
 
 @dataclass
 class WindowPage(Page):
@@ -68,3 +72,10 @@ class RestoredPage(Page):
     landed before nor its deletion read later outranks it."""
 
     restored_at: dict[str, str] = field(default_factory=dict)
+
+    def version_of(self, key: str, version: str) -> str:
+        """The version a restored record lands with. Audit times have whole seconds, and a
+        restore always follows its deletion: a restore time sorts after its own second (and
+        before the next), so a deletion in the same second does not outrank it."""
+        restored = self.restored_at.get(key)
+        return max(version, restored + RESTORED_IN_ITS_SECOND) if restored else version

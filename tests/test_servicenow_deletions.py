@@ -215,12 +215,16 @@ def test_a_record_restored_with_its_old_version_comes_back_at_a_full_refresh(war
     assert incidents == {f"servicenow:inc{n:029d}" for n in range(6)}
 
 
-def test_a_record_restored_from_the_deleted_records_comes_back_on_the_next_nightly_run(warehouse):
+@pytest.mark.parametrize("restored_after", [60, 0], ids=["a-minute-later", "the-same-second"])
+def test_a_record_restored_from_the_deleted_records_comes_back_on_the_next_nightly_run(
+    warehouse, restored_after
+):
     """Restoring a deleted record brings it back as it was, sys_updated_on included, so no
     incremental read of its table sees it; the instance audits the restore (a sys_audit entry
     RECOVERED). Incident 1 was deleted and removed on the second night, then restored; incident
     4 was deleted and restored between the second and third nights, so the third night reads its
-    deletion too and must not remove it."""
+    deletion too and must not remove it, even when both fall in the same second (the audit's
+    times have no finer grain, and a restore always follows its deletion)."""
     tables = instance()
     one, four = "inc" + "1".zfill(29), "inc" + "4".zfill(29)
     now = [1_750_000_000.0]  # 2025-06-15, after every record's version
@@ -235,7 +239,7 @@ def test_a_record_restored_from_the_deleted_records_comes_back_on_the_next_night
         server.api.restore_record("incident", record_one)
         record_four = dict(tables["incident"].get(four))
         server.api.delete_record("incident", four)
-        now[0] += 60
+        now[0] += restored_after
         server.api.restore_record("incident", record_four)
         third = ingest(con, source, "third")
         stage(con)

@@ -156,7 +156,7 @@ def land_page(
     tables = {"raw_table": table, "versions_table": versions_table(table)}
     keyed = [(stream.key(r), stream.version(r), r) for r in page.records]
     if isinstance(page, RestoredPage):
-        keyed = [(k, max(v, page.restored_at.get(k, "")), r) for k, v, r in keyed]
+        keyed = [(k, page.version_of(k, v), r) for k, v, r in keyed]
     missing = [r for key, _, r in keyed if not key]
     if missing:
         raise ValueError(

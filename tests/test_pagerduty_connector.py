@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import pytest
 import requests
 
 from connectors.emulators.pagerduty import Churn, PagerDutyApi, serve
-from connectors.emulators.pagerduty_data import sample_incidents, sample_services
+from connectors.emulators.pagerduty_data import merge, sample_incidents, sample_services
 from connectors.emulators.server import Faults
 from connectors.http import RetryPolicy, SourceError
 from connectors.pagerduty import PUBLIC_API, PagerDutySource, from_env
+from transforms.kpis import compute_metrics
 from transforms.staging import STAGING_DIR, stage
 from warehouse.ingest import ingest
 
@@ -517,3 +518,83 @@ def test_a_team_renamed_at_the_source_names_the_incidents_read_before_the_rename
         ).fetchall()
     assert shown == [("Mail Operations",), ("Messaging",)]
     assert rows == [("1", "Mail Operations"), ("2", "Mail Operations")]
+
+
+def test_an_incident_merged_into_another_stays_as_canceled_and_is_no_resolution(warehouse):
+    """Q2 (08:05) is the same outage as Q1 (08:00): at 08:20 the on-call engineer merges Q2 into
+    Q1, and Q1 is resolved at 10:00. One outage, resolved in 2 hours; Q2 stays traceable."""
+    opened = datetime(2025, 5, 31, 8, tzinfo=UTC)
+    survivor = pd_incident(
+        1,
+        "2025-05-31T08:00:00",
+        status="triggered",
+        resolved_at=None,
+        updated_at=opened,
+        last_status_change_at=opened,
+    )
+    duplicate = pd_incident(
+        2,
+        "2025-05-31T08:05:00",
+        status="triggered",
+        resolved_at=None,
+        updated_at=opened + timedelta(minutes=5),
+        last_status_change_at=opened + timedelta(minutes=5),
+    )
+    api = account([survivor, duplicate])
+    merged_at = opened + timedelta(minutes=20)
+    resolved_at = opened + timedelta(hours=2)
+    with serve(api) as server, warehouse.connect() as con:
+        source = connector(server.url)
+        ingest(con, source)
+        merge(duplicate, survivor, merged_at)
+        survivor.update(
+            status="resolved",
+            resolved_at=resolved_at,
+            updated_at=resolved_at,
+            last_status_change_at=resolved_at,
+        )
+        ingest(con, source)
+        stage(con, "pagerduty", "incidents")
+        compute_metrics(con, min_n=1, as_of=AS_OF)
+        shown = con.execute(
+            "SELECT record ->> '$.resolve_reason' FROM raw.pagerduty_incidents "
+            "WHERE record_key = 'Q0000002'"
+        ).fetchall()[0][0]
+        rows = con.execute(
+            "SELECT incident_id, state, resolved_at, closed_at, close_code "
+            "FROM core.incidents ORDER BY incident_id"
+        ).fetchall()
+        facts = con.execute(
+            "SELECT record_id, x, counts_in_n, note FROM kpi.metric_facts "
+            "WHERE facts_id = 'incident_resolution_time' ORDER BY record_id"
+        ).fetchall()
+        values = con.execute(
+            "SELECT grain, period_start, value, n FROM kpi.metric_values "
+            "WHERE metric_id = 'incident_resolution_time' AND dimension = 'all' "
+            "AND (grain, period_start) IN (('week', '2025-05-26'), ('month', '2025-05-01')) "
+            "ORDER BY grain"
+        ).fetchall()
+
+    assert json.loads(shown) == {
+        "type": "merge_resolve_reason",
+        "incident": {
+            "id": "Q0000001",
+            "type": "incident_reference",
+            "summary": "[#1] alert 1",
+            "html_url": "https://acme.pagerduty.com/incidents/Q0000001",
+        },
+    }
+    assert rows == [
+        ("pagerduty:Q0000001", "resolved", resolved_at, resolved_at, None),
+        # Merged: no resolution, closed when it was merged.
+        ("pagerduty:Q0000002", "canceled", None, merged_at, "merged"),
+    ]
+    assert facts == [
+        ("pagerduty:Q0000001", 2.0, True, None),
+        ("pagerduty:Q0000002", None, False, "excluded: canceled"),
+    ]
+    # Q1 alone: 08:00 -> 10:00 = 2 hours (counting Q2's 15 minutes would make the median 1.125).
+    assert values == [
+        ("month", date(2025, 5, 1), 2.0, 1),
+        ("week", date(2025, 5, 26), 2.0, 1),
+    ]

@@ -8,6 +8,8 @@ offset paging with `more` and a 400 once offset + limit passes 10,000, `total` o
 `ratelimit-*` headers. `Churn` acknowledges and resolves open incidents while a client pages.
 `delete_incident` deletes one as a user would: it leaves the list and `/incidents/{id}` answers
 404; `delete_when_listed` names incidents deleted right after a list page first shows them.
+An incident carrying `merged_into` (another incident's id; pagerduty_data.merge) was merged into
+that one: it shows a `resolve_reason` of type `merge_resolve_reason` naming the incident it joined.
 """
 
 from __future__ import annotations
@@ -220,6 +222,9 @@ class PagerDutyApi:
             "updated_at": self._stamp(incident["updated_at"]),
             "last_status_change_at": self._stamp(incident["last_status_change_at"]),
             "resolved_at": self._stamp(incident.get("resolved_at")),
+            "resolve_reason": self._merge_reason(incident["merged_into"])
+            if incident.get("merged_into")
+            else None,
             "service": {
                 "id": service["id"],
                 "type": "service_reference",
@@ -238,6 +243,18 @@ class PagerDutyApi:
                 for t in incident.get("teams", ())
             ],
             "html_url": f"https://acme.pagerduty.com/incidents/{incident['id']}",
+        }
+
+    def _merge_reason(self, survivor_id: str) -> dict[str, Any]:
+        survivor = self._by_id.get(survivor_id)
+        return {
+            "type": "merge_resolve_reason",
+            "incident": {
+                "id": survivor_id,
+                "type": "incident_reference",
+                "summary": f"[#{survivor['number']}] {survivor['title']}" if survivor else None,
+                "html_url": f"https://acme.pagerduty.com/incidents/{survivor_id}",
+            },
         }
 
     def _stamp(self, moment: datetime | None) -> str | None:

@@ -2,6 +2,7 @@
 
 Incidents older than a few hours are resolved; the newest are still triggered or acknowledged,
 as on a real account. Priorities are set on some incidents only (many accounts never use them).
+`merge` merges one incident into another as an on-call engineer would.
 """
 
 from __future__ import annotations
@@ -87,3 +88,15 @@ def sample_incidents(
             }
         )
     return incidents
+
+
+def merge(incident: dict[str, Any], into: dict[str, Any], at: datetime) -> None:
+    """Merge `incident` into `into` at `at` as PagerDuty does: `incident` is resolved then and
+    names `into` (`merged_into`); `into`, which now holds its alerts, is left as it was."""
+    incident.update(
+        status="resolved",
+        resolved_at=at,
+        updated_at=at,
+        last_status_change_at=at,
+        merged_into=into["id"],
+    )

@@ -7,6 +7,10 @@
 -- An incident shows its team's name as it was when the incident was read, and renaming a team
 -- updates no incident, so each team id takes the name of the latest read that shows it (then
 -- the newer version): the incidents read before a rename are named as those read after it.
+-- An incident merged into another (resolved with resolve_reason merge_resolve_reason; its alerts
+-- now belong to the other) stays, traceable, as canceled with close_code 'merged'. It gets no
+-- resolved_at, as a canceled Jira issue: a merge resolves nothing, and bi.incidents reads
+-- resolution hours from it. closed_at keeps the merge time, so the KPIs note "excluded: canceled".
 WITH incident_fields AS (
     SELECT
         record_key,
@@ -15,6 +19,7 @@ WITH incident_fields AS (
         try_cast(record ->> '$.resolved_at' AS TIMESTAMPTZ) AS resolved_at,
         try_cast(record ->> '$.updated_at' AS TIMESTAMPTZ) AS updated_at,
         record ->> '$.status' AS status,
+        record ->> '$.resolve_reason.type' = 'merge_resolve_reason' AS is_merged,
         lower(record ->> '$.urgency') AS urgency,
         priority_level(record ->> '$.priority.summary') AS priority,
         record ->> '$.service.id' AS service_id,
@@ -41,6 +46,15 @@ incident_states(status, state) AS (
     VALUES ('triggered', 'new'), ('acknowledged', 'in_progress'), ('resolved', 'resolved')
 ),
 
+incidents_with_state AS (
+    SELECT
+        incident.*,
+        CASE WHEN incident.is_merged THEN 'canceled' ELSE incident_states.state END AS state,
+        CASE WHEN incident.is_merged THEN 'merged' END AS close_code
+    FROM incident_fields AS incident
+    LEFT JOIN incident_states USING (status)
+),
+
 urgency_levels(urgency, urgency_priority) AS (
     VALUES ('high', 2), ('low', 4)
 )
@@ -50,12 +64,12 @@ SELECT
     'pagerduty' AS source,
     incident.number,
     incident.opened_at,
-    CASE WHEN incident_states.state = 'resolved'
+    CASE WHEN incident.state = 'resolved'
             AND (incident.resolved_at >= incident.opened_at OR incident.opened_at IS NULL)
         THEN incident.resolved_at END AS resolved_at,
-    CASE WHEN incident_states.state = 'resolved' THEN incident.resolved_at END AS closed_at,
+    CASE WHEN incident.state IN ('resolved', 'canceled') THEN incident.resolved_at END AS closed_at,
     coalesce(incident.priority, urgency_levels.urgency_priority) AS priority,
-    incident_states.state,
+    incident.state,
     coalesce(services.service_name, incident.service_summary) AS service,
     coalesce(team_names.team, incident.team_summary) AS assignment_group,
     CAST(NULL AS VARCHAR) AS category,
@@ -65,11 +79,10 @@ SELECT
     CAST(NULL AS BOOLEAN) AS made_sla,
     CAST(NULL AS VARCHAR) AS caused_by_change_id,
     CAST(NULL AS VARCHAR) AS related_change_id,
-    CAST(NULL AS VARCHAR) AS close_code,
+    incident.close_code,
     false AS is_security,
     incident.updated_at
-FROM incident_fields AS incident
+FROM incidents_with_state AS incident
 LEFT JOIN services USING (service_id)
 LEFT JOIN team_names USING (team_id)
-LEFT JOIN incident_states USING (status)
 LEFT JOIN urgency_levels USING (urgency)

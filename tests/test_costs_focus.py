@@ -627,6 +627,40 @@ def test_an_export_compressed_in_place_counts_once(warehouse, tmp_path):
     assert got == [(str(packed), 2, Decimal("3"))]
 
 
+def test_a_second_copy_of_an_export_counts_once_and_is_reported(warehouse, tmp_path):
+    """A re-download saved beside the export ("part-1 (1).csv") holds the same line items: they
+    count once, under the file loaded first, and the copy is reported until one of the two goes;
+    then the other counts in its place."""
+    folder = tmp_path / "export" / "2024-09"
+    folder.mkdir(parents=True)
+    original = write_csv(folder / "part-1.csv", [line("1.00"), line("2.00")])
+    source = FocusFiles([str(tmp_path / "export")])
+    copy = folder / "part-1 (1).csv"
+
+    def by_file(con) -> list[tuple]:
+        return con.execute(
+            "SELECT source_file, sum(BilledCost) FROM core.costs GROUP BY ALL ORDER BY 1"
+        ).fetchall()
+
+    with warehouse.connect() as con:
+        load(con, source, "run-1")
+        copy.write_bytes(original.read_bytes())
+        with pytest.raises(SourceError) as refused:
+            ingest(con, source, "run-2")
+        stage(con, "focus", "costs")
+        with_copy = by_file(con)
+        reported = con.execute(
+            "SELECT record_key, problem FROM scorecard.data_quality WHERE source = 'focus'"
+        ).fetchall()
+        original.unlink()
+        load(con, source, "run-3")
+        after_removal = by_file(con)
+    assert f"{copy} holds the same content as {original}" in str(refused.value)
+    assert with_copy == [(str(original), Decimal("3"))]
+    assert [key for key, problem in reported if "same content" in problem] == [str(copy)]
+    assert after_removal == [(str(copy), Decimal("3"))]
+
+
 def test_a_part_an_overwritten_export_no_longer_has_leaves_and_an_archived_file_stays(
     warehouse, tmp_path
 ):

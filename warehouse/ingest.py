@@ -202,13 +202,15 @@ def _land_files(
     """Land every new or changed file; the bad ones are listed in `refused`, after the rest land."""
     source.prepare(con)
     files = source.files()
+    digests = {str(path): content_hash(path) for path in files}
     # A loaded file no longer listed whose content a listed file has was renamed or moved: its
     # rows go when the new name lands, so its line items are not counted under both names.
-    listed = {str(path) for path in files}
+    held = loaded_hashes(con, source.name)
     unlisted: dict[str, list[str]] = {}
-    for held, held_hash in loaded_hashes(con, source.name).items():
-        if held not in listed:
-            unlisted.setdefault(held_hash, []).append(held)
+    for held_path, held_hash in held.items():
+        if held_path not in digests:
+            unlisted.setdefault(held_hash, []).append(held_path)
+    copies = _copies(digests, held)
     if full_refresh:
         forget_loaded_files(con, source.name)
     load = StreamLoad(stream.name)
@@ -216,7 +218,19 @@ def _land_files(
     problems: list[str] = []
     progress = Progress(source.name, log, unit="rows")
     for number, path in enumerate(files, 1):
-        digest = content_hash(path)
+        digest = digests[str(path)]
+        if str(path) in copies:
+            problem = (
+                f"{source.name}: {path} holds the same content as {copies[str(path)]}: left out "
+                "so its rows count once (remove one of the two)"
+            )
+            log.warning(problem)
+            problems.append(problem)
+            with transaction(con):  # rows it landed before it had a twin go
+                source.forget_file(con, str(path))
+                forget_loaded_file(con, source.name, str(path))
+                source.note_problem(con, path, problem, run_id)
+            continue
         if loaded_hash(con, source.name, path) == digest:
             log.info("%s: %s unchanged, skipped", source.name, path)
             continue
@@ -242,6 +256,19 @@ def _land_files(
     # A bad file stays bad until someone replaces it: retrying the step cannot help.
     load.refused = problems
     return load
+
+
+def _copies(digests: dict[str, str], held: dict[str, str]) -> dict[str, str]:
+    """Each listed file whose content another listed file has (a re-download saved as
+    "export (1).csv", an export written twice under two names), with the file that counts: the
+    one already loaded with that content, else the first listed."""
+    kept: dict[str, str] = {}
+    for path, digest in digests.items():
+        if held.get(path) == digest:
+            kept.setdefault(digest, path)
+    for path, digest in digests.items():
+        kept.setdefault(digest, path)
+    return {path: kept[digest] for path, digest in digests.items() if kept[digest] != path}
 
 
 def _land_file_set(

@@ -8,6 +8,14 @@ there, less the overlap, and passes repeat until one finds nothing updated since
 it began, in a single answer (a pass of several pages may miss what changed while it paged,
 and another pass follows). Each pass ends with that moment as the cursor: a run stopped between
 passes resumes from the last finished one and loses nothing; landing de-duplicates repeats.
+
+A record that leaves the result while a pass pages (deleted, or no longer matching the query)
+moves every later one up a place, and the first of the next page is never served, though it did
+not change. So the first pass, when it took several pages and read at most REPEAT_LIMIT records,
+is read again from the same moment until a repeat finds no key the window's passes had not read,
+of a record updated before its first pass began (one updated since is read by the passes that
+follow). Only then does the cursor move, to when that first pass began. Larger reads (a first
+load, a long catch-up) are read once: the weekly whole read brings back what they skipped.
 """
 
 from __future__ import annotations
@@ -30,6 +38,8 @@ log = logging.getLogger(__name__)
 # A page of records and the server's time when it answered (None when it sent no Date).
 TimedPage = tuple[list[Record], datetime | None]
 MAX_PASSES = 6
+# The most records a first pass may read to be read again (see above); its keys are kept.
+REPEAT_LIMIT = 10_000
 # Records landed per transaction: the cursor moves only between passes, so the API's pages are
 # gathered to spare a commit each.
 LANDING_BATCH = 2000
@@ -107,28 +117,45 @@ def read_until_settled(
     cursor: datetime | None,
     overlap: timedelta,
     updated_at: Callable[[Record], datetime | None],
+    key: Callable[[Record], str],
     max_passes: int = MAX_PASSES,
     scope: str | None = None,
 ) -> Iterator[Page]:
     """Pages of every record updated since `cursor` (less `overlap`; everything when None).
 
-    Stops after the first one-page pass that found nothing updated since the previous pass
-    began, or after `max_passes` (a source that never stops changing): the next run goes on from
-    the cursor. Each cursor names the `scope` (the query) it was reached by.
+    A first pass of several pages and at most REPEAT_LIMIT records is read again until a repeat
+    finds no record it skipped (`key` tells records apart). Stops after the first one-page pass
+    that found nothing updated since the previous pass began, or after `max_passes` (a source
+    that never stops changing): the next run goes on from the cursor. Each cursor names the
+    `scope` (the query) it was reached by.
     """
     since = cursor - overlap if cursor else None
     previous_start = cursor
+    # While the first pass's window is read again: when that pass began, and the keys read.
+    window: tuple[datetime, set[str]] | None = None
+    first = True
     for _ in range(max_passes):
         started: datetime | None = None
         newest: datetime | None = None
         news = previous_start is None
+        skipped = False
+        keys: set[str] = set()
         batch: list[Record] = []
-        pages = 0
+        pages = read = 0
         for records, answered_at in read_pass(since):
             started = started or answered_at
             pages += bool(records)
             for record in records:
+                read += 1
                 moment = updated_at(record)
+                if window is not None:
+                    # One updated after the first pass began is read by the passes that follow.
+                    skipped = skipped or (
+                        key(record) not in window[1] and (moment is None or moment < window[0])
+                    )
+                    window[1].add(key(record))
+                elif first and read <= REPEAT_LIMIT:
+                    keys.add(key(record))
                 if moment is None:
                     continue
                 newest = max(newest, moment) if newest else moment
@@ -142,6 +169,16 @@ def read_until_settled(
         if start is None:
             yield Page(batch, None)
             return
+        if first and pages > 1 and read <= REPEAT_LIMIT:
+            window = (start, keys)
+        elif window is not None and not skipped:
+            # Read whole up to when the first pass began; what changed since is read next.
+            start, window = window[0], None
+        first = False
+        if window is not None:
+            # A record may have gone unserved: the cursor stays until the window is read whole.
+            yield Page(batch, None)
+            continue
         yield Page(batch, encode_cursor(start, scope))
         # One answer is a snapshot: nothing can change between its pages. A pass of several
         # may have missed what changed while it paged, so only a one-page pass ends the read.

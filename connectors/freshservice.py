@@ -8,6 +8,8 @@ sends one (from 2000-01-01): older records would otherwise never be read. Ticket
 
 Pages are numbered over live data: a record updated mid-read may be read in its old version. Its
 new version is updated after the read began, which the next pass reads (connectors/catch_up.py).
+A record deleted mid-read (or marked spam) moves the later ones up a page, past one never served:
+the window is read again until nothing new turns up.
 
 A ticket names its group by `group_id` alone; staging names it by the group's name, so the
 groups (tens to a few thousand) are read whole every run, paged the same way, and land as one
@@ -104,7 +106,7 @@ class FreshserviceSource:
         def read_pass(moment: datetime | None) -> Iterator[TimedPage]:
             yield from self._pages(stream.name, moment or FIRST_LOAD_SINCE)
 
-        yield from read_until_settled(read_pass, since, self.overlap, updated_at)
+        yield from read_until_settled(read_pass, since, self.overlap, updated_at, stream.key)
 
     def _pages(self, stream: str, since: datetime) -> Iterator[TimedPage]:
         path, key, extra = self.endpoints[stream]

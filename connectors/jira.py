@@ -8,7 +8,9 @@ the minute and moved back by an overlap; landing de-duplicates the records read 
 
 A token pages through live results: when an issue is updated mid-read the issues behind it
 shift. Newest-first order keeps every shift on the side already read (a repeat, never a gap), and
-the updated issue itself is read again by the next pass (connectors/catch_up.py).
+the updated issue itself is read again by the next pass (connectors/catch_up.py). An issue that
+leaves the search mid-read (deleted, retyped, moved out of JIRA_JQL) shifts the rest forward, past
+one never served: the window is read again until nothing new turns up.
 
 Which issue types are incidents, service requests and changes is configuration (JIRA_ISSUE_TYPES,
 e.g. `incident=Incident,Major Incident;request=Service Request;change=Change`; a kind left empty
@@ -29,7 +31,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import requests
 
 from connectors.base import WEEKLY, Page, Record, Stream
-from connectors.catch_up import FirstAnswer, TimedPage, decode_cursor, read_until_settled
+from connectors.catch_up import (
+    REPEAT_LIMIT,
+    FirstAnswer,
+    TimedPage,
+    decode_cursor,
+    read_until_settled,
+)
 from connectors.http import (
     HttpClient,
     Request,
@@ -130,23 +138,40 @@ class JiraSource:
         scope = self.query(types, None)
         since = decode_cursor(cursor, SOURCE, stream.name, scope) if cursor else None
         if stream.name == SLA_STREAM:
-            yield from self._read_slas(types, since, scope)
+            yield from self._read_slas(stream, types, since, scope)
             return
 
         def read_pass(moment: datetime | None) -> Iterator[TimedPage]:
             yield from self._search(types, moment, ISSUE_FIELDS)
 
-        yield from read_until_settled(read_pass, since, self.overlap, issue_updated, scope=scope)
+        yield from read_until_settled(
+            read_pass, since, self.overlap, issue_updated, stream.key, scope=scope
+        )
 
     def _read_slas(
-        self, types: tuple[str, ...], since: datetime | None, scope: str
+        self, stream: Stream, types: tuple[str, ...], since: datetime | None, scope: str
     ) -> Iterator[Page]:
+        # An issue read again in the same version (a pass read again, the overlap) keeps the
+        # SLAs read the first time: one request per issue version, not per pass.
+        known: dict[tuple[str, str], Record] = {}
+
+        def slas(issue: Record) -> Record:
+            version = (str(issue.get("id")), issue_version(issue))
+            if version in known:
+                return known[version]
+            record = self._slas(issue)
+            if len(known) < REPEAT_LIMIT:
+                known[version] = record
+            return record
+
         def read_pass(moment: datetime | None) -> Iterator[TimedPage]:
             for issues, answered_at in self._search(types, moment, ("updated", "issuetype")):
-                yield [self._slas(issue) for issue in issues], answered_at
+                yield [slas(issue) for issue in issues], answered_at
 
         self._without_request = 0
-        yield from read_until_settled(read_pass, since, self.overlap, issue_updated, scope=scope)
+        yield from read_until_settled(
+            read_pass, since, self.overlap, issue_updated, stream.key, scope=scope
+        )
         if self._without_request:
             log.warning(
                 "%s: %d issues are not service-desk requests (their SLA read answered 404: no "

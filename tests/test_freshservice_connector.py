@@ -335,6 +335,54 @@ def test_records_deleted_at_the_source_go_at_the_weekly_whole_read(warehouse):
     assert again.streams["tickets"].received < len(api.tickets) / 10
 
 
+class SpamDeletedWhilePaging(FreshserviceApi):
+    """Deletes ticket `doomed` when page 2 of the tickets is asked for, as an agent removing
+    spam: every later ticket moves up a place on the live list."""
+
+    doomed: int | None = None
+
+    def _list(self, call, name, items):
+        if name == "tickets" and call.arg("page") == "2" and self.doomed is not None:
+            items[:] = [t for t in items if t["id"] != self.doomed]
+            self.doomed = None
+        return super()._list(call, name, items)
+
+
+def test_a_ticket_deleted_while_paging_leaves_no_later_ticket_unread(warehouse):
+    """Ticket 25, first on page 1, is deleted before page 2 is served: ticket 15, first on page 2
+    until then, moves to page 1 unread. It was updated an hour before the read, long before the
+    catch-up pass's window, so only reading the window again finds it."""
+    shift = [0.0]
+    started = time.time()
+    tickets = [
+        ticket(n, "Incident", f"2025-05-{n:02d}T09:00:00", status=2, resolved_at=None)
+        for n in range(1, 26)
+    ]
+    api = SpamDeletedWhilePaging(
+        tickets, [], KEY, clock=lambda: AS_OF.timestamp() + shift[0] + time.time() - started
+    )
+    worked = AS_OF + timedelta(hours=1)
+    with serve(api) as server, warehouse.connect() as con:
+        source = connector(server.url)
+        source.page_size = 10  # newest created first: 25..16, 15..6, 5..1
+        ingest(con, source)
+        for n, each in enumerate(tickets, start=1):
+            each.update(status=4, resolved_at=worked, updated_at=worked + timedelta(seconds=n))
+        doomed = api.render(tickets[24], stats=True)
+        api.doomed = 25
+        shift[0] = 7200 - (time.time() - started)  # the next run starts at 14:00
+        second = ingest(con, source)
+        stored = loaded(con, "tickets")
+    assert stored["15"]["status"] == 4
+    assert stored["15"]["updated_at"] == "2025-06-01T13:00:15Z"
+    assert stored["15"]["stats"]["resolved_at"] == "2025-06-01T13:00:00Z"
+    # Ticket 25 stays until the weekly whole read misses it.
+    assert stored == truth(api)["tickets"] | {"25": doomed}
+    # 24 read (not 15); 24 again, 15 among them; 24 again, nothing new; then an empty pass.
+    assert second.streams["tickets"].received == 72
+    assert second.streams["tickets"].cursor == '{"updated_since": "2025-06-01T14:00:00+00:00"}'
+
+
 def group(n: int, name: str, updated: str = "2025-01-10T09:00:00") -> dict:
     at = datetime.fromisoformat(updated).replace(tzinfo=UTC)
     return {

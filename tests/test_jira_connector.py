@@ -555,6 +555,57 @@ def test_an_issue_moved_to_another_kind_counts_once_as_its_new_kind(warehouse):
     assert slas == [("ITSM-1", "incident", True)]
 
 
+class IncidentRetypedWhilePaging(JiraApi):
+    """Makes issue `doomed` a Service Request when page 2 of the incidents updated since a
+    moment is asked for: it leaves that search and every later issue moves up a place."""
+
+    doomed: dict | None = None
+
+    def _search(self, call, body):
+        jql = call.arg("jql") or ""
+        paging = call.arg("nextPageToken") and 'issuetype in ("Incident")' in jql
+        if self.doomed is not None and paging and "updated >=" in jql:
+            now = datetime.fromtimestamp(self.clock(), UTC)
+            self.doomed.update(type="Service Request", updated=now)
+            self.doomed = None
+        return super()._search(call, body)
+
+
+def test_an_issue_leaving_the_search_while_paging_leaves_no_later_issue_unread(warehouse):
+    """ITSM-25, first on page 1 (newest updated first), becomes a Service Request before page 2
+    is served: ITSM-15, first on page 2 until then, moves to page 1 unread. It was updated an
+    hour before the read, long before the catch-up pass's window, so only reading the window
+    again finds it."""
+    shift = [0.0]
+    started = time.time()
+    issues = [issue(n, "Incident", f"2025-05-{n:02d}T09:00:00") for n in range(1, 26)]
+    api = IncidentRetypedWhilePaging(
+        issues, EMAIL, TOKEN, clock=lambda: AS_OF.timestamp() + shift[0] + time.time() - started
+    )
+    worked = AS_OF + timedelta(hours=1)
+    with serve(api) as server, warehouse.connect() as con:
+        source = connector(server.url)
+        source.page_size = 10  # newest updated first: ITSM-25..16, 15..6, 5..1
+        ingest(con, source)
+        for n, each in enumerate(issues, start=1):
+            each.update(priority="Highest", updated=worked + timedelta(seconds=n))
+        doomed = api.render(issues[24], ISSUE_FIELDS, server.url)
+        api.doomed = issues[24]
+        shift[0] = 7200 - (time.time() - started)  # the next run starts at 14:00
+        second = ingest(con, source)
+        stored = loaded(con, "incidents")
+        truth_now = truth(api, server.url, "incidents")
+    assert stored["10015"]["fields"]["priority"]["name"] == "Highest"
+    assert stored["10015"]["fields"]["updated"] == "2025-06-01T13:00:15.000+0000"
+    # ITSM-25 stays an incident in raw until the weekly whole read misses it.
+    assert stored == truth_now | {"10025": doomed}
+    # 24 read (not ITSM-15); 24 again, ITSM-15 among them; 24 again, nothing new; then an
+    # empty pass.
+    assert second.streams["incidents"].received == 72
+    cursor = json.loads(second.streams["incidents"].cursor)
+    assert cursor["updated_since"] == "2025-06-01T14:00:00+00:00"
+
+
 def test_an_issue_deleted_at_the_source_goes_with_its_slas_at_the_weekly_whole_read(warehouse):
     issues = [issue(n, "Incident", "2025-05-30T10:00:00") for n in range(1, 4)]
     done = datetime(2025, 5, 30, 12, tzinfo=UTC)

@@ -10,7 +10,7 @@ from decimal import Decimal
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from kpi_fixtures.support import values_by_key
+from kpi_fixtures.support import credit_groups_and_coverage, values_by_key
 
 from connectors.aws_cost_explorer import (
     CostExplorer,
@@ -714,21 +714,10 @@ def test_a_group_is_a_credit_by_the_sign_of_the_cost_column_summed(
         source = connector(server.url, AS_OF.date())
         source.start = date(2025, 2, 1)
         ingest(con, source, "run-1")
-        stage(con, "aws_ce", "costs")
-        categories = con.execute(
-            "SELECT service, ChargeCategory, BilledCost, EffectiveCost FROM core.costs "
-            "WHERE ServiceName = 'Amazon EC2' ORDER BY ALL"
-        ).fetchall()
-        compute_metrics(
-            con,
-            min_n=1,
-            as_of=AS_OF,
-            overrides={"cost_allocation_coverage": {"params": {"cost_column": cost_column}}},
+        categories, february = credit_groups_and_coverage(
+            con, "aws_ce", "Amazon EC2", cost_column, AS_OF
         )
-        february = values_by_key(con)[
-            ("cost_allocation_coverage", "month", date(2025, 2, 1), "all", "all")
-        ]
-    assert (february["value"], february["numerator"], february["denominator"]) == coverage
+    assert february == coverage
     assert categories == [
         ("db", "Credit", Decimal("-20"), Decimal("-20")),
         ("web", "Usage", Decimal("-490"), Decimal("50")),

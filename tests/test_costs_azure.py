@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 import requests
-from kpi_fixtures.support import values_by_key
+from kpi_fixtures.support import credit_groups_and_coverage, values_by_key
 
 from connectors.azure_cost import CostManagement, azure_retry_after, from_env, month_windows
 from connectors.cost_allocation import Currency
@@ -589,21 +589,10 @@ def test_a_group_is_a_credit_by_the_sign_of_the_cost_column_summed(
         source = connector(server.url, AS_OF.date())
         source.start = date(2025, 2, 1)
         ingest(con, source, "run-1")
-        stage(con, "azure_cost", "costs")
-        categories = con.execute(
-            "SELECT service, ChargeCategory, BilledCost, EffectiveCost FROM core.costs "
-            "WHERE ServiceName = 'Virtual Machines' ORDER BY ALL"
-        ).fetchall()
-        compute_metrics(
-            con,
-            min_n=1,
-            as_of=AS_OF,
-            overrides={"cost_allocation_coverage": {"params": {"cost_column": cost_column}}},
+        categories, february = credit_groups_and_coverage(
+            con, "azure_cost", "Virtual Machines", cost_column, AS_OF
         )
-        february = values_by_key(con)[
-            ("cost_allocation_coverage", "month", date(2025, 2, 1), "all", "all")
-        ]
-    assert (february["value"], february["numerator"], february["denominator"]) == coverage
+    assert february == coverage
     assert categories == [
         ("db", "Credit", Decimal("-20"), Decimal("-20")),
         ("web", "Usage", Decimal("-490"), Decimal("50")),

@@ -150,7 +150,7 @@ def snapshot_readable(warehouse: WarehouseResource) -> dg.AssetCheckResult:
             ).fetchall()
         }
         for view in sorted(views & set(BI_VIEWS)):
-            con.execute(f"SELECT * FROM bi.{view} LIMIT 1").fetchall()
+            con.execute(f"SELECT * FROM bi.{view} LIMIT 1").fetchone()
     missing = sorted(set(BI_VIEWS) - views)
     return dg.AssetCheckResult(
         passed=version == expected and not missing,

@@ -329,3 +329,27 @@ def test_row_views_name_services_and_groups_as_the_kpis_count_them(warehouse):
             "SELECT dimension_value, value FROM kpi.metric_values WHERE metric_id = 'cloud_spend' "
             "AND grain = 'month' AND period_start = '2026-01-01' AND dimension = 'service'",
         ) == [("email", 30.0)]
+
+
+def test_a_limit_on_a_row_view_holds_when_no_name_needs_another_spelling(warehouse):
+    """A BI tool previews a view with LIMIT; with kpi.name_spellings empty (every source spells
+    its names alike) the view must still stop there, not read the whole table."""
+    build_bi_fixture(warehouse)
+    with warehouse.connect() as con:
+        for table, key in (("changes", "change_id"), ("requests", "request_id")):
+            con.execute(
+                f"INSERT INTO core.{table} SELECT * REPLACE ({key} || '-2' AS {key}) "
+                f"FROM core.{table}"
+            )
+    publish(warehouse)
+    with duckdb.connect(str(warehouse.published_path), read_only=True) as con:
+        spellings = rows(con, "SELECT count(*) FROM kpi.name_spellings")
+        limited = {
+            view: (
+                rows(con, f"SELECT count(*) FROM bi.{view}")[0][0],
+                len(rows(con, f"SELECT * FROM bi.{view} LIMIT 1")),
+            )
+            for view in ("incidents", "changes", "requests", "costs")
+        }
+    assert spellings == [(0,)]
+    assert limited == {view: (2, 1) for view in limited}

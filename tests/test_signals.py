@@ -393,3 +393,36 @@ def test_on_track_needs_a_target_date_and_is_judged_at_goal_after_it(warehouse):
         # 90.33, 91 is above it; from March on the line is G itself: 99 below, 100 on it
         rows = score_series(con, [80.0, 91.0, 99.0, 100.0], {**goals, "target_date": "2020-03-01"})
     assert [r["on_track"] for r in rows] == [True, True, False, True]
+
+
+# ------------------------------------------------------------- forecast to miss the target date
+
+# metrics.md escalation triggers: "forecast to miss the target date", with periods-to-target =
+# (G - x) / slope (Sen's). Higher is better, T 70, G 90 by 2020-12-01 from a baseline of 80.
+
+
+@pytest.mark.parametrize(
+    ("values", "forecast_misses"),
+    [
+        # Flat at 86 since February: ahead of the straight line in June (80 + 10 x 152 / 335 =
+        # 84.5), but Sen's slope is 0 (10 of the 15 pairs are flat), so 90 is never reached.
+        ([80.0, 86.0, 86.0, 86.0, 86.0, 86.0], True),
+        # One a month: Sen's slope 1, (90 - 85) / 1 = 5 months from June is November: in time.
+        ([80.0, 81.0, 82.0, 83.0, 84.0, 85.0], False),
+        # At the goal already: nothing left to forecast.
+        ([80.0, 85.0, 88.0, 90.0, 90.0, 91.0], False),
+    ],
+    ids=["flat-ahead-of-the-line", "climbing-in-time", "at-the-goal"],
+)
+def test_an_action_opens_when_the_trend_forecasts_the_goal_after_its_target_date(
+    warehouse, values, forecast_misses
+):
+    goals = {"threshold": 70, "target": 90, "baseline": 80, "target_date": "2020-12-01"}
+    with warehouse.connect() as con:
+        june = score_series(con, values, goals)[-1]
+        opened = con.execute(
+            "SELECT opened_period FROM scorecard.actions "
+            "WHERE trigger = 'forecast_misses_target_date' AND status = 'open'"
+        ).fetchall()
+    assert june["on_track"] is True  # the straight line alone finds all three on track
+    assert bool(opened) is forecast_misses

@@ -13,7 +13,8 @@
 CREATE OR REPLACE TEMP VIEW action_runs AS
 WITH ordered AS (
     SELECT
-        scorecard_id, metric_id, grain, period_start, owner, status, signal, on_track,
+        scorecard_id, metric_id, grain, period_start, owner, status, signal, on_track, actual,
+        sen_slope, periods_to_target, target_date,
         -- The last earlier period with a value: a grey or stale one between two ambers shows
         -- nothing, so it does not break the amber run.
         lag(CASE WHEN status NOT IN ('grey', 'stale') THEN status END IGNORE NULLS)
@@ -37,11 +38,32 @@ stale_counted AS (
     FROM ordered
 ),
 
+-- Whether the trend forecasts the goal after its target date: the periods left at Sen's slope
+-- (periods_to_target) from this period land after it, or the trend is flat or points away while
+-- the goal is not reached. Without a slope yet (too few values) there is no forecast; from the
+-- target date on, a value short of the goal has missed it.
+forecasts AS (
+    SELECT
+        *,
+        CASE
+            WHEN target_date IS NULL OR actual IS NULL THEN false
+            WHEN period_start >= target_date THEN coalesce(on_track = false, false)
+            WHEN periods_to_target = 0 OR sen_slope IS NULL THEN false
+            WHEN periods_to_target IS NULL OR periods_to_target > 1000 THEN true
+            ELSE period_start + CASE grain
+                WHEN 'week' THEN to_days(7 * CAST(ceil(periods_to_target) AS INTEGER))
+                WHEN 'quarter' THEN to_months(3 * CAST(ceil(periods_to_target) AS INTEGER))
+                ELSE to_months(CAST(ceil(periods_to_target) AS INTEGER))
+            END > target_date
+        END AS forecast_misses_target_date
+    FROM stale_counted
+),
+
 -- Every period under each trigger, active or not, so a run of active periods can be found;
 -- active is NULL where the period cannot tell (a red or amber trigger in a period without value).
 judged_triggers AS (
     SELECT scorecard_id, metric_id, grain, period_start, owner, trigger, active
-    FROM stale_counted
+    FROM forecasts
     CROSS JOIN LATERAL (
         VALUES
             ('red', CASE WHEN status NOT IN ('grey', 'stale') THEN status = 'red' END),
@@ -49,7 +71,7 @@ judged_triggers AS (
                 THEN status = 'amber' AND coalesce(previous_status = 'amber', false) END),
             ('deteriorating_signal', coalesce(signal LIKE 'deteriorating%', false)),
             ('stale_over_two_cadences', coalesce(status = 'stale' AND stale_periods > 2, false)),
-            ('forecast_misses_target_date', coalesce(on_track = false, false))
+            ('forecast_misses_target_date', forecast_misses_target_date)
     ) AS t(trigger, active)
 ),
 

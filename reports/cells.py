@@ -45,6 +45,13 @@ def text_html(text: str) -> str:
     return html.escape(CONTROL.sub("", text))
 
 
+def md_text(text: str) -> str:
+    """Text as Markdown, on one line, for a table cell or a heading: a name or a comment must
+    neither split a table row nor start an HTML tag, which Markdown renderers pass through."""
+    plain = CONTROL.sub("", text).replace("<", "&lt;")
+    return LINE_BREAKS.sub(" ", PIPE.sub(lambda m: m[1] * 2 + "\\|", plain))
+
+
 @dataclass(frozen=True)
 class Markup:
     """A cell whose HTML is not its text (a status mark, a sparkline)."""
@@ -72,6 +79,23 @@ def number(value: float | int | None, digits: int = 1) -> str:
 
 # Units a figure reads well without (the amount is the currency; a count or score is a number).
 BARE_UNITS = {"currency", "count", "score 0-100"}
+
+
+# A figure shows more digits than its column's usual ones only to keep off a goal, six at most.
+MOST_DIGITS = 6
+
+
+def off_the_goals(value: float | None, goals: Sequence[float], digits: int = 2) -> str:
+    """The value with the fewest digits, from `digits` up to MOST_DIGITS, that leave it on its
+    side of every goal: 99.896 against a 99.9 target reads 99.896, as 99.90 would read as the
+    target reached."""
+    if value is None:
+        return number(value)
+    for shown_digits in range(digits, MOST_DIGITS + 1):
+        shown = round(value, shown_digits)
+        if all((shown > goal, shown < goal) == (value > goal, value < goal) for goal in goals):
+            break
+    return number(value, shown_digits)
 
 
 def with_unit(value: float | int | None, unit: str | None, digits: int = 2) -> str:
@@ -118,12 +142,9 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
     if not rows:
         return "None."
 
-    def text(value: Cell) -> str:
-        plain = CONTROL.sub("", value.text if isinstance(value, Markup) else value)
-        # Markdown passes raw HTML through: with `<` as an entity no tag can start.
-        plain = plain.replace("<", "&lt;")
-        return LINE_BREAKS.sub(" ", PIPE.sub(lambda m: m[1] * 2 + "\\|", plain))
-
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(text(v) for v in row) + " |" for row in rows]
+    lines += [
+        "| " + " | ".join(md_text(v.text if isinstance(v, Markup) else v) for v in row) + " |"
+        for row in rows
+    ]
     return "\n".join(lines)

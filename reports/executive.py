@@ -14,13 +14,16 @@ from typing import Any
 import duckdb
 
 from reports.cells import (
+    MOST_DIGITS,
     Cell,
     Markup,
     coverage,
     day,
     html_table,
     md_table,
+    md_text,
     number,
+    off_the_goals,
     status_cell,
     text_html,
     with_unit,
@@ -165,21 +168,13 @@ def sparkline(points: str | None, band_top: float | None, band_bottom: float | N
 
 
 # An actual shows with two decimals, or with as many more as keep it off the goals beside it.
-ACTUAL_DIGITS = range(2, 7)
+ACTUAL_DIGITS = range(2, MOST_DIGITS + 1)
 
 
 def _actual(row: dict) -> str:
-    """The actual with the fewest digits that leave it on its side of every goal shown beside it:
-    99.896 against a 99.9 target reads 99.896, as 99.90 would read as the target reached."""
-    value = row["actual"]
+    """The actual on its side of every goal shown beside it (off_the_goals)."""
     goals = [row[k] for k in ("threshold", "target", "band_low", "band_high") if row[k] is not None]
-    if value is None:
-        return number(value)
-    for digits in ACTUAL_DIGITS:
-        shown = round(value, digits)
-        if all((shown > goal, shown < goal) == (value > goal, value < goal) for goal in goals):
-            break
-    return number(value, digits)
+    return off_the_goals(row["actual"], goals, ACTUAL_DIGITS[0])
 
 
 def _restated(row: dict) -> str:
@@ -280,6 +275,16 @@ def _judged_metric(row: dict, card: dict) -> str:
     return f"{row['metric_id']} ({judged}; {current} pending)"
 
 
+def _attention_status(row: dict) -> Markup:
+    """The status of a red or an escalation, the same in both twins. An amber is listed because
+    it is escalated (amber twice running), so it says so beside its status; every red is
+    escalated, so a red reads as red."""
+    cell = status_cell(row["status"])
+    if not row["escalate"] or row["status"] == "red":
+        return cell
+    return Markup(f"{cell.text} ESCALATED", f"{cell.html} escalated")
+
+
 def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
     cap = LIMITS
     perspectives = Table(
@@ -301,9 +306,7 @@ def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
             [
                 [
                     _judged_metric(r, card),
-                    status_cell(r["status"])
-                    if not r["escalate"] or r["status"] == "red"
-                    else Markup("ESCALATED", f"{status_cell(r['status']).html} escalated"),
+                    _attention_status(r),
                     r["owner"] or "–",
                     day(r["due_date"]),
                     Markup(
@@ -475,7 +478,7 @@ def to_markdown(pages: list[ScorecardPage]) -> str:
     section = Template((TEMPLATES / "scorecard.md").read_text(encoding="utf-8"))
     return "\n\n".join(
         section.substitute(
-            page.fields,
+            {k: md_text(v) for k, v in page.fields.items()},
             **{name: table.markdown() for name, table in page.tables.items()}
             | {"restated": _restated_markdown(page.tables["restated"])},
         )

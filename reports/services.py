@@ -16,7 +16,7 @@ from string import Template
 
 import duckdb
 
-from reports.cells import day, html_table, number, text_html
+from reports.cells import day, html_table, number, off_the_goals, text_html
 from reports.files import PARTIAL_SUFFIX, write_whole
 from reports.queries import rows
 
@@ -62,6 +62,17 @@ def service_page(service: str) -> str:
     return f"{slug(service)}-{digest}.html"
 
 
+def _kpi(value: float | None, digits: int) -> str:
+    """A service's KPI with `digits` decimals, or more where those would round it onto the
+    nearest number with fewer decimals (89.96 onto 90.0, 99.996 onto 100.00). This page does not
+    know a service's goals, but they are usually such rounder numbers (an SLA of 90%,
+    availability of 99.9%), and the nearest one is the only one rounding can reach: so a KPI
+    never reads as such a goal while it is short of it or past it."""
+    if value is None:
+        return number(value)
+    return off_the_goals(value, [round(value, digits - 1)], digits)
+
+
 def _figures(r: dict) -> list[str]:
     return [
         number(r["incidents_opened"]),
@@ -70,10 +81,10 @@ def _figures(r: dict) -> list[str]:
         number(r["changes_completed"]),
         number(r["changes_failed"]),
         number(r["requests_opened"]),
-        number(r["sla_attainment"]),
-        number(r["availability"], 2),
-        number(r["resolution_hours"]),
-        number(r["change_failure_rate"]),
+        _kpi(r["sla_attainment"], 1),
+        _kpi(r["availability"], 2),
+        _kpi(r["resolution_hours"], 1),
+        _kpi(r["change_failure_rate"], 1),
         number(r["actions_open"]),
     ]
 

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from reports import write_reports
 from reports.cells import coverage, html_table, md_table
@@ -548,6 +549,30 @@ def test_the_overall_coverage_never_reads_70_percent_beside_insufficient_data(tm
     assert "Overall **–** (insufficient data), coverage 69%." in md
 
 
+@pytest.mark.parametrize(
+    ("rows", "overall"),
+    [
+        # Customer's critical availability is red, capping the perspective at red though it
+        # scores 85.7; with financial at 100 the mean is 92.85: the overall is red, not green.
+        (
+            "('customer', 85.7, 100.0, 'red'), ('financial', 100.0, 100.0, 'blue')",
+            "Overall **92.8** (red), coverage 100%.",
+        ),
+        # A critical band metric holds its perspective at green although it scores 100: so is
+        # the overall, not blue.
+        ("('financial', 100.0, 100.0, 'green')", "Overall **100.0** (green), coverage 100%."),
+        # A perspective red by its score alone caps nothing: the mean decides.
+        (
+            "('customer', 20.0, 100.0, 'red'), ('financial', 100.0, 100.0, 'blue')",
+            "Overall **60.0** (amber), coverage 100%.",
+        ),
+    ],
+    ids=["capped-red", "capped-green", "red-by-score"],
+)
+def test_a_critical_metrics_cap_on_a_perspective_caps_the_overall(tmp_path, rows, overall):
+    assert overall in report_with_perspectives(tmp_path, rows).markdown
+
+
 def test_a_level_below_70_percent_coverage_says_insufficient_data_not_no_data(tmp_path):
     """The customer perspective has data for half its weight, the financial one for 30%: each,
     and the overall (40%), says "insufficient data" as the roll-ups do, on both pages. "No data"
@@ -624,3 +649,36 @@ def test_a_service_typed_in_another_letter_case_is_one_service_on_the_service_pa
     email = re.search(r"<tr><td><a href=\"email-969ccbd3.html\">Email</a></td>(.*?)</tr>", index)[1]
     cells = dict(zip(HEADERS[1:], re.findall(r">([^<]*)</td>", email), strict=True))
     assert (cells["incidents"], cells["change failure %"]) == ("3", "60.0")
+
+
+def test_markup_and_a_pipe_in_the_scorecard_name_stay_text_in_the_markdown_heading(tmp_path):
+    # As in a table cell: no tag may start (`<Ops>` would vanish once rendered), the pipe is
+    # escaped and a line break would end the heading, so it reads as a space.
+    source = build_warehouse(tmp_path / "wh")
+    files = write_reports(
+        source, tmp_path / "reports", 'R&D <Ops>\n"IT" | Scorecard', "2026-12-01", NAMES
+    )
+    assert files.markdown.splitlines()[0] == '# R&D &lt;Ops> "IT" \\| Scorecard: November 2026'
+
+
+def test_an_escalated_amber_says_its_status_and_the_escalation_in_both_twins(tmp_path):
+    # csat amber two months running escalates; change_failure_rate is red, and every red is
+    # escalated, so it reads as red only.
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        con.execute(
+            "UPDATE scorecard.metric_status SET status = 'amber', score = 60, escalate = true "
+            "WHERE metric_id = 'csat' AND period_start = DATE '2026-11-01'"
+        )
+    files = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    )
+    attention = files.markdown.split("## Reds and escalations")[1].split("## ")[0]
+    assert "| csat | AMBER ESCALATED | Head of Service Desk | – |  |" in attention
+    assert "| change_failure_rate | RED | Jane Doe | 2026-12-15 |  |" in attention
+    page = files.latest_html.read_text()
+    assert (
+        '<tr><td>csat</td><td><span class="status"><svg class="mark" viewBox="0 0 10 10" '
+        'aria-hidden="true"><polygon points="5,0.5 9.5,9.5 0.5,9.5" fill="#ef8f00"/></svg> '
+        "AMBER</span> escalated</td>" in page
+    )

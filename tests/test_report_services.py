@@ -262,3 +262,28 @@ def test_control_characters_of_a_service_name_are_left_out_of_its_link_heading_a
     assert "<title>SapHR</title>" in text
     assert "<h1>SapHR: November 2026</h1>" in text
     assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", index + text)
+
+
+def test_a_service_kpi_is_never_rounded_onto_the_round_number_a_goal_would_be(tmp_path):
+    """Email's SLA of 89.96% is short of a 90% goal and its availability of 99.996% is not
+    perfect: with the columns' usual digits they would read 90.0 and 100.00, so they get one
+    more each. Payroll's 87.34% and 99.5% are clear of any rounder number: 87.3 and 99.50."""
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        con.execute(
+            "INSERT INTO kpi.metric_values (metric_id, grain, period_start, dimension, "
+            "dimension_value, value, unit, period_complete) VALUES "
+            "('sla_attainment', 'month', DATE '2026-11-01', 'service', 'Email', 89.96, '%', true), "
+            "('service_availability', 'month', DATE '2026-11-01', 'service', 'Email', 99.996, "
+            "'%', true), "
+            "('sla_attainment', 'month', DATE '2026-11-01', 'service', 'Payroll', 87.34, '%', "
+            "true), "
+            "('service_availability', 'month', DATE '2026-11-01', 'service', 'Payroll', 99.5, "
+            "'%', true)"
+        )
+    files = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    )
+    found = index_rows(files.services_index.read_text())
+    assert found["Email"][6:8] == ["89.96", "99.996"]
+    assert found["Payroll"][6:8] == ["87.3", "99.50"]

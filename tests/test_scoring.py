@@ -611,3 +611,27 @@ def test_a_critical_metric_at_green_keeps_its_objective_from_blue(warehouse):
         ).fetchall()
     assert statuses == {"it_spend_pct_revenue": "green", "cost_per_ticket": "blue"}
     assert objective == [(100.0, "green")]
+
+
+def test_a_coverage_just_short_of_70_percent_is_kept_short_of_it(warehouse):
+    """Data for 699 of 999 weight is 69.97%: insufficient data, and stored as such (rounded to
+    one decimal it read 70.0, and the overall's mean of coverages could reach 70 on it)."""
+    goals = {
+        "change_failure_rate": {
+            "threshold": 15, "target": 10, "weight": 699,
+            "objective": "Reliable change", "perspective": "internal_process",
+        },
+        "sla_attainment": {
+            "threshold": 90, "target": 95, "weight": 300,
+            "objective": "Reliable change", "perspective": "internal_process",
+        },
+    }  # fmt: skip
+    with warehouse.connect() as con:
+        insert_values(con, [("change_failure_rate", date(2026, 11, 1), 12.0, True)])
+        score_metrics(con, goals, as_of=DECEMBER_1ST)
+        rows = con.execute(
+            "SELECT coverage, score, status FROM scorecard.perspective_scores "
+            "WHERE period_start = DATE '2026-11-01'"
+        ).fetchall()
+    assert rows == [(pytest.approx(100 * 699 / 999, abs=1e-6), None, "insufficient data")]
+    assert rows[0][0] < 70

@@ -2,12 +2,12 @@
 -- perspective scores, with coverage the mean of theirs. As in the roll-ups, a perspective without
 -- a verdict yet (grey: one of its metrics is pending a source read) leaves the overall grey and
 -- without a score: the mean of the others could hide a red. Below 70% coverage the overall says
--- "insufficient data" and has no score, as a perspective does; the coverage is not rounded to a
+-- "insufficient data" and has no score, as a perspective does, and a critical metric's cap on a
+-- perspective caps the overall too; the coverage is not rounded to a
 -- whole percent here (the page rounds it down), so 69.98% never reads as the 70% it falls short
--- of. The perspectives' coverages carry one decimal, and their mean is rounded to six decimals
--- only to drop the float sum's noise:
--- 100 + 9.1 + 83.3 + 90.9 + 66.7 summed in that order is 349.99999999999994, yet the mean is the
--- 70% a score needs.
+-- of. The perspectives' coverages carry six decimals, and so does their mean, only to drop the
+-- float sum's noise: 100 + 9.090909 + 83.333333 + 90.909091 + 66.666667 is the 350 (a mean of
+-- 70%) a score needs.
 WITH overall AS (
     SELECT
         periods.scorecard_id,
@@ -17,7 +17,12 @@ WITH overall AS (
         round(avg(scores.coverage), 6) AS coverage,
         round(avg(scores.score), 1) AS score,
         count(scores.score) AS scored,
-        bool_or(scores.status = 'grey') AS has_grey
+        bool_or(scores.status = 'grey') AS has_grey,
+        -- A perspective whose status is worse than its score is capped by a critical metric;
+        -- the cap carries to the overall, which is never better than that.
+        bool_or(scores.status = 'red' AND scores.score >= 33.3) AS capped_red,
+        bool_or(scores.status = 'amber' AND scores.score >= 66.7) AS capped_amber,
+        bool_or(scores.status = 'green' AND scores.score >= 100) AS capped_green
     FROM report_periods AS periods
     LEFT JOIN scorecard.perspective_scores AS scores USING (scorecard_id, grain, period_start)
     GROUP BY ALL
@@ -33,9 +38,9 @@ SELECT
     CASE
         WHEN has_grey THEN 'grey'
         WHEN coverage < 70 OR scored = 0 THEN 'insufficient data'
-        WHEN score < 33.3 THEN 'red'
-        WHEN score < 66.7 THEN 'amber'
-        WHEN score >= 100 THEN 'blue'
+        WHEN capped_red OR score < 33.3 THEN 'red'
+        WHEN capped_amber OR score < 66.7 THEN 'amber'
+        WHEN score >= 100 AND NOT capped_green THEN 'blue'
         ELSE 'green'
     END AS overall_status
 FROM overall

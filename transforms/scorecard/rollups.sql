@@ -61,7 +61,9 @@ rolled AS (
 SELECT
     scorecard_id, level, name, perspective, grain, period_start,
     CASE WHEN coverage >= 0.7 AND NOT has_pending THEN round(weighted_score, 1) END AS score,
-    round(100 * coverage, 1) AS coverage,
+    -- To six decimals, only to drop the float noise: rounded to one, 69.97% would read as the 70%
+    -- it falls short of, and the overall's mean of the coverages could reach 70 on it.
+    round(100 * coverage, 6) AS coverage,
     CASE
         WHEN has_pending THEN 'grey'
         WHEN coverage < 0.7 THEN 'insufficient data'

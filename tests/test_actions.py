@@ -197,12 +197,9 @@ def test_a_decision_closes_only_actions_that_stood_at_its_period(con):
     assert may[RED][4] is None
 
 
-def test_a_period_without_a_value_neither_clears_nor_extends_a_red_action(con):
-    """change_failure_rate: 12 in January (amber), 20 in February (red), no value in March
-    (grey), 8 in April (green): the action opened for February stays open through March and is
-    resolved in April, the first period that shows the red gone."""
-    goals = {"change_failure_rate": CFR}
-    rows = [(JAN, 12.0), (FEB, 20.0), (MAR, None), (APR, 8.0)]
+def nightly_actions(con, rows, trigger: str) -> list[list[tuple]]:
+    """Score change_failure_rate one month more each night (its (period, value) rows, on the 1st
+    of the next month) and log (opened_period, status, resolved_period) of `trigger` each night."""
     logged = []
     for month, (period, value) in enumerate(rows, start=2):
         con.execute(
@@ -211,13 +208,25 @@ def test_a_period_without_a_value_neither_clears_nor_extends_a_red_action(con):
             "VALUES ('change_failure_rate', 'month', ?, 'all', 'all', ?, '%', true)",
             [period, value],
         )
-        score_metrics(con, goals, as_of=datetime(2026, month, 1, 2, tzinfo=UTC))
+        score_metrics(
+            con, {"change_failure_rate": CFR}, as_of=datetime(2026, month, 1, 2, tzinfo=UTC)
+        )
         logged.append(
             con.execute(
                 "SELECT opened_period, status, resolved_period FROM scorecard.actions "
-                "WHERE trigger = 'red'"
+                "WHERE trigger = ?",
+                [trigger],
             ).fetchall()
         )
+    return logged
+
+
+def test_a_period_without_a_value_neither_clears_nor_extends_a_red_action(con):
+    """change_failure_rate: 12 in January (amber), 20 in February (red), no value in March
+    (grey), 8 in April (green): the action opened for February stays open through March and is
+    resolved in April, the first period that shows the red gone."""
+    rows = [(JAN, 12.0), (FEB, 20.0), (MAR, None), (APR, 8.0)]
+    logged = nightly_actions(con, rows, "red")
     assert logged == [
         [],
         [(FEB, "open", None)],
@@ -230,23 +239,8 @@ def test_amber_on_both_sides_of_a_period_without_a_value_is_amber_twice_running(
     """change_failure_rate: 12 in January and 13 in February (amber twice: an action opens), no
     value in March (grey), 14 in April: April is amber again after the last value, so the action
     stays open, April escalates, and its trend compares with February (13 -> 14, worse)."""
-    goals = {"change_failure_rate": CFR}
     rows = [(JAN, 12.0), (FEB, 13.0), (MAR, None), (APR, 14.0)]
-    logged = []
-    for month, (period, value) in enumerate(rows, start=2):
-        con.execute(
-            "INSERT INTO kpi.metric_values (metric_id, grain, period_start, dimension, "
-            "dimension_value, value, unit, period_complete) "
-            "VALUES ('change_failure_rate', 'month', ?, 'all', 'all', ?, '%', true)",
-            [period, value],
-        )
-        score_metrics(con, goals, as_of=datetime(2026, month, 1, 2, tzinfo=UTC))
-        logged.append(
-            con.execute(
-                "SELECT opened_period, status, resolved_period FROM scorecard.actions "
-                "WHERE trigger = 'amber_two_periods'"
-            ).fetchall()
-        )
+    logged = nightly_actions(con, rows, "amber_two_periods")
     april = con.execute(
         "SELECT status, escalate, trend FROM scorecard.metric_status WHERE period_start = ?",
         [APR],

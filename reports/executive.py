@@ -62,8 +62,11 @@ CELL_CHARS = {
     "restated": 16,
     "movers": 12,
     "initiatives": 10,
-    "metrics": 24,
 }
+# The metrics table has the column widths report.css fixes (table-layout: fixed), so each of its
+# columns has its own count: a name gets the 25 mm the figures and the sparkline leave, about 13
+# characters of words a line; a figure breaks anywhere (a band target after its dash).
+METRIC_CHARS = (13, 6, 6, 6, 5, 12, 1)
 MAX_ROW_LINES = 5
 COMMENTARY_LINES = 3
 
@@ -88,15 +91,29 @@ class Table:
         return f"{shown}+{self.more} more"
 
 
+def _lines(text: str, chars: int, most: int) -> int:
+    return max(1, min(most, math.ceil(len(text) / chars)))
+
+
 def _row_mm(row: list[Cell], table: str) -> float:
     """About how high a row is once its longest cell wraps in its table's narrow cells."""
     lines = 1
-    for cell in row:
+    for column, cell in enumerate(row):
         text = cell.text if isinstance(cell, Markup) else cell
-        # A marked-up cell is a status, a sparkline or commentary, which is cut at three lines.
+        chars = METRIC_CHARS[column] if table == "metrics" else CELL_CHARS[table]
+        # A marked-up cell is a status, a sparkline, a metric's name or commentary; the last two
+        # are cut at three lines.
         most = COMMENTARY_LINES if isinstance(cell, Markup) else MAX_ROW_LINES
-        lines = max(lines, min(most, math.ceil(len(text) / CELL_CHARS[table])))
+        lines = max(lines, _lines(text, chars, most))
     return max(ROW_MM + LINE_MM * lines, MIN_ROW_MM.get(table, 0.0))
+
+
+def _metric_name(name: str) -> Markup:
+    """The name cut, with an ellipsis, at the lines _row_mm counts for it, so the rows the page
+    lists fit it however long their names; the full name is in its title and the Markdown."""
+    lines = _lines(name, METRIC_CHARS[0], COMMENTARY_LINES)
+    shown = text_html(name)
+    return Markup(name, f'<span class="name lines-{lines}" title="{shown}">{shown}</span>')
 
 
 def fit_column(tables: dict[str, Table]) -> None:
@@ -259,8 +276,8 @@ def read_pages(
 
 
 def _in_period(name: str, row: dict, card: dict) -> str:
-    """The metric's name, with the period it is shown in when its grain is not the page's (a
-    quarterly metric on a monthly page)."""
+    """A metric's or perspective's name, with the period it is shown in when its grain is not the
+    page's (a quarterly metric, or a perspective of quarterly metrics only, on a monthly page)."""
     if row["grain"] == card["grain"]:
         return name
     return f"{name} ({period_label(row['grain'], row['period_start'])})"
@@ -291,7 +308,7 @@ def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
         ["perspective", "score", "coverage", "status"],
         [
             [
-                r["perspective"].replace("_", " "),
+                _in_period(r["perspective"].replace("_", " "), r, card),
                 number(r["score"]),
                 coverage(r["coverage"]),
                 status_cell(r["status"]),
@@ -386,7 +403,7 @@ def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
             ["metric", "actual", "threshold", "target", "score", "status", "last 12 periods"],
             [
                 [
-                    _in_period(names.get(r["metric_id"], r["metric_id"]), r, card),
+                    _metric_name(_in_period(names.get(r["metric_id"], r["metric_id"]), r, card)),
                     _actual(r),
                     number(r["threshold"], 2),
                     _target(r),

@@ -11,8 +11,10 @@ SQL_DIR = Path(__file__).parent / "sql"
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the report's temporary view of metric_status and its current periods."""
-    con.execute((SQL_DIR / "inputs.sql").read_text(encoding="utf-8"))
+    """Create the report's temporary view of metric_status, its current periods and the
+    perspectives shown in them."""
+    for name in ("inputs", "report_perspectives"):
+        con.execute((SQL_DIR / f"{name}.sql").read_text(encoding="utf-8"))
 
 
 def rows(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from reports import write_reports
+from reports import queries, write_reports
 from reports.cells import coverage, html_table, md_table
 from reports.services import HEADERS
 from tests.report_fixture import build_crowded_warehouse, build_warehouse
@@ -682,3 +682,33 @@ def test_an_escalated_amber_says_its_status_and_the_escalation_in_both_twins(tmp
         'aria-hidden="true"><polygon points="5,0.5 9.5,9.5 0.5,9.5" fill="#ef8f00"/></svg> '
         "AMBER</span> escalated</td>" in page
     )
+
+
+def test_a_perspective_whose_metrics_are_all_quarterly_is_shown_and_counted_in_its_quarter(
+    tmp_path,
+):
+    """Customer is scored monthly (November: 90.0, green); learning and growth only from the
+    quarterly employee_engagement, so it has no November score. The page lists it in its last
+    quarter, Q3 (20.0, red; not Q2's 50.0), as it shows its metric, and the overall counts it:
+    (90.0 + 20.0) / 2 = 55.0, amber, where leaving it out read 90.0, green."""
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        con.execute(QUARTERLY)
+        con.execute(
+            "DELETE FROM scorecard.metric_status WHERE perspective = 'internal_process';"
+            "DELETE FROM scorecard.perspective_scores WHERE perspective = 'internal_process';"
+            "INSERT INTO scorecard.perspective_scores "
+            "(scorecard_id, perspective, grain, period_start, score, coverage, status) VALUES "
+            "('default', 'learning_growth', 'quarter', DATE '2026-04-01', 50.0, 100.0, 'amber'),"
+            "('default', 'learning_growth', 'quarter', DATE '2026-07-01', 20.0, 100.0, 'red')"
+        )
+        queries.prepare(con)
+        assert [tuple(r.values()) for r in queries.rows(con, "perspectives")] == [
+            ("default", "customer", "month", date(2026, 11, 1), 90.0, 100.0, "green"),
+            ("default", "learning_growth", "quarter", date(2026, 7, 1), 20.0, 100.0, "red"),
+        ]
+    md = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    ).markdown
+    assert "As of 2026-12-01. Overall **55.0** (amber), coverage 100%." in md
+    assert "| learning growth (Q3 2026) | 20.0 | 100% | RED |" in md

@@ -133,3 +133,57 @@ def test_a_service_with_a_long_unbroken_name_keeps_its_pages_to_the_window_width
         widths.append(json.loads(re.search(r'<pre id="width">(.*?)</pre>', dom)[1]))
     # Drawn no wider than the 900 px window (a vertical scroll bar takes some of it).
     assert all(drawn <= window == 900 for drawn, window in widths)
+
+
+# Appended to a copy of the page: writes the page box, the metrics column and the bottom of each
+# metrics row and of the "+N more" line under it.
+MEASURE_ROWS = """<script>
+addEventListener("load", () => {
+  const right = document.querySelector(".right");
+  const more = right.querySelector(".more");
+  const out = document.createElement("pre");
+  out.id = "rows";
+  out.textContent = JSON.stringify({
+    page: document.querySelector("section.scorecard").getBoundingClientRect().bottom,
+    column: right.getBoundingClientRect().bottom,
+    rows: [...right.querySelectorAll("tbody tr")].map((row) => row.getBoundingClientRect().bottom),
+    more: more && [more.textContent, more.getBoundingClientRect().bottom],
+  });
+  document.body.append(out);
+});
+</script>"""
+
+
+def test_metrics_with_long_names_list_only_rows_that_fit_on_the_a4_page(tmp_path):
+    """24 metrics named with 58 characters or more: the names wrap in the narrow name column,
+    yet every row the page lists, and the count of those it leaves off, is drawn inside the
+    page and the column, as many rows as the Markdown lists."""
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        con.execute(
+            "INSERT INTO scorecard.metric_status (scorecard_id, metric_id, grain, period_start, "
+            "perspective, objective, owner, actual, threshold, target, direction, score, status, "
+            "escalate, missing_commentary) SELECT 'default', 'long_' || i, 'month', "
+            "DATE '2026-11-01', 'customer', 'Delight users', 'Owner', 50, 40, 60, 'higher', 50, "
+            "'amber', false, false FROM range(24) t(i)"
+        )
+    names = {
+        f"long_{i}": f"Share of major incidents resolved within the agreed window {i}"
+        for i in range(24)
+    }
+    files = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", names
+    )
+    measured = tmp_path / "measured.html"
+    measured.write_text(files.latest_html.read_text().replace("</body>", MEASURE_ROWS + "</body>"))
+    dom = chromium("--virtual-time-budget=5000", "--dump-dom", measured.as_uri()).stdout
+    page = json.loads(html.unescape(re.search(r'<pre id="rows">(.*?)</pre>', dom, re.S)[1]))
+
+    metrics = files.markdown.split("## Metrics")[1].split("\n## ")[0]
+    listed = metrics.count("\n| ") - 1  # the rows under the header row
+    more = metrics.strip().splitlines()[-1]
+    assert more.startswith("+") and more.endswith(" more")
+    assert len(page["rows"]) == listed and page["more"][0] == more
+    assert listed + int(more.split()[0]) == 26  # the 24 long names and the fixture's two
+    for bottom in [*page["rows"], page["more"][1]]:
+        assert bottom <= page["column"] <= page["page"]

@@ -1,5 +1,6 @@
--- Each perspective's score, coverage and status in the scorecard's current period.
-SELECT scorecard_id, perspective, score, coverage, status
-FROM scorecard.perspective_scores
-JOIN report_periods USING (scorecard_id, grain, period_start)
+-- Each perspective's score, coverage and status in the period the page shows it in: the page's
+-- own, or its own grain's current one when it has no score at the page's grain; the grain and
+-- period say which.
+SELECT scorecard_id, perspective, grain, period_start, score, coverage, status
+FROM report_perspectives
 ORDER BY scorecard_id, perspective;

@@ -1,5 +1,7 @@
 -- One row per scorecard: its current period and the overall score, the plain mean of its
--- perspective scores, with coverage the mean of theirs. As in the roll-ups, a perspective without
+-- perspective scores, with coverage the mean of theirs. Every perspective on the page counts,
+-- including one shown in its own grain's period (report_perspectives): a red quarterly
+-- perspective must not leave a monthly overall green. As in the roll-ups, a perspective without
 -- a verdict yet (grey: one of its metrics is pending a source read) leaves the overall grey and
 -- without a score: the mean of the others could hide a red. Below 70% coverage the overall says
 -- "insufficient data" and has no score, as a perspective does, and a critical metric's cap on a
@@ -24,7 +26,7 @@ WITH overall AS (
         bool_or(scores.status = 'amber' AND scores.score >= 66.7) AS capped_amber,
         bool_or(scores.status = 'green' AND scores.score >= 100) AS capped_green
     FROM report_periods AS periods
-    LEFT JOIN scorecard.perspective_scores AS scores USING (scorecard_id, grain, period_start)
+    LEFT JOIN report_perspectives AS scores USING (scorecard_id)
     GROUP BY ALL
 )
 

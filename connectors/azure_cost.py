@@ -219,11 +219,11 @@ class CostManagement(DailyCostSource):
                     json=self._query(cost_type, first, last),
                     context=f"{cost_type} query {first}..{last}",
                 )
-                answered = [
+                answered = (
                     record
                     for page_request, body in self.client.paginate(request, next_by_link)
                     for record in self._records(body, page_request.context)
-                ]
+                )
                 for record in summed_by_key(answered, ("cost",)):
                     amount = record.pop("cost")
                     merged = month.setdefault(

@@ -16,7 +16,6 @@ from connectors.files import (
     content_hash,
     forget_loaded_file,
     forget_loaded_files,
-    loaded_hash,
     loaded_hashes,
     record_loaded_file,
 )
@@ -231,7 +230,7 @@ def _land_files(
                 forget_loaded_file(con, source.name, str(path))
                 source.note_problem(con, path, problem, run_id)
             continue
-        if loaded_hash(con, source.name, path) == digest:
+        if not full_refresh and held.get(str(path)) == digest:
             log.info("%s: %s unchanged, skipped", source.name, path)
             continue
         try:

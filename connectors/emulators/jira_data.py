@@ -68,8 +68,6 @@ def sample_issues(as_of: datetime, count: int, seed: int = 7, days: int = 60) ->
             "created": created,
             "updated": updated,
             "resolved": resolved,
-            # Done at its resolution; in progress since its last update; new since creation.
-            "category_changed": resolved or (created if category == "new" else updated),
             "priority": rng.choice(PRIORITIES),
             "status": status,
             "category": category,

@@ -45,20 +45,8 @@ resolved_before_created AS (
         < try_cast(record ->> '$.created_at' AS TIMESTAMPTZ)
 ),
 
--- Resolved (4) without stats.resolved_at, or closed (5) without it or stats.closed_at: every
--- incident KPI needs the time staging takes from them, so none counts the incident.
 ended_without_time AS (
-    SELECT number, 'stats.resolved_at' AS field,
-           CASE record ->> '$.status'
-               WHEN '4' THEN 'resolved without stats.resolved_at'
-               ELSE 'closed without stats.resolved_at or stats.closed_at'
-           END || ' (no end time: not counted)' AS problem,
-           NULL AS value
-    FROM tickets
-    WHERE record ->> '$.type' = 'Incident'
-        AND record ->> '$.status' IN ('4', '5')
-        AND record ->> '$.stats.resolved_at' IS NULL
-        AND (record ->> '$.status' = '4' OR record ->> '$.stats.closed_at' IS NULL)
+    SELECT * FROM freshservice_ended_without_time('Incident')
 ),
 
 problems AS (

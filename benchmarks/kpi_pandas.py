@@ -74,6 +74,7 @@ KPIS = (
     "incident_resolution_time",
     "incident_resolution_time_p90",
     "mean_time_to_restore",
+    "mean_time_to_restore_p90",
     "reopen_rate",
     "request_fulfillment_time",
     "request_fulfillment_time_p90",
@@ -190,7 +191,13 @@ def _incident_kpis(incidents: pd.DataFrame, as_of: pd.Timestamp, timezone: str) 
             _size,
         ),
         _aggregate(
-            restored, INCIDENT_DIMENSIONS, {"mean_time_to_restore": _median("hours")}, _size
+            restored,
+            INCIDENT_DIMENSIONS,
+            {
+                "mean_time_to_restore": _median("hours"),
+                "mean_time_to_restore_p90": _p90("hours"),
+            },
+            _size,
         ),
         _aggregate(
             security,

@@ -79,6 +79,20 @@ GROUP BY GROUPING SETS ((grain, period_start), (grain, period_start, service),
 
 INSERT INTO reference_values
 SELECT
+    'mean_time_to_restore_p90', grain, period_start,
+    CASE WHEN GROUPING(service) = 0 THEN 'service' WHEN GROUPING(assignment_group) = 0
+        THEN 'assignment_group' WHEN GROUPING(priority) = 0 THEN 'priority'
+        WHEN GROUPING(source) = 0 THEN 'source' ELSE 'all' END,
+    coalesce(service, assignment_group, priority, source, 'all'),
+    quantile_cont(hours, 0.9)
+FROM ref_resolved_incidents
+WHERE priority_level IN (1, 2) OR caused_by_change_id IS NOT NULL
+GROUP BY GROUPING SETS ((grain, period_start), (grain, period_start, service),
+    (grain, period_start, assignment_group), (grain, period_start, priority),
+    (grain, period_start, source));
+
+INSERT INTO reference_values
+SELECT
     'security_incident_resolution_time', grain, period_start,
     CASE WHEN GROUPING(service) = 0 THEN 'service' WHEN GROUPING(assignment_group) = 0
         THEN 'assignment_group' WHEN GROUPING(priority) = 0 THEN 'priority'

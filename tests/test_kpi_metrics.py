@@ -50,6 +50,9 @@ EXPECTED = [
     ("mean_time_to_restore", "month", JAN, "all", "all", 13.0),
     ("mean_time_to_restore", "month", MAR, "all", "all", 4.0),
     ("mean_time_to_restore", "quarter", Q1, "all", "all", 4.0),  # [1,2,4,24,72]
+    ("mean_time_to_restore_p90", "month", JAN, "all", "all", 21.8),  # 2 + 0.9 x 22
+    ("mean_time_to_restore_p90", "month", MAR, "all", "all", 58.4),  # [1,4,72]: 4 + 0.8 x 68
+    ("mean_time_to_restore_p90", "quarter", Q1, "all", "all", 52.8),  # 24 + 0.6 x 48
     ("security_incident_resolution_time", "month", JAN, "all", "all", 6.0),  # I4 by category
     ("security_incident_resolution_time", "month", MAR, "all", "all", 1.0),  # I10 by flag
     ("security_incident_resolution_time", "quarter", Q1, "all", "all", 3.5),  # (1 + 6) / 2
@@ -178,6 +181,7 @@ EXPECTED = [
     ("incident_resolution_time_p90", "week", date(2024, 1, 1), "all", "all", 3.8),  # 2 + 0.9 x 2
     ("mean_time_to_restore", "week", date(2024, 1, 1), "all", "all", 2.0),  # I1
     ("mean_time_to_restore", "week", date(2024, 1, 8), "all", "all", 24.0),  # I3
+    ("mean_time_to_restore_p90", "week", date(2024, 1, 8), "all", "all", 24.0),  # I3
     ("security_incident_resolution_time", "week", date(2024, 1, 15), "all", "all", 6.0),  # I4
     ("reopen_rate", "week", date(2024, 1, 1), "all", "all", 50.0),  # I2 of I1, I2
     ("first_contact_resolution", "week", date(2024, 1, 15), "all", "all", 100.0),  # I4

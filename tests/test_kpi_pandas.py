@@ -103,11 +103,11 @@ def test_pandas_computes_every_reference_kpi_equal_to_kpi_metric_values(tmp_path
     path = tmp_path / "bench.duckdb"
     # 2,000 incidents, 400 changes, 600 requests, 20,000 cost rows over 50 services, 10 groups.
     kpi_compute.phase_generate(path, 50, 10, 0.002, 13, None)
-    assert kpi_compute.phase_compute(path, 2)["metrics"] > 16
+    assert kpi_compute.phase_compute(path, 2)["metrics"] > 17
     reference = kpi_compute.phase_reference(path, 2)
     pandas = kpi_compute.phase_pandas(path)
 
-    assert len(reference["kpis"]) == 16
+    assert len(reference["kpis"]) == 17
     assert set(reference["kpis"]) == _reference_kpis()
     assert pandas["kpis"] == reference["kpis"] == sorted(kpi_pandas.KPIS)
     assert pandas["seconds"] == pandas["load_seconds"] + pandas["compute_seconds"]
@@ -123,7 +123,7 @@ def test_pandas_computes_every_reference_kpi_equal_to_kpi_metric_values(tmp_path
 
     # Our step timed on pandas' KPIs alone computes exactly those.
     same = kpi_compute.phase_same_kpis(path, 2)
-    assert same["metrics"] == 16
+    assert same["metrics"] == 17
     with duckdb.connect(str(Warehouse.at(path).working_path), read_only=True) as con:
         stored = con.execute("SELECT DISTINCT metric_id FROM kpi.metric_values").fetchall()
     assert sorted(row[0] for row in stored) == sorted(kpi_pandas.KPIS)

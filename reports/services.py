@@ -122,6 +122,8 @@ def write_service_pages(
     actions: dict[str, list[dict]] = defaultdict(list)
     for action in rows(con, "service_actions"):
         actions[action["service"]].append(action)
+    for r in listed:
+        r["actions_open"] = len(actions.get(r["service"], ()))
     with_page = {r["service"] for r in services[:limit]}
 
     index_rows = []

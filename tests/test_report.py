@@ -166,6 +166,52 @@ def test_a_service_page_lists_the_open_actions_raised_on_that_service_only(tmp_p
     )
 
 
+def test_an_action_on_the_worst_service_is_listed_on_the_page_of_the_service_worst_last(tmp_path):
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        con.execute(
+            "INSERT INTO kpi.metric_definitions (metric_id, facts_id, name, statistic, scale, "
+            "min_n, dimensions, worst_of) VALUES ('service_availability_worst', "
+            "'service_availability', 'Availability of the worst service', 'lowest_ratio', 100, "
+            "5, [], 'service')"
+        )
+        # Payroll was the worst in October, Email in November (the latest complete month);
+        # December is running, so its worst (Payroll so far) decides nothing.
+        con.execute(
+            "INSERT INTO kpi.metric_values (metric_id, grain, period_start, dimension, "
+            "dimension_value, value, n, period_complete, lowest_of) VALUES "
+            "('service_availability_worst', 'month', DATE '2026-10-01', 'all', 'all', 99.0, 31, "
+            "true, 'Payroll'), "
+            "('service_availability_worst', 'month', DATE '2026-11-01', 'all', 'all', 98.0, 30, "
+            "true, 'Email'), "
+            "('service_availability_worst', 'month', DATE '2026-12-01', 'all', 'all', 97.0, 1, "
+            "false, 'Payroll')"
+        )
+        con.execute(
+            "INSERT INTO scorecard.actions (action_id, scorecard_id, metric_id, grain, dimension, "
+            "dimension_value, owner, trigger, opened_period, due_date, status, note, opened_at, "
+            "updated_at) VALUES ('default:service_availability_worst:all:red:2026-10-01', "
+            "'default', 'service_availability_worst', 'month', 'all', 'all', 'Ops Lead', 'red', "
+            "DATE '2026-10-01', DATE '2026-11-14', 'open', 'Add a second relay', "
+            "TIMESTAMPTZ '2026-11-01 02:00:00+00', TIMESTAMPTZ '2026-12-01 02:00:00+00')"
+        )
+    files = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    )
+    folder = files.services_index.parent
+    email = (folder / "email-969ccbd3.html").read_text()
+    assert "service_availability_worst" in email and "Add a second relay" in email
+    # The change failure rate's red (no worst service) is on no service's page.
+    assert "change_failure_rate</td>" not in email
+    assert "Add a second relay" not in (folder / "payroll-53fe8dfb.html").read_text()
+    index = files.services_index.read_text()
+    counts = {
+        name: re.findall(r">([^<]*)</td>", row)[-1]
+        for name, row in re.findall(r"<tr><td><a href=\"[^\"]+\">([^<]+)</a></td>(.*?)</tr>", index)
+    }
+    assert counts == {"Email": "1", "Payroll": "0"}
+
+
 LONG_NAME = "Customer Billing Platform " + "- regional instance " * 15 + "(EMEA)"
 
 

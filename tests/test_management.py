@@ -285,3 +285,61 @@ def test_initiative_progress_and_published_governance(scored):
     # orphan's csat has no values on the default card, so it has not moved either.
     assert ("default", "default/initiatives/orphan") in governance
     assert ("service_desk", "service_desk") in governance
+
+
+def _initiative(key: str, start: date, metrics: list[str]) -> dict:
+    return {
+        "scorecard_id": "default",
+        "initiative_id": key,
+        "name": key,
+        "owner": "PMO",
+        "budget": 1.0,
+        "status": "active",
+        "start_date": start,
+        "end_date": date(2027, 12, 31),
+        "objectives": [],
+        "metrics": metrics,
+        "review_periods": 3,
+    }
+
+
+def test_an_initiative_too_new_or_never_measured_is_not_judged_as_standing_still(warehouse):
+    # change_failure_rate improves every month, 20 in January down to 0 in November; csat has
+    # no value at all (its survey not wired up yet).
+    with warehouse.connect() as con:
+        con.executemany(
+            "INSERT INTO kpi.metric_values (metric_id, grain, period_start, dimension, "
+            "dimension_value, value, unit, period_complete) VALUES ('change_failure_rate', "
+            "'month', ?, 'all', 'all', ?, '%', true)",
+            [(date(2026, m, 1), 22.0 - 2 * m) for m in range(1, 12)],
+        )
+        score_metrics(
+            con,
+            {"change_failure_rate": {"threshold": 15, "target": 10}, "csat": {"threshold": 75}},
+            as_of=datetime(2026, 12, 1, 2, tzinfo=UTC),
+            initiatives=[
+                # Started in November, the latest complete month: nothing after its start yet.
+                _initiative("new", date(2026, 11, 15), ["change_failure_rate"]),
+                _initiative("next_year", date(2027, 1, 1), ["change_failure_rate"]),
+                _initiative("since_june", date(2026, 6, 1), ["change_failure_rate"]),
+                _initiative("unmeasured", date(2026, 6, 1), ["csat"]),
+            ],
+        )
+        progress = con.execute(
+            "SELECT initiative_id, start_period, latest_period, improved "
+            "FROM scorecard.initiative_progress ORDER BY initiative_id"
+        ).fetchall()
+        findings = con.execute(
+            "SELECT record_key, problem FROM scorecard.data_quality "
+            "WHERE record_key LIKE 'default/initiatives/%' ORDER BY record_key"
+        ).fetchall()
+    november, june = date(2026, 11, 1), date(2026, 6, 1)
+    assert progress == [
+        ("new", november, november, None),
+        ("next_year", november, november, None),
+        ("since_june", june, november, True),  # 10 in June, 0 in November
+        ("unmeasured", None, None, None),
+    ]
+    assert findings == [
+        ("default/initiatives/unmeasured", "initiative whose metrics have no values yet")
+    ]

@@ -1,8 +1,8 @@
 -- Scorecard rows for scorecard.data_quality: a red latest judged period (the latest one not
 -- pending a source read; an older red the metric has since left is history) with no commentary, the
 -- configuration's governance findings (scorecard_governance, from transforms/governance.py) and
--- initiatives whose metrics have not moved over their review window. record_key starts with the
--- scorecard id, which the table exposes as scorecard_id.
+-- initiatives whose metrics have not moved over their review window (or have no values yet).
+-- record_key starts with the scorecard id, which the table exposes as scorecard_id.
 SELECT
     'scorecard' AS source, 'metric_status' AS table_name,
     concat_ws('/', scorecard_id, metric_id, strftime(period_start, '%Y-%m-%d')) AS record_key,
@@ -25,7 +25,11 @@ SELECT
     'scorecard', 'governance',
     concat_ws('/', scorecard_id, 'initiatives', initiative_id) AS record_key,
     'metrics' AS field,
-    'initiative whose metrics have not moved over its review window' AS problem,
+    -- Metrics without any value yet were never measured: a different finding from standing still.
+    CASE
+        WHEN count(moved_in_review_window) = 0 THEN 'initiative whose metrics have no values yet'
+        ELSE 'initiative whose metrics have not moved over its review window'
+    END AS problem,
     string_agg(metric_id, ', ' ORDER BY metric_id) AS value
 FROM scorecard.initiative_progress
 GROUP BY scorecard_id, initiative_id

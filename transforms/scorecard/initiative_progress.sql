@@ -66,9 +66,12 @@ SELECT
     i.scorecard_id, i.initiative_id, i.metric_id,
     st.start_period, v.actual AS start_value, l.latest_period, l.latest_value,
     l.latest_value - v.actual AS movement,
-    CASE l.direction
-        WHEN 'higher' THEN l.latest_value > v.actual
-        WHEN 'lower' THEN l.latest_value < v.actual
+    -- Only a period after the start can tell: an initiative that started in the latest period (or
+    -- starts later) has not improved nor failed to yet.
+    CASE
+        WHEN l.latest_period <= st.start_period THEN NULL
+        WHEN l.direction = 'higher' THEN l.latest_value > v.actual
+        WHEN l.direction = 'lower' THEN l.latest_value < v.actual
     END AS improved,
     w.moved_in_review_window,
     coalesce(r_id.project_roi, r_name.project_roi) AS project_roi

@@ -565,9 +565,10 @@ def test_a_service_counts_the_changes_and_failures_its_change_failure_rate_is_ma
     )
 
 
-def report_with_perspectives(tmp_path, rows: str):
+def report_with_perspectives(tmp_path, rows: str, capped: dict[str, str] | None = None):
     """The reports of a built warehouse whose November perspective scores are `rows`:
-    (perspective, score, coverage, status) value lists of scorecard 'default'."""
+    (perspective, score, coverage, status) value lists of scorecard 'default', each capped at
+    the status `capped` gives it by a critical metric."""
     source = build_warehouse(tmp_path / "wh")
     with duckdb.connect(str(source)) as con:
         con.execute("DELETE FROM scorecard.perspective_scores")
@@ -576,6 +577,11 @@ def report_with_perspectives(tmp_path, rows: str):
             "(scorecard_id, grain, period_start, perspective, score, coverage, status) "
             f"SELECT 'default', 'month', DATE '2026-11-01', * FROM (VALUES {rows})"
         )
+        for perspective, status in (capped or {}).items():
+            con.execute(
+                "UPDATE scorecard.perspective_scores SET capped_at = ? WHERE perspective = ?",
+                [status, perspective],
+            )
     return write_reports(source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES)
 
 
@@ -596,27 +602,40 @@ def test_the_overall_coverage_never_reads_70_percent_beside_insufficient_data(tm
 
 
 @pytest.mark.parametrize(
-    ("rows", "overall"),
+    ("rows", "capped", "overall"),
     [
         # Customer's critical availability is red, capping the perspective at red though it
         # scores 85.7; with financial at 100 the mean is 92.85: the overall is red, not green.
         (
             "('customer', 85.7, 100.0, 'red'), ('financial', 100.0, 100.0, 'blue')",
+            {"customer": "red"},
             "Overall **92.8** (red), coverage 100%.",
+        ),
+        # The same cap on a perspective that is red by its score as well: still red (the mean
+        # of 20 and 100 alone would be amber).
+        (
+            "('customer', 20.0, 100.0, 'red'), ('financial', 100.0, 100.0, 'blue')",
+            {"customer": "red"},
+            "Overall **60.0** (red), coverage 100%.",
         ),
         # A critical band metric holds its perspective at green although it scores 100: so is
         # the overall, not blue.
-        ("('financial', 100.0, 100.0, 'green')", "Overall **100.0** (green), coverage 100%."),
+        (
+            "('financial', 100.0, 100.0, 'green')",
+            {"financial": "green"},
+            "Overall **100.0** (green), coverage 100%.",
+        ),
         # A perspective red by its score alone caps nothing: the mean decides.
         (
             "('customer', 20.0, 100.0, 'red'), ('financial', 100.0, 100.0, 'blue')",
+            {},
             "Overall **60.0** (amber), coverage 100%.",
         ),
     ],
-    ids=["capped-red", "capped-green", "red-by-score"],
+    ids=["capped-red", "capped-red-and-red-by-score", "capped-green", "red-by-score"],
 )
-def test_a_critical_metrics_cap_on_a_perspective_caps_the_overall(tmp_path, rows, overall):
-    assert overall in report_with_perspectives(tmp_path, rows).markdown
+def test_a_critical_metrics_cap_on_a_perspective_caps_the_overall(tmp_path, rows, capped, overall):
+    assert overall in report_with_perspectives(tmp_path, rows, capped).markdown
 
 
 def test_a_level_below_70_percent_coverage_says_insufficient_data_not_no_data(tmp_path):

@@ -104,7 +104,7 @@ def scored(warehouse):
         objectives = {
             (r[0], r[1].month): r[2:]
             for r in con.execute(
-                "SELECT objective, period_start, score, coverage, status "
+                "SELECT objective, period_start, score, coverage, status, capped_at "
                 "FROM scorecard.objective_scores"
             ).fetchall()
         }
@@ -149,13 +149,15 @@ def test_rollups_weight_cover_and_cap(scored):
     summary, _, objectives, perspectives = scored
     assert summary.metrics_scored == 3  # cost_per_ticket has no values, csat is disabled
     # January: (53.3.. + 83.3..) / 2 = 68.3 green
-    assert objectives[("Reliable change", 1)] == (68.3, 100.0, "green")
-    # March: (100 + 0) / 2 = 50; critical sla_attainment is red, so the objective is red
-    assert objectives[("Reliable change", 3)] == (50.0, 100.0, "red")
+    # (critical sla_attainment is green: it would keep the objective from blue)
+    assert objectives[("Reliable change", 1)] == (68.3, 100.0, "green", "green")
+    # March: (100 + 0) / 2 = 50; critical sla_attainment is red, so the objective is red, and
+    # says what capped it
+    assert objectives[("Reliable change", 3)] == (50.0, 100.0, "red", "red")
     # April: only change_failure_rate has data: coverage 50% -> insufficient data
-    assert objectives[("Reliable change", 4)] == (None, 50.0, "insufficient data")
+    assert objectives[("Reliable change", 4)] == (None, 50.0, "insufficient data", None)
     # Spend wisely: band metric has data, cost_per_ticket never does -> 50% coverage
-    assert objectives[("Spend wisely", 1)] == (None, 50.0, "insufficient data")
+    assert objectives[("Spend wisely", 1)] == (None, 50.0, "insufficient data", None)
     assert perspectives[("customer", 1)] == (83.3, 100.0, "green")
 
 

@@ -6,7 +6,7 @@
 CREATE OR REPLACE TEMP TABLE report_perspectives AS
 SELECT
     scores.scorecard_id, scores.perspective, scores.grain, scores.period_start,
-    scores.score, scores.coverage, scores.status
+    scores.score, scores.coverage, scores.status, scores.capped_at
 FROM scorecard.perspective_scores AS scores
 JOIN report_grain_periods USING (scorecard_id, grain, period_start)
 LEFT JOIN report_periods AS page

@@ -20,11 +20,11 @@ WITH overall AS (
         round(avg(scores.score), 1) AS score,
         count(scores.score) AS scored,
         bool_or(scores.status = 'grey') AS has_grey,
-        -- A perspective whose status is worse than its score is capped by a critical metric;
-        -- the cap carries to the overall, which is never better than that.
-        bool_or(scores.status = 'red' AND scores.score >= 33.3) AS capped_red,
-        bool_or(scores.status = 'amber' AND scores.score >= 66.7) AS capped_amber,
-        bool_or(scores.status = 'green' AND scores.score >= 100) AS capped_green
+        -- A critical metric's cap on a perspective carries to the overall, which is never
+        -- better than that, whatever the perspective's own score.
+        bool_or(scores.capped_at = 'red') AS capped_red,
+        bool_or(scores.capped_at = 'amber') AS capped_amber,
+        bool_or(scores.capped_at = 'green') AS capped_green
     FROM report_periods AS periods
     LEFT JOIN report_perspectives AS scores USING (scorecard_id)
     GROUP BY ALL

@@ -71,5 +71,11 @@ SELECT
         WHEN critical_amber OR round(weighted_score, 1) < 66.7 THEN 'amber'
         WHEN round(weighted_score, 1) >= 100 AND NOT coalesce(critical_green, false) THEN 'blue'
         ELSE 'green'
-    END AS status
+    END AS status,
+    -- The cap itself, for the overall above this level (the executive summary's).
+    CASE
+        WHEN critical_red THEN 'red'
+        WHEN critical_amber THEN 'amber'
+        WHEN critical_green THEN 'green'
+    END AS capped_at
 FROM rolled

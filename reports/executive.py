@@ -293,9 +293,10 @@ def _judged_metric(row: dict, card: dict) -> str:
 
 
 def _attention_status(row: dict) -> Markup:
-    """The status of a red or an escalation, the same in both twins. An amber is listed because
-    it is escalated (amber twice running), so it says so beside its status; every red is
-    escalated, so a red reads as red."""
+    """The status of a red or an escalation, the same in both twins. Another status is listed
+    because a trigger escalated it (amber twice running, a deteriorating signal, stale too long,
+    a forecast miss), so it says so beside its status; every red is escalated, so a red reads
+    as red."""
     cell = status_cell(row["status"])
     if not row["escalate"] or row["status"] == "red":
         return cell

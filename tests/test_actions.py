@@ -290,3 +290,57 @@ def test_the_open_actions_of_a_scorecard_removed_from_the_config_are_resolved(co
     assert april[PILOT_AMBER][3] == MAR
     # The IT-wide scorecard's own amber action still stands: March was amber too.
     assert april[AMBER][0] == "open"
+
+
+def test_every_escalation_trigger_escalates_its_period_and_lists_it_on_the_page(
+    warehouse, tmp_path
+):
+    """sla_attainment is green (96) January to July, then its source stops: August to November
+    are stale, over two cadences from October. csat is green throughout, 90 and 91 in turn for
+    ten months, then 82 in November: still green, but below the process limits (mean 90.5,
+    moving range 1: 90.5 - 2.66 = 87.84), a deteriorating signal. Neither is red nor amber, yet
+    both opened an action, so both periods escalate and the page lists them."""
+    from reports import write_reports
+
+    with warehouse.connect() as con:
+        con.executemany(
+            "INSERT INTO kpi.metric_values (metric_id, grain, period_start, dimension, "
+            "dimension_value, value, unit, period_complete) VALUES (?, 'month', ?, 'all', 'all', ?, "
+            "'%', true)",
+            [("sla_attainment", date(2026, m, 1), 96.0) for m in range(1, 8)]
+            + [("csat", date(2026, m, 1), 90.0 + m % 2) for m in range(1, 11)]
+            + [("csat", date(2026, 11, 1), 82.0)],
+        )
+        score_metrics(
+            con,
+            {"sla_attainment": SLA, "csat": {"threshold": 70, "target": 80, "owner": "Desk Lead"}},
+            as_of=datetime(2026, 12, 1, 2, tzinfo=UTC),
+        )
+        november = con.execute(
+            "SELECT metric_id, status, escalate FROM scorecard.metric_status "
+            "WHERE period_start = DATE '2026-11-01' ORDER BY metric_id"
+        ).fetchall()
+        assert november == [("csat", "green", True), ("sla_attainment", "stale", True)]
+        escalated = con.execute(
+            "SELECT metric_id, min(period_start) FROM scorecard.metric_status WHERE escalate "
+            "GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        # sla_attainment's third stale month (October) is the first over two cadences.
+        assert escalated == [("csat", date(2026, 11, 1)), ("sla_attainment", date(2026, 10, 1))]
+        triggers = con.execute(
+            "SELECT metric_id, trigger FROM scorecard.actions WHERE status = 'open' ORDER BY ALL"
+        ).fetchall()
+        assert triggers == [
+            ("csat", "deteriorating_signal"),
+            ("sla_attainment", "stale_over_two_cadences"),
+        ]
+    md = write_reports(
+        warehouse.working_path,
+        tmp_path / "reports",
+        "IT",
+        "2026-12-01",
+        {},
+    ).markdown
+    attention = md.split("## Reds and escalations")[1].split("##")[0]
+    assert "| csat | GREEN ESCALATED | Desk Lead |" in attention
+    assert "| sla_attainment | STALE ESCALATED | SLM |" in attention

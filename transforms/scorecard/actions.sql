@@ -10,7 +10,7 @@
 -- the metric left red; a metric that stays without data gets the stale trigger instead.
 -- An action's id is its scorecard, metric, dimension, trigger and the period its run of triggered
 -- periods began, so a trigger that persists keeps its action and a re-run adds nothing.
-CREATE OR REPLACE TEMP VIEW action_runs AS
+CREATE OR REPLACE TEMP VIEW escalation_triggers AS
 WITH ordered AS (
     SELECT
         scorecard_id, metric_id, grain, period_start, owner, status, signal, on_track, actual,
@@ -57,32 +57,32 @@ forecasts AS (
             END > target_date
         END AS forecast_misses_target_date
     FROM stale_counted
-),
+)
 
 -- Every period under each trigger, active or not, so a run of active periods can be found;
 -- active is NULL where the period cannot tell (a red or amber trigger in a period without value).
-judged_triggers AS (
-    SELECT scorecard_id, metric_id, grain, period_start, owner, trigger, active
-    FROM forecasts
-    CROSS JOIN LATERAL (
-        VALUES
-            ('red', CASE WHEN status NOT IN ('grey', 'stale') THEN status = 'red' END),
-            ('amber_two_periods', CASE WHEN status NOT IN ('grey', 'stale')
-                THEN status = 'amber' AND coalesce(previous_status = 'amber', false) END),
-            ('deteriorating_signal', coalesce(signal LIKE 'deteriorating%', false)),
-            ('stale_over_two_cadences', coalesce(status = 'stale' AND stale_periods > 2, false)),
-            ('forecast_misses_target_date', forecast_misses_target_date)
-    ) AS t(trigger, active)
-),
+SELECT scorecard_id, metric_id, grain, period_start, owner, trigger, active
+FROM forecasts
+CROSS JOIN LATERAL (
+    VALUES
+        ('red', CASE WHEN status NOT IN ('grey', 'stale') THEN status = 'red' END),
+        ('amber_two_periods', CASE WHEN status NOT IN ('grey', 'stale')
+            THEN status = 'amber' AND coalesce(previous_status = 'amber', false) END),
+        ('deteriorating_signal', coalesce(signal LIKE 'deteriorating%', false)),
+        ('stale_over_two_cadences', coalesce(status = 'stale' AND stale_periods > 2, false)),
+        ('forecast_misses_target_date', forecast_misses_target_date)
+) AS t(trigger, active);
 
+-- The runs of each trigger, one action each.
+CREATE OR REPLACE TEMP VIEW action_runs AS
 -- The periods that tell, each with the next one that does: where a run of the trigger clears.
-trigger_periods AS (
+WITH trigger_periods AS (
     SELECT
         *,
         lead(period_start) OVER (
             PARTITION BY scorecard_id, metric_id, trigger ORDER BY period_start
         ) AS next_period
-    FROM judged_triggers
+    FROM escalation_triggers
     WHERE active IS NOT NULL
 ),
 
@@ -218,3 +218,16 @@ FROM (
     GROUP BY a.action_id
 ) AS d
 WHERE a.action_id = d.action_id;
+
+-- A period escalates under any trigger that holds in it, as its action does: a deteriorating
+-- signal, a stale run past two cadences and a forecast to miss the target date, as well as red
+-- and amber twice running (metric_status.sql leaves escalate false for this).
+UPDATE scorecard.metric_status AS s
+SET escalate = true
+FROM (
+    SELECT DISTINCT scorecard_id, metric_id, grain, period_start
+    FROM escalation_triggers
+    WHERE active
+) AS t
+WHERE s.scorecard_id = t.scorecard_id AND s.metric_id = t.metric_id AND s.grain = t.grain
+    AND s.period_start = t.period_start;

@@ -189,17 +189,6 @@ scored AS (
     FROM positioned
 ),
 
-with_escalation AS (
-    SELECT
-        *,
-        -- Amber twice running counts the periods with a value, as the action log does.
-        status = 'red'
-            OR (status = 'amber'
-                AND lag(CASE WHEN status NOT IN ('grey', 'stale') THEN status END IGNORE NULLS)
-                    OVER (PARTITION BY scorecard_id, metric_id ORDER BY period_start) = 'amber')
-            AS escalate
-    FROM scored
-)
 
 SELECT
     e.scorecard_id, e.metric_id, e.grain, e.period_start, e.perspective, e.objective, e.owner,
@@ -210,9 +199,10 @@ SELECT
     e.weight, e.goals_from, e.direction, e.score, e.status, e.status_reason AS reason, e.trend,
     e.pending,
     NULL AS signal,
-    coalesce(e.escalate, false) AS escalate,
+    -- Set by actions.sql, which judges every escalation trigger.
+    false AS escalate,
     n.commentary, n.decision,
     -- A red period nobody has explained yet: the monthly review's first agenda item.
     e.status = 'red' AND n.commentary IS NULL AS missing_commentary
-FROM with_escalation AS e
+FROM scored AS e
 LEFT JOIN scorecard_commentary AS n USING (scorecard_id, metric_id, period_start)

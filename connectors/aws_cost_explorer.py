@@ -303,7 +303,10 @@ def from_env(env: Mapping[str, str]) -> CostExplorer:
     """AWS_CE_ENDPOINT_URL (default the public endpoint), the standard AWS credential variables
     (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, AWS_PROFILE, ...), AWS_REGION,
     AWS_CE_TAG_KEY, AWS_CE_LOOKBACK_DAYS, AWS_CE_START. Credentials resolve on the first call."""
-    key, secret = env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")
+    # Stripped: a key read from a file or a CRLF env file ends in a line break, which the signed
+    # headers cannot hold (and the HTTP library's error would quote them).
+    key = env.get("AWS_ACCESS_KEY_ID", "").strip()
+    secret = env.get("AWS_SECRET_ACCESS_KEY", "").strip()
     if bool(key) != bool(secret):
         missing = "AWS_SECRET_ACCESS_KEY" if key else "AWS_ACCESS_KEY_ID"
         raise SourceError(f"{SOURCE}: {missing} is not set (the other half of the key pair is)")
@@ -313,7 +316,7 @@ def from_env(env: Mapping[str, str]) -> CostExplorer:
     session = boto3.Session(
         aws_access_key_id=key or None,
         aws_secret_access_key=secret or None,
-        aws_session_token=env.get("AWS_SESSION_TOKEN") or None,
+        aws_session_token=env.get("AWS_SESSION_TOKEN", "").strip() or None,
         profile_name=None if key else env.get("AWS_PROFILE") or None,
         region_name=region,
     )

@@ -289,8 +289,10 @@ def credential_from_env(env: Mapping[str, str]) -> TokenCredential:
     Hub, a disconnected or sovereign authority) turns that off with
     AZURE_COST_DISABLE_INSTANCE_DISCOVERY, as azure-identity has no variable of its own for it.
     """
-    if env.get("AZURE_ACCESS_TOKEN"):
-        return FixedToken(env["AZURE_ACCESS_TOKEN"])
+    # Stripped as every source's token is: a token read from a file or a CRLF env file ends in a
+    # line break, which no header may hold.
+    if token := env.get("AZURE_ACCESS_TOKEN", "").strip():
+        return FixedToken(token)
     from azure.identity import DefaultAzureCredential
 
     options: dict[str, Any] = {"exclude_interactive_browser_credential": True}

@@ -121,10 +121,17 @@ NextPage = Callable[[Request, requests.Response, Any], Request | None]
 
 
 def require_safe_url(url: str, source: str) -> str:
-    """Refuse plain http unless it stays on this machine (tests and emulators)."""
+    """Refuse plain http unless it stays on this machine (tests and emulators), and a port that
+    is no port, which would otherwise fail the first request with the whole URL in its error."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SourceError(f"{source}: {redact(url)!r} is not an http(s) URL")
+    try:
+        parts.port  # noqa: B018  (reading it validates it)
+    except ValueError:
+        raise SourceError(
+            f"{source}: {redact(url)!r} has a port that is not a number from 0 to 65535"
+        ) from None
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise SourceError(
             f"{source}: refusing plain-http URL {redact(url)}; use https (plain http is "
@@ -143,13 +150,11 @@ def _is_loopback(host: str) -> bool:
 
 
 def redact(url: str) -> str:
-    """Drop user:password@ from a URL before it reaches a log or an error."""
+    """Drop user:password@ from a URL before it reaches a log or an error (read from the text
+    itself, so a URL whose port does not parse is redacted too)."""
     parts = urlsplit(url)
-    if parts.username or parts.password:
-        netloc = parts.hostname or ""
-        if parts.port:
-            netloc += f":{parts.port}"
-        parts = parts._replace(netloc=netloc)
+    if "@" in parts.netloc:
+        parts = parts._replace(netloc=parts.netloc.rpartition("@")[2])
     return urlunsplit(parts)
 
 
@@ -221,6 +226,7 @@ class HttpClient:
         requests whatever mix of drops, 429s, 5xx and cut-short answers it meets."""
         last_problem, answered = "", None
         for attempt in range(1, self.policy.max_attempts + 1):
+            unsendable = None
             try:
                 response = self.session.request(
                     request.method,
@@ -238,6 +244,12 @@ class HttpClient:
             ) as exc:
                 wait, answered = None, False
                 last_problem = f"{type(exc).__name__}"
+            except (requests.RequestException, ValueError) as exc:
+                # A request that cannot be sent at all (a header value with a line break, a URL
+                # that does not parse): no retry helps, and the library's message quotes the
+                # header or URL, credentials and all, so only its type goes on (raised below,
+                # outside this handler, so no traceback chains the original either).
+                unsendable = type(exc).__name__
             else:
                 answered = True
                 wait = self.retry_after(response)
@@ -255,6 +267,12 @@ class HttpClient:
                             f"the answer was {len(response.content)} bytes that are not whole "
                             f"JSON, starting {response.text[:120]!r}"
                         )
+            if unsendable:
+                raise PermanentSourceError(
+                    f"{self.source}: the request for {request.context or redact(request.url)} "
+                    f"could not be sent ({unsendable}); check {self.credentials_check} and the "
+                    "source's URL for a stray character, such as a line break ending a token"
+                )
             if attempt == self.policy.max_attempts:
                 break
             delay = self.policy.delay(attempt, wait)

@@ -2,12 +2,20 @@
 
 import os
 import re
+import traceback
 from collections.abc import Mapping
 from datetime import timedelta
 
 import dagster as dg
 
-from connectors.http import RETRY_DELAYS, STEP_RETRY_DELAY, PermanentSourceError, retry_delay
+from connectors.http import (
+    RETRY_DELAYS,
+    STEP_RETRY_DELAY,
+    PermanentSourceError,
+    SourceError,
+    retry_delay,
+)
+from connectors.secrets import without_secrets
 from pipelines.clock import run_instant
 from pipelines.metadata import raw_metadata
 from pipelines.preflight import CONFIGURATION
@@ -145,10 +153,19 @@ def ingest_asset(
             # Retrying cannot fix it: not read tonight, and said so at the run's end.
             return _not_read(context, source, str(exc))
         except Exception as exc:
+            # An unexpected error's message comes from a library and may quote a credential:
+            # masked before it reaches the log, the run's metadata or an alert.
+            shown = f"{type(exc).__name__}: {exc}"
+            masked = without_secrets(shown, os.environ)
             if context.retry_number < INGEST_RETRY.max_retries:
-                raise
-            context.log.exception(f"{source}: the last attempt failed")
-            return _not_read(context, source, f"{source}: {type(exc).__name__}: {exc}")
+                if masked == shown:
+                    raise
+                raise SourceError(f"{source}: {masked}") from None
+            context.log.error(
+                f"{source}: the last attempt failed\n"
+                + without_secrets(traceback.format_exc(), os.environ)
+            )
+            return _not_read(context, source, f"{source}: {masked}")
         if refused:
             metadata["files_refused"] = dg.MetadataValue.text(refused)
         metadata.update({"records_received": load.received, "full_refresh": full_refresh})

@@ -722,3 +722,28 @@ def test_a_group_is_a_credit_by_the_sign_of_the_cost_column_summed(
         ("db", "Credit", Decimal("-20"), Decimal("-20")),
         ("web", "Usage", Decimal("-490"), Decimal("50")),
     ]
+
+
+def test_keys_read_from_files_with_their_line_breaks_still_sign_and_read(warehouse):
+    """Keys mounted from files, or a CRLF env file, end in a line break, which no signed header
+    may hold (and the HTTP library's error would quote): stripped, the read goes through."""
+    with EmulatorServer(CostExplorerApi(AS_OF)) as server, warehouse.connect() as con:
+        source = from_env(
+            {
+                "AWS_CE_ENDPOINT_URL": server.url,
+                "AWS_ACCESS_KEY_ID": DEMO_ACCESS_KEY + "\n",
+                "AWS_SECRET_ACCESS_KEY": DEMO_SECRET_KEY + "\r\n",
+                "AWS_SESSION_TOKEN": "session-token\n",
+                "AWS_REGION": "us-east-1",
+                "AWS_CE_START": "2025-02-01",
+            }
+        )
+        credentials = source.session.get_credentials()
+        assert (credentials.access_key, credentials.secret_key, credentials.token) == (
+            DEMO_ACCESS_KEY,
+            DEMO_SECRET_KEY,
+            "session-token",
+        )
+        source.today = AS_OF.date()
+        load = ingest(con, source, "run-1")
+    assert load.streams["costs"].stored > 0

@@ -597,3 +597,19 @@ def test_a_group_is_a_credit_by_the_sign_of_the_cost_column_summed(
         ("db", "Credit", Decimal("-20"), Decimal("-20")),
         ("web", "Usage", Decimal("-490"), Decimal("50")),
     ]
+
+
+def test_a_token_read_from_a_file_with_its_line_break_still_reads(warehouse):
+    """A secret mounted from a file, or a CRLF env file, ends the token in a line break, which
+    no header may hold: stripped, as every source's token is, the read goes through."""
+    with EmulatorServer(CostManagementApi(AS_OF)) as server, warehouse.connect() as con:
+        source = from_env(
+            {
+                "AZURE_COST_SCOPE": DEMO_SCOPE,
+                "AZURE_ACCESS_TOKEN": DEMO_TOKEN + "\r\n",
+                "AZURE_COST_ENDPOINT_URL": server.url,
+            }
+        )
+        source.start, source.today = date(2025, 2, 1), AS_OF.date()
+        load = ingest(con, source, "run-1")
+    assert load.streams["costs"].stored > 0

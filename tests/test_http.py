@@ -122,6 +122,42 @@ def test_plain_http_is_refused_unless_loopback():
 
 def test_redact_removes_credentials_from_urls():
     assert redact("https://bob:secret@host:8443/a?b=1") == "https://host:8443/a?b=1"
+    # A port that does not parse (and a password holding an @) is no reason to show the rest.
+    assert redact("https://admin:S3c@ret@host:99999/x") == "https://host:99999/x"
+    assert redact("https://admin:S3cret@host:443x") == "https://host:443x"
+
+
+@pytest.mark.parametrize("port", ["99999", "443x"])
+def test_a_url_whose_port_is_no_port_is_refused_without_its_credentials(port):
+    with pytest.raises(SourceError) as error:
+        require_safe_url(f"https://admin:S3cretPw@acme.service-now.com:{port}", "servicenow")
+    assert str(error.value) == (
+        f"servicenow: 'https://acme.service-now.com:{port}' has a port that is not a number "
+        "from 0 to 65535"
+    )
+
+
+def test_a_request_that_cannot_be_sent_fails_at_once_without_quoting_its_headers():
+    """A token read from a file ends in a line break, which no header may hold: the HTTP
+    library refuses the request with the header, token and all, in its message. The read fails
+    at once (no retry can help), naming the source and what to check, never the token."""
+    sleeps: list[float] = []
+    with EmulatorServer(Counter()) as server:
+        http = HttpClient(
+            "jira",
+            headers={"Authorization": "Bearer tok-SECRET-42\n"},
+            policy=RetryPolicy(max_attempts=3, base_delay=0.01),
+            sleep=sleeps.append,
+            credentials_check="JIRA_API_TOKEN",
+        )
+        with pytest.raises(PermanentSourceError) as error:
+            http.fetch_json(Request("GET", f"{server.url}/items", context="issues from 0"))
+    message = str(error.value)
+    assert message.startswith("jira: the request for issues from 0 could not be sent (")
+    assert "check JIRA_API_TOKEN and the source's URL for a stray character" in message
+    assert "SECRET" not in message and sleeps == []
+    # Nothing chains the library's own error (a traceback would print it).
+    assert error.value.__cause__ is None and error.value.__context__ is None
 
 
 def test_rate_limit_headers_give_the_wait():

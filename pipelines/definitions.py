@@ -46,7 +46,7 @@ assets = [
     ),
 ]
 
-published = os.environ.get("SCORECARD_WAREHOUSE") or DEFAULT_WAREHOUSE
+published = str(Path(os.environ.get("SCORECARD_WAREHOUSE") or DEFAULT_WAREHOUSE).expanduser())
 
 nightly_scorecard = dg.define_asset_job(
     "nightly_scorecard",

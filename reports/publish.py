@@ -37,7 +37,7 @@ def reports_folder(warehouse_file: Path | None = None) -> Path:
     so a warehouse in a temporary folder keeps its reports there too."""
     configured = os.environ.get("SCORECARD_REPORTS")
     if configured:
-        return Path(configured)
+        return Path(configured).expanduser()
     return warehouse_file.parent / "reports" if warehouse_file else Path(DEFAULT_REPORTS)
 
 

@@ -545,6 +545,11 @@ def enabled_sources(settings: Settings, env: Mapping[str, str] | None = None) ->
     override = env.get("SCORECARD_SOURCES", "").strip()
     if override:
         names = [n.strip() for n in override.split(",") if n.strip()]
+        if not names:
+            raise ConfigError(
+                f"SCORECARD_SOURCES: {override!r} names no source; list sources (e.g. "
+                "'servicenow,focus') or leave it unset to use scorecard.yaml's"
+            )
         for name in names:
             try:
                 check_source_name(name)

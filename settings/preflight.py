@@ -116,9 +116,15 @@ def preflight(
             result.add(problem)
     if clock_problem:
         result.add(clock_problem)
-    for variable, database in warehouse_files(env).items():
+    files = warehouse_files(env)
+    for variable, database in files.items():
         if problem := folder_problem(variable, database):
             result.add(problem)
+    if len({database.resolve() for database in files.values()}) < len(files):
+        result.add(
+            "SCORECARD_WORK_DATABASE: is the published warehouse itself (SCORECARD_WAREHOUSE); "
+            "loads would write the file BI tools read, so name another file or leave it unset"
+        )
     if (limit := env.get("SCORECARD_MEMORY_LIMIT")) and (problem := memory_limit_problem(limit)):
         result.add(problem)
     for variable in RETRY_DELAYS:

@@ -156,6 +156,13 @@ def test_unknown_source_in_environment(tmp_path):
         enabled_sources(settings, env={"SCORECARD_SOURCES": "servicenw"})
 
 
+@pytest.mark.parametrize("listed", [",", " , ", ",,"])
+def test_a_source_list_naming_no_source_is_refused_rather_than_reading_nothing(tmp_path, listed):
+    settings = load_settings(write(tmp_path, ""), env={})
+    with pytest.raises(ConfigError, match=f"SCORECARD_SOURCES: {listed.strip()!r} names no source"):
+        enabled_sources(settings, env={"SCORECARD_SOURCES": listed})
+
+
 def test_check_config_command_exits_non_zero_with_the_message(tmp_path):
     bad = check_config(write(tmp_path, "schedule:\n  cron: every night\n"))
     assert bad.returncode == 2
@@ -504,3 +511,41 @@ def test_a_memory_limit_duckdb_cannot_read_is_named_before_and_when_the_warehous
         pass
     assert str(refused.value) == problem
     assert preflight(env={**env, "SCORECARD_MEMORY_LIMIT": "512MB"}).problems == []
+
+
+def test_a_warehouse_path_under_the_home_folder_is_expanded_everywhere(tmp_path, monkeypatch):
+    """No shell expands `~` in a variable a scheduler sets: DuckDB would open $HOME's file while
+    the staging copy, the locks and their clean-up went to a folder named "~" here."""
+    from warehouse.publish import publish
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    warehouse = Warehouse.at("~/scorecard/warehouse.duckdb")
+    assert warehouse.published_path == tmp_path / "home" / "scorecard" / "warehouse.duckdb"
+    with warehouse.connect():
+        pass
+    publish(warehouse)
+    assert sorted(p.name for p in (tmp_path / "home" / "scorecard").iterdir()) == [
+        "warehouse.duckdb",
+        "warehouse.work.duckdb",
+        "warehouse.work.duckdb.lock",
+    ]
+    assert not (tmp_path / "~").exists()
+
+
+def test_a_working_file_that_is_the_published_one_is_refused(tmp_path):
+    """Loads would write the very file BI tools hold open, and the next night could not open it."""
+    (tmp_path / "scorecard.yaml").write_text("name: test\n")
+    published = tmp_path / "warehouse.duckdb"
+    env = {
+        "SCORECARD_SOURCES": "demo",
+        "SCORECARD_WAREHOUSE": str(published),
+        "SCORECARD_WORK_DATABASE": str(tmp_path / "." / "warehouse.duckdb"),
+        "SCORECARD_CONFIG": str(tmp_path / "scorecard.yaml"),
+    }
+    assert preflight(env=env).problems == [
+        "SCORECARD_WORK_DATABASE: is the published warehouse itself (SCORECARD_WAREHOUSE); loads "
+        "would write the file BI tools read, so name another file or leave it unset"
+    ]
+    with pytest.raises(ValueError, match="the working warehouse and the published one are the"):
+        Warehouse.at(published, env["SCORECARD_WORK_DATABASE"])

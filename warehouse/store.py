@@ -78,10 +78,20 @@ class Warehouse:
         memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
         holder: str | None = None,
     ) -> Warehouse:
-        published_path = Path(published)
-        if working is None:
-            working = published_path.with_name(published_path.stem + ".work.duckdb")
-        return cls(published_path, Path(working), memory_limit, holder)
+        # `~` as a shell would expand it: DuckDB expands it itself, so without this the files
+        # Python handles beside it (locks, the staging copy) would land in a folder named "~".
+        published_path = Path(published).expanduser()
+        working_path = (
+            published_path.with_name(published_path.stem + ".work.duckdb")
+            if working is None
+            else Path(working).expanduser()
+        )
+        if working_path.resolve() == published_path.resolve():
+            raise ValueError(
+                f"the working warehouse and the published one are the same file ({published_path}):"
+                " set SCORECARD_WORK_DATABASE to another file, or leave it unset"
+            )
+        return cls(published_path, working_path, memory_limit, holder)
 
     @classmethod
     def from_env(cls) -> Warehouse:

@@ -32,6 +32,13 @@ DEFAULT_CONFIG = "scorecard.yaml"
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$")
 _CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
+# The month and weekday names cron (and the scheduler) accept in place of their numbers.
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_CRON_NAMES = {
+    3: {month: number for number, month in enumerate(_MONTHS, 1)},
+    4: {day: number for number, day in enumerate(_DAYS)},
+}
 DEFAULT_SCORECARD = "default"
 GRAINS = ("week", "month", "quarter")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -392,13 +399,18 @@ def check_cron(value: str) -> str:
     if len(fields) != 5:
         problem = f"has {len(fields)} fields"
     else:
-        for text, (low, high) in zip(fields, _CRON_RANGES, strict=True):
+        for index, (given, (low, high)) in enumerate(zip(fields, _CRON_RANGES, strict=True)):
+            names = _CRON_NAMES.get(index, {})
+            text = re.sub(
+                "[A-Za-z]+", lambda m, names=names: str(names.get(m[0].lower(), m[0])), given
+            )
             numbers = [int(n) for n in re.findall(r"\d+", text.split("/")[0])]
             if not _CRON_FIELD.match(text) or any(n < low or n > high for n in numbers):
-                problem = f"field {text!r} is not valid (allowed {low}-{high})"
+                allowed = f"{low}-{high}" + (" or names such as MON, JAN" if names else "")
+                problem = f"field {given!r} is not valid (allowed {allowed})"
                 break
             if re.search(r"/0+(?!\d)", text):
-                problem = f"field {text!r} steps by 0"
+                problem = f"field {given!r} steps by 0"
                 break
         else:
             # What the scheduler itself refuses, e.g. a day the month never has ('0 2 30 2 *'),

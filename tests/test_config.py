@@ -28,6 +28,12 @@ def check_config(path: Path, **env: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.parametrize("cron", ["0 2 * * MON-FRI", "0 6 * * sun", "0 2 1 JAN,JUL *"])
+def test_month_and_weekday_names_are_accepted_as_the_scheduler_accepts_them(tmp_path, cron):
+    settings = load_settings(write(tmp_path, f"schedule:\n  cron: '{cron}'\n"), env={})
+    assert settings.schedule.cron == cron
+
+
 def test_defaults_run_the_demo_at_two_in_the_morning_utc(tmp_path):
     settings = load_settings(write(tmp_path, ""), env={})
     assert (settings.schedule.cron, settings.schedule_timezone) == ("0 2 * * *", "UTC")
@@ -76,6 +82,11 @@ def test_env_interpolation_and_missing_variable(tmp_path):
         ),
         ("schedule:\n  cron: '0 25 * * *'\n", r"field '25' is not valid \(allowed 0-23\)"),
         ("schedule:\n  cron: '*/0 2 * * *'\n", r"field '\*/0' steps by 0"),
+        (
+            "schedule:\n  cron: '0 2 * * MONDAY'\n",
+            r"field 'MONDAY' is not valid \(allowed 0-7 or names such as MON, JAN\)",
+        ),
+        ("schedule:\n  cron: '0 2 JAN * *'\n", r"field 'JAN' is not valid \(allowed 1-31\)"),
         (
             "schedule:\n  cron: '0 2 30 2 *'\n",
             r"cron expression '0 2 30 2 \*' is refused by the scheduler \(a date that never",

@@ -35,6 +35,8 @@ from settings.config import (
 )
 from settings.governance import governance_findings
 from transforms.catalogue import load_catalogue, resolve_metrics, unknown_metric_message
+from warehouse.postgres import PUBLISH_URL_VARIABLE
+from warehouse.postgres import settings_problems as publish_settings_problems
 from warehouse.store import DEFAULT_WAREHOUSE, memory_limit_problem
 
 # Connectors stop at the first variable they miss ("X is not set"); to list them all, the check
@@ -127,6 +129,9 @@ def preflight(
         )
     if (limit := env.get("SCORECARD_MEMORY_LIMIT")) and (problem := memory_limit_problem(limit)):
         result.add(problem)
+    if env.get(PUBLISH_URL_VARIABLE, "").strip():
+        for problem in publish_settings_problems(env):
+            result.add(problem)
     for variable in RETRY_DELAYS:
         try:
             retry_delay(env, variable)

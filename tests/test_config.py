@@ -560,3 +560,32 @@ def test_a_working_file_that_is_the_published_one_is_refused(tmp_path):
     ]
     with pytest.raises(ValueError, match="the working warehouse and the published one are the"):
         Warehouse.at(published, env["SCORECARD_WORK_DATABASE"])
+
+
+def test_publish_settings_a_publish_would_refuse_are_found_before_the_run(tmp_path):
+    """A publish runs last, after the night's loads and KPIs: what it would refuse is listed by
+    check-config and the run's first step instead, without the password."""
+    (tmp_path / "scorecard.yaml").write_text("name: test\n")
+    env = {
+        "SCORECARD_SOURCES": "demo",
+        "SCORECARD_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
+        "SCORECARD_CONFIG": str(tmp_path / "scorecard.yaml"),
+        "SCORECARD_PUBLISH_URL": "postgresql://bi:p@ss@db.example.com/scorecard",
+        "SCORECARD_PUBLISH_STATEMENT_TIMEOUT": "30m",
+        "SCORECARD_PUBLISH_LOCK_WAIT": "-1",
+    }
+    assert preflight(env=env).problems == [
+        "SCORECARD_PUBLISH_URL is not a valid database URL: an @ in the password must be "
+        "written %40",
+        "SCORECARD_PUBLISH_LOCK_WAIT must be a number of seconds above 0, got '-1'",
+        "SCORECARD_PUBLISH_STATEMENT_TIMEOUT must be a number of seconds above 0, got '30m'",
+    ]
+    mysql = {**env, "SCORECARD_PUBLISH_URL": "mysql://bi:secret@db/scorecard"}
+    mysql.pop("SCORECARD_PUBLISH_STATEMENT_TIMEOUT")
+    mysql.pop("SCORECARD_PUBLISH_LOCK_WAIT")
+    assert preflight(env=mysql).problems == [
+        "SCORECARD_PUBLISH_URL names a mysql database; only PostgreSQL (postgresql://...) is "
+        "published to"
+    ]
+    fine = {**mysql, "SCORECARD_PUBLISH_URL": "postgresql://bi:p%40ss@db.example.com/scorecard"}
+    assert preflight(env=fine).problems == []

@@ -31,7 +31,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +67,7 @@ CONNECT_TIMEOUT_SECONDS = 30
 # ends a publish that has stopped. The server enforces it; when it cannot (its backend frozen),
 # the client closes the connection once the same time and a grace (up to 30 s) have passed.
 STATEMENT_TIMEOUT_VARIABLE = "SCORECARD_PUBLISH_STATEMENT_TIMEOUT"
+PUBLISH_URL_VARIABLE = "SCORECARD_PUBLISH_URL"
 DEFAULT_STATEMENT_TIMEOUT_SECONDS = 1800.0
 CLIENT_GRACE_SECONDS = 30.0
 SWAP_STEP = "swapping the new schemas in for the live ones"
@@ -212,18 +213,56 @@ def reader_role() -> str:
     return os.environ.get("SCORECARD_PUBLISH_READER") or DEFAULT_READER
 
 
-def lock_wait_seconds() -> float:
+def lock_wait_seconds(env: Mapping[str, str] = os.environ) -> float:
     """How long a publish waits for readers of the live tables: SCORECARD_PUBLISH_LOCK_WAIT."""
-    return _seconds_setting(LOCK_WAIT_VARIABLE, DEFAULT_LOCK_WAIT_SECONDS)
+    return _seconds_setting(env, LOCK_WAIT_VARIABLE, DEFAULT_LOCK_WAIT_SECONDS)
 
 
-def statement_timeout_seconds() -> float:
+def statement_timeout_seconds(env: Mapping[str, str] = os.environ) -> float:
     """How long one statement of a publish may take: SCORECARD_PUBLISH_STATEMENT_TIMEOUT."""
-    return _seconds_setting(STATEMENT_TIMEOUT_VARIABLE, DEFAULT_STATEMENT_TIMEOUT_SECONDS)
+    return _seconds_setting(env, STATEMENT_TIMEOUT_VARIABLE, DEFAULT_STATEMENT_TIMEOUT_SECONDS)
 
 
-def _seconds_setting(variable: str, default: float) -> float:
-    configured = os.environ.get(variable, "").strip()
+def settings_problems(env: Mapping[str, str]) -> list[str]:
+    """What a publish would refuse in its settings, for check-config and the run's first step:
+    found there, not after the night's loads and KPIs. Messages never hold the password."""
+    problems = []
+    for check in (
+        lambda: parsed_url(env.get(PUBLISH_URL_VARIABLE, "")),
+        lambda: lock_wait_seconds(env),
+        lambda: statement_timeout_seconds(env),
+    ):
+        try:
+            check()
+        except PostgresPublishError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def parsed_url(url: str) -> sa.URL:
+    """SCORECARD_PUBLISH_URL parsed, or an error that does not repeat it."""
+    # A secret mounted from a file often ends with a line break, which would end the database name.
+    url = url.strip()
+    try:
+        parsed = sa.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        # The parser's message may repeat the whole URL, password included.
+        raise PostgresPublishError("SCORECARD_PUBLISH_URL is not a valid database URL") from None
+    if _password_split_at_an_at_sign(url, parsed):
+        raise PostgresPublishError(
+            "SCORECARD_PUBLISH_URL is not a valid database URL: an @ in the password must be "
+            "written %40"
+        )
+    if parsed.get_backend_name() != "postgresql":
+        raise PostgresPublishError(
+            f"SCORECARD_PUBLISH_URL names a {parsed.get_backend_name()} database; only "
+            "PostgreSQL (postgresql://...) is published to"
+        )
+    return parsed
+
+
+def _seconds_setting(env: Mapping[str, str], variable: str, default: float) -> float:
+    configured = env.get(variable, "").strip()
     if not configured:
         return default
     try:
@@ -254,18 +293,8 @@ def publish_to_postgres(
     lock_wait = lock_wait_seconds() if lock_wait is None else lock_wait
     if statement_timeout is None:
         statement_timeout = statement_timeout_seconds()
-    # A secret mounted from a file often ends with a line break, which would end the database name.
     url = url.strip()
-    try:
-        parsed = sa.make_url(url)
-    except (sa.exc.ArgumentError, ValueError):
-        # The parser's message may repeat the whole URL, password included.
-        raise PostgresPublishError("SCORECARD_PUBLISH_URL is not a valid database URL") from None
-    if _password_split_at_an_at_sign(url, parsed):
-        raise PostgresPublishError(
-            "SCORECARD_PUBLISH_URL is not a valid database URL: an @ in the password must be "
-            "written %40"
-        )
+    parsed = parsed_url(url)
     secrets = _secrets(parsed)
     # A database that takes the connection and never answers (a tunnel whose far end is gone, a
     # stalled proxy) would hold the run for good: connecting gives up after a while, and a peer

@@ -47,6 +47,42 @@ def test_costs_that_stop_mid_month_give_no_cost_per_ticket(warehouse):
     assert february["reason"] == "incomplete cost inputs: 15 of 29 days covered"
 
 
+
+def test_cost_inputs_over_the_same_days_give_no_value_rather_than_counting_them_twice(warehouse):
+    """January's cost (1000, the whole month) and a week's cost entered beside it (250, Monday
+    8 to Sunday 14 January): summed, January would count those days twice, and the sum of the
+    inputs' days (31 + 7) would pass for a covered month even with days missing. The week
+    alone still gives its week a value."""
+    values = compute(
+        warehouse,
+        "INSERT INTO core.measures (metric_id, period_start, period_end, value, dimension, "
+        "dimension_value, source) VALUES ('service_desk_cost', '2024-01-08', '2024-01-14', 250, "
+        "'all', 'all', 'measures')",
+    )
+    for grain in ("month", "quarter"):
+        january = values[("cost_per_ticket", grain, JAN, "all", "all")]
+        assert january["value"] is None, grain
+        assert january["reason"] == "cost inputs overlap: 7 days entered more than once"
+    week = values[("cost_per_ticket", "week", date(2024, 1, 8), "all", "all")]
+    assert week["numerator"] == 250 and week["reason"] is None
+
+
+def test_a_half_point_below_the_top_two_is_not_satisfied(warehouse):
+    """January's answers: 5/5, 4/5, 9/10 satisfied; 3/5, 8/10 not; 6/5 out of its scale. Star
+    ratings add 3.5/5 and 8.5/10 (half a point below the top two: not satisfied) and 4.5/5
+    (within them): 4 satisfied of 8 answers on their scales = 50%."""
+    values = compute(
+        warehouse,
+        "INSERT INTO core.survey_responses (response_id, source, survey, responded_at, score, "
+        "scale_max, service) VALUES "
+        "('Q7', 'measures', 'csat', '2024-01-11 12:00+00', 3.5, 5, 'Email'), "
+        "('Q8', 'measures', 'csat', '2024-01-12 12:00+00', 8.5, 10, 'Email'), "
+        "('Q9', 'measures', 'csat', '2024-01-13 12:00+00', 4.5, 5, 'Email')",
+    )
+    january = values[("csat", "month", JAN, "all", "all")]
+    assert (january["numerator"], january["denominator"], january["value"]) == (4, 8, 50.0)
+
+
 OPEN_WITH_RESOLVED_AT = """
 INSERT INTO core.incidents (incident_id, source, number, opened_at, resolved_at, closed_at,
     priority, state, service, assignment_group, reopen_count, reassignment_count, made_sla) VALUES

@@ -18,7 +18,8 @@ WITH batch_specs AS (
 -- (_period_sums.sql), which reads the facts where used instead of placing them all here first.
 facts_by_period AS NOT MATERIALIZED (
     SELECT
-        f.facts_id, f.grain, f.period_start, f.local_day, f.record_count, f.in_numerator, f.note,
+        f.facts_id, f.grain, f.period_start, f.local_day, f.covered_days, f.record_count,
+        f.in_numerator, f.in_denominator, f.note,
         dn.dimension,
         kpi.dimension_value(
             dn.dimension, f.service, f.assignment_group, f.priority, f.source, f.provider,
@@ -46,6 +47,26 @@ period_active_days AS (
     FROM facts_by_period
     WHERE in_numerator
         AND facts_id IN (SELECT facts_id FROM batch_specs WHERE statistic = 'days_per_week')
+    GROUP BY ALL
+),
+-- The days the span inputs (manual inputs over a month, a quarter...) of the numerator and the
+-- denominator cover in the period, each day once. period_sums adds up each input's days
+-- (entered_days): more than these means two inputs cover the same days (a month's cost and a
+-- week's within it), so the period is neither complete by that count nor summed (judged below).
+span_days AS (
+    SELECT
+        facts_id, grain, period_start, dimension, dimension_value,
+        count(DISTINCT day) FILTER (WHERE in_numerator) AS numerator_days,
+        count(DISTINCT day) FILTER (WHERE in_denominator) AS denominator_days
+    FROM (
+        SELECT
+            *,
+            unnest(generate_series(
+                local_day::TIMESTAMP, (local_day + covered_days - 1)::TIMESTAMP, INTERVAL 1 DAY
+            )) AS day
+        FROM facts_by_period
+        WHERE covered_days IS NOT NULL
+    )
     GROUP BY ALL
 ),
 note_counts AS (
@@ -149,11 +170,14 @@ period_figures AS (
     SELECT
         ps.* EXCLUDE (quantiles),
         coalesce(pa.active_days, 0) AS active_days,
+        coalesce(sd.numerator_days, 0) AS numerator_days,
+        coalesce(sd.denominator_days, 0) AS denominator_days,
         ps.quantiles[1] AS median,
         ps.quantiles[2] AS p90,
         pn.notes
     FROM period_sums AS ps
     LEFT JOIN period_active_days AS pa USING (facts_id, grain, period_start, dimension, dimension_value)
+    LEFT JOIN span_days AS sd USING (facts_id, grain, period_start, dimension, dimension_value)
     LEFT JOIN period_notes AS pn USING (facts_id, grain, period_start, dimension, dimension_value)
 ),
 -- The 'all' grid with its figures where it has records, and every other dimension's rows as
@@ -162,7 +186,7 @@ value_rows AS (
     SELECT
         g.facts_id, g.grain, g.period_start, g.dimension, g.dimension_value,
         pf.numerator, pf.denominator, pf.n, pf.numerator_records, pf.numerator_days,
-        pf.denominator_days,
+        pf.denominator_days, pf.numerator_entered_days, pf.denominator_entered_days,
         pf.active_days, pf.median, pf.p90, pf.notes, g.last_recorded_period
     FROM all_periods AS g
     LEFT JOIN period_figures AS pf USING (facts_id, grain, period_start, dimension, dimension_value)
@@ -170,6 +194,7 @@ value_rows AS (
     SELECT
         facts_id, grain, period_start, dimension, dimension_value,
         numerator, denominator, n, numerator_records, numerator_days, denominator_days,
+        numerator_entered_days, denominator_entered_days,
         active_days, median, p90, notes, NULL AS last_recorded_period
     FROM period_figures
     WHERE dimension <> 'all'
@@ -239,6 +264,8 @@ grid_with_sums AS (
         coalesce(v.numerator_records, 0) AS numerator_records,
         coalesce(v.numerator_days, 0) AS numerator_days,
         coalesce(v.denominator_days, 0) AS denominator_days,
+        coalesce(v.numerator_entered_days, 0) AS numerator_entered_days,
+        coalesce(v.denominator_entered_days, 0) AS denominator_entered_days,
         coalesce(v.active_days, 0) AS active_days,
         v.median,
         v.p90,
@@ -300,6 +327,12 @@ judged AS (
             WHEN shown_n < min_n THEN format('too little data: n={} below the minimum of {}', shown_n, min_n)
             WHEN numerator_required AND numerator_records = 0
                 THEN format('no data: no {} for period', numerator_noun)
+            WHEN numerator_covers_period AND numerator_entered_days > numerator_days
+                THEN format('{} overlap: {} days entered more than once', numerator_noun,
+                    numerator_entered_days - numerator_days)
+            WHEN denominator_covers_period AND denominator_entered_days > denominator_days
+                THEN format('{} overlap: {} days entered more than once', noun,
+                    denominator_entered_days - denominator_days)
             WHEN numerator_covers_period AND numerator_days < period_days
                 THEN format('incomplete {}: {} of {} days covered', numerator_noun, numerator_days, period_days)
             WHEN denominator_covers_period AND denominator_days < period_days

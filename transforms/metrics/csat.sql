@@ -15,7 +15,9 @@ SELECT
     source,
     1.0 AS num,
     1.0 AS den,
-    exclusion IS NULL AND score > scale_max - getvariable('top_box_points') AS in_numerator,
+    -- The top points from their lowest whole point up (4 and above of 5): a half point below
+    -- (3.5 of 5, from a star rating) is not in the top two.
+    exclusion IS NULL AND score >= scale_max - getvariable('top_box_points') + 1 AS in_numerator,
     exclusion IS NULL AS in_denominator,
     exclusion AS note
 FROM responses_judged

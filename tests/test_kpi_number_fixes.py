@@ -47,7 +47,6 @@ def test_costs_that_stop_mid_month_give_no_cost_per_ticket(warehouse):
     assert february["reason"] == "incomplete cost inputs: 15 of 29 days covered"
 
 
-
 def test_cost_inputs_over_the_same_days_give_no_value_rather_than_counting_them_twice(warehouse):
     """January's cost (1000, the whole month) and a week's cost entered beside it (250, Monday
     8 to Sunday 14 January): summed, January would count those days twice, and the sum of the

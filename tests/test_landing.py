@@ -324,3 +324,17 @@ def test_an_answer_with_a_lone_surrogate_lands_it_as_the_replacement_character(w
             "SELECT record_key, record->>'note' FROM raw.servicenow_incident ORDER BY 1"
         ).fetchall()
     assert (landed.stored, notes) == (2, [("a", "broken \ufffd text"), ("b", None)])
+
+
+def test_two_copies_of_one_version_in_a_page_keep_the_later(warehouse):
+    """PagerDuty's last page holds an open incident twice, as listed and as re-read by id: with
+    whole-second update times, an incident resolved in the second it was listed has one version
+    for both copies, and the re-read (later in the page) is its state."""
+    with warehouse.connect() as con:
+        for n in range(40):
+            first = record(f"k{n}", "2025-06-01 10:00:00", state="1")
+            filler = [record(f"f{n}-{i}", "2025-06-01 09:00:00", state="1") for i in range(50)]
+            later = record(f"k{n}", "2025-06-01 10:00:00", state="6")
+            land_page(con, "servicenow", INCIDENT, Page([first, *filler, later], None))
+        states = {state for key, _, state in raw_rows(con) if key.startswith("k")}
+    assert states == {"6"}

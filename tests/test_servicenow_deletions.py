@@ -328,3 +328,62 @@ def test_the_sla_clocks_a_deleted_task_leaves_behind_leave_core_with_it(warehous
     assert clocks_in_raw == clocks  # still at the source, untouched
     assert after_deletion == {"servicenow:sla" + "0".zfill(29)}
     assert after_restore == before
+
+
+def _incident_state(con, key: str) -> tuple:
+    return con.execute(
+        "SELECT state, resolved_at FROM core.incidents WHERE incident_id = ?",
+        ["servicenow:" + key],
+    ).fetchone()
+
+
+def test_a_full_refresh_lands_the_older_version_an_import_put_back(warehouse):
+    """An administrator imports last month's XML export over an incident: its sys_updated_on goes
+    back to the export's. Incremental reads cannot see it (their cursor is past it); the full
+    refresh takes what the instance holds now, although its version is older."""
+    tables = instance()
+    key = f"inc{2:029d}"
+    exported = dict(tables["incident"].get(key))
+    resolved = exported | {
+        "sys_updated_on": "2025-05-20 10:00:00",
+        "state": "6",
+        "resolved_at": "2025-05-20 10:00:00",
+    }
+    tables["incident"].put(resolved)
+    with serve(tables, USER) as server, warehouse.connect() as con:
+        source = source_for(server.url, page_size=2)
+        ingest(con, source, "first")
+        stage(con)
+        assert _incident_state(con, key)[0] == "resolved"
+        tables["incident"].put(exported)
+        ingest(con, source, "refresh", full_refresh=True)
+        stage(con)
+        assert _incident_state(con, key) == ("in_progress", None)
+        # Read again, it is one version: nothing more is stored.
+        again = ingest(con, source, "again", full_refresh=True)
+    assert again.streams["incident"].stored == 0
+
+
+def test_a_full_refresh_lands_the_update_of_a_record_an_import_stamped_years_ahead(warehouse):
+    """An import with autoSysFields(false) stamped an incident 2099; an agent then resolves it
+    and the instance stamps the real time, which sorts before 2099. The weekly full refresh
+    lands the resolution."""
+    tables = instance()
+    key = f"inc{3:029d}"
+    tables["incident"].put(
+        dict(tables["incident"].get(key)) | {"sys_updated_on": "2099-01-01 00:00:00"}
+    )
+    with serve(tables, USER) as server, warehouse.connect() as con:
+        source = source_for(server.url, page_size=2)
+        ingest(con, source, "first")
+        tables["incident"].put(
+            dict(tables["incident"].get(key))
+            | {
+                "sys_updated_on": "2025-06-01 08:00:00",
+                "state": "6",
+                "resolved_at": "2025-06-01 08:00:00",
+            }
+        )
+        ingest(con, source, "refresh", full_refresh=True)
+        stage(con)
+        assert _incident_state(con, key)[0] == "resolved"

@@ -168,6 +168,9 @@ def land_page(
             "record_key": pa.array([k for k, _, _ in keyed], pa.string()),
             "record_version": pa.array([v for _, v, _ in keyed], pa.string()),
             "record": _record_texts(con, page),
+            # A record the page holds twice with one version (a list and a re-read in the same
+            # second) keeps its later copy.
+            "ordinal": pa.array(range(len(keyed)), pa.int64()),
         }
     )
     deletions = _deletions(source, stream, page)
@@ -201,7 +204,7 @@ def land_page(
             stored = _count(
                 con.execute(
                     landing_sql("merge_page", **tables),
-                    {"run_id": run_id, "oldest_version": oldest},
+                    {"run_id": run_id, "oldest_version": oldest, "full_refresh": bool(read_keys)},
                 )
             )
             if read_keys:

@@ -383,6 +383,7 @@ def test_score_and_status_agree_at_every_boundary(boundary_scores, goals, actual
 
 # A monthly metric whose source stopped after September (its KPI rows end there).
 SEPTEMBER, OCTOBER, NOVEMBER = date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)
+DECEMBER = date(2026, 12, 1)
 STOPPED = {
     # higher is better: T 80, G 90
     "cost_allocation_coverage": {
@@ -451,6 +452,28 @@ def test_stale_also_replaces_empty_kpi_rows_after_the_last_value(warehouse):
         ],
     )
     assert rows[("cost_allocation_coverage", NOVEMBER)][1] == "stale"
+
+
+def test_periods_with_records_too_few_for_a_value_stay_grey_with_their_reason(warehouse):
+    """The source still delivers, only too little for a value: October and November keep the
+    KPI step's reason and open no stale action; the owner reads why there is no value."""
+    with warehouse.connect() as con:
+        insert_values(con, [("cost_allocation_coverage", SEPTEMBER, 95.0, True)])
+        too_few = "too little data: n=2 below the minimum of 5"
+        con.executemany(
+            "INSERT INTO kpi.metric_values (metric_id, grain, period_start, dimension, "
+            "dimension_value, value, n, unit, period_complete, reason) "
+            "VALUES ('cost_allocation_coverage', 'month', ?, 'all', 'all', NULL, 2, '%', true, ?)",
+            [(OCTOBER, too_few), (NOVEMBER, too_few)],
+        )
+        score_metrics(con, STOPPED, as_of=datetime(2027, 1, 1, 2, tzinfo=UTC))
+        rows = statuses(con)
+        triggers = con.execute("SELECT DISTINCT trigger FROM scorecard.actions").fetchall()
+    assert rows[("cost_allocation_coverage", OCTOBER)] == (None, "grey", too_few)
+    assert rows[("cost_allocation_coverage", NOVEMBER)] == (None, "grey", too_few)
+    # December has no row at all: three months after September's value, stale.
+    assert rows[("cost_allocation_coverage", DECEMBER)][1] == "stale"
+    assert ("stale_over_two_cadences",) not in triggers
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ cards AS (
 
 headline_rows AS (
     SELECT
-        v.metric_id, v.grain, v.period_start, v.value, v.reason, v.period_complete,
+        v.metric_id, v.grain, v.period_start, v.value, v.n, v.reason, v.period_complete,
         regexp_extract(v.coverage, 'not complete until read again: (.*)$', 1) AS awaiting,
         true AS kpi_row
     FROM kpi.metric_values AS v
@@ -78,6 +78,7 @@ complete_periods AS (
         p.scorecard_id, p.metric_id, p.grain, p.period_start, p.goals_from,
         CASE WHEN h.period_complete THEN h.value END AS value,
         h.reason,
+        coalesce(h.n, 0) AS records,
         h.kpi_row IS NULL AS no_row,
         NOT coalesce(h.period_complete, true) AS pending,
         h.awaiting
@@ -117,10 +118,14 @@ positioned AS (
         g.stretch_or_default AS stretch, g.direction, g.band_low, g.band_high,
         coalesce(g.baseline, b.first_periods_median) AS baseline,
         l.period_start AS last_value_period,
-        -- The source stopped delivering: every period after its last value is stale.
+        -- The source stopped delivering: every period after its last value is stale, once the
+        -- value is 1.5 cadences old, unless the period has records (too few for a value, or
+        -- inputs short of the period): the source delivers, and the period's reason says why
+        -- there is no value.
         coalesce(
             c.period_start > l.period_start
-            AND l.period_start + g.cadence + g.stale_after < getvariable('scoring_as_of'),
+            AND l.period_start + g.cadence + g.stale_after < getvariable('scoring_as_of')
+            AND c.records = 0,
             false
         ) AS stale,
         -- Position on the goal scale: 0 at threshold, 1 at target, 2 at stretch. A band counts

@@ -11,9 +11,9 @@ SQL_DIR = Path(__file__).parent / "sql"
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the report's temporary view of metric_status, its current periods and the
-    perspectives shown in them."""
-    for name in ("inputs", "report_perspectives"):
+    """Create the report's temporary view of metric_status, its current periods, the
+    perspectives shown in them and the services' open actions."""
+    for name in ("inputs", "report_perspectives", "service_actions"):
         con.execute((SQL_DIR / f"{name}.sql").read_text(encoding="utf-8"))
 
 

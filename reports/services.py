@@ -120,10 +120,8 @@ def write_service_pages(
     services = [r for r in listed if r["has_service"]]
     without = [r for r in listed if not r["has_service"]]
     actions: dict[str, list[dict]] = defaultdict(list)
-    for action in rows(con, "service_actions"):
+    for action in rows(con, "service_action_list"):
         actions[action["service"]].append(action)
-    for r in listed:
-        r["actions_open"] = len(actions.get(r["service"], ()))
     with_page = {r["service"] for r in services[:limit]}
 
     index_rows = []

@@ -212,6 +212,28 @@ def test_an_action_on_the_worst_service_is_listed_on_the_page_of_the_service_wor
     assert counts == {"Email": "1", "Payroll": "0"}
 
 
+def test_a_service_whose_only_row_is_an_open_action_is_listed_with_it(tmp_path):
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        con.execute(
+            "INSERT INTO scorecard.actions (action_id, scorecard_id, metric_id, grain, dimension, "
+            "dimension_value, owner, trigger, opened_period, due_date, status, note, opened_at, "
+            "updated_at) VALUES ('default:sla_attainment:service:Storage:red:2026-10-01', "
+            "'default', 'sla_attainment', 'month', 'service', 'Storage', 'Storage Owner', 'red', "
+            "DATE '2026-10-01', DATE '2026-11-14', 'open', 'Replace the array', "
+            "TIMESTAMPTZ '2026-11-01 02:00:00+00', TIMESTAMPTZ '2026-12-01 02:00:00+00')"
+        )
+    files = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    )
+    row = re.search(
+        r"<tr><td><a href=\"([^\"]+)\">Storage</a></td>(.*?)</tr>", files.services_index.read_text()
+    )
+    assert re.findall(r">([^<]*)</td>", row[2])[-1] == "1"
+    page = (files.services_index.parent / row[1]).read_text()
+    assert "Replace the array" in page
+
+
 LONG_NAME = "Customer Billing Platform " + "- regional instance " * 15 + "(EMEA)"
 
 

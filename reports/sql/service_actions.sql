@@ -1,8 +1,10 @@
--- The open actions raised on a service, for its page and its count in the index: those raised on
+-- The open actions raised on a service, for its page and the index (prepared once, as the view
+-- service_actions; service_action_list.sql lists them, services.sql counts them): those raised on
 -- the service itself (dimension 'service'), and those of a metric that takes the worst of its
 -- services (kpi.metric_definitions.worst_of, e.g. service_availability_worst), on the service
 -- that was the worst (kpi.metric_values.lowest_of) in the metric's latest complete period. An
 -- action whose metric has no worst service in that period (stale, no data) names no service.
+CREATE OR REPLACE TEMP VIEW service_actions AS
 WITH latest_worst AS (
     SELECT values.metric_id, values.grain, values.lowest_of AS service
     FROM kpi.metric_values AS values
@@ -26,5 +28,4 @@ SELECT
     CASE WHEN dimension = 'service' THEN dimension_value ELSE worst_service END AS service,
     scorecard_id, action_id, metric_id, trigger, owner, opened_period, due_date, note
 FROM open_actions
-WHERE dimension = 'service' OR worst_service IS NOT NULL
-ORDER BY service, due_date NULLS LAST, scorecard_id, action_id;
+WHERE dimension = 'service' OR worst_service IS NOT NULL;

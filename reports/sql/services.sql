@@ -5,8 +5,9 @@
 -- numerator: completed production changes by actual end, failed by outcome, back-out or a caused
 -- incident; blank when the KPI was not computed for the period), and its SLA, availability,
 -- resolution time and change failure rate (blank while the period is not complete for that
--- metric, e.g. pending a source read: a value so far would read as the period's figure). Its open
--- actions are counted from service_actions.sql, which lists them.
+-- metric, e.g. pending a source read: a value so far would read as the period's figure), and the
+-- open actions raised on it (the prepared view service_actions; all scorecards): a service with
+-- one is listed even in a period without records.
 -- Records without a service are one row, '(unknown)' as the KPIs name them, with has_service
 -- false: it comes after the services, whatever its counts, and is no service of its own.
 WITH local_period AS (
@@ -87,10 +88,17 @@ change_rate_computed AS (
         AND period_start = CAST($period_start AS DATE)
 ),
 
+open_actions AS (
+    SELECT service, count(*) AS actions_open
+    FROM service_actions
+    GROUP BY ALL
+),
+
 services AS (
     SELECT service FROM incidents
     UNION SELECT service FROM requests
     UNION SELECT service FROM kpis
+    UNION SELECT service FROM open_actions
 )
 
 SELECT
@@ -103,11 +111,13 @@ SELECT
         AS changes_completed,
     CASE WHEN computed THEN CAST(coalesce(changes_failed, 0) AS BIGINT) END AS changes_failed,
     coalesce(requests_opened, 0) AS requests_opened,
-    sla_attainment, availability, resolution_hours, change_failure_rate
+    sla_attainment, availability, resolution_hours, change_failure_rate,
+    coalesce(actions_open, 0) AS actions_open
 FROM services
 LEFT JOIN incidents USING (service)
 LEFT JOIN requests USING (service)
 LEFT JOIN kpis USING (service)
+LEFT JOIN open_actions USING (service)
 CROSS JOIN change_rate_computed
 -- Busiest first. The sum names the joined columns, which ORDER BY reads before the aliases above:
 -- each is coalesced here too, or a service that never had a request (or an incident) would sum

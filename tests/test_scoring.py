@@ -660,3 +660,34 @@ def test_a_coverage_just_short_of_70_percent_is_kept_short_of_it(warehouse):
         ).fetchall()
     assert rows == [(pytest.approx(100 * 699 / 999, abs=1e-6), None, "insufficient data")]
     assert rows[0][0] < 70
+
+
+def test_a_roll_up_without_a_verdict_records_no_cap(warehouse):
+    """sla_attainment (critical, weight 1) is red; csat (weight 3) has no value: a quarter of the
+    weight is covered, so the objective has no verdict ('insufficient data') and no cap to pass on
+    to the overall, which would otherwise turn red with no red perspective on the page."""
+    goals = {
+        "sla_attainment": {
+            "threshold": 90,
+            "target": 95,
+            "objective": "Serve",
+            "perspective": "customer",
+            "critical": True,
+        },
+        "csat": {
+            "threshold": 70,
+            "target": 80,
+            "objective": "Serve",
+            "perspective": "customer",
+            "weight": 3,
+        },
+    }
+    with warehouse.connect() as con:
+        insert_values(con, [("sla_attainment", date(2026, 4, 1), 80.0, True)])
+        insert_values(con, [("csat", date(2026, 4, 1), None, True, "no data: no responses")])
+        score_metrics(con, goals, as_of=MAY_1ST)
+        levels = con.execute(
+            "SELECT status, coverage, capped_at FROM scorecard.objective_scores "
+            "UNION ALL SELECT status, coverage, capped_at FROM scorecard.perspective_scores"
+        ).fetchall()
+    assert levels == [("insufficient data", 25.0, None)] * 2

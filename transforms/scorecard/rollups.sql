@@ -72,8 +72,10 @@ SELECT
         WHEN round(weighted_score, 1) >= 100 AND NOT coalesce(critical_green, false) THEN 'blue'
         ELSE 'green'
     END AS status,
-    -- The cap itself, for the overall above this level (the executive summary's).
+    -- The cap itself, for the overall above this level (the executive summary's); none on a
+    -- level without a verdict (grey, or insufficient data), which caps nothing.
     CASE
+        WHEN has_pending OR coverage < 0.7 THEN NULL
         WHEN critical_red THEN 'red'
         WHEN critical_amber THEN 'amber'
         WHEN critical_green THEN 'green'

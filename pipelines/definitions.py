@@ -13,13 +13,14 @@ from pipelines.ingest import ingest_asset
 from pipelines.kpi import METRIC_VALUES, kpi_asset
 from pipelines.outcome import sources_read_asset
 from pipelines.preflight import configuration
-from pipelines.publish import PUBLISH_URL, PUBLISHED_POSTGRES, postgres_publish_asset, publish_asset
+from pipelines.publish import PUBLISHED_POSTGRES, postgres_publish_asset, publish_asset
 from pipelines.recovery import MAX_RUNTIME_TAG, dead_run_sensor
 from pipelines.report import EXECUTIVE_SUMMARY, report_asset
 from pipelines.resources import SourcesResource, WarehouseResource
 from pipelines.scorecard import METRIC_STATUS, scorecard_asset
 from settings import enabled_sources, load_settings
 from transforms.staging import CORE_TABLES
+from warehouse.postgres import publishing
 from warehouse.store import DEFAULT_MEMORY_LIMIT, DEFAULT_WAREHOUSE
 
 settings = load_settings()
@@ -40,10 +41,8 @@ assets = [
     scorecard_asset(settings),
     publish_asset([*[core_key(t) for t in CORE_TABLES], METRIC_VALUES, METRIC_STATUS]),
     report_asset(settings),
-    *([postgres_publish_asset()] if os.environ.get(PUBLISH_URL) else []),
-    sources_read_asset(
-        [EXECUTIVE_SUMMARY, *([PUBLISHED_POSTGRES] if os.environ.get(PUBLISH_URL) else [])]
-    ),
+    *([postgres_publish_asset()] if publishing() else []),
+    sources_read_asset([EXECUTIVE_SUMMARY, *([PUBLISHED_POSTGRES] if publishing() else [])]),
 ]
 
 published = str(Path(os.environ.get("SCORECARD_WAREHOUSE") or DEFAULT_WAREHOUSE).expanduser())

@@ -153,18 +153,17 @@ def ingest_asset(
             # Retrying cannot fix it: not read tonight, and said so at the run's end.
             return _not_read(context, source, str(exc))
         except Exception as exc:
-            # An unexpected error's message comes from a library and may quote a credential:
-            # masked before it reaches the log, the run's metadata or an alert.
-            shown = f"{type(exc).__name__}: {exc}"
-            masked = without_secrets(shown, os.environ)
+            # An unexpected error comes from a library, and its message (or one it chains) may
+            # quote a credential: masked before it reaches the log, the run's events and
+            # metadata or an alert, and then raised without the chain that held it.
+            trace = traceback.format_exc()
+            masked_trace = without_secrets(trace, os.environ)
+            masked = without_secrets(f"{type(exc).__name__}: {exc}", os.environ)
             if context.retry_number < INGEST_RETRY.max_retries:
-                if masked == shown:
+                if masked_trace == trace:
                     raise
                 raise SourceError(f"{source}: {masked}") from None
-            context.log.error(
-                f"{source}: the last attempt failed\n"
-                + without_secrets(traceback.format_exc(), os.environ)
-            )
+            context.log.error(f"{source}: the last attempt failed\n{masked_trace}")
             return _not_read(context, source, f"{source}: {masked}")
         if refused:
             metadata["files_refused"] = dg.MetadataValue.text(refused)

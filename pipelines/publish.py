@@ -6,12 +6,11 @@ import dagster as dg
 
 from pipelines.ingest import OWNERS, WAREHOUSE_POOL
 from pipelines.resources import WarehouseResource
-from warehouse.postgres import publish_to_postgres, reader_role
+from warehouse.postgres import PUBLISH_URL_VARIABLE, publish_to_postgres, reader_role
 from warehouse.publish import publish
 
 PUBLISHED = dg.AssetKey(["publish", "warehouse"])
 PUBLISHED_POSTGRES = dg.AssetKey(["publish", "postgres"])
-PUBLISH_URL = "SCORECARD_PUBLISH_URL"
 
 
 def publish_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
@@ -63,7 +62,7 @@ def postgres_publish_asset() -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
         result = publish_to_postgres(
-            warehouse.get().published_path, os.environ[PUBLISH_URL], reader_role()
+            warehouse.get().published_path, os.environ[PUBLISH_URL_VARIABLE], reader_role()
         )
         context.log.info(f"published {result.tables} tables ({result.rows} rows) to {result.url}")
         return dg.MaterializeResult(

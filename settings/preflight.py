@@ -35,9 +35,9 @@ from settings.config import (
 )
 from settings.governance import governance_findings
 from transforms.catalogue import load_catalogue, resolve_metrics, unknown_metric_message
-from warehouse.postgres import PUBLISH_URL_VARIABLE
+from warehouse.postgres import publishing
 from warehouse.postgres import settings_problems as publish_settings_problems
-from warehouse.store import DEFAULT_WAREHOUSE, memory_limit_problem
+from warehouse.store import DEFAULT_WAREHOUSE, Warehouse, memory_limit_problem
 
 # Connectors stop at the first variable they miss ("X is not set"); to list them all, the check
 # asks again with a stand-in for each one already reported.
@@ -122,14 +122,13 @@ def preflight(
     for variable, database in files.items():
         if problem := folder_problem(variable, database):
             result.add(problem)
-    if len({database.resolve() for database in files.values()}) < len(files):
-        result.add(
-            "SCORECARD_WORK_DATABASE: is the published warehouse itself (SCORECARD_WAREHOUSE); "
-            "loads would write the file BI tools read, so name another file or leave it unset"
-        )
+    try:
+        Warehouse.at(files["SCORECARD_WAREHOUSE"], files.get("SCORECARD_WORK_DATABASE"))
+    except ValueError as exc:
+        result.add(f"SCORECARD_WORK_DATABASE: {exc}")
     if (limit := env.get("SCORECARD_MEMORY_LIMIT")) and (problem := memory_limit_problem(limit)):
         result.add(problem)
-    if env.get(PUBLISH_URL_VARIABLE, "").strip():
+    if publishing(env):
         for problem in publish_settings_problems(env):
             result.add(problem)
     for variable in RETRY_DELAYS:

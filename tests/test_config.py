@@ -555,8 +555,9 @@ def test_a_working_file_that_is_the_published_one_is_refused(tmp_path):
         "SCORECARD_CONFIG": str(tmp_path / "scorecard.yaml"),
     }
     assert preflight(env=env).problems == [
-        "SCORECARD_WORK_DATABASE: is the published warehouse itself (SCORECARD_WAREHOUSE); loads "
-        "would write the file BI tools read, so name another file or leave it unset"
+        "SCORECARD_WORK_DATABASE: the working warehouse and the published one are the same file "
+        f"({published}), so loads would write the file BI tools read: set "
+        "SCORECARD_WORK_DATABASE to another file, or leave it unset"
     ]
     with pytest.raises(ValueError, match="the working warehouse and the published one are the"):
         Warehouse.at(published, env["SCORECARD_WORK_DATABASE"])

@@ -53,6 +53,30 @@ def test_the_success_summary_sensor_exists_only_when_configured(tmp_path):
     )
 
 
+def test_the_postgresql_publish_exists_only_for_a_url_that_is_more_than_blanks():
+    """An empty secret file gives SCORECARD_PUBLISH_URL a line break: no URL, so no publish
+    (check-config, which checks a URL that is set, says nothing either)."""
+    code = (
+        "from pipelines.definitions import defs; "
+        "print(any(k.path == ['publish', 'postgres'] for k in defs.resolve_all_asset_keys()))"
+    )
+    published = {}
+    for url in ("\n", " ", "postgresql://bi@127.0.0.1:9/scorecard"):
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "SCORECARD_PUBLISH_URL": url},
+        )
+        assert out.returncode == 0, out.stderr
+        published[url] = out.stdout.strip()
+    assert published == {
+        "\n": "False",
+        " ": "False",
+        "postgresql://bi@127.0.0.1:9/scorecard": "True",
+    }
+
+
 def test_assets_are_grouped_by_layer_and_fully_described(defs):
     graph = defs.resolve_asset_graph()
     groups = {}

@@ -366,8 +366,9 @@ def test_a_full_refresh_lands_the_older_version_an_import_put_back(warehouse):
 
 def test_a_full_refresh_lands_the_update_of_a_record_an_import_stamped_years_ahead(warehouse):
     """An import with autoSysFields(false) stamped an incident 2099; an agent then resolves it
-    and the instance stamps the real time, which sorts before 2099. The weekly full refresh
-    lands the resolution."""
+    and the instance stamps the real time, which sorts before 2099, so incremental reads keep the
+    2099 version. A full refresh (`full_refresh: true`, or refresh_every_days) lands the
+    resolution."""
     tables = instance()
     key = f"inc{3:029d}"
     tables["incident"].put(

@@ -239,6 +239,12 @@ def settings_problems(env: Mapping[str, str]) -> list[str]:
     return problems
 
 
+def publishing(env: Mapping[str, str] = os.environ) -> bool:
+    """Whether SCORECARD_PUBLISH_URL asks for a publish: set to more than blanks (an empty
+    secret file gives a line break, which is no URL)."""
+    return bool(env.get(PUBLISH_URL_VARIABLE, "").strip())
+
+
 def parsed_url(url: str) -> sa.URL:
     """SCORECARD_PUBLISH_URL parsed, or an error that does not repeat it."""
     # A secret mounted from a file often ends with a line break, which would end the database name.

@@ -88,8 +88,9 @@ class Warehouse:
         )
         if working_path.resolve() == published_path.resolve():
             raise ValueError(
-                f"the working warehouse and the published one are the same file ({published_path}):"
-                " set SCORECARD_WORK_DATABASE to another file, or leave it unset"
+                f"the working warehouse and the published one are the same file ({published_path}),"
+                " so loads would write the file BI tools read: set SCORECARD_WORK_DATABASE to"
+                " another file, or leave it unset"
             )
         return cls(published_path, working_path, memory_limit, holder)
 

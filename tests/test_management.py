@@ -309,13 +309,18 @@ def test_an_initiative_too_new_or_never_measured_is_not_judged_as_standing_still
     with warehouse.connect() as con:
         con.executemany(
             "INSERT INTO kpi.metric_values (metric_id, grain, period_start, dimension, "
-            "dimension_value, value, unit, period_complete) VALUES ('change_failure_rate', "
+            "dimension_value, value, unit, period_complete) VALUES (?, "
             "'month', ?, 'all', 'all', ?, '%', true)",
-            [(date(2026, m, 1), 22.0 - 2 * m) for m in range(1, 12)],
+            [("change_failure_rate", date(2026, m, 1), 22.0 - 2 * m) for m in range(1, 12)]
+            + [("reopen_rate", date(2026, m, 1), 6.0) for m in range(1, 12)],
         )
         score_metrics(
             con,
-            {"change_failure_rate": {"threshold": 15, "target": 10}, "csat": {"threshold": 75}},
+            {
+                "change_failure_rate": {"threshold": 15, "target": 10},
+                "reopen_rate": {"threshold": 8, "target": 5},
+                "csat": {"threshold": 75},
+            },
             as_of=datetime(2026, 12, 1, 2, tzinfo=UTC),
             initiatives=[
                 # Started in November, the latest complete month: nothing after its start yet.
@@ -323,14 +328,17 @@ def test_an_initiative_too_new_or_never_measured_is_not_judged_as_standing_still
                 _initiative("next_year", date(2027, 1, 1), ["change_failure_rate"]),
                 _initiative("since_june", date(2026, 6, 1), ["change_failure_rate"]),
                 _initiative("unmeasured", date(2026, 6, 1), ["csat"]),
+                # Flat since June: it has not moved, whatever its unmeasured csat does.
+                _initiative("flat", date(2026, 6, 1), ["reopen_rate", "csat"]),
             ],
         )
         progress = con.execute(
             "SELECT initiative_id, start_period, latest_period, improved "
-            "FROM scorecard.initiative_progress ORDER BY initiative_id"
+            "FROM scorecard.initiative_progress WHERE initiative_id <> 'flat' "
+            "ORDER BY initiative_id"
         ).fetchall()
         findings = con.execute(
-            "SELECT record_key, problem FROM scorecard.data_quality "
+            "SELECT record_key, problem, value FROM scorecard.data_quality "
             "WHERE record_key LIKE 'default/initiatives/%' ORDER BY record_key"
         ).fetchall()
     november, june = date(2026, 11, 1), date(2026, 6, 1)
@@ -341,5 +349,10 @@ def test_an_initiative_too_new_or_never_measured_is_not_judged_as_standing_still
         ("unmeasured", None, None, None),
     ]
     assert findings == [
-        ("default/initiatives/unmeasured", "initiative whose metrics have no values yet")
+        (
+            "default/initiatives/flat",
+            "initiative whose metrics have not moved over its review window",
+            "reopen_rate",
+        ),
+        ("default/initiatives/unmeasured", "initiative whose metrics have no values yet", "csat"),
     ]

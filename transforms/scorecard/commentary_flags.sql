@@ -30,7 +30,13 @@ SELECT
         WHEN count(moved_in_review_window) = 0 THEN 'initiative whose metrics have no values yet'
         ELSE 'initiative whose metrics have not moved over its review window'
     END AS problem,
-    string_agg(metric_id, ', ' ORDER BY metric_id) AS value
+    -- The metrics that stood still (those never measured only when none was).
+    coalesce(
+        string_agg(metric_id, ', ' ORDER BY metric_id) FILTER (
+            WHERE moved_in_review_window IS NOT NULL
+        ),
+        string_agg(metric_id, ', ' ORDER BY metric_id)
+    ) AS value
 FROM scorecard.initiative_progress
 GROUP BY scorecard_id, initiative_id
 HAVING NOT bool_or(coalesce(moved_in_review_window, false))

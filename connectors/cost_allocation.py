@@ -27,8 +27,9 @@ DEFAULT_TAG_KEYS = {
 
 
 def normalise_tag_key(key: str) -> str:
-    """Tag keys compare without case, spaces, '-' or '_' ("Cost-Center" = "cost_center")."""
-    return re.sub(r"[^a-z0-9]", "", key.lower())
+    """Tag keys compare without case, spaces or punctuation ("Cost-Center" = "cost_center"),
+    letters and digits of any script kept ("コストセンター" is not "環境")."""
+    return re.sub(r"[\W_]", "", key.lower())
 
 
 @dataclass(frozen=True)

@@ -149,6 +149,9 @@ def xlsx_sheets(path: Path) -> list[Sheet]:
         for sheet in workbook.worksheets:
             if sheet.title.strip().lower() in SKIPPED_SHEETS:
                 continue
+            # The size a sheet declares is not always right (some tools write it stale): read
+            # the rows it holds instead.
+            sheet.reset_dimensions()
             rows = [
                 (number, [_cell_text(c.value, c.number_format) for c in row])
                 for number, row in enumerate(sheet.iter_rows(), start=1)
@@ -169,12 +172,44 @@ def csv_sheet(path: Path) -> Sheet:
     if hint:
         text = text[hint.end() :]
     separator = hint[1] if hint else _separator(text)
+    _refuse_unclosed_quote(text, separator)
     records = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     rows = [
-        (number, [cell.strip() or None for cell in cells])
+        (number, [_number_text(cell.strip(), separator) or None for cell in cells])
         for number, cells in enumerate(records, start=1)
     ]
     return _sheet(str(path), rows, separator)
+
+
+def _refuse_unclosed_quote(text: str, separator: str) -> None:
+    """A quote opened in a cell and never closed (a note typed `"approx`) would hold every line
+    below it in that one cell, and their rows would go unseen: the file is refused, naming the
+    row. (Other quoting slips, such as `"a"b`, read as the text they hold.)"""
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
+    read = 0
+    try:
+        for read, _ in enumerate(records, start=1):  # noqa: B007  (read counts the rows)
+            pass
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise ValueError(
+                f"row {read + 1}: a double quote opened in this row is never closed, so every "
+                "line after it would read as one cell; close or remove it"
+            ) from None
+
+
+# A number as a European Excel writes it in a semicolon file: '.' groups thousands, ',' marks the
+# decimals (1.250 is one thousand two hundred and fifty; 42,5 is forty-two and a half).
+_EUROPEAN_NUMBER = re.compile(r"-?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?%?")
+
+
+def _number_text(cell: str, separator: str) -> str:
+    """A semicolon file's number in the notation staging reads (1250, 42.5); other cells as
+    they are. Only a semicolon file is read so: the separator of the locales that write ','
+    for the decimal mark."""
+    if separator != ";" or not _EUROPEAN_NUMBER.fullmatch(cell):
+        return cell
+    return cell.replace(".", "").replace(",", ".")
 
 
 def _csv_text(path: Path) -> str:

@@ -793,3 +793,29 @@ def test_a_later_run_without_a_charge_start_that_parses_replaces_only_the_undate
         "this folder's 1 line item(s) for it are left out, those without a charge start (the "
         "later run has none that parses; this folder's 2 other line item(s) count)"
     )
+
+
+def test_tag_keys_in_another_script_are_told_apart(warehouse, tmp_path, sample):
+    """A Japanese cost-centre key is not the environment tag's key: only case, spaces and
+    punctuation are ignored (every letter outside a-z used to be, so any two such keys met)."""
+    from connectors.cost_allocation import TagKeys
+
+    path = write(
+        tmp_path / "export.csv",
+        [
+            item(
+                sample[0],
+                "10",
+                "2024-09-01 00:00:00",
+                Tags='{"環境": "本番", "コスト センター": "CC-100"}',
+            ),
+            item(sample[0], "20", "2024-09-02 00:00:00", Tags='{"環境": "開発"}'),
+        ],
+    )
+    keys = TagKeys.from_env({"FOCUS_TAG_COST_CENTRE": "コスト_センター"})
+    with warehouse.connect() as con:
+        assert load(con, path, tag_keys=keys) is None
+        owners = con.execute(
+            "SELECT BilledCost::INTEGER, cost_centre FROM core.costs ORDER BY 1"
+        ).fetchall()
+    assert owners == [(10, "CC-100"), (20, None)]

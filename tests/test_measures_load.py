@@ -529,3 +529,104 @@ def test_names_typed_with_stray_spaces_are_one_name(warehouse, tmp_path):
     assert rows == [(date(2026, 1, 1), "INIT-1"), (date(2026, 2, 1), "INIT-1")]
     assert services == [("measures:R1", "Email Desk"), ("measures:R2", None)]
     assert problems == [("dimension", "dimension_value is required when dimension is initiative")]
+
+
+def test_a_semicolon_file_reads_numbers_as_the_european_excel_that_wrote_it(warehouse, tmp_path):
+    """Excel in a German or French locale writes ';' between cells, '.' between thousands and
+    ',' before decimals: 1.250 is 1250 (it loaded as 1.25, silently), 42,5 is 42.5 (refused as
+    no number). A comma file keeps the English notation."""
+    write(
+        tmp_path / "finanzen.csv",
+        "\ufeffmetric_id;period_start;value;unit\n"
+        "revenue;2025-01-01;1.250;EUR\n"
+        "service_desk_cost;2025-01-01;42,5;EUR\n"
+        "revenue;2025-02-01;1.234.567,89;EUR\n"
+        "service_desk_cost;2025-02-01;12.5;EUR\n",
+    )
+    write(tmp_path / "english.csv", "metric_id,period_start,value\nrevenue,2025-03-01,1.250\n")
+    with warehouse.connect() as con:
+        load(con, MeasureFiles([str(tmp_path / "*.csv")], INPUTS))
+        rows = con.execute(
+            "SELECT metric_id, period_start, value FROM core.measures ORDER BY ALL"
+        ).fetchall()
+        problems = quality(con)
+    assert rows == [
+        ("revenue", date(2025, 1, 1), 1250.0),
+        ("revenue", date(2025, 2, 1), 1234567.89),
+        ("revenue", date(2025, 3, 1), 1.25),
+        ("service_desk_cost", date(2025, 1, 1), 42.5),
+        ("service_desk_cost", date(2025, 2, 1), 12.5),  # no thousands group: a decimal point
+    ]
+    assert problems == []
+
+
+def test_a_quote_never_closed_skips_its_file_naming_the_row(warehouse, tmp_path):
+    """Every line below a quote opened and never closed would read as one cell, and its rows
+    would go unseen: the file is skipped with the row named, as an unreadable file is."""
+    path = write(
+        tmp_path / "finance.csv",
+        "metric_id,period_start,value,notes\n"
+        'revenue,2025-01-01,100,"approx\n'
+        "revenue,2025-02-01,200,ok\n"
+        "revenue,2025-03-01,300,ok\n",
+    )
+    with warehouse.connect() as con:
+        counts = load(con, MeasureFiles([str(path)], INPUTS))
+        problems = quality(con)
+    assert counts == {"measures": 0, "survey_responses": 0}
+    assert [(key, problem) for _, key, _, problem, _ in problems] == [
+        (
+            str(path.resolve()),
+            "cannot read file: row 2: a double quote opened in this row is never closed, so "
+            "every line after it would read as one cell; close or remove it",
+        )
+    ]
+
+
+def test_a_workbook_whose_declared_size_is_stale_loads_every_row(warehouse, tmp_path):
+    """Some tools write a sheet's size (its dimension) once and never again: read as declared
+    (A1:C3), rows 4 to 7 were left out without a word."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["metric_id", "period_start", "value"])
+    for month in range(1, 7):
+        sheet.append(["revenue", f"2025-{month:02d}-01", month * 100])
+    path = tmp_path / "finance.xlsx"
+    book.save(path)
+    # Rewrite the sheet's declared size as a stale writer leaves it.
+    import zipfile
+
+    with zipfile.ZipFile(path) as old:
+        parts = {name: old.read(name) for name in old.namelist()}
+    sheet_xml = parts["xl/worksheets/sheet1.xml"].decode()
+    parts["xl/worksheets/sheet1.xml"] = sheet_xml.replace('ref="A1:C7"', 'ref="A1:C3"').encode()
+    assert parts["xl/worksheets/sheet1.xml"] != sheet_xml.encode()
+    with zipfile.ZipFile(path, "w") as new:
+        for name, data in parts.items():
+            new.writestr(name, data)
+    with warehouse.connect() as con:
+        counts = load(con, MeasureFiles([str(path)], INPUTS))
+    assert counts == {"measures": 6, "survey_responses": 0}
+
+
+def test_a_copy_of_a_file_counts_once_and_is_listed(warehouse, tmp_path):
+    """A survey export saved twice ("csat (1).csv" beside "csat.csv"): answers without an id are
+    told apart by file and row, so the copy's would all count again."""
+    text = "survey,responded_at,score\ncsat,2026-01-05,4\ncsat,2026-01-06,5\n"
+    original = write(tmp_path / "csat.csv", text)
+    copy = write(tmp_path / "csat (1).csv", text)
+    source = MeasureFiles([str(tmp_path / "*.csv")], INPUTS)
+    with warehouse.connect() as con:
+        assert load(con, source) == {"measures": 0, "survey_responses": 2}
+        problems = quality(con)
+        # Unchanged files: the next run reads nothing, and the copy stays listed.
+        assert load(con, source) == {"measures": 0, "survey_responses": 0}
+        assert quality(con) == problems
+    # The one listed first ("csat (1).csv": a space sorts before the dot) counts.
+    assert [(key, problem) for _, key, _, problem, _ in problems] == [
+        (
+            str(original.resolve()),
+            f"measures: {original.resolve()} holds the same content as {copy.resolve()}: left "
+            "out so its rows count once (remove one of the two)",
+        )
+    ]

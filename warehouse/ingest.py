@@ -219,10 +219,7 @@ def _land_files(
     for number, path in enumerate(files, 1):
         digest = digests[str(path)]
         if str(path) in copies:
-            problem = (
-                f"{source.name}: {path} holds the same content as {copies[str(path)]}: left out "
-                "so its rows count once (remove one of the two)"
-            )
+            problem = _copy_problem(source.name, path, copies[str(path)])
             log.warning(problem)
             problems.append(problem)
             with transaction(con):  # rows it landed before it had a twin go
@@ -255,6 +252,13 @@ def _land_files(
     # A bad file stays bad until someone replaces it: retrying the step cannot help.
     load.refused = problems
     return load
+
+
+def _copy_problem(source: str, path: Path | str, kept: str) -> str:
+    return (
+        f"{source}: {path} holds the same content as {kept}: left out so its rows count once "
+        "(remove one of the two)"
+    )
 
 
 def _copies(digests: dict[str, str], held: dict[str, str]) -> dict[str, str]:
@@ -290,16 +294,25 @@ def _land_file_set(
     load = StreamLoad(stream.name)
     started = time.monotonic()
     digests = {path: content_hash(path) for path in files}
-    if loaded_hashes(con, source.name) == {str(p): d for p, d in digests.items()}:
+    held = loaded_hashes(con, source.name)
+    if held == {str(p): d for p, d in digests.items()}:
         log.info("%s: %d file(s) unchanged, skipped", source.name, len(files))
         return load
+    # A file whose content another one has (a copy saved as "finance (1).csv") lands once.
+    copies = _copies({str(p): d for p, d in digests.items()}, held)
     landing: Path | None = None
     try:
         with transaction(con):
             source.clear(con)
             forget_loaded_files(con, source.name)
             for landing, digest in digests.items():
-                rows = source.land_file(con, landing, run_id)
+                if str(landing) in copies:
+                    problem = _copy_problem(source.name, landing, copies[str(landing)])
+                    log.warning(problem)
+                    source.note_problem(con, landing, problem, run_id)
+                    rows = 0
+                else:
+                    rows = source.land_file(con, landing, run_id)
                 record_loaded_file(con, source.name, landing, digest, rows, run_id)
                 load.pages += 1
                 load.received += rows

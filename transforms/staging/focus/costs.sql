@@ -41,7 +41,7 @@ parsed_tags AS (
 normalised_tags AS (
     SELECT Tags, tag_map,
         list_transform(map_entries(tag_map), lambda e: {
-            'key': regexp_replace(lower(e.key), '[^a-z0-9]', '', 'g'), 'value': e.value
+            'key': regexp_replace(lower(e.key), '[^\p{L}\p{N}]', '', 'g'), 'value': e.value
         }) AS tag_entries
     FROM parsed_tags
 ),

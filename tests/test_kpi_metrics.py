@@ -393,9 +393,14 @@ def test_week_start_sunday(warehouse):
     )
 
 
-def test_empty_warehouse_computes_no_rows(warehouse):
+def test_an_empty_warehouse_gives_each_metric_its_latest_periods_without_a_value(warehouse):
+    # Each grain's last complete and running period, so a scorecard shows every metric grey
+    # with the reason until its first records arrive.
     with warehouse.connect() as con:
         summary = compute_metrics(con, as_of=AS_OF)
-        assert summary.rows == 0
         assert con.execute("SELECT count(*) FROM kpi.metric_evidence").fetchall() == [(0,)]
-    assert set(summary.rows_by_metric.values()) == {0}
+        reasons = con.execute(
+            "SELECT DISTINCT value IS NULL AND reason LIKE 'no data: no % yet' FROM kpi.metric_values"
+        ).fetchall()
+    assert reasons == [(True,)]
+    assert set(summary.rows_by_metric.values()) == {6}

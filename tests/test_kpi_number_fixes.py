@@ -357,3 +357,40 @@ def test_unplanned_downtime_within_planned_maintenance_counts_as_planned(
     )
     january = values[("service_availability", "month", JAN, "service", "CRM")]
     assert (january["numerator"], january["denominator"]) == (44520 - unplanned_minutes, 44520)
+
+
+def test_a_metric_without_any_record_yet_stays_on_the_scorecard_saying_so(warehouse):
+    """No outage record yet (a new instance, or a source without outages): availability has no
+    fact at all. It still gets each grain's last complete and running period, without a value
+    and with the reason, so the scorecard shows it grey instead of leaving it out."""
+    from transforms.scoring import score_metrics
+
+    with warehouse.connect() as con:
+        load_fixture(con)
+        con.execute("DELETE FROM core.outages")
+        compute_metrics(con, timezone="Europe/Berlin", min_n=1, as_of=AS_OF)
+        values = con.execute(
+            "SELECT grain, period_start, value, period_complete, reason FROM kpi.metric_values "
+            "WHERE metric_id = 'service_availability' ORDER BY ALL"
+        ).fetchall()
+        score_metrics(
+            con,
+            {"service_availability": {"threshold": 99.0, "target": 99.9}},
+            as_of=AS_OF,
+            timezone="Europe/Berlin",
+        )
+        status = con.execute(
+            "SELECT period_start, status, reason FROM scorecard.metric_status "
+            "WHERE metric_id = 'service_availability'"
+        ).fetchall()
+    # As of 23:00 on Sunday 31 March 2024 in Berlin: March, Q1 and that week are running.
+    reason = "no data: no service-days yet"
+    assert values == [
+        ("month", FEB, None, True, reason),
+        ("month", MAR, None, False, reason),
+        ("quarter", date(2023, 10, 1), None, True, reason),
+        ("quarter", JAN, None, False, reason),
+        ("week", date(2024, 3, 18), None, True, reason),
+        ("week", date(2024, 3, 25), None, False, reason),
+    ]
+    assert status == [(FEB, "grey", reason)]

@@ -131,10 +131,28 @@ all_period_ranges AS (
         greatest(
             max(period_start),
             kpi.period_of(grain, getvariable('as_of_day'), getvariable('week_offset'))
-        ) AS last_period
+        ) AS last_period,
+        false AS never_recorded
     FROM period_sums
     WHERE dimension = 'all'
     GROUP BY facts_id, grain
+    UNION ALL
+    -- A facts file without a single fact yet (no outage records, no security incident so far)
+    -- still gets each grain's last complete period and the running one, without a value and
+    -- saying why, so its metrics stay on the scorecard (grey) instead of leaving it unseen.
+    SELECT
+        getvariable('batch_facts_id') AS facts_id,
+        grain,
+        kpi.period_of(
+            grain,
+            kpi.period_of(grain, getvariable('as_of_day'), getvariable('week_offset')) - 1,
+            getvariable('week_offset')
+        ) AS first_period,
+        NULL AS last_recorded_period,
+        kpi.period_of(grain, getvariable('as_of_day'), getvariable('week_offset')) AS last_period,
+        true AS never_recorded
+    FROM (SELECT unnest(getvariable('grains')) AS grain)
+    WHERE NOT EXISTS (SELECT 1 FROM period_sums WHERE dimension = 'all')
 ),
 all_periods AS (
     SELECT
@@ -147,7 +165,8 @@ all_periods AS (
         )) AS DATE) AS period_start,
         'all' AS dimension,
         'all' AS dimension_value,
-        last_recorded_period
+        last_recorded_period,
+        never_recorded
     FROM all_period_ranges
 ),
 -- The sources of the batch's records still read or delivering (sources_read_through, once per
@@ -187,7 +206,7 @@ value_rows AS (
         g.facts_id, g.grain, g.period_start, g.dimension, g.dimension_value,
         pf.numerator, pf.denominator, pf.n, pf.numerator_records, pf.numerator_days,
         pf.denominator_days, pf.numerator_entered_days, pf.denominator_entered_days,
-        pf.active_days, pf.median, pf.p90, pf.notes, g.last_recorded_period
+        pf.active_days, pf.median, pf.p90, pf.notes, g.last_recorded_period, g.never_recorded
     FROM all_periods AS g
     LEFT JOIN period_figures AS pf USING (facts_id, grain, period_start, dimension, dimension_value)
     UNION ALL
@@ -195,7 +214,7 @@ value_rows AS (
         facts_id, grain, period_start, dimension, dimension_value,
         numerator, denominator, n, numerator_records, numerator_days, denominator_days,
         numerator_entered_days, denominator_entered_days,
-        active_days, median, p90, notes, NULL AS last_recorded_period
+        active_days, median, p90, notes, NULL AS last_recorded_period, false AS never_recorded
     FROM period_figures
     WHERE dimension <> 'all'
 ),
@@ -271,6 +290,7 @@ grid_with_sums AS (
         v.p90,
         CASE WHEN s.statistic = 'lowest_ratio' THEN lr.lowest_notes ELSE v.notes END AS notes,
         v.last_recorded_period,
+        v.never_recorded,
         lr.lowest_of,
         lr.lowest_numerator,
         lr.lowest_denominator,
@@ -323,6 +343,7 @@ judged AS (
     SELECT
         *,
         CASE
+            WHEN never_recorded THEN format('no data: no {} yet', noun)
             WHEN shown_n < min_n AND shown_n = 0 THEN format('no data: no {} in period', noun)
             WHEN shown_n < min_n THEN format('too little data: n={} below the minimum of {}', shown_n, min_n)
             WHEN numerator_required AND numerator_records = 0

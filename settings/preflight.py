@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from connectors.emulators.demo import demo_sources
 from connectors.files import expand_paths, split_patterns
 from connectors.http import RETRY_DELAYS, SourceError, require_safe_url, retry_delay
 from connectors.registry import PATH_VARIABLES, URL_VARIABLES, source_from_env
@@ -218,6 +219,10 @@ def metrics_section(file: Path, env: Mapping[str, str]) -> Settings | None:
 def source_problems(source: str, env: Mapping[str, str]) -> list[str]:
     """What the source's connector refuses in its settings, plus URLs and globs it reads later."""
     if source == "demo":
+        try:
+            demo_sources(env)
+        except ValueError as exc:
+            return [str(exc)]
         return []
     problems = []
     probe = dict(env)

@@ -590,3 +590,16 @@ def test_publish_settings_a_publish_would_refuse_are_found_before_the_run(tmp_pa
     ]
     fine = {**mysql, "SCORECARD_PUBLISH_URL": "postgresql://bi:p%40ss@db.example.com/scorecard"}
     assert preflight(env=fine).problems == []
+
+
+def test_a_demo_set_that_does_not_exist_is_found_before_the_run(tmp_path):
+    (tmp_path / "scorecard.yaml").write_text("name: test\n")
+    env = {
+        "SCORECARD_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
+        "SCORECARD_CONFIG": str(tmp_path / "scorecard.yaml"),
+        "SCORECARD_DEMO": "bogus",
+    }
+    assert preflight(env=env).problems == [
+        "SCORECARD_DEMO='bogus' is not a demo set; choose one of servicenow, jsm"
+    ]
+    assert preflight(env={**env, "SCORECARD_DEMO": "jsm"}).problems == []

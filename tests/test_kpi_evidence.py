@@ -50,8 +50,9 @@ def test_evidence_matches_the_stored_counts(warehouse):
             FROM kpi.metric_values AS v
             LEFT JOIN (
                 SELECT metric_id, grain, period_start, dimension, dimension_value,
-                    sum(numerator_contribution) FILTER (WHERE role = 'numerator') AS numerator,
-                    sum(denominator_contribution) FILTER (WHERE role = 'denominator') AS denominator
+                    -- plainly summed: a record in both roles counts once on each side
+                    sum(numerator_contribution) AS numerator,
+                    sum(denominator_contribution) AS denominator
                 FROM kpi.metric_evidence
                 GROUP BY ALL
             ) AS e USING (metric_id, grain, period_start, dimension, dimension_value)

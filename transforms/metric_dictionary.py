@@ -86,7 +86,7 @@ do not edit by hand.
   numerator / denominator is the mean, shown beside the median for comparison.
 - A period with n below the metric's minimum (the run's `min_n`, default 5, unless the metric sets
   its own) or a missing input has `value` NULL and a `reason`; it is never stored as 0.
-- A count that may be zero (deployments per week, a sum of costs: minimum n 0) is 0 in a quiet
+- A count that may be zero (deployments per week and deployment days: minimum n 0) is 0 in a quiet
   complete period between two periods with records, and in a quiet period after its last records
   that every source still read (read in the last 7 days, `meta.source_reads`, or a FOCUS export
   whose next charge is not more than 7 days overdue) was read to its end after: the sources answered

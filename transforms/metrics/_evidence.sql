@@ -32,30 +32,38 @@ matching_facts AS (
         OR (v.statistic = 'cumulative_ratio'
             AND kpi.at_grain(v.grain, f.week_period, f.month_period, f.quarter_period) < v.period_start)
 )
+-- A record in both the numerator and the denominator (a failed change) has a row for each role,
+-- each with its own contribution only: summed over all rows, the contributions give the value's
+-- numerator and denominator.
 SELECT
     metric_id,
     grain,
     period_start,
     dimension,
     dimension_value,
-    unnest(list_filter(
-        [
-            CASE WHEN in_numerator THEN 'numerator' END,
-            CASE WHEN in_denominator THEN 'denominator' END,
-            CASE WHEN NOT in_numerator AND NOT in_denominator THEN 'excluded' END
-        ],
-        lambda role: role IS NOT NULL
-    )) AS role,
+    role,
     record_table,
     record_id,
     completed_at,
     local_day,
-    num * weight AS numerator_contribution,
-    den * weight AS denominator_contribution,
+    CASE WHEN role = 'numerator' THEN num * weight END AS numerator_contribution,
+    CASE WHEN role = 'denominator' THEN den * weight END AS denominator_contribution,
     x AS sample_value,
     record_count,
     note
-FROM matching_facts;
+FROM (
+    SELECT
+        *,
+        unnest(list_filter(
+            [
+                CASE WHEN in_numerator THEN 'numerator' END,
+                CASE WHEN in_denominator THEN 'denominator' END,
+                CASE WHEN NOT in_numerator AND NOT in_denominator THEN 'excluded' END
+            ],
+            lambda role: role IS NOT NULL
+        )) AS role
+    FROM matching_facts
+);
 
 -- The individual cost rows behind a cost metric's value, computed on demand from core.costs with
 -- the time zone, currency, cost column and allocation rule of the last run.

@@ -7,10 +7,12 @@ skipped and a changed one (providers restate the current month) replaces what it
 from __future__ import annotations
 
 import glob
+import gzip
 import hashlib
 import os
 import re
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 
@@ -40,10 +42,23 @@ def expand_paths(source: str, variable: str, patterns: list[str]) -> list[Path]:
 
 
 def content_hash(path: Path) -> str:
-    digest = hashlib.sha256()
+    """The hash of what the file holds: a gzipped file's is that of its text, so an export kept
+    beside its gzipped twin (`gzip -k`), or compressed in place, is known as the same content.
+    A file that does not decompress is hashed as it is, and refused when it is read."""
+    if path.name.lower().endswith(".gz"):
+        try:
+            with gzip.open(path, "rb") as handle:
+                return _sha256(handle)
+        except (OSError, EOFError):
+            pass
     with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+        return _sha256(handle)
+
+
+def _sha256(handle: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(chunk)
     return digest.hexdigest()
 
 

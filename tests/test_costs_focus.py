@@ -722,3 +722,22 @@ def test_a_blank_tag_beside_the_same_key_in_another_case_leaves_the_other_to_nam
             "SELECT CAST(BilledCost AS INTEGER), service, cost_centre FROM core.costs ORDER BY 1"
         ).fetchall()
     assert rows == [(10, "web", None), (20, None, "1234")]
+
+
+def test_an_export_kept_beside_its_gzipped_twin_counts_once(warehouse, tmp_path):
+    """`gzip -k` leaves the export and its .gz in one folder: the same line items, counted once
+    and the twin reported, as a byte-identical copy is."""
+    import gzip
+
+    folder = tmp_path / "export" / "2024-09"
+    folder.mkdir(parents=True)
+    original = write_csv(folder / "part-1.csv", [line("1.00"), line("2.00")])
+    twin = folder / "part-1.csv.gz"
+    twin.write_bytes(gzip.compress(original.read_bytes()))
+    with warehouse.connect() as con:
+        with pytest.raises(SourceError) as refused:
+            ingest(con, FocusFiles([str(tmp_path / "export")]), "run-1")
+        stage(con, "focus", "costs")
+        total = con.execute("SELECT count(*), sum(BilledCost) FROM core.costs").fetchall()
+    assert total == [(2, Decimal("3"))]
+    assert f"{twin} holds the same content as {original}" in str(refused.value)

@@ -287,7 +287,7 @@ class HttpClient:
             )
             self.sleep(delay)
         # Unanswered: name the host (never the URL's credentials), the setting to check.
-        host = urlsplit(request.url).netloc.rpartition("@")[2]
+        host = urlsplit(redact(request.url)).netloc
         unanswered = f"; no answer from {host}" if answered is False else ""
         raise SourceError(
             f"{self.source}: gave up reading {request.context or redact(request.url)} after "

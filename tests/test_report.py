@@ -22,8 +22,12 @@ from warehouse.publish import publish
 NAMES = {"change_failure_rate": "Change failure rate", "csat": "Customer satisfaction"}
 
 
-def render(tmp_path: Path, pilot: bool = False):
+def render(tmp_path: Path, pilot: bool = False, statements: tuple[str, ...] = ()):
+    """The reports of the fixture warehouse, after `statements` ran on it."""
     source = build_warehouse(tmp_path / "wh", pilot)
+    with duckdb.connect(str(source)) as con:
+        for statement in statements:
+            con.execute(statement)
     return write_reports(source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES)
 
 
@@ -167,17 +171,16 @@ def test_a_service_page_lists_the_open_actions_raised_on_that_service_only(tmp_p
 
 
 def test_an_action_on_the_worst_service_is_listed_on_the_page_of_the_service_worst_last(tmp_path):
-    source = build_warehouse(tmp_path / "wh")
-    with duckdb.connect(str(source)) as con:
-        con.execute(
+    statements = (
+        (
             "INSERT INTO kpi.metric_definitions (metric_id, facts_id, name, statistic, scale, "
             "min_n, dimensions, worst_of) VALUES ('service_availability_worst', "
             "'service_availability', 'Availability of the worst service', 'lowest_ratio', 100, "
             "5, [], 'service')"
-        )
+        ),
         # Payroll was the worst in October, Email in November (the latest complete month);
         # December is running, so its worst (Payroll so far) decides nothing.
-        con.execute(
+        (
             "INSERT INTO kpi.metric_values (metric_id, grain, period_start, dimension, "
             "dimension_value, value, n, period_complete, lowest_of) VALUES "
             "('service_availability_worst', 'month', DATE '2026-10-01', 'all', 'all', 99.0, 31, "
@@ -186,18 +189,17 @@ def test_an_action_on_the_worst_service_is_listed_on_the_page_of_the_service_wor
             "true, 'Email'), "
             "('service_availability_worst', 'month', DATE '2026-12-01', 'all', 'all', 97.0, 1, "
             "false, 'Payroll')"
-        )
-        con.execute(
+        ),
+        (
             "INSERT INTO scorecard.actions (action_id, scorecard_id, metric_id, grain, dimension, "
             "dimension_value, owner, trigger, opened_period, due_date, status, note, opened_at, "
             "updated_at) VALUES ('default:service_availability_worst:all:red:2026-10-01', "
             "'default', 'service_availability_worst', 'month', 'all', 'all', 'Ops Lead', 'red', "
             "DATE '2026-10-01', DATE '2026-11-14', 'open', 'Add a second relay', "
             "TIMESTAMPTZ '2026-11-01 02:00:00+00', TIMESTAMPTZ '2026-12-01 02:00:00+00')"
-        )
-    files = write_reports(
-        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+        ),
     )
+    files = render(tmp_path, statements=statements)
     folder = files.services_index.parent
     email = (folder / "email-969ccbd3.html").read_text()
     assert "service_availability_worst" in email and "Add a second relay" in email
@@ -213,18 +215,16 @@ def test_an_action_on_the_worst_service_is_listed_on_the_page_of_the_service_wor
 
 
 def test_a_service_whose_only_row_is_an_open_action_is_listed_with_it(tmp_path):
-    source = build_warehouse(tmp_path / "wh")
-    with duckdb.connect(str(source)) as con:
-        con.execute(
+    files = render(
+        tmp_path,
+        statements=(
             "INSERT INTO scorecard.actions (action_id, scorecard_id, metric_id, grain, dimension, "
             "dimension_value, owner, trigger, opened_period, due_date, status, note, opened_at, "
             "updated_at) VALUES ('default:sla_attainment:service:Storage:red:2026-10-01', "
             "'default', 'sla_attainment', 'month', 'service', 'Storage', 'Storage Owner', 'red', "
             "DATE '2026-10-01', DATE '2026-11-14', 'open', 'Replace the array', "
-            "TIMESTAMPTZ '2026-11-01 02:00:00+00', TIMESTAMPTZ '2026-12-01 02:00:00+00')"
-        )
-    files = write_reports(
-        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+            "TIMESTAMPTZ '2026-11-01 02:00:00+00', TIMESTAMPTZ '2026-12-01 02:00:00+00')",
+        ),
     )
     row = re.search(
         r"<tr><td><a href=\"([^\"]+)\">Storage</a></td>(.*?)</tr>", files.services_index.read_text()

@@ -294,12 +294,13 @@ def _land_file_set(
     load = StreamLoad(stream.name)
     started = time.monotonic()
     digests = {path: content_hash(path) for path in files}
+    by_name = {str(path): digest for path, digest in digests.items()}
     held = loaded_hashes(con, source.name)
-    if held == {str(p): d for p, d in digests.items()}:
+    if held == by_name:
         log.info("%s: %d file(s) unchanged, skipped", source.name, len(files))
         return load
     # A file whose content another one has (a copy saved as "finance (1).csv") lands once.
-    copies = _copies({str(p): d for p, d in digests.items()}, held)
+    copies = _copies(by_name, held)
     landing: Path | None = None
     try:
         with transaction(con):

@@ -50,14 +50,17 @@ period_active_days AS (
     GROUP BY ALL
 ),
 -- The days the span inputs (manual inputs over a month, a quarter...) of the numerator and the
--- denominator cover in the period, each day once. period_sums adds up each input's days
--- (entered_days): more than these means two inputs cover the same days (a month's cost and a
--- week's within it), so the period is neither complete by that count nor summed (judged below).
+-- denominator cover in the period: each day once, and as entered (each input's days, summed).
+-- More entered than covered means two inputs cover the same days (a month's cost and a week's
+-- within it), so the period is neither complete by that count nor summed (judged below). Only
+-- the span inputs are read here, a few rows, not the facts at large.
 span_days AS (
     SELECT
         facts_id, grain, period_start, dimension, dimension_value,
         count(DISTINCT day) FILTER (WHERE in_numerator) AS numerator_days,
-        count(DISTINCT day) FILTER (WHERE in_denominator) AS denominator_days
+        count(DISTINCT day) FILTER (WHERE in_denominator) AS denominator_days,
+        count(*) FILTER (WHERE in_numerator) AS numerator_entered_days,
+        count(*) FILTER (WHERE in_denominator) AS denominator_entered_days
     FROM (
         SELECT
             *,
@@ -191,6 +194,8 @@ period_figures AS (
         coalesce(pa.active_days, 0) AS active_days,
         coalesce(sd.numerator_days, 0) AS numerator_days,
         coalesce(sd.denominator_days, 0) AS denominator_days,
+        coalesce(sd.numerator_entered_days, 0) AS numerator_entered_days,
+        coalesce(sd.denominator_entered_days, 0) AS denominator_entered_days,
         ps.quantiles[1] AS median,
         ps.quantiles[2] AS p90,
         pn.notes

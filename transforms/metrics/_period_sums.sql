@@ -44,8 +44,6 @@ SELECT
     sum(den * weight) AS denominator,
     coalesce(sum(record_count) FILTER (WHERE counts_in_n), 0) AS n,
     coalesce(sum(record_count) FILTER (WHERE in_numerator), 0) AS numerator_records,
-    coalesce(sum(covered_days) FILTER (WHERE in_numerator), 0) AS numerator_entered_days,
-    coalesce(sum(covered_days) FILTER (WHERE in_denominator), 0) AS denominator_entered_days,
     quantile_cont(x, [0.5, 0.9]) FILTER (WHERE x IS NOT NULL AND getvariable('batch_needs_quantiles'))
         AS quantiles
 FROM batch_facts_by_grain

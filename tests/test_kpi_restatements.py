@@ -98,6 +98,32 @@ def test_a_value_that_lost_its_records_is_restated_to_no_value_with_the_reason(w
     assert month == pytest.approx((160, 180))
 
 
+def test_a_value_dated_back_before_a_metrics_first_period_is_restated_from_no_value(warehouse):
+    with warehouse.connect() as con:
+        load_fixture(con)
+        compute_metrics(con, **BERLIN)
+        first_computed_at = last_computed_at(con)
+        # A cost line of Sunday 2023-12-10 arrives late: cloud spend so far began with January
+        # 2024, so December, its week and Q4 2023 had no row at all, though all three were over.
+        con.execute(
+            LATE_COST.replace("2024-01-10", "2023-12-10").replace("2024-01-11", "2023-12-11")
+        )
+        compute_metrics(con, **BERLIN)
+        restated = restatements(con)
+        stamps = con.execute(
+            "SELECT DISTINCT previous_computed_at, reason FROM kpi.metric_restatements"
+        ).fetchall()
+    dec, week_of_dec_4, q4 = date(2023, 12, 1), date(2023, 12, 4), date(2023, 10, 1)
+    # 25 of spend in each, none of it allocated (untagged). The weeks of Dec 11, 18 and 25 have
+    # rows now too, without a value as before: not listed.
+    assert restated == {
+        (metric, grain, period): (None, pytest.approx(value))
+        for metric, value in (("cloud_spend", 25), ("cost_allocation_coverage", 0))
+        for grain, period in (("month", dec), ("week", week_of_dec_4), ("quarter", q4))
+    }
+    assert stamps == [(first_computed_at, None)]
+
+
 def test_the_next_nights_run_without_new_data_restates_nothing(warehouse):
     with warehouse.connect() as con:
         load_fixture(con)

@@ -24,6 +24,25 @@ SELECT
 FROM kpi.metric_definitions AS metric
 LEFT JOIN kpi.metric_definitions AS facts_owner ON facts_owner.metric_id = metric.facts_id;
 
+-- Each metric and grain the previous run computed, with its first period (dimension 'all') and
+-- the settings and definition it was computed under: a period before the first that has a value
+-- now had none then, which late data restates too. The comparison's key for previous_values.
+CREATE OR REPLACE TEMP TABLE previous_series AS
+SELECT
+    value.metric_id,
+    value.grain,
+    min(value.period_start) AS first_period,
+    previous_run.as_of,
+    previous_run.timezone,
+    previous_run.week_start,
+    previous_run.computed_at,
+    definition_key.definition
+FROM kpi.metric_values AS value
+CROSS JOIN kpi.metric_runs AS previous_run
+JOIN metric_definition_keys AS definition_key USING (metric_id)
+WHERE value.dimension = 'all'
+GROUP BY ALL;
+
 -- A run again on the same day as the previous one (a re-run after a fix; the date of as_of in
 -- this run's time zone) compares with what that run compared with: a value it restated keeps its
 -- value from before, so a second run that finds nothing new does not erase the day's
@@ -40,21 +59,10 @@ WITH restated_today AS (
     CROSS JOIN kpi.metric_runs AS previous_run
     WHERE CAST(previous_run.as_of AT TIME ZONE getvariable('timezone') AS DATE)
         = getvariable('as_of_day')
-),
-compared_values AS (
-    SELECT metric_id, grain, period_start, value, computed_at
-    FROM kpi.metric_values
-    ANTI JOIN restated_today USING (metric_id, grain, period_start)
-    WHERE dimension = 'all' AND period_complete
-    UNION ALL
-    SELECT * FROM restated_today
 )
-SELECT
-    compared.*,
-    previous_run.as_of,
-    previous_run.timezone,
-    previous_run.week_start,
-    definition_key.definition
-FROM compared_values AS compared
-CROSS JOIN kpi.metric_runs AS previous_run
-JOIN metric_definition_keys AS definition_key USING (metric_id);
+SELECT metric_id, grain, period_start, value, computed_at
+FROM kpi.metric_values
+ANTI JOIN restated_today USING (metric_id, grain, period_start)
+WHERE dimension = 'all' AND period_complete
+UNION ALL
+SELECT * FROM restated_today;

@@ -9,9 +9,9 @@ WITH this_run AS (
 -- Another calendar places records in other periods, a run of an earlier night (a backfill) sees
 -- less of them, and a changed definition is a new metric, not late data: none is compared. Nor
 -- is a grain this run does not compute.
-comparable_previous_values AS (
+comparable_series AS (
     SELECT previous.*, definition_key.unit
-    FROM previous_values AS previous
+    FROM previous_series AS previous
     JOIN this_run
         ON this_run.timezone = previous.timezone
         AND this_run.week_start = previous.week_start
@@ -28,7 +28,7 @@ compared AS (
         previous.metric_id,
         previous.grain,
         previous.period_start,
-        previous.unit,
+        series.unit,
         previous.value AS previous_value,
         current_value.value,
         CASE
@@ -37,12 +37,32 @@ compared AS (
             ELSE current_value.reason
         END AS reason,
         previous.computed_at AS previous_computed_at
-    FROM comparable_previous_values AS previous
+    FROM previous_values AS previous
+    JOIN comparable_series AS series USING (metric_id, grain)
     LEFT JOIN kpi.metric_values AS current_value
         ON current_value.metric_id = previous.metric_id
         AND current_value.grain = previous.grain
         AND current_value.period_start = previous.period_start
         AND current_value.dimension = 'all'
+    UNION ALL
+    -- A period before the metric's first one in the previous run, already over then, that has a
+    -- value now: records dated back into it arrived late (an import, a ticket logged days after).
+    SELECT
+        current_value.metric_id,
+        current_value.grain,
+        current_value.period_start,
+        series.unit,
+        NULL AS previous_value,
+        current_value.value,
+        current_value.reason,
+        series.computed_at AS previous_computed_at
+    FROM kpi.metric_values AS current_value
+    JOIN comparable_series AS series USING (metric_id, grain)
+    WHERE current_value.dimension = 'all'
+        AND current_value.period_complete
+        AND current_value.period_start < series.first_period
+        AND kpi.period_after(current_value.grain, current_value.period_start)::TIMESTAMP
+            <= series.as_of AT TIME ZONE series.timezone
 )
 SELECT
     metric_id,

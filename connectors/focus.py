@@ -333,6 +333,7 @@ def _typed_columns(present: dict[str, tuple[str, str]]) -> dict[str, str]:
     """Each FOCUS column's expression cast to its core type; a column the file lacks is NULL.
 
     Text is trimmed before the cast (exports pad values); typed Parquet columns cast directly.
+    A value that does not cast is NULL, which staging's quality query lists by line and field.
     """
     expressions = {}
     for column, sql_type in {**MANDATORY_COLUMNS, **OPTIONAL_COLUMNS}.items():
@@ -346,7 +347,12 @@ def _typed_columns(present: dict[str, tuple[str, str]]) -> dict[str, str]:
         if column == "Tags" and file_type.startswith(("MAP", "STRUCT")):
             # Parquet exports type Tags as a map; staging reads tags as JSON text.
             value = f"to_json({quoted})"
-        expressions[column] = f"try_cast({value} AS {sql_type})"
+        typed = f"try_cast({value} AS {sql_type})"
+        if sql_type == "TIMESTAMPTZ":
+            # A database export may write 'infinity' for an open end: no instant a cost can
+            # count on, so it loads empty (listed as unparseable) like any other unreadable date.
+            typed = f"CASE WHEN isfinite({typed}) THEN {typed} END"
+        expressions[column] = typed
     return expressions
 
 

@@ -319,6 +319,37 @@ def test_an_implausible_charge_date_loads_empty_and_is_listed(warehouse, tmp_pat
     ]
 
 
+def test_an_infinite_charge_date_loads_empty_and_is_listed_and_the_rest_is_spent(
+    warehouse, tmp_path
+):
+    """'-infinity' / 'infinity' (a database's open end) are no instant: read as one, a cost
+    would count in no period and its charge length could not be taken, which failed the step."""
+    path = write_csv(
+        tmp_path / "open_ends.csv",
+        [
+            line("1.00"),
+            line("2.00", day="2024-09-03", ChargePeriodEnd="-infinity"),
+            line("4.00", ChargePeriodStart="infinity", BillingPeriodEnd=""),
+        ],
+    )
+    with warehouse.connect() as con:
+        load(con, FocusFiles([str(path)]), None)
+        problems = con.execute(
+            "SELECT record_key, field, problem FROM scorecard.data_quality WHERE source = 'focus' "
+            "ORDER BY record_key, field"
+        ).fetchall()
+        spend, _ = september_spend(con)
+    listed = str(path.resolve())
+    unreadable = "missing or unparseable mandatory value"
+    assert problems == [
+        (f"{listed}#2", "ChargePeriodEnd", unreadable),
+        (f"{listed}#3", "BillingPeriodEnd", unreadable),
+        (f"{listed}#3", "ChargePeriodStart", unreadable),
+    ]
+    # The line without an end counts on its start's day; the one without a start on none.
+    assert spend == pytest.approx(1 + 2)
+
+
 def test_the_configured_currency_is_summed_even_when_most_lines_are_in_another(warehouse, tmp_path):
     """FOCUS_CURRENCY says what spend is in; a file mixing currencies loads whole."""
     mixed = write_csv(

@@ -151,7 +151,8 @@ def test_survey_validation_and_duplicates(warehouse, tmp_path):
         "csat,2025-01-05 10:00:00,5,5,R1\n"
         "csat,yesterday,4,5,R2\n"
         "csat,2025-01-06,7,5,R3\n"
-        "engagement,2025-01-07,8,10,\n",
+        "engagement,2025-01-07,8,10,\n"
+        "csat,-infinity,3,5,R5\n",  # a database's open end: no time it was answered
     )
     second = write(
         tmp_path / "b.csv", "survey,responded_at,score,response_id\ncsat,2025-01-09,2,R1\n"
@@ -173,6 +174,7 @@ def test_survey_validation_and_duplicates(warehouse, tmp_path):
         (f"{a} row 2", "response_id", "duplicate response"),
         (f"{a} row 3", "responded_at", "bad timestamp"),
         (f"{a} row 4", "score", "score outside 0..scale_max"),
+        (f"{a} row 6", "responded_at", "bad timestamp"),
     ]
 
 

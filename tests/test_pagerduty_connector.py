@@ -185,19 +185,29 @@ def test_staging_maps_status_priority_urgency_and_the_services_current_name(ware
 
 
 def test_bad_values_are_listed_in_data_quality_with_the_incident_number(warehouse):
-    incidents = [pd_incident(7, "2025-05-01T10:00:00", status="snoozed", urgency="meh")]
+    incidents = [
+        pd_incident(7, "2025-05-01T10:00:00", status="snoozed", urgency="meh"),
+        # 'infinity' casts to a time no period holds: read as none, and listed.
+        pd_incident(8, "2025-05-02T10:00:00", resolved_at="infinity"),
+    ]
     api = account(incidents)
     with serve(api) as server, warehouse.connect() as con:
         ingest(con, connector(server.url))
         result = stage(con, "pagerduty", "incidents")
         problems = con.execute(
-            "SELECT record_key, field, problem, value FROM scorecard.data_quality ORDER BY field"
+            "SELECT record_key, field, problem, value FROM scorecard.data_quality "
+            "ORDER BY record_key, field"
         ).fetchall()
-    assert result.quality_issues == 2
+        resolved = con.execute(
+            "SELECT number, resolved_at FROM core.incidents ORDER BY number"
+        ).fetchall()
+    assert result.quality_issues == 3
     assert problems == [
         ("7", "status", "unknown status", "snoozed"),
         ("7", "urgency", "unknown urgency (and no priority)", "meh"),
+        ("8", "resolved_at", "unparseable time", "infinity"),
     ]
+    assert resolved[1] == ("8", None)
 
 
 def test_priorities_an_account_renamed_keep_their_level_and_unreadable_ones_are_listed(warehouse):

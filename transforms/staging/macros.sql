@@ -5,6 +5,12 @@
 CREATE OR REPLACE TEMP MACRO servicenow_time(text) AS
     try_strptime(text, '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC';
 
+-- An ISO 8601 instant (Freshservice, PagerDuty, survey exports); anything else is NULL, which
+-- the quality queries report by record: also 'infinity', which a cast reads as a time no
+-- period holds and no duration can be taken from.
+CREATE OR REPLACE TEMP MACRO instant(text) AS
+    CASE WHEN isfinite(try_cast(text AS TIMESTAMPTZ)) THEN try_cast(text AS TIMESTAMPTZ) END;
+
 -- A service's, group's or allocation tag's name by its words alone: people type names with a
 -- stray space, tab or line break before, after or inside them ("Email ", "Service  Desk"), and
 -- one service must stay one across sources. Runs of white space (Unicode spaces included) read
@@ -224,4 +230,4 @@ CREATE OR REPLACE TEMP MACRO freshservice_unparseable_times(raw_table, fields) A
             record ->> ('$.' || time_fields.field) AS value
         FROM query_table(raw_table), unnest(fields) AS time_fields(field)
     )
-    WHERE value IS NOT NULL AND try_cast(value AS TIMESTAMPTZ) IS NULL;
+    WHERE value IS NOT NULL AND instant(value) IS NULL;

@@ -25,8 +25,8 @@ planned_end_before_start AS (
     SELECT number, 'planned_end_date' AS field, 'planned end before planned start' AS problem,
            record ->> '$.planned_end_date' AS value
     FROM changes
-    WHERE try_cast(record ->> '$.planned_end_date' AS TIMESTAMPTZ)
-        < try_cast(record ->> '$.planned_start_date' AS TIMESTAMPTZ)
+    WHERE instant(record ->> '$.planned_end_date')
+        < instant(record ->> '$.planned_start_date')
 ),
 
 problems AS (

@@ -10,10 +10,10 @@ WITH change_fields AS (
         record ->> '$.status' AS status_code,
         record ->> '$.change_type' AS type_code,
         record ->> '$.risk' AS risk_code,
-        try_cast(record ->> '$.created_at' AS TIMESTAMPTZ) AS opened_at,
-        try_cast(record ->> '$.planned_start_date' AS TIMESTAMPTZ) AS planned_start,
-        try_cast(record ->> '$.planned_end_date' AS TIMESTAMPTZ) AS planned_end,
-        try_cast(record ->> '$.updated_at' AS TIMESTAMPTZ) AS updated_at,
+        instant(record ->> '$.created_at') AS opened_at,
+        instant(record ->> '$.planned_start_date') AS planned_start,
+        instant(record ->> '$.planned_end_date') AS planned_end,
+        instant(record ->> '$.updated_at') AS updated_at,
         nullif(record ->> '$.group_id', '') AS group_id
     FROM raw.freshservice_changes
 ),

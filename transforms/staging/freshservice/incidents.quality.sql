@@ -41,8 +41,8 @@ resolved_before_created AS (
            'resolved before created (resolved_at left empty)' AS problem,
            record ->> '$.stats.resolved_at' AS value
     FROM tickets
-    WHERE try_cast(record ->> '$.stats.resolved_at' AS TIMESTAMPTZ)
-        < try_cast(record ->> '$.created_at' AS TIMESTAMPTZ)
+    WHERE instant(record ->> '$.stats.resolved_at')
+        < instant(record ->> '$.created_at')
 ),
 
 ended_without_time AS (

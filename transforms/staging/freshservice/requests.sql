@@ -7,10 +7,10 @@ WITH ticket_fields AS (
         record_key,
         record ->> '$.status' AS status_code,
         record ->> '$.source' AS source_code,
-        try_cast(record ->> '$.created_at' AS TIMESTAMPTZ) AS opened_at,
-        try_cast(record ->> '$.stats.resolved_at' AS TIMESTAMPTZ) AS resolved_at,
-        try_cast(record ->> '$.stats.closed_at' AS TIMESTAMPTZ) AS closed_at,
-        try_cast(record ->> '$.updated_at' AS TIMESTAMPTZ) AS updated_at,
+        instant(record ->> '$.created_at') AS opened_at,
+        instant(record ->> '$.stats.resolved_at') AS resolved_at,
+        instant(record ->> '$.stats.closed_at') AS closed_at,
+        instant(record ->> '$.updated_at') AS updated_at,
         nullif(record ->> '$.category', '') AS category,
         nullif(record ->> '$.group_id', '') AS group_id
     FROM raw.freshservice_tickets

@@ -9,8 +9,8 @@ WITH tickets AS (
         record_key,
         CASE record ->> '$.type' WHEN 'Incident' THEN 'incident'
             WHEN 'Service Request' THEN 'request' END AS task_type,
-        try_cast(record ->> '$.created_at' AS TIMESTAMPTZ) AS opened_at,
-        try_cast(record ->> '$.updated_at' AS TIMESTAMPTZ) AS updated_at,
+        instant(record ->> '$.created_at') AS opened_at,
+        instant(record ->> '$.updated_at') AS updated_at,
         display_name(record ->> '$.category') AS service,
         record ->> '$.priority' AS priority_code,
         coalesce(record ->> '$.status' IN ('4', '5'), false) AS is_done,
@@ -28,13 +28,13 @@ ticket_clocks AS (
         tickets.*,
         clocks.clock,
         clocks.sla_name,
-        try_cast(record ->> ('$.' || clocks.due_field) AS TIMESTAMPTZ) AS breach_time,
+        instant(record ->> ('$.' || clocks.due_field)) AS breach_time,
         CASE
             WHEN NOT clocks.stops_when_done
-                THEN try_cast(record ->> ('$.stats.' || clocks.stop_field) AS TIMESTAMPTZ)
+                THEN instant(record ->> ('$.stats.' || clocks.stop_field))
             WHEN tickets.is_done THEN coalesce(
-                try_cast(record ->> ('$.stats.' || clocks.stop_field) AS TIMESTAMPTZ),
-                try_cast(record ->> '$.stats.closed_at' AS TIMESTAMPTZ)
+                instant(record ->> ('$.stats.' || clocks.stop_field)),
+                instant(record ->> '$.stats.closed_at')
             )
         END AS end_time
     FROM tickets CROSS JOIN clocks

@@ -78,7 +78,7 @@ CREATE OR REPLACE TEMP MACRO survey_lines() AS TABLE
     WITH typed AS (
         SELECT
             *,
-            try_cast(responded_at AS TIMESTAMPTZ) AS answered,
+            instant(responded_at) AS answered,
             try_cast(score AS DOUBLE) AS points,
             coalesce(try_cast(scale_max AS DOUBLE), CASE WHEN scale_max IS NULL THEN 5 END)
                 AS scale

@@ -13,7 +13,7 @@ incident_times AS (
 unparseable_times AS (
     SELECT number, field, 'unparseable time' AS problem, value
     FROM incident_times
-    WHERE value IS NOT NULL AND try_cast(value AS TIMESTAMPTZ) IS NULL
+    WHERE value IS NOT NULL AND instant(value) IS NULL
 ),
 
 unknown_statuses AS (
@@ -44,8 +44,8 @@ resolved_before_created AS (
            'resolved before created (resolved_at left empty)' AS problem,
            record ->> '$.resolved_at' AS value
     FROM incidents
-    WHERE try_cast(record ->> '$.resolved_at' AS TIMESTAMPTZ)
-        < try_cast(record ->> '$.created_at' AS TIMESTAMPTZ)
+    WHERE instant(record ->> '$.resolved_at')
+        < instant(record ->> '$.created_at')
 ),
 
 problems AS (

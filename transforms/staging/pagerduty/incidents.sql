@@ -15,9 +15,9 @@ WITH incident_fields AS (
     SELECT
         record_key,
         coalesce(nullif(record ->> '$.incident_number', ''), record_key) AS number,
-        try_cast(record ->> '$.created_at' AS TIMESTAMPTZ) AS opened_at,
-        try_cast(record ->> '$.resolved_at' AS TIMESTAMPTZ) AS resolved_at,
-        try_cast(record ->> '$.updated_at' AS TIMESTAMPTZ) AS updated_at,
+        instant(record ->> '$.created_at') AS opened_at,
+        instant(record ->> '$.resolved_at') AS resolved_at,
+        instant(record ->> '$.updated_at') AS updated_at,
         record ->> '$.status' AS status,
         record ->> '$.resolve_reason.type' = 'merge_resolve_reason' AS is_merged,
         lower(record ->> '$.urgency') AS urgency,

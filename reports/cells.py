@@ -36,6 +36,9 @@ LINE_BREAKS = re.compile("[\r\n\u2028\u2029]+")
 # A pipe with the backslashes before it: a table row reads a backslash pair as one character,
 # so each backslash is doubled and the pipe escaped, or `a\|b` would split the cell.
 PIPE = re.compile(r"(\\*)\|")
+# An ampersand that starts a character reference (`&amp;`, `&#60;`), which Markdown renderers
+# decode; any other ampersand ("R&D") reads as itself and is left so.
+ENTITY_START = re.compile(r"&(?=#?\w+;)")
 # Control characters (C0 but tab, line breaks and carriage return; DEL) no page can show.
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -47,8 +50,9 @@ def text_html(text: str) -> str:
 
 def md_text(text: str) -> str:
     """Text as Markdown, on one line, for a table cell or a heading: a name or a comment must
-    neither split a table row nor start an HTML tag, which Markdown renderers pass through."""
-    plain = CONTROL.sub("", text).replace("<", "&lt;")
+    neither split a table row, nor start an HTML tag, which Markdown renderers pass through, nor
+    be read as a character reference."""
+    plain = ENTITY_START.sub("&amp;", CONTROL.sub("", text)).replace("<", "&lt;")
     return LINE_BREAKS.sub(" ", PIPE.sub(lambda m: m[1] * 2 + "\\|", plain))
 
 

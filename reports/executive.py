@@ -42,11 +42,24 @@ LIMITS = {
 }
 # Shown only when the last KPI run changed a value of a period already complete (late data).
 RESTATED_HEADING = "Restated since the last run"
-# What fits in a column of the A4 page above the footer, in mm, from rows measured in Chromium:
-# a heading with its table's header row, the "+N more" line, a line of 7.5 pt text and a row's
-# padding. Rows that would not fit are left off and counted ("+N more") like the rows beyond
-# LIMITS; the page clips whatever the estimate misses rather than draw over the footer.
+# What fits in a column of the A4 page above a footer of FOOTER_MM, in mm, from rows measured in
+# Chromium: a heading with its table's header row, the "+N more" line, a line of 7.5 pt text and
+# a row's padding. Rows that would not fit are left off and counted ("+N more") like the rows
+# beyond LIMITS; the page clips whatever the estimate misses rather than draw over the footer.
 COLUMN_MM = 226.0
+# The footer's freshness and quality tables side by side, measured likewise (6.5 pt text): its
+# rule and padding, a heading, a header row, a row of one line and each further line. A footer
+# higher than FOOTER_MM (one row a side, which COLUMN_MM was measured with) takes its excess
+# from the columns: a deployment of seven sources with six quality warnings has 48 mm less.
+FOOTER_MM = 12.5
+FOOTER_EDGE_MM = 1.3
+FOOTER_HEADING_MM = 3.9
+FOOTER_HEADER_MM = 3.6
+FOOTER_ROW_MM = 3.75
+FOOTER_LINE_MM = 2.9
+# A quality problem is cut at two lines; longer than this it takes both.
+PROBLEM_LINE_CHARS = 30
+PROBLEM_LINES = 2
 SECTION_MM = 11.5
 MORE_MM = 4.5
 LINE_MM = 3.3
@@ -116,9 +129,28 @@ def _metric_name(name: str) -> Markup:
     return Markup(name, f'<span class="name lines-{lines}" title="{shown}">{shown}</span>')
 
 
-def fit_column(tables: dict[str, Table]) -> None:
-    """Leave off the rows that would not fit in the page's column and count them: every table
-    shows its first row if it can, then the tables take the room left in page order."""
+def footer_mm(freshness: Table, quality: Table) -> float:
+    """About how high the footer is: its higher side, each quality row one or two lines."""
+
+    def side_mm(table: Table, lines: list[int]) -> float:
+        if not table.rows:
+            return FOOTER_HEADING_MM + FOOTER_ROW_MM + (MORE_MM if table.more else 0)
+        rows_mm = sum(FOOTER_ROW_MM + FOOTER_LINE_MM * (n - 1) for n in lines)
+        return FOOTER_HEADING_MM + FOOTER_HEADER_MM + rows_mm + (MORE_MM if table.more else 0)
+
+    problem_lines = [
+        _lines(row[2].text if isinstance(row[2], Markup) else row[2], PROBLEM_LINE_CHARS, 2)
+        for row in quality.rows
+    ]
+    return FOOTER_EDGE_MM + max(
+        side_mm(freshness, [1] * len(freshness.rows)), side_mm(quality, problem_lines)
+    )
+
+
+def fit_column(tables: dict[str, Table], room: float = COLUMN_MM) -> None:
+    """Leave off the rows that would not fit in the page's column (`room` mm) and count them:
+    every table shows its first row if it can, then the tables take the room left in page
+    order."""
     heights = {name: [_row_mm(row, name) for row in table.rows] for name, table in tables.items()}
     shown = dict.fromkeys(tables, 0)
 
@@ -134,7 +166,7 @@ def fit_column(tables: dict[str, Table]) -> None:
         for name in tables:
             while shown[name] < len(heights[name]) and not (first_rows_only and shown[name]):
                 shown[name] += 1
-                if used() > COLUMN_MM:
+                if used() > room:
                     shown[name] -= 1
                     break
     for name, table in tables.items():
@@ -260,7 +292,7 @@ def read_pages(
             Table(
                 ["source", "table", "problem", "records"],
                 [
-                    [r["source"], r["table_name"], r["problem"], number(r["records"])]
+                    [r["source"], r["table_name"], _problem(r["problem"]), number(r["records"])]
                     for r in own[:6]
                 ],
                 numeric=(3,),
@@ -273,6 +305,12 @@ def read_pages(
             _page(card, title, by_scorecard[scorecard_id], names, as_of, freshness, quality)
         )
     return pages
+
+
+def _problem(text: str) -> Markup:
+    """A quality problem cut at the lines footer_mm counts for it; its title holds it whole."""
+    shown = text_html(text)
+    return Markup(text, f'<span class="problem" title="{shown}">{shown}</span>')
 
 
 def _in_period(name: str, row: dict, card: dict) -> str:
@@ -305,6 +343,7 @@ def _attention_status(row: dict) -> Markup:
 
 def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
     cap = LIMITS
+    room = COLUMN_MM - max(0.0, footer_mm(freshness, quality) - FOOTER_MM)
     perspectives = Table(
         ["perspective", "score", "coverage", "status"],
         [
@@ -428,9 +467,10 @@ def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
             **({"restated": restated} if restated.rows else {}),
             "movers": movers,
             "initiatives": initiatives,
-        }
+        },
+        room,
     )
-    fit_column({"metrics": metrics})
+    fit_column({"metrics": metrics}, room)
     previous = period_label(card["grain"], card["previous_start"])
     fields = {
         "name": title,

@@ -298,11 +298,18 @@ def test_markup_and_control_characters_in_a_cell_stay_text():
     # A name or comment from a source or a spreadsheet: no tag may start in the Markdown twin
     # (renderers pass raw HTML through), and control characters (U+0001, ESC, DEL), which no
     # page can show, are left out of both.
-    cells = ["<script>alert(1)</script>", "a\x01b\x1b[31mc\x7f", "tab\tkept & <b"]
+    # An owner typed as "R&amp;D" reads so, not as "R&D"; a lone "&" stays as typed.
+    cells = [
+        "<script>alert(1)</script>",
+        "a\x01b\x1b[31mc\x7f",
+        "tab\tkept & <b",
+        "R&amp;D &#60;b&#x3e;",
+    ]
     assert md_table(["text"], [[cell] for cell in cells]).splitlines()[2:] == [
         "| &lt;script>alert(1)&lt;/script> |",
         "| ab[31mc |",
         "| tab\tkept & &lt;b |",
+        "| R&amp;amp;D &amp;#60;b&amp;#x3e; |",
     ]
     assert "<td>ab[31mc</td>" in html_table(["text"], [[cells[1]]])
 

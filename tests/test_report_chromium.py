@@ -99,6 +99,45 @@ def test_every_column_fits_above_the_footer_and_counts_what_it_leaves_off(tmp_pa
     chromium(f"--screenshot={shot}", "--window-size=900,1150", files.latest_html.as_uri())
 
 
+def test_a_higher_footer_takes_its_room_from_the_columns_which_still_count_what_they_leave_off(
+    tmp_path,
+):
+    """Seven sources and six long quality warnings make the footer some 35 mm higher: the
+    columns list fewer rows and count the rest, rather than clip rows and their count unseen."""
+    source = build_crowded_warehouse(tmp_path / "wh")
+    problem = (
+        "costs of AWS come from focus and aws_ce on 30 day(s) (2026-11-01 to 2026-11-30): the "
+        "cost KPIs count each source, so its spend counts more than once on those days"
+    )
+    with duckdb.connect(str(source)) as con:
+        for name in ("jira", "freshservice", "pagerduty", "focus", "aws_ce", "azure_cost", "xl"):
+            con.execute(
+                "INSERT INTO meta.cursors VALUES (?, 'records', 'x', 1, "
+                "TIMESTAMPTZ '2026-12-01 02:00:00+00', 'run-1') ON CONFLICT DO NOTHING",
+                [name],
+            )
+        for n in range(6):
+            con.execute(
+                "INSERT INTO scorecard.data_quality (source, table_name, record_key, field, "
+                "problem, value) VALUES ('focus', 'costs', ?, 'f', ?, 'v')",
+                [f"K{n}", f"{problem} ({n})"],
+            )
+    files = write_reports(source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", {})
+    measured = tmp_path / "measured.html"
+    measured.write_text(files.latest_html.read_text().replace("</body>", MEASURE + "</body>"))
+    dom = chromium("--virtual-time-budget=5000", "--dump-dom", measured.as_uri()).stdout
+    (page,) = json.loads(html.unescape(re.search(r'<pre id="boxes">(.*?)</pre>', dom, re.S)[1]))
+    assert page["columns_bottom"] <= page["footer_top"]
+    left, right = page["columns"]
+    assert left["content_bottom"] <= left["bottom"]
+    assert right["content_bottom"] <= right["bottom"]
+    # The metrics the page lists are those of the Markdown, then their count: 16 and 6 more
+    # of the 22, where the fixture's own footer leaves room for 19.
+    metrics = files.markdown.split("## Metrics")[1].split("\n## ")[0]
+    assert (metrics.count("\n| ") - 1, metrics.strip().splitlines()[-1]) == (16, "+6 more")
+    assert right["last"] == "+6 more"
+
+
 # Appended to a copy of a page: writes how wide the page is drawn, and the window's width.
 MEASURE_WIDTH = """<script>
 addEventListener("load", () => {

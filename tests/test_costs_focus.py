@@ -456,6 +456,33 @@ def test_quirks_tags_and_configurable_keys(warehouse, tmp_path):
     ]
 
 
+def test_tags_that_repeat_a_key_are_read_with_its_first_value(warehouse, tmp_path):
+    """Valid JSON (an export merging two tag sources), though no map: before, such tags were
+    called "not a JSON object" and their cost lost its owner."""
+    repeated = '{"Cost-Center": "CC-2", "env": "prod", "env": "dev"}'
+    path = write_csv(
+        tmp_path / "repeated.csv",
+        [line("3.00", Tags=repeated), line("1.00", Tags=json.dumps({"team": "web"}))],
+    )
+    with warehouse.connect() as con:
+        load(con, FocusFiles([str(path)]), None)
+        rows = con.execute(
+            "SELECT BilledCost, cost_centre, Tags FROM core.costs ORDER BY cost_id"
+        ).fetchall()
+        problems = con.execute(
+            "SELECT count(*) FROM scorecard.data_quality WHERE source = 'focus'"
+        ).fetchall()[0][0]
+        compute_metrics(con, min_n=1, as_of=datetime(2024, 10, 2, tzinfo=UTC))
+        coverage = values_by_key(con)[
+            ("cost_allocation_coverage", "month", date(2024, 9, 1), "all", "all")
+        ]["value"]
+    assert rows[0][:2] == (Decimal("3"), "CC-2")
+    assert json.loads(rows[0][2]) == {"Cost-Center": "CC-2", "env": "prod"}
+    assert problems == 0
+    # 3.00 of the 4.00 has an owner (its cost centre); the team tag names none by default.
+    assert coverage == pytest.approx(75)
+
+
 def test_tag_keys_and_rates_from_environment():
     keys = TagKeys.from_env({"FOCUS_TAG_SERVICE": "svc, business-service"})
     assert keys.service == ("svc", "business-service")

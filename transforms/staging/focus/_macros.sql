@@ -4,9 +4,20 @@
 CREATE OR REPLACE TEMP MACRO focus_tags_text(tags) AS
     CASE WHEN left(ltrim(tags), 1) IN ('{', '[') THEN tags ELSE '{' || tags || '}' END;
 
+-- A JSON object's first value of each key, as text: an object that repeats a key is valid JSON
+-- (an export merging two tag sources), but casts to no map. NULL when it is not an object.
+CREATE OR REPLACE TEMP MACRO focus_first_values(tags_json) AS
+    CASE WHEN json_type(tags_json) = 'OBJECT' THEN map_from_entries(list_transform(
+        list_distinct(json_keys(tags_json)),
+        lambda k: {'key': k, 'value': tags_json ->> ('$."' || replace(k, '"', '\"') || '"')}
+    )) END;
+
 -- The tags as a map of key to value text; NULL when they are not a JSON object.
 CREATE OR REPLACE TEMP MACRO focus_tag_map(tags) AS
-    try_cast(try_cast(focus_tags_text(tags) AS JSON) AS MAP(VARCHAR, VARCHAR));
+    coalesce(
+        try_cast(try_cast(focus_tags_text(tags) AS JSON) AS MAP(VARCHAR, VARCHAR)),
+        focus_first_values(try_cast(focus_tags_text(tags) AS JSON))
+    );
 
 -- A charge start no real cost carries: before 2000 (a default date such as 0001-01-01) or more
 -- than a year after its billing period ends. Staging loads it empty and costs.quality.sql lists

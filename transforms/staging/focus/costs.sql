@@ -50,7 +50,13 @@ normalised_tags AS (
 allocations AS (
     SELECT
         Tags,
-        CASE WHEN tag_map IS NOT NULL THEN CAST(focus_tags_text(Tags) AS JSON) END AS tags_json,
+        -- Stored as written, but an object repeating a key as its map: the KPIs read it as one.
+        CASE
+            WHEN tag_map IS NULL THEN NULL
+            WHEN json_keys(CAST(focus_tags_text(Tags) AS JSON)) = map_keys(tag_map)
+                THEN CAST(focus_tags_text(Tags) AS JSON)
+            ELSE to_json(tag_map)
+        END AS tags_json,
         list_filter(
             list_transform(settings.cost_centre_keys,
                 lambda k: display_name(list_filter(tag_entries,

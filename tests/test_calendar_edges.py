@@ -316,6 +316,7 @@ A1,csat,2026-11-01,5,5,Payroll,
 A2,csat,2026-11-30,2,5,Payroll,
 A3,csat,2026-12-01,5,5,Payroll,
 A4,csat,2026-11-30 23:30:00,4,5,Payroll,
+A5,csat,2026-12-01 00:00:00,1,5,Payroll,
 """
 
 
@@ -331,8 +332,9 @@ def test_survey_answers_dated_without_a_time_count_on_that_date_west_of_utc(ware
             "AND grain = 'month' AND dimension = 'all' ORDER BY period_start"
         ).fetchall()
     # A1 (Nov 1) and A2 (Nov 30) are November's by their date; A4 at 23:30 UTC on Nov 30 is
-    # 18:30 that day here: 2 of 3 top-2-box (A1 5, A4 4; A2 2) = 66.7%. A3 (Dec 1) is December's.
-    assert [(p, round(v, 1), n) for p, v, n in csat] == [(NOV, 66.7, 3), (DEC, 100.0, 1)]
+    # 18:30 that day here, and A5, timed at midnight UTC, 19:00 (not a date alone): 2 of 4
+    # top-2-box (A1 5, A4 4; A2 2, A5 1) = 50%. A3 (Dec 1) is December's.
+    assert [(p, round(v, 1), n) for p, v, n in csat] == [(NOV, 50.0, 4), (DEC, 100.0, 1)]
 
 
 def test_a_scorecard_as_of_without_offset_is_read_in_the_calendar_time_zone():

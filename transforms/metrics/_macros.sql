@@ -89,15 +89,6 @@ CREATE OR REPLACE MACRO kpi.in_cost_currency(currency, cost_currency) AS
 CREATE OR REPLACE MACRO kpi.charge_day(charge_start, is_whole_utc_days, timezone) AS
     CAST(charge_start AT TIME ZONE CASE WHEN is_whole_utc_days THEN 'UTC' ELSE timezone END AS DATE);
 
--- The day of a spreadsheet survey answer written as a date alone (`2026-12-01`, stored as 00:00
--- UTC): that date, wherever the calendar is, rather than the evening before west of UTC. NULL for
--- an answer with a time, which counts on its local day.
-CREATE OR REPLACE MACRO kpi.answer_date(source, responded_at) AS
-    CASE
-        WHEN source = 'measures' AND epoch(responded_at) % 86400 = 0
-            THEN CAST(responded_at AT TIME ZONE 'UTC' AS DATE)
-    END;
-
 -- How far a source's last read (meta.source_reads: the instant it started) reaches, as a
 -- wall-clock time of the calendar, to compare with the periods' ends. The cost APIs (aws_ce,
 -- azure_cost) are asked for whole UTC days up to the UTC day of the run's as-of, and their days

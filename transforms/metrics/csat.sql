@@ -10,7 +10,7 @@ SELECT
     'survey_response' AS record_table,
     response_id AS record_id,
     responded_at AS completed_at,
-    kpi.answer_date(source, responded_at) AS local_day,
+    answered_on AS local_day,
     service,
     source,
     1.0 AS num,

@@ -3,7 +3,7 @@ SELECT
     'survey_response' AS record_table,
     response_id AS record_id,
     responded_at AS completed_at,
-    kpi.answer_date(source, responded_at) AS local_day,
+    answered_on AS local_day,
     source,
     score / scale_max * 100 AS num,
     1.0 AS den,

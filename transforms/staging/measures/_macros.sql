@@ -79,6 +79,9 @@ CREATE OR REPLACE TEMP MACRO survey_lines() AS TABLE
         SELECT
             *,
             instant(responded_at) AS answered,
+            -- A date alone (a CSV cell, or a workbook's date cell) counts on that date.
+            CASE WHEN regexp_full_match(trim(responded_at), '\d{4}-\d{2}-\d{2}')
+                THEN try_cast(trim(responded_at) AS DATE) END AS answered_on,
             try_cast(score AS DOUBLE) AS points,
             coalesce(try_cast(scale_max AS DOUBLE), CASE WHEN scale_max IS NULL THEN 5 END)
                 AS scale

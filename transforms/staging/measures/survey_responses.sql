@@ -5,6 +5,7 @@ SELECT
     'measures' AS source,
     lower(survey) AS survey,
     answered AS responded_at,
+    answered_on,
     points AS score,
     scale AS scale_max,
     display_name(service) AS service,

@@ -173,6 +173,13 @@ def test_missing_mandatory_column_names_file_and_column(warehouse, tmp_path):
     assert problems[0][0] == str(bad.resolve()) and "EffectiveCost" in problems[0][1]
 
 
+def focus_problems(con, columns: str = "record_key, field, problem") -> list[tuple]:
+    """The FOCUS rows of scorecard.data_quality, as `columns`, in their order."""
+    return con.execute(
+        f"SELECT {columns} FROM scorecard.data_quality WHERE source = 'focus' ORDER BY {columns}"
+    ).fetchall()
+
+
 def september_spend(con) -> tuple[float, list[tuple]]:
     """Cloud spend of September 2024 and the cost lines the KPI step left out."""
     compute_metrics(con, min_n=1, as_of=datetime(2024, 10, 2, tzinfo=UTC))
@@ -302,10 +309,7 @@ def test_an_implausible_charge_date_loads_empty_and_is_listed(warehouse, tmp_pat
             "SELECT BilledCost, ChargePeriodStart AT TIME ZONE 'UTC' FROM core.costs "
             "ORDER BY cost_id"
         ).fetchall()
-        problems = con.execute(
-            "SELECT record_key, field, value FROM scorecard.data_quality WHERE source = 'focus' "
-            "ORDER BY record_key"
-        ).fetchall()
+        problems = focus_problems(con, "record_key, field, value")
     assert starts == [
         (Decimal("1"), datetime(2024, 9, 2)),
         (Decimal("2"), None),
@@ -334,10 +338,7 @@ def test_an_infinite_charge_date_loads_empty_and_is_listed_and_the_rest_is_spent
     )
     with warehouse.connect() as con:
         load(con, FocusFiles([str(path)]), None)
-        problems = con.execute(
-            "SELECT record_key, field, problem FROM scorecard.data_quality WHERE source = 'focus' "
-            "ORDER BY record_key, field"
-        ).fetchall()
+        problems = focus_problems(con)
         spend, _ = september_spend(con)
     listed = str(path.resolve())
     unreadable = "missing or unparseable mandatory value"

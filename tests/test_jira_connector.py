@@ -300,7 +300,10 @@ def test_staging_maps_types_states_priorities_outcomes_and_sla_cycles(warehouse)
 
 
 def test_bad_values_are_listed_in_data_quality_with_the_issue_key(warehouse):
-    issues = [issue(7, "Incident", "2025-03-01T10:00:00", priority="Urgent!!")]
+    issues = [
+        issue(7, "Incident", "2025-03-01T10:00:00", priority="Urgent!!"),
+        issue(8, "Incident", "2025-03-02T10:00:00", priority=None),  # none set: not "unknown"
+    ]
     api = site(issues)
     with serve(api) as server, warehouse.connect() as con:
         ingest(con, connector(server.url))
@@ -311,15 +314,19 @@ def test_bad_values_are_listed_in_data_quality_with_the_issue_key(warehouse):
         result = stage(con, "jira", "incidents")
         problems = con.execute(
             "SELECT record_key, field, problem, value FROM scorecard.data_quality "
-            "WHERE source = 'jira' ORDER BY field"
+            "WHERE source = 'jira' ORDER BY field, record_key"
         ).fetchall()
-        opened = con.execute("SELECT opened_at, priority FROM core.incidents").fetchall()
-    assert result.quality_issues == 2
+        opened = con.execute(
+            "SELECT opened_at, priority FROM core.incidents ORDER BY number"
+        ).fetchall()
+    assert result.quality_issues == 4
     assert problems == [
         ("ITSM-7", "created", "unparseable date", "01/03/2025 10:00"),
+        ("ITSM-8", "created", "unparseable date", "01/03/2025 10:00"),
         ("ITSM-7", "priority", "unknown priority", "Urgent!!"),
+        ("ITSM-8", "priority", "no priority", None),
     ]
-    assert opened == [(None, None)]
+    assert opened == [(None, None), (None, None)]
 
 
 @pytest.mark.parametrize(

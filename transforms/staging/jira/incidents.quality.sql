@@ -9,7 +9,9 @@ unparseable_dates AS (
 ),
 
 unknown_priorities AS (
-    SELECT number, 'priority' AS field, 'unknown priority' AS problem,
+    SELECT number, 'priority' AS field,
+           CASE WHEN record ->> '$.fields.priority.name' IS NULL THEN 'no priority'
+                ELSE 'unknown priority' END AS problem,
            record ->> '$.fields.priority.name' AS value
     FROM issues
     WHERE priority_level(record ->> '$.fields.priority.name') IS NULL

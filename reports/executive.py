@@ -334,11 +334,15 @@ def _attention_status(row: dict) -> Markup:
     """The status of a red or an escalation, the same in both twins. Another status is listed
     because a trigger escalated it (amber twice running, a deteriorating signal, stale too long,
     a forecast miss), so it says so beside its status; every red is escalated, so a red reads
-    as red."""
+    as red. One listed for its open action alone (a red whose period since has no value) names
+    the action's trigger."""
     cell = status_cell(row["status"])
-    if not row["escalate"] or row["status"] == "red":
+    if row["status"] == "red":
         return cell
-    return Markup(f"{cell.text} ESCALATED", f"{cell.html} escalated")
+    if row["escalate"]:
+        return Markup(f"{cell.text} ESCALATED", f"{cell.html} escalated")
+    trigger = f"{row['open_trigger'].replace('_', ' ')} action open"
+    return Markup(f"{cell.text}, {trigger}", f"{cell.html} {text_html(trigger)}")
 
 
 def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:

@@ -235,6 +235,56 @@ def test_a_period_without_a_value_neither_clears_nor_extends_a_red_action(con):
     ]
 
 
+@pytest.mark.parametrize(
+    ("march", "status", "resolved"), [(17.0, "open", None), (8.0, "resolved", MAR)]
+)
+def test_a_resolved_red_that_late_data_brings_back_reopens_or_resolves_later(
+    con, march, status, resolved
+):
+    """change_failure_rate 20 in January (red), 8 in February: the red action is resolved in
+    February. Late records then restate February to 17 (red again): with March red (17) too, the
+    run reaches the latest period and the action is open again; with March green (8), it is
+    resolved in March, the first period without the red, and its run is one (no new action)."""
+    nightly_actions(con, [(JAN, 20.0), (FEB, 8.0)], "red")
+    con.execute("UPDATE kpi.metric_values SET value = 17 WHERE period_start = ?", [FEB])
+    con.execute(
+        "INSERT INTO kpi.metric_values (metric_id, grain, period_start, dimension, "
+        "dimension_value, value, unit, period_complete) "
+        "VALUES ('change_failure_rate', 'month', ?, 'all', 'all', ?, '%', true)",
+        [MAR, march],
+    )
+    score_metrics(con, {"change_failure_rate": CFR}, as_of=datetime(2026, 4, 1, 2, tzinfo=UTC))
+    logged = con.execute(
+        "SELECT opened_period, status, resolved_period FROM scorecard.actions WHERE trigger = 'red'"
+    ).fetchall()
+    assert logged == [(JAN, status, resolved)]
+
+
+def test_a_red_whose_period_since_has_no_value_stays_on_the_page_with_its_open_action(
+    warehouse, tmp_path
+):
+    """sla_attainment 96 in January, 80 in February (red: an action due March 15), then too few
+    records for a value in March (grey): the action stays open, so the page lists the metric
+    under "Reds and escalations" with the action's owner and due date."""
+    from reports import write_reports
+
+    with warehouse.connect() as con:
+        con.executemany(
+            "INSERT INTO kpi.metric_values (metric_id, grain, period_start, dimension, "
+            "dimension_value, value, n, reason, unit, period_complete) "
+            "VALUES ('sla_attainment', 'month', ?, 'all', 'all', ?, ?, ?, '%', true)",
+            [
+                (JAN, 96.0, 10, None),
+                (FEB, 80.0, 10, None),
+                (MAR, None, 2, "too little data: n=2 below the minimum of 5"),
+            ],
+        )
+        score_metrics(con, {"sla_attainment": SLA}, as_of=datetime(2026, 4, 1, 2, tzinfo=UTC))
+    md = write_reports(warehouse.working_path, tmp_path / "r", "IT", "2026-04-01", {}).markdown
+    attention = md.split("## Reds and escalations")[1].split("##")[0]
+    assert "| sla_attainment | GREY, red action open | SLM | 2026-03-15 |" in attention
+
+
 def test_amber_on_both_sides_of_a_period_without_a_value_is_amber_twice_running(con):
     """change_failure_rate: 12 in January and 13 in February (amber twice: an action opens), no
     value in March (grey), 14 in April: April is amber again after the last value, so the action

@@ -1,6 +1,6 @@
--- Reds and escalations of the current period, with the scorecard-wide action (dimension 'all')
--- that answers each: the open one due first, its owner (the metric's owner when none is open) and
--- due date. Commentary is the owner's (metric_status.commentary), followed by the decision: the
+-- Reds and escalations of the current period, and metrics with an open scorecard-wide action
+-- (dimension 'all'), with the action that answers each: the open one due first, its owner (the
+-- metric's owner when none is open), due date and trigger. Commentary is the owner's (metric_status.commentary), followed by the decision: the
 -- period's own, else the note of the action a decision closed when no action is left open.
 -- A metric whose current period is pending a source read is judged by its latest judged period
 -- (judged_start), so a red and its open action stay on the page until the read completes it.
@@ -29,10 +29,18 @@ latest_judged AS (
     )
 ),
 
+-- A red's action stays open through a period without a value (grey, or stale not yet past two
+-- cadences), where no trigger can be judged: the metric stays listed, with its action.
 needing_attention AS (
     SELECT *
-    FROM latest_judged
-    WHERE status = 'red' OR escalate
+    FROM latest_judged AS metric
+    WHERE status = 'red' OR escalate OR EXISTS (
+        SELECT 1
+        FROM scorecard.actions AS action
+        WHERE action.scorecard_id = metric.scorecard_id AND action.metric_id = metric.metric_id
+            AND action.grain = metric.grain AND action.dimension = 'all'
+            AND action.status = 'open'
+    )
 ),
 
 metric_actions AS (
@@ -56,6 +64,7 @@ SELECT
     CASE WHEN action.status = 'open' THEN action.owner END AS action_owner,
     coalesce(CASE WHEN action.status = 'open' THEN action.owner END, metric.owner) AS owner,
     CASE WHEN action.status = 'open' THEN action.due_date END AS due_date,
+    CASE WHEN action.status = 'open' THEN action.trigger END AS open_trigger,
     nullif(concat_ws(' · ', metric.commentary, 'Decision: ' || coalesce(
         metric.decision, CASE WHEN action.status = 'closed' THEN action.note END
     )), '') AS commentary

@@ -137,6 +137,26 @@ SELECT
 FROM action_runs AS r
 ANTI JOIN scorecard.actions AS a USING (action_id);
 
+-- A resolved action whose run late data extended (a restated period red again): open again when
+-- the run now reaches the metric's latest scored period, else resolved where it now clears. Only
+-- a run that has seen the period it was resolved in (not a backfill's earlier as-of) decides; a
+-- closed action stays closed: its owner decided.
+UPDATE scorecard.actions AS a
+SET status = if(r.cleared_period IS NULL, 'open', 'resolved'),
+    resolved_period = r.cleared_period,
+    updated_at = getvariable('scoring_now')
+FROM action_runs AS r, (
+    SELECT scorecard_id, metric_id, max(period_start) AS period_start
+    FROM scorecard.metric_status
+    WHERE NOT coalesce(pending, false)
+    GROUP BY ALL
+) AS latest
+WHERE a.action_id = r.action_id
+    AND latest.scorecard_id = a.scorecard_id AND latest.metric_id = a.metric_id
+    AND a.status = 'resolved'
+    AND a.resolved_period <= latest.period_start
+    AND (r.cleared_period IS NULL OR r.cleared_period > a.resolved_period);
+
 -- An open action whose trigger cleared: resolved in the first period without it. One whose run is
 -- gone (a restated value) is resolved at the metric's latest scored period. A metric taken off
 -- the scorecard (retired, disabled, removed) has no row in the latest period its scorecard scored

@@ -129,8 +129,10 @@ positioned AS (
             false
         ) AS stale,
         -- Position on the goal scale: 0 at threshold, 1 at target, 2 at stretch. A band counts
-        -- as stretch inside it and loses one step per third of its width outside it.
-        CASE
+        -- as stretch inside it and loses one step per third of its width outside it. Rounded at
+        -- 9 decimals, so a value at a goal is at it despite binary fractions: 0.3 is at the
+        -- default stretch 0.2 + (0.2 - 0.1), which adds up to 0.30000000000000004.
+        round(CASE
             WHEN c.value IS NULL OR g.direction IS NULL THEN NULL
             WHEN g.direction = 'band'
                 THEN 2 - 3 * greatest(g.band_low - c.value, c.value - g.band_high, 0)
@@ -138,7 +140,7 @@ positioned AS (
             WHEN (c.value - g.target) * (g.target - g.threshold) <= 0
                 THEN (c.value - g.threshold) / (g.target - g.threshold)
             ELSE 1 + (c.value - g.target) / (g.stretch_or_default - g.target)
-        END AS position,
+        END, 9) AS position,
         -- The last earlier value: a period without one does not hide the trend across it.
         lag(c.value IGNORE NULLS) OVER (
             PARTITION BY c.scorecard_id, c.metric_id ORDER BY c.period_start

@@ -13,7 +13,7 @@ import duckdb
 
 from reports.dictionary import dictionary_html
 from reports.executive import ScorecardPage, period_label, read_pages, to_html, to_markdown
-from reports.files import write_whole
+from reports.files import PARTIAL_SUFFIX, write_whole
 from reports.queries import prepare, rows
 from reports.services import DEFAULT_SERVICE_PAGES, slug, write_service_pages
 from settings.config import DEFAULT_SCORECARD
@@ -107,7 +107,7 @@ def write_reports(
         stem = f"{dated_name(page, slugs)}-{period_name(page.grain, page.period_start)}"
         dated.append(write_whole(folder / f"{stem}.html", to_html([page], title)))
         write_whole(folder / f"{stem}.md", to_markdown([page]))
-    return ReportFiles(
+    files = ReportFiles(
         latest_html=write_whole(folder / "latest.html", to_html(pages, title)),
         latest_markdown=write_whole(folder / "latest.md", markdown),
         dated=dated,
@@ -116,6 +116,10 @@ def write_reports(
         markdown=markdown,
         scorecards=len(pages),
     )
+    # A page a killed run left half-written (a dated copy of a period no run writes again).
+    for partial in folder.glob(f"*{PARTIAL_SUFFIX}"):
+        partial.unlink()
+    return files
 
 
 __all__ = ["ReportFiles", "ScorecardPage", "write_reports"]

@@ -343,13 +343,15 @@ def test_coverage_is_shown_rounded_down_so_it_never_reads_as_the_70_percent_a_sc
     ]
 
 
-def test_a_new_run_replaces_service_pages_whole_and_drops_stale_and_half_written_ones(tmp_path):
+def test_a_new_run_replaces_pages_whole_and_drops_stale_and_half_written_ones(tmp_path):
     source = build_warehouse(tmp_path / "wh")
     folder = tmp_path / "reports" / "services"
     folder.mkdir(parents=True)
-    # A service that left the busiest, and a page a killed run left half-written.
+    # A service that left the busiest, and a page a killed run left half-written; the top folder
+    # holds a dated copy of an earlier month half-written too, which no run writes again.
     (folder / "retired-00000000.html").write_text("old")
     (folder / "email-969ccbd3.html.partial").write_text("<html><body><h1>Em")
+    (folder.parent / "it-balanced-scorecard-2026-10.html.partial").write_text("<html><bo")
     files = write_reports(
         source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
     )
@@ -360,6 +362,7 @@ def test_a_new_run_replaces_service_pages_whole_and_drops_stale_and_half_written
         "payroll-53fe8dfb.html",
     ]
     assert "<h1>Email: November 2026</h1>" in (folder / "email-969ccbd3.html").read_text()
+    assert not list(folder.parent.glob("*.partial"))
 
 
 def test_pages_are_written_in_utf_8_whatever_the_locale(tmp_path):

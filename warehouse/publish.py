@@ -41,6 +41,10 @@ class PublishResult:
     seconds: float
 
 
+# What the system says when a disk is full or a folder not writable.
+STORAGE_CAUSES = ("No space left on device", "Read-only file system", "Permission denied")
+
+
 def publish(warehouse: Warehouse) -> PublishResult:
     started = time.monotonic()
     target = warehouse.published_path
@@ -79,16 +83,17 @@ def publish(warehouse: Warehouse) -> PublishResult:
             # A writer still holding the old file may have flushed its log again meanwhile.
             stale_wal.unlink(missing_ok=True)
             _sync_folder(target.parent)
-    except (OSError, duckdb.IOException) as exc:
-        # A full disk or a read-only folder (DuckDB reports its own file writes as IOException):
-        # the rename never happened, the old copy is whole.
+    except (OSError, duckdb.Error) as exc:
+        # The rename never happened, the old copy is whole. A full disk or a read-only folder:
+        # DuckDB reports its own file writes as IOException, a write met while checkpointing
+        # under another type that names the cause.
+        storage = isinstance(exc, (OSError, duckdb.IOException)) or any(
+            cause in str(exc) for cause in STORAGE_CAUSES
+        )
+        advice = f"; free space in, or allow writing to, {target.parent} and run again"
         raise WarehouseError(
-            f"could not publish {target}: {exc}. The published copy is unchanged; free space "
-            f"in, or allow writing to, {target.parent} and run again."
-        ) from exc
-    except duckdb.Error as exc:
-        raise WarehouseError(
-            f"could not publish {target}: {exc}. The published copy is unchanged."
+            f"could not publish {target}: {exc}. The published copy is unchanged"
+            f"{advice if storage else ''}."
         ) from exc
     finally:
         staging.unlink(missing_ok=True)

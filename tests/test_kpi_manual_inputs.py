@@ -152,3 +152,24 @@ def test_sums_of_monthly_inputs_need_every_month_of_the_period(warehouse):
         pytest.approx(2.0)
     )
     assert values[("certifications", "month", jan, "all", "all")]["value"] == pytest.approx(5.0)
+
+
+def test_remediation_days_count_only_beside_the_count_of_the_same_days(warehouse):
+    values = compute(
+        warehouse,
+        # January and February complete; March's days entered, its count not yet
+        "('critical_vuln_remediation_days', '2026-01-01', NULL, 40, 'all', 'all', 'measures'),"
+        "('critical_vulns_remediated', '2026-01-01', NULL, 4, 'all', 'all', 'measures'),"
+        "('critical_vuln_remediation_days', '2026-02-01', NULL, 10, 'all', 'all', 'measures'),"
+        "('critical_vulns_remediated', '2026-02-01', NULL, 1, 'all', 'all', 'measures'),"
+        "('critical_vuln_remediation_days', '2026-03-01', NULL, 300, 'all', 'all', 'measures')",
+    )
+    quarter = values[("critical_vulnerability_remediation_time", "quarter", Q1, "all", "all")]
+    march = values[("critical_vulnerability_remediation_time", "month", MAR, "all", "all")]
+    # Q1: (40 + 10) / (4 + 1), not March's 300 days too over the 5 of January and February
+    assert (quarter["numerator"], quarter["denominator"]) == (50.0, 5.0)
+    assert quarter["value"] == pytest.approx(10.0)
+    assert march["value"] is None
+    assert (
+        "excluded: no critical_vulns_remediated input over the same days (1)" in (march["coverage"])
+    )

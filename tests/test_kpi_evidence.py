@@ -87,8 +87,8 @@ def test_worst_service_evidence_and_notes_are_those_of_the_worst_service(warehou
     assert lowest_of == "Email"
     # Email's notes only: VPN's O4 would make the unplanned count 3
     assert coverage == (
-        "2 services; lowest: Email; planned maintenance (outage record) (1), "
-        "unplanned downtime (outage record) (2)"
+        "2 services; lowest: Email; days of planned maintenance (outage records) (1), "
+        "days of unplanned downtime (outage records) (2)"
     )
 
 

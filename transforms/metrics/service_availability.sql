@@ -150,9 +150,10 @@ lost_time AS (
         true AS in_numerator,
         kind = 'planned' AS in_denominator,
         false AS counts_in_n,
+        -- One fact per outage and day it touches, so the note counts days, and says so.
         CASE kind
-            WHEN 'planned' THEN 'planned maintenance (outage record)'
-            ELSE 'unplanned downtime (outage record)'
+            WHEN 'planned' THEN 'days of planned maintenance (outage records)'
+            ELSE 'days of unplanned downtime (outage records)'
         END AS note
     FROM outage_pieces_per_day
     WHERE minutes > 0

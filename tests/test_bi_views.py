@@ -174,6 +174,25 @@ def test_record_views_carry_the_core_records_with_durations(published):
     ) == [(15.0, 15.5, "AWS,Microsoft")]
 
 
+def test_durations_keep_the_milliseconds_the_kpis_count(warehouse):
+    """Jira times carry milliseconds: 10:00:00.999 -> 11:00:00.001 is 3599.002 s, as the KPIs
+    count it, not the 3600 whole-second boundaries it crosses."""
+    build_bi_fixture(warehouse)
+    with warehouse.connect() as con:
+        con.execute(
+            "INSERT INTO core.incidents (incident_id, source, number, opened_at, resolved_at, "
+            "priority, state) VALUES ('jira:i3', 'jira', 'OPS-8', "
+            "TIMESTAMPTZ '2026-01-07 10:00:00.999+00', TIMESTAMPTZ '2026-01-07 11:00:00.001+00', "
+            "3, 'resolved')"
+        )
+    publish(warehouse)
+    with duckdb.connect(str(warehouse.published_path), read_only=True) as con:
+        (hours,) = con.execute(
+            "SELECT resolution_hours FROM bi.incidents WHERE number = 'OPS-8'"
+        ).fetchone()
+    assert hours == pytest.approx(3599.002 / 3600, abs=1e-9)  # epoch seconds as doubles
+
+
 def test_actions_open_lists_only_open_actions_soonest_due_first(published):
     # Of the four actions, one is resolved (its trigger cleared) and one closed (a decision):
     # the pilot's (due 5 Jan) and the main scorecard's red change failure rate (due 31 Jan) remain.

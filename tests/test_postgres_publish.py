@@ -89,6 +89,12 @@ def test_reader_role_reads_every_view_and_the_scorecard_tables_and_cannot_write(
             "SELECT number, resolution_hours FROM bi.incidents ORDER BY number"
         ).fetchall() == [("INC0001", 12.0), ("OPS-7", None)]
         assert analyst.execute("SELECT sum(effective_cost) FROM bi.costs").fetchone() == (15.0,)
+        # The macro the DuckDB file's views share, as a function here.
+        assert analyst.execute(
+            "SELECT bi.period_last_day('week', DATE '2026-02-23')::text, "
+            "bi.period_last_day('month', DATE '2026-02-01')::text, "
+            "bi.period_last_day('quarter', DATE '2026-10-01')::text"
+        ).fetchone() == ("2026-03-01", "2026-02-28", "2026-12-31")
         assert analyst.execute(
             "SELECT scorecard_id, metric_id, period_start::text, actual "
             "FROM bi.scorecard_current ORDER BY 1, 2"

@@ -47,6 +47,20 @@ log = logging.getLogger(__name__)
 
 DEFAULT_READER = "scorecard_reader"
 PUBLISHED_SCHEMAS = ("bi", "scorecard")
+# warehouse/bi/_macros.sql's bi.period_last_day in PostgreSQL, so queries written against the
+# DuckDB file run here too; in the loading schema, it moves with it.
+PERIOD_LAST_DAY = """
+CREATE FUNCTION {function}.period_last_day(grain text, period_start date) RETURNS date
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT (period_start + CASE grain
+        WHEN 'week' THEN interval '7 days'
+        WHEN 'month' THEN interval '1 month'
+        ELSE interval '3 months'
+    END - interval '1 day')::date
+$$;
+COMMENT ON FUNCTION {function}.period_last_day(text, date) IS
+    'The last day of the period of grain (week, month, quarter) that starts on period_start.';
+"""
 # The comment on each schema a publish writes: a live schema without it (and none of the published
 # tables) is someone else's, and a publish does not replace it.
 SCHEMA_MARK = "Published by ITSM Scorecard; replaced whole by each publish."
@@ -525,6 +539,8 @@ def _load(
                 )
             rows += cur.rowcount if cur.rowcount > 0 else 0
             csv_file.unlink()
+        pg.step = "creating bi.period_last_day"
+        cur.execute(sql.SQL(PERIOD_LAST_DAY).format(function=_loading("bi", suffix)))
         pg.step = f"granting SELECT to {reader}"
         for schema in PUBLISHED_SCHEMAS:
             loading = _loading(schema, suffix)

@@ -14,7 +14,7 @@ SELECT
     coalesce(groups.spelling, incidents.assignment_group) AS assignment_group,
     incidents.category, incidents.channel, incidents.reopen_count, incidents.reassignment_count,
     incidents.made_sla, incidents.caused_by_change_id, incidents.is_security,
-    date_diff('second', incidents.opened_at, incidents.resolved_at) / 3600.0 AS resolution_hours,
+    (epoch(incidents.resolved_at) - epoch(incidents.opened_at)) / 3600.0 AS resolution_hours,
     incidents.updated_at,
     incidents.service AS service_as_recorded,
     incidents.assignment_group AS assignment_group_as_recorded

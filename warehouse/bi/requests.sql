@@ -12,7 +12,7 @@ SELECT
     coalesce(services.spelling, requests.service) AS service,
     coalesce(groups.spelling, requests.assignment_group) AS assignment_group,
     requests.channel,
-    date_diff('second', requests.opened_at, requests.fulfilled_at) / 3600.0 AS fulfilment_hours,
+    (epoch(requests.fulfilled_at) - epoch(requests.opened_at)) / 3600.0 AS fulfilment_hours,
     requests.updated_at,
     requests.service AS service_as_recorded,
     requests.assignment_group AS assignment_group_as_recorded

@@ -56,16 +56,20 @@ class SourcesResource(dg.ConfigurableResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # The demo's emulators take seconds to start: a run killed meanwhile must be found dead.
         claim_run(context)
-        if not self.demo:
-            return
-        from connectors.emulators.demo import running_demo
-
-        self._stack = ExitStack()
-        self._demo_env = self._stack.enter_context(running_demo(Path(self.demo_workdir)))
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._stack is not None:
             self._stack.close()
+
+    def _demo_environment(self) -> dict[str, str]:
+        """The demo's emulators, started by the first read: the run's first step checks the
+        settings they depend on (SCORECARD_AS_OF) before any of them is used."""
+        if self.demo and self._stack is None:
+            from connectors.emulators.demo import running_demo
+
+            self._stack = ExitStack()
+            self._demo_env = self._stack.enter_context(running_demo(Path(self.demo_workdir)))
+        return self._demo_env
 
     @property
     def origin(self) -> str:
@@ -75,4 +79,4 @@ class SourcesResource(dg.ConfigurableResource):
         """The connector of `name`; `as_of`, the run's instant, stands for SCORECARD_AS_OF (a
         scheduled run's tick reaches the connectors this way)."""
         run = {"SCORECARD_AS_OF": as_of.isoformat()} if as_of else {}
-        return source_from_env(name, {**os.environ, **self._demo_env, **run})
+        return source_from_env(name, {**os.environ, **self._demo_environment(), **run})

@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 import yaml
 
-from settings.config import WEEKDAYS, ConfigError, Settings
+from settings.config import WEEKDAYS, ConfigError, Settings, yaml_problem
 
 KEYS = ("scorecard", "metric", "period", "commentary", "decision", "author")
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
@@ -61,6 +61,11 @@ def load_commentary(path: str | Path, settings: Settings) -> list[Comment]:
             found.append(f"{where}: metric: required key is missing")
         elif card in cards and metric not in cards[card]:
             found.append(f"{where}: metric: {metric!r} is not on scorecard {card!r}")
+        elif card in cards and cards[card][metric].get("enabled") is False:
+            found.append(
+                f"{where}: metric: {metric!r} is disabled (enabled: false), so it is not scored "
+                "and its commentary would show nowhere"
+            )
         period = _period(row.get("period"))
         if period is None:
             found.append(
@@ -179,7 +184,7 @@ def _yaml_rows(file: Path) -> list[tuple[int, dict[str, str | None]]]:
     try:
         root = yaml.compose(_text(file))
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{file}: not valid YAML: {exc}") from None
+        raise ConfigError(yaml_problem(file, exc)) from None
     if root is None:
         return []
     if not isinstance(root, yaml.SequenceNode):
@@ -195,6 +200,12 @@ def _yaml_rows(file: Path) -> list[tuple[int, dict[str, str | None]]]:
                 raise ConfigError(
                     f"{file}:{key.start_mark.line + 1}: {key.value}: given twice in one entry; "
                     "keep one, as only the last would count"
+                )
+            if not isinstance(value, yaml.ScalarNode):
+                raise ConfigError(
+                    f"{file}:{value.start_mark.line + 1}: {key.value}: expected text, not a "
+                    f"{'list' if isinstance(value, yaml.SequenceNode) else 'mapping'} (write "
+                    "several points as one text: a '|' block keeps their lines)"
                 )
             entry[str(key.value)] = None if value.tag == _NULL else str(value.value)
         rows.append((line, entry))

@@ -19,6 +19,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    NonNegativeInt,
     ValidationError,
     field_validator,
     model_validator,
@@ -185,11 +186,17 @@ class InitiativeConfig(_Strict):
     # Periods after which metrics that have not moved raise a governance warning.
     review_periods: int = Field(default=3, ge=1)
 
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> InitiativeConfig:
+        if self.start and self.end and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
 
 class ActionSettings(_Strict):
     """Days after the period that opened an action until it is due, per cadence."""
 
-    due_days: dict[Literal[GRAINS], int] = Field(  # type: ignore[valid-type]
+    due_days: dict[Literal[GRAINS], NonNegativeInt] = Field(  # type: ignore[valid-type]
         default_factory=lambda: {"week": 7, "month": 14, "quarter": 30}
     )
 
@@ -466,7 +473,8 @@ def load_settings(
     file = Path(explicit or DEFAULT_CONFIG)
     if not file.exists():
         if explicit:
-            raise ConfigError(f"{file}: configuration file not found (set by SCORECARD_CONFIG)")
+            given = "given on the command line" if path else "set by SCORECARD_CONFIG"
+            raise ConfigError(f"{file}: configuration file not found ({given})")
         document: Any = {}
     else:
         document = read_yaml(file) or {}
@@ -475,12 +483,14 @@ def load_settings(
             f"{file}: expected a mapping at the top level, got {type(document).__name__}"
         )
     document = interpolate(document, env, "", str(file))
-    if env.get("SCORECARD_TIMEZONE"):
+    if timezone := env.get("SCORECARD_TIMEZONE", "").strip():
+        # Checked here, so a bad value is blamed on the variable, not on the file it overrides.
+        try:
+            check_timezone(timezone)
+        except ValueError as exc:
+            raise ConfigError(f"SCORECARD_TIMEZONE: {exc}") from None
         document.setdefault("calendar", {})
-        document["calendar"] = {
-            **(document["calendar"] or {}),
-            "timezone": env["SCORECARD_TIMEZONE"],
-        }
+        document["calendar"] = {**(document["calendar"] or {}), "timezone": timezone}
     try:
         return Settings.model_validate(document)
     except ValidationError as exc:
@@ -491,7 +501,16 @@ def read_yaml(file: Path) -> Any:
     """The file's YAML document. What PyYAML would take silently (a key given twice in one
     mapping: the last wins) or fail on without saying where (a date the calendar does not have,
     2026-02-30) is a ConfigError naming the file, line and key path, each problem on a line."""
-    loader = yaml.SafeLoader(file.read_text(encoding="utf-8"))
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{file}: not UTF-8 text (byte {exc.start + 1} reads {exc.object[exc.start]:#04x}); "
+            "save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot be read: {exc.strerror or exc}") from None
+    loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
         if root is None:
@@ -500,9 +519,19 @@ def read_yaml(file: Path) -> Any:
             raise ConfigError("\n".join(f"{file}:{problem}" for problem in problems))
         return loader.construct_document(root)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{file}: not valid YAML: {exc}") from None
+        raise ConfigError(yaml_problem(file, exc)) from None
     finally:
         loader.dispose()
+
+
+def yaml_problem(file: Path, exc: yaml.YAMLError) -> str:
+    """A YAML error as one problem on one line, at its line: PyYAML's own message spans several
+    (with a snippet of the file), which a list of problems would count as several."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{file}:{mark.line + 1}" if mark else str(file)
+    parts = [getattr(exc, "context", None), getattr(exc, "problem", None)]
+    what = "; ".join(part for part in parts if part) or " ".join(str(exc).split())
+    return f"{where}: not valid YAML: {what}"
 
 
 def _node_problems(loader: yaml.SafeLoader, node: yaml.Node, path: str) -> list[str]:
@@ -572,8 +601,21 @@ def enabled_sources(settings: Settings, env: Mapping[str, str] | None = None) ->
     return _with_connectors(names, "sources") or ["demo"]
 
 
+def _demo_alone(names: list[str], where: str) -> list[str]:
+    """The demo replaces every source with its emulators: beside a real one, that one would be
+    dropped unread."""
+    if "demo" in names and len(names) > 1:
+        others = ", ".join(n for n in names if n != "demo")
+        raise ConfigError(
+            f"{where}: demo runs the built-in demo sources alone, so {others} would not be "
+            "read; list either demo or your sources"
+        )
+    return names
+
+
 def _with_connectors(names: list[str], where: str) -> list[str]:
     """Names the contract reserves for connectors still to come are refused before a run starts."""
+    _demo_alone(names, where)
     missing = [n for n in names if n != "demo" and n not in CONNECTOR_MODULES]
     if missing:
         raise ConfigError(

@@ -44,6 +44,31 @@ def test_a_key_given_twice_in_one_yaml_entry_is_refused_rather_than_the_last_win
     )
 
 
+def test_a_list_given_as_a_yaml_value_is_refused_rather_than_published_as_its_repr(tmp_path):
+    file = tmp_path / "commentary.yaml"
+    file.write_text(
+        "- metric: csat\n  period: 2026-03\n  commentary:\n"
+        "    - Two failed database releases.\n    - One rollback.\n"
+    )
+    with pytest.raises(ConfigError) as error:
+        load_commentary(file, SETTINGS)
+    assert str(error.value).startswith(f"{file}:4: commentary: expected text, not a list")
+
+
+def test_commentary_on_a_disabled_metric_is_refused_as_it_would_show_nowhere(tmp_path):
+    file = tmp_path / "commentary.csv"
+    file.write_text("metric,period,commentary\ncsat,2026-03,Survey changed\n")
+    settings = Settings.model_validate(
+        {"metrics": {"csat": {"threshold": 75, "target": 85, "enabled": False}}}
+    )
+    with pytest.raises(ConfigError) as error:
+        load_commentary(file, settings)
+    assert str(error.value) == (
+        f"{file}:2: metric: 'csat' is disabled (enabled: false), so it is not scored and its "
+        "commentary would show nowhere"
+    )
+
+
 def test_a_csv_with_a_byte_order_mark_loads(tmp_path):
     file = tmp_path / "commentary.csv"
     file.write_bytes(b"\xef\xbb\xbfmetric,period,commentary\ncsat,2026-03,Survey changed\n")

@@ -96,6 +96,14 @@ def test_env_interpolation_and_missing_variable(tmp_path):
             r"calendar.timezone: unknown time zone 'Mars/Olympus'",
         ),
         ("calendar:\n  tz: UTC\n", r"calendar.tz: unknown key"),
+        (
+            "actions:\n  due_days: {month: -5}\n",
+            r"actions.due_days.month: Input should be greater than or equal to 0",
+        ),
+        (
+            "initiatives:\n  INI-1: {start: 2026-01-01, end: 2025-06-30}\n",
+            r"initiatives.INI-1: end 2025-06-30 is before start 2026-01-01",
+        ),
         ("- just\n- a list\n", r"expected a mapping at the top level"),
     ],
 )
@@ -159,6 +167,50 @@ def test_merge_keys_may_be_overridden_without_counting_as_a_key_given_twice(tmp_
     with pytest.raises(ConfigError) as error:
         load_settings(path, env={})
     assert str(error.value) == f"{path}: x-owner: unknown key"
+
+
+def test_a_bad_time_zone_variable_is_blamed_on_the_variable_and_blanks_around_it_are_dropped(
+    tmp_path,
+):
+    path = write(tmp_path, "calendar:\n  timezone: UTC\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings(path, env={"SCORECARD_TIMEZONE": "Europe/Berln"})
+    assert str(error.value).startswith("SCORECARD_TIMEZONE: unknown time zone 'Europe/Berln'")
+    # As an env file can leave it.
+    settings = load_settings(path, env={"SCORECARD_TIMEZONE": "Europe/Berlin "})
+    assert settings.calendar.timezone == "Europe/Berlin"
+
+
+def test_a_config_file_that_is_not_utf8_or_not_a_file_is_named_without_a_traceback(tmp_path):
+    path = tmp_path / "scorecard.yaml"
+    path.write_bytes("metrics:\n  csat:\n    owner: J\xfcrgen\n".encode("cp1252"))
+    with pytest.raises(ConfigError) as error:
+        load_settings(path, env={})
+    assert str(error.value) == f"{path}: not UTF-8 text (byte 30 reads 0xfc); save it as UTF-8"
+    with pytest.raises(ConfigError) as error:
+        load_settings(tmp_path, env={})
+    assert str(error.value) == f"{tmp_path}: cannot be read: Is a directory"
+    with pytest.raises(ConfigError) as error:
+        load_settings(tmp_path / "typo.yml", env={})
+    assert str(error.value).endswith("configuration file not found (given on the command line)")
+
+
+def test_a_yaml_syntax_error_is_one_problem_at_its_line(tmp_path):
+    path = write(tmp_path, "scorecard:\n  name: [unclosed\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings(path, env={})
+    assert len(str(error.value).splitlines()) == 1
+    assert str(error.value).startswith(f"{path}:3: not valid YAML: while parsing a flow sequence")
+
+
+def test_the_demo_beside_a_real_source_is_refused_rather_than_the_real_one_dropped(tmp_path):
+    settings = load_settings(write(tmp_path, "sources:\n  demo: {enabled: true}\n"), env={})
+    with pytest.raises(ConfigError) as error:
+        enabled_sources(settings, env={"SCORECARD_SOURCES": "demo,jira"})
+    assert str(error.value) == (
+        "SCORECARD_SOURCES: demo runs the built-in demo sources alone, so jira would not be "
+        "read; list either demo or your sources"
+    )
 
 
 def test_unknown_source_in_environment(tmp_path):
@@ -588,7 +640,20 @@ def test_publish_settings_a_publish_would_refuse_are_found_before_the_run(tmp_pa
         "SCORECARD_PUBLISH_URL names a mysql database; only PostgreSQL (postgresql://...) is "
         "published to"
     ]
-    fine = {**mysql, "SCORECARD_PUBLISH_URL": "postgresql://bi:p%40ss@db.example.com/scorecard"}
+    options = {
+        **mysql,
+        "SCORECARD_PUBLISH_URL": "postgresql://bi:secret@db/scorecard?connect_timeout=30s"
+        "&sslmode=required",
+    }
+    assert preflight(env=options).problems == [
+        "SCORECARD_PUBLISH_URL: connect_timeout: expected whole seconds, got '30s'; sslmode: "
+        "expected one of disable, allow, prefer, require, verify-ca, verify-full, got 'required'"
+    ]
+    fine = {
+        **mysql,
+        "SCORECARD_PUBLISH_URL": "postgresql://bi:p%40ss@db.example.com/scorecard"
+        "?connect_timeout=30&sslmode=require",
+    }
     assert preflight(env=fine).problems == []
 
 

@@ -78,20 +78,23 @@ def check_config_problems(**env: str) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("config", "sources", "expected"),
+    ("config", "sources", "extra", "expected"),
     [
-        ("", "servicenow", "servicenow: SERVICENOW_INSTANCE_URL is not set"),
+        ("", "servicenow", {}, "servicenow: SERVICENOW_INSTANCE_URL is not set"),
         (
             TYPO,
             "focus",
+            {},
             "metrics.change_failur_rate: unknown metric id 'change_failur_rate' "
             "(did you mean 'change_failure_rate'?)",
         ),
+        # The demo's emulators read it too: they start with the first read, after this step.
+        ("", "demo", {"SCORECARD_AS_OF": "2026-12-32"}, "SCORECARD_AS_OF"),
     ],
-    ids=["servicenow-variables-missing", "metric-id-typo"],
+    ids=["servicenow-variables-missing", "metric-id-typo", "demo-as-of-unreadable"],
 )
 def test_a_bad_configuration_fails_the_run_in_its_first_step_with_check_configs_message(
-    tmp_path, config, sources, expected
+    tmp_path, config, sources, extra, expected
 ):
     (tmp_path / "scorecard.yaml").write_text(config)
     (tmp_path / "costs.csv").write_text("BilledCost\n1\n")  # only its name is checked
@@ -100,6 +103,7 @@ def test_a_bad_configuration_fails_the_run_in_its_first_step_with_check_configs_
         "SCORECARD_SOURCES": sources,
         "SCORECARD_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
         "FOCUS_PATHS": str(tmp_path / "costs.csv"),
+        **extra,
     }
     problems = check_config_problems(**settings)
     assert any(expected in line for line in problems), problems

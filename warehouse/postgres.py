@@ -278,7 +278,28 @@ def parsed_url(url: str) -> sa.URL:
             f"SCORECARD_PUBLISH_URL names a {parsed.get_backend_name()} database; only "
             "PostgreSQL (postgresql://...) is published to"
         )
+    if problems := _option_problems(parsed.query):
+        raise PostgresPublishError(
+            "SCORECARD_PUBLISH_URL: " + "; ".join(f"{option}: {what}" for option, what in problems)
+        )
     return parsed
+
+
+# libpq's values of the connection options a publish URL commonly sets; libpq refuses others only
+# when it connects, after the night's loads.
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def _option_problems(query: Mapping[str, str | tuple[str, ...]]) -> list[tuple[str, str]]:
+    problems = []
+    for option, value in query.items():
+        if not isinstance(value, str):
+            problems.append((option, "given more than once"))
+        elif option == "connect_timeout" and not value.strip().isdigit():
+            problems.append((option, f"expected whole seconds, got {value!r}"))
+        elif option == "sslmode" and value not in SSL_MODES:
+            problems.append((option, f"expected one of {', '.join(SSL_MODES)}, got {value!r}"))
+    return problems
 
 
 def _seconds_setting(env: Mapping[str, str], variable: str, default: float) -> float:

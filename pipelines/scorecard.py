@@ -26,7 +26,9 @@ GAP_TICKS = 20_000
 
 
 def longest_gap(cron: str, timezone: str) -> timedelta:
-    """The longest time between two ticks of `cron` over a year, from a fixed start."""
+    """The longest time between two ticks of `cron` over a year, from a fixed start: elapsed
+    time, as the clock the freshness policy reads runs (ticks of one zone subtract as wall-clock
+    times, which a weekend over the autumn DST change would make an hour shorter)."""
     from dagster._utils.schedules import cron_string_iterator
 
     start = datetime(2026, 1, 1, tzinfo=UTC)
@@ -34,7 +36,7 @@ def longest_gap(cron: str, timezone: str) -> timedelta:
     previous, gap = next(ticks), timedelta(0)
     for _ in range(GAP_TICKS):
         tick = next(ticks)
-        gap = max(gap, tick - previous)
+        gap = max(gap, timedelta(seconds=tick.timestamp() - previous.timestamp()))
         if tick - start > GAP_SPAN:
             break
         previous = tick

@@ -1,6 +1,6 @@
 """The rules behind the core tables' asset checks find exactly the records that break them."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 from dagster._core.storage.tags import SCHEDULED_EXECUTION_TIME_TAG
@@ -101,6 +101,21 @@ def test_cost_freshness_goes_by_charge_start_and_ignores_future_dates(warehouse)
         "focus": (datetime(2026, 1, 1, tzinfo=UTC), True),
         "aws_ce": (datetime(2026, 1, 8, tzinfo=UTC), False),
     }
+
+
+def test_a_spreadsheet_landed_by_the_run_after_its_tick_is_fresh(warehouse):
+    """A scheduled run judges as of its tick (02:00:00) and lands the changed spreadsheet a few
+    seconds later: its rows' landing stamp follows the as-of, and is no future date."""
+    tick = datetime(2026, 12, 1, 2, tzinfo=UTC)
+    with warehouse.connect() as con:
+        con.execute(
+            "INSERT INTO core.measures (metric_id, period_start, value, dimension, "
+            "dimension_value, source, loaded_at) VALUES "
+            "('revenue', '2026-11-01', 100, 'all', 'all', 'measures', ?)",
+            [tick + timedelta(seconds=5)],
+        )
+        sources = stale_sources(con, "measures", tick)
+    assert sources == {"measures": (tick + timedelta(seconds=5), False)}
 
 
 def test_one_step_reports_all_five_checks_of_a_core_table(warehouse, monkeypatch):

@@ -22,6 +22,10 @@ class TableRules:
     max_age: timedelta
     # Tickets and changes are worked on weekdays: a quiet weekend does not age them.
     weekends_count: bool = True
+    # The freshness column is when this pipeline landed the row, not a time the source wrote:
+    # one after the as-of was landed by the run itself (a scheduled run judges as of its tick,
+    # before it starts), not dated in the future.
+    stamped_on_landing: bool = False
 
 
 WEEKDAY_AGE_DAYS = 15
@@ -70,6 +74,7 @@ RULES = {
         (("period_start", "period_end"),),
         "loaded_at",
         timedelta(days=45),
+        stamped_on_landing=True,
     ),
     "survey_responses": TableRules(("response_id",), (), "responded_at", timedelta(days=35)),
 }
@@ -130,9 +135,9 @@ def stale_sources(
     rules = RULES[table]
     column = rules.freshness_column
     latest = con.execute(
-        f"SELECT source, max({column}) FILTER (WHERE {column} <= ?) FROM core.{table} "
+        f"SELECT source, max({column}) FILTER (WHERE {column} <= ? OR ?) FROM core.{table} "
         "GROUP BY source",
-        [as_of],
+        [as_of, rules.stamped_on_landing],
     ).fetchall()
 
     def age(newest: datetime) -> timedelta:

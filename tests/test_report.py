@@ -809,3 +809,32 @@ def test_a_perspective_whose_metrics_are_all_quarterly_is_shown_and_counted_in_i
     ).markdown
     assert "As of 2026-12-01. Overall **55.0** (amber), coverage 100%." in md
     assert "| learning growth (Q3 2026) | 20.0 | 100% | RED |" in md
+
+
+def test_a_perspective_of_mixed_grains_shows_each_and_its_quarterly_cap_caps_the_overall(
+    tmp_path,
+):
+    """Learning and growth has a monthly metric (November: 80.0, green) and the critical,
+    quarterly employee_engagement, red in Q3, which caps its quarterly roll-up at red. The page
+    shows both rows, the overall's mean counts the monthly one once ((90.0 + 80.0) / 2 = 85.0),
+    and the red cap carries to the overall: red, where the quarterly row went unseen before."""
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        con.execute(QUARTERLY)
+        con.execute(
+            "DELETE FROM scorecard.metric_status WHERE perspective = 'internal_process';"
+            "DELETE FROM scorecard.perspective_scores WHERE perspective = 'internal_process';"
+            "INSERT INTO scorecard.perspective_scores "
+            "(scorecard_id, perspective, grain, period_start, score, coverage, status, "
+            "capped_at) VALUES "
+            "('default', 'learning_growth', 'month', DATE '2026-11-01', 80.0, 100.0, 'green', "
+            "NULL),"
+            "('default', 'learning_growth', 'quarter', DATE '2026-07-01', 20.0, 100.0, 'red', "
+            "'red')"
+        )
+    md = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    ).markdown
+    assert "As of 2026-12-01. Overall **85.0** (red), coverage 100%." in md
+    assert "| learning growth | 80.0 | 100% | GREEN |" in md
+    assert "| learning growth (Q3 2026) | 20.0 | 100% | RED |" in md

@@ -1,11 +1,11 @@
 -- One row per scorecard: its current period and the overall score, the plain mean of its
--- perspective scores, with coverage the mean of theirs. Every perspective on the page counts,
--- including one shown in its own grain's period (report_perspectives): a red quarterly
--- perspective must not leave a monthly overall green. As in the roll-ups, a perspective without
+-- perspective scores, with coverage the mean of theirs. Every perspective on the page counts
+-- once (report_perspectives.counted), including one shown in its own grain's period only: a red
+-- quarterly perspective must not leave a monthly overall green. As in the roll-ups, a perspective without
 -- a verdict yet (grey: one of its metrics is pending a source read) leaves the overall grey and
 -- without a score: the mean of the others could hide a red. Below 70% coverage the overall says
 -- "insufficient data" and has no score, as a perspective does, and a critical metric's cap on a
--- perspective caps the overall too; the coverage is not rounded to a
+-- perspective, at any grain shown, caps the overall too; the coverage is not rounded to a
 -- whole percent here (the page rounds it down), so 69.98% never reads as the 70% it falls short
 -- of. The perspectives' coverages carry six decimals, and so does their mean, only to drop the
 -- float sum's noise: 100 + 9.090909 + 83.333333 + 90.909091 + 66.666667 is the 350 (a mean of
@@ -16,10 +16,10 @@ WITH overall AS (
         periods.grain,
         periods.period_start,
         periods.previous_start,
-        round(avg(scores.coverage), 6) AS coverage,
-        round(avg(scores.score), 1) AS score,
-        count(scores.score) AS scored,
-        bool_or(scores.status = 'grey') AS has_grey,
+        round(avg(scores.coverage) FILTER (WHERE scores.counted), 6) AS coverage,
+        round(avg(scores.score) FILTER (WHERE scores.counted), 1) AS score,
+        count(scores.score) FILTER (WHERE scores.counted) AS scored,
+        bool_or(scores.status = 'grey') FILTER (WHERE scores.counted) AS has_grey,
         -- A critical metric's cap on a perspective carries to the overall, which is never
         -- better than that, whatever the perspective's own score.
         bool_or(scores.capped_at = 'red') AS capped_red,

@@ -102,6 +102,15 @@ def off_the_goals(value: float | None, goals: Sequence[float], digits: int = 2) 
     return number(value, shown_digits)
 
 
+def goal_text(goal: float | None) -> str:
+    """A goal with the decimals it has, two to MOST_DIGITS: a five-nines target reads 99.999,
+    not 100.00, which an actual below it would seem to contradict."""
+    if goal is None:
+        return number(goal)
+    digits = next((d for d in range(2, MOST_DIGITS) if round(goal, d) == goal), MOST_DIGITS)
+    return number(goal, digits)
+
+
 def with_unit(value: float | int | None, unit: str | None, digits: int = 2) -> str:
     """A value as the summary prints it (number), with its unit: 12.50%, 3.00 hours, 185.00."""
     shown = number(value, digits)

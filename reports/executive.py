@@ -19,6 +19,7 @@ from reports.cells import (
     Markup,
     coverage,
     day,
+    goal_text,
     html_table,
     md_table,
     md_text,
@@ -242,8 +243,8 @@ def _restated(row: dict) -> str:
 def _target(row: dict) -> str:
     """The target as the metrics table shows it: a band metric's goal is its band."""
     if row["band_low"] is not None:
-        return f"{number(row['band_low'], 2)}–{number(row['band_high'], 2)}"
-    return number(row["target"], 2)
+        return f"{goal_text(row['band_low'])}–{goal_text(row['band_high'])}"
+    return goal_text(row["target"])
 
 
 def _capped(table: Table, records: list[Any], limit: int) -> Table:
@@ -449,7 +450,7 @@ def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
                 [
                     _metric_name(_in_period(names.get(r["metric_id"], r["metric_id"]), r, card)),
                     _actual(r),
-                    number(r["threshold"], 2),
+                    goal_text(r["threshold"]),
                     _target(r),
                     number(r["score"]),
                     status_cell(r["status"]),

@@ -504,6 +504,20 @@ def test_an_actual_is_never_rounded_onto_a_goal_it_has_not_reached(tmp_path):
     assert "| sla_attainment | 99.92 | 90.00 | 95.00 | 100.0 | BLUE |" in md.markdown
 
 
+def test_a_goal_shows_the_decimals_it_has(tmp_path):
+    """Five nines: the target reads 99.999 and the threshold 99.995, not 100.00 and 100.00,
+    which the amber 99.997 beside them would seem to contradict."""
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        con.execute(
+            "UPDATE scorecard.metric_status SET threshold = 99.995, target = 99.999, "
+            "actual = 99.997, score = 50.0, status = 'amber' "
+            "WHERE metric_id = 'change_failure_rate'"
+        )
+    md = write_reports(source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", {})
+    assert "| change_failure_rate | 99.997 | 99.995 | 99.999 | 50.0 | AMBER |" in md.markdown
+
+
 QUARTERLY = """
 INSERT INTO scorecard.metric_status
     (scorecard_id, metric_id, grain, period_start, perspective, objective, owner, actual,

@@ -322,6 +322,15 @@ def _in_period(name: str, row: dict, card: dict) -> str:
     return f"{name} ({period_label(row['grain'], row['period_start'])})"
 
 
+def _changed_between(row: dict, card: dict) -> str:
+    """A status change's metric; one of another grain than the page's names both its periods,
+    as the heading names the page's previous period only."""
+    if row["grain"] == card["grain"]:
+        return row["metric_id"]
+    before = period_label(row["grain"], row["previous_start"])
+    return f"{row['metric_id']} ({before} → {period_label(row['grain'], row['period_start'])})"
+
+
 def _judged_metric(row: dict, card: dict) -> str:
     """The metric's name, with the period it was judged in when its current one awaits a read."""
     if row["judged_start"] == row["current_start"]:
@@ -387,7 +396,7 @@ def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
             ["metric", "was", "now"],
             [
                 [
-                    _in_period(r["metric_id"], r, card),
+                    _changed_between(r, card),
                     status_cell(r["previous_status"]),
                     status_cell(r["status"]),
                 ]

@@ -544,7 +544,7 @@ def test_a_quarterly_metric_of_a_monthly_scorecard_is_on_the_page_in_its_last_qu
     assert md.startswith("# IT Balanced Scorecard: November 2026")
     # Q3's 60 is below the 65 threshold: red, and amber in Q2 before it (score 50 -> 20).
     assert "| employee_engagement (Q3 2026) | RED | Head of People | – |  |" in md
-    assert "| employee_engagement (Q3 2026) | AMBER | RED |" in md
+    assert "| employee_engagement (Q2 2026 → Q3 2026) | AMBER | RED |" in md
     assert "| employee_engagement (Q3 2026) | 50.0 | 20.0 | -30.0 |" in md
     assert "| employee_engagement (Q3 2026) | 60.00 | 65.00 | 75.00 | 20.0 | RED |" in md
 

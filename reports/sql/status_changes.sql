@@ -2,7 +2,7 @@
 -- pending a source read is not judged yet: no change to grey and back.
 SELECT
     now.scorecard_id, now.metric_id, now.grain, now.period_start,
-    before.status AS previous_status, now.status,
+    before.period_start AS previous_start, before.status AS previous_status, now.status,
     before.score AS previous_score, now.score
 FROM report_grain_periods AS periods
 JOIN report_status AS now USING (scorecard_id, grain, period_start)

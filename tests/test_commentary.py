@@ -10,6 +10,13 @@ from settings.config import ConfigError, Settings
 SETTINGS = Settings.model_validate({"metrics": {"csat": {"threshold": 75, "target": 85}}})
 
 
+def refusal(file, settings=SETTINGS) -> str:
+    """The message load_commentary refuses the file with."""
+    with pytest.raises(ConfigError) as error:
+        load_commentary(file, settings)
+    return str(error.value)
+
+
 def test_a_yaml_null_decision_is_no_decision(tmp_path):
     file = tmp_path / "commentary.yaml"
     file.write_text(
@@ -26,9 +33,7 @@ def test_a_yaml_null_decision_is_no_decision(tmp_path):
 def test_a_yaml_entry_with_only_null_values_asks_for_commentary(tmp_path):
     file = tmp_path / "commentary.yaml"
     file.write_text("- {metric: csat, period: 2026-03, commentary: ~, decision: null}\n")
-    with pytest.raises(ConfigError) as error:
-        load_commentary(file, SETTINGS)
-    assert str(error.value) == f"{file}:1: commentary: give a commentary, a decision or both"
+    assert refusal(file) == f"{file}:1: commentary: give a commentary, a decision or both"
 
 
 def test_a_key_given_twice_in_one_yaml_entry_is_refused_rather_than_the_last_winning(tmp_path):
@@ -37,9 +42,7 @@ def test_a_key_given_twice_in_one_yaml_entry_is_refused_rather_than_the_last_win
         "- metric: csat\n  period: 2026-03\n  commentary: Survey changed\n"
         "  commentary: Two agents on leave\n"
     )
-    with pytest.raises(ConfigError) as error:
-        load_commentary(file, SETTINGS)
-    assert str(error.value) == (
+    assert refusal(file) == (
         f"{file}:4: commentary: given twice in one entry; keep one, as only the last would count"
     )
 
@@ -50,9 +53,7 @@ def test_a_list_given_as_a_yaml_value_is_refused_rather_than_published_as_its_re
         "- metric: csat\n  period: 2026-03\n  commentary:\n"
         "    - Two failed database releases.\n    - One rollback.\n"
     )
-    with pytest.raises(ConfigError) as error:
-        load_commentary(file, SETTINGS)
-    assert str(error.value).startswith(f"{file}:4: commentary: expected text, not a list")
+    assert refusal(file).startswith(f"{file}:4: commentary: expected text, not a list")
 
 
 def test_commentary_on_a_disabled_metric_is_refused_as_it_would_show_nowhere(tmp_path):
@@ -61,9 +62,7 @@ def test_commentary_on_a_disabled_metric_is_refused_as_it_would_show_nowhere(tmp
     settings = Settings.model_validate(
         {"metrics": {"csat": {"threshold": 75, "target": 85, "enabled": False}}}
     )
-    with pytest.raises(ConfigError) as error:
-        load_commentary(file, settings)
-    assert str(error.value) == (
+    assert refusal(file, settings) == (
         f"{file}:2: metric: 'csat' is disabled (enabled: false), so it is not scored and its "
         "commentary would show nowhere"
     )

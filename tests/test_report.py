@@ -507,15 +507,12 @@ def test_an_actual_is_never_rounded_onto_a_goal_it_has_not_reached(tmp_path):
 def test_a_goal_shows_the_decimals_it_has(tmp_path):
     """Five nines: the target reads 99.999 and the threshold 99.995, not 100.00 and 100.00,
     which the amber 99.997 beside them would seem to contradict."""
-    source = build_warehouse(tmp_path / "wh")
-    with duckdb.connect(str(source)) as con:
-        con.execute(
-            "UPDATE scorecard.metric_status SET threshold = 99.995, target = 99.999, "
-            "actual = 99.997, score = 50.0, status = 'amber' "
-            "WHERE metric_id = 'change_failure_rate'"
-        )
-    md = write_reports(source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", {})
-    assert "| change_failure_rate | 99.997 | 99.995 | 99.999 | 50.0 | AMBER |" in md.markdown
+    five_nines = (
+        "UPDATE scorecard.metric_status SET threshold = 99.995, target = 99.999, "
+        "actual = 99.997, score = 50.0, status = 'amber' WHERE metric_id = 'change_failure_rate'"
+    )
+    md = render(tmp_path, statements=(five_nines,)).markdown
+    assert "| Change failure rate | 99.997 | 99.995 | 99.999 | 50.0 | AMBER |" in md
 
 
 QUARTERLY = """
@@ -832,23 +829,16 @@ def test_a_perspective_of_mixed_grains_shows_each_and_its_quarterly_cap_caps_the
     quarterly employee_engagement, red in Q3, which caps its quarterly roll-up at red. The page
     shows both rows, the overall's mean counts the monthly one once ((90.0 + 80.0) / 2 = 85.0),
     and the red cap carries to the overall: red, where the quarterly row went unseen before."""
-    source = build_warehouse(tmp_path / "wh")
-    with duckdb.connect(str(source)) as con:
-        con.execute(QUARTERLY)
-        con.execute(
-            "DELETE FROM scorecard.metric_status WHERE perspective = 'internal_process';"
-            "DELETE FROM scorecard.perspective_scores WHERE perspective = 'internal_process';"
-            "INSERT INTO scorecard.perspective_scores "
-            "(scorecard_id, perspective, grain, period_start, score, coverage, status, "
-            "capped_at) VALUES "
-            "('default', 'learning_growth', 'month', DATE '2026-11-01', 80.0, 100.0, 'green', "
-            "NULL),"
-            "('default', 'learning_growth', 'quarter', DATE '2026-07-01', 20.0, 100.0, 'red', "
-            "'red')"
-        )
-    md = write_reports(
-        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
-    ).markdown
+    mixed = (
+        "DELETE FROM scorecard.metric_status WHERE perspective = 'internal_process';"
+        "DELETE FROM scorecard.perspective_scores WHERE perspective = 'internal_process';"
+        "INSERT INTO scorecard.perspective_scores "
+        "(scorecard_id, perspective, grain, period_start, score, coverage, status, capped_at) "
+        "VALUES ('default', 'learning_growth', 'month', DATE '2026-11-01', 80.0, 100.0, 'green', "
+        "NULL), ('default', 'learning_growth', 'quarter', DATE '2026-07-01', 20.0, 100.0, 'red', "
+        "'red')"
+    )
+    md = render(tmp_path, statements=(QUARTERLY, mixed)).markdown
     assert "As of 2026-12-01. Overall **85.0** (red), coverage 100%." in md
     assert "| learning growth | 80.0 | 100% | GREEN |" in md
     assert "| learning growth (Q3 2026) | 20.0 | 100% | RED |" in md

@@ -194,6 +194,26 @@ def test_only_a_file_system_error_suggests_disk_space_or_permissions(warehouse, 
     )
 
 
+def test_a_publish_short_of_memory_names_the_limit_to_raise_and_changes_nothing(warehouse):
+    """The copy rebuilds core.costs' key index in memory, which DuckDB does not spill: a million
+    cost rows do not fit in 40MB."""
+    publish(warehouse)
+    before = warehouse.published_path.read_bytes()
+    with warehouse.connect() as con:
+        con.execute(
+            "INSERT INTO core.costs (cost_id, source) "
+            "SELECT 'focus:/exports/2026/11/part.csv#' || i, 'focus' FROM range(1000000) t(i)"
+        )
+    short = Warehouse.at(warehouse.published_path, warehouse.working_path, memory_limit="40MB")
+    with pytest.raises(WarehouseError) as failed:
+        publish(short)
+    assert "Out of Memory" in str(failed.value)
+    assert str(failed.value).endswith(
+        "The published copy is unchanged; raise SCORECARD_MEMORY_LIMIT (now 40MB) and run again."
+    )
+    assert warehouse.published_path.read_bytes() == before
+
+
 def test_the_staging_copy_of_a_killed_publish_is_removed_by_the_next_publish(warehouse):
     with warehouse.connect() as con:
         load_batch(con, 0)

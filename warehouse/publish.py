@@ -90,10 +90,18 @@ def publish(warehouse: Warehouse) -> PublishResult:
         storage = isinstance(exc, (OSError, duckdb.IOException)) or any(
             cause in str(exc) for cause in STORAGE_CAUSES
         )
-        advice = f"; free space in, or allow writing to, {target.parent} and run again"
+        if storage:
+            advice = f"; free space in, or allow writing to, {target.parent} and run again"
+        elif "Out of Memory" in str(exc):
+            # The copy rebuilds each primary key's index in memory (about 1 GB for 10M cost rows).
+            advice = (
+                f"; raise SCORECARD_MEMORY_LIMIT (now {warehouse.memory_limit or 'unset'}) "
+                "and run again"
+            )
+        else:
+            advice = ""
         raise WarehouseError(
-            f"could not publish {target}: {exc}. The published copy is unchanged"
-            f"{advice if storage else ''}."
+            f"could not publish {target}: {exc}. The published copy is unchanged{advice}."
         ) from exc
     finally:
         staging.unlink(missing_ok=True)

@@ -67,8 +67,11 @@ class SourcesResource(dg.ConfigurableResource):
         if self.demo and self._stack is None:
             from connectors.emulators.demo import running_demo
 
-            self._stack = ExitStack()
-            self._demo_env = self._stack.enter_context(running_demo(Path(self.demo_workdir)))
+            # Kept only once started: a start that failed (a port taken) fails each read again,
+            # never reads the plain environment (a real source's settings) in a demo run.
+            stack = ExitStack()
+            environment = stack.enter_context(running_demo(Path(self.demo_workdir)))
+            self._stack, self._demo_env = stack, environment
         return self._demo_env
 
     @property

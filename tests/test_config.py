@@ -655,6 +655,13 @@ def test_publish_settings_a_publish_would_refuse_are_found_before_the_run(tmp_pa
         "?connect_timeout=30&sslmode=require",
     }
     assert preflight(env=fine).problems == []
+    # Two hosts (libpq tries each), as SQLAlchemy reads repeated host parameters.
+    hosts = {
+        **mysql,
+        "SCORECARD_PUBLISH_URL": "postgresql://bi:secret@/scorecard?host=db1:5432&host=db2:5432"
+        "&target_session_attrs=read-write",
+    }
+    assert preflight(env=hosts).problems == []
 
 
 def test_a_demo_set_that_does_not_exist_is_found_before_the_run(tmp_path):

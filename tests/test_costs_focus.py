@@ -460,7 +460,7 @@ def test_quirks_tags_and_configurable_keys(warehouse, tmp_path):
 def test_tags_that_repeat_a_key_are_read_with_its_first_value(warehouse, tmp_path):
     """Valid JSON (an export merging two tag sources), though no map: before, such tags were
     called "not a JSON object" and their cost lost its owner."""
-    repeated = '{"Cost-Center": "CC-2", "env": "prod", "env": "dev"}'
+    repeated = '{"Cost-Center": "CC-2", "env": "prod", "env": "dev", "": "x"}'
     path = write_csv(
         tmp_path / "repeated.csv",
         [line("3.00", Tags=repeated), line("1.00", Tags=json.dumps({"team": "web"}))],
@@ -478,6 +478,7 @@ def test_tags_that_repeat_a_key_are_read_with_its_first_value(warehouse, tmp_pat
             ("cost_allocation_coverage", "month", date(2024, 9, 1), "all", "all")
         ]["value"]
     assert rows[0][:2] == (Decimal("3"), "CC-2")
+    # The empty key, which no JSON path can name, is left out.
     assert json.loads(rows[0][2]) == {"Cost-Center": "CC-2", "env": "prod"}
     assert problems == 0
     # 3.00 of the 4.00 has an owner (its cost centre); the team tag names none by default.

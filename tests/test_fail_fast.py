@@ -285,3 +285,21 @@ def test_a_refused_focus_file_beside_good_ones_warns_and_the_run_publishes(tmp_p
     ]
     assert september == [(float(round(expected, 2)),)]
     assert september == [(14.98,)]
+
+
+def test_a_demo_that_cannot_start_fails_every_read_rather_than_reading_the_environment(
+    tmp_path, monkeypatch
+):
+    """The demo's emulators start with the first read; when they cannot (here a file stands
+    where their folder goes), each read fails so, never one from a real source's settings."""
+    from pipelines.resources import SourcesResource
+
+    taken = tmp_path / "demo"
+    taken.write_text("a file where the demo's folder goes")
+    monkeypatch.setenv("SERVICENOW_INSTANCE_URL", "https://acme.service-now.com")
+    monkeypatch.setenv("SERVICENOW_USERNAME", "scorecard.reader")
+    monkeypatch.setenv("SERVICENOW_PASSWORD", "not-the-demo")
+    sources = SourcesResource(demo=True, demo_workdir=str(taken))
+    for _ in range(2):
+        with pytest.raises(FileExistsError):
+            sources.open("servicenow")

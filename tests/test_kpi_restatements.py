@@ -124,6 +124,33 @@ def test_a_value_dated_back_before_a_metrics_first_period_is_restated_from_no_va
     assert stamps == [(first_computed_at, None)]
 
 
+@pytest.mark.parametrize(("put_back", "listed"), [(25, []), (30, [(25, 30)])])
+def test_a_withdrawn_first_value_put_back_on_a_same_day_rerun_is_compared_once(
+    warehouse, put_back, listed
+):
+    """Last night December 2023 had cloud spend 25 (its only line); tonight's run finds the line
+    withdrawn (restated to no value) and a re-run that day finds it back: the day's baseline,
+    25, decides, so 25 again is no news and 30 is one restatement, not also one from none."""
+    december_line = LATE_COST.replace("2024-01-10", "2023-12-10").replace(
+        "2024-01-11", "2023-12-11"
+    )
+    with warehouse.connect() as con:
+        load_fixture(con)
+        con.execute(december_line)
+        compute_metrics(con, **(BERLIN | {"as_of": AS_OF - timedelta(days=1)}))
+        con.execute("DELETE FROM core.costs WHERE cost_id = 'K6'")
+        compute_metrics(con, **BERLIN)
+        assert restatements(con)[("cloud_spend", "month", date(2023, 12, 1))] == (25, None)
+        con.execute(december_line.replace("25, 25", f"{put_back}, {put_back}"))
+        compute_metrics(con, **(BERLIN | {"as_of": AS_OF + timedelta(minutes=30)}))
+        december = con.execute(
+            "SELECT previous_value, value FROM kpi.metric_restatements "
+            "WHERE metric_id = 'cloud_spend' AND grain = 'month' AND period_start = ?",
+            [date(2023, 12, 1)],
+        ).fetchall()
+    assert december == listed
+
+
 def test_the_next_nights_run_without_new_data_restates_nothing(warehouse):
     with warehouse.connect() as con:
         load_fixture(con)

@@ -291,14 +291,15 @@ SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"
 
 
 def _option_problems(query: Mapping[str, str | tuple[str, ...]]) -> list[tuple[str, str]]:
+    """The values of connect_timeout and sslmode libpq would refuse (other options pass: a host
+    given twice is a multi-host URL)."""
     problems = []
-    for option, value in query.items():
-        if not isinstance(value, str):
-            problems.append((option, "given more than once"))
-        elif option == "connect_timeout" and not value.strip().isdigit():
-            problems.append((option, f"expected whole seconds, got {value!r}"))
-        elif option == "sslmode" and value not in SSL_MODES:
-            problems.append((option, f"expected one of {', '.join(SSL_MODES)}, got {value!r}"))
+    for option, given in query.items():
+        for value in (given,) if isinstance(given, str) else given:
+            if option == "connect_timeout" and not value.strip().lstrip("-").isdigit():
+                problems.append((option, f"expected whole seconds, got {value!r}"))
+            elif option == "sslmode" and value not in SSL_MODES:
+                problems.append((option, f"expected one of {', '.join(SSL_MODES)}, got {value!r}"))
     return problems
 
 

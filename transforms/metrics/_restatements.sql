@@ -58,6 +58,8 @@ compared AS (
         series.computed_at AS previous_computed_at
     FROM kpi.metric_values AS current_value
     JOIN comparable_series AS series USING (metric_id, grain)
+    -- One the day's first run compared already (a re-run's baseline) is compared above.
+    ANTI JOIN previous_values USING (metric_id, grain, period_start)
     WHERE current_value.dimension = 'all'
         AND current_value.period_complete
         AND current_value.period_start < series.first_period

@@ -5,10 +5,11 @@ CREATE OR REPLACE TEMP MACRO focus_tags_text(tags) AS
     CASE WHEN left(ltrim(tags), 1) IN ('{', '[') THEN tags ELSE '{' || tags || '}' END;
 
 -- A JSON object's first value of each key, as text: an object that repeats a key is valid JSON
--- (an export merging two tag sources), but casts to no map. NULL when it is not an object.
+-- (an export merging two tag sources), but casts to no map. NULL when it is not an object. An
+-- empty key, which no JSON path can name, names no owner either: left out.
 CREATE OR REPLACE TEMP MACRO focus_first_values(tags_json) AS
     CASE WHEN json_type(tags_json) = 'OBJECT' THEN map_from_entries(list_transform(
-        list_distinct(json_keys(tags_json)),
+        list_filter(list_distinct(json_keys(tags_json)), lambda k: k <> ''),
         lambda k: {'key': k, 'value': tags_json ->> ('$."' || replace(k, '"', '\"') || '"')}
     )) END;
 

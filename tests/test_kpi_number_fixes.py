@@ -394,3 +394,20 @@ def test_a_metric_without_any_record_yet_stays_on_the_scorecard_saying_so(wareho
         ("week", date(2024, 3, 25), None, False, reason),
     ]
     assert status == [(FEB, "grey", reason)]
+
+
+@pytest.mark.parametrize("service", ["İK Portalı", "ΤΑΜΕΙΟΣ"])
+def test_a_committed_service_matches_in_any_script(warehouse, service):
+    """Python lower-cases "İ" and a final "Σ" unlike the warehouse; the configured name must still
+    match its records: 6 hours down on Jan 10, watched from that Berlin day, 22 days x 1440."""
+    values = compute(
+        warehouse,
+        "INSERT INTO core.outages (outage_id, source, service, type, begin_at, end_at) VALUES "
+        f"('O9', 'servicenow', '{service}', 'outage', '2024-01-10 10:00+00', "
+        "'2024-01-10 16:00+00')",
+        overrides={"service_availability": {"params": {"committed_services": [service]}}},
+    )
+    january = values[("service_availability", "month", JAN, "service", service)]
+    assert (january["numerator"], january["denominator"]) == (22 * 1440 - 360, 22 * 1440)
+    headline = values[("service_availability", "month", JAN, "all", "all")]
+    assert headline["value"] == pytest.approx(100 * (22 * 1440 - 360) / (22 * 1440))

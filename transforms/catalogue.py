@@ -211,6 +211,16 @@ def load_inputs() -> tuple[InputDefinition, ...]:
     )
 
 
+def _lower_as_sql(text: str) -> str:
+    """Lower case as DuckDB's lower() gives it, which the metric SQL compares these names with.
+
+    DuckDB maps each letter on its own; Python's str.lower does not for two: "İ" (Turkish) becomes
+    "i" plus a combining dot, and a word-final "Σ" becomes "ς". A committed service named "İK
+    Portalı" or "ΤΑΜΕΙΟΣ" would then match no record.
+    """
+    return "".join(letter.lower()[0] for letter in text)
+
+
 def _checked_param(path: str, spec: ParamSpec, value: Any) -> Any:
     """Validate one override value against its spec; the names a metric matches records by (a list
     of states, a survey) are compared in lower case, as staging stores them."""
@@ -221,7 +231,7 @@ def _checked_param(path: str, spec: ParamSpec, value: Any) -> Any:
     if spec.type == "strings":
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise ValueError(f"{path}: expected a list of strings, got {value!r}")
-        return [item.lower() for item in value]
+        return [_lower_as_sql(item) for item in value]
     if spec.type == "ints":
         if not isinstance(value, list) or not all(is_int(item) for item in value):
             raise ValueError(f"{path}: expected a list of integers, got {value!r}")
@@ -238,7 +248,7 @@ def _checked_param(path: str, spec: ParamSpec, value: Any) -> Any:
         raise ValueError(f"{path}: expected a string, got {value!r}")
     if spec.type == "choice" and value not in spec.choices:
         raise ValueError(f"{path}: expected one of {list(spec.choices)}, got {value!r}")
-    return value.lower() if spec.type == "string" else value
+    return _lower_as_sql(value) if spec.type == "string" else value
 
 
 def resolve_metrics(

@@ -308,3 +308,50 @@ def test_bad_values_are_counted_with_the_record_number(staged):
         ("outages", "OUT0000002", "type", "unknown outage type", "partial"),
         ("outages", "OUT0000002", "end", "end before begin", "2024-03-02 09:00:00"),
     }
+
+
+def test_a_placeholder_date_loads_empty_and_is_listed(warehouse):
+    """A migrated ticket's default 1970 opening would open 54 years of empty periods: it loads
+    empty, named by number; the 1970-based duration of an SLA clock still reads as a duration."""
+    migrated = record(
+        "inc7",
+        number="INC0000007",
+        state="7",
+        priority="3",
+        opened_at="1970-01-01 00:00:00",
+        resolved_at="2024-03-04 09:00:00",
+        closed_at="1999-12-31 23:59:59",
+    )
+    clock = record(
+        "sla7",
+        task=f("inc7", "INC0000007"),
+        stage="completed",
+        start_time="2024-03-04 08:00:00",
+        pause_duration="1970-01-01 00:05:00",
+    )
+    with warehouse.connect() as con:
+        land_page(
+            con,
+            "servicenow",
+            Stream("incident", "sys_id", "sys_updated_on"),
+            Page([migrated], None),
+        )
+        land_page(
+            con, "servicenow", Stream("task_sla", "sys_id", "sys_updated_on"), Page([clock], None)
+        )
+        stage(con)
+        incident = rows(con, "SELECT opened_at, resolved_at, closed_at FROM core.incidents")
+        paused = con.execute("SELECT pause_duration_seconds FROM core.sla_records").fetchall()
+        listed = con.execute(
+            "SELECT record_key, field, problem, value FROM scorecard.data_quality "
+            "WHERE source = 'servicenow' ORDER BY field"
+        ).fetchall()
+    assert incident == [
+        {"opened_at": None, "resolved_at": utc("2024-03-04 09:00:00"), "closed_at": None}
+    ]
+    assert paused == [(300,)]
+    problem = "date before 2000 (a placeholder): left empty"
+    assert listed == [
+        ("INC0000007", "closed_at", problem, "1999-12-31 23:59:59"),
+        ("INC0000007", "opened_at", problem, "1970-01-01 00:00:00"),
+    ]

@@ -1,15 +1,38 @@
 -- Small SQL functions shared by the staging queries; defined per connection before staging runs.
 
--- ServiceNow datetimes with sysparm_display_value=false are UTC 'YYYY-MM-DD HH:MM:SS'.
--- Anything else becomes NULL here; the .quality.sql files report it by record number.
-CREATE OR REPLACE TEMP MACRO servicenow_time(text) AS
+-- A time before 2000 is a placeholder, not one a ticket carries: the default date (1970-01-01,
+-- 1900-01-01) that an import, a script or a migrated tool leaves in a field. Staging loads it
+-- empty and the quality queries list it: one such ticket would otherwise open decades of empty
+-- KPI periods and move every baseline (FOCUS charges are held to the same bound).
+CREATE OR REPLACE TEMP MACRO placeholder_time(t) AS
+    isfinite(t) AND t < TIMESTAMPTZ '2000-01-01 00:00:00+00';
+
+-- What a quality query says of a time that is set but loads empty, given the time as written
+-- (NULL: it cannot be read at all) and what the source calls it ('date', 'time').
+CREATE OR REPLACE TEMP MACRO time_problem(as_written, what) AS
+    CASE WHEN placeholder_time(as_written)
+        THEN what || ' before 2000 (a placeholder): left empty'
+        ELSE 'unparseable ' || what
+    END;
+
+-- ServiceNow datetimes with sysparm_display_value=false are UTC 'YYYY-MM-DD HH:MM:SS'; a
+-- duration is written the same way, as the time that long after 1970-01-01 00:00:00.
+CREATE OR REPLACE TEMP MACRO servicenow_time_as_written(text) AS
     try_strptime(text, '%Y-%m-%d %H:%M:%S') AT TIME ZONE 'UTC';
+
+-- A ServiceNow datetime; one that cannot be read or is a placeholder becomes NULL here, and the
+-- .quality.sql files report it by record number.
+CREATE OR REPLACE TEMP MACRO servicenow_time(text) AS
+    CASE WHEN NOT placeholder_time(servicenow_time_as_written(text))
+        THEN servicenow_time_as_written(text) END;
 
 -- An ISO 8601 instant (Freshservice, PagerDuty, survey exports); anything else is NULL, which
 -- the quality queries report by record: also 'infinity', which a cast reads as a time no
--- period holds and no duration can be taken from.
+-- period holds and no duration can be taken from, and a placeholder.
 CREATE OR REPLACE TEMP MACRO instant(text) AS
-    CASE WHEN isfinite(try_cast(text AS TIMESTAMPTZ)) THEN try_cast(text AS TIMESTAMPTZ) END;
+    CASE WHEN isfinite(try_cast(text AS TIMESTAMPTZ))
+        AND NOT placeholder_time(try_cast(text AS TIMESTAMPTZ))
+        THEN try_cast(text AS TIMESTAMPTZ) END;
 
 -- A service's, group's or allocation tag's name by its words alone: people type names with a
 -- stray space, tab or line break before, after or inside them ("Email ", "Service  Desk"), and
@@ -48,7 +71,7 @@ CREATE OR REPLACE TEMP MACRO servicenow_unparseable_dates(raw_table, fields) AS 
         record_key,
         coalesce(nullif(record ->> '$.number.value', ''), record_key) AS number,
         field,
-        'unparseable date' AS problem,
+        time_problem(servicenow_time_as_written(value), 'date') AS problem,
         value
     FROM (
         SELECT
@@ -168,10 +191,14 @@ CREATE OR REPLACE TEMP MACRO daily_cost_problems(
       AND daily_costs.currency <> main_currency.currency;
 
 -- Jira Cloud datetimes carry the account's offset without a colon
--- ('2025-06-01T21:00:00.000+0900') and become UTC instants; anything else becomes NULL, which
+-- ('2025-06-01T21:00:00.000+0900') and become UTC instants.
+CREATE OR REPLACE TEMP MACRO jira_time_as_written(text) AS
+    try_strptime(text, '%Y-%m-%dT%H:%M:%S.%g%z');
+
+-- A Jira datetime; one that cannot be read or is a placeholder becomes NULL, which
 -- jira_unparseable_dates reports by issue key.
 CREATE OR REPLACE TEMP MACRO jira_time(text) AS
-    try_strptime(text, '%Y-%m-%dT%H:%M:%S.%g%z');
+    CASE WHEN NOT placeholder_time(jira_time_as_written(text)) THEN jira_time_as_written(text) END;
 
 -- A priority's name -> 1 critical .. 5: a level's word (Jira's default scheme and common custom
 -- ones), or a level number with an optional prefix and label, as accounts rename their levels
@@ -197,7 +224,7 @@ CREATE OR REPLACE TEMP MACRO jira_declining_resolutions() AS TABLE
 
 -- Issue dates of a raw Jira table that are set but cannot be read, by issue key.
 CREATE OR REPLACE TEMP MACRO jira_unparseable_dates(raw_table) AS TABLE
-    SELECT number, field, 'unparseable date' AS problem, value
+    SELECT number, field, time_problem(jira_time_as_written(value), 'date') AS problem, value
     FROM (
         SELECT
             coalesce(nullif(record ->> '$.key', ''), record_key) AS number,
@@ -224,7 +251,7 @@ CREATE OR REPLACE TEMP MACRO freshservice_channels() AS TABLE
 -- Freshservice time fields (UTC with a Z; paths below the record, e.g. 'stats.resolved_at') of
 -- a raw table that are set but cannot be read, by record id.
 CREATE OR REPLACE TEMP MACRO freshservice_unparseable_times(raw_table, fields) AS TABLE
-    SELECT number, field, 'unparseable time' AS problem, value
+    SELECT number, field, time_problem(try_cast(value AS TIMESTAMPTZ), 'time') AS problem, value
     FROM (
         SELECT record_key AS number, time_fields.field,
             record ->> ('$.' || time_fields.field) AS value

@@ -11,7 +11,7 @@ incident_times AS (
 ),
 
 unparseable_times AS (
-    SELECT number, field, 'unparseable time' AS problem, value
+    SELECT number, field, time_problem(try_cast(value AS TIMESTAMPTZ), 'time') AS problem, value
     FROM incident_times
     WHERE value IS NOT NULL AND instant(value) IS NULL
 ),

@@ -16,9 +16,18 @@ unparseable_dates AS (
     SELECT clocks.number, dates.field, dates.problem, dates.value
     FROM servicenow_unparseable_dates(
         'raw.servicenow_task_sla',
-        ['start_time', 'end_time', 'planned_end_time', 'pause_duration', 'sys_updated_on']
+        ['start_time', 'end_time', 'planned_end_time', 'sys_updated_on']
     ) AS dates
     JOIN clocks USING (record_key)
+),
+
+-- A duration is written as a time after 1970-01-01, so it is read as written.
+unparseable_durations AS (
+    SELECT number, 'pause_duration' AS field, 'unparseable duration' AS problem,
+           record ->> '$.pause_duration.value' AS value
+    FROM clocks
+    WHERE record ->> '$.pause_duration.value' <> ''
+        AND servicenow_time_as_written(record ->> '$.pause_duration.value') IS NULL
 ),
 
 unknown_stages AS (
@@ -31,6 +40,7 @@ unknown_stages AS (
 
 problems AS (
     SELECT * FROM unparseable_dates
+    UNION ALL SELECT * FROM unparseable_durations
     UNION ALL SELECT * FROM unknown_stages
 )
 

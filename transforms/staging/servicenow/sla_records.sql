@@ -20,7 +20,7 @@ sla_fields AS (
         servicenow_time(record ->> '$.start_time.value') AS start_time,
         servicenow_time(record ->> '$.end_time.value') AS end_time,
         servicenow_time(record ->> '$.planned_end_time.value') AS breach_time,
-        epoch(servicenow_time(record ->> '$.pause_duration.value')) AS pause_duration_seconds,
+        epoch(servicenow_time_as_written(record ->> '$.pause_duration.value')) AS pause_duration_seconds,
         servicenow_time(record ->> '$.sys_updated_on.value') AS updated_at
     FROM raw.servicenow_task_sla
 ),

@@ -28,6 +28,7 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    HTTPClientError,
     NoCredentialsError,
     PartialCredentialsError,
     ReadTimeoutError,
@@ -249,6 +250,20 @@ class CostExplorer(DailyCostSource):
             except (BotoConnectionError, ReadTimeoutError) as exc:
                 wait = None
                 last_problem = type(exc).__name__
+            except HTTPClientError as exc:
+                # The HTTP library's own error, which for a header it cannot send (a line break
+                # inside a key or session token) quotes the header, credential and all: only
+                # its type goes on. A header that cannot be sent stays so on every retry.
+                cause = exc.kwargs.get("error", exc)
+                if isinstance(cause, ValueError):
+                    raise PermanentSourceError(
+                        f"{SOURCE}: the request for {context} could not be sent "
+                        f"({type(cause).__name__}); check {CREDENTIALS_HINT} for a stray "
+                        "character, such as a line break in a key or token"
+                    ) from None
+                raise SourceError(
+                    f"{SOURCE}: reading {context}: the HTTP client failed ({type(cause).__name__})"
+                ) from None
             except BotoCoreError as exc:
                 raise SourceError(f"{SOURCE}: reading {context}: {exc}") from None
             if attempt == self.policy.max_attempts:

@@ -8,6 +8,8 @@ retry loop and the paging loop exist once.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import json
 import logging
@@ -23,6 +25,8 @@ from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
+
+from connectors.secrets import MASK, MIN_SECRET_CHARS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -129,8 +133,10 @@ def require_safe_url(url: str, source: str) -> str:
     try:
         parts.port  # noqa: B018  (reading it validates it)
     except ValueError:
+        split = "@" in url and "@" not in parts.netloc
+        password = " (or a password in it holds an unencoded / ? or #)" if split else ""
         raise SourceError(
-            f"{source}: {redact(url)!r} has a port that is not a number from 0 to 65535"
+            f"{source}: {redact(url)!r} has a port that is not a number from 0 to 65535{password}"
         ) from None
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise SourceError(
@@ -155,6 +161,10 @@ def redact(url: str) -> str:
     parts = urlsplit(url)
     if "@" in parts.netloc:
         parts = parts._replace(netloc=parts.netloc.rpartition("@")[2])
+    elif ":" in parts.netloc and "@" in url.partition("://")[2]:
+        # A password holding an unencoded / ? or # ends the authority early ("user:pa" as
+        # host and port), and the rest of it reads as path, query or fragment up to the @.
+        return f"{parts.scheme}://***@{url.rpartition('@')[2]}"
     return urlunsplit(parts)
 
 
@@ -265,7 +275,7 @@ class HttpClient:
                     except ValueError:
                         last_problem = (
                             f"the answer was {len(response.content)} bytes that are not whole "
-                            f"JSON, starting {response.text[:120]!r}"
+                            f"JSON, starting {without_credentials(response.text, response)[:120]!r}"
                         )
             if unsendable:
                 raise PermanentSourceError(
@@ -358,15 +368,40 @@ def decoded_json(response: requests.Response) -> Any:
 
 
 def _error_text(response: requests.Response) -> str:
-    """The source's own error message, short; never echoes request headers."""
+    """The source's own error message, short, without the credentials the request carried (a
+    gateway may quote the header it refused)."""
     try:
         body = decoded_json(response)
     except ValueError:
-        return response.text[:300]
-    if isinstance(body, dict):
-        error = body.get("error") or body.get("errorMessages") or body.get("message") or body
-        return str(error)[:300]
-    return str(body)[:300]
+        text = response.text
+    else:
+        if isinstance(body, dict):
+            body = body.get("error") or body.get("errorMessages") or body.get("message") or body
+        text = str(body)
+    return without_credentials(text, response)[:300]
+
+
+def without_credentials(text: str, response: requests.Response) -> str:
+    """`text` with the credentials of the request that `response` answers masked: its
+    Authorization header whole, the token in it, and for Basic auth the encoded pair and the
+    password (the user name too when the password is a placeholder, as an API key sent as the
+    user name is). The environment's values are not enough: Basic auth encodes them, and a
+    token a credential fetched (Azure's) is in no variable."""
+    header = response.request.headers.get("Authorization", "") if response.request else ""
+    scheme, _, credential = header.partition(" ")
+    values = [header, credential]
+    if scheme.lower() == "basic":
+        try:
+            pair = base64.b64decode(credential, validate=True).decode("latin-1")
+        except (binascii.Error, ValueError):
+            pair = ""
+        user, _, password = pair.partition(":")
+        values += [pair, password] + ([user] if len(password) < MIN_SECRET_CHARS else [])
+    else:
+        values.append(credential.rpartition("=")[2])  # PagerDuty's `Token token=...`
+    for value in sorted({v for v in values if len(v) >= MIN_SECRET_CHARS}, key=len, reverse=True):
+        text = text.replace(value, MASK)
+    return text
 
 
 def next_by_link_header(request: Request, response: requests.Response, body: Any) -> Request | None:

@@ -150,8 +150,9 @@ def ingest_asset(
                     )
                 metadata = raw_metadata(con, source)
         except PermanentSourceError as exc:
-            # Retrying cannot fix it: not read tonight, and said so at the run's end.
-            return _not_read(context, source, str(exc))
+            # Retrying cannot fix it: not read tonight, and said so at the run's end. The message
+            # may quote the source's answer, which may quote a credential.
+            return _not_read(context, source, without_secrets(str(exc), os.environ))
         except Exception as exc:
             # An unexpected error comes from a library, and its message (or one it chains) may
             # quote a credential: masked before it reaches the log, the run's events and

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -48,13 +49,14 @@ def load_source(name: str, full_refresh: bool) -> int:
     """Progress shows as a bar on a terminal; a source error is one line, exit 1."""
     from connectors.http import SourceError
     from connectors.progress import show_progress_on_terminal
+    from connectors.secrets import without_secrets
     from warehouse.load import load_source as land
 
     show_progress_on_terminal()
     try:
         result = land(name, full_refresh)
     except SourceError as exc:
-        print(f"load failed: {exc}", file=sys.stderr)
+        print(f"load failed: {without_secrets(str(exc), os.environ)}", file=sys.stderr)
         return 1
     print(f"{name}: {result.received} records received")
     return 0

@@ -366,3 +366,19 @@ def test_a_retry_after_beyond_the_backoff_ceiling_is_waited_in_full_up_to_an_hou
         _, decoded = client(sleeps).fetch_json(Request("GET", f"{server.url}/items"))
     assert decoded == {"result": [1]}
     assert sleeps == [waited]  # the backoff's own ceiling here is 5 s
+
+
+@pytest.mark.parametrize("delimiter", ["/", "?", "#"])
+def test_a_password_with_an_unencoded_delimiter_is_not_shown(delimiter):
+    """The delimiter ends the authority early: "admin:Winter" reads as host and port, and the
+    rest of the password as the path, query or fragment, up to the @."""
+    url = f"https://admin:Winter{delimiter}2026x@acme.service-now.com"
+    with pytest.raises(SourceError) as error:
+        require_safe_url(url, "servicenow")
+    assert str(error.value) == (
+        "servicenow: 'https://***@acme.service-now.com' has a port that is not a number from 0 "
+        "to 65535 (or a password in it holds an unencoded / ? or #)"
+    )
+    assert redact(f"http://admin:12{delimiter}Winter@acme.example.com/x") == (
+        "http://***@acme.example.com/x"
+    )

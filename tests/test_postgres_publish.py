@@ -896,3 +896,16 @@ def test_text_arrives_intact_in_a_latin1_database_and_what_it_cannot_hold_is_rep
         "bi.incidents: 3 characters have no equivalent in the database's encoding LATIN1 and "
         "were replaced by ?"
     ) in caplog.text
+
+
+def test_a_short_password_is_not_blanked_wherever_its_characters_occur(tmp_path):
+    # Blanking "0" would turn the address into 127.***.***.1, which shows the password.
+    empty = tmp_path / "warehouse.duckdb"
+    duckdb.connect(str(empty)).close()
+    with pytest.raises(PostgresPublishError) as failure:
+        publish_to_postgres(empty, "postgresql://bi:0@127.0.0.1:1/scorecard", READER)
+    assert str(failure.value).startswith(
+        "publishing to PostgreSQL at postgresql://bi:***@127.0.0.1:1/scorecard failed: "
+        '(psycopg.OperationalError) connection failed: connection to server at "127.0.0.1", '
+        "port 1 failed: Connection refused"
+    ), str(failure.value)

@@ -40,6 +40,7 @@ import psycopg
 import sqlalchemy as sa
 from psycopg import sql
 
+from connectors.secrets import MIN_SECRET_CHARS
 from warehouse.bi_views import BI_VIEWS
 from warehouse.publish import sql_string
 
@@ -203,12 +204,14 @@ def safe_url(url: str) -> str:
 
 
 def _secrets(parsed: sa.URL) -> list[str]:
-    """Every password the URL carries, to be blanked out of a driver's message."""
+    """Every password the URL carries, to be blanked out of a driver's message, longest first.
+    One shorter than MIN_SECRET_CHARS is left: blanking "0" or "o" wherever it occurs would make
+    the message unreadable and show the password by what went missing ("127.***.***.1")."""
     values = [parsed.password] if parsed.password else []
     for key, value in parsed.query.items():
         if key.lower() in SECRET_QUERY_KEYS:
             values += [value] if isinstance(value, str) else list(value)
-    return [value for value in values if value]
+    return sorted((v for v in values if len(v) >= MIN_SECRET_CHARS), key=len, reverse=True)
 
 
 def _password_split_at_an_at_sign(url: str, parsed: sa.URL) -> bool:

@@ -46,12 +46,13 @@ LANDING_BATCH = 2000
 
 
 def parse_utc(text: Any) -> datetime | None:
-    """An ISO-8601 time with an offset (or Z) as UTC; None when missing, malformed or naive."""
+    """An ISO-8601 time with an offset (or Z) as UTC; None when missing, malformed, naive or
+    beyond the years 1 to 9999 once in UTC ('0001-01-01T00:00:00+05:30')."""
     try:
         moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
+        return moment.astimezone(UTC) if moment.tzinfo else None
+    except (ValueError, OverflowError):
         return None
-    return moment.astimezone(UTC) if moment.tzinfo else None
 
 
 def server_time(response: requests.Response) -> datetime | None:

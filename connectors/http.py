@@ -412,14 +412,21 @@ def next_by_link_header(request: Request, response: requests.Response, body: Any
     return replace(request, url=urljoin(request.url, link), params=None)
 
 
-def listed(source: str, body: Any, name: str, request: Request) -> list[Any]:
-    """The answer's list called `name`; an answer without it is an error naming what was read."""
+def listed(source: str, body: Any, name: str, request: Request) -> list[dict[str, Any]]:
+    """The answer's list called `name`, of records; an answer without it, or with an entry that
+    is no record (null, text), is an error naming what was read and the entry's position."""
     records = body.get(name) if isinstance(body, dict) else None
     if not isinstance(records, list):
         raise SourceError(
             f"{source}: {request.context or redact(request.url)}: answer has no {name} list: "
             f"{str(body)[:200]!r}"
         )
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise SourceError(
+                f"{source}: {request.context or redact(request.url)}: entry {index} of the "
+                f"answer's {name} list is no record (JSON object): {json.dumps(record)[:200]}"
+            )
     return records
 
 

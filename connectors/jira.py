@@ -85,7 +85,7 @@ def issue_updated(record: Record) -> datetime | None:
     text = text or record.get("updated")
     try:
         return datetime.strptime(str(text), ISSUE_TIME_FORMAT).astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):  # overflow: beyond the year 1 or 9999 once in UTC
         return None
 
 

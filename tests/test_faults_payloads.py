@@ -172,3 +172,26 @@ def test_answers_that_stay_truncated_fail_the_read_naming_the_page_and_keep_earl
     assert servicenow.Position.decode(cursor, "incident") == servicenow.Position(
         fourth["sys_updated_on"], fourth["sys_id"]
     )
+
+
+@pytest.mark.parametrize(("entry", "shown"), [(None, "null"), ("oops", '"oops"'), ([1], "[1]")])
+def test_an_entry_of_the_result_list_that_is_no_record_fails_the_read_naming_it(
+    tmp_path, entry, shown
+):
+    def rewrite(body: object) -> object:
+        if isinstance(body, dict) and body.get("result"):
+            body["result"].insert(1, entry)
+        return body
+
+    tables = demo_tables(demo_as_of(date(2026, 12, 1)))
+    server = serve(tables, DEMO_CREDENTIALS, faults=Faults(rewrite=rewrite))
+    warehouse = Warehouse.at(tmp_path / "warehouse.duckdb")
+    try:
+        with warehouse.connect() as con, pytest.raises(SourceError) as failure:
+            ingest(con, source_for(server.url), origin=server.url)
+    finally:
+        server.stop()
+    assert str(failure.value) == (
+        "servicenow: table incident at offset 0: entry 1 of the answer's result list is no "
+        f"record (JSON object): {shown}"
+    )

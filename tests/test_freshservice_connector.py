@@ -283,6 +283,33 @@ def test_bad_values_are_listed_in_data_quality_with_the_ticket_id(warehouse):
     ]
 
 
+def test_a_resolution_before_creation_is_no_met_sla_either(warehouse):
+    # Resolved a day before it was created: due 4 hours after creation, so it "met" the due
+    # time, but the resolution is impossible (left empty on the incident) and proves nothing.
+    created = datetime(2025, 5, 2, 8, tzinfo=UTC)
+    tickets = [
+        ticket(1, "Incident", "2025-05-01T08:00:00"),
+        ticket(2, "Incident", "2025-05-02T08:00:00", resolved_at=created - timedelta(days=1)),
+    ]
+    api = account(tickets, [])
+    with serve(api) as server, warehouse.connect() as con:
+        ingest(con, connector(server.url))
+        for table in staged_tables("freshservice"):
+            stage(con, "freshservice", table)
+        clocks = con.execute(
+            "SELECT task_number, stage, breached FROM core.sla_records "
+            "WHERE sla_name = 'Resolution' ORDER BY task_number"
+        ).fetchall()
+        problems = con.execute(
+            "SELECT record_key, field, problem FROM scorecard.data_quality"
+        ).fetchall()
+    # 1 was resolved 5 hours after creation, an hour after its due time.
+    assert clocks == [("1", "completed", True), ("2", "completed", None)]
+    assert problems == [
+        ("2", "stats.resolved_at", "resolved before created (resolved_at left empty)")
+    ]
+
+
 def test_wrong_key_fails_clearly_without_the_secret():
     api = account([], [])
     with serve(api) as server:

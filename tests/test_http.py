@@ -280,7 +280,8 @@ def test_dropped_connections_stay_transient():
 
 def test_an_answer_without_its_list_names_the_source_and_what_was_read():
     request = Request("GET", "http://127.0.0.1:1/services", context="services page 2")
-    assert listed("pagerduty", {"services": [1, 2]}, "services", request) == [1, 2]
+    services = [{"id": "P1"}, {"id": "P2"}]
+    assert listed("pagerduty", {"services": services}, "services", request) == services
     with pytest.raises(SourceError) as error:
         listed("pagerduty", {"error": "maintenance"}, "services", request)
     assert str(error.value) == (

@@ -329,6 +329,96 @@ def test_bad_values_are_listed_in_data_quality_with_the_issue_key(warehouse):
     assert opened == [(None, None), (None, None)]
 
 
+def test_sla_values_of_the_wrong_type_are_listed_and_the_other_cycles_still_stage(warehouse):
+    def resolution_sla(day: int) -> dict:
+        start = datetime(2025, 3, day, 10, 0, tzinfo=UTC)
+        return {
+            "name": "Time to resolution",
+            "completed": [
+                {
+                    "start": start,
+                    "stop": start + timedelta(hours=2),
+                    "goal": timedelta(hours=4),
+                    "breached": False,
+                }
+            ],
+            "ongoing": {
+                "start": start + timedelta(hours=3),
+                "goal": timedelta(hours=4),
+                "breached": False,
+                "paused": False,
+            },
+        }
+
+    issues = [
+        issue(n, "Incident", f"2025-03-0{n}T10:00:00", slas=[resolution_sla(n)]) for n in (1, 2, 3)
+    ]
+    api = site(issues)
+    with serve(api) as server, warehouse.connect() as con:
+        ingest(con, connector(server.url))
+        patches = {
+            # a stop time in nanoseconds: no timestamp holds it; and a paused flag that is text
+            "ITSM-1": '{"values": [{"completedCycles": [{"breached": false, "startTime": '
+            '{"epochMillis": 1740823200000}, "stopTime": {"epochMillis": 1740830400000000000}}],'
+            ' "ongoingCycle": {"paused": "maybe", "startTime": {"epochMillis": 1740834000000}}}]}',
+            # a breached flag that is neither true nor false
+            "ITSM-2": '{"values": [{"completedCycles": [{"breached": "unknown", "startTime": '
+            '{"epochMillis": 1740909600000}, "stopTime": {"epochMillis": 1740916800000}}]}]}',
+        }
+        for key, patch in patches.items():
+            value = json.loads(patch)
+            for sla in value["values"]:
+                sla |= {"id": "1", "name": "Time to resolution"}
+            con.execute(
+                "UPDATE raw_versions.jira_sla SET record = json_merge_patch(record, ?) "
+                "WHERE record ->> '$.key' = ?",
+                [json.dumps(value), key],
+            )
+        # An issue whose components are an object rather than a list names no service.
+        con.execute(
+            "UPDATE raw_versions.jira_incidents SET record = json_merge_patch(record, "
+            '\'{"fields": {"components": {"id": "1", "name": "Email"}}}\') '
+            "WHERE record ->> '$.key' = 'ITSM-3'"
+        )
+        for table in staged_tables("jira"):
+            stage(con, "jira", table)
+        cycles = con.execute(
+            "SELECT task_number, stage, breached, end_time FROM core.sla_records "
+            "ORDER BY task_number, start_time"
+        ).fetchall()
+        services = con.execute("SELECT number, service FROM core.incidents ORDER BY 1").fetchall()
+        problems = con.execute(
+            "SELECT record_key, field, problem, value FROM scorecard.data_quality "
+            "WHERE source = 'jira' ORDER BY record_key, field"
+        ).fetchall()
+
+    def utc(day: int, hour: int) -> datetime:
+        return datetime(2025, 3, day, hour, tzinfo=UTC)
+
+    assert cycles == [
+        ("ITSM-1", "completed", False, None),
+        ("ITSM-1", "in_progress", None, None),
+        ("ITSM-2", "completed", None, utc(2, 12)),
+        ("ITSM-3", "completed", False, utc(3, 12)),
+        ("ITSM-3", "in_progress", False, None),
+    ]
+    assert services == [("ITSM-1", "Email"), ("ITSM-2", "Email"), ("ITSM-3", None)]
+    assert problems == [
+        (
+            "ITSM-1 / Time to resolution",
+            "stopTime",
+            "unreadable epochMillis",
+            "1740830400000000000",
+        ),
+        (
+            "ITSM-2 / Time to resolution",
+            "breached",
+            "breached is not true or false (cycle not counted)",
+            "unknown",
+        ),
+    ]
+
+
 @pytest.mark.parametrize(
     ("kind", "table"), [("Incident", "incidents"), ("Service Request", "requests")]
 )

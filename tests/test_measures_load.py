@@ -178,6 +178,29 @@ def test_survey_validation_and_duplicates(warehouse, tmp_path):
     ]
 
 
+def test_a_scale_of_infinity_or_nan_is_no_scale(warehouse, tmp_path):
+    # Both read as numbers; a 5 of an infinite scale would count as a dissatisfied answer.
+    answers = write(
+        tmp_path / "a.csv",
+        "survey,responded_at,score,scale_max,response_id\n"
+        "csat,2025-01-05,5,Infinity,R1\n"
+        "csat,2025-01-05,5,NaN,R2\n"
+        "csat,2025-01-05,5,1e400,R3\n"
+        "csat,2025-01-05,5,5,R4\n",
+    )
+    with warehouse.connect() as con:
+        counts = load(con, MeasureFiles([str(answers)], INPUTS), None)
+        kept = con.execute("SELECT response_id, scale_max FROM core.survey_responses").fetchall()
+        problems = quality(con)
+    assert counts == {"measures": 0, "survey_responses": 1}
+    assert kept == [("measures:R4", 5.0)]
+    a = str(answers.resolve())
+    assert [(key, field, problem, value) for _, key, field, problem, value in problems] == [
+        (f"{a} row {row}", "scale_max", "scale_max must be a positive number", value)
+        for row, value in ((2, "Infinity"), (3, "NaN"), (4, "1e400"))
+    ]
+
+
 def test_unchanged_files_are_skipped_and_a_changed_file_reloads_all(warehouse, tmp_path):
     finance = write(tmp_path / "finance.csv", HEADER + "revenue,2025-01-01,,100,USD,,,\n")
     desk = write(tmp_path / "desk.csv", HEADER + "service_desk_cost,2025-01-01,,7,USD,,,\n")

@@ -608,3 +608,20 @@ def test_an_incident_merged_into_another_stays_as_canceled_and_is_no_resolution(
         ("month", date(2025, 5, 1), 2.0, 1),
         ("week", date(2025, 5, 26), 2.0, 1),
     ]
+
+
+@pytest.mark.parametrize("field", ["created_at", "updated_at"])
+def test_a_time_beyond_year_one_once_in_utc_does_not_stop_the_read(warehouse, field):
+    # 00:00 on 1 January of the year 1 at +05:30 is in the year before it in UTC.
+    def rewrite(body: object) -> object:
+        for record in body.get("incidents") or [] if isinstance(body, dict) else []:
+            if record.get("incident_number") == 8:
+                record[field] = "0001-01-01T00:00:00+05:30"
+        return body
+
+    api = account([pd_incident(7, "2025-05-01T10:00:00"), pd_incident(8, "2025-05-02T10:00:00")])
+    with serve(api, faults=Faults(rewrite=rewrite)) as server, warehouse.connect() as con:
+        ingest(con, connector(server.url))
+        landed = {record["incident_number"]: record[field] for record in loaded(con).values()}
+    assert sorted(landed) == [7, 8]
+    assert landed[8] == "0001-01-01T00:00:00+05:30"

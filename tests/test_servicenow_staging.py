@@ -355,3 +355,79 @@ def test_a_placeholder_date_loads_empty_and_is_listed(warehouse):
         ("INC0000007", "closed_at", problem, "1999-12-31 23:59:59"),
         ("INC0000007", "opened_at", problem, "1970-01-01 00:00:00"),
     ]
+
+
+def test_unreadable_counts_and_flags_are_listed_and_left_unknown(warehouse):
+    def incident(sys_id: str, **fields: str) -> dict:
+        base = {
+            "number": f"INC{sys_id}",
+            "state": "7",
+            "priority": "3",
+            "opened_at": "2024-03-01 10:00:00",
+            "resolved_at": "2024-03-01 12:00:00",
+            "closed_at": "2024-03-02 12:00:00",
+            "made_sla": "true",
+            "reopen_count": "0",
+            "reassignment_count": "0",
+        }
+        return record(sys_id, **(base | fields))
+
+    incidents = [
+        incident("1", made_sla="maybe", reopen_count="-1"),
+        incident("2", reassignment_count="1.5"),
+        incident("3", reopen_count="abc", made_sla="yes"),
+        # An instance that answers an empty date as zeros: no time, not an unparseable date.
+        incident("4", resolved_at="0000-00-00 00:00:00", closed_at="0000-00-00 00:00:00"),
+        incident("5", state="2", resolved_at="0000-00-00 00:00:00", closed_at=""),
+    ]
+    clocks = [
+        record(
+            "sla1",
+            task=f("1", "INC1"),
+            sla=f("s1", "P3 Resolution"),
+            stage="completed",
+            has_breached="maybe",
+            start_time="2024-03-01 10:00:00",
+            end_time="2024-03-01 12:00:00",
+            planned_end_time="2024-03-02 10:00:00",
+            pause_duration="1970-01-01 00:00:00",
+        )
+    ]
+    with warehouse.connect() as con:
+        for table, records in (("incident", incidents), ("task_sla", clocks)):
+            stream = Stream(table, "sys_id", "sys_updated_on")
+            land_page(con, "servicenow", stream, Page(records, None))
+        stage(con)
+        counted = con.execute(
+            "SELECT number, made_sla, reopen_count, reassignment_count, resolved_at "
+            "FROM core.incidents ORDER BY number"
+        ).fetchall()
+        breached = con.execute("SELECT breached FROM core.sla_records").fetchall()
+        problems = con.execute(
+            "SELECT table_name, record_key, field, problem, value FROM scorecard.data_quality "
+            "WHERE source = 'servicenow' ORDER BY record_key, field"
+        ).fetchall()
+    resolved = utc("2024-03-01 12:00:00")
+    assert counted == [
+        ("INC1", None, None, 0, resolved),
+        ("INC2", True, 0, None, resolved),
+        ("INC3", True, None, 0, resolved),
+        ("INC4", True, 0, 0, None),
+        ("INC5", True, 0, 0, None),
+    ]
+    assert breached == [(None,)]
+    unknown = "not true or false (left unknown)"
+    assert problems == [
+        ("incidents", "INC1", "made_sla", unknown, "maybe"),
+        ("incidents", "INC1", "reopen_count", "not a whole number (left unknown)", "-1"),
+        ("sla_records", "INC1 / P3 Resolution", "has_breached", unknown, "maybe"),
+        ("incidents", "INC2", "reassignment_count", "not a whole number (left unknown)", "1.5"),
+        ("incidents", "INC3", "reopen_count", "not a whole number (left unknown)", "abc"),
+        (
+            "incidents",
+            "INC4",
+            "resolved_at",
+            "closed without resolved_at or closed_at (no end time: not counted)",
+            None,
+        ),
+    ]

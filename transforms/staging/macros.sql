@@ -7,6 +7,11 @@
 CREATE OR REPLACE TEMP MACRO placeholder_time(t) AS
     isfinite(t) AND t < TIMESTAMPTZ '2000-01-01 00:00:00+00';
 
+-- A time a ticket can carry: NULL for a placeholder and for 'infinity', which a parse reads
+-- as a time no period holds and no duration can be taken from.
+CREATE OR REPLACE TEMP MACRO real_time(t) AS
+    CASE WHEN isfinite(t) AND NOT placeholder_time(t) THEN t END;
+
 -- What a quality query says of a time that is set but loads empty, given the time as written
 -- (NULL: it cannot be read at all) and what the source calls it ('date', 'time').
 CREATE OR REPLACE TEMP MACRO time_problem(as_written, what) AS
@@ -23,16 +28,18 @@ CREATE OR REPLACE TEMP MACRO servicenow_time_as_written(text) AS
 -- A ServiceNow datetime; one that cannot be read or is a placeholder becomes NULL here, and the
 -- .quality.sql files report it by record number.
 CREATE OR REPLACE TEMP MACRO servicenow_time(text) AS
-    CASE WHEN NOT placeholder_time(servicenow_time_as_written(text))
-        THEN servicenow_time_as_written(text) END;
+    real_time(servicenow_time_as_written(text));
 
--- An ISO 8601 instant (Freshservice, PagerDuty, survey exports); anything else is NULL, which
--- the quality queries report by record: also 'infinity', which a cast reads as a time no
--- period holds and no duration can be taken from, and a placeholder.
+-- Whether a ServiceNow datetime holds a time at all: some instances answer an empty one as
+-- '0000-00-00 00:00:00' rather than '' (servicenow_time reads both as NULL), which is no
+-- unparseable date but no time, as '' is.
+CREATE OR REPLACE TEMP MACRO servicenow_date_set(text) AS
+    coalesce(text, '') NOT IN ('', '0000-00-00 00:00:00');
+
+-- An ISO 8601 instant (Freshservice, PagerDuty, survey exports); anything else (and a time
+-- real_time refuses) is NULL, which the quality queries report by record.
 CREATE OR REPLACE TEMP MACRO instant(text) AS
-    CASE WHEN isfinite(try_cast(text AS TIMESTAMPTZ))
-        AND NOT placeholder_time(try_cast(text AS TIMESTAMPTZ))
-        THEN try_cast(text AS TIMESTAMPTZ) END;
+    real_time(try_cast(text AS TIMESTAMPTZ));
 
 -- A service's, group's or allocation tag's name by its words alone: people type names with a
 -- stray space, tab or line break before, after or inside them ("Email ", "Service  Desk"), and
@@ -81,7 +88,7 @@ CREATE OR REPLACE TEMP MACRO servicenow_unparseable_dates(raw_table, fields) AS 
             json_extract_string(record, '$.' || field || '.value') AS value
         FROM query_table(raw_table), unnest(fields) AS date_fields(field)
     )
-    WHERE value <> '' AND servicenow_time(value) IS NULL;
+    WHERE servicenow_date_set(value) AND servicenow_time(value) IS NULL;
 
 -- The configured rate from a cost's currency to the reporting one (raw.cost_settings, which
 -- every cost source's load stores from FOCUS_CURRENCY and FOCUS_EXCHANGE_RATES); NULL: none.
@@ -198,7 +205,19 @@ CREATE OR REPLACE TEMP MACRO jira_time_as_written(text) AS
 -- A Jira datetime; one that cannot be read or is a placeholder becomes NULL, which
 -- jira_unparseable_dates reports by issue key.
 CREATE OR REPLACE TEMP MACRO jira_time(text) AS
-    CASE WHEN NOT placeholder_time(jira_time_as_written(text)) THEN jira_time_as_written(text) END;
+    real_time(jira_time_as_written(text));
+
+-- A Jira SLA time's epochMillis as an instant; NULL when it is no whole number or lies outside
+-- the years 1 to 9999 (a time in micro- or nanoseconds), which no timestamp holds: one such
+-- value must not stop staging. sla_records.quality.sql lists it.
+CREATE OR REPLACE TEMP MACRO jira_millis(text) AS
+    CASE WHEN try_cast(text AS BIGINT) BETWEEN -62135596800000 AND 253402300799999
+        THEN to_timestamp(try_cast(text AS BIGINT) / 1000.0) END;
+
+-- A JSON value's elements when it is an array; an object, text or null has none (unnest gives
+-- no row), where a cast to JSON[] would fail staging for every record.
+CREATE OR REPLACE TEMP MACRO json_elements(value) AS
+    CASE WHEN json_type(value) = 'ARRAY' THEN CAST(value AS JSON[]) END;
 
 -- A priority's name -> 1 critical .. 5: a level's word (Jira's default scheme and common custom
 -- ones), or a level number with an optional prefix and label, as accounts rename their levels

@@ -48,8 +48,13 @@ SELECT
     ticket.task_type,
     ticket.sla_name,
     CASE WHEN ticket.end_time IS NULL THEN 'in_progress' ELSE 'completed' END AS stage,
-    CASE WHEN ticket.end_time IS NOT NULL THEN ticket.end_time > ticket.breach_time END
-        AS breached,
+    -- A clock stopped before the ticket was created (the quality queries list a resolution
+    -- before creation) tells neither met nor breached: SLA attainment counts it on neither side.
+    CASE
+        WHEN ticket.end_time IS NOT NULL
+            AND NOT coalesce(ticket.end_time < ticket.opened_at, false)
+            THEN ticket.end_time > ticket.breach_time
+    END AS breached,
     ticket.opened_at AS start_time,
     ticket.end_time,
     ticket.breach_time,

@@ -83,7 +83,7 @@ CREATE OR REPLACE TEMP MACRO jira_component_names() AS TABLE
         SELECT
             loaded_at,
             record_version,
-            unnest(CAST(record -> '$.fields.components' AS JSON[])) AS component
+            unnest(json_elements(record -> '$.fields.components')) AS component
         FROM reads
     ),
 

@@ -2,9 +2,9 @@
 WITH cycles AS (
     SELECT
         (record ->> '$.key') || ' / ' || (sla ->> '$.name') AS number,
-        unnest(CAST(sla -> '$.completedCycles' AS JSON[])) AS cycle
+        unnest(json_elements(sla -> '$.completedCycles')) AS cycle
     FROM (
-        SELECT record, unnest(CAST(record -> '$.values' AS JSON[])) AS sla
+        SELECT record, unnest(json_elements(record -> '$.values')) AS sla
         FROM raw.jira_sla
     )
 ),
@@ -13,7 +13,17 @@ unreadable_times AS (
     SELECT number, time_fields.field, 'unreadable epochMillis' AS problem,
            cycle ->> ('$.' || time_fields.field || '.epochMillis') AS value
     FROM cycles, unnest(['startTime', 'stopTime']) AS time_fields(field)
-    WHERE try_cast(cycle ->> ('$.' || time_fields.field || '.epochMillis') AS BIGINT) IS NULL
+    WHERE jira_millis(cycle ->> ('$.' || time_fields.field || '.epochMillis')) IS NULL
+),
+
+-- A stopped cycle whose breached flag is missing or not true or false: sla_attainment cannot
+-- tell met from breached, so it counts the cycle on neither side.
+unknown_breached AS (
+    SELECT number, 'breached' AS field, 'breached is not true or false (cycle not counted)'
+               AS problem,
+           cycle ->> '$.breached' AS value
+    FROM cycles
+    WHERE try_cast(cycle ->> '$.breached' AS BOOLEAN) IS NULL
 ),
 
 stopped_before_started AS (
@@ -26,6 +36,7 @@ stopped_before_started AS (
 
 problems AS (
     SELECT * FROM unreadable_times
+    UNION ALL SELECT * FROM unknown_breached
     UNION ALL SELECT * FROM stopped_before_started
 )
 

@@ -7,7 +7,7 @@ WITH issue_slas AS (
         record_key AS issue_id,
         record ->> '$.key' AS task_number,
         jira_time(record ->> '$.updated') AS updated_at,
-        unnest(CAST(record -> '$.values' AS JSON[])) AS sla
+        unnest(json_elements(record -> '$.values')) AS sla
     FROM raw.jira_sla
 ),
 
@@ -16,7 +16,7 @@ completed_cycles AS (
         issue_id, task_number, updated_at,
         sla ->> '$.id' AS sla_id,
         sla ->> '$.name' AS sla_name,
-        unnest(CAST(sla -> '$.completedCycles' AS JSON[])) AS cycle,
+        unnest(json_elements(sla -> '$.completedCycles')) AS cycle,
         'completed' AS stage
     FROM issue_slas
 ),
@@ -27,7 +27,7 @@ ongoing_cycles AS (
         sla ->> '$.id' AS sla_id,
         sla ->> '$.name' AS sla_name,
         sla -> '$.ongoingCycle' AS cycle,
-        CASE WHEN CAST(sla ->> '$.ongoingCycle.paused' AS BOOLEAN) THEN 'paused'
+        CASE WHEN try_cast(sla ->> '$.ongoingCycle.paused' AS BOOLEAN) THEN 'paused'
             ELSE 'in_progress' END AS stage
     FROM issue_slas
     -- A cycle is an object: an SLA without one leaves the key out or sends JSON null.
@@ -65,12 +65,9 @@ SELECT
     cycles.sla_name,
     cycles.stage,
     try_cast(cycles.cycle ->> '$.breached' AS BOOLEAN) AS breached,
-    to_timestamp(try_cast(cycles.cycle ->> '$.startTime.epochMillis' AS BIGINT) / 1000.0)
-        AS start_time,
-    to_timestamp(try_cast(cycles.cycle ->> '$.stopTime.epochMillis' AS BIGINT) / 1000.0)
-        AS end_time,
-    to_timestamp(try_cast(cycles.cycle ->> '$.breachTime.epochMillis' AS BIGINT) / 1000.0)
-        AS breach_time,
+    jira_millis(cycles.cycle ->> '$.startTime.epochMillis') AS start_time,
+    jira_millis(cycles.cycle ->> '$.stopTime.epochMillis') AS end_time,
+    jira_millis(cycles.cycle ->> '$.breachTime.epochMillis') AS breach_time,
     CAST(NULL AS DOUBLE) AS pause_duration_seconds,
     tasks.service,
     tasks.priority,

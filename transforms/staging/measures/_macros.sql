@@ -97,7 +97,9 @@ CREATE OR REPLACE TEMP MACRO survey_lines() AS TABLE
                      THEN 'bad timestamp: expected YYYY-MM-DD[ HH:MM:SS]'
                 END},
             {'field': 'scale_max', 'value': scale_max, 'problem':
-                CASE WHEN scale IS NULL OR scale <= 0
+                -- 'Infinity' and 'NaN' read as numbers, but no score is in the top of such a
+                -- scale: the answer would count as dissatisfied.
+                CASE WHEN scale IS NULL OR NOT isfinite(scale) OR scale <= 0
                      THEN 'scale_max must be a positive number'
                 END},
             {'field': 'score', 'value': score, 'problem':

@@ -106,3 +106,9 @@ CREATE OR REPLACE TEMP MACRO servicenow_reference_names() AS TABLE
     FROM name_valued_references AS refs
     LEFT JOIN names_by_sys_id AS named
         ON named.kind = refs.kind AND named.holders = 1 AND lower(named.name) = lower(refs.name);
+
+-- A count field (reopen_count, reassignment_count) as a whole number of times; NULL (unknown)
+-- for anything else, as '1.5' or '-1', which a cast would read as 2 or -1.
+-- incidents.quality.sql lists such values.
+CREATE OR REPLACE TEMP MACRO servicenow_count(text) AS
+    try_cast(CASE WHEN regexp_full_match(text, '[0-9]+') THEN text END AS INTEGER);

@@ -51,8 +51,8 @@ closed_without_time AS (
            NULL AS value
     FROM changes
     WHERE state_code = '3'
-        AND coalesce(record ->> '$.closed_at.value', '') = ''
-        AND coalesce(record ->> '$.work_end.value', '') = ''
+        AND NOT servicenow_date_set(record ->> '$.closed_at.value')
+        AND NOT servicenow_date_set(record ->> '$.work_end.value')
 ),
 
 problems AS (

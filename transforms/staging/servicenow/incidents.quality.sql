@@ -17,7 +17,7 @@ unparseable_dates AS (
 missing_opened AS (
     SELECT number, 'opened_at' AS field, 'missing opened_at' AS problem, NULL AS value
     FROM incidents
-    WHERE coalesce(record ->> '$.opened_at.value', '') = ''
+    WHERE NOT servicenow_date_set(record ->> '$.opened_at.value')
 ),
 
 unknown_states AS (
@@ -32,6 +32,24 @@ unknown_priorities AS (
            record ->> '$.priority.value' AS value
     FROM incidents
     WHERE coalesce(record ->> '$.priority.value', '') NOT IN ('1', '2', '3', '4', '5')
+),
+
+-- Counts and the SLA flag the KPIs read (reopen rate, first contact resolution, SLA
+-- attainment): a value set but unreadable leaves the incident out of that KPI.
+unreadable_counts AS (
+    SELECT number, counts.field, 'not a whole number (left unknown)' AS problem,
+           record ->> ('$.' || counts.field || '.value') AS value
+    FROM incidents, unnest(['reopen_count', 'reassignment_count']) AS counts(field)
+    WHERE coalesce(record ->> ('$.' || counts.field || '.value'), '') <> ''
+        AND servicenow_count(record ->> ('$.' || counts.field || '.value')) IS NULL
+),
+
+unreadable_made_sla AS (
+    SELECT number, 'made_sla' AS field, 'not true or false (left unknown)' AS problem,
+           record ->> '$.made_sla.value' AS value
+    FROM incidents
+    WHERE coalesce(record ->> '$.made_sla.value', '') <> ''
+        AND try_cast(record ->> '$.made_sla.value' AS BOOLEAN) IS NULL
 ),
 
 resolved_before_opened AS (
@@ -52,8 +70,8 @@ ended_without_time AS (
            NULL AS value
     FROM incidents
     WHERE record ->> '$.state.value' IN ('6', '7')
-        AND coalesce(record ->> '$.resolved_at.value', '') = ''
-        AND coalesce(record ->> '$.closed_at.value', '') = ''
+        AND NOT servicenow_date_set(record ->> '$.resolved_at.value')
+        AND NOT servicenow_date_set(record ->> '$.closed_at.value')
 ),
 
 problems AS (
@@ -61,6 +79,8 @@ problems AS (
     UNION ALL SELECT * FROM missing_opened
     UNION ALL SELECT * FROM unknown_states
     UNION ALL SELECT * FROM unknown_priorities
+    UNION ALL SELECT * FROM unreadable_counts
+    UNION ALL SELECT * FROM unreadable_made_sla
     UNION ALL SELECT * FROM resolved_before_opened
     UNION ALL SELECT * FROM ended_without_time
 )

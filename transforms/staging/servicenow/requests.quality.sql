@@ -36,7 +36,7 @@ closed_without_time AS (
            'closed without closed_at (no end time: not counted)' AS problem, NULL AS value
     FROM requests
     WHERE record ->> '$.state.value' IN ('3', '4', '7')
-        AND coalesce(record ->> '$.closed_at.value', '') = ''
+        AND NOT servicenow_date_set(record ->> '$.closed_at.value')
 ),
 
 problems AS (

@@ -38,10 +38,21 @@ unknown_stages AS (
         ('in_progress', 'paused', 'cancelled', 'completed', 'breached', 'achieved')
 ),
 
+-- A flag set but not true or false: a stopped clock then counts on neither side of SLA
+-- attainment, unless its stage says breached.
+unreadable_breached AS (
+    SELECT number, 'has_breached' AS field, 'not true or false (left unknown)' AS problem,
+           record ->> '$.has_breached.value' AS value
+    FROM clocks
+    WHERE coalesce(record ->> '$.has_breached.value', '') <> ''
+        AND try_cast(record ->> '$.has_breached.value' AS BOOLEAN) IS NULL
+),
+
 problems AS (
     SELECT * FROM unparseable_dates
     UNION ALL SELECT * FROM unparseable_durations
     UNION ALL SELECT * FROM unknown_stages
+    UNION ALL SELECT * FROM unreadable_breached
 )
 
 SELECT

@@ -82,6 +82,23 @@ def test_a_half_point_below_the_top_two_is_not_satisfied(warehouse):
     assert (january["numerator"], january["denominator"], january["value"]) == (4, 8, 50.0)
 
 
+def test_a_scale_within_the_top_box_is_left_out(warehouse):
+    """Thumbs up or down (0-1) under the default top two points would count every answer as
+    satisfied: the three 0s and one 1 are left out, noted; January stays 3 of 5 (the fixture)."""
+    values = compute(
+        warehouse,
+        "INSERT INTO core.survey_responses (response_id, source, survey, responded_at, score, "
+        "scale_max, service) VALUES "
+        + ", ".join(
+            f"('T{n}', 'measures', 'csat', '2024-01-1{n} 12:00+00', {score}, 1, 'Email')"
+            for n, score in enumerate((0, 0, 0, 1), start=1)
+        ),
+    )
+    january = values[("csat", "month", JAN, "all", "all")]
+    assert (january["numerator"], january["denominator"], january["value"]) == (3, 5, 60.0)
+    assert "excluded: a scale up to 1.0 lies within the top 2 points (4)" in january["coverage"]
+
+
 OPEN_WITH_RESOLVED_AT = """
 INSERT INTO core.incidents (incident_id, source, number, opened_at, resolved_at, closed_at,
     priority, state, service, assignment_group, reopen_count, reassignment_count, made_sla) VALUES

@@ -2,7 +2,14 @@
 WITH responses_judged AS (
     SELECT
         *,
-        CASE WHEN score < 0 OR score > scale_max THEN 'excluded: score outside its scale' END AS exclusion
+        CASE
+            WHEN score < 0 OR score > scale_max THEN 'excluded: score outside its scale'
+            -- A scale no wider than the top box (thumbs up or down, 0-1, under the top two
+            -- points) would count every answer as satisfied.
+            WHEN scale_max < getvariable('top_box_points')
+                THEN format('excluded: a scale up to {} lies within the top {} points',
+                    scale_max, getvariable('top_box_points'))
+        END AS exclusion
     FROM core.survey_responses
     WHERE survey = getvariable('survey')
 )

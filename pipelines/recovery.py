@@ -60,14 +60,27 @@ _beating: set[str] = set()
 _beating_guard = threading.Lock()
 
 
+# What Dagster's multiprocess executor runs in each step's process.
+STEP_PROCESS_TARGET = "_execute_command_in_child_process"
+
+
 def run_worker_pid() -> int:
     """The process that runs the run: this one, or the run worker that started this step.
 
     Dagster's multiprocess executor runs each step in a child process the run worker starts; a
-    step's process ends with its step while the run goes on, so it cannot stand for the run.
+    step's process ends with its step while the run goes on, so it cannot stand for the run. A
+    run worker is a child process too when a code server launched it (the daemon's schedule, the
+    UI): that server outlives the run, so its parent cannot stand for the run either.
     """
     parent = multiprocessing.parent_process()
-    return parent.pid if parent is not None and parent.pid is not None else os.getpid()
+    target = getattr(multiprocessing.current_process(), "_target", None)
+    if (
+        parent is None
+        or parent.pid is None
+        or getattr(target, "__name__", "") != STEP_PROCESS_TARGET
+    ):
+        return os.getpid()
+    return parent.pid
 
 
 def record_run_process(instance: dg.DagsterInstance, run_id: str) -> None:

@@ -22,6 +22,7 @@ from pipelines.preflight import CONFIGURATION
 from pipelines.resources import SourcesResource, WarehouseResource
 from transforms.staging import STAGING_DIR, raw_tables_sql, staged_tables
 from warehouse.ingest import FilesRefused, ingest
+from warehouse.migrations import SchemaVersionError
 
 WAREHOUSE_POOL = "duckdb_warehouse"
 OWNERS = ["team:data-engineering"]
@@ -153,6 +154,9 @@ def ingest_asset(
             # Retrying cannot fix it: not read tonight, and said so at the run's end. The message
             # may quote the source's answer, which may quote a credential.
             return _not_read(context, source, without_secrets(str(exc), os.environ))
+        except SchemaVersionError as exc:
+            # The warehouse, not the source: no retry heals it and no source can be read into it.
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
         except Exception as exc:
             # An unexpected error comes from a library, and its message (or one it chains) may
             # quote a credential: masked before it reaches the log, the run's events and

@@ -201,6 +201,40 @@ def test_a_file_that_is_not_focus_fails_the_ingest_step_once_naming_file_and_col
     assert elapsed < 10
 
 
+def test_a_warehouse_of_a_newer_release_fails_the_run_at_once_naming_the_file(tmp_path):
+    """After a downgrade the working file is one schema version ahead: no retry heals that, and
+    it is the warehouse's problem, not the source's, so the ingest step fails once with it."""
+    published = tmp_path / "warehouse.duckdb"
+    working = tmp_path / "warehouse.work.duckdb"
+    with duckdb.connect(str(working)) as con:
+        con.execute(
+            "CREATE SCHEMA meta; CREATE TABLE meta.schema_version "
+            "(version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMPTZ); "
+            "INSERT INTO meta.schema_version VALUES (999, 'future', now())"
+        )
+    run = launch_nightly_job(
+        check=False,
+        dagster_home=tmp_path / "home",
+        SCORECARD_SOURCES="focus",
+        SCORECARD_CONFIG=str(empty_config(tmp_path)),
+        SCORECARD_WAREHOUSE=str(published),
+        SCORECARD_RETRY_DELAY="0.2",
+        FOCUS_PATHS=str(SHARED_DATA / "focus" / "focus-1.0-sample.csv"),
+    )
+
+    assert run.returncode != 0
+    output = run.stdout + run.stderr
+    assert f"{working} has schema version 999, but this release of itsm-scorecard" in output
+    assert "focus not read tonight" not in output
+    events = run_events(tmp_path / "home")
+    assert step_attempts(events, "raw__focus") == 1
+    assert not [kind for _, kind, _, _ in events if kind in ("STEP_UP_FOR_RETRY", "STEP_RESTARTED")]
+    # The read fails, and so does every step that opens the warehouse; nothing is published.
+    assert "raw__focus" in failed_steps(events)
+    assert "publish__warehouse" not in {key for _, kind, key, _ in events if kind == "STEP_SUCCESS"}
+    assert not published.exists()
+
+
 def test_a_source_that_cannot_be_read_fails_the_run_after_the_others_are_published(tmp_path):
     exports = tmp_path / "exports"
     exports.mkdir()

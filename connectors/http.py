@@ -138,7 +138,7 @@ def require_safe_url(url: str, source: str) -> str:
         raise SourceError(
             f"{source}: {redact(url)!r} has a port that is not a number from 0 to 65535{password}"
         ) from None
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise SourceError(
             f"{source}: refusing plain-http URL {redact(url)}; use https (plain http is "
             "allowed only for loopback hosts such as local emulators)"
@@ -146,7 +146,7 @@ def require_safe_url(url: str, source: str) -> str:
     return url.rstrip("/")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:

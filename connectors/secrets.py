@@ -10,9 +10,10 @@ import re
 from collections.abc import Mapping
 
 # Environment variables that hold credentials: the sources' passwords, tokens and keys (and the
-# publish URL, whose password rides in it).
+# publish URL, whose password rides in it, and the webhook URL, whose path is its token).
 SECRET_VARIABLE = re.compile(
-    r"(PASSWORD|TOKEN|API_KEY|SECRET_ACCESS_KEY|ACCESS_KEY_ID|CLIENT_SECRET|PUBLISH_URL)$"
+    r"(PASSWORD|TOKEN|API_KEY|SECRET_ACCESS_KEY|ACCESS_KEY_ID|CLIENT_SECRET|PUBLISH_URL"
+    r"|WEBHOOK_URL)$"
 )
 # Shorter values are too likely to occur by chance ("1", "true") to be worth replacing.
 MIN_SECRET_CHARS = 6

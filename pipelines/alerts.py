@@ -8,10 +8,13 @@ them. These sensors watch every run of the instance, which is this project's (DA
 from __future__ import annotations
 
 import logging
+import os
+import time
 
 import dagster as dg
 import requests
 
+from connectors.http import HTTP_RETRY_DELAY, retry_delay
 from pipelines.outcome import SOURCES_READ, unread_sources
 from pipelines.recovery import over_time
 from pipelines.run_summary import summarise_run
@@ -84,12 +87,31 @@ def failure_cause(instance: dg.DagsterInstance, run_id: str) -> str | None:
     return "; ".join(causes) or None
 
 
+# A chat service that is briefly down or throttling gets the message on a later attempt; the
+# waits (SCORECARD_HTTP_RETRY_DELAY, doubling) keep a sensor tick well inside its time limit.
+WEBHOOK_ATTEMPTS = 3
+
+
 def post(webhook_url: str | None, message: str, kind: str, log: logging.Logger) -> None:
-    """Post `{"text": message}`; a delivery problem is logged without the URL (it holds a token)."""
+    """Post `{"text": message}`, again after a transient failure (no answer, 429 or 5xx); a
+    delivery problem is logged without the URL (it holds a token)."""
     if not webhook_url:
         return
-    try:
-        response = requests.post(webhook_url, json={"text": message}, timeout=10)
-        response.raise_for_status()
-    except requests.RequestException as exc:
-        log.error(f"{kind} webhook not delivered: {type(exc).__name__}")
+    wait = retry_delay(os.environ, HTTP_RETRY_DELAY)
+    for attempt in range(1, WEBHOOK_ATTEMPTS + 1):
+        try:
+            response = requests.post(webhook_url, json={"text": message}, timeout=10)
+            response.raise_for_status()
+            return
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            problem = type(exc).__name__
+        except requests.HTTPError as exc:
+            problem = f"HTTP {exc.response.status_code}"
+            if exc.response.status_code != 429 and exc.response.status_code < 500:
+                break
+        except (requests.RequestException, ValueError) as exc:  # a URL that cannot be sent to
+            problem = type(exc).__name__
+            break
+        if attempt < WEBHOOK_ATTEMPTS:
+            time.sleep(wait * 2 ** (attempt - 1))
+    log.error(f"{kind} webhook not delivered after {attempt} attempt(s): {problem}")

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -26,6 +27,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from connectors.http import is_loopback
 from connectors.registry import CONNECTOR_MODULES, SOURCE_NAMES
 from transforms.signals import DEFAULT_BASELINE_PERIODS, MIN_BASELINE_PERIODS
 
@@ -94,6 +96,23 @@ class Notifications(_Strict):
     webhook_url: str | None = None
     # One message per successful nightly run: what loaded, what was quarantined, status changes.
     success_summary: bool = False
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _encrypted(cls, value: str | None) -> str | None:
+        """The URL's path is its token: it travels encrypted, or stays on this machine. The
+        error shows the scheme and host only."""
+        if not value or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        where = f"{parts.scheme}://{parts.hostname}" if parts.hostname else "a URL without a host"
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"expected an https:// URL, got {where}")
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            raise ValueError(
+                f"expected an https:// URL (plain http only to this machine), got {where}"
+            )
+        return value.strip()
 
 
 class KpiSettings(_Strict):

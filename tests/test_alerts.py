@@ -6,7 +6,7 @@ import dagster as dg
 import pytest
 
 from connectors.emulators.server import EmulatorServer
-from pipelines.alerts import failure_alert_sensor
+from pipelines.alerts import WEBHOOK_ATTEMPTS, failure_alert_sensor
 from pipelines.ingest import ingest_asset, raw_key
 from pipelines.outcome import sources_read_asset
 from pipelines.resources import SourcesResource, WarehouseResource
@@ -48,13 +48,30 @@ def test_failed_run_is_posted_to_the_webhook():
     assert "failed: step breaks: RuntimeError: source went away" in text
 
 
-def test_undeliverable_webhook_is_logged_without_its_url(capfd):
+def test_undeliverable_webhook_is_tried_again_and_logged_without_its_url(capfd, monkeypatch):
+    monkeypatch.setenv("SCORECARD_HTTP_RETRY_DELAY", "0.01")
     hook = Webhook(status=500)
     with EmulatorServer(hook) as server:
         failure_alert_sensor(f"{server.url}/hooks/secret-token")(failure_context())
-    assert len(hook.received) == 1
+    assert len(hook.received) == WEBHOOK_ATTEMPTS == 3
     log = capfd.readouterr().err
-    assert "failure webhook not delivered: HTTPError" in log
+    assert "failure webhook not delivered after 3 attempt(s): HTTP 500" in log
+    assert "secret-token" not in log
+
+
+def test_a_webhook_that_refuses_the_message_is_not_tried_again(capfd, monkeypatch):
+    monkeypatch.setenv("SCORECARD_HTTP_RETRY_DELAY", "0.01")
+    hook = Webhook(status=404)
+    with EmulatorServer(hook) as server:
+        failure_alert_sensor(f"{server.url}/hooks/secret-token")(failure_context())
+    assert len(hook.received) == 1
+    assert "failure webhook not delivered after 1 attempt(s): HTTP 404" in capfd.readouterr().err
+
+
+def test_a_webhook_url_that_cannot_be_parsed_is_logged_not_raised(capfd):
+    failure_alert_sensor("https://[::1/hooks/secret-token")(failure_context())
+    log = capfd.readouterr().err
+    assert "failure webhook not delivered after 1 attempt(s)" in log
     assert "secret-token" not in log
 
 

@@ -65,6 +65,33 @@ def test_env_interpolation_and_missing_variable(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "http://hooks.example/services/T1/B2/tok3n",
+            "plain http only to this machine), got http://hooks.example",
+        ),
+        (
+            "ftp://hooks.example/services/T1/B2/tok3n",
+            "expected an https:// URL, got ftp://hooks.example",
+        ),
+    ],
+)
+def test_a_webhook_url_that_would_send_its_token_in_clear_is_refused_without_it(
+    tmp_path, url, expected
+):
+    """The path of a chat webhook is its token: refused unless https (or loopback), and the
+    error shows no more than scheme and host."""
+    path = write(tmp_path, "notifications:\n  webhook_url: ${HOOK}\n")
+    with pytest.raises(ConfigError) as refused:
+        load_settings(path, env={"HOOK": url})
+    assert expected in str(refused.value)
+    assert "tok3n" not in str(refused.value)
+    local = load_settings(path, env={"HOOK": "http://127.0.0.1:8080/hook"})
+    assert local.notifications.webhook_url == "http://127.0.0.1:8080/hook"
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         (

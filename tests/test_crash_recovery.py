@@ -130,7 +130,8 @@ def test_a_run_killed_mid_ingest_is_failed_by_the_next_run_which_completes(tmp_p
 def test_a_run_that_dies_while_the_demo_starts_has_already_recorded_its_process(
     tmp_path, monkeypatch
 ):
-    """The demo's emulators take seconds to start; a run killed then must still be found dead."""
+    """The demo's emulators take seconds to start (on the first read); a run killed then must
+    still be found dead."""
 
     @contextmanager
     def dies_while_starting(workdir):
@@ -140,7 +141,8 @@ def test_a_run_that_dies_while_the_demo_starts_has_already_recorded_its_process(
     monkeypatch.setattr(demo, "running_demo", dies_while_starting)
 
     @dg.asset
-    def reads_sources(sources: SourcesResource, warehouse: WarehouseResource) -> None: ...
+    def reads_sources(sources: SourcesResource, warehouse: WarehouseResource) -> None:
+        sources.open("servicenow")
 
     with dg.DagsterInstance.ephemeral() as instance:
         result = dg.materialize(

@@ -5,6 +5,7 @@ was then replaced (a container recreated with a new hostname) cannot be asked ab
 Left started, either would hold the queue of one run at a time.
 """
 
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -63,8 +64,10 @@ def test_a_run_killed_before_it_recorded_its_process_is_failed_once_it_started_l
         time.sleep(2.2)
         assert fail_runs_whose_process_died(instance, "the test") == [killed]
         assert instance.get_run_by_id(killed).status == dg.DagsterRunStatus.FAILURE
-        assert "it never recorded its process, and logged nothing for 2 seconds" in failure_message(
-            instance, killed
+        # 2 seconds, or more on a busy machine.
+        assert re.search(
+            r"it never recorded its process, and logged nothing for [2-9] seconds",
+            failure_message(instance, killed),
         )
 
 
@@ -85,8 +88,9 @@ def test_a_run_of_a_replaced_host_is_failed_once_it_stopped_saying_it_is_alive(m
         assert fail_runs_whose_process_died(instance, "the test") == [replaced]
         assert instance.get_run_by_id(elsewhere).status == dg.DagsterRunStatus.STARTED
         assert instance.get_run_by_id(replaced).status == dg.DagsterRunStatus.FAILURE
-        assert "its process 4242 on old-container was last alive 2 seconds ago" in (
-            failure_message(instance, replaced)
+        assert re.search(
+            r"its process 4242 on old-container was last alive [2-9] seconds ago",
+            failure_message(instance, replaced),
         )
 
 

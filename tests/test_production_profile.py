@@ -60,3 +60,9 @@ def test_the_helm_values_name_the_chart_keys_this_deployment_needs():
     # The warehouse and the reports live on the volume every run pod mounts.
     assert env["SCORECARD_WAREHOUSE"].startswith(mounts[0]["mountPath"] + "/")
     assert env["SCORECARD_REPORTS"].startswith(mounts[0]["mountPath"] + "/")
+    # The sensors run in the code location's pod: its success summary reads the published file.
+    (code_mount,) = deployment["volumeMounts"]
+    assert env["SCORECARD_WAREHOUSE"].startswith(code_mount["mountPath"] + "/")
+    assert code_mount["readOnly"] is True
+    claims = {v["name"]: v["persistentVolumeClaim"]["claimName"] for v in deployment["volumes"]}
+    assert claims[code_mount["name"]] == "scorecard-data"

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 import requests
 
@@ -161,11 +161,31 @@ def redact(url: str) -> str:
     parts = urlsplit(url)
     if "@" in parts.netloc:
         parts = parts._replace(netloc=parts.netloc.rpartition("@")[2])
-    elif ":" in parts.netloc and "@" in url.partition("://")[2]:
+    elif _split_user_info(parts) and "@" in url.partition("://")[2]:
         # A password holding an unencoded / ? or # ends the authority early ("user:pa" as
         # host and port), and the rest of it reads as path, query or fragment up to the @.
         return f"{parts.scheme}://***@{url.rpartition('@')[2]}"
     return urlunsplit(parts)
+
+
+def _split_user_info(parts: SplitResult) -> bool:
+    """Whether the authority reads as "user:pa", the start of user info a delimiter cut short,
+    rather than a host and port ("jira.corp:8443", "[::1]:8080", "localhost:8080") whose path or
+    query may hold an @ of its own (an e-mail address)."""
+    if ":" not in parts.netloc:
+        return False
+    try:
+        parts.port  # noqa: B018  (reading it validates it)
+    except ValueError:
+        return True
+    host = parts.hostname or ""
+    if host == "localhost" or "." in host:
+        return False
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return True
+    return False
 
 
 def standard_retry_after(response: requests.Response) -> float | None:

@@ -383,3 +383,20 @@ def test_a_password_with_an_unencoded_delimiter_is_not_shown(delimiter):
     assert redact(f"http://admin:12{delimiter}Winter@acme.example.com/x") == (
         "http://***@acme.example.com/x"
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "https://jira.corp:8443/rest/api/2/user?username=jane@corp.com",
+            "https://jira.corp:8443/rest/api/2/user?username=jane@corp.com",
+        ),
+        ("https://[2001:db8::1]/users/jane@corp.com", "https://[2001:db8::1]/users/jane@corp.com"),
+        ("http://localhost:8080/a@b", "http://localhost:8080/a@b"),
+        ("https://u:p@jira.corp:8443/x@y", "https://jira.corp:8443/x@y"),
+    ],
+)
+def test_a_url_with_a_port_and_an_at_sign_in_its_path_keeps_its_host(url, shown):
+    """Only user info is dropped: a host with a port (or an IPv6 host) stays, with its path."""
+    assert redact(url) == shown

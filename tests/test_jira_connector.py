@@ -13,7 +13,7 @@ from connectors.emulators.jira_data import sample_issues
 from connectors.emulators.server import Faults
 from connectors.http import RetryPolicy, SourceError
 from connectors.jira import ISSUE_FIELDS, JiraSource, from_env, parse_issue_types
-from transforms.staging import stage, staged_tables
+from transforms.staging import prepare, stage, staged_tables
 from warehouse.ingest import ingest
 
 AS_OF = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -790,3 +790,15 @@ def test_a_component_renamed_at_the_source_names_the_issues_read_before_the_rena
         ).fetchall()
     assert shown == [("Email",), ("E-mail",)]
     assert services == [("ITSM-1", "E-mail"), ("ITSM-2", "E-mail")]
+
+
+def test_epoch_millis_read_only_as_whole_numbers_after_1999(warehouse):
+    """'1.5' is no whole number of milliseconds (a cast would read 2), and 0 is the 1970
+    placeholder: both load empty; a real time reads to the millisecond."""
+    with warehouse.connect() as con:
+        prepare(con, "SELECT 1")
+        read = con.execute(
+            "SELECT jira_millis('1.5'), jira_millis('0'), placeholder_time("
+            "jira_millis_as_written('0')), jira_millis(' 1740823200001 ')"
+        ).fetchall()
+    assert read == [(None, None, True, datetime(2025, 3, 1, 10, 0, 0, 1000, tzinfo=UTC))]

@@ -431,3 +431,38 @@ def test_unreadable_counts_and_flags_are_listed_and_left_unknown(warehouse):
             None,
         ),
     ]
+
+
+def test_an_outage_with_a_placeholder_end_does_not_run_until_now(warehouse):
+    """A migrated outage whose end is a default 1970 date has no known end: it must not stage as
+    an outage still running (begin set, end empty), which the availability KPI counts as down
+    from its begin until the run's as-of; it is listed and not counted, as before 2000 dates
+    loaded, when its end before its begin left it out."""
+    migrated = record(
+        "out9",
+        number="OUT0000009",
+        cmdb_ci=f("svc1", "Email"),
+        type="outage",
+        begin="2019-06-01 10:00:00",
+        end="1970-01-01 00:00:00",
+    )
+    with warehouse.connect() as con:
+        stream = Stream("cmdb_ci_outage", "sys_id", "sys_updated_on")
+        land_page(con, "servicenow", stream, Page([migrated], None))
+        stage(con)
+        running = con.execute(
+            "SELECT count(*) FROM core.outages WHERE begin_at IS NOT NULL AND end_at IS NULL"
+        ).fetchall()
+        listed = con.execute(
+            "SELECT record_key, field, problem, value FROM scorecard.data_quality "
+            "WHERE source = 'servicenow'"
+        ).fetchall()
+    assert running == [(0,)]
+    assert listed == [
+        (
+            "OUT0000009",
+            "end",
+            "date before 2000 (a placeholder): left empty",
+            "1970-01-01 00:00:00",
+        )
+    ]

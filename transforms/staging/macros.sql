@@ -207,12 +207,17 @@ CREATE OR REPLACE TEMP MACRO jira_time_as_written(text) AS
 CREATE OR REPLACE TEMP MACRO jira_time(text) AS
     real_time(jira_time_as_written(text));
 
--- A Jira SLA time's epochMillis as an instant; NULL when it is no whole number or lies outside
--- the years 1 to 9999 (a time in micro- or nanoseconds), which no timestamp holds: one such
--- value must not stop staging. sla_records.quality.sql lists it.
-CREATE OR REPLACE TEMP MACRO jira_millis(text) AS
-    CASE WHEN try_cast(text AS BIGINT) BETWEEN -62135596800000 AND 253402300799999
+-- A Jira SLA time's epochMillis as an instant; NULL when it is no whole number ('1.5' would
+-- cast to 2) or lies outside the years 1 to 9999 (a time in micro- or nanoseconds), which no
+-- timestamp holds: one such value must not stop staging.
+CREATE OR REPLACE TEMP MACRO jira_millis_as_written(text) AS
+    CASE WHEN regexp_full_match(trim(text), '-?[0-9]+')
+        AND try_cast(text AS BIGINT) BETWEEN -62135596800000 AND 253402300799999
         THEN to_timestamp(try_cast(text AS BIGINT) / 1000.0) END;
+
+-- ... and NULL for a placeholder too (0: 1970-01-01); sla_records.quality.sql lists both.
+CREATE OR REPLACE TEMP MACRO jira_millis(text) AS
+    real_time(jira_millis_as_written(text));
 
 -- A JSON value's elements when it is an array; an object, text or null has none (unnest gives
 -- no row), where a cast to JSON[] would fail staging for every record.

@@ -10,7 +10,12 @@ WITH cycles AS (
 ),
 
 unreadable_times AS (
-    SELECT number, time_fields.field, 'unreadable epochMillis' AS problem,
+    SELECT number, time_fields.field,
+           CASE WHEN placeholder_time(jira_millis_as_written(
+                   cycle ->> ('$.' || time_fields.field || '.epochMillis')))
+               THEN 'epochMillis before 2000 (a placeholder): left empty'
+               ELSE 'unreadable epochMillis'
+           END AS problem,
            cycle ->> ('$.' || time_fields.field || '.epochMillis') AS value
     FROM cycles, unnest(['startTime', 'stopTime']) AS time_fields(field)
     WHERE jira_millis(cycle ->> ('$.' || time_fields.field || '.epochMillis')) IS NULL

@@ -93,7 +93,9 @@ CREATE OR REPLACE TEMP MACRO survey_lines() AS TABLE
             {'field': 'survey', 'value': survey, 'problem':
                 CASE WHEN survey IS NULL THEN 'missing survey name' END},
             {'field': 'responded_at', 'value': responded_at, 'problem':
-                CASE WHEN answered IS NULL
+                CASE WHEN answered IS NULL AND placeholder_time(try_cast(responded_at AS TIMESTAMPTZ))
+                     THEN 'timestamp before 2000 (a placeholder): left empty'
+                     WHEN answered IS NULL
                      THEN 'bad timestamp: expected YYYY-MM-DD[ HH:MM:SS]'
                 END},
             {'field': 'scale_max', 'value': scale_max, 'problem':

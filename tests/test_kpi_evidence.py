@@ -117,24 +117,49 @@ def test_cost_and_duration_evidence(warehouse):
         roi_march = evidence(con, "project_roi", "month", date(2024, 3, 1), "initiative", "INIT-1")
     # cost rows are stored as cost groups (local day x dimensions) and expanded on demand
     assert spend == [
-        ("numerator", "K1", "2024-01-01|AWS|Compute|Email|focus|charge"),
-        ("numerator", "K2", "2024-01-15|AWS|Storage|(unknown)|focus|charge"),
-        ("numerator", "K4", "2024-01-25|AWS|Compute|Email|focus|credit"),
+        ("numerator", "K1", '["2024-01-01","AWS","Compute","Email","focus","charge"]'),
+        ("numerator", "K2", '["2024-01-15","AWS","Storage",null,"focus","charge"]'),
+        ("numerator", "K4", '["2024-01-25","AWS","Compute","Email","focus","credit"]'),
     ]
     # the credit K4 is listed, but excluded from both sides; coverage shows no service, so its
     # groups leave the service out
     assert coverage == [
-        ("denominator", "K1", "allocated", "2024-01-01|AWS|Compute|focus|charge|allocated"),
-        ("denominator", "K2", "allocated", "2024-01-15|AWS|Storage|focus|charge|allocated"),
+        (
+            "denominator",
+            "K1",
+            "allocated",
+            '["2024-01-01","AWS","Compute","focus","charge","allocated"]',
+        ),
+        (
+            "denominator",
+            "K2",
+            "allocated",
+            '["2024-01-15","AWS","Storage","focus","charge","allocated"]',
+        ),
         (
             "denominator",
             "K3",
             "unallocated",
-            "2024-01-20|Microsoft|Compute|focus|charge|unallocated",
+            '["2024-01-20","Microsoft","Compute","focus","charge","unallocated"]',
         ),
-        ("excluded", "K4", "allocated", "2024-01-25|AWS|Compute|focus|credit|allocated"),
-        ("numerator", "K1", "allocated", "2024-01-01|AWS|Compute|focus|charge|allocated"),
-        ("numerator", "K2", "allocated", "2024-01-15|AWS|Storage|focus|charge|allocated"),
+        (
+            "excluded",
+            "K4",
+            "allocated",
+            '["2024-01-25","AWS","Compute","focus","credit","allocated"]',
+        ),
+        (
+            "numerator",
+            "K1",
+            "allocated",
+            '["2024-01-01","AWS","Compute","focus","charge","allocated"]',
+        ),
+        (
+            "numerator",
+            "K2",
+            "allocated",
+            '["2024-01-15","AWS","Storage","focus","charge","allocated"]',
+        ),
     ]
     assert resolution == [("I1", 2.0), ("I2", 4.0), ("I4", 6.0), ("I3", 24.0)]
     # cumulative: March's ROI rests on every INIT-1 input since January
@@ -143,6 +168,66 @@ def test_cost_and_duration_evidence(warehouse):
         "project_cost:2024-02-01:initiative:INIT-1",
     }
     assert len(roi_march["numerator"]) == 4
+
+
+def test_cost_evidence_lists_each_cost_row_once_when_group_names_look_alike(warehouse):
+    # same day, provider and category: K1 has no service, K2 one named '(unknown)'; K3 and K4
+    # differ only where a '|' falls (category 'C', service 'a|b' vs category 'C|a', service
+    # 'b'); K5 and K6 likewise in provider and category, which allocation groups are named by
+    with warehouse.connect() as con:
+        con.execute(
+            """
+            INSERT INTO core.costs (cost_id, source, ChargePeriodStart, ChargePeriodEnd,
+                ChargeCategory, BilledCost, EffectiveCost, ProviderName, ServiceCategory,
+                ServiceName, service) VALUES
+            ('K1', 'focus', '2024-01-03 00:00+00', '2024-01-04 00:00+00', 'Usage', 100, 100,
+                'AWS', 'Compute', 'EC2', NULL),
+            ('K2', 'focus', '2024-01-03 00:00+00', '2024-01-04 00:00+00', 'Usage', 50, 50,
+                'AWS', 'Compute', 'EC2', '(unknown)'),
+            ('K3', 'focus', '2024-01-04 00:00+00', '2024-01-05 00:00+00', 'Usage', 10, 10,
+                'P', 'C', 'EC2', 'a|b'),
+            ('K4', 'focus', '2024-01-04 00:00+00', '2024-01-05 00:00+00', 'Usage', 20, 20,
+                'P', 'C|a', 'EC2', 'b'),
+            ('K5', 'focus', '2024-01-05 00:00+00', '2024-01-06 00:00+00', 'Usage', 5, 5,
+                'Q', 'C|x', 'EC2', NULL),
+            ('K6', 'focus', '2024-01-05 00:00+00', '2024-01-06 00:00+00', 'Usage', 7, 7,
+                'Q|C', 'x', 'EC2', NULL)
+            """
+        )
+        compute_metrics(con, timezone="UTC", min_n=1, as_of=AS_OF)
+        spend = con.execute(
+            "SELECT cost_id, count(*), sum(EffectiveCost) FROM kpi.cost_evidence "
+            "WHERE metric_id = 'cloud_spend' AND grain = 'month' AND period_start = ? "
+            "AND dimension = 'all' GROUP BY cost_id ORDER BY cost_id",
+            [JAN],
+        ).fetchall()
+        coverage = con.execute(
+            "SELECT role, cost_id, count(*) FROM kpi.cost_evidence "
+            "WHERE metric_id = 'cost_allocation_coverage' AND grain = 'month' "
+            "AND period_start = ? AND dimension = 'all' GROUP BY ALL ORDER BY ALL",
+            [JAN],
+        ).fetchall()
+    # 100 + 50 + 10 + 20 + 5 + 7 = 192, the month's cloud spend, each row listed once
+    assert [(cost_id, n, float(amount)) for cost_id, n, amount in spend] == [
+        ("K1", 1, 100.0),
+        ("K2", 1, 50.0),
+        ("K3", 1, 10.0),
+        ("K4", 1, 20.0),
+        ("K5", 1, 5.0),
+        ("K6", 1, 7.0),
+    ]
+    # K2, K3 and K4 name a service (allocated); K1, K5 and K6 have no owner
+    assert coverage == [
+        ("denominator", "K1", 1),
+        ("denominator", "K2", 1),
+        ("denominator", "K3", 1),
+        ("denominator", "K4", 1),
+        ("denominator", "K5", 1),
+        ("denominator", "K6", 1),
+        ("numerator", "K2", 1),
+        ("numerator", "K3", 1),
+        ("numerator", "K4", 1),
+    ]
 
 
 def test_evidence_views_answer_from_the_published_file(warehouse):

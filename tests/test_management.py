@@ -356,3 +356,37 @@ def test_an_initiative_too_new_or_never_measured_is_not_judged_as_standing_still
         ),
         ("default/initiatives/unmeasured", "initiative whose metrics have no values yet", "csat"),
     ]
+
+
+def test_initiative_roi_just_after_a_month_ends_is_the_month_s(warehouse):
+    from transforms.kpis import compute_metrics
+
+    # INIT-1: December cost 1000 and benefit 500, January cost 1000 and benefit 1500, and a
+    # benefit of 100 for the week of 22-28 January. On Friday 2 February January is complete,
+    # the week holding its last day (29 January - 4 February) is not.
+    as_of = datetime(2024, 2, 2, 12, tzinfo=UTC)
+    with warehouse.connect() as con:
+        con.execute(
+            "INSERT INTO core.measures (metric_id, period_start, period_end, value, dimension, "
+            "dimension_value, source) VALUES "
+            "('project_cost', '2023-12-01', '2023-12-31', 1000, 'initiative', 'INIT-1', 'm'), "
+            "('project_benefit', '2023-12-01', '2023-12-31', 500, 'initiative', 'INIT-1', 'm'), "
+            "('project_cost', '2024-01-01', '2024-01-31', 1000, 'initiative', 'INIT-1', 'm'), "
+            "('project_benefit', '2024-01-01', '2024-01-31', 1500, 'initiative', 'INIT-1', 'm'), "
+            "('project_benefit', '2024-01-22', '2024-01-28', 100, 'initiative', 'INIT-1', 'm')"
+        )
+        compute_metrics(con, timezone="UTC", min_n=1, as_of=as_of)
+        initiative = _initiative("INIT-1", date(2023, 12, 1), ["change_failure_rate"])
+        score_metrics(
+            con,
+            {"change_failure_rate": {"threshold": 15, "target": 10}},
+            as_of=as_of,
+            initiatives=[initiative],
+        )
+        roi = con.execute(
+            "SELECT project_roi FROM scorecard.initiative_progress WHERE initiative_id = 'INIT-1'"
+        ).fetchone()
+    # The return so far at the end of January: (500 + 1500 + 100 - 2000) / 2000 = 5%; the week of
+    # 22-28 January, the latest complete one, has only December's inputs and its own benefit:
+    # (500 + 100 - 1000) / 1000 = -40%.
+    assert roi == (5.0,)

@@ -140,17 +140,13 @@ CREATE OR REPLACE MACRO kpi.cost_kind_of(is_credit_category, is_negative) AS
 CREATE OR REPLACE MACRO kpi.cost_kind(charge_category, amount) AS
     kpi.cost_kind_of(charge_category ILIKE 'credit', amount < 0);
 
--- The cost group a cost row is counted in: its local day, cost dimensions and kind.
+-- The cost group a cost row is counted in: its local day, cost dimensions and kind, as a JSON
+-- list, so no two groups share a key (a name with '|' in it, a missing service and one named
+-- '(unknown)' stay apart) and kpi.cost_evidence lists each cost row once.
 CREATE OR REPLACE MACRO kpi.cost_group(local_day, provider, service_category, service, source, cost_kind) AS
-    concat_ws(
-        '|',
-        strftime(local_day, '%Y-%m-%d'),
-        coalesce(provider, '(unknown)'),
-        coalesce(service_category, '(unknown)'),
-        coalesce(service, '(unknown)'),
-        source,
-        cost_kind
-    );
+    CAST(to_json([
+        strftime(local_day, '%Y-%m-%d'), provider, service_category, service, source, cost_kind
+    ]) AS VARCHAR);
 
 -- The allocation group a cost row is counted in for allocation coverage: its local day, the cost
 -- dimensions that metric shows (no service: on a real bill one group per service and day would
@@ -158,15 +154,10 @@ CREATE OR REPLACE MACRO kpi.cost_group(local_day, provider, service_category, se
 CREATE OR REPLACE MACRO kpi.cost_allocation_group(
     local_day, provider, service_category, source, cost_kind, is_allocated
 ) AS
-    concat_ws(
-        '|',
-        strftime(local_day, '%Y-%m-%d'),
-        coalesce(provider, '(unknown)'),
-        coalesce(service_category, '(unknown)'),
-        source,
-        cost_kind,
+    CAST(to_json([
+        strftime(local_day, '%Y-%m-%d'), provider, service_category, source, cost_kind,
         kpi.cost_allocation(is_allocated)
-    );
+    ]) AS VARCHAR);
 
 -- Why a value cannot be published, if it lies outside what the metric can be (or is not a number);
 -- NULL when it is fine. The check's name is part of the reason, so readers can find it.

@@ -54,8 +54,20 @@ review_window AS (
     GROUP BY ALL
 ),
 
+-- The return so far at the latest end of a complete period, whatever its grain: the values of
+-- periods ending on the same day agree. The latest start would take, in the days after a month
+-- ends, its last complete week, which ended before the month's inputs count.
 roi AS (
-    SELECT dimension_value AS initiative, arg_max(value, period_start) AS project_roi
+    SELECT
+        dimension_value AS initiative,
+        arg_max(
+            value,
+            period_start + CASE grain
+                WHEN 'week' THEN INTERVAL 7 DAY
+                WHEN 'month' THEN INTERVAL 1 MONTH
+                ELSE INTERVAL 3 MONTH
+            END
+        ) AS project_roi
     FROM kpi.metric_values
     WHERE metric_id = 'project_roi' AND dimension = 'initiative' AND period_complete
       AND value IS NOT NULL

@@ -90,6 +90,25 @@ CREATE OR REPLACE TEMP MACRO servicenow_unparseable_dates(raw_table, fields) AS 
     )
     WHERE servicenow_date_set(value) AND servicenow_time(value) IS NULL;
 
+-- ServiceNow true/false fields of a raw table that are set but neither (staging leaves them
+-- unknown), by record number.
+CREATE OR REPLACE TEMP MACRO servicenow_unreadable_flags(raw_table, fields) AS TABLE
+    SELECT
+        record_key,
+        coalesce(nullif(record ->> '$.number.value', ''), record_key) AS number,
+        field,
+        'not true or false (left unknown)' AS problem,
+        value
+    FROM (
+        SELECT
+            record_key,
+            record,
+            field,
+            json_extract_string(record, '$.' || field || '.value') AS value
+        FROM query_table(raw_table), unnest(fields) AS flag_fields(field)
+    )
+    WHERE coalesce(value, '') <> '' AND try_cast(value AS BOOLEAN) IS NULL;
+
 -- The configured rate from a cost's currency to the reporting one (raw.cost_settings, which
 -- every cost source's load stores from FOCUS_CURRENCY and FOCUS_EXCHANGE_RATES); NULL: none.
 CREATE OR REPLACE TEMP MACRO cost_rate(currency, rate_currencies, rate_values) AS

@@ -45,11 +45,8 @@ unreadable_counts AS (
 ),
 
 unreadable_made_sla AS (
-    SELECT number, 'made_sla' AS field, 'not true or false (left unknown)' AS problem,
-           record ->> '$.made_sla.value' AS value
-    FROM incidents
-    WHERE coalesce(record ->> '$.made_sla.value', '') <> ''
-        AND try_cast(record ->> '$.made_sla.value' AS BOOLEAN) IS NULL
+    SELECT number, field, problem, value
+    FROM servicenow_unreadable_flags('raw.servicenow_incident', ['made_sla'])
 ),
 
 resolved_before_opened AS (

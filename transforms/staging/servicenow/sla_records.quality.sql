@@ -41,11 +41,9 @@ unknown_stages AS (
 -- A flag set but not true or false: a stopped clock then counts on neither side of SLA
 -- attainment, unless its stage says breached.
 unreadable_breached AS (
-    SELECT number, 'has_breached' AS field, 'not true or false (left unknown)' AS problem,
-           record ->> '$.has_breached.value' AS value
-    FROM clocks
-    WHERE coalesce(record ->> '$.has_breached.value', '') <> ''
-        AND try_cast(record ->> '$.has_breached.value' AS BOOLEAN) IS NULL
+    SELECT clocks.number, flags.field, flags.problem, flags.value
+    FROM servicenow_unreadable_flags('raw.servicenow_task_sla', ['has_breached']) AS flags
+    JOIN clocks USING (record_key)
 ),
 
 problems AS (

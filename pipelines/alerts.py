@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Mapping
 
 import dagster as dg
 import requests
 
-from connectors.http import HTTP_RETRY_DELAY, retry_delay
+from connectors.http import HTTP_RETRY_DELAY, RETRY_DELAYS, SourceError, retry_delay
 from pipelines.outcome import SOURCES_READ, unread_sources
 from pipelines.recovery import over_time
 from pipelines.run_summary import summarise_run
@@ -88,8 +89,20 @@ def failure_cause(instance: dg.DagsterInstance, run_id: str) -> str | None:
 
 
 # A chat service that is briefly down or throttling gets the message on a later attempt; the
-# waits (SCORECARD_HTTP_RETRY_DELAY, doubling) keep a sensor tick well inside its time limit.
+# waits (SCORECARD_HTTP_RETRY_DELAY, doubling, the first at most WEBHOOK_MAX_WAIT) keep a sensor
+# tick well inside its time limit (60 seconds by default), whatever delay the sources are given.
 WEBHOOK_ATTEMPTS = 3
+WEBHOOK_MAX_WAIT = 1.0
+
+
+def webhook_wait(env: Mapping[str, str]) -> float:
+    """The first wait between webhook attempts. A delay the preflight refuses (and fails the run
+    over) takes the default here, so that the failure still reaches the webhook."""
+    try:
+        wait = retry_delay(env, HTTP_RETRY_DELAY)
+    except SourceError:
+        wait = RETRY_DELAYS[HTTP_RETRY_DELAY][0]
+    return min(wait, WEBHOOK_MAX_WAIT)
 
 
 def post(webhook_url: str | None, message: str, kind: str, log: logging.Logger) -> None:
@@ -97,7 +110,7 @@ def post(webhook_url: str | None, message: str, kind: str, log: logging.Logger) 
     delivery problem is logged without the URL (it holds a token)."""
     if not webhook_url:
         return
-    wait = retry_delay(os.environ, HTTP_RETRY_DELAY)
+    wait = webhook_wait(os.environ)
     for attempt in range(1, WEBHOOK_ATTEMPTS + 1):
         try:
             response = requests.post(webhook_url, json={"text": message}, timeout=10)

@@ -180,3 +180,25 @@ def test_a_source_not_read_is_named_once_when_the_last_step_failed_for_it(tmp_pa
     cause = NOT_FOCUS.format(export=tmp_path / "costs.csv")
     assert "failed: step scorecard__sources_read: not read tonight" in text
     assert text.count(cause) == 1, text
+
+
+def test_a_bad_retry_delay_does_not_keep_its_own_failure_from_the_webhook(monkeypatch):
+    """The preflight fails the run over SCORECARD_HTTP_RETRY_DELAY; the alert still goes out."""
+    monkeypatch.setenv("SCORECARD_HTTP_RETRY_DELAY", "soon")
+    hook = Webhook()
+    with EmulatorServer(hook) as server:
+        failure_alert_sensor(f"{server.url}/hooks/secret-token")(failure_context())
+    assert len(hook.received) == 1
+
+
+def test_the_webhook_waits_stay_inside_a_sensor_tick(monkeypatch, capfd):
+    """A source's retry delay may be a minute; the sensor tick has 60 seconds in all."""
+    monkeypatch.setenv("SCORECARD_HTTP_RETRY_DELAY", "60")
+    slept = []
+    monkeypatch.setattr("pipelines.alerts.time.sleep", slept.append)
+    hook = Webhook(status=503)
+    with EmulatorServer(hook) as server:
+        failure_alert_sensor(f"{server.url}/hooks/secret-token")(failure_context())
+    assert len(hook.received) == WEBHOOK_ATTEMPTS
+    assert sum(slept) <= 3  # 1 + 2 seconds at most
+    assert "after 3 attempt(s): HTTP 503" in capfd.readouterr().err

@@ -63,6 +63,9 @@ def test_the_helm_values_name_the_chart_keys_this_deployment_needs():
     # The sensors run in the code location's pod: its success summary reads the published file.
     (code_mount,) = deployment["volumeMounts"]
     assert env["SCORECARD_WAREHOUSE"].startswith(code_mount["mountPath"] + "/")
-    assert code_mount["readOnly"] is True
+    # The run pods get the code location's mounts added to the run launcher's: one mount per
+    # path, or Kubernetes refuses the run's pod.
+    assert deployment["volumeMounts"] == mounts
+    assert deployment["volumes"] == values["runLauncher"]["config"]["k8sRunLauncher"]["volumes"]
     claims = {v["name"]: v["persistentVolumeClaim"]["claimName"] for v in deployment["volumes"]}
     assert claims[code_mount["name"]] == "scorecard-data"

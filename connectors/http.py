@@ -161,17 +161,20 @@ def redact(url: str) -> str:
     parts = urlsplit(url)
     if "@" in parts.netloc:
         parts = parts._replace(netloc=parts.netloc.rpartition("@")[2])
-    elif _split_user_info(parts) and "@" in url.partition("://")[2]:
+    elif "@" in url.partition("://")[2] and _split_user_info(parts, url):
         # A password holding an unencoded / ? or # ends the authority early ("user:pa" as
         # host and port), and the rest of it reads as path, query or fragment up to the @.
         return f"{parts.scheme}://***@{url.rpartition('@')[2]}"
     return urlunsplit(parts)
 
 
-def _split_user_info(parts: SplitResult) -> bool:
+def _split_user_info(parts: SplitResult, url: str) -> bool:
     """Whether the authority reads as "user:pa", the start of user info a delimiter cut short,
     rather than a host and port ("jira.corp:8443", "[::1]:8080", "localhost:8080") whose path or
-    query may hold an @ of its own (an e-mail address)."""
+    query holds an @ of its own (an e-mail address in a query).
+
+    Told by what lies between the authority and the last @: the rest of a password is one piece
+    ("/ss", "#Summer"); a path or query that reaches an @ has more ("/rest/user?name=jane")."""
     if ":" not in parts.netloc:
         return False
     try:
@@ -179,13 +182,15 @@ def _split_user_info(parts: SplitResult) -> bool:
     except ValueError:
         return True
     host = parts.hostname or ""
-    if host == "localhost" or "." in host:
-        return False
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        return True
-    return False
+        if host == "localhost":
+            return False
+    else:
+        return False
+    before_at = url.partition("://")[2][len(parts.netloc) :].rpartition("@")[0]
+    return not any(mark in before_at[1:] for mark in "/?=&")
 
 
 def standard_retry_after(response: requests.Response) -> float | None:

@@ -383,6 +383,10 @@ def test_a_password_with_an_unencoded_delimiter_is_not_shown(delimiter):
     assert redact(f"http://admin:12{delimiter}Winter@acme.example.com/x") == (
         "http://***@acme.example.com/x"
     )
+    # A user name with a dot before a password starting with digits reads as host and port.
+    assert redact(f"https://first.last:2024{delimiter}Summer@jira.example.com/rest") == (
+        "https://***@jira.example.com/rest"
+    )
 
 
 @pytest.mark.parametrize(

@@ -72,41 +72,30 @@ CREATE OR REPLACE TEMP MACRO cloud_service_category(service_name) AS
         ELSE 'Other'
     END;
 
--- ServiceNow datetime fields of a raw table that are set but cannot be read, by record number.
-CREATE OR REPLACE TEMP MACRO servicenow_unparseable_dates(raw_table, fields) AS TABLE
+-- The `fields` of every record of a ServiceNow raw table, one row per record and field, with
+-- the record's number: what the quality queries below check.
+CREATE OR REPLACE TEMP MACRO servicenow_field_values(raw_table, fields) AS TABLE
     SELECT
         record_key,
         coalesce(nullif(record ->> '$.number.value', ''), record_key) AS number,
         field,
+        json_extract_string(record, '$.' || field || '.value') AS value
+    FROM query_table(raw_table), unnest(fields) AS named_fields(field);
+
+-- ServiceNow datetime fields of a raw table that are set but cannot be read, by record number.
+CREATE OR REPLACE TEMP MACRO servicenow_unparseable_dates(raw_table, fields) AS TABLE
+    SELECT
+        record_key, number, field,
         time_problem(servicenow_time_as_written(value), 'date') AS problem,
         value
-    FROM (
-        SELECT
-            record_key,
-            record,
-            field,
-            json_extract_string(record, '$.' || field || '.value') AS value
-        FROM query_table(raw_table), unnest(fields) AS date_fields(field)
-    )
+    FROM servicenow_field_values(raw_table, fields)
     WHERE servicenow_date_set(value) AND servicenow_time(value) IS NULL;
 
 -- ServiceNow true/false fields of a raw table that are set but neither (staging leaves them
 -- unknown), by record number.
 CREATE OR REPLACE TEMP MACRO servicenow_unreadable_flags(raw_table, fields) AS TABLE
-    SELECT
-        record_key,
-        coalesce(nullif(record ->> '$.number.value', ''), record_key) AS number,
-        field,
-        'not true or false (left unknown)' AS problem,
-        value
-    FROM (
-        SELECT
-            record_key,
-            record,
-            field,
-            json_extract_string(record, '$.' || field || '.value') AS value
-        FROM query_table(raw_table), unnest(fields) AS flag_fields(field)
-    )
+    SELECT record_key, number, field, 'not true or false (left unknown)' AS problem, value
+    FROM servicenow_field_values(raw_table, fields)
     WHERE coalesce(value, '') <> '' AND try_cast(value AS BOOLEAN) IS NULL;
 
 -- The configured rate from a cost's currency to the reporting one (raw.cost_settings, which

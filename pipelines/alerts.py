@@ -15,7 +15,13 @@ from collections.abc import Mapping
 import dagster as dg
 import requests
 
-from connectors.http import HTTP_RETRY_DELAY, RETRY_DELAYS, SourceError, retry_delay
+from connectors.http import (
+    HTTP_RETRY_DELAY,
+    RETRY_DELAYS,
+    RETRY_STATUSES,
+    SourceError,
+    retry_delay,
+)
 from pipelines.outcome import SOURCES_READ, unread_sources
 from pipelines.recovery import over_time
 from pipelines.run_summary import summarise_run
@@ -106,8 +112,9 @@ def webhook_wait(env: Mapping[str, str]) -> float:
 
 
 def post(webhook_url: str | None, message: str, kind: str, log: logging.Logger) -> None:
-    """Post `{"text": message}`, again after a transient failure (no answer, 429 or 5xx); a
-    delivery problem is logged without the URL (it holds a token)."""
+    """Post `{"text": message}`, again after a transient failure (no answer, or a status the
+    sources retry too: RETRY_STATUSES); a delivery problem is logged without the URL (it holds
+    a token)."""
     if not webhook_url:
         return
     wait = webhook_wait(os.environ)
@@ -120,7 +127,7 @@ def post(webhook_url: str | None, message: str, kind: str, log: logging.Logger) 
             problem = type(exc).__name__
         except requests.HTTPError as exc:
             problem = f"HTTP {exc.response.status_code}"
-            if exc.response.status_code != 429 and exc.response.status_code < 500:
+            if exc.response.status_code not in RETRY_STATUSES:
                 break
         except (requests.RequestException, ValueError) as exc:  # a URL that cannot be sent to
             problem = type(exc).__name__

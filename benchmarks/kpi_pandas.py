@@ -1,10 +1,12 @@
-"""The pandas anchor of benchmarks/kpi_compute.py: the reference's KPIs as an analyst would write them.
+"""The pandas anchor of benchmarks/kpi_compute.py: our KPIs as an analyst would write them.
 
 The naive way: pull the core tables out of the warehouse into DataFrames, filter them by each
 metric's rules (docs/metrics.md; the same population as benchmarks/kpi_reference.sql: state
 filters, the as_of cut-off, the local day in the calendar's time zone, weeks from Monday), then
 group by period and dimension value with pandas' vectorised groupby, once per grain and
 dimension. No stored facts, evidence, period grid or minimum n, as in the DuckDB reference.
+Manual inputs are read as the benchmark's data enters them, one per whole month, rather than
+with every span rule of ours (a week's input, inputs over the same days).
 
 `compare` then checks every value (and its sample size n, where the SQL counts the same records)
 against kpi.metric_values, so a faster pandas cannot come from computing something else.
@@ -16,6 +18,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 from pandas.api.typing import DataFrameGroupBy
 
@@ -38,6 +41,10 @@ SELF_SERVICE_CHANNELS = (
     "slack",
     "catalog",
 )
+TICKET_CANCELLED_STATES = ("canceled", "cancelled", "closed_cancelled")
+SURVEY_TOP_BOX_POINTS = 2
+PLANNED_TYPES = ("planned",)
+DOWNTIME_TYPES = ("outage",)
 OWNER_TAG_KEYS = ("cost_centre", "cost-center", "costcenter", "service", "application", "owner")
 
 INCIDENT_DIMENSIONS = ("service", "assignment_group", "priority", "source")
@@ -60,27 +67,43 @@ QUERIES = {
         "ProviderName, ServiceCategory, service, cost_centre, application, Tags, source "
         "FROM core.costs"
     ),
+    "outages": "SELECT * FROM core.outages",
+    "measures": "SELECT * FROM core.measures",
+    "survey_responses": "SELECT * FROM core.survey_responses",
 }
 
-# The KPIs compute() returns: benchmarks/kpi_compute.py also times our step on these alone.
+# The KPIs compute() returns: every metric of the catalogue but project_roi, which has no inputs
+# in the benchmark's data. benchmarks/kpi_compute.py also times our step on these alone.
 KPIS = (
+    "automation_coverage",
+    "certifications",
     "change_failure_rate",
     "change_lead_time",
     "change_lead_time_p90",
     "cloud_spend",
     "cost_allocation_coverage",
+    "cost_per_ticket",
+    "critical_vulnerability_remediation_time",
+    "csat",
+    "deployment_days_per_week",
     "deployment_frequency",
+    "employee_engagement",
     "first_contact_resolution",
     "incident_resolution_time",
     "incident_resolution_time_p90",
+    "it_spend_pct_revenue",
     "mean_time_to_restore",
     "mean_time_to_restore_p90",
     "reopen_rate",
     "request_fulfillment_time",
     "request_fulfillment_time_p90",
+    "retention_rate",
     "security_incident_resolution_time",
     "self_service_adoption",
+    "service_availability",
+    "service_availability_worst",
     "sla_attainment",
+    "training_hours_per_fte",
 )
 KEY = ["metric_id", "grain", "period_start", "dimension", "dimension_value"]
 Statistic = Callable[[DataFrameGroupBy], pd.Series]
@@ -106,6 +129,17 @@ def _period_ends(starts: pd.Series, grain: str) -> pd.Series:
     if grain == "week":
         return starts + pd.Timedelta(days=7)
     return (starts.dt.to_period("M" if grain == "month" else "Q") + 1).dt.start_time
+
+
+def _per_elapsed_week(values: pd.DataFrame, as_of_local: pd.Timestamp) -> pd.DataFrame:
+    """Each value divided by the weeks of its period that had elapsed by as_of (the running
+    period counts only that far)."""
+    ends = pd.concat(
+        _period_ends(values.loc[values["grain"] == grain, "period_start"], grain)
+        for grain in GRAINS
+    )
+    weeks = (ends.clip(upper=as_of_local) - values["period_start"]).dt.total_seconds() / (7 * 86400)
+    return values.assign(value=values["value"] / weeks)
 
 
 def _filled(column: pd.Series) -> pd.Series:
@@ -334,18 +368,16 @@ def _change_kpis(
     implemented = deployments[deployments["lead_hours"] >= 0]
 
     frequency = _aggregate(deployments, CHANGE_DIMENSIONS, {"deployment_frequency": _size}, _size)
-    # Per week of the period that had elapsed by as_of (the running period counts only that far).
-    ends = pd.concat(
-        _period_ends(frequency.loc[frequency["grain"] == grain, "period_start"], grain)
-        for grain in GRAINS
+    active_days = _aggregate(
+        deployments,
+        CHANGE_DIMENSIONS,
+        {"deployment_days_per_week": lambda grouped: grouped["local_day"].nunique()},
+        _size,
     )
-    weeks = (ends.clip(upper=as_of_local) - frequency["period_start"]).dt.total_seconds() / (
-        7 * 86400
-    )
-    frequency["value"] = frequency["n"] / weeks
     return [
         _aggregate(deployments, CHANGE_DIMENSIONS, {"change_failure_rate": _mean("failed")}, _size),
-        frequency,
+        _per_elapsed_week(frequency, as_of_local),
+        _per_elapsed_week(active_days, as_of_local),
         _aggregate(
             implemented,
             CHANGE_DIMENSIONS,
@@ -393,6 +425,325 @@ def _cost_kpis(costs: pd.DataFrame, as_of: pd.Timestamp, timezone: str) -> list:
     ]
 
 
+def _survey_kpis(responses: pd.DataFrame, as_of: pd.Timestamp, timezone: str) -> list:
+    """CSAT (top two points of each answer's own scale) and engagement (score as % of its scale),
+    over the answers whose score lies on their scale."""
+    responses = responses[
+        (responses["responded_at"] <= as_of)
+        & (responses["score"] >= 0)
+        & (responses["score"] <= responses["scale_max"])
+    ].copy()
+    # A spreadsheet answer dated without a time counts on that date in any time zone.
+    responses["local_day"] = pd.to_datetime(responses["answered_on"]).fillna(
+        _local_days(responses["responded_at"], timezone)
+    )
+    responses["service"] = _filled(responses["service"])
+    survey = responses["survey"].str.lower()
+    csat = responses[(survey == "csat") & (responses["scale_max"] >= SURVEY_TOP_BOX_POINTS)].copy()
+    csat["satisfied"] = (csat["score"] >= csat["scale_max"] - SURVEY_TOP_BOX_POINTS + 1) * 100.0
+    engagement = responses[(survey == "engagement") & (responses["scale_max"] > 0)].copy()
+    engagement["percent"] = engagement["score"] / engagement["scale_max"] * 100
+    return [
+        _aggregate(csat, ("service", "source"), {"csat": _mean("satisfied")}, _size),
+        _aggregate(engagement, (), {"employee_engagement": _mean("percent")}, _size),
+    ]
+
+
+def _monthly_inputs(measures: pd.DataFrame, metric_id: str) -> pd.Series:
+    """One manual input per whole month, as the benchmark's data enters them, by month start."""
+    rows = measures[(measures["metric_id"] == metric_id) & (measures["dimension"] == "all")]
+    return rows.groupby(pd.to_datetime(rows["period_start"]))["value"].sum()
+
+
+def _by_month_and_quarter(
+    inputs: pd.DataFrame,
+    value: Callable[[pd.DataFrame], pd.Series],
+    metric_id: str,
+    whole_quarters: bool = True,
+    quarters: bool = True,
+) -> pd.DataFrame:
+    """A value per month from that month's inputs, and per quarter from its months' inputs (only
+    where all three are in, when whole_quarters): monthly inputs give no weekly value."""
+    inputs = inputs.assign(days=inputs.index.days_in_month)
+    results = [
+        pd.DataFrame({"period_start": inputs.index, "value": value(inputs).values, "n": 1}).assign(
+            grain="month"
+        )
+    ]
+    if quarters:
+        quarter = inputs.index.to_period("Q").start_time
+        grouped = inputs.groupby(quarter)
+        sums = grouped.sum()
+        months = grouped.size()
+        if whole_quarters:
+            sums = sums[months == 3]
+        values = value(sums)
+        results.append(
+            pd.DataFrame(
+                {"period_start": sums.index, "value": values.values, "n": months[sums.index].values}
+            ).assign(grain="quarter")
+        )
+    return pd.concat(results, ignore_index=True).assign(
+        metric_id=metric_id, dimension="all", dimension_value="all"
+    )
+
+
+def _measure_kpis(measures: pd.DataFrame) -> list:
+    """The KPIs of manual inputs, the naive way for whole-month inputs: ratios of the months'
+    sums; headcount and automation coverage are stocks, averaged over the days they cover."""
+    inputs = pd.DataFrame(
+        {
+            name: _monthly_inputs(measures, name)
+            for name in (
+                "revenue",
+                "it_spend",
+                "service_desk_cost",
+                "headcount_fte",
+                "training_hours",
+                "certifications",
+                "automation_coverage",
+                "staff_start",
+                "staff_retained",
+                "critical_vulns_remediated",
+                "critical_vuln_remediation_days",
+            )
+        }
+    )
+    # Stocks weighted by the days they hold, so a quarter's value is the months' average.
+    weighted = inputs.assign(
+        headcount_days=inputs["headcount_fte"] * inputs.index.days_in_month,
+        coverage_days=inputs["automation_coverage"] * inputs.index.days_in_month,
+    )
+    return [
+        _by_month_and_quarter(
+            weighted, lambda i: i["it_spend"] / i["revenue"] * 100, "it_spend_pct_revenue"
+        ),
+        _by_month_and_quarter(
+            weighted,
+            lambda i: i["training_hours"] / (i["headcount_days"] / i["days"]),
+            "training_hours_per_fte",
+        ),
+        _by_month_and_quarter(weighted, lambda i: i["certifications"], "certifications"),
+        _by_month_and_quarter(
+            weighted,
+            lambda i: i["coverage_days"] / i["days"],
+            "automation_coverage",
+            whole_quarters=False,
+        ),
+        # A cohort counts only at the grain it spans exactly: monthly inputs, monthly values.
+        _by_month_and_quarter(
+            weighted,
+            lambda i: i["staff_retained"] / i["staff_start"] * 100,
+            "retention_rate",
+            quarters=False,
+        ),
+        _by_month_and_quarter(
+            weighted,
+            lambda i: i["critical_vuln_remediation_days"] / i["critical_vulns_remediated"],
+            "critical_vulnerability_remediation_time",
+            whole_quarters=False,
+        ),
+    ]
+
+
+def _cost_per_ticket(
+    measures: pd.DataFrame,
+    incidents: pd.DataFrame,
+    requests: pd.DataFrame,
+    as_of: pd.Timestamp,
+    timezone: str,
+) -> pd.DataFrame:
+    """Service-desk cost inputs over the tickets handled (incidents resolved or closed, requests
+    fulfilled or closed, neither cancelled), at month and quarter: monthly costs, whole quarters."""
+    handled = pd.concat(
+        [
+            incidents.loc[
+                incidents["state"].str.lower().isin(RESOLVED_STATES),
+                "resolved_at",
+            ].fillna(incidents["closed_at"]),
+            requests.loc[
+                ~requests["state"].str.lower().isin(TICKET_CANCELLED_STATES), "fulfilled_at"
+            ].fillna(requests["closed_at"]),
+        ],
+        ignore_index=True,
+    )
+    handled = handled[handled.notna() & (handled <= as_of)]
+    days = _local_days(handled, timezone)
+    costs = _monthly_inputs(measures, "service_desk_cost")
+    results = []
+    for grain in ("month", "quarter"):
+        tickets = days.groupby(_period_starts(days, grain)).size()
+        starts = costs.index.to_period("M" if grain == "month" else "Q").start_time
+        cost = costs.groupby(starts).agg(["sum", "size"])
+        if grain == "quarter":
+            cost = cost[cost["size"] == 3]
+        joined = cost.join(tickets.rename("n"), how="inner")
+        results.append(
+            pd.DataFrame(
+                {
+                    "period_start": joined.index,
+                    "value": (joined["sum"] / joined["n"]).values,
+                    "n": joined["n"].values,
+                    "grain": grain,
+                }
+            )
+        )
+    return pd.concat(results, ignore_index=True).assign(
+        metric_id="cost_per_ticket", dimension="all", dimension_value="all"
+    )
+
+
+def _service_days(
+    outages: pd.DataFrame, incidents: pd.DataFrame, as_of: pd.Timestamp, timezone: str
+) -> pd.DataFrame:
+    """Every local day of each committed service (one with outage records) from its first record
+    (outage or incident) to as_of, with its bounds: 23 or 25 hours on a DST day, as_of's day only
+    up to as_of."""
+    committed = outages["service"].unique()
+    sightings = pd.concat(
+        [
+            outages[["service", "source", "begin_at"]].rename(columns={"begin_at": "seen_at"}),
+            incidents[["service", "source", "opened_at"]].rename(columns={"opened_at": "seen_at"}),
+        ],
+        ignore_index=True,
+    )
+    sightings = sightings[sightings["service"].isin(committed) & sightings["seen_at"].notna()]
+    services = sightings.groupby("service").agg(
+        first_at=("seen_at", "min"), source=("source", "min")
+    )
+    first_day = _local_days(services["first_at"], timezone)
+    last_day = as_of.tz_convert(timezone).tz_localize(None).normalize()
+    lengths = ((last_day - first_day).dt.days + 1).clip(lower=0)
+    days = pd.DataFrame(
+        {
+            "service": np.repeat(services.index.values, lengths),
+            "source": np.repeat(services["source"].values, lengths),
+            "local_day": np.repeat(first_day.values, lengths),
+        }
+    )
+    days["local_day"] += pd.to_timedelta(days.groupby("service").cumcount(), unit="D")
+    unique_days = pd.Series(days["local_day"].unique())
+    bounds = pd.DataFrame(
+        {
+            "local_day": unique_days,
+            "day_begin": unique_days.dt.tz_localize(timezone, nonexistent="shift_forward"),
+            "day_end": (unique_days + pd.Timedelta(days=1))
+            .dt.tz_localize(timezone, nonexistent="shift_forward")
+            .clip(upper=as_of),
+        }
+    )
+    days = days.merge(bounds, on="local_day")
+    return days[days["day_begin"] < days["day_end"]]
+
+
+def _earlier(a: pd.Series, b: pd.Series) -> pd.Series:
+    return a.where(a <= b, b)
+
+
+def _later(a: pd.Series, b: pd.Series) -> pd.Series:
+    return a.where(a >= b, b)
+
+
+def _outage_pieces(
+    outages: pd.DataFrame, days: pd.DataFrame, as_of: pd.Timestamp, timezone: str
+) -> pd.DataFrame:
+    """Planned and unplanned minutes per outage and local day: overlapping records of one kind
+    counted once, unplanned time within planned maintenance counted as planned."""
+    kind = outages["type"].str.lower()
+    outages = outages.assign(
+        kind=np.where(kind.isin(PLANNED_TYPES), "planned", None),
+        end_at=outages["end_at"].fillna(as_of).clip(upper=as_of),
+    )
+    outages.loc[kind.isin(DOWNTIME_TYPES) & outages["kind"].isna(), "kind"] = "unplanned"
+    outages = outages[outages["kind"].notna()].sort_values(
+        ["service", "kind", "begin_at", "outage_id"]
+    )
+    by_kind = outages.groupby(["service", "kind"])
+    earlier_end = by_kind["end_at"].cummax().groupby([outages["service"], outages["kind"]]).shift()
+    outages["counted_from"] = outages["begin_at"].where(
+        earlier_end.isna() | (earlier_end < outages["begin_at"]), earlier_end
+    )
+    counted = outages[outages["counted_from"] < outages["end_at"]]
+    first = _local_days(counted["counted_from"], timezone)
+    spans = (_local_days(counted["end_at"], timezone) - first).dt.days + 1
+    pieces = counted.loc[counted.index.repeat(spans)].assign(
+        local_day=first.repeat(spans.values).values
+    )
+    pieces["local_day"] += pd.to_timedelta(pieces.groupby(level=0).cumcount().values, unit="D")
+    pieces = pieces.merge(days[["service", "local_day", "day_begin", "day_end"]])
+    pieces["piece_begin"] = _later(pieces["counted_from"], pieces["day_begin"])
+    pieces["piece_end"] = _earlier(pieces["end_at"], pieces["day_end"])
+    pieces = pieces[pieces["piece_begin"] < pieces["piece_end"]]
+    # The seconds of each unplanned piece that planned maintenance of its service covers.
+    planned = counted.loc[counted["kind"] == "planned", ["service", "counted_from", "end_at"]]
+    unplanned = pieces[pieces["kind"] == "unplanned"].reset_index(drop=True)
+    pairs = unplanned.reset_index().merge(planned, on="service", suffixes=("", "_planned"))
+    pairs = pairs[
+        (pairs["counted_from_planned"] < pairs["piece_end"])
+        & (pairs["end_at_planned"] > pairs["piece_begin"])
+    ]
+    overlap = (
+        _earlier(pairs["piece_end"], pairs["end_at_planned"])
+        - _later(pairs["piece_begin"], pairs["counted_from_planned"])
+    ).dt.total_seconds()
+    covered = overlap.groupby(pairs["index"]).sum()
+    unplanned_seconds = (unplanned["piece_end"] - unplanned["piece_begin"]).dt.total_seconds()
+    unplanned["minutes"] = (unplanned_seconds - covered.reindex(unplanned.index).fillna(0)) / 60
+    planned_pieces = pieces[pieces["kind"] == "planned"].assign(
+        minutes=lambda p: (p["piece_end"] - p["piece_begin"]).dt.total_seconds() / 60
+    )
+    minutes = pd.concat([planned_pieces, unplanned], ignore_index=True)
+    return minutes[minutes["minutes"] > 0]
+
+
+def _service_availability(
+    outages: pd.DataFrame, incidents: pd.DataFrame, as_of: pd.Timestamp, timezone: str
+) -> list:
+    """Available over agreed minutes (less planned maintenance) of the committed services, and the
+    lowest service of each period."""
+    outages = outages[outages["service"].notna() & outages["begin_at"].notna()]
+    days = _service_days(outages, incidents, as_of, timezone)
+    pieces = _outage_pieces(outages, days, as_of, timezone)
+    agreed = (days["day_end"] - days["day_begin"]).dt.total_seconds() / 60
+    planned = pieces["kind"] == "planned"
+    minutes = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "service": days["service"],
+                    "local_day": days["local_day"],
+                    "num": agreed,
+                    "den": agreed,
+                    "service_day": 1,
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "service": pieces["service"],
+                    "local_day": pieces["local_day"],
+                    "num": -pieces["minutes"],
+                    "den": -pieces["minutes"].where(planned, 0.0),
+                    "service_day": 0,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    availability = _aggregate(
+        minutes,
+        ("service",),
+        {"service_availability": lambda grouped: grouped["num"].sum() / grouped["den"].sum() * 100},
+        lambda grouped: grouped["service_day"].sum(),
+    )
+    by_service = availability[availability["dimension"] == "service"]
+    by_period = by_service.groupby(["grain", "period_start"])["value"]
+    worst = pd.DataFrame({"value": by_period.min(), "n": by_period.size()}).reset_index()
+    worst = worst.assign(
+        metric_id="service_availability_worst", dimension="all", dimension_value="all"
+    )
+    return [availability, worst]
+
+
 def compute(tables: dict[str, pd.DataFrame], as_of: datetime, timezone: str) -> pd.DataFrame:
     """Every KPI of the reference as one long frame: KEY columns, value, n."""
     as_of = pd.Timestamp(as_of)
@@ -406,6 +757,10 @@ def compute(tables: dict[str, pd.DataFrame], as_of: datetime, timezone: str) -> 
         _request_fulfillment_time(requests, as_of, timezone),
         *_change_kpis(tables["changes"], incidents, as_of, as_of_local, timezone),
         *_cost_kpis(tables["costs"], as_of, timezone),
+        _cost_per_ticket(tables["measures"], incidents, requests, as_of, timezone),
+        *_measure_kpis(tables["measures"]),
+        *_survey_kpis(tables["survey_responses"], as_of, timezone),
+        *_service_availability(tables["outages"], incidents, as_of, timezone),
     ]
     return pd.concat(frames, ignore_index=True)[[*KEY, "value", "n"]]
 

@@ -483,8 +483,11 @@ def _by_month_and_quarter(
                 {"period_start": sums.index, "value": values.values, "n": months[sums.index].values}
             ).assign(grain="quarter")
         )
-    return pd.concat(results, ignore_index=True).assign(
-        metric_id=metric_id, dimension="all", dimension_value="all"
+    # A month or quarter without one of the inputs has no value.
+    return (
+        pd.concat(results, ignore_index=True)
+        .dropna(subset=["value"])
+        .assign(metric_id=metric_id, dimension="all", dimension_value="all")
     )
 
 

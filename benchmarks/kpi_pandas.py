@@ -433,10 +433,13 @@ def _survey_kpis(responses: pd.DataFrame, as_of: pd.Timestamp, timezone: str) ->
         & (responses["score"] >= 0)
         & (responses["score"] <= responses["scale_max"])
     ].copy()
-    # A spreadsheet answer dated without a time counts on that date in any time zone.
+    # A spreadsheet answer dated without a time counts on that date in any time zone, so its date
+    # may lie after as_of's local day though its responded_at does not pass as_of.
     responses["local_day"] = pd.to_datetime(responses["answered_on"]).fillna(
         _local_days(responses["responded_at"], timezone)
     )
+    as_of_day = as_of.tz_convert(timezone).tz_localize(None).normalize()
+    responses = responses[responses["local_day"] <= as_of_day].copy()
     responses["service"] = _filled(responses["service"])
     survey = responses["survey"].str.lower()
     csat = responses[(survey == "csat") & (responses["scale_max"] >= SURVEY_TOP_BOX_POINTS)].copy()
@@ -459,29 +462,38 @@ def _by_month_and_quarter(
     inputs: pd.DataFrame,
     value: Callable[[pd.DataFrame], pd.Series],
     metric_id: str,
+    counted: str,
     whole_quarters: bool = True,
     quarters: bool = True,
 ) -> pd.DataFrame:
-    """A value per month from that month's inputs, and per quarter from its months' inputs (only
-    where all three are in, when whole_quarters): monthly inputs give no weekly value."""
-    inputs = inputs.assign(days=inputs.index.days_in_month)
+    """A value per month from that month's inputs, and per quarter from its months' inputs:
+    monthly inputs give no weekly value. With whole_quarters, a quarter needs each input the value
+    reads in all three of its months (a month not entered yet is not zero), else it reads the
+    months that have one. n counts the months with the `counted` input, as ours counts its inputs.
+    """
     results = [
-        pd.DataFrame({"period_start": inputs.index, "value": value(inputs).values, "n": 1}).assign(
-            grain="month"
+        pd.DataFrame(
+            {
+                "period_start": inputs.index,
+                "value": value(inputs).values,
+                "n": inputs[counted].notna().astype(int).values,
+                "grain": "month",
+            }
         )
     ]
     if quarters:
-        quarter = inputs.index.to_period("Q").start_time
-        grouped = inputs.groupby(quarter)
-        sums = grouped.sum()
-        months = grouped.size()
-        if whole_quarters:
-            sums = sums[months == 3]
-        values = value(sums)
+        grouped = inputs.groupby(inputs.index.to_period("Q").start_time)
+        # min_count: a sum over fewer months is NaN rather than pandas' partial sum (or 0).
+        sums = grouped.sum(min_count=3 if whole_quarters else 1)
         results.append(
             pd.DataFrame(
-                {"period_start": sums.index, "value": values.values, "n": months[sums.index].values}
-            ).assign(grain="quarter")
+                {
+                    "period_start": sums.index,
+                    "value": value(sums).values,
+                    "n": grouped[counted].count().values,
+                    "grain": "quarter",
+                }
+            )
         )
     # A month or quarter without one of the inputs has no value.
     return (
@@ -512,25 +524,42 @@ def _measure_kpis(measures: pd.DataFrame) -> list:
             )
         }
     )
+    days = pd.Series(inputs.index.days_in_month, index=inputs.index, dtype=float)
+    # Remediation days and their count describe the same vulnerabilities: one counts only beside
+    # the other of the same month.
+    vulns, vuln_days = inputs["critical_vulns_remediated"], inputs["critical_vuln_remediation_days"]
+    paired = vulns.notna() & vuln_days.notna()
     # Stocks weighted by the days they hold, so a quarter's value is the months' average.
     weighted = inputs.assign(
-        headcount_days=inputs["headcount_fte"] * inputs.index.days_in_month,
-        coverage_days=inputs["automation_coverage"] * inputs.index.days_in_month,
+        days=days,
+        headcount_days=inputs["headcount_fte"] * days,
+        coverage_days=inputs["automation_coverage"] * days,
+        # Coverage averages over the days its inputs hold, not the whole quarter.
+        covered_days=days.where(inputs["automation_coverage"].notna()),
+        paired_vulns=vulns.where(paired),
+        paired_vuln_days=vuln_days.where(paired),
     )
     return [
         _by_month_and_quarter(
-            weighted, lambda i: i["it_spend"] / i["revenue"] * 100, "it_spend_pct_revenue"
+            weighted,
+            lambda i: i["it_spend"] / i["revenue"] * 100,
+            "it_spend_pct_revenue",
+            counted="revenue",
         ),
         _by_month_and_quarter(
             weighted,
             lambda i: i["training_hours"] / (i["headcount_days"] / i["days"]),
             "training_hours_per_fte",
+            counted="headcount_fte",
         ),
-        _by_month_and_quarter(weighted, lambda i: i["certifications"], "certifications"),
+        _by_month_and_quarter(
+            weighted, lambda i: i["certifications"], "certifications", counted="certifications"
+        ),
         _by_month_and_quarter(
             weighted,
-            lambda i: i["coverage_days"] / i["days"],
+            lambda i: i["coverage_days"] / i["covered_days"],
             "automation_coverage",
+            counted="automation_coverage",
             whole_quarters=False,
         ),
         # A cohort counts only at the grain it spans exactly: monthly inputs, monthly values.
@@ -538,12 +567,14 @@ def _measure_kpis(measures: pd.DataFrame) -> list:
             weighted,
             lambda i: i["staff_retained"] / i["staff_start"] * 100,
             "retention_rate",
+            counted="staff_start",
             quarters=False,
         ),
         _by_month_and_quarter(
             weighted,
-            lambda i: i["critical_vuln_remediation_days"] / i["critical_vulns_remediated"],
+            lambda i: i["paired_vuln_days"] / i["paired_vulns"],
             "critical_vulnerability_remediation_time",
+            counted="paired_vulns",
             whole_quarters=False,
         ),
     ]
@@ -599,28 +630,25 @@ def _cost_per_ticket(
 def _service_days(
     outages: pd.DataFrame, incidents: pd.DataFrame, as_of: pd.Timestamp, timezone: str
 ) -> pd.DataFrame:
-    """Every local day of each committed service (one with outage records) from its first record
-    (outage or incident) to as_of, with its bounds: 23 or 25 hours on a DST day, as_of's day only
-    up to as_of."""
-    committed = outages["service"].unique()
+    """Every local day of each committed service (one with outage records, even without a begin)
+    from its first record (outage or incident) to as_of, with its bounds: 23 or 25 hours on a DST
+    day, as_of's day only up to as_of."""
+    committed = outages["service"].dropna().unique()
     sightings = pd.concat(
         [
-            outages[["service", "source", "begin_at"]].rename(columns={"begin_at": "seen_at"}),
-            incidents[["service", "source", "opened_at"]].rename(columns={"opened_at": "seen_at"}),
+            outages[["service", "begin_at"]].rename(columns={"begin_at": "seen_at"}),
+            incidents[["service", "opened_at"]].rename(columns={"opened_at": "seen_at"}),
         ],
         ignore_index=True,
     )
     sightings = sightings[sightings["service"].isin(committed) & sightings["seen_at"].notna()]
-    services = sightings.groupby("service").agg(
-        first_at=("seen_at", "min"), source=("source", "min")
-    )
-    first_day = _local_days(services["first_at"], timezone)
+    first_at = sightings.groupby("service")["seen_at"].min()
+    first_day = _local_days(first_at, timezone)
     last_day = as_of.tz_convert(timezone).tz_localize(None).normalize()
     lengths = ((last_day - first_day).dt.days + 1).clip(lower=0)
     days = pd.DataFrame(
         {
-            "service": np.repeat(services.index.values, lengths),
-            "source": np.repeat(services["source"].values, lengths),
+            "service": np.repeat(first_at.index.values, lengths),
             "local_day": np.repeat(first_day.values, lengths),
         }
     )
@@ -704,8 +732,8 @@ def _service_availability(
 ) -> list:
     """Available over agreed minutes (less planned maintenance) of the committed services, and the
     lowest service of each period."""
-    outages = outages[outages["service"].notna() & outages["begin_at"].notna()]
     days = _service_days(outages, incidents, as_of, timezone)
+    outages = outages[outages["service"].notna() & outages["begin_at"].notna()]
     pieces = _outage_pieces(outages, days, as_of, timezone)
     agreed = (days["day_end"] - days["day_begin"]).dt.total_seconds() / 60
     planned = pieces["kind"] == "planned"
@@ -740,7 +768,8 @@ def _service_availability(
     )
     by_service = availability[availability["dimension"] == "service"]
     by_period = by_service.groupby(["grain", "period_start"])["value"]
-    worst = pd.DataFrame({"value": by_period.min(), "n": by_period.size()}).reset_index()
+    # n: the services compared, as ours counts them (not one whose time was all maintenance).
+    worst = pd.DataFrame({"value": by_period.min(), "n": by_period.count()}).reset_index()
     worst = worst.assign(
         metric_id="service_availability_worst", dimension="all", dimension_value="all"
     )
@@ -751,7 +780,8 @@ def compute(tables: dict[str, pd.DataFrame], as_of: datetime, timezone: str) -> 
     """Every KPI of the reference as one long frame: KEY columns, value, n."""
     as_of = pd.Timestamp(as_of)
     as_of_local = as_of.tz_convert(timezone).tz_localize(None)
-    # An instant at or before as_of is never on a later local day, so this one cut-off suffices.
+    # An instant at or before as_of is never on a later local day, so this one cut-off suffices
+    # (but for a survey answer's date, which _survey_kpis also cuts at as_of's day).
     incidents, requests = tables["incidents"], tables["requests"]
     frames = [
         *_incident_kpis(incidents, as_of, timezone),

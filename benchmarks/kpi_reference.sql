@@ -1,8 +1,10 @@
 -- The anchor of benchmarks/kpi_compute.py: our KPIs (all but project_roi, which has no inputs in
--- the benchmark's data) written the direct way, one query per KPI over the core tables, with the same grains, dimensions, periods (local day in
--- getvariable('timezone'), weeks from Monday) and as_of cut-off as kpi.metric_values, but with no
--- stored facts, evidence, period grid, minimum n or quarantine. Each row is a value of
--- kpi.metric_values for the same key (where ours is not NULL for too little data).
+-- the benchmark's data) written the direct way, one query per KPI over the core tables, with the
+-- same grains, dimensions, periods (local day in getvariable('timezone'), weeks from Monday) and
+-- as_of cut-off as kpi.metric_values, but with no stored facts, evidence, period grid, minimum n,
+-- quarantine or name spellings, and manual inputs read as the benchmark enters them (one per
+-- whole month). Each row is a value of kpi.metric_values for the same key (where ours is not NULL
+-- for too little data, or for a period its inputs do not cover).
 
 CREATE OR REPLACE TEMP MACRO ref_day(ts) AS CAST(ts AT TIME ZONE getvariable('timezone') AS DATE);
 
@@ -389,15 +391,26 @@ WHERE months = CASE grain WHEN 'month' THEN 1 ELSE 3 END;
 
 -- Monthly manual inputs summed per month and quarter (a month's input fits no week), stocks
 -- weighted by the days they hold, with how many months each input has in the period.
+-- Remediation days and their count describe the same vulnerabilities: each counts only beside
+-- the other of the same month.
 CREATE OR REPLACE TEMP TABLE ref_inputs AS
-WITH placed AS (
+WITH inputs AS (
+    SELECT
+        *,
+        count(*) FILTER (
+            WHERE metric_id IN ('critical_vuln_remediation_days', 'critical_vulns_remediated')
+        ) OVER (PARTITION BY period_start) = 2 AS vuln_paired
+    FROM core.measures
+    WHERE dimension = 'all'
+),
+placed AS (
     SELECT
         unnest(ref_periods(period_start), recursive := true),
         metric_id,
         value,
-        day(last_day(period_start)) AS days
-    FROM core.measures
-    WHERE dimension = 'all'
+        day(last_day(period_start)) AS days,
+        vuln_paired
+    FROM inputs
 )
 SELECT
     grain,
@@ -419,8 +432,9 @@ SELECT
     sum(days) FILTER (WHERE metric_id = 'automation_coverage') AS covered_days,
     sum(value) FILTER (WHERE metric_id = 'staff_start') AS staff_start,
     sum(value) FILTER (WHERE metric_id = 'staff_retained') AS staff_retained,
-    sum(value) FILTER (WHERE metric_id = 'critical_vuln_remediation_days') AS vuln_days,
-    sum(value) FILTER (WHERE metric_id = 'critical_vulns_remediated') AS vulns
+    sum(value) FILTER (WHERE metric_id = 'critical_vuln_remediation_days' AND vuln_paired)
+        AS vuln_days,
+    sum(value) FILTER (WHERE metric_id = 'critical_vulns_remediated' AND vuln_paired) AS vulns
 FROM placed
 WHERE grain <> 'week'
 GROUP BY ALL;

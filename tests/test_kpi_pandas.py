@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from benchmarks import kpi_compute, kpi_pandas
+from transforms.kpis import compute_metrics
 from warehouse import Warehouse
 
 AS_OF = datetime(2025, 1, 1, tzinfo=UTC)
@@ -33,6 +34,17 @@ def _value(
     rows = values.set_index(kpi_pandas.KEY).loc[[key], "value"]
     assert len(rows) == 1, rows
     return float(rows.iloc[0])
+
+
+def _has(values: pd.DataFrame, metric_id: str, grain: str, period: str) -> bool:
+    return bool(
+        (
+            (values["metric_id"] == metric_id)
+            & (values["grain"] == grain)
+            & (values["period_start"] == pd.Timestamp(period))
+            & (values["dimension"] == "all")
+        ).any()
+    )
 
 
 def test_records_count_on_their_berlin_day_and_the_running_week_only_as_far_as_as_of(warehouse):
@@ -109,7 +121,10 @@ def test_availability_over_a_dst_day_surveys_and_inputs_by_hand(warehouse):
                  TIMESTAMPTZ '2024-03-31 01:45+00'),
                 -- Web, first seen on Friday 29 March: 2 h down that day.
                 ('o4', 'Web', 'outage', TIMESTAMPTZ '2024-03-29 10:00+00',
-                 TIMESTAMPTZ '2024-03-29 12:00+00')
+                 TIMESTAMPTZ '2024-03-29 12:00+00'),
+                -- Desk: committed by an outage record without a begin, watched since its first
+                -- incident (1 January 2024), never down.
+                ('o5', 'Desk', 'outage', NULL, NULL)
             ) AS t (outage_id, service, type, begin_at, end_at)
             CROSS JOIN (SELECT 'servicenow' AS source, 'OUT' AS number)
             """
@@ -153,7 +168,18 @@ def test_availability_over_a_dst_day_surveys_and_inputs_by_hand(warehouse):
                 ('headcount_fte', DATE '2024-03-01', 30.0),
                 ('training_hours', DATE '2024-01-01', 10.0),
                 ('training_hours', DATE '2024-02-01', 10.0),
-                ('training_hours', DATE '2024-03-01', 10.0)
+                ('training_hours', DATE '2024-03-01', 10.0),
+                -- Q1 without March's IT spend or coverage, February's days without their count
+                ('revenue', DATE '2024-01-01', 100.0),
+                ('revenue', DATE '2024-02-01', 100.0),
+                ('revenue', DATE '2024-03-01', 100.0),
+                ('it_spend', DATE '2024-01-01', 3.0),
+                ('it_spend', DATE '2024-02-01', 3.0),
+                ('automation_coverage', DATE '2024-01-01', 40.0),
+                ('automation_coverage', DATE '2024-02-01', 60.0),
+                ('critical_vuln_remediation_days', DATE '2024-01-01', 90.0),
+                ('critical_vulns_remediated', DATE '2024-01-01', 10.0),
+                ('critical_vuln_remediation_days', DATE '2024-02-01', 60.0)
             ) AS t (metric_id, period_start, value)
             """
         )
@@ -171,6 +197,8 @@ def test_availability_over_a_dst_day_surveys_and_inputs_by_hand(warehouse):
                 ('s7', 'csat', 6.0, 5.0, NULL),
                 -- 1 April 01:30 in Berlin, but entered as an answer of 31 March
                 ('s8', 'csat', 5.0, 5.0, DATE '2024-03-31'),
+                -- dated after as_of's day: not an answer yet
+                ('s11', 'csat', 5.0, 5.0, DATE '2025-01-02'),
                 ('s9', 'engagement', 4.0, 5.0, NULL),
                 ('s10', 'engagement', 7.0, 10.0, NULL)
             ) AS t (response_id, survey, score, scale_max, answered_on)
@@ -180,11 +208,17 @@ def test_availability_over_a_dst_day_surveys_and_inputs_by_hand(warehouse):
                 TIMESTAMPTZ '2024-03-10 12:00+00', TIMESTAMPTZ '2024-03-10 12:00+00',
                 TIMESTAMPTZ '2024-03-10 12:00+00', TIMESTAMPTZ '2024-03-10 12:00+00',
                 TIMESTAMPTZ '2024-03-10 12:00+00', TIMESTAMPTZ '2024-03-31 23:30+00',
+                TIMESTAMPTZ '2024-12-31 12:00+00',
                 TIMESTAMPTZ '2024-03-10 12:00+00', TIMESTAMPTZ '2024-03-10 12:00+00'
             ]) AS responded_at)
             """
         )
         tables = kpi_pandas.load_tables(con)
+        # Our step on the same records, every value given (minimum n 1).
+        compute_metrics(
+            con, timezone="Europe/Berlin", week_start="monday", overrides={}, min_n=1, as_of=AS_OF
+        )
+        ours = kpi_pandas.sql_values(con, list(kpi_pandas.KPIS))
     values = kpi_pandas.compute(tables, AS_OF, "Europe/Berlin")
 
     # Week of Monday 25 March. Mail: its one day of 23 h = 1,380 min, less 60 min planned, less
@@ -193,7 +227,11 @@ def test_availability_over_a_dst_day_surveys_and_inputs_by_hand(warehouse):
     assert _value(values, *week, "service", "Mail") == pytest.approx(100 * 1260 / 1320)
     # Web: Friday to Sunday = 1,440 + 1,440 + 1,380 min, 120 down.
     assert _value(values, *week, "service", "Web") == pytest.approx(100 * 4140 / 4260)
-    assert _value(values, *week) == pytest.approx(100 * (1260 + 4140) / (1320 + 4260))
+    # Desk: six days of 1,440 min and Sunday's 1,380 = 10,020, never down.
+    assert _value(values, *week, "service", "Desk") == 100.0
+    assert _value(values, *week) == pytest.approx(
+        100 * (1260 + 4140 + 10020) / (1320 + 4260 + 10020)
+    )
     worst = _value(values, "service_availability_worst", "week", "2024-03-25")
     assert worst == pytest.approx(100 * 1260 / 1320)
     # CSAT in March: 5/5, 4/5, 9/10 and the 31 March answer are in the top two of 6 answers.
@@ -208,6 +246,22 @@ def test_availability_over_a_dst_day_surveys_and_inputs_by_hand(warehouse):
     # 30x31) / 91 = 20 FTE; 30 hours / 20 FTE.
     assert _value(values, "training_hours_per_fte", "quarter", "2024-01-01") == pytest.approx(1.5)
     assert _value(values, "training_hours_per_fte", "month", "2024-02-01") == pytest.approx(0.5)
+    # A quarter short of a month's spend has no value; coverage averages the days it covers:
+    # (40 x 31 + 60 x 29) / 60; remediation days count only beside their count (January's).
+    assert not _has(values, "it_spend_pct_revenue", "quarter", "2024-01-01")
+    assert _value(values, "automation_coverage", "quarter", "2024-01-01") == pytest.approx(
+        (40 * 31 + 60 * 29) / 60
+    )
+    assert _value(values, "critical_vulnerability_remediation_time", "quarter", "2024-01-01") == 9
+    assert not _has(values, "csat", "month", "2025-01-01")
+
+    # Our step agrees wherever it has a value, with the same n.
+    for metric_id, check in kpi_pandas.compare(values, ours).items():
+        assert check["equal"] == check["n_equal"] == check["compared"], (metric_id, check)
+        assert check["pandas_only"] == 0, (metric_id, check)
+    # So does the hand-written DuckDB reference.
+    reference = kpi_compute.phase_reference(warehouse.published_path, 1)
+    assert reference["equal"] == reference["compared"] > 0, reference
 
 
 def _reference_kpis() -> set[str]:

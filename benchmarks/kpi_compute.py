@@ -248,7 +248,8 @@ def phase_reference(path: Path, threads: int) -> dict:
             "SELECT count(DISTINCT metric_id), count(*), "
             "list(DISTINCT metric_id ORDER BY metric_id) FROM reference_values"
         ).fetchall()[0]
-        # Ours leaves a value NULL (with a reason) below the minimum n; compare where it has one.
+        # Ours leaves a value NULL (with a reason: too few records, inputs that do not cover the
+        # period); compare where it has one.
         compared, equal, missing, max_diff = con.execute(
             """
             SELECT
@@ -487,7 +488,7 @@ def _report(name: str, figures: dict) -> None:
             _say(
                 f"  {metric}: {check['equal']} of {check['compared']} values equal, "
                 f"max |pandas - SQL| {_diff(check['max_abs_diff'])}; n equal in "
-                f"{check['n_equal']}; {check['sql_null']} NULL in SQL (below its minimum n), "
+                f"{check['n_equal']}; {check['sql_null']} NULL in SQL (too few records, or inputs short of the period), "
                 f"{check['sql_only']} only in SQL, {check['pandas_only']} only in pandas"
             )
 

@@ -799,7 +799,7 @@ def compute(tables: dict[str, pd.DataFrame], as_of: datetime, timezone: str) -> 
 
 
 def sql_values(con, metric_ids: list[str]) -> pd.DataFrame:
-    """kpi.metric_values of these metrics, NULL values (below the minimum n) included."""
+    """kpi.metric_values of these metrics, NULL values (with their reason) included."""
     placeholders = ", ".join("?" for _ in metric_ids)
     return con.execute(
         f"SELECT {', '.join(KEY)}, value, n FROM kpi.metric_values "
@@ -815,7 +815,8 @@ def _near(a: pd.Series, b: pd.Series) -> pd.Series:
 def compare(ours: pd.DataFrame, sql: pd.DataFrame) -> dict[str, dict]:
     """Per metric: values (and n) compared with kpi.metric_values, and the keys one side lacks.
 
-    A SQL value is NULL below its minimum n; those keys are counted, not compared. SQL's
+    A SQL value is NULL below its minimum n, or where its inputs do not cover the period (the
+    running period of a KPI of manual inputs); those keys are counted, not compared. SQL's
     dimension 'all' has a row for every period, also those without records, which pandas never
     sees: those are `sql_only`.
     """

@@ -346,7 +346,8 @@ SELECT
         WHEN GROUPING(service_category) = 0 THEN 'service_category'
         WHEN GROUPING(source) = 0 THEN 'source' ELSE 'all' END,
     coalesce(provider, service_category, source, 'all'),
-    100.0 * sum(cost) FILTER (WHERE allocated) / sum(cost)
+    -- (a sum over no allocated cost is NULL in SQL, where the share is 0)
+    100.0 * coalesce(sum(cost) FILTER (WHERE allocated), 0) / sum(cost)
 FROM ref_costs
 WHERE NOT credit
 GROUP BY GROUPING SETS ((grain, period_start), (grain, period_start, provider),

@@ -286,8 +286,9 @@ def test_pandas_and_the_reference_compute_our_kpis_equal_to_kpi_metric_values(
     assert computed["metrics"] == len(kpi_pandas.KPIS) + 1 == 30
     assert len(reference["kpis"]) == 29
     assert set(reference["kpis"]) == _reference_kpis()
-    # Every value the reference has equals ours (it leaves out some rows ours shows as 0).
+    # Every value the reference has equals ours; it leaves out only values ours shows as 0.
     assert reference["equal"] + reference["missing_in_reference"] == reference["compared"]
+    assert reference["missing_in_reference_nonzero"] == 0
     assert pandas["kpis"] == reference["kpis"] == sorted(kpi_pandas.KPIS)
     assert pandas["seconds"] == pandas["load_seconds"] + pandas["compute_seconds"]
     checks = pandas["check_against_sql"]

@@ -271,26 +271,14 @@ FROM ref_deployments
 GROUP BY GROUPING SETS ((grain, period_start), (grain, period_start, service),
     (grain, period_start, assignment_group), (grain, period_start, source));
 
--- Per week of the period that had elapsed by as_of.
+-- Deployments, and distinct local days with one, per week of the period that had elapsed by as_of.
 INSERT INTO reference_values
 SELECT
-    'deployment_frequency', grain, period_start,
+    unnest(['deployment_frequency', 'deployment_days_per_week']), grain, period_start,
     CASE WHEN GROUPING(service) = 0 THEN 'service' WHEN GROUPING(assignment_group) = 0
         THEN 'assignment_group' WHEN GROUPING(source) = 0 THEN 'source' ELSE 'all' END,
     coalesce(service, assignment_group, source, 'all'),
-    count(*) / ref_elapsed_weeks(grain, period_start)
-FROM ref_deployments
-GROUP BY GROUPING SETS ((grain, period_start), (grain, period_start, service),
-    (grain, period_start, assignment_group), (grain, period_start, source));
-
--- Distinct local days with a deployment, per elapsed week.
-INSERT INTO reference_values
-SELECT
-    'deployment_days_per_week', grain, period_start,
-    CASE WHEN GROUPING(service) = 0 THEN 'service' WHEN GROUPING(assignment_group) = 0
-        THEN 'assignment_group' WHEN GROUPING(source) = 0 THEN 'source' ELSE 'all' END,
-    coalesce(service, assignment_group, source, 'all'),
-    count(DISTINCT local_day) / ref_elapsed_weeks(grain, period_start)
+    unnest([count(*), count(DISTINCT local_day)]) / ref_elapsed_weeks(grain, period_start)
 FROM ref_deployments
 GROUP BY GROUPING SETS ((grain, period_start), (grain, period_start, service),
     (grain, period_start, assignment_group), (grain, period_start, source));

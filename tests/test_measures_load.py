@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -22,6 +22,7 @@ from connectors.emulators.measures_demo import (
 )
 from connectors.http import SourceError
 from connectors.measures import FALLBACK_INPUTS, MeasureFiles, from_env, known_inputs
+from transforms.kpis import compute_metrics
 from transforms.staging import stage
 from warehouse.ingest import ingest
 
@@ -655,3 +656,40 @@ def test_a_copy_of_a_file_counts_once_and_is_listed(warehouse, tmp_path):
             "out so its rows count once (remove one of the two)",
         )
     ]
+
+
+def test_an_initiative_typed_in_another_letter_case_is_one_initiative(warehouse, tmp_path):
+    """The PMO's sheet names the initiative "CRM Upgrade"; a correction file retypes Q2's cost
+    for "CRM upgrade". The correction replaces the row it corrects (not adds to it), and the
+    initiative keeps one spelling, so its return so far is one row."""
+    write(
+        tmp_path / "a.csv",
+        HEADER + "project_cost,2026-01-01,2026-03-31,100000,,initiative,CRM Upgrade,\n"
+        "project_benefit,2026-04-01,2026-06-30,150000,,initiative,CRM Upgrade,\n"
+        "project_cost,2026-04-01,2026-06-30,20000,,initiative,CRM Upgrade,\n",
+    )
+    write(
+        tmp_path / "b.csv",
+        HEADER + "project_cost,2026-04-01,2026-06-30,30000,,initiative,CRM upgrade,correction\n",
+    )
+    inputs = {"project_cost": "initiative", "project_benefit": "initiative"}
+    with warehouse.connect() as con:
+        load(con, MeasureFiles([str(tmp_path / "*.csv")], inputs))
+        rows = con.execute(
+            "SELECT metric_id, period_start, value, dimension_value FROM core.measures ORDER BY ALL"
+        ).fetchall()
+        compute_metrics(con, min_n=1, as_of=datetime(2026, 7, 2, tzinfo=UTC))
+        roi = con.execute(
+            "SELECT dimension_value, value FROM kpi.metric_values WHERE metric_id = 'project_roi' "
+            "AND grain = 'quarter' AND period_start = '2026-04-01' ORDER BY ALL"
+        ).fetchall()
+    assert rows == [
+        ("project_benefit", date(2026, 4, 1), 150000.0, "CRM Upgrade"),
+        ("project_cost", date(2026, 1, 1), 100000.0, "CRM Upgrade"),
+        ("project_cost", date(2026, 4, 1), 30000.0, "CRM Upgrade"),
+    ]
+    # Up to the end of Q2: (150,000 - 100,000 - 30,000) / 130,000 = 15.38%, for the portfolio
+    # and the initiative alike; counting both Q2 rows read (150 - 150) / 150 = 0%.
+    assert [member for member, _ in roi] == ["CRM Upgrade", "all"]
+    for _, value in roi:
+        assert value == pytest.approx(100 * 20000 / 130000)

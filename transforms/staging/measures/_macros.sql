@@ -59,16 +59,23 @@ CREATE OR REPLACE TEMP MACRO measure_lines() AS TABLE
     FROM measure_lines_typed();
 
 -- Valid measure rows; when rows share a key, the later file's (then the lower) row comes first
--- (newest_first = 1) and the others name it in kept_row.
+-- (newest_first = 1) and the others name it in kept_row. A dimension value typed in another
+-- letter case ("CRM upgrade" in a correction of "CRM Upgrade") is the same initiative: one key,
+-- so the correction replaces the row rather than adding to it, and one spelling (member_spelling:
+-- that of the earliest period, then the first in byte order), so its return so far is one row.
 CREATE OR REPLACE TEMP MACRO measure_rows() AS TABLE
     SELECT
         *,
         row_number() OVER same_key AS newest_first,
-        first_value(source_file || ' row ' || source_row) OVER same_key AS kept_row
+        first_value(source_file || ' row ' || source_row) OVER same_key AS kept_row,
+        first_value(dimension_member) OVER (
+            PARTITION BY dimension_name, lower(dimension_member)
+            ORDER BY start_day, dimension_member
+        ) AS member_spelling
     FROM measure_lines()
     WHERE len(problems) = 0
     WINDOW same_key AS (
-        PARTITION BY metric_id, start_day, dimension_name, dimension_member
+        PARTITION BY metric_id, start_day, dimension_name, lower(dimension_member)
         ORDER BY source_path DESC, source_file DESC, source_row DESC
     );
 

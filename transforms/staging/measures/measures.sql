@@ -8,7 +8,7 @@ SELECT
     amount AS value,
     nullif(unit, '') AS unit,
     dimension_name AS dimension,
-    dimension_member AS dimension_value,
+    member_spelling AS dimension_value,
     'measures' AS source,
     source_file,
     source_row,

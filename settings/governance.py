@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -10,6 +11,7 @@ from typing import Any
 
 from settings.commentary import period_containing
 from settings.config import Settings
+from transforms.catalogue import load_catalogue
 
 MAX_METRICS_PER_OBJECTIVE = 3
 MAX_METRICS = 20
@@ -73,6 +75,8 @@ def governance_findings(settings: Settings, today: date | None = None) -> list[F
                 findings.append(Finding(card, key, "objective", "metric that no objective uses"))
             if not metric.get("owner"):
                 findings.append(Finding(card, key, "owner", "metric has no owner"))
+            if finding := _unknown_perspective(card, key, metric.get("perspective")):
+                findings.append(finding)
         objectives = sorted(per_objective)
         for objective in objectives:
             owners_of = {m.get("owner") for m in active.values() if m.get("objective") == objective}
@@ -105,6 +109,21 @@ def governance_findings(settings: Settings, today: date | None = None) -> list[F
                 )
         findings += _goals_mid_period(card, metrics, settings.calendar.week_start)
     return findings
+
+
+def _unknown_perspective(card: str, key: str, perspective: str | None) -> Finding | None:
+    """A perspective the catalogue does not name: allowed (a scorecard may add its own), but a
+    misspelt one would roll up as a perspective of its own beside the one it was meant for."""
+    known = sorted({definition.perspective for definition in load_catalogue()})
+    if perspective is None or perspective in known:
+        return None
+    close = difflib.get_close_matches(perspective, known, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    problem = (
+        f"perspective {perspective!r} is not one of the catalogue's ({', '.join(known)}); "
+        f"{hint}it rolls up as a perspective of its own"
+    )
+    return Finding(card, key, "perspective", problem)
 
 
 def _goals_mid_period(card: str, metrics: dict[str, dict], week_start: str) -> list[Finding]:

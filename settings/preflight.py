@@ -97,6 +97,8 @@ def preflight(
     if result.settings is not None:
         for problem in reference_problems(result.settings, str(file)):
             result.add(problem)
+        for problem in direction_problems(result.settings, str(file)):
+            result.add(problem)
         result.problems += [
             p for p in commentary_problems(result.settings) if p not in result.problems
         ]
@@ -179,6 +181,41 @@ def reference_problems(settings: Settings, file: str) -> list[str]:
     for card, metrics in cards.items():
         where = "metrics" if card == settings.scorecard_id else f"scorecards.{card}.metrics"
         problems += [f"{file}: {where}: {problem}" for problem in objective_problems(metrics)]
+    return problems
+
+
+def direction_problems(settings: Settings, file: str) -> list[str]:
+    """Goals whose order contradicts what the metric measures: the order of threshold and target
+    sets the direction it is scored in, so a resolution time given 4 -> 8 would score slower
+    resolution as better. Checked where threshold and target are given: the metric, each goal
+    version and each scorecard's overlay."""
+    directions = {d.id: d.direction for d in load_catalogue()}
+    entries = [("metrics", metric_id, m) for metric_id, m in settings.metrics.items()] + [
+        (f"scorecards.{card}.metrics", metric_id, m)
+        for card, scorecard in settings.scorecards.items()
+        for metric_id, m in scorecard.metrics.items()
+    ]
+    problems = []
+    for where, metric_id, metric in entries:
+        better = directions.get(metric_id)
+        if better not in ("higher", "lower"):
+            continue
+        versions = [(f"{where}.{metric_id}", metric)] + [
+            (f"{where}.{metric_id}.goals[{i}]", version) for i, version in enumerate(metric.goals)
+        ]
+        for key, goals in versions:
+            threshold, target = goals.threshold, goals.target
+            if threshold is None or target is None or threshold == target:
+                continue
+            if (target > threshold) == (better == "higher"):
+                continue
+            scored = "higher" if target > threshold else "lower"
+            problems.append(
+                f"{file}: {key}: threshold {threshold:g} -> target {target:g} scores {scored} "
+                f"values as better, but {metric_id} is better {better} (docs/metrics.md); "
+                f"give the threshold {'below' if better == 'higher' else 'above'} the target "
+                "and the stretch beyond it"
+            )
     return problems
 
 

@@ -702,3 +702,58 @@ def test_a_demo_set_that_does_not_exist_is_found_before_the_run(tmp_path):
         "SCORECARD_DEMO='bogus' is not a demo set; choose one of servicenow, jsm"
     ]
     assert preflight(env={**env, "SCORECARD_DEMO": "jsm"}).problems == []
+
+
+def test_check_config_refuses_goals_ordered_against_what_the_metric_measures(tmp_path, capsys):
+    """A median resolution time given threshold 4 h -> target 8 h would score 34 h as blue: the
+    order of threshold and target must follow the catalogue's direction (better lower), also in
+    a goal version and a scorecard's overlay; goals in the right order pass."""
+    path = write(
+        tmp_path,
+        "metrics:\n"
+        "  incident_resolution_time: {threshold: 4, target: 8, stretch: 24}\n"
+        "  csat:\n"
+        "    threshold: 78\n"
+        "    target: 86\n"
+        "    goals: [{effective: 2026-04-01, threshold: 90, target: 80}]\n"
+        "  change_failure_rate: {threshold: 15, target: 10}\n"
+        "scorecards:\n"
+        "  desk:\n"
+        "    metrics:\n"
+        "      change_failure_rate: {threshold: 5, target: 10}\n",
+    )
+    assert main(["check-config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"{path}: metrics.incident_resolution_time: threshold 4 -> target 8 scores higher values "
+        "as better, but incident_resolution_time is better lower (docs/metrics.md); give the "
+        "threshold above the target and the stretch beyond it"
+    ) in err
+    assert (
+        f"{path}: metrics.csat.goals[0]: threshold 90 -> target 80 scores lower values as better, "
+        "but csat is better higher"
+    ) in err
+    assert f"{path}: scorecards.desk.metrics.change_failure_rate: threshold 5 -> target 10" in err
+    assert f"{path}: metrics.change_failure_rate:" not in err
+    assert f"{path}: metrics.csat:" not in err
+
+
+def test_check_config_warns_of_a_perspective_the_catalogue_does_not_name(tmp_path, capsys):
+    """A misspelt perspective would roll up beside the one it was meant for: named, with the
+    closest known one; a metric in another known perspective raises nothing."""
+    path = write(
+        tmp_path,
+        "scorecard_id: it\nowner: CIO\n"
+        "metrics:\n"
+        "  csat: {perspective: custmer, objective: Delight, owner: CIO, threshold: 75, target: 85}\n"
+        "  reopen_rate: {perspective: customer, objective: Fix, owner: CIO, threshold: 8, "
+        "target: 5}\n",
+    )
+    assert main(["check-config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "warning: it/metrics/csat: perspective: perspective 'custmer' is not one of the "
+        "catalogue's (customer, financial, internal_process, learning_growth, security); did you "
+        "mean 'customer'? it rolls up as a perspective of its own"
+    ) in out
+    assert "reopen_rate: perspective" not in out

@@ -350,7 +350,16 @@ def test_a_period_start_not_on_the_first_needs_a_period_end(warehouse, tmp_path)
             "period_start",
             "period_start must be the first of a month, or give period_end",
             "2025-01-31",
-        )
+        ),
+        # Loaded, but its days run into a second quarter, so no period holds it whole.
+        (
+            "measures",
+            f"{path.resolve()} row 4",
+            "period_end",
+            "spans 2025-03-15 to 2025-04-14, more than one calendar quarter: no week, month or "
+            "quarter holds it whole, so no KPI counts it; enter it per quarter or month",
+            "2025-04-14",
+        ),
     ]
 
 
@@ -693,3 +702,28 @@ def test_an_initiative_typed_in_another_letter_case_is_one_initiative(warehouse,
     assert [member for member, _ in roi] == ["CRM Upgrade", "all"]
     for _, value in roi:
         assert value == pytest.approx(100 * 20000 / 130000)
+
+
+def test_an_input_longer_than_a_quarter_is_listed_as_counted_nowhere(warehouse, tmp_path):
+    """A fiscal year's budget entered once lies whole in no week, month or quarter: the KPIs
+    leave it out, and data quality says so instead of its periods reading "no inputs"."""
+    write(
+        tmp_path / "finance.csv",
+        HEADER + "it_spend,2026-04-01,2027-03-31,1200000,,,,fiscal year\n"
+        "it_spend,2026-01-01,2026-03-31,300000,,,,a quarter\n"
+        # A month given its next month's first day as its end is still one month.
+        "it_spend,2026-06-01,2026-07-01,100000,,,,\n"
+        "it_spend,2026-08-01,2026-10-31,100000,,,,across a quarter's end\n",
+    )
+    with warehouse.connect() as con:
+        assert (
+            load(con, MeasureFiles([str(tmp_path / "*.csv")], {"it_spend": "all"}))["measures"] == 4
+        )
+        listed = quality(con)
+    spans = "more than one calendar quarter: no week, month or quarter holds it whole"
+    assert [(key.rsplit("/", 1)[-1], field, value) for _, key, field, problem, value in listed] == [
+        ("finance.csv row 2", "period_end", "2027-03-31"),
+        ("finance.csv row 5", "period_end", "2026-10-31"),
+    ]
+    assert all(spans in problem for *_, problem, _ in listed)
+    assert "spans 2026-04-01 to 2027-03-31" in listed[0][3]

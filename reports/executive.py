@@ -355,6 +355,14 @@ def _attention_status(row: dict) -> Markup:
     return Markup(f"{cell.text}, {trigger}", f"{cell.html} {text_html(trigger)}")
 
 
+def _with_cap(status: Markup, capped: bool) -> Markup:
+    """A status a critical metric holds below what the score gives: said, since a perspective
+    scoring 85.7 that reads red looks like an error otherwise."""
+    if not capped:
+        return status
+    return Markup(f"{status.text}, capped", f"{status.html}, capped")
+
+
 def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
     cap = LIMITS
     room = COLUMN_MM - max(0.0, footer_mm(freshness, quality) - FOOTER_MM)
@@ -365,7 +373,7 @@ def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
                 _in_period(r["perspective"].replace("_", " "), r, card),
                 number(r["score"]),
                 coverage(r["coverage"]),
-                status_cell(r["status"]),
+                _with_cap(status_cell(r["status"]), r["capped"]),
             ]
             for r in data["perspectives"]
         ],
@@ -494,6 +502,7 @@ def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
         "overall_score": number(card["overall_score"]),
         "overall_status": card["overall_status"],
         "overall_coverage": coverage(card["overall_coverage"]),
+        "overall_cap": ", capped by a critical metric" if card["overall_capped"] else "",
     }
     return ScorecardPage(
         scorecard_id=card["scorecard_id"],

@@ -652,21 +652,21 @@ def test_the_overall_coverage_never_reads_70_percent_beside_insufficient_data(tm
         (
             "('customer', 85.7, 100.0, 'red'), ('financial', 100.0, 100.0, 'blue')",
             {"customer": "red"},
-            "Overall **92.8** (red), coverage 100%.",
+            "Overall **92.8** (red, capped by a critical metric), coverage 100%.",
         ),
         # The same cap on a perspective that is red by its score as well: still red (the mean
         # of 20 and 100 alone would be amber).
         (
             "('customer', 20.0, 100.0, 'red'), ('financial', 100.0, 100.0, 'blue')",
             {"customer": "red"},
-            "Overall **60.0** (red), coverage 100%.",
+            "Overall **60.0** (red, capped by a critical metric), coverage 100%.",
         ),
         # A critical band metric holds its perspective at green although it scores 100: so is
         # the overall, not blue.
         (
             "('financial', 100.0, 100.0, 'green')",
             {"financial": "green"},
-            "Overall **100.0** (green), coverage 100%.",
+            "Overall **100.0** (green, capped by a critical metric), coverage 100%.",
         ),
         # A perspective red by its score alone caps nothing: the mean decides.
         (
@@ -679,6 +679,24 @@ def test_the_overall_coverage_never_reads_70_percent_beside_insufficient_data(tm
 )
 def test_a_critical_metrics_cap_on_a_perspective_caps_the_overall(tmp_path, rows, capped, overall):
     assert overall in report_with_perspectives(tmp_path, rows, capped).markdown
+
+
+def test_a_perspective_held_below_its_score_by_a_critical_metric_says_capped(tmp_path):
+    """Customer scores 85.7 (green by its score) but its critical metric is red; financial is red
+    by its score (20.0) beside a red critical metric, which changes nothing. Only the first
+    reads "capped", on both pages, and the overall says why it is red."""
+    files = report_with_perspectives(
+        tmp_path,
+        "('customer', 85.7, 100.0, 'red'), ('financial', 20.0, 100.0, 'red')",
+        {"customer": "red", "financial": "red"},
+    )
+    assert "| customer | 85.7 | 100% | RED, capped |" in files.markdown
+    assert "| financial | 20.0 | 100% | RED |" in files.markdown
+    page = files.latest_html.read_text(encoding="utf-8")
+    overall = re.search(r'<div class="overall">(.*?)</div>', page).group(1)
+    assert re.sub("<[^>]+>", "", overall).strip() == (
+        "RED 52.9 overall, capped by a critical metric · coverage 100%"
+    )
 
 
 def test_a_level_below_70_percent_coverage_says_insufficient_data_not_no_data(tmp_path):
@@ -812,8 +830,8 @@ def test_a_perspective_whose_metrics_are_all_quarterly_is_shown_and_counted_in_i
         )
         queries.prepare(con)
         assert [tuple(r.values()) for r in queries.rows(con, "perspectives")] == [
-            ("default", "customer", "month", date(2026, 11, 1), 90.0, 100.0, "green"),
-            ("default", "learning_growth", "quarter", date(2026, 7, 1), 20.0, 100.0, "red"),
+            ("default", "customer", "month", date(2026, 11, 1), 90.0, 100.0, "green", False),
+            ("default", "learning_growth", "quarter", date(2026, 7, 1), 20.0, 100.0, "red", False),
         ]
     md = write_reports(
         source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
@@ -839,6 +857,9 @@ def test_a_perspective_of_mixed_grains_shows_each_and_its_quarterly_cap_caps_the
         "'red')"
     )
     md = render(tmp_path, statements=(QUARTERLY, mixed)).markdown
-    assert "As of 2026-12-01. Overall **85.0** (red), coverage 100%." in md
+    assert (
+        "As of 2026-12-01. Overall **85.0** (red, capped by a critical metric), coverage 100%."
+        in md
+    )
     assert "| learning growth | 80.0 | 100% | GREEN |" in md
     assert "| learning growth (Q3 2026) | 20.0 | 100% | RED |" in md

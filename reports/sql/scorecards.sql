@@ -44,6 +44,11 @@ SELECT
         WHEN capped_amber OR score < 66.7 THEN 'amber'
         WHEN score >= 100 AND NOT capped_green THEN 'blue'
         ELSE 'green'
-    END AS overall_status
+    END AS overall_status,
+    -- Whether a cap, not the score, set that status: the page says so beside it.
+    coalesce(NOT has_grey AND coverage >= 70 AND scored > 0 AND (
+        (capped_red AND score >= 33.3) OR (capped_amber AND score >= 66.7)
+        OR (capped_green AND score >= 100)
+    ), false) AS overall_capped
 FROM overall
 ORDER BY scorecard_id;

@@ -260,6 +260,48 @@ def test_a_resolved_red_that_late_data_brings_back_reopens_or_resolves_later(
     assert logged == [(JAN, status, resolved)]
 
 
+@pytest.mark.parametrize(
+    ("restated", "january", "february"),
+    [
+        # Late records make January red too: the run now begins in January.
+        ((JAN, 19.0), "red", "red"),
+        # Records deleted at the source make February amber: the run now begins in March.
+        ((FEB, 13.0), "amber", "amber"),
+    ],
+    ids=["run_now_begins_earlier", "run_now_begins_later"],
+)
+def test_a_red_run_whose_first_period_late_data_moves_keeps_its_one_open_action(
+    con, restated, january, february
+):
+    """change_failure_rate 12 in January (amber), then 20 in February and 18 in March (red): on
+    1 April one red action is open, opened for February. Late data moves the run's first period
+    (restated, scored on 1 May with April red at 16): the red never cleared, so the same action
+    stays open, the only red action, not resolved in a period that was red beside a new one."""
+    nightly_actions(con, [(JAN, 12.0), (FEB, 20.0), (MAR, 18.0)], "red")
+    before = con.execute("SELECT action_id, due_date FROM scorecard.actions").fetchall()
+    period, value = restated
+    con.execute("UPDATE kpi.metric_values SET value = ? WHERE period_start = ?", [value, period])
+    con.execute(
+        "INSERT INTO kpi.metric_values (metric_id, grain, period_start, dimension, "
+        "dimension_value, value, unit, period_complete) "
+        "VALUES ('change_failure_rate', 'month', ?, 'all', 'all', 16, '%', true)",
+        [APR],
+    )
+    score_metrics(con, {"change_failure_rate": CFR}, as_of=datetime(2026, 5, 1, 2, tzinfo=UTC))
+    statuses = con.execute(
+        "SELECT period_start, status FROM scorecard.metric_status ORDER BY period_start"
+    ).fetchall()
+    logged = con.execute(
+        "SELECT action_id, status, opened_period, due_date, resolved_period "
+        "FROM scorecard.actions WHERE trigger = 'red'"
+    ).fetchall()
+    assert statuses == [(JAN, january), (FEB, february), (MAR, "red"), (APR, "red")]
+    assert before == [("default:change_failure_rate:all:red:2026-02-01", date(2026, 3, 15))]
+    assert logged == [
+        ("default:change_failure_rate:all:red:2026-02-01", "open", FEB, date(2026, 3, 15), None)
+    ]
+
+
 def test_a_red_whose_period_since_has_no_value_stays_on_the_page_with_its_open_action(
     warehouse, tmp_path
 ):

@@ -247,6 +247,48 @@ def test_a_quiet_period_its_sources_were_read_after_is_a_real_zero(warehouse):
     )
 
 
+def test_a_zero_a_read_confirmed_stays_zero_once_the_source_is_not_read_for_a_week(warehouse):
+    # ServiceNow's last deployments: 2026-11-03..05 (New York), week of Nov 2. Read at 02:00 on
+    # Monday Nov 16, after the quiet week of Nov 9 ended: a real zero, scored red. Then it is down
+    # for eight nights: on Tuesday Nov 24 it is no longer "still read", which holds no period
+    # back (the week of Nov 16 is complete, no data), but the week of Nov 9 stays 0: the read on
+    # Nov 16 answered for it. Nothing changed in it, so nothing is restated either.
+    def weeks(con) -> dict[date, tuple]:
+        rows = con.execute(
+            "SELECT period_start, value, period_complete FROM kpi.metric_values "
+            "WHERE metric_id = 'deployment_frequency' AND grain = 'week' AND dimension = 'all'"
+        ).fetchall()
+        return {period: (value, complete) for period, value, complete in rows}
+
+    with warehouse.connect() as con:
+        add_deployments(
+            con,
+            ("servicenow:C1", "2026-11-03"),
+            ("servicenow:C2", "2026-11-04"),
+            ("servicenow:C3", "2026-11-05"),
+        )
+        read = datetime(2026, 11, 16, 7, tzinfo=UTC)  # 02:00 in New York
+        con.execute("INSERT INTO meta.source_reads VALUES ('servicenow', ?, 'r1')", [read])
+        compute_metrics(con, timezone="America/New_York", min_n=1, as_of=read)
+        before = weeks(con)
+        eight_nights_later = compute_metrics(
+            con, timezone="America/New_York", min_n=1, as_of=read + timedelta(days=8)
+        )
+        after = weeks(con)
+        reason = con.execute(
+            "SELECT reason FROM kpi.metric_values WHERE metric_id = 'deployment_frequency' "
+            "AND grain = 'week' AND period_start = DATE '2026-11-16' AND dimension = 'all'"
+        ).fetchall()[0][0]
+
+    nov_2, nov_9, nov_16 = date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16)
+    assert before[nov_2] == (3.0, True)
+    assert before[nov_9] == (0.0, True)
+    assert after[nov_9] == (0.0, True)
+    assert after[nov_16] == (None, True)
+    assert reason == "no data: no deployments since the week starting 2026-11-02"
+    assert eight_nights_later.restated == 0
+
+
 def test_a_period_is_complete_only_once_its_sources_were_read_after_it_ended(warehouse):
     # ServiceNow deployed on 2026-11-05 and 2026-12-30 (New York) and was last read to its end at
     # 02:00 on Dec 31: down on the nights of Jan 1 and 2, so December may lack its last day. Jira,

@@ -90,10 +90,11 @@ do not edit by hand.
   complete period between two periods with records, and in a quiet period after its last records
   that every source still read (read in the last 7 days, `meta.source_reads`, or a FOCUS export
   whose next charge is not more than 7 days overdue) was read to its end after: the sources answered
-  and had nothing. Otherwise (no such source, or one not read since
-  the period ended) it is NULL with the reason `no data: no <records> since the <grain> starting
-  <last period with records>`: a source that stopped delivering turns grey and then stale, not
-  red at zero. The running period counts from 0.
+  and had nothing; when no source is still read, the last read of any (`meta.source_reads`)
+  decides, so a zero a read confirmed stays 0 after the source is not read for a week. Otherwise
+  (no read at all, or one not read since the period ended) it is NULL with the reason `no data:
+  no <records> since the <grain> starting <last period with records>`: a source that stopped
+  delivering turns grey and then stale, not red at zero. The running period counts from 0.
 - A value the metric cannot take (outside its possible values, NaN or infinite) is quarantined:
   `value` NULL, `reason` `quarantined: kpi_values_in_range: <value> outside <low>-<high>`, and a
   row in `scorecard.data_quality` (table_name `metric_values`, record_key

@@ -291,6 +291,21 @@ WHERE is_daily_or_shorter OR NOT source_has_daily_charges
 GROUP BY source
 ;
 
+-- Every source read so far, each with how far its last read reached and whether it is still read
+-- (sources_read_through). A quiet period a read came after had nothing, also once the source is
+-- no longer read: a week without a read must not turn a zero it confirmed into no data.
+CREATE OR REPLACE TEMP TABLE sources_reads AS
+SELECT source, read_through, true AS still_read
+FROM sources_read_through
+UNION ALL
+SELECT
+    source,
+    kpi.read_through(source, read_at, getvariable('as_of'), getvariable('timezone')) AS read_through,
+    false AS still_read
+FROM meta.source_reads
+WHERE source NOT IN (SELECT source FROM sources_read_through)
+;
+
 -- Cost line items per calendar day (kpi.charge_day), cost dimensions, kind (charge, or credit /
 -- refund) and allocation, with the amount of the configured FOCUS cost column and the number of
 -- line items: what cloud spend, cost allocation coverage and IT spend group further. The

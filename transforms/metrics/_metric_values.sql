@@ -180,12 +180,18 @@ all_periods AS (
 -- source had no record in the month before that day (a quiet source, or one of two feeding a
 -- metric). A source not read (or delivering no newer charge) for a week is retired or broken and
 -- holds no period back.
-batch_sources AS (
-    SELECT f.source, any_value(r.read_through) AS read_through
+batch_reads AS (
+    SELECT
+        f.source,
+        any_value(r.read_through) AS read_through,
+        bool_or(r.still_read) AS still_read
     FROM kpi.metric_facts AS f
-    JOIN sources_read_through AS r ON r.source = f.source
+    JOIN sources_reads AS r ON r.source = f.source
     WHERE f.facts_id = getvariable('batch_facts_id')
     GROUP BY f.source
+),
+batch_sources AS (
+    SELECT source, read_through FROM batch_reads WHERE still_read
 ),
 -- Everything known about one facts file's period and dimension value, in one narrow row.
 period_figures AS (
@@ -242,7 +248,9 @@ periods_awaiting_reads AS (
 ),
 -- The periods that every source still read (batch_sources) was read after: a quiet period after
 -- the last records is then a real zero (the sources answered and had nothing), not a source gone
--- quiet. Without such a source (all retired, or files) it stays no data.
+-- quiet. When none is still read (a week without a read), the last read of any of them decides,
+-- so the zeros it confirmed stay zeros and only the periods after it are no data. Without any
+-- read (files only) it stays no data.
 periods_read_after AS (
     SELECT p.grain, p.period_start
     FROM (
@@ -250,9 +258,10 @@ periods_read_after AS (
         FROM value_rows
         WHERE dimension = 'all'
     ) AS p
-    CROSS JOIN batch_sources AS s
+    CROSS JOIN batch_reads AS s
     GROUP BY p.grain, p.period_start, p.ended
-    HAVING bool_and(s.read_through >= p.ended)
+    HAVING bool_and(s.read_through >= p.ended OR NOT s.still_read)
+        AND bool_or(s.read_through >= p.ended)
 ),
 -- Running sums for cumulative metrics only (the portfolio and initiative inputs), so no window
 -- runs over the large dimensions of other metrics.

@@ -126,7 +126,40 @@ SELECT
 FROM run_spans
 LEFT JOIN scorecard_due_days AS d USING (grain);
 
--- A run not yet logged: open while it lasts, resolved at once if it already cleared.
+-- Each run with the logged action that stands for it: the one of its id, else one that late data
+-- moved the run's first period under (a period before it turned red too, or its first period no
+-- longer is): an action not closed whose id names no run any more and whose span (opened period
+-- up to the period it was resolved in) overlaps the run, the earliest run for the earliest such
+-- action. So the run keeps its action, owner and due date instead of a second one opening beside
+-- it while the first is resolved in a period the trigger still held.
+CREATE OR REPLACE TEMP VIEW logged_runs AS
+WITH moved AS (
+    SELECT
+        a.action_id,
+        r.action_id AS run_id,
+        row_number() OVER (PARTITION BY a.action_id ORDER BY r.opened_period) AS run_rank,
+        row_number() OVER (PARTITION BY r.action_id ORDER BY a.opened_period) AS action_rank
+    FROM scorecard.actions AS a
+    JOIN action_runs AS r
+        ON r.scorecard_id = a.scorecard_id AND r.metric_id = a.metric_id
+        AND r.dimension = a.dimension AND r.dimension_value = a.dimension_value
+        AND r.trigger = a.trigger
+        AND r.opened_period < coalesce(a.resolved_period, DATE '9999-12-31')
+        AND a.opened_period < coalesce(r.cleared_period, DATE '9999-12-31')
+    WHERE a.status <> 'closed'
+        AND a.action_id NOT IN (SELECT action_id FROM action_runs)
+        AND r.action_id NOT IN (SELECT action_id FROM scorecard.actions)
+)
+SELECT a.action_id, r.action_id AS run_id, r.cleared_period
+FROM action_runs AS r
+JOIN scorecard.actions AS a USING (action_id)
+UNION ALL
+SELECT m.action_id, m.run_id, r.cleared_period
+FROM moved AS m
+JOIN action_runs AS r ON r.action_id = m.run_id
+WHERE m.run_rank = 1 AND m.action_rank = 1;
+
+-- A run no logged action stands for: open while it lasts, resolved at once if it already cleared.
 INSERT INTO scorecard.actions BY NAME
 SELECT
     r.* EXCLUDE (cleared_period),
@@ -135,7 +168,7 @@ SELECT
     getvariable('scoring_now') AS opened_at,
     getvariable('scoring_now') AS updated_at
 FROM action_runs AS r
-ANTI JOIN scorecard.actions AS a USING (action_id);
+WHERE r.action_id NOT IN (SELECT run_id FROM logged_runs);
 
 -- A resolved action whose run late data extended (a restated period red again): open again when
 -- the run now reaches the metric's latest scored period, else resolved where it now clears. Only
@@ -145,7 +178,7 @@ UPDATE scorecard.actions AS a
 SET status = if(r.cleared_period IS NULL, 'open', 'resolved'),
     resolved_period = r.cleared_period,
     updated_at = getvariable('scoring_now')
-FROM action_runs AS r, (
+FROM logged_runs AS r, (
     SELECT scorecard_id, metric_id, max(period_start) AS period_start
     FROM scorecard.metric_status
     WHERE NOT coalesce(pending, false)
@@ -209,7 +242,7 @@ FROM (
     JOIN scorecard_ends AS e USING (scorecard_id, grain)
     LEFT JOIN on_scorecard AS o USING (scorecard_id, metric_id, grain)
     LEFT JOIN latest USING (scorecard_id, metric_id)
-    LEFT JOIN action_runs AS r USING (action_id)
+    LEFT JOIN logged_runs AS r USING (action_id)
     WHERE open.status = 'open'
         AND (
             (o.metric_id IS NULL AND open.opened_period <= e.period_start)

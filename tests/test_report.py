@@ -863,3 +863,11 @@ def test_a_perspective_of_mixed_grains_shows_each_and_its_quarterly_cap_caps_the
     )
     assert "| learning growth | 80.0 | 100% | GREEN |" in md
     assert "| learning growth (Q3 2026) | 20.0 | 100% | RED |" in md
+
+
+def test_a_blue_perspective_without_a_cap_does_not_read_capped(tmp_path):
+    """Financial scores 100 (blue) and no critical metric caps it: its status reads BLUE alone,
+    and so does the overall."""
+    files = report_with_perspectives(tmp_path, "('financial', 100.0, 100.0, 'blue')")
+    assert "| financial | 100.0 | 100% | BLUE |" in files.markdown
+    assert "Overall **100.0** (blue), coverage 100%." in files.markdown

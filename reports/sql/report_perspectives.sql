@@ -1,3 +1,10 @@
+-- Whether a critical metric's cap (capped_at) holds a level below the status its score alone
+-- gives (the cut-offs of transforms/scorecard/rollups.sql), so the page can say why a perspective
+-- scoring 85.7 reads red. False without a cap.
+CREATE OR REPLACE TEMP MACRO cap_holds_below_score(capped_at, score) AS
+    coalesce(score >= CASE capped_at WHEN 'red' THEN 33.3 WHEN 'amber' THEN 66.7
+        WHEN 'green' THEN 100 END, false);
+
 -- Each scorecard's perspectives in the periods the page shows them: one row per grain a
 -- perspective is scored at, each in its grain's current period. A perspective is scored per grain
 -- from that grain's metrics, so one whose metrics are all of another grain (learning and growth

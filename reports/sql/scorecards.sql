@@ -42,13 +42,14 @@ SELECT
         WHEN coverage < 70 OR scored = 0 THEN 'insufficient data'
         WHEN capped_red OR score < 33.3 THEN 'red'
         WHEN capped_amber OR score < 66.7 THEN 'amber'
-        WHEN score >= 100 AND NOT capped_green THEN 'blue'
+        WHEN score >= 100 AND NOT coalesce(capped_green, false) THEN 'blue'
         ELSE 'green'
     END AS overall_status,
     -- Whether a cap, not the score, set that status: the page says so beside it.
-    coalesce(NOT has_grey AND coverage >= 70 AND scored > 0 AND (
-        (capped_red AND score >= 33.3) OR (capped_amber AND score >= 66.7)
-        OR (capped_green AND score >= 100)
-    ), false) AS overall_capped
+    coalesce(NOT has_grey AND coverage >= 70 AND scored > 0, false) AND cap_holds_below_score(
+        CASE WHEN capped_red THEN 'red' WHEN capped_amber THEN 'amber'
+            WHEN capped_green THEN 'green' END,
+        score
+    ) AS overall_capped
 FROM overall
 ORDER BY scorecard_id;

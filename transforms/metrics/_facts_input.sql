@@ -243,7 +243,9 @@ GROUP BY ALL
 -- How far each source of the batches has been read to its end, as a wall-clock time of the
 -- calendar (compared with the periods' ends in _metric_values.sql), once per run. A paging
 -- source reaches what its last read asked for (meta.source_reads, kpi.read_through); one not read
--- for a week is retired or broken (the source_freshness check says so) and holds nothing back. A
+-- for a week is retired or broken (the source_freshness check says so) and holds nothing back:
+-- not still_read, though a quiet period its last read came after still had nothing (a week
+-- without a read must not turn a zero it confirmed into no data). A
 -- file cost source (FOCUS exports, which usually arrive a day late) has no read to record: it
 -- reaches the end of the latest charge it holds, placed as kpi.charge_day places its charges (a
 -- line billing whole UTC days up to that UTC date, a part of a day up to its local end; a line
@@ -257,17 +259,19 @@ GROUP BY ALL
 -- them (tax, support, a monthly fee, billed for the whole month at once) say nothing of whether
 -- the month's last day of usage has arrived. Read off cost_lines_by_charge_start (a few rows
 -- per charge start), not the line items.
-CREATE OR REPLACE TEMP TABLE sources_read_through AS
+CREATE OR REPLACE TEMP TABLE sources_reads AS
 SELECT
     source,
-    kpi.read_through(source, read_at, getvariable('as_of'), getvariable('timezone')) AS read_through
+    kpi.read_through(source, read_at, getvariable('as_of'), getvariable('timezone'))
+        AS read_through,
+    read_at >= getvariable('as_of') - INTERVAL 7 DAY AS still_read
 FROM meta.source_reads
-WHERE read_at >= getvariable('as_of') - INTERVAL 7 DAY
 UNION ALL
 SELECT
     source,
     max(last_charge_end AT TIME ZONE
-        CASE WHEN is_whole_utc_days THEN 'UTC' ELSE getvariable('timezone') END) AS read_through
+        CASE WHEN is_whole_utc_days THEN 'UTC' ELSE getvariable('timezone') END) AS read_through,
+    true AS still_read
 FROM (
     SELECT
         *,
@@ -289,21 +293,6 @@ FROM (
 )
 WHERE is_daily_or_shorter OR NOT source_has_daily_charges
 GROUP BY source
-;
-
--- Every source read so far, each with how far its last read reached and whether it is still read
--- (sources_read_through). A quiet period a read came after had nothing, also once the source is
--- no longer read: a week without a read must not turn a zero it confirmed into no data.
-CREATE OR REPLACE TEMP TABLE sources_reads AS
-SELECT source, read_through, true AS still_read
-FROM sources_read_through
-UNION ALL
-SELECT
-    source,
-    kpi.read_through(source, read_at, getvariable('as_of'), getvariable('timezone')) AS read_through,
-    false AS still_read
-FROM meta.source_reads
-WHERE source NOT IN (SELECT source FROM sources_read_through)
 ;
 
 -- Cost line items per calendar day (kpi.charge_day), cost dimensions, kind (charge, or credit /

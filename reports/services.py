@@ -10,6 +10,7 @@ import html
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from string import Template
@@ -23,21 +24,6 @@ from reports.queries import rows
 TEMPLATES = Path(__file__).parent / "templates"
 # The index lists every service; pages beyond this many (the quietest) would be empty reading.
 DEFAULT_SERVICE_PAGES = 200
-
-HEADERS = [
-    "service",
-    "incidents",
-    "P1-P2",
-    "open incidents",
-    "changes",
-    "failed changes",
-    "requests",
-    "SLA %",
-    "availability %",
-    "resolution h (median)",
-    "change failure %",
-    "open actions",
-]
 
 
 # The index's row of the records without a service (the KPIs' '(unknown)' service).
@@ -73,24 +59,36 @@ def _kpi(value: float | None, digits: int) -> str:
     return off_the_goals(value, [round(value, digits - 1)], digits)
 
 
-def _figures(r: dict) -> list[str]:
-    return [
-        number(r["incidents_opened"]),
-        number(r["major_incidents"]),
-        number(r["incidents_open"]),
-        number(r["changes_completed"]),
-        number(r["changes_failed"]),
-        number(r["requests_opened"]),
-        _kpi(r["sla_attainment"], 1),
-        _kpi(r["availability"], 2),
-        _kpi(r["resolution_hours"], 1),
-        _kpi(r["change_failure_rate"], 1),
-        number(r["actions_open"]),
-    ]
+# The figure columns after the service's name: header, the KPI a column shows (None for a count
+# of records) and the figure as the page reads it. A KPI's column is left out when the KPI is
+# disabled, rather than shown as a column of blanks that reads like missing data.
+COLUMNS: tuple[tuple[str, str | None, Callable[[dict], str]], ...] = (
+    ("incidents", None, lambda r: number(r["incidents_opened"])),
+    ("P1-P2", None, lambda r: number(r["major_incidents"])),
+    ("open incidents", None, lambda r: number(r["incidents_open"])),
+    ("changes", None, lambda r: number(r["changes_completed"])),
+    ("failed changes", None, lambda r: number(r["changes_failed"])),
+    ("requests", None, lambda r: number(r["requests_opened"])),
+    ("SLA %", "sla_attainment", lambda r: _kpi(r["sla_attainment"], 1)),
+    ("availability %", "service_availability", lambda r: _kpi(r["availability"], 2)),
+    ("resolution h (median)", "incident_resolution_time", lambda r: _kpi(r["resolution_hours"], 1)),
+    ("change failure %", "change_failure_rate", lambda r: _kpi(r["change_failure_rate"], 1)),
+    ("open actions", None, lambda r: number(r["actions_open"])),
+)
+HEADERS = ["service", *(header for header, _, _ in COLUMNS)]
 
 
-def _figure_cells(r: dict) -> str:
-    return "".join(f'<td class="num">{html.escape(v)}</td>' for v in _figures(r))
+def _shown_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, Callable[[dict], str]]]:
+    """The columns of counts, and of the KPIs the last KPI run computed: a disabled KPI has no
+    row in kpi.metric_values, an enabled one has rows even for periods without data."""
+    computed = {
+        row[0] for row in con.execute("SELECT DISTINCT metric_id FROM kpi.metric_values").fetchall()
+    }
+    return [(header, figure) for header, kpi, figure in COLUMNS if kpi is None or kpi in computed]
+
+
+def _figure_cells(r: dict, columns: list[tuple[str, Callable[[dict], str]]]) -> str:
+    return "".join(f'<td class="num">{html.escape(figure(r))}</td>' for _, figure in columns)
 
 
 def _page(title: str, body: str) -> str:
@@ -123,6 +121,7 @@ def write_service_pages(
     for action in rows(con, "service_action_list"):
         actions[action["service"]].append(action)
     with_page = {r["service"] for r in services[:limit]}
+    columns = _shown_columns(con)
 
     index_rows = []
     for r in services:
@@ -132,10 +131,10 @@ def write_service_pages(
             if r["service"] in with_page
             else name
         )
-        index_rows.append(f"<tr><td>{link}</td>{_figure_cells(r)}</tr>")
+        index_rows.append(f"<tr><td>{link}</td>{_figure_cells(r, columns)}</tr>")
     for r in without:
-        index_rows.append(f"<tr><td><em>{NO_SERVICE}</em></td>{_figure_cells(r)}</tr>")
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADERS)
+        index_rows.append(f"<tr><td><em>{NO_SERVICE}</em></td>{_figure_cells(r, columns)}</tr>")
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in ["service", *(h for h, _ in columns)])
     note = (
         f"<p>{len(services):,} services, busiest first; pages for the {len(with_page):,} busiest."
         " Incidents and requests are counted by the time they were opened, by day in"
@@ -172,7 +171,7 @@ def write_service_pages(
             ],
         )
         figures = html_table(
-            ["measure", "value"], list(zip(HEADERS[1:], _figures(r), strict=True)), (1,)
+            ["measure", "value"], [[header, figure(r)] for header, figure in columns], (1,)
         )
         body = (
             f'<p><a href="index.html">All services</a></p>'

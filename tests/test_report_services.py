@@ -287,3 +287,25 @@ def test_a_service_kpi_is_never_rounded_onto_the_round_number_a_goal_would_be(tm
     found = index_rows(files.services_index.read_text())
     assert found["Email"][6:8] == ["89.96", "99.996"]
     assert found["Payroll"][6:8] == ["87.3", "99.50"]
+
+
+def test_a_disabled_kpi_has_no_column_rather_than_a_column_of_blanks(tmp_path):
+    """With service_availability disabled, the index and the service pages leave out the
+    availability column, and keep the columns of the counts and of the other KPIs."""
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        compute_metrics(
+            con,
+            as_of=datetime(2026, 12, 1, 2, tzinfo=UTC),
+            overrides={"service_availability": {"enabled": False}},
+        )
+    files = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    )
+    index = files.services_index.read_text()
+    headers = re.findall(r"<th>(.*?)</th>", index)
+    assert headers == [h for h in HEADERS if h != "availability %"]
+    assert len(index_rows(index)["Email"]) == len(HEADERS) - 2
+    page = (files.services_index.parent / "email-969ccbd3.html").read_text()
+    assert "availability %" not in page
+    assert "<td>SLA %</td>" in page

@@ -2,14 +2,6 @@
 -- category x service x source, credits apart): tens of millions of rows become a compact audit
 -- trail that kpi.cost_evidence expands back to cost_ids. Credits and refunds are negative and
 -- reduce spend (costs_by_local_day is defined in _facts_input.sql).
-WITH cost_groups AS (
-    SELECT
-        charge_day, ProviderName, ServiceCategory, service, source, cost_kind,
-        sum(amount) AS amount,
-        sum(line_items) AS line_items
-    FROM costs_by_local_day
-    GROUP BY ALL
-)
 SELECT
     'cost_group' AS record_table,
     kpi.cost_group(charge_day, ProviderName, ServiceCategory, service, source, cost_kind)
@@ -24,4 +16,4 @@ SELECT
     true AS counts_in_n,
     line_items AS record_count,
     CASE WHEN cost_kind = 'credit' THEN 'credit or refund (negative cost) included' END AS note
-FROM cost_groups
+FROM costs_by_local_day(by_service := true, by_allocation := false)

@@ -5,14 +5,6 @@
 -- unallocated part below zero and the share above 100%. The metric shows no service, so its
 -- groups leave the service out: a few rows per day instead of one per service and day
 -- (costs_by_local_day, with is_allocated, is defined in _facts_input.sql).
-WITH allocation_groups AS (
-    SELECT
-        charge_day, ProviderName, ServiceCategory, source, cost_kind, is_allocated,
-        sum(amount) AS amount,
-        sum(line_items) AS line_items
-    FROM costs_by_local_day
-    GROUP BY ALL
-)
 SELECT
     'cost_group' AS record_table,
     kpi.cost_allocation_group(
@@ -28,4 +20,4 @@ SELECT
     cost_kind = 'charge' AS in_denominator,
     line_items AS record_count,
     CASE WHEN cost_kind = 'credit' THEN 'excluded: credit or refund' END AS note
-FROM allocation_groups
+FROM costs_by_local_day(by_service := false, by_allocation := true)

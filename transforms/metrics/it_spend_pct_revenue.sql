@@ -19,7 +19,7 @@ cloud_costs AS (
         false AS in_denominator,
         sum(line_items) AS record_count,
         source
-    FROM costs_by_local_day
+    FROM costs_by_local_day(by_service := true, by_allocation := false)
     WHERE getvariable('include_cloud_costs')
         AND EXISTS (
             SELECT 1

@@ -43,6 +43,10 @@ LIMITS = {
 }
 # Shown only when the last KPI run changed a value of a period already complete (late data).
 RESTATED_HEADING = "Restated since the last run"
+# What both twins say before any period is complete (a first run in the middle of a month).
+NO_PERIOD = "No complete period has been scored yet."
+# A scorecard's first complete period has none before it to compare statuses with.
+NO_PREVIOUS_PERIOD = "the previous period (none scored)"
 # What fits in a column of the A4 page above a footer of FOOTER_MM, in mm, from rows measured in
 # Chromium: a heading with its table's header row, the "+N more" line, a line of 7.5 pt text and
 # a row's padding. Rows that would not fit are left off and counted ("+N more") like the rows
@@ -493,7 +497,11 @@ def _page(card, title, data, names, as_of, freshness, quality) -> ScorecardPage:
         room,
     )
     fit_column({"metrics": metrics}, room)
-    previous = period_label(card["grain"], card["previous_start"])
+    previous = (
+        period_label(card["grain"], card["previous_start"])
+        if card["previous_start"] is not None
+        else NO_PREVIOUS_PERIOD
+    )
     fields = {
         "name": title,
         "period_label": period_label(card["grain"], card["period_start"]),
@@ -537,8 +545,10 @@ def _restated_markdown(table: Table) -> str:
 
 
 def to_html(pages: list[ScorecardPage], title: str) -> str:
+    """The pages as one HTML document; without any, one that says so, as the Markdown does."""
     section = Template((TEMPLATES / "scorecard.html").read_text(encoding="utf-8"))
-    body = "\n".join(
+    body = f'<p class="none">{html.escape(NO_PERIOD)}</p>' if not pages else ""
+    body += "\n".join(
         section.substitute(
             {k: html.escape(v) for k, v in page.fields.items()},
             anchor=html.escape(page.scorecard_id),
@@ -556,6 +566,8 @@ def to_html(pages: list[ScorecardPage], title: str) -> str:
 
 
 def to_markdown(pages: list[ScorecardPage]) -> str:
+    if not pages:
+        return NO_PERIOD
     section = Template((TEMPLATES / "scorecard.md").read_text(encoding="utf-8"))
     return "\n\n".join(
         section.substitute(

@@ -100,7 +100,7 @@ def write_reports(
     finally:
         con.close()
     title = f"{scorecard_name}: executive summary"
-    markdown = to_markdown(pages) if pages else "No complete period has been scored yet."
+    markdown = to_markdown(pages)
     dated = []
     slugs = Counter(slug(page.name) for page in pages)
     for page in pages:

@@ -871,3 +871,33 @@ def test_a_blue_perspective_without_a_cap_does_not_read_capped(tmp_path):
     files = report_with_perspectives(tmp_path, "('financial', 100.0, 100.0, 'blue')")
     assert "| financial | 100.0 | 100% | BLUE |" in files.markdown
     assert "Overall **100.0** (blue), coverage 100%." in files.markdown
+
+
+def test_before_any_complete_period_both_twins_say_so(tmp_path):
+    """A first run in the middle of the first month has no complete period: latest.md says so,
+    and so does latest.html, rather than being a blank page."""
+    source = build_warehouse(tmp_path / "wh")
+    with duckdb.connect(str(source)) as con:
+        con.execute("DELETE FROM scorecard.metric_status")
+        con.execute("DELETE FROM scorecard.perspective_scores")
+    files = write_reports(
+        source, tmp_path / "reports", "IT Balanced Scorecard", "2026-12-01", NAMES
+    )
+    assert files.scorecards == 0
+    assert files.latest_markdown.read_text() == "No complete period has been scored yet."
+    assert '<p class="none">No complete period has been scored yet.</p>' in (
+        files.latest_html.read_text()
+    )
+
+
+def test_the_first_complete_period_has_no_previous_period_to_compare_statuses_with(tmp_path):
+    """Only November is scored: the status changes compare with no earlier period, and the
+    heading says so instead of reading 'since no complete period'."""
+    files = render(
+        tmp_path,
+        statements=("DELETE FROM scorecard.metric_status WHERE period_start < DATE '2026-11-01'",),
+    )
+    assert "## Status changes since the previous period (none scored)\n\nNone." in files.markdown
+    page = files.latest_html.read_text()
+    assert "<h2>Status changes since the previous period (none scored)</h2>" in page
+    assert "no complete period" not in files.markdown + page

@@ -164,3 +164,77 @@ def test_failed_run_keeps_previous_values(warehouse, monkeypatch):
         # The run writes its rows unordered; the session's own setting comes back either way.
         setting = "SELECT current_setting('preserve_insertion_order')"
         assert con.execute(setting).fetchall() == [(True,)]
+
+
+def _it_spend_with(warehouse, statements, include_cloud_costs=True):
+    with warehouse.connect() as con:
+        load_fixture(con)
+        for statement in statements:
+            con.execute(statement)
+        compute_metrics(
+            con,
+            timezone="Europe/Berlin",
+            min_n=1,
+            as_of=AS_OF,
+            overrides={
+                "it_spend_pct_revenue": {"params": {"include_cloud_costs": include_cloud_costs}}
+            },
+        )
+        return values_by_key(con)[("it_spend_pct_revenue", "month", JAN, "all", "all")]
+
+
+USD_COSTS = "UPDATE core.costs SET BillingCurrency = 'USD'"
+
+
+def test_it_spend_in_euros_is_not_added_to_cloud_costs_in_dollars(warehouse):
+    """January's it_spend (50,000) and revenue (2,000,000) are entered in EUR; the cloud costs
+    the metric would add (EffectiveCost 100 + 50 + 30 - 20 = 160) are in USD. 50,160 / 2,000,000
+    would mix the two: no value, and the coverage says why."""
+    january = _it_spend_with(
+        warehouse,
+        [
+            USD_COSTS,
+            "UPDATE core.measures SET unit = 'EUR' WHERE metric_id IN ('it_spend', 'revenue')",
+        ],
+    )
+    assert january["value"] is None
+    assert (
+        "excluded: it_spend in EUR, the cloud costs added to it in USD (FOCUS_CURRENCY)"
+        in (january["coverage"])
+    )
+
+
+def test_spend_and_revenue_in_two_currencies_give_no_value(warehouse):
+    """it_spend in USD over revenue in EUR (lower case, padded: ' eur ') divides dollars by
+    euros: no value. Without cloud costs the check on revenue alone applies."""
+    january = _it_spend_with(
+        warehouse,
+        [
+            "UPDATE core.measures SET unit = 'USD' WHERE metric_id = 'it_spend'",
+            "UPDATE core.measures SET unit = ' eur ' WHERE metric_id = 'revenue'",
+        ],
+        include_cloud_costs=False,
+    )
+    assert january["value"] is None
+    assert "excluded: it_spend in USD, revenue in EUR" in january["coverage"]
+
+
+@pytest.mark.parametrize(
+    ("spend_unit", "revenue_unit"), [("usd", " USD"), ("$", ""), (None, "USD"), ("USD", None)]
+)
+def test_one_currency_or_units_that_name_none_still_add_up(warehouse, spend_unit, revenue_unit):
+    """Spend and revenue in USD (any case) beside USD costs, or units that name no currency or
+    one the other side does not contradict, give (50,000 + 160) / 2,000,000 = 2.508%."""
+    january = _it_spend_with(
+        warehouse,
+        [
+            USD_COSTS,
+            f"UPDATE core.measures SET unit = {spend_unit!r} WHERE metric_id = 'it_spend'"
+            if spend_unit is not None
+            else "SELECT 1",
+            f"UPDATE core.measures SET unit = {revenue_unit!r} WHERE metric_id = 'revenue'"
+            if revenue_unit is not None
+            else "SELECT 1",
+        ],
+    )
+    assert january["value"] == pytest.approx(2.508)

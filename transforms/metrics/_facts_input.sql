@@ -191,6 +191,8 @@ SELECT
         ELSE period_end
     END AS last_day,
     value,
+    -- A unit that is an ISO currency code (EUR, usd), for the KPIs that add or divide amounts.
+    CASE WHEN regexp_full_match(trim(unit), '[A-Za-z]{3}') THEN upper(trim(unit)) END AS currency,
     dimension,
     dimension_value,
     source

@@ -4,9 +4,61 @@
 -- and a month of cloud costs without its it_spend would pass for the whole IT spend.
 WITH spend_inputs AS (
     SELECT 'measure' AS record_table, record_id, first_day AS local_day, last_day AS span_last,
-        value AS num, true AS in_numerator, false AS in_denominator, source
+        value AS num, currency, source
     FROM measure_inputs
     WHERE metric_id = 'it_spend' AND dimension = 'all'
+),
+revenue_inputs AS (
+    SELECT 'measure' AS record_table, record_id, first_day AS local_day, last_day AS span_last,
+        value AS den, currency, false AS in_numerator, true AS in_denominator, source
+    FROM measure_inputs
+    WHERE metric_id = 'revenue' AND dimension = 'all'
+),
+cloud_costs_by_day AS (
+    SELECT *
+    FROM costs_by_local_day(by_service := true, by_allocation := false)
+    WHERE getvariable('include_cloud_costs')
+),
+-- Amounts in two currencies neither add up nor divide: a spend input whose unit names another
+-- currency (an ISO code) than the revenue over its days, or than the cloud costs added to it
+-- (the cost KPIs' currency), is left out with the reason, so the period has no value rather
+-- than one mixing euros and dollars. An input without a currency unit is taken as the others'.
+spend_judged AS (
+    SELECT
+        s.* EXCLUDE (currency),
+        CASE
+            WHEN EXISTS (
+                SELECT 1
+                FROM revenue_inputs AS r
+                WHERE r.currency <> s.currency
+                    AND r.local_day <= s.span_last AND r.span_last >= s.local_day
+            )
+                THEN format('excluded: it_spend in {}, revenue in {}', s.currency, (
+                    SELECT string_agg(DISTINCT r.currency, ', ' ORDER BY r.currency)
+                    FROM revenue_inputs AS r
+                    WHERE r.currency <> s.currency
+                        AND r.local_day <= s.span_last AND r.span_last >= s.local_day
+                ))
+            WHEN s.currency <> getvariable('cost_currency')
+                AND EXISTS (
+                    SELECT 1
+                    FROM cloud_costs_by_day AS c
+                    WHERE c.charge_day BETWEEN s.local_day AND s.span_last
+                )
+                THEN format(
+                    'excluded: it_spend in {}, the cloud costs added to it in {} (FOCUS_CURRENCY)',
+                    s.currency, getvariable('cost_currency')
+                )
+        END AS note
+    FROM spend_inputs AS s
+),
+spend_facts AS (
+    SELECT
+        * EXCLUDE (note),
+        note IS NULL AS in_numerator,
+        false AS in_denominator,
+        note
+    FROM spend_judged
 ),
 cloud_costs AS (
     SELECT
@@ -19,24 +71,17 @@ cloud_costs AS (
         false AS in_denominator,
         sum(line_items) AS record_count,
         source
-    FROM costs_by_local_day(by_service := true, by_allocation := false)
-    WHERE getvariable('include_cloud_costs')
-        AND EXISTS (
-            SELECT 1
-            FROM spend_inputs
-            WHERE charge_day BETWEEN spend_inputs.local_day
-                AND coalesce(spend_inputs.span_last, spend_inputs.local_day)
-        )
+    FROM cloud_costs_by_day
+    WHERE EXISTS (
+        SELECT 1
+        FROM spend_facts
+        WHERE spend_facts.in_numerator
+            AND charge_day BETWEEN spend_facts.local_day AND spend_facts.span_last
+    )
     GROUP BY ALL
-),
-revenue_inputs AS (
-    SELECT 'measure' AS record_table, record_id, first_day AS local_day, last_day AS span_last,
-        value AS den, false AS in_numerator, true AS in_denominator, source
-    FROM measure_inputs
-    WHERE metric_id = 'revenue' AND dimension = 'all'
 )
-SELECT * FROM spend_inputs
+SELECT * FROM spend_facts
 UNION ALL BY NAME
 SELECT * FROM cloud_costs
 UNION ALL BY NAME
-SELECT * FROM revenue_inputs
+SELECT * EXCLUDE (currency) FROM revenue_inputs

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -129,10 +129,16 @@ def servicenow_retry_after(response: requests.Response) -> float | None:
 
 @dataclass(frozen=True, order=True)
 class Position:
-    """Where a stream has been read up to: the last stored record in paging order."""
+    """Where a stream has been read up to: the last stored record in paging order.
+
+    A table's pages land before the records restored since the last read are asked for; until
+    that read ends, `restores_since` keeps where it starts, so a run that fails or dies in
+    between does not leave the restores behind the cursor, where no later read looks.
+    """
 
     updated_on: str
     sys_id: str
+    restores_since: str | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, record: Record) -> Position:
@@ -142,8 +148,15 @@ class Position:
     def decode(cls, cursor: str, table: str) -> Position:
         try:
             data = json.loads(cursor)
-            position = cls(str(data["sys_updated_on"]), str(data["sys_id"]))
+            restores = data.get("restores_since")
+            position = cls(
+                str(data["sys_updated_on"]),
+                str(data["sys_id"]),
+                None if restores is None else str(restores),
+            )
             datetime.strptime(position.updated_on, TIME_FORMAT)
+            if position.restores_since is not None:
+                datetime.strptime(position.restores_since, TIME_FORMAT)
         except (ValueError, KeyError, TypeError) as exc:
             raise SourceError(
                 f"{SOURCE}: stored cursor of table {table} is not readable ({cursor!r}); "
@@ -152,7 +165,10 @@ class Position:
         return position
 
     def encode(self) -> str:
-        return json.dumps({"sys_updated_on": self.updated_on, "sys_id": self.sys_id})
+        position = {"sys_updated_on": self.updated_on, "sys_id": self.sys_id}
+        if self.restores_since is not None:
+            position["restores_since"] = self.restores_since
+        return json.dumps(position)
 
     def after_query(self, where: str = "") -> str:
         """Records strictly after this position in (sys_updated_on, sys_id) order, that also
@@ -207,16 +223,27 @@ class ServiceNowSource:
         where = f"tablenameIN{','.join(self.tables)}" if table == DELETION_LOG else ""
         scope = f"{where}^" if where else ""
         query = scope + _ORDER
+        start: Position | None = None
+        restores: datetime | None = None
         if cursor:
             start = Position.decode(cursor, table)
             since = datetime.strptime(start.updated_on, TIME_FORMAT) - self.overlap
             query = f"{scope}sys_updated_on>={since.strftime(TIME_FORMAT)}^{_ORDER}"
+            if self.read_deletions and table != DELETION_LOG:
+                restores = since
+                if start.restores_since is not None:
+                    restores = min(since, datetime.strptime(start.restores_since, TIME_FORMAT))
         pager = _Keyset(self, table, where)
         first = pager.request(query, None)
+        pending = restores.strftime(TIME_FORMAT) if restores is not None else None
         try:
-            yield from self._answers(pager, first)
-            if cursor and self.read_deletions and table != DELETION_LOG:
-                yield from self._restored(table, since)
+            yield from self._answers(pager, first, pending)
+            if restores is not None and start is not None:
+                yield from self._restored(table, restores)
+                if pager.position is not None or start.restores_since is not None:
+                    # The restores are read: the cursor no longer needs to hold their start.
+                    done = replace(pager.position or start, restores_since=None)
+                    yield Page([], done.encode())
         except RequestRefused as exc:
             if table != DELETION_LOG or exc.status != 403:
                 raise
@@ -228,7 +255,11 @@ class ServiceNowSource:
                 "before it are loaded."
             ) from exc
 
-    def _answers(self, pager: _Keyset, first: Request) -> Iterator[Page]:
+    def _answers(
+        self, pager: _Keyset, first: Request, restores_since: str | None = None
+    ) -> Iterator[Page]:
+        """The table's pages; each cursor keeps `restores_since`, the start of the restores
+        still to read after them."""
         for request, body, text, response in self.client.paginate_answers(first, pager.next_page):
             records = pager.accept(request, body)
             if not records:
@@ -250,6 +281,8 @@ class ServiceNowSource:
                     now.strftime(TIME_FORMAT),
                 )
                 position = Position(now.strftime(TIME_FORMAT), "")
+            position = replace(position, restores_since=restores_since)
+            pager.position = position
             cursor = position.encode()
             if text is None:
                 yield Page(records, cursor)
@@ -333,6 +366,8 @@ class _Keyset:
     read: int = 0
     last: Position | None = None
     records: list[Record] = field(default_factory=list)
+    # The cursor of the last page handed out (None before the first).
+    position: Position | None = None
 
     def request(self, query: str, after: Position | None) -> Request:
         where = f" after sys_updated_on {after.updated_on}, sys_id {after.sys_id}" if after else ""

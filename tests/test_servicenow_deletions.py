@@ -8,9 +8,9 @@ import pytest
 from test_servicenow_support import source_for, stage
 
 from connectors.base import Page
-from connectors.emulators.servicenow import Credentials, serve
+from connectors.emulators.servicenow import Credentials, failure, serve
 from connectors.emulators.servicenow_tables import MemoryTable
-from connectors.http import PermanentSourceError
+from connectors.http import PermanentSourceError, SourceError
 from connectors.servicenow import DELETION_LOG, TABLE_FIELDS
 from warehouse.ingest import ingest
 from warehouse.landing import land_page, read_cursor
@@ -388,3 +388,47 @@ def test_a_full_refresh_lands_the_update_of_a_record_an_import_stamped_years_ahe
         ingest(con, source, "refresh", full_refresh=True)
         stage(con)
         assert _incident_state(con, key)[0] == "resolved"
+
+
+def test_a_restore_whose_audit_read_fails_is_read_by_the_next_run(warehouse):
+    """Incident 1 is deleted, then restored at 13:00 with its old sys_updated_on, and incident
+    2 is updated at 14:00. The third night lands incident 2 (the table's cursor moves to 14:00),
+    then the audit read of the restores fails; the fourth night must still ask for the restores
+    since the second night's cursor, not since 14:00 less the overlap, and bring incident 1 back."""
+    tables = instance()
+    one, two = "inc" + "1".zfill(29), "inc" + "2".zfill(29)
+    now = [1_750_000_000.0]  # 2025-06-15 15:06:40, after every record's version
+    audit_down = [False]
+    with serve(tables, USER) as server, warehouse.connect() as con:
+        api = server.api
+        api.clock = lambda: now[0]
+        answer = api._answer
+
+        def audit_failing(call):
+            if audit_down[0] and call.path.rstrip("/").endswith("/sys_audit"):
+                return failure(500, "Transaction cancelled: maximum execution time exceeded")
+            return answer(call)
+
+        api._answer = audit_failing
+        source = source_for(server.url)
+        ingest(con, source, "first")
+        record_one = dict(tables["incident"].get(one))
+        api.delete_record("incident", one)
+        ingest(con, source, "second")
+        now[0] += 3600
+        api.restore_record("incident", record_one)
+        now[0] += 3600
+        tables["incident"].put(
+            {**tables["incident"].get(two), "sys_updated_on": "2025-06-15 17:06:40"}
+        )
+        audit_down[0] = True
+        with pytest.raises(SourceError, match="restores of table incident"):
+            ingest(con, source, "third")
+        audit_down[0] = False
+        now[0] += 86400
+        ingest(con, source, "fourth")
+        stage(con)
+        incidents = keys(con, "SELECT incident_id FROM core.incidents")
+        cursor = json.loads(read_cursor(con, "servicenow", "incident"))
+    assert incidents == {f"servicenow:inc{n:029d}" for n in range(6)}
+    assert cursor == {"sys_updated_on": "2025-06-15 17:06:40", "sys_id": two}

@@ -8,11 +8,14 @@ WITH facts_with_day AS (
         coalesce(in_denominator, false) AS counts_as_denominator
     FROM metric_facts_source
 ),
+-- A fact with a day, up to as_of. Written on the columns rather than on `day`, whose time-zone
+-- conversion would otherwise run once more per condition: a completed_at up to as_of is on a
+-- local day up to as_of's.
 facts_up_to_as_of AS (
     SELECT *
     FROM facts_with_day
-    WHERE day IS NOT NULL
-        AND day <= getvariable('as_of_day')
+    WHERE (local_day IS NOT NULL OR completed_at IS NOT NULL)
+        AND (local_day IS NULL OR local_day <= getvariable('as_of_day'))
         AND (completed_at IS NULL OR completed_at <= getvariable('as_of'))
 ),
 -- A service or group under the spelling it is counted in (kpi.name_spellings: letter case aside).

@@ -57,7 +57,8 @@ service_day_bounds AS (
             AS day_end
     FROM service_days
 ),
-elapsed_service_days AS (
+-- Materialised: read twice (agreed time, outage pieces), its time-zone conversions run once.
+elapsed_service_days AS MATERIALIZED (
     SELECT * FROM service_day_bounds WHERE day_begin < day_end
 ),
 classified_outages AS (

@@ -901,3 +901,40 @@ def test_the_first_complete_period_has_no_previous_period_to_compare_statuses_wi
     page = files.latest_html.read_text()
     assert "<h2>Status changes since the previous period (none scored)</h2>" in page
     assert "no complete period" not in files.markdown + page
+
+
+def test_status_changes_list_the_metrics_turning_red_before_the_improvements(tmp_path):
+    """October -> November: automation_coverage amber -> green and sla_attainment green -> red
+    join change_failure_rate amber -> red and csat amber -> green. The reds come first (by
+    metric), then the greens, whatever the metrics' names: a long list cut to fit the page
+    leaves out good news, not sla_attainment turning red."""
+    rows = ", ".join(
+        f"('default', '{metric}', 'month', DATE '{start}', 'internal_process', 'Run well', "
+        f"'Ops', {actual}, 10, 20, 'higher', {score}, '{status}', NULL, false, false)"
+        for metric, start, actual, score, status in (
+            ("automation_coverage", "2026-10-01", 15, 50, "amber"),
+            ("automation_coverage", "2026-11-01", 25, 90, "green"),
+            ("sla_attainment", "2026-10-01", 25, 90, "green"),
+            ("sla_attainment", "2026-11-01", 5, 10, "red"),
+        )
+    )
+    files = render(
+        tmp_path,
+        statements=(
+            "INSERT INTO scorecard.metric_status (scorecard_id, metric_id, grain, period_start, "
+            "perspective, objective, owner, actual, threshold, target, direction, score, status, "
+            f"trend, escalate, missing_commentary) VALUES {rows}",
+        ),
+    )
+    md = files.latest_markdown.read_text()
+    changes = md[md.index("## Status changes") :]
+    order = [
+        changes.index(f"| {row} |")
+        for row in (
+            "change_failure_rate | AMBER | RED",
+            "sla_attainment | GREEN | RED",
+            "automation_coverage | AMBER | GREEN",
+            "csat | AMBER | GREEN",
+        )
+    ]
+    assert order == sorted(order)

@@ -1,5 +1,7 @@
--- Metrics whose status in the current period differs from the previous complete period. A period
--- pending a source read is not judged yet: no change to grey and back.
+-- Metrics whose status in the current period differs from the previous complete period, the
+-- worst new status first (red, amber, grey, then the improvements), so the page's cut of the list
+-- ("+N more") leaves out good news rather than a metric turning red. A period pending a source
+-- read is not judged yet: no change to grey and back.
 SELECT
     now.scorecard_id, now.metric_id, now.grain, now.period_start,
     before.period_start AS previous_start, before.status AS previous_status, now.status,
@@ -14,4 +16,7 @@ JOIN report_status AS before
 WHERE now.status IS DISTINCT FROM before.status
     AND NOT now.pending
     AND NOT before.pending
-ORDER BY now.scorecard_id, now.metric_id;
+ORDER BY
+    now.scorecard_id,
+    CASE now.status WHEN 'red' THEN 0 WHEN 'amber' THEN 1 WHEN 'grey' THEN 2 WHEN 'green' THEN 3 ELSE 4 END,
+    now.metric_id;

@@ -173,8 +173,9 @@ all_periods AS (
     FROM all_period_ranges
 ),
 -- The sources of the batch's records that were ever read (sources_reads, once per run in
--- _facts_input.sql), and of them those still read or delivering (batch_sources), each with the local time up to which it has been read to its end (a
--- cost API up to the UTC day it asked for, a FOCUS file up to its latest charge). A period is
+-- _facts_input.sql), and of them those still read or delivering (batch_sources), each with the
+-- local time up to which it has been read to its end (a cost API up to the UTC day it asked for,
+-- a FOCUS file up to its latest charge). A period is
 -- complete only once every such source was read after it ended: a night the source was down, or
 -- its export not yet delivered, does not close a month with its last day missing, even when the
 -- source had no record in the month before that day (a quiet source, or one of two feeding a

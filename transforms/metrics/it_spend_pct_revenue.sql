@@ -25,20 +25,11 @@ cloud_costs_by_day AS (
 -- than one mixing euros and dollars. An input without a currency unit is taken as the others'.
 spend_judged AS (
     SELECT
-        s.* EXCLUDE (currency),
+        s.* EXCLUDE (currency, other_revenue_currencies),
         CASE
-            WHEN EXISTS (
-                SELECT 1
-                FROM revenue_inputs AS r
-                WHERE r.currency <> s.currency
-                    AND r.local_day <= s.span_last AND r.span_last >= s.local_day
-            )
-                THEN format('excluded: it_spend in {}, revenue in {}', s.currency, (
-                    SELECT string_agg(DISTINCT r.currency, ', ' ORDER BY r.currency)
-                    FROM revenue_inputs AS r
-                    WHERE r.currency <> s.currency
-                        AND r.local_day <= s.span_last AND r.span_last >= s.local_day
-                ))
+            WHEN other_revenue_currencies IS NOT NULL
+                THEN format('excluded: it_spend in {}, revenue in {}', s.currency,
+                    other_revenue_currencies)
             WHEN s.currency <> getvariable('cost_currency')
                 AND EXISTS (
                     SELECT 1
@@ -50,7 +41,17 @@ spend_judged AS (
                     s.currency, getvariable('cost_currency')
                 )
         END AS note
-    FROM spend_inputs AS s
+    FROM (
+        SELECT
+            s.*,
+            (
+                SELECT string_agg(DISTINCT r.currency, ', ' ORDER BY r.currency)
+                FROM revenue_inputs AS r
+                WHERE r.currency <> s.currency
+                    AND r.local_day <= s.span_last AND r.span_last >= s.local_day
+            ) AS other_revenue_currencies
+        FROM spend_inputs AS s
+    ) AS s
 ),
 spend_facts AS (
     SELECT
